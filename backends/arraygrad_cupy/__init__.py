@@ -1,0 +1,92 @@
+"""arraygrad's CuPy backend: devices "cuda:N". CuPy is imported only when a CUDA device is
+first used, so `import arraygrad` works on machines without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from arraygrad import Backend
+
+__all__ = ["CupyBackend"]
+
+
+def _cupy():
+    import cupy  # noqa: PLC0415  (lazy: only machines with CUDA have it)
+
+    return cupy
+
+
+class CupyBackend(Backend):
+    name = "cupy"
+    device_type = "cuda"
+    multi_device = True
+
+    @classmethod
+    def load_namespace(cls):
+        cp = _cupy()
+        from arraygrad_numpy._fixes import numpy_like_overrides
+
+        cls.overrides = numpy_like_overrides(cp)
+        return cp
+
+    @classmethod
+    def device_count(cls) -> int:
+        cp = _cupy()
+        try:
+            return cp.cuda.runtime.getDeviceCount()
+        except cp.cuda.runtime.CUDARuntimeError:
+            return 0
+
+    @classmethod
+    def current_device(cls) -> int:
+        return _cupy().cuda.Device().id
+
+    def __init__(self, index=None):
+        self._device = None
+        self._index = 0 if index is None else index
+        super().__init__(self._index)
+
+    def native_device(self):
+        if self._device is None:
+            self._device = _cupy().cuda.Device(self._index)
+        return None  # creation runs inside device_context(); CuPy has no device= keyword
+
+    def device_context(self):
+        cp = _cupy()
+        if cp.cuda.Device().id == self._index:
+            return contextlib.nullcontext()
+        return cp.cuda.Device(self._index)
+
+    def is_writeable(self, array) -> bool:
+        return True
+
+    def is_view(self, array) -> bool:
+        return array.base is not None
+
+    def owns_memory(self, array) -> bool:
+        return array.base is None and array.flags.c_contiguous
+
+    def to_host(self, array):
+        return array.get()
+
+    def from_host(self, host):
+        with self.device_context():
+            return _cupy().asarray(host)
+
+    def synchronize(self, stream) -> None:
+        cp = _cupy()
+        if isinstance(stream, int):
+            stream = cp.cuda.ExternalStream(stream)
+        cp.cuda.get_current_stream().wait_event(stream.record())
+
+    def write(self, dst, src):
+        _cupy().copyto(dst, src, casting="unsafe")
+        return dst
+
+    def from_dlpack(self, obj, copy=None):
+        cp = _cupy()
+        with self.device_context():
+            if copy is None:
+                return cp.from_dlpack(obj)
+            return cp.from_dlpack(obj, copy=copy)

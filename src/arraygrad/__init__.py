@@ -1,0 +1,47 @@
+"""arraygrad: an array API 2025.12 namespace with PyTorch-style autograd, over pluggable
+backends (NumPy on "cpu" by default, CuPy on "cuda", any array-API library as a plugin).
+
+    import arraygrad as xp                      # the standard's namespace
+    x = xp.asarray([1.0, 2.0, 3.0], requires_grad=True)
+    (x ** 2).sum().backward(); x.grad           # tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+__array_api_version__ = "2025.12"
+__version__ = "0.1.0"
+
+from ._dtypes import (  # noqa: F401  (the standard's dtype objects)
+    DType, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+    float32, float64, complex64, complex128,
+)
+from ._device import Device, device  # noqa: F401
+from ._backend import Backend, BackendUnavailableError  # noqa: F401
+from ._registry import backends, register_backend, set_default_backend, get_backend  # noqa: F401
+from ._config import get_default_dtype, set_default_device, set_default_dtype  # noqa: F401
+from ._tensor import Size, Tensor, install_operators as _install_operators
+
+from ._ops.creation import *  # noqa: F401,F403
+from ._ops.data_type import *  # noqa: F401,F403
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.linear_algebra import *  # noqa: F401,F403
+from ._ops.manipulation import *  # noqa: F401,F403
+from ._ops.searching import *  # noqa: F401,F403
+from ._ops.set import *  # noqa: F401,F403
+from ._ops.sorting import *  # noqa: F401,F403
+from ._ops.statistical import *  # noqa: F401,F403
+from ._ops.utility import *  # noqa: F401,F403
+from ._info import __array_namespace_info__  # noqa: F401
+
+from . import linalg, fft  # noqa: E402,F401  (the standard's extensions)
+
+_install_operators()
+
+import math as _math
+
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+newaxis = None

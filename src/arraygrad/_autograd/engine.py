@@ -1,0 +1,541 @@
+"""The reverse-mode engine: iterative, dependency-counted, frees what it has used.
+
+Nodes run once all their consumers have sent gradients (Kahn's algorithm over the graph
+reachable from the roots), so arbitrarily deep graphs need no recursion. With `inputs`
+given, only nodes leading to them run. Broadcasting and dtype promotion are undone here,
+once, for every op (`Node.meta` holds each input's shape and dtype).
+"""
+
+from __future__ import annotations
+
+from .. import _dispatch as D
+from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor
+
+__all__ = ["backward", "grad"]
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class _HookList(list):
+    """Hooks with PyTorch's removable handles."""
+
+    def add(self, fn):
+        if not callable(fn):
+            raise TypeError(f"register_hook expects a callable, got {type(fn).__name__}")
+        self.append(fn)
+        return RemovableHandle(self, fn)
+
+
+class RemovableHandle:
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks, fn):
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self):
+        try:
+            self._hooks.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _node_hook_table(node) -> dict:
+    if node._hooks is None:
+        node._hooks = {}
+    return node._hooks
+
+
+def node_pre_hooks(node) -> _HookList:
+    return _node_hook_table(node).setdefault("pre", _HookList())
+
+
+def node_post_hooks(node) -> _HookList:
+    return _node_hook_table(node).setdefault("post", _HookList())
+
+
+def tensor_hooks(t) -> _HookList:
+    """Hooks on tensor `t`'s gradient: on its node's output slot, or on the leaf itself."""
+    meta = t._meta
+    if t.grad_fn is None:
+        if meta is None:
+            meta = t._meta = D.TensorMeta()
+        if meta.hooks is None:
+            meta.hooks = _HookList()
+        return meta.hooks
+    idx = 0 if meta is None else meta.out_index
+    return _node_hook_table(t.grad_fn).setdefault(("tensor", idx), _HookList())
+
+
+# ----------------------------------------------------------------------------------------
+def _as_grad_like(out, g, i):
+    from .._tensor import Tensor
+
+    if g is None:
+        if out._data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs "
+                               f"(output {i} has shape {tuple(out.shape)}); pass gradient=")
+        from .._ops.creation import ones_like
+
+        return ones_like(out), False
+    if not isinstance(g, Tensor):
+        from .._ops.creation import asarray
+
+        g = asarray(g, dtype=out._dtype, device=out.device)
+    elif g._backend is not out._backend:
+        D.raise_device_mismatch("backward", out, g)
+    if tuple(g.shape) != tuple(out.shape):
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
+                           f"and output[{i}] has a shape of {tuple(out.shape)}.")
+    if g._dtype is not out._dtype:
+        g = D.cast(g, out._dtype)
+    return g, True
+
+
+def _collect(root_nodes):
+    """Post-order of the nodes reachable from `root_nodes`, and each node's consumer count."""
+    deps: dict = {}
+    order = []
+    seen = set()
+    stack = [(n, False) for n in root_nodes]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for e in node.next:
+            if e is not None and e.__class__ is tuple:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if id(child) not in seen:
+                    stack.append((child, False))
+    return order, deps
+
+
+def _prune(order, target_nodes, target_leaves):
+    """The nodes from which some target is reachable (order is children-first)."""
+    needed = set()
+    for node in order:
+        if node in target_nodes:
+            needed.add(node)
+            continue
+        for e in node.next:
+            if e is None:
+                continue
+            if e.__class__ is tuple:
+                if e[0] in needed:
+                    needed.add(node)
+                    break
+            elif id(e) in target_leaves:
+                needed.add(node)
+                break
+    return needed
+
+
+def _unpack(v, node):
+    c = v.__class__
+    if c is SavedTensor or c is SavedOutput:
+        return v.unpack(node)
+    if c is list:
+        return [_unpack(x, node) for x in v]
+    if c is tuple and v and v[0].__class__ is SavedOutput:
+        return tuple(x.unpack(node) for x in v)
+    return v
+
+
+def _run_node(node, grads, retain_graph):
+    """Call `node`'s VJP rules on its output gradient(s); return one gradient per input."""
+    op = node.op
+    saved = node.saved
+    if saved is None:
+        raise RuntimeError(_FREED_MSG)
+    g = grads
+    if op.nout > 1:
+        from .._ops.creation import zeros_like
+
+        outs = None
+        filled = []
+        for i, gi in enumerate(grads):
+            if gi is None:
+                if outs is None:
+                    outs = _unpack(saved.get("ans"), node) if "ans" in saved else None
+                if outs is None:
+                    raise RuntimeError(f"{type(node).__name__}: gradient for output {i} is missing "
+                                       "and the output was not saved to build zeros")
+                gi = zeros_like(outs[i])
+            filled.append(gi)
+        g = tuple(filled)
+    n_in = len(node.next)
+    results = [None] * n_in
+    done = []
+    for i in range(n_in):
+        if node.next[i] is None:
+            continue
+        rule = op.rules[0] if op.variadic else op.rules[i]
+        if rule in done:
+            continue
+        done.append(rule)
+        args = [g]
+        for p in rule.params:
+            args.append(_unpack(saved[p], node))
+        r = rule.fn(*args)
+        if op.variadic:
+            results = list(r)
+            break
+        if len(rule.inputs) > 1:
+            for name, ri in zip(rule.inputs, r):
+                results[op.inputs.index(name)] = ri
+        else:
+            results[i] = r
+    if not retain_graph:
+        node.saved = None
+    # Undo broadcasting and promotion once, here, for every op.
+    meta = node.meta
+    for i in range(n_in):
+        gi = results[i]
+        if gi is None or node.next[i] is None:
+            results[i] = None
+            continue
+        shape, dtype = meta[i]
+        if gi.__class__ is not D.Tensor and not isinstance(gi, D.Tensor):
+            raise TypeError(f"VJP of {op.name} returned {type(gi).__name__} for input {i}, not a Tensor")
+        if gi._data.shape != shape:
+            gi = sum_to(gi, shape, op.name)
+        if gi._dtype is not dtype:
+            if dtype.kind != "c" and gi._dtype.kind == "c":
+                from .._ops.elementwise import real
+
+                gi = real(gi)
+            if gi._dtype is not dtype:
+                gi = D.cast(gi, dtype)
+        results[i] = gi
+    return results
+
+
+def sum_to(g, shape, opname="op"):
+    """Sum `g` down to `shape` (undo broadcasting); differentiable."""
+    from .._ops.statistical import sum as _sum
+    from .._ops.manipulation import reshape
+
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        if g._data.size == _prod(shape):
+            return reshape(g, shape)
+        raise RuntimeError(f"gradient of {opname} has shape {gshape}, which does not broadcast to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = _sum(g, axis=axes, keepdims=True)
+    if g._data.shape != tuple(shape):
+        g = reshape(g, shape)
+    return g
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    from .._ops.elementwise import add
+
+    return add(a, b)
+
+
+def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
+    """Run backward from `roots` (tensors) seeded with `root_grads`.
+
+    Without targets, gradients accumulate into leaves' `.grad`. With targets (tensors),
+    nothing accumulates; the gradient reaching each target is returned (None if unreached).
+    """
+    from .._tensor import Tensor
+
+    token = GRAD_ENABLED.set(bool(create_graph))
+    try:
+        return _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor)
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
+    buffers: dict = {}  # node -> gradient (nout == 1) or list of gradients
+    leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
+    borrowed: set = set()  # ids of gradients owned by someone else (not to keep as .grad)
+    root_nodes = []
+    for t, g, user_given in root_grads_iter(roots, root_grads):
+        if user_given:
+            borrowed.add(id(g))
+        e = D.edge_of(t)
+        if e is None:
+            continue
+        if e.__class__ is tuple:
+            node, idx = e
+            _buffer_add(buffers, node, idx, g)
+            root_nodes.append(node)
+        else:
+            slot = leaf_grads.get(id(e))
+            leaf_grads[id(e)] = [e, _add(slot[1] if slot else None, g)]
+    order, deps = _collect(root_nodes)
+
+    target_nodes = {}
+    target_leaves = {}
+    captured = {}
+    if targets is not None:
+        for k, t in enumerate(targets):
+            e = D.edge_of(t)
+            if e is None:
+                continue
+            if e.__class__ is tuple:
+                target_nodes.setdefault(e[0], []).append((e[1], k))
+            else:
+                target_leaves.setdefault(id(e), []).append(k)
+        needed = _prune(order, target_nodes, target_leaves)
+        deps = {}
+        for node in order:
+            if node in needed:
+                for e in node.next:
+                    if e is not None and e.__class__ is tuple and e[0] in needed:
+                        deps[e[0]] = deps.get(e[0], 0) + 1
+    else:
+        needed = None
+
+    ready = []
+    seen_roots = set()
+    for n in root_nodes:
+        if id(n) not in seen_roots and deps.get(n, 0) == 0 and (needed is None or n in needed):
+            seen_roots.add(id(n))
+            ready.append(n)
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node, None)
+        if grads is not None:
+            grads = _pre_hooks(node, grads)
+            if node in target_nodes:
+                for idx, k in target_nodes[node]:
+                    captured[k] = grads if node.op.nout == 1 else grads[idx]
+            anomaly = D.ANOMALY.enabled
+            incoming = grads if node.op.nout == 1 else None
+            results = _run_node(node, grads, retain_graph)
+            if anomaly:
+                from .anomaly import check_results
+
+                check_results(node, results)
+            if node._hooks is not None and "post" in node._hooks:
+                for hook in list(node._hooks["post"]):
+                    hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
+        else:
+            incoming = None
+            results = [None] * len(node.next)
+            if not retain_graph:
+                node.saved = None
+        for e, gi in zip(node.next, results):
+            if e is None:
+                continue
+            if e.__class__ is tuple:
+                child, idx = e
+                if needed is not None and child not in needed:
+                    continue
+                if gi is not None:
+                    if gi is incoming:
+                        borrowed.add(id(gi))
+                    _buffer_add(buffers, child, idx, gi)
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    ready.append(child)
+            elif gi is not None:
+                if gi is incoming:
+                    borrowed.add(id(gi))
+                slot = leaf_grads.get(id(e))
+                if slot is None:
+                    leaf_grads[id(e)] = [e, gi]
+                else:
+                    slot[1] = _add(slot[1], gi)
+                    borrowed.discard(id(slot[1]))
+
+    if targets is not None:
+        for leaf_id, ks in target_leaves.items():
+            slot = leaf_grads.get(leaf_id)
+            if slot is not None:
+                g = _leaf_hooks(slot[0], slot[1])
+                for k in ks:
+                    captured[k] = g
+        return [captured.get(k) for k in range(len(targets))]
+    for leaf, g in leaf_grads.values():
+        g = _leaf_hooks(leaf, g)
+        accumulate_grad(leaf, g, create_graph, id(g) in borrowed)
+    return None
+
+
+def root_grads_iter(roots, root_grads):
+    for i, (t, g) in enumerate(zip(roots, root_grads)):
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g, user_given = _as_grad_like(t, g, i)
+        yield t, g, user_given
+
+
+def _buffer_add(buffers, node, idx, g):
+    if node.op.nout == 1:
+        prev = buffers.get(node)
+        buffers[node] = g if prev is None else _add(prev, g)
+    else:
+        slots = buffers.get(node)
+        if slots is None:
+            slots = buffers[node] = [None] * node.op.nout
+        slots[idx] = _add(slots[idx], g)
+
+
+def _pre_hooks(node, grads):
+    hooks = node._hooks
+    retained = node._retained
+    if hooks is None and retained is None:
+        return grads
+    multi = node.op.nout > 1
+    for idx in range(node.op.nout):
+        g = grads[idx] if multi else grads
+        if g is None:
+            continue
+        for hook in list((hooks or {}).get(("tensor", idx), ())):
+            r = hook(g)
+            if r is not None:
+                g = r
+        if retained is not None and idx in retained:
+            t = retained[idx]()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        if multi:
+            grads[idx] = g
+        else:
+            grads = g
+    if hooks is not None:
+        for hook in list(hooks.get("pre", ())):
+            r = hook(tuple(grads) if multi else (grads,))
+            if r is not None:
+                grads = list(r) if multi else r[0]
+    return grads
+
+
+def _leaf_hooks(leaf, g):
+    meta = leaf._meta
+    if meta is not None and meta.hooks:
+        for hook in list(meta.hooks):
+            r = hook(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
+    """Add `g` into `leaf.grad` (PyTorch's AccumulateGrad)."""
+    if leaf.grad is None:
+        if not create_graph:
+            if borrowed or not leaf._backend.owns_memory(g._data):
+                g = D.wrap(leaf._backend.xp.asarray(g._data, copy=True), leaf._backend)
+            elif g._requires_grad:
+                g = g.detach()
+        leaf.grad = g
+    elif create_graph or leaf.grad._requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        cur = leaf.grad
+        if cur._backend.owns_memory(cur._data) and cur._data.shape == g._data.shape:
+            cur._data += g._data
+            D.bump_version(cur)
+        else:
+            leaf.grad = D.wrap(cur._data + g._data, cur._backend)
+
+
+# ----------------------------------------------------------------------------------------
+# Public entry points
+# ----------------------------------------------------------------------------------------
+def _as_list(x, what):
+    from .._tensor import Tensor
+
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
+    tensors = _as_list(tensors, "tensors")
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    else:
+        grad_tensors = _as_list(grad_tensors, "grad_tensors") if not isinstance(grad_tensors, (list, tuple)) \
+            else list(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"backward: got {len(tensors)} tensors but {len(grad_tensors)} gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_list(inputs, "inputs")
+        if not inputs:
+            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+        got = execute(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph,
+                      targets=inputs)
+        for t, g in zip(inputs, got):
+            if g is not None:
+                accumulate_grad(t, g, create_graph, borrowed=True)
+        return
+    execute(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs` (returned, not accumulated)."""
+    outputs = _as_list(outputs, "outputs")
+    inputs = _as_list(inputs, "inputs")
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad: got {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    if is_grads_batched:
+        raise NotImplementedError("grad(is_grads_batched=True) is not supported; loop over the batch")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    got = execute(outputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,
+                  targets=inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, got)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior.")
+            if materialize_grads:
+                from .._ops.creation import zeros_like
+
+                g = zeros_like(t)
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,133 @@
+"""Grad-mode context managers, PyTorch's: they double as decorators and are per thread."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .._dispatch import GRAD_ENABLED
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled"]
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations record autograd history in this thread (and context)."""
+    return GRAD_ENABLED.get()
+
+
+class _GradModeContext:
+    """Base: set the mode on enter, restore the previous one on exit; usable as a decorator."""
+
+    _mode: bool = False
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(GRAD_ENABLED.set(self._mode))
+        return self
+
+    def __exit__(self, *exc):
+        GRAD_ENABLED.reset(self._tokens.pop())
+        return False
+
+    def clone(self):
+        return type(self)()
+
+    def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        with self.clone():
+                            request = yield response
+                            response = gen.send(request)
+                    except StopIteration as stop:
+                        return stop.value
+            return gen_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Disable gradient recording: ``with no_grad(): ...`` or ``@no_grad()``."""
+
+    _mode = False
+
+    def __new__(cls, orig_func=None):
+        if orig_func is not None:  # @no_grad without parentheses
+            return cls()(orig_func)
+        return super().__new__(cls)
+
+    def __init__(self, orig_func=None):
+        super().__init__()
+
+
+class enable_grad(no_grad):
+    """Enable gradient recording inside a no_grad region."""
+
+    _mode = True
+
+
+class inference_mode(_GradModeContext):
+    """Like no_grad (arraygrad has no separate inference tensors); `mode=False` is a no-op."""
+
+    def __init__(self, mode: bool = True):
+        super().__init__()
+        self.mode = mode
+
+    def __enter__(self):
+        self._tokens.append(GRAD_ENABLED.set(False if self.mode else GRAD_ENABLED.get()))
+        return self
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    return not GRAD_ENABLED.get()
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode: as a function call it takes effect at once; as a context manager or
+    decorator it restores the previous mode afterwards."""
+
+    def __init__(self, mode: bool):
+        super().__init__()
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
+        self.mode = mode
+        self._prev_token = GRAD_ENABLED.set(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._prev_token is not None:
+            GRAD_ENABLED.reset(self._prev_token)
+            self._prev_token = None
+        return False
+
+    def clone(self):
+        c = _ModeSetter(self.mode)
+        return c
+
+    def __call__(self, fn):
+        # used as a decorator: undo the immediate effect of construction
+        self.__exit__()
+        return super().__call__(fn)
+
+
+class _ModeSetter(_GradModeContext):
+    def __init__(self, mode):
+        super().__init__()
+        self._mode = mode

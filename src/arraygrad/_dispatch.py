@@ -1,0 +1,652 @@
+"""The op path: how every array function reaches its backend and records autograd history.
+
+An `Op` is one entry of the op table: the backend function it runs (by array-API name)
+and, in the same declaration, its vector-Jacobian products. Everything else — dtype
+checks and promotion, Python scalars, device checks, wrapping results, recording the graph,
+saving only what the VJPs read — is derived here once, so adding an op touches one place.
+
+VJP rules name what they need by parameter name (HIPS autograd's `defvjp`, PyTorch's
+derivatives.yaml): `g` is the incoming gradient, `ans` the output, an input name gives the
+input tensor, `<input>_shape` / `<input>_dtype` only its metadata, and any other name a
+keyword parameter of the call. Only the names read by rules of inputs that require grad
+are saved. Rules are written with arraygrad functions, so `create_graph=True` gives higher
+derivatives with no extra code; broadcasting and dtype promotion are undone by the engine.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from contextvars import ContextVar
+from typing import Any, Callable
+
+from . import _dtypes
+from ._dtypes import DType
+
+# Grad mode lives in a ContextVar: per thread (and per asyncio task), as in PyTorch.
+GRAD_ENABLED: ContextVar[bool] = ContextVar("arraygrad_grad_enabled", default=True)
+grad_enabled = GRAD_ENABLED.get
+
+#: name -> fn(xp, *arrays, **params): a composite any array-API namespace can run, used when
+#: a backend has no function of that name (torch-style extras, autograd's scatter ops).
+GENERIC_IMPLS: dict[str, Callable] = {}
+
+#: every Op, by name (tests and the docs' gradient table are driven from it).
+OPS: dict[str, "Op"] = {}
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+class _AnomalyState:
+    """detect_anomaly(): record where each node was made, check gradients for NaN."""
+
+    __slots__ = ("enabled", "check_nan", "capture")
+
+    def __init__(self):
+        self.enabled = False
+        self.check_nan = True
+        self.capture = None
+
+
+ANOMALY = _AnomalyState()
+_new = object.__new__
+Tensor: Any = None  # set by _tensor.py (import cycle: Tensor's methods call into here)
+
+
+# ----------------------------------------------------------------------------------------
+# Op table entries
+# ----------------------------------------------------------------------------------------
+class Rule:
+    """One VJP: the function and the names it reads (derived once from its signature)."""
+
+    __slots__ = ("fn", "params", "inputs")
+
+    def __init__(self, fn: Callable, inputs: tuple[str, ...]):
+        self.fn = fn
+        self.inputs = inputs  # the op inputs whose gradients it returns
+        names = tuple(inspect.signature(fn).parameters)
+        if not names or names[0] != "g":
+            raise TypeError(f"a VJP rule's first parameter must be 'g', got {names} in {fn}")
+        self.params = names[1:]
+
+
+class Op:
+    """One primitive of the op table.
+
+    name      the op's name (unique; the backend function unless `impl` names another:
+              array-API names, dotted for extensions: "linalg.qr")
+    inputs    names of the array inputs, in order; "*arrays" for one sequence of arrays
+    vjp       None: not differentiable (outputs never require grad); a callable: the rule
+              of the only input; a dict {input name or tuple of names: rule or None}
+    dtypes    the dtype category the inputs must have (a key of _dtypes.CATEGORIES);
+              "floating-point" ops promote integer inputs to the default float (PyTorch)
+    grad_fn   the class name of the backward node (default: "<CamelName>Backward0")
+    generic   fn(xp, *arrays, **params) for backends lacking the function
+    impl      the backend function's name when it differs from `name`
+    nout      number of outputs (tuple results)
+    broadcasts  whether inputs broadcast against each other (the engine unbroadcasts grads)
+    differentiable_outputs  for nout > 1: which outputs carry gradients
+    """
+
+    __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
+                 "category", "float_inputs", "broadcasts", "differentiable", "_plans",
+                 "diff_outputs", "__weakref__")
+
+    def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
+                 dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
+                 nout: int = 1, broadcasts: bool = False, differentiable_outputs=None,
+                 differentiable: bool | None = None, impl: str | None = None):
+        self.name = name
+        self.impl = impl or name
+        self.variadic = len(inputs) == 1 and inputs[0].startswith("*")
+        self.inputs = (inputs[0][1:],) if self.variadic else tuple(inputs)
+        self.nout = nout
+        self.category = dtypes
+        self.dtypes = _dtypes.CATEGORIES[dtypes]
+        # PyTorch promotes integer inputs of floating-point functions to the default float.
+        self.float_inputs = dtypes in ("floating-point", "real floating")
+        self.broadcasts = broadcasts
+        self.differentiable = vjp is not None if differentiable is None else differentiable
+        self.diff_outputs = tuple(differentiable_outputs or (True,) * nout)
+        self.rules = self._parse_rules(vjp)
+        self._plans: dict[int, tuple] = {}
+        self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
+                              {"__slots__": (), "op": self})
+        if generic is not None:
+            GENERIC_IMPLS[self.impl] = generic
+        OPS[name] = self
+
+    def _parse_rules(self, vjp) -> tuple:
+        """rules[i]: the Rule giving input i's gradient (shared by joint rules), or None."""
+        rules: list = [None] * len(self.inputs)
+        if vjp is None:
+            return tuple(rules)
+        if callable(vjp):
+            if len(self.inputs) != 1:
+                raise TypeError(f"op {self.name}: give a dict of rules for inputs {self.inputs}")
+            vjp = {self.inputs[0]: vjp}
+        for key, fn in vjp.items():
+            names = key if isinstance(key, tuple) else (key,)
+            for n in names:
+                if n not in self.inputs:
+                    raise TypeError(f"op {self.name}: VJP for unknown input {n!r} (inputs: {self.inputs})")
+            if fn is None:
+                continue
+            rule = Rule(fn, names)
+            for n in names:
+                rules[self.inputs.index(n)] = rule
+        for i, r in enumerate(rules):
+            if r is None and self.inputs[i] not in vjp and not any(
+                    isinstance(k, tuple) and self.inputs[i] in k for k in vjp):
+                rules[i] = _MISSING
+        return tuple(rules)
+
+    def __repr__(self):
+        return f"<Op {self.name}>"
+
+    def plan(self, mask: int) -> tuple:
+        """What to save when the inputs in bitmask `mask` require grad (cached per mask)."""
+        p = self._plans.get(mask)
+        if p is None:
+            p = self._plans[mask] = self._make_plan(mask)
+        return p
+
+    def _make_plan(self, mask: int) -> tuple:
+        names: dict[str, None] = {}
+        for i, rule in enumerate(self.rules):
+            if mask >> min(i, 62) & 1 and rule is not None and rule is not _MISSING:
+                for n in rule.params:
+                    names[n] = None
+        plan = []
+        for n in names:
+            if n in self.inputs:
+                plan.append((n, _SAVE_INPUT, self.inputs.index(n)))
+            elif n == "ans":
+                plan.append((n, _SAVE_ANS, None))
+            elif n.endswith("_shape") and n[:-6] in self.inputs:
+                plan.append((n, _SAVE_SHAPE, self.inputs.index(n[:-6])))
+            elif n.endswith("_dtype") and n[:-6] in self.inputs:
+                plan.append((n, _SAVE_DTYPE, self.inputs.index(n[:-6])))
+            elif n == "needs_grad":
+                plan.append((n, _SAVE_MASK, None))
+            else:
+                plan.append((n, _SAVE_PARAM, None))
+        return tuple(plan)
+
+
+_MISSING = object()  # a differentiable op with no rule for this input
+_SAVE_INPUT, _SAVE_ANS, _SAVE_SHAPE, _SAVE_DTYPE, _SAVE_PARAM, _SAVE_MASK = range(6)
+
+
+def _camel(name: str) -> str:
+    base = name.rsplit(".", 1)[-1].strip("_")
+    return "".join(p[:1].upper() + p[1:] for p in base.split("_"))
+
+
+# ----------------------------------------------------------------------------------------
+# Graph nodes and saved tensors
+# ----------------------------------------------------------------------------------------
+class Node:
+    """A recorded op application: where gradients go and what the VJPs saved.
+
+    `next` holds one edge per input: (node, output index), a leaf Tensor, or None.
+    Subclasses are made per op, so `type(t.grad_fn).__name__` reads like PyTorch's.
+    """
+
+    __slots__ = ("next", "saved", "meta", "_hooks", "_retained", "_anomaly", "__weakref__")
+    op: Op  # set per subclass
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of the edges: ((node or AccumulateGrad or None, index), ...)."""
+        out = []
+        for e in self.next:
+            if e is None:
+                out.append((None, 0))
+            elif e.__class__ is tuple:
+                out.append(e)
+            else:
+                out.append((AccumulateGrad(e), 0))
+        return tuple(out)
+
+    def register_hook(self, fn: Callable):
+        """fn(grad_inputs, grad_outputs) after this node ran (PyTorch's Node.register_hook)."""
+        from ._autograd.engine import node_post_hooks
+
+        return node_post_hooks(self).add(fn)
+
+    def register_prehook(self, fn: Callable):
+        """fn(grad_outputs) -> replacement or None, before this node runs."""
+        from ._autograd.engine import node_pre_hooks
+
+        return node_pre_hooks(self).add(fn)
+
+
+class AccumulateGrad:
+    """The sink for a leaf tensor (what PyTorch's `next_functions` shows for leaves)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class VersionCounter:
+    """Shared by a storage and its views; bumped by every in-place write.
+
+    `exported`: the storage is reachable outside arraygrad (NumPy bridge, DLPack), where
+    writes cannot be counted; tensors saved for backward then keep a snapshot instead.
+    `saved`: weak references to saved-tensor records, snapshotted at export time.
+    """
+
+    __slots__ = ("value", "exported", "saved")
+
+    def __init__(self):
+        self.value = 0
+        self.exported = False
+        self.saved: list | None = None
+
+
+def storage_root(t):
+    """The tensor owning `t`'s storage (itself unless `t` is a view or alias)."""
+    b = t._base
+    while b is not None:
+        t = b[0]
+        b = t._base
+    return t
+
+
+def version_counter(t) -> VersionCounter:
+    root = storage_root(t)
+    vc = root._vc
+    if vc is None:
+        vc = root._vc = VersionCounter()
+    return vc
+
+
+def bump_version(t) -> None:
+    version_counter(t).value += 1
+
+
+def mark_exported(t) -> None:
+    """`t`'s memory is now shared outside arraygrad: snapshot what backward still needs."""
+    vc = version_counter(t)
+    if vc.exported:
+        return
+    vc.exported = True
+    for ref in vc.saved or ():
+        rec = ref()
+        if rec is not None and rec.snapshot is None and rec.version == vc.value:
+            rec.take_snapshot()
+    vc.saved = None
+
+
+class _Saved:
+    """Base of saved-for-backward records: the version at save time, and a snapshot of the
+    data once the storage is shared outside arraygrad (where writes go uncounted)."""
+
+    __slots__ = ("version", "snapshot", "__weakref__")
+
+    def _register(self, vc: VersionCounter):
+        self.version = vc.value
+        self.snapshot = None
+        if vc.exported:
+            self.take_snapshot()
+            return
+        refs = vc.saved
+        if refs is None:
+            refs = vc.saved = []
+        elif len(refs) >= 16:
+            refs[:] = [r for r in refs if r() is not None]
+        refs.append(weakref.ref(self))
+
+
+class SavedTensor(_Saved):
+    """An input saved for backward (PyTorch's SavedVariable)."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, t):
+        self.tensor = t
+        self._register(version_counter(t))
+
+    def take_snapshot(self):
+        t = self.tensor
+        self.snapshot = t._backend.xp.asarray(t._data, copy=True)
+
+    def unpack(self, node):
+        t = self.tensor
+        now = version_counter(t).value
+        if now != self.version:
+            _raise_modified(t, node, now, self.version)
+        if self.snapshot is None:
+            return t
+        s = wrap(self.snapshot, t._backend)
+        s._requires_grad = t._requires_grad
+        s.grad_fn = t.grad_fn
+        s._meta = t._meta
+        return s
+
+
+class SavedOutput(_Saved):
+    """An op's output saved for its own backward, without a reference to the node (a
+    reference would make a cycle); unpacking re-attaches it to the node running backward."""
+
+    __slots__ = ("data", "backend", "vc", "index")
+
+    def __init__(self, t, index: int):
+        self.data = t._data
+        self.backend = t._backend
+        self.vc = version_counter(t)
+        self.index = index
+        self._register(self.vc)
+
+    def take_snapshot(self):
+        self.snapshot = self.backend.xp.asarray(self.data, copy=True)
+
+    def unpack(self, node):
+        if self.vc.value != self.version:
+            _raise_modified(None, node, self.vc.value, self.version, self.index)
+        t = wrap(self.data if self.snapshot is None else self.snapshot, self.backend)
+        if grad_enabled():  # create_graph: the output depends on this node's inputs
+            t._requires_grad = True
+            t.grad_fn = node
+            if node.op.nout > 1:
+                t._meta = TensorMeta(self.index)
+        return t
+
+
+def _raise_modified(t, node, now, expected, index=0):
+    what = f"output {index} of {type(node).__name__}" if t is None else (
+        f"an input of {type(node).__name__}")
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {what} is at version {now}; expected version {expected} instead. "
+        "Hint: clone() the tensor before modifying it in place, or modify a copy.")
+
+
+class TensorMeta:
+    """Rarely-set tensor state, allocated on demand: which output of a multi-output op the
+    tensor is, its hooks, whether it retains its grad, and its name."""
+
+    __slots__ = ("out_index", "hooks", "retains_grad", "name")
+
+    def __init__(self, index=0):
+        self.out_index = index
+        self.hooks = None
+        self.retains_grad = False
+        self.name = None
+
+
+# ----------------------------------------------------------------------------------------
+# Wrapping and unwrapping
+# ----------------------------------------------------------------------------------------
+def wrap(data, backend) -> Any:
+    """A fresh Tensor around backend array `data` (no history)."""
+    if data.__class__ is not backend.array_type:
+        data = backend.xp.asarray(data)  # e.g. NumPy returning a scalar for a 0-d result
+    t = _new(Tensor)
+    t._data = data
+    t._backend = backend
+    t._dtype = backend.dtype_of[data.dtype]
+    t._requires_grad = False
+    t.grad_fn = None
+    t.grad = None
+    t._vc = None
+    t._base = None
+    t._meta = None
+    return t
+
+
+def wrap_view(data, backend, base, op=None, params=None):
+    """Like `wrap`, for a result sharing `base`'s memory (views, detach, .data)."""
+    t = wrap(data, backend)
+    t._base = (base, op, params)
+    return t
+
+
+def raise_device_mismatch(fname: str, a, b):
+    da, db = a._backend.device, b._backend.device
+    if da == db:  # same device, two backends serving it
+        raise ValueError(f"{fname}: arrays from two different backends ({a._backend.name!r} and "
+                         f"{b._backend.name!r}) can not be combined; move one with to_device()")
+    raise ValueError(f"{fname}: arrays on two different devices ({da} and {db}) can not be combined; "
+                     f"move one with .to({str(da)!r}) or .to({str(db)!r})")
+
+
+def check_tensor(x, fname: str, argname: str = "x"):
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+        raise TypeError(f"{fname}: {argname} must be an arraygrad Tensor, got {type(x).__name__}")
+    return x
+
+
+def cast(x, dtype: DType):
+    """`x` as `dtype` (through the op table, so the cast is differentiable)."""
+    if x._dtype is dtype:
+        return x
+    from ._ops.data_type import astype
+
+    return astype(x, dtype)
+
+
+def coerce_dtype(op: Op, x, argname: str = "x"):
+    """Make `x` acceptable to `op`: promote integers for floating ops, or raise TypeError."""
+    if op.float_inputs and x._dtype.kind in "biu":
+        return cast(x, _dtypes.DEFAULT_FLOAT)
+    raise TypeError(f"{op.name}: {argname} must have a {op.category} dtype, got {x._dtype}")
+
+
+def scalar_operand(op: Op, x, value, argname: str):
+    """(x cast as needed, the scalar) for array `x` combined with Python scalar `value`."""
+    t = value.__class__
+    if t is bool or t is int or t is float or t is complex:
+        want = _dtypes.scalar_dtype(value, x._dtype)
+        if want is not x._dtype:
+            x = cast(x, want)
+        if x._dtype not in op.dtypes:
+            x = coerce_dtype(op, x, argname)
+        return x
+    raise TypeError(f"{op.name}: {argname} must be an arraygrad Tensor or a Python scalar, "
+                    f"got {type(value).__name__}")
+
+
+# ----------------------------------------------------------------------------------------
+# The three call shapes: unary, binary, general
+# ----------------------------------------------------------------------------------------
+def unary(op: Op, x):
+    """Apply a one-input op (elementwise functions, mostly)."""
+    if x.__class__ is not Tensor:
+        check_tensor(x, op.name)
+    if x._dtype not in op.dtypes:
+        x = coerce_dtype(op, x)
+    b = x._backend
+    out = wrap(b.fn[op.impl](x._data), b)
+    if x._requires_grad and op.differentiable and grad_enabled():
+        record(op, (out,), (x,), None)
+    return out
+
+
+def binary(op: Op, x1, x2):
+    """Apply a two-input broadcasting op; either input may be a Python scalar."""
+    if x1.__class__ is Tensor and x2.__class__ is Tensor:
+        b = x1._backend
+        if x2._backend is not b:
+            raise_device_mismatch(op.name, x1, x2)
+        if x1._dtype is not x2._dtype:
+            x1, x2 = _promote_pair(op, x1, x2)
+        elif x1._dtype not in op.dtypes:
+            x1 = coerce_dtype(op, x1, "x1")
+            x2 = coerce_dtype(op, x2, "x2")
+        out = wrap(b.fn[op.impl](x1._data, x2._data), b)
+        if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
+            record(op, (out,), (x1, x2), None)
+        return out
+    return _binary_general(op, x1, x2)
+
+
+def _binary_general(op: Op, x1, x2):
+    """binary() for Tensor subclasses (Parameter) and Python scalar operands."""
+    t1 = isinstance(x1, Tensor)
+    t2 = isinstance(x2, Tensor)
+    if t1 and t2:
+        b = x1._backend
+        if x2._backend is not b:
+            raise_device_mismatch(op.name, x1, x2)
+        if x1._dtype is not x2._dtype:
+            x1, x2 = _promote_pair(op, x1, x2)
+        elif x1._dtype not in op.dtypes:
+            x1 = coerce_dtype(op, x1, "x1")
+            x2 = coerce_dtype(op, x2, "x2")
+        a1, a2 = x1._data, x2._data
+    elif t1:
+        x1 = scalar_operand(op, x1, x2, "x2")
+        b, a1, a2 = x1._backend, x1._data, x2
+    elif t2:
+        x2 = scalar_operand(op, x2, x1, "x1")
+        b, a1, a2 = x2._backend, x1, x2._data
+    else:
+        raise TypeError(f"{op.name}: at least one of x1, x2 must be an arraygrad Tensor, "
+                        f"got {type(x1).__name__} and {type(x2).__name__}")
+    out = wrap(b.fn[op.impl](a1, a2), b)
+    if ((t1 and x1._requires_grad) or (t2 and x2._requires_grad)) and op.differentiable \
+            and grad_enabled():
+        record(op, (out,), (x1, x2), None)
+    return out
+
+
+def _promote_pair(op: Op, x1, x2):
+    d = _dtypes.promote(x1._dtype, x2._dtype)
+    if d not in op.dtypes:
+        if op.float_inputs and d.kind in "biu":
+            d = _dtypes.DEFAULT_FLOAT
+        else:
+            raise TypeError(f"{op.name}: inputs must have {op.category} dtypes, got {x1._dtype} and {x2._dtype}")
+    return cast(x1, d), cast(x2, d)
+
+
+def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None = None):
+    """Apply any op: `inputs` are Tensors (or None/scalars where the op allows), all on one
+    backend; `params` are non-array keyword arguments passed to the backend and the rules.
+    Returns a Tensor, or a tuple of Tensors for nout > 1."""
+    b = None
+    requires = False
+    flat = inputs[0] if op.variadic else inputs
+    datas = []
+    for x in flat:
+        if isinstance(x, Tensor):
+            if b is None:
+                b = x._backend
+            elif x._backend is not b:
+                raise_device_mismatch(fname or op.name, flat[0] if isinstance(flat[0], Tensor) else x, x)
+            datas.append(x._data)
+            requires = requires or x._requires_grad
+        else:
+            datas.append(x)
+    if b is None:
+        raise TypeError(f"{fname or op.name}: expected at least one arraygrad Tensor input")
+    fn = b.fn[op.impl]
+    res = fn(datas, **params) if op.variadic else (fn(*datas, **params) if params else fn(*datas))
+    if op.nout == 1:
+        outs = (wrap(res, b),)
+    else:
+        outs = tuple(wrap(r, b) for r in res)
+    if requires and op.differentiable and grad_enabled():
+        record(op, outs, tuple(flat), params)
+    return outs[0] if op.nout == 1 else outs
+
+
+# ----------------------------------------------------------------------------------------
+# Recording
+# ----------------------------------------------------------------------------------------
+def edge_of(t):
+    """Where gradients for tensor `t` go: its node (with output index), itself if a leaf."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, 0 if fn.op.nout == 1 else t._meta.out_index)
+    return t if t._requires_grad else None
+
+
+def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
+    """Attach a backward node for `op` to `outs`, saving what the rules of the inputs that
+    require grad will read."""
+    node = _new(op.node_type)
+    edges = []
+    mask = 0
+    meta = []
+    for i, x in enumerate(inputs):
+        if x.__class__ is Tensor or isinstance(x, Tensor):
+            if x._requires_grad:
+                rule = op.rules[min(i, len(op.rules) - 1)] if op.variadic else op.rules[i]
+                if rule is _MISSING:
+                    argname = op.inputs[0] if op.variadic else op.inputs[i]
+                    raise NotImplementedError(f"VJP of {op.name} wrt argument {argname!r} not defined")
+                if rule is None:
+                    edges.append(None)
+                    meta.append(None)
+                    continue
+                edges.append(edge_of(x))
+                meta.append((x._data.shape, x._dtype))
+                mask |= 1 << min(i, 62)
+                continue
+        edges.append(None)
+        meta.append(None)
+    if not mask:
+        return
+    node.next = tuple(edges)
+    node.meta = tuple(meta)
+    node._hooks = None
+    node._retained = None
+    node._anomaly = None
+    plan = op.plan(1 if op.variadic else mask)
+    if plan:
+        saved = {}
+        for name, kind, ref in plan:
+            if kind == _SAVE_INPUT:
+                if op.variadic:
+                    saved[name] = [SavedTensor(x) if isinstance(x, Tensor) else x for x in inputs]
+                else:
+                    v = inputs[ref]
+                    saved[name] = SavedTensor(v) if isinstance(v, Tensor) else v
+            elif kind == _SAVE_ANS:
+                saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1
+                               else tuple(SavedOutput(o, i) for i, o in enumerate(outs)))
+            elif kind == _SAVE_SHAPE:
+                if op.variadic:
+                    saved[name] = [x.shape for x in inputs]
+                else:
+                    v = inputs[ref]
+                    saved[name] = v._data.shape if isinstance(v, Tensor) else ()
+            elif kind == _SAVE_DTYPE:
+                v = inputs[0] if op.variadic else inputs[ref]
+                saved[name] = v._dtype if isinstance(v, Tensor) else None
+            elif kind == _SAVE_MASK:
+                saved[name] = tuple(e is not None for e in edges)
+            else:
+                saved[name] = params[name]
+        node.saved = saved
+    else:
+        node.saved = _NOTHING_SAVED
+    if ANOMALY.enabled:
+        ANOMALY.capture(node)
+    for i, o in enumerate(outs):
+        if op.diff_outputs[i] and o._dtype.kind in "fc":
+            o._requires_grad = True
+            o.grad_fn = node
+            if op.nout > 1:
+                o._meta = TensorMeta(i)
+    return node
+
+
+_NOTHING_SAVED: dict = {}

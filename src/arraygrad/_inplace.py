@@ -1,0 +1,227 @@
+"""In-place operations with PyTorch's autograd semantics.
+
+Outside the graph an in-place op is the backend's own in-place operation plus a version
+bump. Inside it, the result is computed out of place (recorded as usual), written into the
+tensor's memory, and the tensor takes the result's history. Writing through a view also
+rewrites its base's history (PyTorch's CopySlices), so gradients stay right; tensors saved
+for backward that get overwritten make backward raise (their version changed).
+"""
+
+from __future__ import annotations
+
+from . import _dispatch as D
+from ._dispatch import Op, Tensor, bump_version, grad_enabled, record
+
+_INPLACE_DUNDERS = {
+    "add": "__iadd__", "subtract": "__isub__", "multiply": "__imul__", "divide": "__itruediv__",
+    "floor_divide": "__ifloordiv__", "remainder": "__imod__", "pow": "__ipow__",
+    "bitwise_and": "__iand__", "bitwise_or": "__ior__", "bitwise_xor": "__ixor__",
+    "bitwise_left_shift": "__ilshift__", "bitwise_right_shift": "__irshift__",
+}
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _autograd_view_base(t):
+    """The base `t` is a view of (for autograd), or None."""
+    b = t._base
+    return None if b is None or b[1] is None else b[0]
+
+
+def needs_tracking(x, others=()) -> bool:
+    """Whether an in-place op on `x` must rewrite autograd history."""
+    if not grad_enabled():
+        return False
+    if x._requires_grad:
+        return True
+    for o in others:
+        if isinstance(o, Tensor) and o._requires_grad:
+            return True
+    base = _autograd_view_base(x)
+    while base is not None:
+        if base._requires_grad:
+            return True
+        base = _autograd_view_base(base)
+    return False
+
+
+def check_writable(x, fname: str) -> None:
+    if not x._backend.is_writeable(x._data):
+        raise ValueError(f"{fname}: this tensor is read-only (a read-only NumPy array, or a "
+                         "broadcast view); clone() it before writing")
+
+
+def check_graph(x) -> None:
+    """PyTorch's rules: no in-place writes to leaves that require grad, or views of them."""
+    if x._requires_grad and x.grad_fn is None and _autograd_view_base(x) is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    base = _autograd_view_base(x)
+    while base is not None:
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        base = _autograd_view_base(base)
+
+
+def commit(x, result, fname: str):
+    """Write `result` (computed out of place, maybe recorded) into `x`; `x` takes its history."""
+    rd, xd = result._dtype, x._dtype
+    if rd is not xd and _KIND_RANK[rd.kind] > _KIND_RANK[xd.kind]:
+        raise TypeError(f"{fname}: result type {rd} can't be cast to the desired output type {xd} "
+                        "of the in-place operation")
+    if result._backend is not x._backend:
+        D.raise_device_mismatch(fname, x, result)
+    src = result._data
+    if tuple(src.shape) != tuple(x._data.shape):
+        raise ValueError(f"{fname}: the result's shape {tuple(src.shape)} does not match the "
+                         f"in-place output's shape {tuple(x._data.shape)}")
+    x._data = x._backend.write(x._data, src)
+    bump_version(x)
+    x.grad_fn = result.grad_fn
+    x._requires_grad = result._requires_grad
+    if result.grad_fn is not None and result.grad_fn.op.nout > 1:
+        x._meta = result._meta
+    propagate_to_bases(x)
+    return x
+
+
+def inplace_binary(op: Op, x, other):
+    """x op= other (the operators' in-place forms and PyTorch's `add_`-style methods)."""
+    check_writable(x, op.name)
+    if not needs_tracking(x, (other,)):
+        if isinstance(other, Tensor):
+            if other._backend is not x._backend:
+                D.raise_device_mismatch(op.name, x, other)
+            other_data = other._data
+        else:
+            other_data = other
+        dunder = _INPLACE_DUNDERS.get(op.impl)
+        data = x._data
+        if dunder is not None and x._backend.mutable_arrays:
+            try:
+                res = getattr(data, dunder)(other_data)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{op.name} (in place): {exc}") from exc
+            if res is NotImplemented:
+                raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
+            if res is not data:
+                x._data = x._backend.write(data, res)
+        else:
+            from ._dispatch import binary
+
+            r = binary(op, x, other)
+            return commit(x, r, op.name)
+        bump_version(x)
+        return x
+    check_graph(x)
+    from ._dispatch import binary
+
+    return commit(x, binary(op, x, other), op.name)
+
+
+def inplace_apply(x, result_fn, fname: str, others=()):
+    """x <- result_fn(x) in place, for any out-of-place function (exp_, clamp_, copy_, ...)."""
+    check_writable(x, fname)
+    if needs_tracking(x, others):
+        check_graph(x)
+        return commit(x, result_fn(x), fname)
+    with_grad_off = D.GRAD_ENABLED.set(False)
+    try:
+        r = result_fn(x)
+    finally:
+        D.GRAD_ENABLED.reset(with_grad_off)
+    return commit(x, r, fname)
+
+
+def setitem(x, key, value):
+    """x[key] = value, differentiable with respect to both x (elsewhere) and value."""
+    from ._ops.indexing import INDEX_PUT, native_key
+
+    check_writable(x, "__setitem__")
+    k, _ = native_key(x, key, "__setitem__")
+    if isinstance(value, Tensor):
+        if value._backend is not x._backend:
+            D.raise_device_mismatch("__setitem__", x, value)
+        vdata = value._data
+        if value._dtype.kind == "c" and x._dtype.kind != "c":
+            raise TypeError(f"__setitem__: cannot assign complex values ({value._dtype}) into a "
+                            f"{x._dtype} tensor")
+    elif isinstance(value, (bool, int, float, complex)):
+        vdata = value
+        if isinstance(value, complex) and x._dtype.kind != "c":
+            raise TypeError(f"__setitem__: cannot assign a complex value into a {x._dtype} tensor")
+        if isinstance(value, float) and x._dtype.kind in "biu":
+            raise TypeError(f"__setitem__: cannot assign a float value into a {x._dtype} tensor")
+    else:
+        from ._ops.creation import asarray
+
+        value = asarray(value, dtype=x._dtype, device=x.device)
+        vdata = value._data
+    tracking = needs_tracking(x, (value,))
+    if tracking:
+        check_graph(x)
+    try:
+        x._data = x._backend.setitem(x._data, k, vdata)
+    except IndexError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"__setitem__ with key {key!r} on a tensor of shape "
+                        f"{tuple(x._data.shape)}: {exc}") from exc
+    bump_version(x)
+    if tracking:
+        had_history = x._requires_grad
+        node = record(INDEX_PUT, (x,), (x, value), {"key": k})
+        if node is None and had_history:  # constant written over history: x no longer depends
+            x.grad_fn = None
+            x._requires_grad = False
+        propagate_to_bases(x)
+
+
+# ----- writes through views reach their bases ---------------------------------------------
+def _view_function(op: Op):
+    from ._ops import indexing, manipulation
+
+    return {
+        "getitem_basic": lambda t, key: indexing.getitem(t, key),
+        "reshape": lambda t, shape, copy=None: manipulation.reshape(t, shape),
+        "permute_dims": lambda t, axes: manipulation.permute_dims(t, axes),
+        "expand_dims": lambda t, axis: manipulation.expand_dims(t, axis),
+        "squeeze": lambda t, axis: manipulation.squeeze(t, axis),
+        "flip": lambda t, axis: manipulation.flip(t, axis=axis),
+        "broadcast_to": lambda t, shape: manipulation.broadcast_to(t, shape),
+        "matrix_transpose": lambda t: t.mT,
+    }[op.name]
+
+
+def _base_grad(g, view_op, view_params):
+    """The base's gradient with the region written through the view zeroed."""
+    if view_op.name == "getitem_basic":
+        from ._ops.indexing import setitem_functional
+
+        return setitem_functional(g, view_params["key"], 0)
+    return g * 0  # the other views cover the whole base
+
+
+_COPY_SLICES = Op("copy_slices", ("base", "view"), {
+    "base": _base_grad,
+    "view": lambda g, view_op, view_params: _view_function(view_op)(g, **view_params)},
+    grad_fn="CopySlices", impl="copy_slices")
+
+
+def propagate_to_bases(v):
+    """After an in-place write to view `v`, give each base the history of that write."""
+    while True:
+        base = _autograd_view_base(v)
+        if base is None:
+            return
+        _, vop, params = v._base
+        if not (base._requires_grad or v._requires_grad) or not grad_enabled():
+            return
+        had_history = base._requires_grad
+        node = record(_COPY_SLICES, (base,), (base, v), {"view_op": vop, "view_params": params})
+        if node is None and had_history:
+            base.grad_fn = None
+            base._requires_grad = False
+        if base._requires_grad:  # v is now a view of the base's new value
+            record(vop, (v,), (base,), params)
+        v = base

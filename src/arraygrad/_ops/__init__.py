@@ -1,0 +1,44 @@
+"""The op table, one module per category of the standard.
+
+Each category module defines its functions (and, beside each, its gradient) and ends with
+``__all__ = exported(__name__)``; the package star-imports the categories.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def exported(modname: str) -> list[str]:
+    """The public functions a category module defines itself (not the names it imports)."""
+    mod = sys.modules[modname]
+    return sorted(n for n, v in vars(mod).items()
+                  if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == modname)
+
+
+class AxisError(ValueError, IndexError):
+    """An axis out of range for the array's rank (both a ValueError and an IndexError, as
+    NumPy's AxisError, so code catching either works)."""
+
+
+def normalize_axis(axis, ndim: int, fname: str, argname: str = "axis") -> int:
+    """`axis` as an index in [0, ndim); negative axes count from the end."""
+    try:
+        a = int(axis.__index__())
+    except (AttributeError, TypeError):
+        raise TypeError(f"{fname}: {argname} must be an int, got {type(axis).__name__}") from None
+    if not -ndim <= a < ndim:
+        raise AxisError(f"{fname}: {argname} {a} is out of bounds for an array of dimension {ndim}")
+    return a + ndim if a < 0 else a
+
+
+def normalize_axes(axis, ndim: int, fname: str, argname: str = "axis") -> tuple[int, ...]:
+    """`axis` (None: all axes; an int; a tuple) as a sorted tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(a, ndim, fname, argname) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{fname}: repeated axis in {argname}={tuple(axis)}")
+        return tuple(sorted(axes))
+    return (normalize_axis(axis, ndim, fname, argname),)

@@ -1,0 +1,252 @@
+"""Elementwise functions: one table entry per function, with its gradient.
+
+Complex gradients follow PyTorch's convention (the conjugate Wirtinger derivative): for a
+holomorphic f, the gradient passed back is ``g * conj(f'(z))``; for a real loss L of a
+complex z, ``z.grad = dL/dRe(z) + 1j * dL/dIm(z)``. See docs/autograd.md.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+
+from .._dispatch import Op, apply, binary, check_tensor, unary
+from .._dtypes import DType
+from . import exported
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _unary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = None, doc: str = "",
+                    generic=None):
+    """Make the array-API function `name(x, /)` for a one-input op."""
+    op = Op(name, ("x",), vjp, dtypes=dtypes, grad_fn=grad_fn, generic=generic)
+
+    def function(x, /):
+        return unary(op, x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc or f"Elementwise {name} (array API; {dtypes} inputs)."
+    function.op = op
+    return function
+
+
+def _binary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = None, doc: str = ""):
+    """Make the array-API function `name(x1, x2, /)` for a two-input broadcasting op."""
+    op = Op(name, ("x1", "x2"), vjp, dtypes=dtypes, grad_fn=grad_fn, broadcasts=True)
+
+    def function(x1, x2, /):
+        return binary(op, x1, x2)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc or f"Elementwise {name} with broadcasting (array API; {dtypes} inputs)."
+    function.op = op
+    return function
+
+
+# ----- helpers for rules (work on Tensors and Python scalars alike) ---------------------
+def _is_complex(v) -> bool:
+    return v._dtype.kind == "c" if hasattr(v, "_dtype") else isinstance(v, complex)
+
+
+def _conj(v):
+    """conj for complex values; the value itself otherwise (no copy for real tensors)."""
+    if hasattr(v, "_dtype"):
+        return conj(v) if v._dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+def _log_any(v):
+    if hasattr(v, "_dtype"):
+        return log(v)
+    return cmath.log(v) if isinstance(v, complex) or v < 0 else math.log(v) if v != 0 else -math.inf
+
+
+def _sgn(x):
+    """x / |x| (0 at 0): sign for real inputs, the complex sign otherwise."""
+    if x._dtype.kind != "c":
+        return sign(x)
+    a = abs(x)
+    return where(a == 0, 0.0, x / where(a == 0, 1.0, a).astype(x._dtype))
+
+
+def _pow_exponent_grad(g, x1, ans):
+    """d/dy x**y = x**y log(x); taken as 0 where the base is 0 (PyTorch's convention)."""
+    if not hasattr(x1, "_dtype"):
+        return g * 0 if x1 == 0 else g * _conj(ans * _log_any(x1))
+    zero = x1 == 0
+    return where(zero, 0.0, g * _conj(ans * log(where(zero, 1.0, x1).astype(x1._dtype))))
+
+
+def _pow_base_grad(g, x1, x2):
+    if not hasattr(x2, "_dtype") and x2 == 0:
+        return g * 0
+    return g * _conj(x2 * x1 ** (x2 - 1))
+
+
+def _max_min_grad(g, mine, other, better):
+    """Gradient of maximum/minimum for one input: g where it wins, g/2 on ties (PyTorch)."""
+    tie = mine == other
+    win = better(mine, other)
+    return where(win, g, where(tie, g * 0.5, 0.0))
+
+
+def _sgn_backward(g, x, ans):
+    """Gradient of the complex sign z/|z| (PyTorch's sgn_backward); 0 for real inputs."""
+    if x._dtype.kind != "c":
+        return g * 0
+    a = abs(x)
+    safe = where(a == 0, 1.0, a)
+    out = (g - real(g * conj(ans)) * ans) / safe.astype(x._dtype)
+    return where(a == 0, 0.0, out)
+
+
+# ----- the table ------------------------------------------------------------------------
+abs = _unary_function("abs", "numeric", lambda g, x: g * _sgn(x), grad_fn="AbsBackward0")
+acos = _unary_function("acos", "floating-point", lambda g, x: -g * _conj(rsqrt(1 - x * x)))
+acosh = _unary_function("acosh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x - 1)))
+asin = _unary_function("asin", "floating-point", lambda g, x: g * _conj(rsqrt(1 - x * x)))
+asinh = _unary_function("asinh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x + 1)))
+atan = _unary_function("atan", "floating-point", lambda g, x: g / _conj(x * x + 1))
+atanh = _unary_function("atanh", "floating-point", lambda g, x: g / _conj(1 - x * x))
+bitwise_invert = _unary_function("bitwise_invert", "integer or boolean")
+ceil = _unary_function("ceil", "real numeric")
+conj = _unary_function("conj", "numeric", lambda g: conj(g))
+cos = _unary_function("cos", "floating-point", lambda g, x: -g * _conj(sin(x)))
+cosh = _unary_function("cosh", "floating-point", lambda g, x: g * _conj(sinh(x)))
+exp = _unary_function("exp", "floating-point", lambda g, ans: g * _conj(ans))
+expm1 = _unary_function("expm1", "floating-point", lambda g, ans: g * _conj(ans + 1))
+floor = _unary_function("floor", "real numeric")
+imag = _unary_function("imag", "floating-point", lambda g: g * 1j)
+isfinite = _unary_function("isfinite", "numeric")
+isinf = _unary_function("isinf", "numeric")
+isnan = _unary_function("isnan", "numeric")
+log = _unary_function("log", "floating-point", lambda g, x: g / _conj(x))
+log1p = _unary_function("log1p", "floating-point", lambda g, x: g / _conj(x + 1))
+log2 = _unary_function("log2", "floating-point", lambda g, x: g / (_conj(x) * _LN2))
+log10 = _unary_function("log10", "floating-point", lambda g, x: g / (_conj(x) * _LN10))
+logical_not = _unary_function("logical_not", "any")
+negative = _unary_function("negative", "numeric", lambda g: -g, grad_fn="NegBackward0")
+positive = _unary_function("positive", "numeric", lambda g: g)
+real = _unary_function("real", "numeric", lambda g: g)
+reciprocal = _unary_function("reciprocal", "floating-point", lambda g, ans: -g * _conj(ans * ans))
+round = _unary_function("round", "numeric")
+_sign = _unary_function("sign", "numeric")
+_SGN = Op("sgn", ("x",), lambda g, x, ans: _sgn_backward(g, x, ans), dtypes="complex floating",
+          impl="sign")
+
+
+def sign(x, /):
+    """Sign of each element: -1, 0 or 1; x / |x| for complex x (differentiable only there)."""
+    if getattr(x, "_dtype", None) is not None and x._dtype.kind == "c":
+        return unary(_SGN, x)
+    return _sign(x)
+
+
+signbit = _unary_function("signbit", "real floating")
+sin = _unary_function("sin", "floating-point", lambda g, x: g * _conj(cos(x)))
+sinh = _unary_function("sinh", "floating-point", lambda g, x: g * _conj(cosh(x)))
+sqrt = _unary_function("sqrt", "floating-point", lambda g, ans: g / (2 * _conj(ans)))
+square = _unary_function("square", "numeric", lambda g, x: 2 * g * _conj(x), grad_fn="PowBackward0")
+tan = _unary_function("tan", "floating-point", lambda g, ans: g * _conj(1 + ans * ans))
+tanh = _unary_function("tanh", "floating-point", lambda g, ans: g * _conj(1 - ans * ans))
+trunc = _unary_function("trunc", "real numeric")
+
+# Not in the standard, but the building blocks of common rules and of PyTorch's surface.
+rsqrt = _unary_function("rsqrt", "floating-point", lambda g, ans: -0.5 * g * _conj(ans * ans * ans),
+                        doc="1 / sqrt(x), elementwise.", generic=lambda xp, x: 1 / xp.sqrt(x))
+
+add = _binary_function("add", "any", {"x1": lambda g: g, "x2": lambda g: g})
+atan2 = _binary_function("atan2", "real floating", {
+    "x1": lambda g, x1, x2: g * x2 / (x1 * x1 + x2 * x2),
+    "x2": lambda g, x1, x2: -g * x1 / (x1 * x1 + x2 * x2)})
+bitwise_and = _binary_function("bitwise_and", "integer or boolean")
+bitwise_left_shift = _binary_function("bitwise_left_shift", "integer")
+bitwise_or = _binary_function("bitwise_or", "integer or boolean")
+bitwise_right_shift = _binary_function("bitwise_right_shift", "integer")
+bitwise_xor = _binary_function("bitwise_xor", "integer or boolean")
+copysign = _binary_function("copysign", "real floating", {
+    "x1": lambda g, x1, ans: where(x1 == 0, 0.0, g * ans / where(x1 == 0, 1.0, x1)),
+    "x2": None})
+divide = _binary_function("divide", "floating-point", {
+    "x1": lambda g, x2: g / _conj(x2),
+    "x2": lambda g, x2, ans: -g * _conj(ans / x2)}, grad_fn="DivBackward0")
+equal = _binary_function("equal", "any")
+floor_divide = _binary_function("floor_divide", "real numeric")
+greater = _binary_function("greater", "real")
+greater_equal = _binary_function("greater_equal", "real")
+hypot = _binary_function("hypot", "real floating", {
+    "x1": lambda g, x1, ans: g * x1 / ans,
+    "x2": lambda g, x2, ans: g * x2 / ans})
+less = _binary_function("less", "real")
+less_equal = _binary_function("less_equal", "real")
+logaddexp = _binary_function("logaddexp", "real floating", {
+    "x1": lambda g, x1, ans: g * exp(x1 - ans),
+    "x2": lambda g, x2, ans: g * exp(x2 - ans)})
+logical_and = _binary_function("logical_and", "any")
+logical_or = _binary_function("logical_or", "any")
+logical_xor = _binary_function("logical_xor", "any")
+maximum = _binary_function("maximum", "real", {
+    "x1": lambda g, x1, x2: _max_min_grad(g, x1, x2, greater),
+    "x2": lambda g, x1, x2: _max_min_grad(g, x2, x1, greater)})
+minimum = _binary_function("minimum", "real", {
+    "x1": lambda g, x1, x2: _max_min_grad(g, x1, x2, less),
+    "x2": lambda g, x1, x2: _max_min_grad(g, x2, x1, less)})
+multiply = _binary_function("multiply", "any", {
+    "x1": lambda g, x2: g * _conj(x2),
+    "x2": lambda g, x1: g * _conj(x1)}, grad_fn="MulBackward0")
+nextafter = _binary_function("nextafter", "real floating")
+not_equal = _binary_function("not_equal", "any")
+pow = _binary_function("pow", "numeric", {
+    "x1": lambda g, x1, x2: _pow_base_grad(g, x1, x2),
+    "x2": _pow_exponent_grad})
+remainder = _binary_function("remainder", "real numeric", {
+    "x1": lambda g: g,
+    "x2": lambda g, x1, x2: -g * floor_divide(x1, x2)})
+subtract = _binary_function("subtract", "numeric", {"x1": lambda g: g, "x2": lambda g: -g},
+                           grad_fn="SubBackward0")
+
+
+# ----- functions with optional array arguments ------------------------------------------
+def _clip_x_grad(g, x, min, max):
+    keep = None
+    if min is not None:
+        keep = x >= min
+    if max is not None:
+        upper = x <= max
+        keep = upper if keep is None else logical_and(keep, upper)
+    return g if keep is None else where(keep, g, 0.0)
+
+
+_CLIP = Op("clip", ("x", "min", "max"), {
+    "x": _clip_x_grad,
+    "min": lambda g, x, min: where(x < min, g, 0.0),
+    "max": lambda g, x, min, max: where(logical_and(x > max, x >= min) if min is not None else x > max,
+                                        g, 0.0)},
+    dtypes="real", broadcasts=True, grad_fn="ClampBackward1")
+
+
+def clip(x, /, min=None, max=None):
+    """Clamp each element of `x` to [min, max] (either bound may be None, a scalar or an array)."""
+    check_tensor(x, "clip")
+    if x._dtype.kind == "c":
+        raise TypeError(f"clip: x must have a real dtype, got {x._dtype}")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and hasattr(bound, "_dtype") and bound._dtype.kind == "c":
+            raise TypeError(f"clip: {name} must be real, got {bound._dtype}")
+    if min is None and max is None:
+        return x + 0 if x._dtype.kind != "b" else logical_or(x, x)
+    from .._dispatch import Tensor
+
+    # Python-scalar bounds keep x's dtype (the standard's rule); array bounds must match it.
+    for name, bound in (("min", min), ("max", max)):
+        if isinstance(bound, Tensor) and bound._dtype is not x._dtype:
+            raise TypeError(f"clip: {name} has dtype {bound._dtype}, x has {x._dtype}; "
+                            "cast one with astype()")
+    return apply(_CLIP, (x, min, max), None, "clip")
+
+
+from .searching import where  # noqa: E402  (rules use it; searching imports nothing from here)
+
+__all__ = exported(__name__)

@@ -1,0 +1,202 @@
+"""Indexing: `x[key]`, `x[key] = v`, take, take_along_axis — all differentiable.
+
+Keys may hold ints, slices, None, Ellipsis, integer or boolean Tensors (or the backend's
+own arrays, or lists). Gradients of gathers are scatter-adds (`_index_add`), so repeated
+indices accumulate; its own gradient is a gather, so higher orders work.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from .. import _dtypes
+from .._dispatch import (Op, Tensor, apply, bump_version, check_tensor, grad_enabled,
+                         raise_device_mismatch, record, wrap)
+from . import exported, normalize_axis
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def native_key(x, key, fname="__getitem__"):
+    """(key with Tensors replaced by backend arrays, whether the key is basic: a view)."""
+    if key.__class__ is tuple:
+        basic = True
+        parts = None
+        for i, k in enumerate(key):
+            c = k.__class__
+            if c is int or c is slice:
+                continue
+            if isinstance(k, Tensor):
+                if k._backend is not x._backend:
+                    raise_device_mismatch(fname, x, k)
+                if parts is None:
+                    parts = list(key)
+                parts[i] = _index_array(k, fname)
+                basic = False
+            elif not isinstance(k, _BASIC):
+                if hasattr(k, "__index__") and not hasattr(k, "shape"):
+                    if parts is None:
+                        parts = list(key)
+                    parts[i] = operator.index(k)
+                else:
+                    basic = False
+        return (key if parts is None else tuple(parts)), basic
+    if isinstance(key, _BASIC):
+        return key, True
+    if isinstance(key, Tensor):
+        if key._backend is not x._backend:
+            raise_device_mismatch(fname, x, key)
+        return _index_array(key, fname), False
+    if hasattr(key, "__index__") and not hasattr(key, "shape"):
+        return operator.index(key), True
+    return key, False
+
+
+def _index_array(k: Tensor, fname):
+    if k._dtype.kind not in "biu":
+        raise IndexError(f"{fname}: tensors used as indices must be integer or bool, got {k._dtype}")
+    return k._data
+
+
+# ----- x[key] ---------------------------------------------------------------------------
+def _getitem_grad(g, x_shape, key):
+    from .creation import zeros
+
+    return index_add(zeros(x_shape, dtype=g._dtype, device=g.device), key, g)
+
+
+_GETITEM = Op("getitem", ("x",), _getitem_grad, grad_fn="IndexBackward0",
+              generic=lambda xp, x, key: x[key])
+_GETITEM_BASIC = Op("getitem_basic", ("x",), _getitem_grad, grad_fn="SliceBackward0",
+                    generic=lambda xp, x, key: x[key])
+
+
+def getitem(x, key):
+    """x[key] (a view for basic keys: ints, slices, None, Ellipsis)."""
+    k, basic = native_key(x, key)
+    b = x._backend
+    try:
+        data = x._data[k]
+    except IndexError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise IndexError(f"invalid index {key!r} for a tensor of shape {tuple(x._data.shape)}: {exc}") from exc
+    out = wrap(data, b)
+    op = _GETITEM_BASIC if basic else _GETITEM
+    if x._requires_grad and grad_enabled():
+        record(op, (out,), (x,), {"key": k})
+    if basic and b.mutable_arrays:
+        out._base = (x, op, {"key": k})
+    return out
+
+
+# ----- scatter-add (the gradient of gathers) ---------------------------------------------
+def _index_add_generic(xp, x, key, values):
+    """out = x; out[key] += values, accumulating repeated indices, with only array-API
+    operations: positions become flat indices, and a one-hot product sums duplicates."""
+    out = xp.asarray(x, copy=True)
+    n = out.size
+    positions = xp.reshape(xp.arange(n, dtype=xp.int64), out.shape)[key]
+    flat = xp.reshape(positions, (-1,))
+    vals = xp.reshape(xp.broadcast_to(xp.asarray(values, dtype=out.dtype), positions.shape), (-1,))
+    onehot = xp.astype(flat[:, None] == xp.arange(n, dtype=xp.int64)[None, :], out.dtype)
+    summed = xp.sum(vals[:, None] * onehot, axis=0)
+    return xp.reshape(xp.reshape(out, (-1,)) + summed, out.shape)
+
+
+_INDEX_ADD = Op("index_add", ("x", "values"), {
+    "x": lambda g: g,
+    "values": lambda g, key: g[key]}, generic=_index_add_generic, grad_fn="IndexPutBackward0")
+
+
+def index_add(x, key, values):
+    """A copy of `x` with `values` added at `key` (repeated indices accumulate)."""
+    k, _ = native_key(x, key)
+    return apply(_INDEX_ADD, (x, values), {"key": k})
+
+
+# ----- x[key] = value -------------------------------------------------------------------
+# x[key] = values, recorded by `_inplace.setitem`: the old x gets g with the written region
+# zeroed, the values get g at key (the engine sums it down to their shape).
+INDEX_PUT = Op("index_put", ("x", "values"), {
+    "x": lambda g, key: setitem_functional(g, key, 0),
+    "values": lambda g, key: g[key]}, grad_fn="IndexPutBackward0")
+
+
+def setitem_functional(x, key, value):
+    """A copy of `x` with `value` written at `key` (differentiable)."""
+    from .._inplace import setitem
+    from .data_type import astype
+
+    out = astype(x, x._dtype, copy=True)
+    setitem(out, key, value)
+    return out
+
+
+# ----- take ------------------------------------------------------------------------------
+def _take_grad(g, x_shape, indices, axis):
+    from .creation import zeros
+
+    z = zeros(x_shape, dtype=g._dtype, device=g.device)
+    key = (slice(None),) * axis + (indices,)
+    return index_add(z, key, g)
+
+
+_TAKE = Op("take", ("x", "indices"), {"x": _take_grad, "indices": None}, grad_fn="IndexSelectBackward0")
+
+
+def take(x, indices, /, *, axis=None) -> Tensor:
+    """Elements of `x` at integer `indices` along `axis` (1-D x may omit axis)."""
+    check_tensor(x, "take")
+    check_tensor(indices, "take", "indices")
+    if indices._dtype.kind not in "iu":
+        raise TypeError(f"take: indices must have an integer dtype, got {indices._dtype}")
+    if axis is None:
+        if x._data.ndim != 1:
+            raise ValueError(f"take: axis is required for arrays with more than one dimension "
+                             f"(got shape {tuple(x._data.shape)})")
+        axis = 0
+    axis = normalize_axis(axis, x._data.ndim, "take")
+    return apply(_TAKE, (x, indices), {"axis": axis})
+
+
+def _take_along_grad(g, x_shape, indices, axis):
+    from .creation import zeros
+    from .manipulation import broadcast_to, reshape
+
+    nd = len(x_shape)
+    key = []
+    ishape = tuple(g._data.shape)
+    for d in range(nd):
+        if d == axis:
+            key.append(indices)
+        else:
+            from .creation import arange
+
+            shape = [1] * nd
+            shape[d] = ishape[d]
+            key.append(reshape(arange(ishape[d], device=g.device), tuple(shape)))
+    z = zeros(x_shape, dtype=g._dtype, device=g.device)
+    return index_add(z, tuple(key), g)
+
+
+_TAKE_ALONG = Op("take_along_axis", ("x", "indices"), {"x": _take_along_grad, "indices": None},
+                 grad_fn="GatherBackward0")
+
+
+def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
+    """Elements of `x` picked by `indices` along `axis` (PyTorch's gather)."""
+    check_tensor(x, "take_along_axis")
+    check_tensor(indices, "take_along_axis", "indices")
+    if indices._dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis: indices must have an integer dtype, got {indices._dtype}")
+    if indices._data.ndim != x._data.ndim:
+        raise ValueError(f"take_along_axis: indices must have the same rank as x "
+                         f"({indices._data.ndim} vs {x._data.ndim})")
+    axis = normalize_axis(axis, x._data.ndim, "take_along_axis")
+    return apply(_TAKE_ALONG, (x, indices), {"axis": axis})
+
+
+__all__ = exported(__name__)
+for _internal in ("getitem", "index_add", "native_key", "setitem_functional"):
+    __all__.remove(_internal)

@@ -1,0 +1,379 @@
+"""Manipulation functions: reshaping, joining, reordering. Views stay views (NumPy, CuPy):
+their results remember their base so in-place writes through them reach autograd."""
+
+from __future__ import annotations
+
+import operator
+
+from .._dispatch import Op, Tensor, apply, check_tensor, raise_device_mismatch
+from . import AxisError, exported, normalize_axes, normalize_axis
+
+
+def _as_view(out, x, op, params):
+    """Mark `out` as a view of `x` when the backend returned one."""
+    if x._backend.is_view(out._data):
+        out._base = (x, op, params)
+    return out
+
+
+def _shape_tuple(shape, fname):
+    if isinstance(shape, int) or hasattr(shape, "__index__"):
+        return (operator.index(shape),)
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{fname}: shape must be a tuple of ints, got {shape!r}") from None
+
+
+# ----- broadcasting ---------------------------------------------------------------------
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """The shape that arrays of `shapes` broadcast to (ValueError if they do not)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        s = _shape_tuple(s, "broadcast_shapes")
+        for i, n in enumerate(s):
+            j = ndim - len(s) + i
+            m = out[j]
+            if n is None or m is None:
+                out[j] = None if (n is None or m is None) and 1 not in (n, m) else (m if n == 1 else n)
+            elif m == 1:
+                out[j] = n
+            elif n != 1 and n != m:
+                raise ValueError(f"broadcast_shapes: shapes {tuple(shapes)} are not broadcast-compatible "
+                                 f"(dimension {j}: {m} vs {n})")
+    return tuple(out)
+
+
+# The engine sums the gradient back to the input's shape: the rule is the identity.
+_BROADCAST_TO = Op("broadcast_to", ("x",), lambda g: g, grad_fn="ExpandBackward0")
+
+
+def broadcast_to(x, /, shape) -> Tensor:
+    """`x` broadcast to `shape` (a read-only view on NumPy and CuPy)."""
+    check_tensor(x, "broadcast_to")
+    shape = _shape_tuple(shape, "broadcast_to")
+    xs = x._data.shape
+    if len(shape) < len(xs) or broadcast_shapes(xs, shape) != tuple(shape):
+        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {tuple(xs)} to {shape}")
+    return _as_view(apply(_BROADCAST_TO, (x,), {"shape": shape}), x, _BROADCAST_TO, {"shape": shape})
+
+
+def broadcast_arrays(*arrays) -> list[Tensor]:
+    """The arrays broadcast against each other."""
+    if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)):
+        arrays = tuple(arrays[0])
+    for i, a in enumerate(arrays):
+        check_tensor(a, "broadcast_arrays", f"arrays[{i}]")
+    shape = broadcast_shapes(*(a._data.shape for a in arrays))
+    return [a if tuple(a._data.shape) == shape else broadcast_to(a, shape) for a in arrays]
+
+
+# ----- reshaping ------------------------------------------------------------------------
+_RESHAPE = Op("reshape", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="ViewBackward0")
+
+
+def reshape(x, /, shape, *, copy=None) -> Tensor:
+    """`x` with a new shape (-1 infers one dimension). copy=False raises if a copy is needed."""
+    check_tensor(x, "reshape")
+    shape = _shape_tuple(shape, "reshape")
+    size = 1
+    for s in x._data.shape:
+        size *= s
+    known = 1
+    unknown = 0
+    for s in shape:
+        if s == -1:
+            unknown += 1
+        elif s < 0:
+            raise ValueError(f"reshape: invalid dimension {s} in shape {shape}")
+        else:
+            known *= s
+    if unknown > 1:
+        raise ValueError(f"reshape: only one dimension can be -1, got shape {shape}")
+    if (unknown and (known == 0 or size % known)) or (not unknown and known != size):
+        raise ValueError(f"reshape: cannot reshape an array of size {size} (shape {tuple(x._data.shape)}) "
+                         f"into shape {shape}")
+    if unknown:
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    params = {"shape": shape} if copy is None else {"shape": shape, "copy": copy}
+    out = apply(_RESHAPE, (x,), params)
+    return out if copy else _as_view(out, x, _RESHAPE, {"shape": shape})
+
+
+_PERMUTE = Op("permute_dims", ("x",), lambda g, axes: permute_dims(g, _inverse_perm(axes)),
+              grad_fn="PermuteBackward0")
+
+
+def _inverse_perm(axes):
+    inv = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inv[a] = i
+    return tuple(inv)
+
+
+def permute_dims(x, /, axes) -> Tensor:
+    """`x` with its axes reordered by `axes` (a view where the backend allows)."""
+    check_tensor(x, "permute_dims")
+    nd = x._data.ndim
+    if isinstance(axes, int):
+        axes = (axes,)
+    axes = tuple(normalize_axis(a, nd, "permute_dims", "axes") for a in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"permute_dims: axes {axes} is not a permutation of the {nd} dimensions")
+    params = {"axes": axes}
+    return _as_view(apply(_PERMUTE, (x,), params), x, _PERMUTE, params)
+
+
+_EXPAND_DIMS = Op("expand_dims", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="UnsqueezeBackward0")
+
+
+def expand_dims(x, /, axis=0) -> Tensor:
+    """`x` with new size-1 axes at `axis` (an int or a tuple of ints)."""
+    check_tensor(x, "expand_dims")
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    nd = x._data.ndim + len(axes)
+    norm = []
+    for a in axes:
+        a = operator.index(a)
+        if not -nd <= a < nd:
+            raise AxisError(f"expand_dims: axis {a} is out of bounds for the result's {nd} dimensions")
+        norm.append(a % nd)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"expand_dims: repeated axis in {axis}")
+    params = {"axis": tuple(norm) if isinstance(axis, tuple) else norm[0]}
+    return _as_view(apply(_EXPAND_DIMS, (x,), params), x, _EXPAND_DIMS, params)
+
+
+_SQUEEZE = Op("squeeze", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="SqueezeBackward0")
+
+
+def squeeze(x, /, axis) -> Tensor:
+    """`x` without the size-1 axes in `axis` (ValueError if one of them is not size 1)."""
+    check_tensor(x, "squeeze")
+    axes = normalize_axes(axis, x._data.ndim, "squeeze")
+    for a in axes:
+        if x._data.shape[a] != 1:
+            raise ValueError(f"squeeze: cannot squeeze axis {a} of size {x._data.shape[a]} (shape "
+                             f"{tuple(x._data.shape)})")
+    params = {"axis": axes}
+    return _as_view(apply(_SQUEEZE, (x,), params), x, _SQUEEZE, params)
+
+
+_MOVEAXIS = Op("moveaxis", ("x",), lambda g, source, destination: moveaxis(g, destination, source),
+               grad_fn="MovedimBackward0")
+
+
+def moveaxis(x, source, destination, /) -> Tensor:
+    """`x` with the axes `source` moved to positions `destination`."""
+    check_tensor(x, "moveaxis")
+    nd = x._data.ndim
+    src = source if isinstance(source, tuple) else (source,)
+    dst = destination if isinstance(destination, tuple) else (destination,)
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} must have the same length")
+    src = tuple(normalize_axis(a, nd, "moveaxis", "source") for a in src)
+    dst = tuple(normalize_axis(a, nd, "moveaxis", "destination") for a in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"moveaxis: repeated axes in source {source} or destination {destination}")
+    order = [a for a in range(nd) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute_dims(x, tuple(order))
+
+
+_FLIP = Op("flip", ("x",), lambda g, axis: flip(g, axis=axis), grad_fn="FlipBackward0")
+
+
+def flip(x, /, *, axis=None) -> Tensor:
+    """`x` with the order of elements reversed along `axis` (all axes by default)."""
+    check_tensor(x, "flip")
+    axes = normalize_axes(axis, x._data.ndim, "flip")
+    params = {"axis": axes}
+    return _as_view(apply(_FLIP, (x,), params), x, _FLIP, params)
+
+
+_ROLL = Op("roll", ("x",), lambda g, shift, axis: roll(g, _negate(shift), axis=axis), grad_fn="RollBackward0")
+
+
+def _negate(shift):
+    return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+
+
+def roll(x, /, shift, *, axis=None) -> Tensor:
+    """`x` with elements shifted by `shift` along `axis` (the flattened array by default)."""
+    check_tensor(x, "roll")
+    if isinstance(shift, (tuple, list)):
+        shift = tuple(operator.index(s) for s in shift)
+    else:
+        shift = operator.index(shift)
+    if axis is not None:
+        if isinstance(axis, (tuple, list)):
+            axis = tuple(normalize_axis(a, x._data.ndim, "roll") for a in axis)
+            if not isinstance(shift, tuple):
+                shift = (shift,) * len(axis)
+            if len(shift) != len(axis):
+                raise ValueError(f"roll: shift {shift} and axis {axis} must have the same length")
+        else:
+            axis = normalize_axis(axis, x._data.ndim, "roll")
+            if isinstance(shift, tuple):
+                raise ValueError("roll: a tuple shift needs a tuple axis")
+    elif isinstance(shift, tuple):
+        raise ValueError("roll: a tuple shift needs a tuple axis")
+    return apply(_ROLL, (x,), {"shift": shift, "axis": axis})
+
+
+# ----- joining and splitting --------------------------------------------------------------
+def _check_same(arrays, fname):
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError(f"{fname}: need at least one array")
+    first = arrays[0]
+    for i, a in enumerate(arrays):
+        check_tensor(a, fname, f"arrays[{i}]")
+        if a._backend is not first._backend:
+            raise_device_mismatch(fname, first, a)
+    dtypes = {a._dtype for a in arrays}
+    if len(dtypes) > 1:
+        from .._dtypes import result_type
+        from .data_type import astype
+
+        common = result_type(*arrays)
+        arrays = [a if a._dtype is common else astype(a, common) for a in arrays]
+    return arrays
+
+
+def _concat_grad(g, arrays_shape, axis):
+    if axis is None:
+        out, start = [], 0
+        for s in arrays_shape:
+            n = 1
+            for d in s:
+                n *= d
+            out.append(reshape(g[start:start + n], s))
+            start += n
+        return out
+    out, start = [], 0
+    for s in arrays_shape:
+        key = (slice(None),) * axis + (slice(start, start + s[axis]),)
+        out.append(g[key])
+        start += s[axis]
+    return out
+
+
+_CONCAT = Op("concat", ("*arrays",), _concat_grad, grad_fn="CatBackward0")
+
+
+def concat(arrays, /, *, axis=0) -> Tensor:
+    """The arrays joined along `axis` (flattened first when axis is None)."""
+    if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"concat: arrays must be a list or tuple of Tensors, got {type(arrays).__name__}")
+    arrays = _check_same(arrays, "concat")
+    if axis is not None:
+        nd = arrays[0]._data.ndim
+        if nd == 0:
+            raise ValueError("concat: zero-dimensional arrays cannot be concatenated")
+        axis = normalize_axis(axis, nd, "concat")
+        ref = arrays[0]._data.shape
+        for a in arrays:
+            s = a._data.shape
+            if len(s) != nd or any(s[i] != ref[i] for i in range(nd) if i != axis):
+                raise ValueError(f"concat: shapes {tuple(ref)} and {tuple(s)} differ outside axis {axis}")
+    return apply(_CONCAT, (arrays,), {"axis": axis})
+
+
+_STACK = Op("stack", ("*arrays",), lambda g, axis: list(unstack(g, axis=axis)),
+            grad_fn="StackBackward0")
+
+
+def stack(arrays, /, *, axis=0) -> Tensor:
+    """The arrays (all of one shape) joined along a new axis."""
+    if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"stack: arrays must be a list or tuple of Tensors, got {type(arrays).__name__}")
+    arrays = _check_same(arrays, "stack")
+    ref = tuple(arrays[0]._data.shape)
+    for a in arrays:
+        if tuple(a._data.shape) != ref:
+            raise ValueError(f"stack: all arrays must have the same shape, got {ref} and {tuple(a._data.shape)}")
+    axis = operator.index(axis)
+    nd = len(ref) + 1
+    if not -nd <= axis < nd:
+        raise AxisError(f"stack: axis {axis} is out of bounds for the result's {nd} dimensions")
+    return apply(_STACK, (arrays,), {"axis": axis % nd})
+
+
+def unstack(x, /, *, axis=0) -> tuple[Tensor, ...]:
+    """The arrays along `axis` of `x`, as a tuple of views."""
+    check_tensor(x, "unstack")
+    if x._data.ndim == 0:
+        raise ValueError("unstack: x must have at least one dimension")
+    axis = normalize_axis(axis, x._data.ndim, "unstack")
+    pre = (slice(None),) * axis
+    return tuple(x[pre + (i,)] for i in range(x._data.shape[axis]))
+
+
+# ----- repetition -------------------------------------------------------------------------
+def _tile_grad(g, x_shape, repetitions):
+    nd = max(len(x_shape), len(repetitions))
+    xs = (1,) * (nd - len(x_shape)) + tuple(x_shape)
+    reps = (1,) * (nd - len(repetitions)) + tuple(repetitions)
+    split = []
+    for r, s in zip(reps, xs):
+        split += [r, s]
+    from .statistical import sum as _sum
+
+    g = _sum(reshape(g, tuple(split)), axis=tuple(range(0, 2 * nd, 2)))
+    return reshape(g, x_shape)
+
+
+_TILE = Op("tile", ("x",), _tile_grad, grad_fn="RepeatBackward0")
+
+
+def tile(x, repetitions, /) -> Tensor:
+    """`x` repeated `repetitions[i]` times along each axis i."""
+    check_tensor(x, "tile")
+    reps = tuple(operator.index(r) for r in repetitions)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: repetitions must be non-negative, got {reps}")
+    return apply(_TILE, (x,), {"repetitions": reps})
+
+
+def _repeat_grad(g, x_shape, repeats, axis):
+    from .statistical import cumulative_sum, sum as _sum
+    from .indexing import take
+
+    if axis is None:
+        n = 1
+        for s in x_shape:
+            n *= s
+        flat_shape, ax = (n,), 0
+    else:
+        flat_shape, ax = x_shape, axis
+    if isinstance(repeats, int):
+        shape = tuple(flat_shape[:ax]) + (flat_shape[ax], repeats) + tuple(flat_shape[ax + 1:])
+        return reshape(_sum(reshape(g, shape), axis=ax + 1), x_shape)
+    cs = cumulative_sum(g, axis=ax, include_initial=True)
+    ends = cumulative_sum(repeats)
+    starts = ends - repeats
+    return reshape(take(cs, ends, axis=ax) - take(cs, starts, axis=ax), x_shape)
+
+
+_REPEAT = Op("repeat", ("x", "repeats"), {"x": _repeat_grad, "repeats": None}, grad_fn="RepeatInterleaveBackward0")
+
+
+def repeat(x, repeats, /, *, axis=None) -> Tensor:
+    """Each element of `x` repeated `repeats` times (an int, or an int array per element)."""
+    check_tensor(x, "repeat")
+    if isinstance(repeats, Tensor):
+        if repeats._dtype.kind not in "iu":
+            raise TypeError(f"repeat: repeats must have an integer dtype, got {repeats._dtype}")
+    else:
+        repeats = operator.index(repeats)
+        if repeats < 0:
+            raise ValueError(f"repeat: repeats must be non-negative, got {repeats}")
+    if axis is not None:
+        axis = normalize_axis(axis, x._data.ndim, "repeat")
+    return apply(_REPEAT, (x, repeats), {"axis": axis})
+
+
+__all__ = exported(__name__)

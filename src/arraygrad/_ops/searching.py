@@ -1,0 +1,115 @@
+"""Searching functions: where (differentiable), argmax/argmin, nonzero, searchsorted, ..."""
+
+from __future__ import annotations
+
+from .. import _dtypes
+from .._dispatch import Op, Tensor, apply, check_tensor, raise_device_mismatch, wrap
+from . import exported, normalize_axes, normalize_axis
+
+_WHERE = Op("where", ("condition", "x1", "x2"), {
+    "condition": None,
+    "x1": lambda g, condition: where(condition, g, 0),
+    "x2": lambda g, condition: where(condition, 0, g)}, broadcasts=True, grad_fn="WhereBackward0")
+
+
+def where(condition, x1, x2, /) -> Tensor:
+    """Elements of x1 where `condition` is true, else of x2 (either may be a Python scalar)."""
+    check_tensor(condition, "where", "condition")
+    if condition._dtype is not _dtypes.bool:
+        raise TypeError(f"where: condition must have dtype bool, got {condition._dtype}")
+    t1, t2 = isinstance(x1, Tensor), isinstance(x2, Tensor)
+    if t1 and t2:
+        if x1._dtype is not x2._dtype:
+            from .data_type import astype
+
+            d = _dtypes.promote(x1._dtype, x2._dtype)
+            x1, x2 = astype(x1, d), astype(x2, d)
+    elif t1 or t2:
+        arr, sc = (x1, x2) if t1 else (x2, x1)
+        _dtypes.scalar_dtype(sc, arr._dtype)  # validates the scalar's type
+        want = _dtypes.scalar_dtype(sc, arr._dtype)
+        if want is not arr._dtype:
+            from .data_type import astype
+
+            arr = astype(arr, want)
+            x1, x2 = (arr, x2) if t1 else (x1, arr)
+    else:
+        # two scalars: the standard requires an array; we make them arrays like condition
+        from .creation import asarray
+
+        d = _dtypes.result_type(asarray(x1, device=condition.device), x2)
+        x1 = asarray(x1, dtype=d, device=condition.device)
+    for v in (x1, x2):
+        if isinstance(v, Tensor) and v._backend is not condition._backend:
+            raise_device_mismatch("where", condition, v)
+    return apply(_WHERE, (condition, x1, x2), None, "where")
+
+
+def _arg_extremum(fname, x, axis, keepdims):
+    check_tensor(x, fname)
+    if x._dtype.kind == "c":
+        raise TypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
+    if axis is not None:
+        axis = normalize_axis(axis, x._data.ndim, fname)
+        if x._data.shape[axis] == 0:
+            raise ValueError(f"{fname}: attempt to get {fname} of an empty sequence")
+    elif x._data.size == 0:
+        raise ValueError(f"{fname}: attempt to get {fname} of an empty sequence")
+    b = x._backend
+    return wrap(b.fn[fname](x._data, axis=axis, keepdims=keepdims), b)
+
+
+def argmax(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """Indices of the maximum values along `axis` (of the flattened array by default)."""
+    return _arg_extremum("argmax", x, axis, keepdims)
+
+
+def argmin(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """Indices of the minimum values along `axis` (of the flattened array by default)."""
+    return _arg_extremum("argmin", x, axis, keepdims)
+
+
+def count_nonzero(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """How many elements along `axis` are nonzero (as the default integer dtype)."""
+    check_tensor(x, "count_nonzero")
+    axes = None if axis is None else normalize_axes(axis, x._data.ndim, "count_nonzero")
+    b = x._backend
+    out = b.fn["count_nonzero"](x._data, axis=axes, keepdims=keepdims)
+    t = wrap(out, b)
+    return t if t._dtype is _dtypes.DEFAULT_INT else t.astype(_dtypes.DEFAULT_INT)
+
+
+def nonzero(x, /) -> tuple[Tensor, ...]:
+    """Indices of the nonzero elements, one index array per dimension."""
+    check_tensor(x, "nonzero")
+    if x._data.ndim == 0:
+        raise ValueError("nonzero: x must have at least one dimension (got a 0-d array)")
+    b = x._backend
+    return tuple(wrap(a, b) for a in b.fn["nonzero"](x._data))
+
+
+def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Tensor:
+    """Indices where the elements of x2 would be inserted into sorted 1-D x1."""
+    check_tensor(x1, "searchsorted", "x1")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if x1._data.ndim != 1:
+        raise ValueError(f"searchsorted: x1 must be 1-D, got shape {tuple(x1._data.shape)}")
+    b = x1._backend
+    if isinstance(x2, Tensor):
+        if x2._backend is not b:
+            raise_device_mismatch("searchsorted", x1, x2)
+        if x2._dtype is not x1._dtype:
+            x2 = x2.astype(_dtypes.promote(x1._dtype, x2._dtype))
+            x1 = x1.astype(x2._dtype)
+        v = x2._data
+    else:
+        v = x2
+    kw = {"side": side}
+    if sorter is not None:
+        check_tensor(sorter, "searchsorted", "sorter")
+        kw["sorter"] = sorter._data
+    return wrap(b.fn["searchsorted"](x1._data, v, **kw), b)
+
+
+__all__ = exported(__name__)

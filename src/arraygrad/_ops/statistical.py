@@ -1,0 +1,266 @@
+"""Statistical functions (reductions and scans), with their gradients."""
+
+from __future__ import annotations
+
+import operator
+
+from .. import _dtypes
+from .._dispatch import Op, Tensor, apply, check_tensor, coerce_dtype
+from .._dtypes import as_dtype
+from . import exported, normalize_axes, normalize_axis
+
+
+# ----- helpers shared by the rules ------------------------------------------------------
+def keepdims_shape(x_shape, axis) -> tuple[int, ...]:
+    """The shape a reduction over `axis` (None: all) has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(x_shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(1 if i in axes else n for i, n in enumerate(x_shape))
+
+
+def restore_reduced(g, x_shape, axis, keepdims):
+    """A reduction's output (or its gradient) reshaped to keepdims form."""
+    from .manipulation import reshape
+
+    if keepdims:
+        return g
+    return reshape(g, keepdims_shape(x_shape, axis))
+
+
+def unreduce(g, x_shape, axis, keepdims):
+    """Broadcast a reduction's gradient back over the reduced axes."""
+    from .manipulation import broadcast_to
+
+    return broadcast_to(restore_reduced(g, x_shape, axis, keepdims), tuple(x_shape))
+
+
+def _count(x_shape, axis) -> int:
+    n = 1
+    for i, s in enumerate(x_shape):
+        if axis is None or i in (axis if isinstance(axis, tuple) else (axis,)):
+            n *= s
+    return n
+
+
+def _reduction_args(x, axis, fname):
+    check_tensor(x, fname)
+    if axis is None:
+        return None
+    return normalize_axes(axis, x._data.ndim, fname)
+
+
+def _native(x, dtype):
+    return None if dtype is None else x._backend.to_native_dtype(as_dtype(dtype))
+
+
+# ----- sum, prod, mean ------------------------------------------------------------------
+_SUM = Op("sum", ("x",), lambda g, x_shape, axis, keepdims: unreduce(g, x_shape, axis, keepdims))
+
+
+def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
+    """The sum over `axis` (all axes by default). Integer inputs sum in the default integer
+    dtype unless `dtype` says otherwise."""
+    axis = _reduction_args(x, axis, "sum")
+    return apply(_SUM, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
+
+
+def _prod_grad(g, x, axis, keepdims):
+    """Each element's gradient is the product of the others: exclusive products from both
+    sides (no division, so zeros are handled exactly)."""
+    from .elementwise import _conj
+    from .manipulation import flip, permute_dims, reshape
+
+    shape = tuple(x._data.shape)
+    nd = len(shape)
+    axes = tuple(range(nd)) if axis is None else axis
+    g = restore_reduced(g, shape, axis, keepdims)
+    kept = [a for a in range(nd) if a not in axes]
+    perm = tuple(kept + list(axes))
+    xt = permute_dims(x, perm) if perm != tuple(range(nd)) else x
+    lead = tuple(shape[a] for a in kept)
+    n = _count(shape, axes)
+    xf = reshape(xt, lead + (n,))
+    left = cumulative_prod(xf, axis=-1, include_initial=True)[..., :-1]
+    right = flip(cumulative_prod(flip(xf, axis=-1), axis=-1, include_initial=True)[..., :-1], axis=-1)
+    others = reshape(left * right, tuple(shape[a] for a in perm))
+    if perm != tuple(range(nd)):
+        inv = [0] * nd
+        for i, a in enumerate(perm):
+            inv[a] = i
+        others = permute_dims(others, tuple(inv))
+    return g * _conj(others)
+
+
+_PROD = Op("prod", ("x",), _prod_grad)
+
+
+def prod(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
+    """The product over `axis` (all axes by default)."""
+    axis = _reduction_args(x, axis, "prod")
+    return apply(_PROD, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
+
+
+_MEAN = Op("mean", ("x",), lambda g, x_shape, axis, keepdims:
+           unreduce(g, x_shape, axis, keepdims) / max(_count(x_shape, axis), 1), dtypes="floating-point")
+
+
+def mean(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """The arithmetic mean over `axis` (integer inputs are promoted to the default float)."""
+    axis = _reduction_args(x, axis, "mean")
+    if x._dtype not in _MEAN.dtypes:
+        x = coerce_dtype(_MEAN, x)
+    return apply(_MEAN, (x,), {"axis": axis, "keepdims": keepdims})
+
+
+# ----- var, std -------------------------------------------------------------------------
+def _var_grad(g, x, axis, correction, keepdims):
+    shape = tuple(x._data.shape)
+    g = restore_reduced(g, shape, axis, keepdims)
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return g * centered * (2.0 / (_count(shape, axis) - correction))
+
+
+_VAR = Op("var", ("x",), _var_grad, dtypes="floating-point")
+
+
+def _std_grad(g, x, ans, axis, correction, keepdims):
+    shape = tuple(x._data.shape)
+    g = restore_reduced(g, shape, axis, keepdims)
+    ans = restore_reduced(ans, shape, axis, keepdims)
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return g * centered / (ans * (_count(shape, axis) - correction))
+
+
+_STD = Op("std", ("x",), _std_grad, dtypes="floating-point")
+
+
+def _check_correction(correction, fname):
+    if not isinstance(correction, (int, float)) or isinstance(correction, bool):
+        raise TypeError(f"{fname}: correction must be an int or float, got {type(correction).__name__}")
+    if correction < 0:
+        raise ValueError(f"{fname}: correction must be non-negative, got {correction}")
+
+
+def var(x, /, *, axis=None, correction=0.0, keepdims=False) -> Tensor:
+    """The variance over `axis`, dividing by N - correction."""
+    axis = _reduction_args(x, axis, "var")
+    _check_correction(correction, "var")
+    if x._dtype not in _VAR.dtypes:
+        x = coerce_dtype(_VAR, x)
+    return apply(_VAR, (x,), {"axis": axis, "correction": correction, "keepdims": keepdims})
+
+
+def std(x, /, *, axis=None, correction=0.0, keepdims=False) -> Tensor:
+    """The standard deviation over `axis`, dividing by N - correction."""
+    axis = _reduction_args(x, axis, "std")
+    _check_correction(correction, "std")
+    if x._dtype not in _STD.dtypes:
+        x = coerce_dtype(_STD, x)
+    return apply(_STD, (x,), {"axis": axis, "correction": correction, "keepdims": keepdims})
+
+
+# ----- max, min ---------------------------------------------------------------------------
+def _extremum_grad(g, x, ans, axis, keepdims):
+    """g goes to the elements equal to the extremum, split evenly between ties (PyTorch's amax)."""
+    from .data_type import astype
+
+    shape = tuple(x._data.shape)
+    g = restore_reduced(g, shape, axis, keepdims)
+    ans = restore_reduced(ans, shape, axis, keepdims)
+    hit = astype(x == ans, g._dtype)
+    return g * hit / sum(hit, axis=axis, keepdims=True)
+
+
+_MAX = Op("max", ("x",), _extremum_grad, dtypes="real", grad_fn="AmaxBackward0")
+_MIN = Op("min", ("x",), _extremum_grad, dtypes="real", grad_fn="AminBackward0")
+
+
+def _extremum(op, x, axis, keepdims):
+    fname = op.name
+    axis = _reduction_args(x, axis, fname)
+    if x._dtype.kind == "c":
+        raise TypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
+    shape = x._data.shape
+    if any(shape[a] == 0 for a in (range(len(shape)) if axis is None else axis)):
+        raise ValueError(f"{fname}: zero-size reduction (shape {tuple(shape)}, axis {axis}) has no identity")
+    return apply(op, (x,), {"axis": axis, "keepdims": keepdims})
+
+
+def max(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """The maximum over `axis` (NaN propagates)."""
+    return _extremum(_MAX, x, axis, keepdims)
+
+
+def min(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """The minimum over `axis` (NaN propagates)."""
+    return _extremum(_MIN, x, axis, keepdims)
+
+
+# ----- scans ------------------------------------------------------------------------------
+def _reverse_cumsum(g, axis):
+    from .manipulation import flip
+
+    return flip(cumulative_sum(flip(g, axis=axis), axis=axis), axis=axis)
+
+
+def _drop_initial(g, axis, include_initial):
+    if not include_initial:
+        return g
+    return g[(slice(None),) * axis + (slice(1, None),)]
+
+
+_CUMSUM = Op("cumulative_sum", ("x",), lambda g, axis, include_initial:
+             _reverse_cumsum(_drop_initial(g, axis, include_initial), axis), grad_fn="CumsumBackward0")
+
+
+def _cumprod_grad(g, x, ans, axis, include_initial):
+    """Exact with zeros: before a lane's first zero, sum_{j>=k} g_j ans_j / x_k; at the first
+    zero, the same sum with that zero replaced by one; after it, zero (PyTorch's rule)."""
+    from .elementwise import _conj, where
+    from .data_type import astype
+
+    g = _drop_initial(g, axis, include_initial)
+    ans = _drop_initial(ans, axis, include_initial)
+    zero = x == 0
+    zeros_so_far = cumulative_sum(astype(zero, _dtypes.int64), axis=axis)
+    before = zeros_so_far == 0
+    first = (zeros_so_far == 1) & zero
+    safe = where(before, x, 1).astype(x._dtype)
+    grad_before = _reverse_cumsum(g * _conj(ans), axis) / _conj(safe)
+    with_one = cumulative_prod(where(first, 1, x).astype(x._dtype), axis=axis)
+    grad_first = _reverse_cumsum(g * _conj(where(zeros_so_far >= 1, with_one, 0).astype(x._dtype)), axis)
+    return where(before, grad_before, where(first, grad_first, 0))
+
+
+_CUMPROD = Op("cumulative_prod", ("x",), _cumprod_grad, grad_fn="CumprodBackward0")
+
+
+def _scan(op, x, axis, dtype, include_initial):
+    fname = op.name
+    check_tensor(x, fname)
+    if axis is None:
+        if x._data.ndim > 1:
+            raise ValueError(f"{fname}: axis is required for arrays with more than one dimension "
+                             f"(got shape {tuple(x._data.shape)})")
+        axis = 0
+    if x._data.ndim == 0:
+        raise ValueError(f"{fname}: x must have at least one dimension")
+    axis = normalize_axis(axis, x._data.ndim, fname)
+    return apply(op, (x,), {"axis": axis, "dtype": _native(x, dtype),
+                            "include_initial": bool(include_initial)})
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False) -> Tensor:
+    """Cumulative sums along `axis` (optional for 1-D input)."""
+    return _scan(_CUMSUM, x, axis, dtype, include_initial)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False) -> Tensor:
+    """Cumulative products along `axis` (optional for 1-D input)."""
+    return _scan(_CUMPROD, x, axis, dtype, include_initial)
+
+
+__all__ = exported(__name__)
+for _helper in ("keepdims_shape", "restore_reduced", "unreduce"):
+    __all__.remove(_helper)

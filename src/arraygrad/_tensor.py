@@ -1,0 +1,400 @@
+"""`Tensor`: the one array type. It wraps one backend array and carries autograd state.
+
+The standard's array object is implemented here; its operators come from one fixed
+operator -> function table (`OPERATORS`), installed once the op modules are loaded, so
+adding an op never touches this file. PyTorch-style methods live in `_torch_methods.py`.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from . import _dispatch as D
+from . import _dtypes
+from ._dtypes import DType
+from ._torch_methods import TorchTensorMethods
+
+__all__ = ["Tensor", "Size"]
+
+_SUPPORTED_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple (as the array API requires) that also answers `numel()`."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"arraygrad.Size({list(self)})"
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return Size(r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _ElementCount(int):
+    """`x.size`: the element count as the array API defines it (``x.size == 15``), and
+    callable as PyTorch's method (``x.size()`` -> Size, ``x.size(0)`` -> an int)."""
+
+    def __call__(self, dim: int | None = None):
+        shape = self._shape
+        if dim is None:
+            return Size(shape)
+        try:
+            return shape[operator.index(dim)]
+        except IndexError:
+            raise IndexError(f"size(): dimension {dim} is out of range for a tensor with "
+                             f"{len(shape)} dimension(s)") from None
+
+
+class Tensor(TorchTensorMethods):
+    """An n-dimensional array on one device, with optional autograd history.
+
+    Build tensors with the creation functions (`arraygrad.asarray`, `zeros`, `tensor`, ...).
+    `Tensor(*sizes)` and `Tensor(data)` are PyTorch's legacy constructors (float32).
+    """
+
+    __slots__ = ("_data", "_backend", "_dtype", "_requires_grad", "grad_fn", "grad",
+                 "_vc", "_base", "_meta", "__weakref__")
+
+    __array_priority__ = 1000  # NumPy binary operators defer to our reflected ones
+
+    def __new__(cls, *args, device=None, dtype=None, requires_grad=False):
+        from ._torch_api import legacy_tensor_constructor
+
+        return legacy_tensor_constructor(cls, args, device=device, dtype=dtype,
+                                         requires_grad=requires_grad)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    # ----- the standard's attributes --------------------------------------------------
+    @property
+    def dtype(self) -> DType:
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._backend.device
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    @property
+    def size(self) -> _ElementCount:
+        shape = self._data.shape
+        n = 1
+        for s in shape:
+            if s is None:
+                return None
+            n *= s
+        out = _ElementCount(n)
+        out._shape = shape
+        return out
+
+    @property
+    def T(self) -> "Tensor":
+        if self._data.ndim != 2:
+            raise ValueError(f"x.T requires a 2-D array, got {self._data.ndim}-D; use x.mT or "
+                             "permute_dims for other ranks")
+        from ._ops.manipulation import permute_dims
+
+        return permute_dims(self, (1, 0))
+
+    @property
+    def mT(self) -> "Tensor":
+        from ._ops.linear_algebra import matrix_transpose
+
+        return matrix_transpose(self)
+
+    def __array_namespace__(self, /, *, api_version: str | None = None):
+        if api_version is not None and api_version not in _SUPPORTED_API_VERSIONS:
+            raise ValueError(f"unsupported api_version {api_version!r}; arraygrad implements "
+                             f"{', '.join(_SUPPORTED_API_VERSIONS)}")
+        import arraygrad
+
+        return arraygrad
+
+    def to_device(self, device, /, *, stream=None) -> "Tensor":
+        """This tensor on `device` (a copy through DLPack when the backend changes)."""
+        from ._dlpack import to_device
+
+        return to_device(self, device, stream=stream)
+
+    # ----- conversions to Python scalars ------------------------------------------------
+    def _scalar(self, kind: str):
+        data = self._data
+        if data.ndim != 0 and data.size != 1:
+            raise TypeError(f"only tensors with one element can be converted to Python {kind}s "
+                            f"(got shape {tuple(data.shape)})")
+        return data
+
+    def __bool__(self):
+        return bool(self._scalar("bool").reshape(()))
+
+    def __int__(self):
+        d = self._scalar("int")
+        if self._dtype.kind == "c":
+            raise TypeError("can't convert a complex tensor to int")
+        return int(d.reshape(()))
+
+    def __float__(self):
+        d = self._scalar("float")
+        if self._dtype.kind == "c":
+            raise TypeError("can't convert a complex tensor to float; use real() or abs() first")
+        return float(d.reshape(()))
+
+    def __complex__(self):
+        return complex(self._scalar("complex").reshape(()))
+
+    def __index__(self):
+        if self._dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got dtype {self._dtype}")
+        return operator.index(self._scalar("int").reshape(()).__index__())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    __hash__ = object.__hash__  # identity, as PyTorch (the operators make __eq__ elementwise)
+
+    # ----- interchange -----------------------------------------------------------------
+    def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
+        from ._dlpack import export_dlpack
+
+        return export_dlpack(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __array__(self, dtype=None, copy=None):
+        from ._dlpack import to_numpy_array
+
+        return to_numpy_array(self, dtype=dtype, copy=copy)
+
+    # ----- autograd state --------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
+        if self.grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if value and self._dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
+                               f"gradients (got {self._dtype})")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return D.version_counter(self).value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._meta is not None and self._meta.retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in `.grad` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None:
+            return
+        import weakref
+
+        if self._meta is None:
+            self._meta = D.TensorMeta()
+        self._meta.retains_grad = True
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._meta.out_index] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with `.remove()`."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from ._autograd.engine import tensor_hooks
+
+        return tensor_hooks(self).add(hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the `.grad` of the leaves (PyTorch semantics)."""
+        from ._autograd.engine import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's memory (and version counter), outside the graph."""
+        return D.wrap_view(self._data, self._backend, self)
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self._base[1] is not None and self._base[0]._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a tensor outside the graph (same memory)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if value._backend is not self._backend:
+            raise ValueError(f"data: the new value is on {value.device}, the tensor on {self.device}")
+        self._data = value._data
+        self._dtype = value._dtype
+        D.bump_version(self)
+
+    @property
+    def name(self):
+        return None if self._meta is None else self._meta.name
+
+
+# The standard's operators: dunder -> array-API function (reflected and in-place forms
+# follow from it). Installed by `_ops` once the functions exist.
+BINARY_OPERATORS = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
+    "floordiv": "floor_divide", "mod": "remainder", "pow": "pow",
+    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+    "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift",
+}
+COMPARISON_OPERATORS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+                        "gt": "greater", "ge": "greater_equal"}
+UNARY_OPERATORS = {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}
+
+D.Tensor = Tensor
+_dtypes.Tensor = Tensor
+
+
+_OPERANDS = (Tensor, bool, int, float, complex)
+
+
+def _foreign_operand(self, other):
+    """Another library's scalar or array next to a Tensor: NumPy scalars become Python
+    scalars, arrays are converted on the tensor's device; anything else is NotImplemented."""
+    if isinstance(other, (str, bytes)) or not (hasattr(other, "__array__") or hasattr(other, "__dlpack__")):
+        return NotImplemented
+    if getattr(other, "ndim", None) == 0 and hasattr(other, "item"):
+        return other.item()
+    from ._ops.creation import asarray
+
+    return asarray(other, device=self.device)
+
+
+def install_operators() -> None:
+    """Define the standard's operators on Tensor from the operator -> function table."""
+    from ._dispatch import binary, unary
+    from ._inplace import commit, inplace_binary, setitem
+    from ._ops import elementwise, indexing, linear_algebra
+
+    def binary_method(op):
+        def method(self, other):
+            if other.__class__ is Tensor or isinstance(other, _OPERANDS):
+                return binary(op, self, other)
+            other = _foreign_operand(self, other)
+            return other if other is NotImplemented else binary(op, self, other)
+        return method
+
+    def reflected_method(op):
+        def method(self, other):
+            if isinstance(other, _OPERANDS):
+                return binary(op, other, self)
+            other = _foreign_operand(self, other)
+            return other if other is NotImplemented else binary(op, other, self)
+        return method
+
+    def inplace_method(op):
+        def method(self, other):
+            if not isinstance(other, _OPERANDS):
+                other = _foreign_operand(self, other)
+                if other is NotImplemented:
+                    return NotImplemented
+            return inplace_binary(op, self, other)
+        return method
+
+    def unary_method(op):
+        def method(self):
+            return unary(op, self)
+        return method
+
+    def name(method, dunder):
+        method.__name__ = method.__qualname__ = dunder
+        setattr(Tensor, dunder, method)
+
+    for short, fname in BINARY_OPERATORS.items():
+        op = getattr(elementwise, fname).op
+        name(binary_method(op), f"__{short}__")
+        name(reflected_method(op), f"__r{short}__")
+        name(inplace_method(op), f"__i{short}__")
+    for short, fname in COMPARISON_OPERATORS.items():
+        name(binary_method(getattr(elementwise, fname).op), f"__{short}__")
+    for short, fname in UNARY_OPERATORS.items():
+        name(unary_method(getattr(elementwise, fname).op), f"__{short}__")
+
+    matmul = linear_algebra.matmul
+
+    def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            other = _foreign_operand(self, other)
+            if other is NotImplemented or not isinstance(other, Tensor):
+                return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        other = _foreign_operand(self, other)
+        if other is NotImplemented or not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(other, self)
+
+    def __imatmul__(self, other):
+        from ._inplace import check_graph, check_writable, needs_tracking
+
+        check_writable(self, "matmul")
+        if needs_tracking(self, (other,)):
+            check_graph(self)
+        return commit(self, __matmul__(self, other), "matmul")
+
+    for f in (__matmul__, __rmatmul__, __imatmul__):
+        name(f, f.__name__)
+    name(lambda self, key: indexing.getitem(self, key), "__getitem__")
+    name(lambda self, key, value: setitem(self, key, value), "__setitem__")

@@ -1,0 +1,3 @@
+"""The standard's `fft` extension."""
+
+from __future__ import annotations
