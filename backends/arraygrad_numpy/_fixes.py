@@ -23,7 +23,7 @@ def numpy_like_overrides(xp) -> dict:
                 dtype = int64
             elif k == "u" and x.dtype.itemsize < 8:
                 dtype = uint64
-        return add_reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+        return add_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
 
     def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         if dtype is None:
@@ -32,7 +32,7 @@ def numpy_like_overrides(xp) -> dict:
                 dtype = int64
             elif k == "u" and x.dtype.itemsize < 8:
                 dtype = uint64
-        return xp.multiply.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+        return xp.multiply.reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
 
     def mean(x, /, *, axis=None, keepdims=False):
         n = x.size if axis is None else math.prod(x.shape[a] for a in axis)
@@ -40,10 +40,10 @@ def numpy_like_overrides(xp) -> dict:
         return xp.divide(s, n, dtype=x.dtype) if n else xp.full_like(s, math.nan, dtype=x.dtype)
 
     def max(x, /, *, axis=None, keepdims=False):
-        return xp.maximum.reduce(x, axis=axis, keepdims=keepdims)
+        return xp.maximum.reduce(x, axis=axis, out=..., keepdims=keepdims)
 
     def min(x, /, *, axis=None, keepdims=False):
-        return xp.minimum.reduce(x, axis=axis, keepdims=keepdims)
+        return xp.minimum.reduce(x, axis=axis, out=..., keepdims=keepdims)
 
     def var(x, /, *, axis=None, correction=0.0, keepdims=False):
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
@@ -79,6 +79,15 @@ def numpy_like_overrides(xp) -> dict:
         fix = (inf1 & xp.isfinite(a2)) | (xp.isfinite(a1) & inf2)
         return xp.where(fix, q if out.ndim else q[()], out)
 
+    _matmul = xp.matmul
+
+    def matmul(x1, x2, /):
+        # ndarray.dot is matmul for operands of rank <= 2 and skips the ufunc machinery
+        # (270 ns instead of 640 ns for 4x4 float32).
+        if x1.ndim <= 2 and x2.ndim <= 2:
+            return x1.dot(x2)
+        return _matmul(x1, x2)
+
     def index_add(x, values, *, key):
         out = x.copy()
         xp.add.at(out, key, values)
@@ -113,5 +122,5 @@ def numpy_like_overrides(xp) -> dict:
         "sum": sum, "prod": prod, "mean": mean, "max": max, "min": min, "var": var, "std": std,
         "argsort": argsort, "sort": sort, "floor_divide": floor_divide, "index_add": index_add,
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
-        "matrix_transpose": matrix_transpose, "real": real, "imag": imag,
+        "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
     }

@@ -28,7 +28,7 @@ from ._ops.indexing import *  # noqa: F401,F403
 from ._ops.linear_algebra import *  # noqa: F401,F403
 from ._ops.manipulation import *  # noqa: F401,F403
 from ._ops.searching import *  # noqa: F401,F403
-from ._ops.set import *  # noqa: F401,F403
+from ._ops.sets import *  # noqa: F401,F403
 from ._ops.sorting import *  # noqa: F401,F403
 from ._ops.statistical import *  # noqa: F401,F403
 from ._ops.utility import *  # noqa: F401,F403
@@ -45,3 +45,8 @@ inf = _math.inf
 nan = _math.nan
 pi = _math.pi
 newaxis = None
+
+# ----- beyond the standard: PyTorch's API ---------------------------------------------------
+from ._autograd.grad_mode import (  # noqa: E402,F401
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+from . import autograd, cuda  # noqa: E402,F401

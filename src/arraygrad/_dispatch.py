@@ -540,6 +540,25 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
     """Apply any op: `inputs` are Tensors (or None/scalars where the op allows), all on one
     backend; `params` are non-array keyword arguments passed to the backend and the rules.
     Returns a Tensor, or a tuple of Tensors for nout > 1."""
+    if not op.variadic and op.nout == 1:  # the common cases, kept lean
+        n = len(inputs)
+        if n == 1:
+            x = inputs[0]
+            b = x._backend
+            fn = b.fn[op.impl]
+            out = wrap(fn(x._data, **params) if params else fn(x._data), b)
+            if x._requires_grad and op.differentiable and grad_enabled():
+                record(op, (out,), inputs, params)
+            return out
+        if n == 2:
+            x1, x2 = inputs
+            if x1.__class__ is Tensor and x2.__class__ is Tensor and x1._backend is x2._backend:
+                b = x1._backend
+                fn = b.fn[op.impl]
+                out = wrap(fn(x1._data, x2._data, **params) if params else fn(x1._data, x2._data), b)
+                if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
+                    record(op, (out,), inputs, params)
+                return out
     b = None
     requires = False
     flat = inputs[0] if op.variadic else inputs

@@ -135,6 +135,12 @@ class Tensor(TorchTensorMethods):
 
         return to_device(self, device, stream=stream)
 
+    def astype(self, dtype, /, *, copy=True, device=None) -> "Tensor":
+        """`astype(self, dtype)` as a method (NumPy's spelling)."""
+        from ._ops.data_type import astype
+
+        return astype(self, dtype, copy=copy, device=device)
+
     # ----- conversions to Python scalars ------------------------------------------------
     def _scalar(self, kind: str):
         data = self._data
@@ -372,8 +378,14 @@ def install_operators() -> None:
         name(unary_method(getattr(elementwise, fname).op), f"__{short}__")
 
     matmul = linear_algebra.matmul
+    matmul_op = linear_algebra._MATMUL
 
     def __matmul__(self, other):
+        if other.__class__ is Tensor and self._dtype is other._dtype and self._dtype.kind != "b":
+            try:
+                return binary(matmul_op, self, other)
+            except ValueError:
+                pass  # a shape mismatch: matmul() explains it
         if not isinstance(other, Tensor):
             other = _foreign_operand(self, other)
             if other is NotImplemented or not isinstance(other, Tensor):

@@ -3,7 +3,7 @@ dtype queries, which live in `_dtypes`."""
 
 from __future__ import annotations
 
-from .._dispatch import Op, apply, check_tensor
+from .._dispatch import Op, check_tensor, grad_enabled, record, wrap
 from .._dtypes import as_dtype, can_cast, finfo, iinfo, isdtype, result_type
 from . import exported
 
@@ -23,7 +23,11 @@ def astype(x, dtype, /, *, copy=True, device=None):
     if x._dtype.kind == "c" and d.kind != "c":
         raise TypeError(f"astype: casting complex {x._dtype} to {d} would discard the imaginary "
                         "part; take real() or abs() first")
-    return apply(_ASTYPE, (x,), {"dtype": x._backend.to_native_dtype(d), "copy": True})
+    b = x._backend
+    out = wrap(b.fn["astype"](x._data, b.to_native_dtype(d), copy=True), b)
+    if x._requires_grad and grad_enabled():
+        record(_ASTYPE, (out,), (x,), None)
+    return out
 
 
 __all__ = exported(__name__) + ["can_cast", "finfo", "iinfo", "isdtype", "result_type"]

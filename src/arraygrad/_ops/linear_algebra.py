@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from .. import _dtypes
-from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch
+from .._dispatch import Op, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch
 from . import exported, normalize_axis
 
 
@@ -39,6 +39,11 @@ _MATMUL = Op("matmul", ("x1", "x2"), {("x1", "x2"): _matmul_grads}, dtypes="nume
 
 def matmul(x1, x2, /) -> Tensor:
     """Matrix product (batched, with broadcasting; 1-D operands as vectors)."""
+    if x1.__class__ is Tensor and x2.__class__ is Tensor and x1._dtype.kind != "b":
+        try:
+            return binary(_MATMUL, x1, x2)
+        except ValueError:
+            pass  # a shape mismatch: explained below
     check_tensor(x1, "matmul", "x1")
     check_tensor(x2, "matmul", "x2")
     if x1._backend is not x2._backend:

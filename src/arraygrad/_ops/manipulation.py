@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 
-from .._dispatch import Op, Tensor, apply, check_tensor, raise_device_mismatch
+from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record, wrap
 from . import AxisError, exported, normalize_axes, normalize_axis
 
 
@@ -75,30 +75,24 @@ _RESHAPE = Op("reshape", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn
 
 def reshape(x, /, shape, *, copy=None) -> Tensor:
     """`x` with a new shape (-1 infers one dimension). copy=False raises if a copy is needed."""
-    check_tensor(x, "reshape")
-    shape = _shape_tuple(shape, "reshape")
-    size = 1
-    for s in x._data.shape:
-        size *= s
-    known = 1
-    unknown = 0
-    for s in shape:
-        if s == -1:
-            unknown += 1
-        elif s < 0:
-            raise ValueError(f"reshape: invalid dimension {s} in shape {shape}")
-        else:
-            known *= s
-    if unknown > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got shape {shape}")
-    if (unknown and (known == 0 or size % known)) or (not unknown and known != size):
-        raise ValueError(f"reshape: cannot reshape an array of size {size} (shape {tuple(x._data.shape)}) "
-                         f"into shape {shape}")
-    if unknown:
-        shape = tuple(size // known if s == -1 else s for s in shape)
-    params = {"shape": shape} if copy is None else {"shape": shape, "copy": copy}
-    out = apply(_RESHAPE, (x,), params)
-    return out if copy else _as_view(out, x, _RESHAPE, {"shape": shape})
+    if x.__class__ is not Tensor:
+        check_tensor(x, "reshape")
+    if shape.__class__ is not tuple:
+        shape = _shape_tuple(shape, "reshape")
+    b = x._backend
+    try:
+        data = b.fn["reshape"](x._data, shape) if copy is None else b.fn["reshape"](x._data, shape, copy=copy)
+    except ValueError as exc:
+        if copy is False:
+            raise
+        raise ValueError(f"reshape: cannot reshape an array of shape {tuple(x._data.shape)} into "
+                         f"shape {shape}: {exc}") from None
+    out = wrap(data, b)
+    if x._requires_grad and grad_enabled():
+        record(_RESHAPE, (out,), (x,), {"shape": shape})
+    if not copy and b.is_view(data):
+        out._base = (x, _RESHAPE, {"shape": shape})
+    return out
 
 
 _PERMUTE = Op("permute_dims", ("x",), lambda g, axes: permute_dims(g, _inverse_perm(axes)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from .. import _dtypes
-from .._dispatch import Op, Tensor, apply, check_tensor, coerce_dtype
+from .._dispatch import Op, Tensor, apply, check_tensor, coerce_dtype, wrap
 from .._dtypes import as_dtype
 from . import exported, normalize_axes, normalize_axis
 
@@ -61,8 +61,16 @@ _SUM = Op("sum", ("x",), lambda g, x_shape, axis, keepdims: unreduce(g, x_shape,
 def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     """The sum over `axis` (all axes by default). Integer inputs sum in the default integer
     dtype unless `dtype` says otherwise."""
-    axis = _reduction_args(x, axis, "sum")
-    return apply(_SUM, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
+    if x.__class__ is not Tensor:
+        check_tensor(x, "sum")
+    if axis is None and dtype is None and not keepdims and not x._requires_grad:
+        b = x._backend  # the whole-array sum, the most common call, without keyword plumbing
+        return wrap(b.fn["sum"](x._data), b)
+    if axis is not None:
+        axis = normalize_axes(axis, x._data.ndim, "sum")
+    if dtype is not None:
+        dtype = _native(x, dtype)
+    return apply(_SUM, (x,), {"axis": axis, "dtype": dtype, "keepdims": keepdims})
 
 
 def _prod_grad(g, x, axis, keepdims):
