@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import _dtypes
 from ._dispatch import Tensor
 
+__all__: list[str] = []
+
 
 def legacy_tensor_constructor(cls, args, *, device=None, dtype=None, requires_grad=False):
     """`Tensor(*sizes)` (zero-filled) and `Tensor(data)` (a float32 copy), as in old PyTorch code."""

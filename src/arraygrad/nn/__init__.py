@@ -1,0 +1,1 @@
+"""`arraygrad.nn`: layers, losses and initializers."""

@@ -1,0 +1,1 @@
+"""`arraygrad.optim`: optimizers and learning-rate schedulers."""

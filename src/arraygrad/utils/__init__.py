@@ -1,0 +1,1 @@
+"""`arraygrad.utils`: data loading."""
