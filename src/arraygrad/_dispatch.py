@@ -474,25 +474,44 @@ def unary(op: Op, x):
     b = x._backend
     out = wrap(b.fn[op.impl](x._data), b)
     if x._requires_grad and op.differentiable and grad_enabled():
-        record(op, (out,), (x,), None)
+        record_pair(op, out, x, None)
     return out
 
 
 def binary(op: Op, x1, x2):
     """Apply a two-input broadcasting op; either input may be a Python scalar."""
-    if x1.__class__ is Tensor and x2.__class__ is Tensor:
-        b = x1._backend
-        if x2._backend is not b:
-            raise_device_mismatch(op.name, x1, x2)
-        if x1._dtype is not x2._dtype:
-            x1, x2 = _promote_pair(op, x1, x2)
-        elif x1._dtype not in op.dtypes:
-            x1 = coerce_dtype(op, x1, "x1")
-            x2 = coerce_dtype(op, x2, "x2")
-        out = wrap(b.fn[op.impl](x1._data, x2._data), b)
-        if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
-            record(op, (out,), (x1, x2), None)
-        return out
+    c1 = x1.__class__
+    c2 = x2.__class__
+    if c1 is Tensor:
+        if c2 is Tensor:
+            b = x1._backend
+            if x2._backend is not b:
+                raise_device_mismatch(op.name, x1, x2)
+            if x1._dtype is not x2._dtype:
+                x1, x2 = _promote_pair(op, x1, x2)
+            elif x1._dtype not in op.dtypes:
+                x1 = coerce_dtype(op, x1, "x1")
+                x2 = coerce_dtype(op, x2, "x2")
+            out = wrap(b.fn[op.impl](x1._data, x2._data), b)
+            if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
+                record_pair(op, out, x1, x2)
+            return out
+        # A same-kind Python scalar takes the array's dtype: the backend's weak promotion.
+        d = x1._dtype
+        if ((c2 is float and d.kind in "fc") or (c2 is int and d.kind in "iufc")) and d in op.dtypes:
+            b = x1._backend
+            out = wrap(b.fn[op.impl](x1._data, x2), b)
+            if x1._requires_grad and op.differentiable and grad_enabled():
+                record_pair(op, out, x1, x2)
+            return out
+    elif c2 is Tensor:
+        d = x2._dtype
+        if ((c1 is float and d.kind in "fc") or (c1 is int and d.kind in "iufc")) and d in op.dtypes:
+            b = x2._backend
+            out = wrap(b.fn[op.impl](x1, x2._data), b)
+            if x2._requires_grad and op.differentiable and grad_enabled():
+                record_pair(op, out, x1, x2)
+            return out
     return _binary_general(op, x1, x2)
 
 
@@ -597,75 +616,142 @@ def edge_of(t):
     return t if t._requires_grad else None
 
 
-def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
-    """Attach a backward node for `op` to `outs`, saving what the rules of the inputs that
-    require grad will read."""
-    node = _new(op.node_type)
-    edges = []
+def record_pair(op: Op, out, x1, x2):
+    """`record` for unary() and binary(): one output, inputs (x1, x2) where x2 may be absent
+    (unary ops) or a Python scalar. Kept apart because every recorded elementwise op pays it."""
     mask = 0
-    meta = []
-    for i, x in enumerate(inputs):
-        if x.__class__ is Tensor or isinstance(x, Tensor):
-            if x._requires_grad:
-                rule = op.rules[min(i, len(op.rules) - 1)] if op.variadic else op.rules[i]
-                if rule is _MISSING:
-                    argname = op.inputs[0] if op.variadic else op.inputs[i]
-                    raise NotImplementedError(f"VJP of {op.name} wrt argument {argname!r} not defined")
-                if rule is None:
-                    edges.append(None)
-                    meta.append(None)
-                    continue
-                edges.append(edge_of(x))
-                meta.append((x._data.shape, x._dtype))
-                mask |= 1 << min(i, 62)
-                continue
-        edges.append(None)
-        meta.append(None)
+    e1 = e2 = m1 = m2 = None
+    rules = op.rules
+    if (x1.__class__ is Tensor or isinstance(x1, Tensor)) and x1._requires_grad:
+        rule = rules[0]
+        if rule is not None:
+            if rule is _MISSING:
+                raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[0]!r} not defined")
+            fn = x1.grad_fn
+            e1 = x1 if fn is None else (fn, 0 if fn.op.nout == 1 else x1._meta.out_index)
+            m1 = (x1._data.shape, x1._dtype)
+            mask = 1
+    if (x2.__class__ is Tensor or isinstance(x2, Tensor)) and x2._requires_grad:
+        rule = rules[1]
+        if rule is not None:
+            if rule is _MISSING:
+                raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[1]!r} not defined")
+            fn = x2.grad_fn
+            e2 = x2 if fn is None else (fn, 0 if fn.op.nout == 1 else x2._meta.out_index)
+            m2 = (x2._data.shape, x2._dtype)
+            mask |= 2
     if not mask:
-        return
-    node.next = tuple(edges)
-    node.meta = tuple(meta)
+        return None
+    node = _new(op.node_type)
+    if len(rules) == 1:
+        node.next = (e1,)
+        node.meta = (m1,)
+    else:
+        node.next = (e1, e2)
+        node.meta = (m1, m2)
     node._hooks = None
     node._retained = None
     node._anomaly = None
-    plan = op.plan(1 if op.variadic else mask)
+    plan = op._plans.get(mask)
+    if plan is None:
+        plan = op.plan(mask)
+    node.saved = _save(op, plan, (out,), (x1, x2), node.next, None) if plan else _NOTHING_SAVED
+    if ANOMALY.enabled:
+        ANOMALY.capture(node)
+    if out._dtype.kind in "fc":
+        out._requires_grad = True
+        out.grad_fn = node
+    return node
+
+
+def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
+    """Attach a backward node for `op` to `outs`, saving what the rules of the inputs that
+    require grad will read. Returns the node (None when no input needs a gradient)."""
+    if op.variadic:
+        flat = inputs
+        rules = (op.rules[0],) * len(flat)
+    else:
+        flat = inputs
+        rules = op.rules
+    n = len(flat)
+    edges = [None] * n
+    meta = [None] * n
+    mask = 0
+    for i in range(n):
+        x = flat[i]
+        if x.__class__ is not Tensor and not isinstance(x, Tensor):
+            continue  # a Python scalar, None
+        if not x._requires_grad:
+            continue
+        rule = rules[i]
+        if rule is None:
+            continue
+        if rule is _MISSING:
+            argname = op.inputs[0] if op.variadic else op.inputs[i]
+            raise NotImplementedError(f"VJP of {op.name} wrt argument {argname!r} not defined")
+        fn = x.grad_fn
+        edges[i] = x if fn is None else (fn, 0 if fn.op.nout == 1 else x._meta.out_index)
+        meta[i] = (x._data.shape, x._dtype)
+        mask |= 1 << i
+    if not mask:
+        return None
+    node = _new(op.node_type)
+    node.next = edges
+    node.meta = meta
+    node._hooks = None
+    node._retained = None
+    node._anomaly = None
+    if op.variadic:
+        mask = 1
+    plan = op._plans.get(mask)
+    if plan is None:
+        plan = op.plan(mask)
     if plan:
-        saved = {}
-        for name, kind, ref in plan:
-            if kind == _SAVE_INPUT:
-                if op.variadic:
-                    saved[name] = [SavedTensor(x) if isinstance(x, Tensor) else x for x in inputs]
-                else:
-                    v = inputs[ref]
-                    saved[name] = SavedTensor(v) if isinstance(v, Tensor) else v
-            elif kind == _SAVE_ANS:
-                saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1
-                               else tuple(SavedOutput(o, i) for i, o in enumerate(outs)))
-            elif kind == _SAVE_SHAPE:
-                if op.variadic:
-                    saved[name] = [x.shape for x in inputs]
-                else:
-                    v = inputs[ref]
-                    saved[name] = v._data.shape if isinstance(v, Tensor) else ()
-            elif kind == _SAVE_DTYPE:
-                v = inputs[0] if op.variadic else inputs[ref]
-                saved[name] = v._dtype if isinstance(v, Tensor) else None
-            elif kind == _SAVE_MASK:
-                saved[name] = tuple(e is not None for e in edges)
-            else:
-                saved[name] = params[name]
-        node.saved = saved
+        node.saved = _save(op, plan, outs, inputs, edges, params)
     else:
         node.saved = _NOTHING_SAVED
     if ANOMALY.enabled:
         ANOMALY.capture(node)
+    if op.nout == 1:
+        o = outs[0]
+        if o._dtype.kind in "fc":
+            o._requires_grad = True
+            o.grad_fn = node
+        return node
     for i, o in enumerate(outs):
         if op.diff_outputs[i] and o._dtype.kind in "fc":
             o._requires_grad = True
             o.grad_fn = node
-            if op.nout > 1:
-                o._meta = TensorMeta(i)
+            o._meta = TensorMeta(i)
     return node
+
+
+def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
+    saved = {}
+    for name, kind, ref in plan:
+        if kind == _SAVE_INPUT:
+            if op.variadic:
+                saved[name] = [SavedTensor(x) if isinstance(x, Tensor) else x for x in inputs]
+            else:
+                v = inputs[ref]
+                saved[name] = SavedTensor(v) if isinstance(v, Tensor) else v
+        elif kind == _SAVE_PARAM:
+            saved[name] = params[name]
+        elif kind == _SAVE_ANS:
+            saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1
+                           else tuple(SavedOutput(o, i) for i, o in enumerate(outs)))
+        elif kind == _SAVE_SHAPE:
+            if op.variadic:
+                saved[name] = [x._data.shape for x in inputs]
+            else:
+                v = inputs[ref]
+                saved[name] = v._data.shape if isinstance(v, Tensor) else ()
+        elif kind == _SAVE_DTYPE:
+            v = inputs[0] if op.variadic else inputs[ref]
+            saved[name] = v._dtype if isinstance(v, Tensor) else None
+        else:  # _SAVE_MASK
+            saved[name] = tuple(e is not None for e in edges)
+    return saved
 
 
 _NOTHING_SAVED: dict = {}

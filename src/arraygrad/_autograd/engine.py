@@ -103,9 +103,26 @@ def _as_grad_like(out, g, i):
     return g, True
 
 
-def _collect(root_nodes):
-    """Post-order of the nodes reachable from `root_nodes`, and each node's consumer count."""
-    deps: dict = {}
+def _count_consumers(root_nodes) -> dict:
+    """For every node reachable from `root_nodes`: how many edges point at it."""
+    deps = {n: 0 for n in root_nodes}
+    stack = list(deps)
+    while stack:
+        node = stack.pop()
+        for e in node.next:
+            if e.__class__ is tuple:
+                child = e[0]
+                c = deps.get(child)
+                if c is None:
+                    deps[child] = 1
+                    stack.append(child)
+                else:
+                    deps[child] = c + 1
+    return deps
+
+
+def _postorder(root_nodes) -> list:
+    """The reachable nodes, children before parents."""
     order = []
     seen = set()
     stack = [(n, False) for n in root_nodes]
@@ -114,17 +131,14 @@ def _collect(root_nodes):
         if expanded:
             order.append(node)
             continue
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
+        seen.add(node)
         stack.append((node, True))
         for e in node.next:
-            if e is not None and e.__class__ is tuple:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if id(child) not in seen:
-                    stack.append((child, False))
-    return order, deps
+            if e.__class__ is tuple and e[0] not in seen:
+                stack.append((e[0], False))
+    return order
 
 
 def _prune(order, target_nodes, target_leaves):
@@ -158,57 +172,42 @@ def _unpack(v, node):
     return v
 
 
-def _run_node(node, grads, retain_graph):
+def _run_node(node, g, retain_graph):
     """Call `node`'s VJP rules on its output gradient(s); return one gradient per input."""
     op = node.op
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
-    g = grads
     if op.nout > 1:
-        from .._ops.creation import zeros_like
-
-        outs = None
-        filled = []
-        for i, gi in enumerate(grads):
-            if gi is None:
-                if outs is None:
-                    outs = _unpack(saved.get("ans"), node) if "ans" in saved else None
-                if outs is None:
-                    raise RuntimeError(f"{type(node).__name__}: gradient for output {i} is missing "
-                                       "and the output was not saved to build zeros")
-                gi = zeros_like(outs[i])
-            filled.append(gi)
-        g = tuple(filled)
-    n_in = len(node.next)
-    results = [None] * n_in
-    done = []
-    for i in range(n_in):
-        if node.next[i] is None:
-            continue
-        rule = op.rules[0] if op.variadic else op.rules[i]
-        if rule in done:
-            continue
-        done.append(rule)
-        args = [g]
-        for p in rule.params:
-            args.append(_unpack(saved[p], node))
-        r = rule.fn(*args)
-        if op.variadic:
-            results = list(r)
-            break
-        if len(rule.inputs) > 1:
-            for name, ri in zip(rule.inputs, r):
-                results[op.inputs.index(name)] = ri
-        else:
-            results[i] = r
+        g = _materialize(node, g, saved)
+    edges = node.next
+    n = len(edges)
+    rules = op.rules
+    if op.variadic:
+        rule = rules[0]
+        results = list(rule.fn(g, *[_unpack(saved[p], node) for p in rule.params]))
+    else:
+        results = [None] * n
+        for i in range(n):
+            if edges[i] is None or results[i] is not None:
+                continue
+            rule = rules[i]
+            params = rule.params
+            r = rule.fn(g, *[_unpack(saved[p], node) for p in params]) if params else rule.fn(g)
+            if len(rule.inputs) > 1:
+                for name, ri in zip(rule.inputs, r):
+                    results[op.inputs.index(name)] = ri
+            else:
+                results[i] = r
     if not retain_graph:
         node.saved = None
     # Undo broadcasting and promotion once, here, for every op.
     meta = node.meta
-    for i in range(n_in):
+    for i in range(n):
         gi = results[i]
-        if gi is None or node.next[i] is None:
+        if gi is None:
+            continue
+        if edges[i] is None:
             results[i] = None
             continue
         shape, dtype = meta[i]
@@ -225,6 +224,24 @@ def _run_node(node, grads, retain_graph):
                 gi = D.cast(gi, dtype)
         results[i] = gi
     return results
+
+
+def _materialize(node, grads, saved):
+    """Zeros for the outputs of a multi-output node that received no gradient."""
+    from .._ops.creation import zeros_like
+
+    outs = None
+    filled = []
+    for i, gi in enumerate(grads):
+        if gi is None:
+            if outs is None:
+                outs = _unpack(saved["ans"], node) if "ans" in saved else None
+            if outs is None:
+                raise RuntimeError(f"{type(node).__name__}: gradient for output {i} is missing "
+                                   "and the output was not saved to build zeros")
+            gi = zeros_like(outs[i])
+        filled.append(gi)
+    return tuple(filled)
 
 
 def sum_to(g, shape, opname="op"):
@@ -291,16 +308,19 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         if e.__class__ is tuple:
             node, idx = e
             _buffer_add(buffers, node, idx, g)
-            root_nodes.append(node)
+            if node not in root_nodes:
+                root_nodes.append(node)
         else:
             slot = leaf_grads.get(id(e))
             leaf_grads[id(e)] = [e, _add(slot[1] if slot else None, g)]
-    order, deps = _collect(root_nodes)
 
-    target_nodes = {}
-    target_leaves = {}
-    captured = {}
-    if targets is not None:
+    needed = None
+    target_nodes: dict = {}
+    target_leaves: dict = {}
+    captured: dict = {}
+    if targets is None:
+        deps = _count_consumers(root_nodes)
+    else:
         for k, t in enumerate(targets):
             e = D.edge_of(t)
             if e is None:
@@ -309,32 +329,30 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                 target_nodes.setdefault(e[0], []).append((e[1], k))
             else:
                 target_leaves.setdefault(id(e), []).append(k)
+        order = _postorder(root_nodes)
         needed = _prune(order, target_nodes, target_leaves)
-        deps = {}
+        deps = {n: 0 for n in root_nodes}
         for node in order:
             if node in needed:
                 for e in node.next:
-                    if e is not None and e.__class__ is tuple and e[0] in needed:
+                    if e.__class__ is tuple and e[0] in needed:
                         deps[e[0]] = deps.get(e[0], 0) + 1
-    else:
-        needed = None
 
-    ready = []
-    seen_roots = set()
-    for n in root_nodes:
-        if id(n) not in seen_roots and deps.get(n, 0) == 0 and (needed is None or n in needed):
-            seen_roots.add(id(n))
-            ready.append(n)
+    ready = [n for n in root_nodes if deps[n] == 0 and (needed is None or n in needed)]
+    anomaly = D.ANOMALY.enabled
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
-        if grads is not None:
-            grads = _pre_hooks(node, grads)
-            if node in target_nodes:
+        if grads is None:  # no gradient reached this node: its inputs get none either
+            results = None
+            if not retain_graph:
+                node.saved = None
+        else:
+            if node._hooks is not None or node._retained is not None:
+                grads = _pre_hooks(node, grads)
+            if target_nodes and node in target_nodes:
                 for idx, k in target_nodes[node]:
                     captured[k] = grads if node.op.nout == 1 else grads[idx]
-            anomaly = D.ANOMALY.enabled
-            incoming = grads if node.op.nout == 1 else None
             results = _run_node(node, grads, retain_graph)
             if anomaly:
                 from .anomaly import check_results
@@ -343,35 +361,36 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
             if node._hooks is not None and "post" in node._hooks:
                 for hook in list(node._hooks["post"]):
                     hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
-        else:
-            incoming = None
-            results = [None] * len(node.next)
-            if not retain_graph:
-                node.saved = None
-        for e, gi in zip(node.next, results):
+        edges = node.next
+        for i in range(len(edges)):
+            e = edges[i]
             if e is None:
                 continue
+            gi = None if results is None else results[i]
             if e.__class__ is tuple:
-                child, idx = e
+                child = e[0]
                 if needed is not None and child not in needed:
                     continue
                 if gi is not None:
-                    if gi is incoming:
+                    if gi is grads:
                         borrowed.add(id(gi))
-                    _buffer_add(buffers, child, idx, gi)
+                    if child.op.nout == 1:
+                        prev = buffers.get(child)
+                        buffers[child] = gi if prev is None else _add(prev, gi)
+                    else:
+                        _buffer_add(buffers, child, e[1], gi)
                 left = deps[child] - 1
                 deps[child] = left
-                if left == 0:
+                if not left:
                     ready.append(child)
             elif gi is not None:
-                if gi is incoming:
+                if gi is grads:
                     borrowed.add(id(gi))
                 slot = leaf_grads.get(id(e))
                 if slot is None:
                     leaf_grads[id(e)] = [e, gi]
                 else:
                     slot[1] = _add(slot[1], gi)
-                    borrowed.discard(id(slot[1]))
 
     if targets is not None:
         for leaf_id, ks in target_leaves.items():
