@@ -7,6 +7,8 @@ fixes serve CuPy, which mirrors NumPy (see `numpy_like_overrides`).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from arraygrad import Backend
@@ -30,6 +32,11 @@ class NumpyBackend(Backend):
 
     def is_view(self, array) -> bool:
         return array.base is not None
+
+    def may_be_shared(self, array) -> bool:
+        # References: the tensor's slot, this parameter, getrefcount's argument. Any more (a
+        # NumPy array the user holds, a view of it, a DLPack consumer) may write into it.
+        return array.base is not None or sys.getrefcount(array) > 3
 
     def owns_memory(self, array) -> bool:
         return array.base is None and array.flags.writeable and array.flags.c_contiguous

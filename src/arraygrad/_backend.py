@@ -223,6 +223,11 @@ class Backend:
         """Whether `array` (a function's result) may share memory with that function's input."""
         return False
 
+    def may_be_shared(self, array) -> bool:
+        """Whether something outside arraygrad may still write into `array`'s memory (after
+        it was exported through the NumPy bridge or DLPack). True when unknown."""
+        return True
+
     def owns_memory(self, array) -> bool:
         """True when `array` owns its buffer alone, so autograd may keep it as `.grad`."""
         return False

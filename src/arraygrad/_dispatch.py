@@ -299,10 +299,10 @@ class _Saved:
 
     __slots__ = ("version", "snapshot", "__weakref__")
 
-    def _register(self, vc: VersionCounter):
+    def _register(self, vc: VersionCounter, root):
         self.version = vc.value
         self.snapshot = None
-        if vc.exported:
+        if vc.exported and root._backend.may_be_shared(root._data):
             self.take_snapshot()
             return
         refs = vc.saved
@@ -320,7 +320,11 @@ class SavedTensor(_Saved):
 
     def __init__(self, t):
         self.tensor = t
-        self._register(version_counter(t))
+        root = storage_root(t)
+        vc = root._vc
+        if vc is None:
+            vc = root._vc = VersionCounter()
+        self._register(vc, root)
 
     def take_snapshot(self):
         t = self.tensor
@@ -349,9 +353,13 @@ class SavedOutput(_Saved):
     def __init__(self, t, index: int):
         self.data = t._data
         self.backend = t._backend
-        self.vc = version_counter(t)
+        root = storage_root(t)
+        vc = root._vc
+        if vc is None:
+            vc = root._vc = VersionCounter()
+        self.vc = vc
         self.index = index
-        self._register(self.vc)
+        self._register(vc, root)
 
     def take_snapshot(self):
         self.snapshot = self.backend.xp.asarray(self.data, copy=True)

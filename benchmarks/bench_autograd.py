@@ -1,0 +1,164 @@
+"""Autograd's cost against PyTorch CPU and hand-written NumPy (issue 3's targets).
+
+- recording a tiny add with requires_grad            <= 1.0x PyTorch
+- 1000 x (x*1.0001 + 0.0001) on 10 elements, fwd+bwd  <= 1.0x PyTorch
+- one SGD step of an MLP 784-256-10, batch 64         <= 1.0x PyTorch, <= 1.15x NumPy by hand
+- fwd+bwd of sum(tanh(x @ W + b) ** 2), 64x784 @ 784x256   <= 1.15x NumPy by hand
+"""
+
+from __future__ import annotations
+
+import _harness  # noqa: F401  (pins threads before numpy/torch load)
+from _harness import Case, run, torch
+
+import numpy as np
+
+import arraygrad as xp
+
+LR = 0.01
+
+
+def _mlp_data(batch=64):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 784), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    w1 = (rng.standard_normal((784, 256)) * 0.05).astype(np.float32)
+    b1 = np.zeros(256, np.float32)
+    w2 = (rng.standard_normal((256, 10)) * 0.05).astype(np.float32)
+    b2 = np.zeros(10, np.float32)
+    return x, y, [w1, b1, w2, b2]
+
+
+def _cross_entropy(logits, target):
+    """arraygrad's fused cross_entropy when nn.functional has it, else the composite."""
+    f = getattr(getattr(xp.nn, "functional", None), "cross_entropy", None)
+    if f is not None:
+        return f(logits, target)
+    m = xp.max(logits, axis=1, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(logits - m), axis=1, keepdims=True)) + m
+    picked = xp.take_along_axis(logits - lse, xp.reshape(target, (-1, 1)), axis=1)
+    return -xp.mean(picked)
+
+
+def mlp_cases():
+    x, y, params = _mlp_data()
+    # hand-written NumPy: forward, the fused softmax-cross-entropy gradient, SGD
+    np_params = [p.copy() for p in params]
+
+    def numpy_step():
+        w1, b1, w2, b2 = np_params
+        z1 = x @ w1 + b1
+        h = np.maximum(z1, 0)
+        logits = h @ w2 + b2
+        logits = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        g = p
+        g[np.arange(len(y)), y] -= 1
+        g /= len(y)
+        gw2 = h.T @ g
+        gb2 = g.sum(axis=0)
+        gh = g @ w2.T
+        gh *= z1 > 0
+        gw1 = x.T @ gh
+        gb1 = gh.sum(axis=0)
+        for prm, grd in zip(np_params, (gw1, gb1, gw2, gb2)):
+            prm -= LR * grd
+        return loss
+
+    # Batches arrive as arraygrad tensors (as from a DataLoader), not as memory shared with
+    # NumPy: a tensor sharing NumPy's memory is snapshotted when saved for backward (writes
+    # there cannot be tracked), a copy the hand-written NumPy code does not pay.
+    ax, ay = xp.asarray(x, copy=True), xp.asarray(y, copy=True)
+    ag = [xp.asarray(p.copy(), requires_grad=True) for p in params]
+
+    def arraygrad_step():
+        w1, b1, w2, b2 = ag
+        h = xp.maximum(ax @ w1 + b1, 0.0)
+        loss = _cross_entropy(h @ w2 + b2, ay)
+        loss.backward()
+        with xp.no_grad():
+            for p in ag:
+                p -= LR * p.grad
+                p.grad = None
+        return loss
+
+    cases = [Case("MLP 784-256-10 SGD step (batch 64) vs NumPy", arraygrad_step, numpy_step, 1.15)]
+    if torch is not None:
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        tp = [torch.tensor(p, requires_grad=True) for p in params]
+
+        def torch_step():
+            w1, b1, w2, b2 = tp
+            h = torch.relu(tx @ w1 + b1)
+            loss = torch.nn.functional.cross_entropy(h @ w2 + b2, ty)
+            loss.backward()
+            with torch.no_grad():
+                for p in tp:
+                    p -= LR * p.grad
+                    p.grad = None
+            return loss
+
+        cases.append(Case("MLP 784-256-10 SGD step (batch 64) vs PyTorch", arraygrad_step, torch_step, 1.0))
+    return cases
+
+
+def tanh_layer_case():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 784), dtype=np.float32)
+    w = (rng.standard_normal((784, 256)) * 0.05).astype(np.float32)
+    b = np.zeros(256, np.float32)
+
+    def numpy_fwd_bwd():
+        t = np.tanh(x @ w + b)
+        loss = (t ** 2).sum()
+        gz = 2 * t * (1 - t * t)
+        return loss, x.T @ gz, gz.sum(axis=0)
+
+    ax = xp.asarray(x, copy=True)  # see mlp_cases
+    aw, ab = xp.asarray(w, requires_grad=True), xp.asarray(b, requires_grad=True)
+
+    def arraygrad_fwd_bwd():
+        loss = xp.sum(xp.tanh(ax @ aw + ab) ** 2)
+        loss.backward()
+        aw.grad = ab.grad = None
+        return loss
+
+    return Case("sum(tanh(x@W+b)**2) fwd+bwd (64x784 @ 784x256) vs NumPy", arraygrad_fwd_bwd, numpy_fwd_bwd, 1.15)
+
+
+def recording_and_chain_cases():
+    a, b = xp.ones(10, requires_grad=True), xp.ones(10)
+    ta, tb = torch.ones(10, requires_grad=True), torch.ones(10)
+
+    def chain(mod, ones):
+        def f():
+            x = ones()
+            y = x
+            for _ in range(1000):
+                y = y * 1.0001 + 0.0001
+            mod.sum(y).backward()
+            return x.grad
+        return f
+
+    return [
+        Case("record a + b (10 float32, requires_grad)", lambda: a + b, lambda: ta + tb, 1.0),
+        Case("1000 x (x*1.0001 + 0.0001) fwd+bwd (10 elements)",
+             chain(xp, lambda: xp.ones(10, requires_grad=True)),
+             chain(torch, lambda: torch.ones(10, requires_grad=True)), 1.0, inner=3),
+    ]
+
+
+def main(rounds=15):
+    out = {}
+    if torch is not None:
+        out["recording"] = run(recording_and_chain_cases(), rounds, "autograd overhead vs PyTorch CPU")
+    else:
+        print("torch not installed: comparisons against PyTorch skipped")
+    out["mlp"] = run(mlp_cases() + [tanh_layer_case()], rounds, "training steps")
+    return out
+
+
+if __name__ == "__main__":
+    main()
