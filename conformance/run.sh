@@ -44,7 +44,10 @@ case "$backend" in
 esac
 
 xfails="$here/xfails-$backend.txt"
-args=(--max-examples="${MAX_EXAMPLES:-100}" -p no:cacheprovider -q -rf --disable-warnings)
+# No hypothesis deadline: an example's wall time measures the machine's load (a shared CI
+# runner, other jobs), not conformance; under load the suite's slow unvectorized tests (one
+# getitem per element of a 7200-element result) pass 800 ms and fail as "flaky".
+args=(--max-examples="${MAX_EXAMPLES:-100}" --disable-deadline -p no:cacheprovider -q -rf --disable-warnings)
 [ -f "$xfails" ] && args+=(--xfails-file="$xfails")
 if python -c "import xdist" 2>/dev/null; then args+=(-n "${JOBS:-auto}"); fi
 

@@ -74,6 +74,9 @@ class CupyBackend(Backend):
         with self.device_context():
             return _cupy().asarray(host)
 
+    def rng(self, seed):
+        return _CupyRandom(seed, self)
+
     def synchronize(self, stream) -> None:
         cp = _cupy()
         if isinstance(stream, int):
@@ -90,3 +93,30 @@ class CupyBackend(Backend):
             if copy is None:
                 return cp.from_dlpack(obj)
             return cp.from_dlpack(obj, copy=copy)
+
+
+class _CupyRandom:
+    """Random arrays drawn on the GPU with cupy.random (see `Backend.rng`)."""
+
+    __slots__ = ("_state", "_backend")
+
+    def __init__(self, seed, backend):
+        self._backend = backend
+        with backend.device_context():
+            self._state = _cupy().random.RandomState(seed)
+
+    def uniform(self, shape, dtype):
+        with self._backend.device_context():
+            return self._state.random_sample(shape, dtype=dtype.name)
+
+    def normal(self, shape, dtype):
+        with self._backend.device_context():
+            return self._state.standard_normal(shape, dtype=dtype.name)
+
+    def integers(self, low, high, shape, dtype):
+        with self._backend.device_context():
+            return self._state.randint(low, high, shape, dtype="int64").astype(dtype.name)
+
+    def permutation(self, n, dtype):
+        with self._backend.device_context():
+            return self._state.permutation(n).astype(dtype.name)

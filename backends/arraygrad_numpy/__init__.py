@@ -47,6 +47,11 @@ class NumpyBackend(Backend):
     def from_host(self, host):
         return np.array(host, copy=True)
 
+    def rng(self, seed):
+        from arraygrad._random import HostRandom
+
+        return HostRandom(seed)  # host arrays are this backend's arrays: no copy
+
     def write(self, dst, src):
         np.copyto(dst, src, casting="unsafe")
         return dst

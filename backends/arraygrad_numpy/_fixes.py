@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from ._linalg_fft_fixes import linalg_fft_overrides
+
 
 def numpy_like_overrides(xp) -> dict:
     """name -> replacement for NumPy-like namespace `xp`."""
@@ -82,11 +84,49 @@ def numpy_like_overrides(xp) -> dict:
     _matmul = xp.matmul
 
     def matmul(x1, x2, /):
-        # ndarray.dot is matmul for operands of rank <= 2 and skips the ufunc machinery
-        # (270 ns instead of 640 ns for 4x4 float32).
-        if x1.ndim <= 2 and x2.ndim <= 2:
+        # ndarray.dot is matmul for operands of rank 1 or 2 and skips the ufunc machinery
+        # (270 ns instead of 640 ns for 4x4 float32); it would scale by a 0-d operand, which
+        # matmul must refuse, so those go to np.matmul (it raises).
+        if 0 < x1.ndim <= 2 and 0 < x2.ndim <= 2:
             return x1.dot(x2)
         return _matmul(x1, x2)
+
+    _expm1 = xp.expm1
+
+    def expm1(x, /):
+        out = _expm1(x)
+        if x.dtype.kind != "c":
+            return out
+        # NumPy's complex expm1 is expm1(a)cos(b) - 2sin²(b/2) + i·exp(a)sin(b): a real part
+        # of -0 for -0 + 0j, an imaginary part of NaN (inf·0) for b = 0 next to a = ±inf, and
+        # NaN + NaN j for a = ±inf with b not finite; the standard asks for +0, b, and
+        # -1 + 0j (a = -inf) or inf + NaN j (a = +inf) there.
+        out = xp.asarray(out)  # 0-d inputs come back as NumPy scalars
+        out.real += 0.0
+        a, b = x.real, x.imag
+        xp.copyto(out.imag, b, where=b == 0)
+        inf_a = xp.isinf(a)
+        if inf_a.any():
+            wild = inf_a & ~xp.isfinite(b)
+            out[wild & (a < 0)] = -1.0
+            out[wild & (a > 0)] = complex(math.inf, math.nan)
+        return out
+
+    _tanh = xp.tanh
+
+    def tanh(x, /):
+        out = _tanh(x)
+        if x.dtype.kind != "c":
+            return out
+        # tanh(±inf + bj) for finite b: NumPy (C99) gives ±1 + 0·sin(2b)j, whose imaginary
+        # sign follows sin(2b); the standard asks for ±1 + 0j with the sign of b.
+        a, b = x.real, x.imag
+        fix = xp.isinf(a) & xp.isfinite(b)
+        if not fix.any():
+            return out
+        out = xp.asarray(out)  # 0-d inputs come back as NumPy scalars
+        xp.copyto(out.imag, xp.copysign(xp.zeros_like(b), b), where=fix)
+        return out
 
     def index_add(x, values, *, key):
         out = x.copy()
@@ -115,6 +155,11 @@ def numpy_like_overrides(xp) -> dict:
     def real(x, /):
         return xp.real(x).copy() if x.dtype.kind == "c" else x.copy()
 
+    def unique_values(x, /):
+        # NumPy >= 2.3 no longer sorts here (the standard leaves the order open); arraygrad
+        # sorts, as NumPy's other unique_* functions, np.unique and torch.unique do
+        return xp.sort(xp.unique_values(x))
+
     def imag(x, /):
         return xp.imag(x).copy() if x.dtype.kind == "c" else xp.zeros_like(x)
 
@@ -123,4 +168,6 @@ def numpy_like_overrides(xp) -> dict:
         "argsort": argsort, "sort": sort, "floor_divide": floor_divide, "index_add": index_add,
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
+        "expm1": expm1, "tanh": tanh, "unique_values": unique_values,
+        **linalg_fft_overrides(xp),
     }

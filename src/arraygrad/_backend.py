@@ -93,6 +93,8 @@ class Backend:
         self.index = index
         self.device = Device(self.device_type, index, self.name)
         self.fn = _FunctionCache(self)
+        # creation needs device= / device_context() unless the library's default device is ours
+        self._plain_create = not self.multi_device and self.native_device() is None
         with self.device_context():
             probe = xp.empty((0,), device=self.native_device()) if self.native_device() is not None \
                 else xp.empty((0,))
@@ -146,7 +148,7 @@ class Backend:
     def create(self, name: str, *args, **kwargs):
         """Call creation function `name` so that the array lands on this device."""
         fn = self.fn[name]
-        if not self.multi_device:
+        if self._plain_create:
             return fn(*args, **kwargs)
         nd = self.native_device()
         if nd is not None:
@@ -196,6 +198,15 @@ class Backend:
     def from_host(self, host):
         """A backend array on this device copied from NumPy array `host`."""
         return self.asarray(host, copy=True)
+
+    def rng(self, seed: int):
+        """A random source for this device seeded with `seed`: an object whose methods
+        uniform/normal(shape, dtype), integers(low, high, shape, dtype) and
+        permutation(n, dtype) return arrays of this backend (dtype: an arraygrad DType).
+        By default NumPy draws on the host and `from_host` copies the values here."""
+        from ._random import HostRandom
+
+        return HostRandom(seed, self.from_host)
 
     def synchronize(self, stream) -> None:
         """Make this device's work wait for `stream` (`to_device(..., stream=)`)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from . import _dtypes
 from ._device import Device, device as _parse_device
 
-_default_device: Device | None = None
+_default_device: Device | None = None  # explicit, or "cpu" as the registry resolves it
+_explicit_device = False
 
 
 def default_device() -> Device:
@@ -18,8 +19,16 @@ def default_device() -> Device:
 
 def set_default_device(dev) -> None:
     """Make `dev` ("cpu", "cuda:0", a Device, or None to reset) the default device."""
-    global _default_device
+    global _default_device, _explicit_device
     _default_device = None if dev is None else _parse_device(dev)
+    _explicit_device = dev is not None
+
+
+def forget_implicit_device() -> None:
+    """The registry's default backends changed: resolve an implicit default device again."""
+    global _default_device
+    if not _explicit_device:
+        _default_device = None
 
 
 def get_default_dtype() -> _dtypes.DType:

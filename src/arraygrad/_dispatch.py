@@ -283,9 +283,9 @@ def bump_version(t) -> None:
 def mark_exported(t) -> None:
     """`t`'s memory is now shared outside arraygrad: snapshot what backward still needs."""
     vc = version_counter(t)
-    if vc.exported:
-        return
     vc.exported = True
+    # Records registered since an earlier export (saved while nothing outside held the
+    # memory, see `_Saved._register`) need their snapshot now, as much as the first time.
     for ref in vc.saved or ():
         rec = ref()
         if rec is not None and rec.snapshot is None and rec.version == vc.value:
@@ -338,6 +338,12 @@ class SavedTensor(_Saved):
         if self.snapshot is None:
             return t
         s = wrap(self.snapshot, t._backend)
+        if t.grad_fn is None and t._requires_grad and grad_enabled():
+            # A leaf under create_graph: the copy's gradient must reach the leaf itself.
+            from ._ops.data_type import _ASTYPE
+
+            record(_ASTYPE, (s,), (t,), None)
+            return s
         s._requires_grad = t._requires_grad
         s.grad_fn = t.grad_fn
         s._meta = t._meta
@@ -427,7 +433,7 @@ def wrap_view(data, backend, base, op=None, params=None):
 
 def raise_device_mismatch(fname: str, a, b):
     da, db = a._backend.device, b._backend.device
-    if da == db:  # same device, two backends serving it
+    if (da.type, da.index) == (db.type, db.index):  # same device, two backends serving it
         raise ValueError(f"{fname}: arrays from two different backends ({a._backend.name!r} and "
                          f"{b._backend.name!r}) can not be combined; move one with to_device()")
     raise ValueError(f"{fname}: arrays on two different devices ({da} and {db}) can not be combined; "
@@ -539,9 +545,13 @@ def _binary_general(op: Op, x1, x2):
         a1, a2 = x1._data, x2._data
     elif t1:
         x1 = scalar_operand(op, x1, x2, "x2")
+        if x2.__class__ is bool and x1._dtype.kind != "b":
+            x2 = int(x2)  # the standard allows bool scalars only with bool arrays
         b, a1, a2 = x1._backend, x1._data, x2
     elif t2:
         x2 = scalar_operand(op, x2, x1, "x1")
+        if x1.__class__ is bool and x2._dtype.kind != "b":
+            x1 = int(x1)
         b, a1, a2 = x2._backend, x1, x2._data
     else:
         raise TypeError(f"{op.name}: at least one of x1, x2 must be an arraygrad Tensor, "
@@ -618,10 +628,33 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
 # ----------------------------------------------------------------------------------------
 def edge_of(t):
     """Where gradients for tensor `t` go: its node (with output index), itself if a leaf."""
+    if t._base is not None:
+        fresh_view(t)
     fn = t.grad_fn
     if fn is not None:
         return (fn, 0 if fn.op.nout == 1 else t._meta.out_index)
     return t if t._requires_grad else None
+
+
+def fresh_view(t) -> None:
+    """Give view `t` its base's current history if an in-place write changed the base since
+    the view's history was recorded (the view's values changed with it). PyTorch regenerates
+    a view's grad_fn the same way, lazily, when the view is used."""
+    b = t._base
+    vop = b[1]
+    if vop is None:  # an alias (detach, .data): not an autograd view
+        return
+    base = b[0]
+    if base._base is not None:
+        fresh_view(base)
+    fn = t.grad_fn
+    if fn is None or fn.op is not vop or not base._requires_grad:
+        return  # no view history (or a write into the view made it newer than the base's)
+    e = fn.next[0]
+    bfn = base.grad_fn
+    if (e is base) if bfn is None else (e.__class__ is tuple and e[0] is bfn):
+        return  # recorded from the base's current history
+    record(vop, (t,), (base,), b[2])
 
 
 def record_pair(op: Op, out, x1, x2):
@@ -635,6 +668,8 @@ def record_pair(op: Op, out, x1, x2):
         if rule is not None:
             if rule is _MISSING:
                 raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[0]!r} not defined")
+            if x1._base is not None:
+                fresh_view(x1)
             fn = x1.grad_fn
             e1 = x1 if fn is None else (fn, 0 if fn.op.nout == 1 else x1._meta.out_index)
             m1 = (x1._data.shape, x1._dtype)
@@ -644,6 +679,8 @@ def record_pair(op: Op, out, x1, x2):
         if rule is not None:
             if rule is _MISSING:
                 raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[1]!r} not defined")
+            if x2._base is not None:
+                fresh_view(x2)
             fn = x2.grad_fn
             e2 = x2 if fn is None else (fn, 0 if fn.op.nout == 1 else x2._meta.out_index)
             m2 = (x2._data.shape, x2._dtype)
@@ -697,6 +734,8 @@ def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
         if rule is _MISSING:
             argname = op.inputs[0] if op.variadic else op.inputs[i]
             raise NotImplementedError(f"VJP of {op.name} wrt argument {argname!r} not defined")
+        if x._base is not None:
+            fresh_view(x)
         fn = x.grad_fn
         edges[i] = x if fn is None else (fn, 0 if fn.op.nout == 1 else x._meta.out_index)
         meta[i] = (x._data.shape, x._dtype)

@@ -98,6 +98,7 @@ def to_device(t, device, /, *, stream=None):
     src = t._backend
     if dst is src:
         return t
+    dst.to_native_dtype(t._dtype)  # TypeError for a dtype the target device cannot hold
     if stream is not None:
         dst.synchronize(stream)
     out = wrap(_move_data(t._data, src, dst), dst)

@@ -30,8 +30,8 @@ class Info:
             "indexing": _dtypes.DEFAULT_INDEX,
         }
 
-    def devices(self) -> list:
-        return available_devices()
+    def devices(self) -> tuple:
+        return tuple(available_devices())
 
     def dtypes(self, *, device=None, kind=None) -> dict:
         b = get_backend(device)

@@ -63,8 +63,9 @@ def check_graph(x) -> None:
         base = _autograd_view_base(base)
 
 
-def commit(x, result, fname: str):
-    """Write `result` (computed out of place, maybe recorded) into `x`; `x` takes its history."""
+def commit(x, result, fname: str, history: bool = True):
+    """Write `result` (computed out of place, maybe recorded) into `x`; `x` takes its history
+    (unless history=False: outside the graph, e.g. under no_grad, x keeps its own, as in PyTorch)."""
     rd, xd = result._dtype, x._dtype
     if rd is not xd and _KIND_RANK[rd.kind] > _KIND_RANK[xd.kind]:
         raise TypeError(f"{fname}: result type {rd} can't be cast to the desired output type {xd} "
@@ -77,6 +78,8 @@ def commit(x, result, fname: str):
                          f"in-place output's shape {tuple(x._data.shape)}")
     x._data = x._backend.write(x._data, src)
     bump_version(x)
+    if not history:
+        return x
     x.grad_fn = result.grad_fn
     x._requires_grad = result._requires_grad
     if result.grad_fn is not None and result.grad_fn.op.nout > 1:
@@ -97,7 +100,8 @@ def inplace_binary(op: Op, x, other):
             other_data = other
         dunder = _INPLACE_DUNDERS.get(op.impl)
         data = x._data
-        if dunder is not None and x._backend.mutable_arrays:
+        # A backend override fixes the library's function, and so its in-place dunder too.
+        if dunder is not None and x._backend.mutable_arrays and op.impl not in x._backend.overrides:
             try:
                 res = getattr(data, dunder)(other_data)
             except (TypeError, ValueError) as exc:
@@ -110,13 +114,27 @@ def inplace_binary(op: Op, x, other):
             from ._dispatch import binary
 
             r = binary(op, x, other)
-            return commit(x, r, op.name)
+            return commit(x, r, op.name, history=False)
         bump_version(x)
         return x
     check_graph(x)
     from ._dispatch import binary
 
-    return commit(x, binary(op, x, other), op.name)
+    mask = (1 if x._requires_grad else 0) | (2 if isinstance(other, Tensor) and other._requires_grad else 0)
+    reads_x = any(kind == D._SAVE_INPUT and ref == 0 for _, kind, ref in op.plan(mask)) if mask else False
+    return commit(x, binary(op, original(x) if reads_x else x, other), op.name)
+
+
+def original(x):
+    """x's current values in new memory, with x's history: what an in-place op's derivative
+    reads as its input once x is overwritten (PyTorch saves `self` cloned for these ops)."""
+    if x._base is not None:
+        D.fresh_view(x)
+    c = D.wrap(x._backend.xp.asarray(x._data, copy=True), x._backend)
+    c._requires_grad = x._requires_grad
+    c.grad_fn = x.grad_fn
+    c._meta = x._meta
+    return c
 
 
 def inplace_apply(x, result_fn, fname: str, others=()):
@@ -124,13 +142,14 @@ def inplace_apply(x, result_fn, fname: str, others=()):
     check_writable(x, fname)
     if needs_tracking(x, others):
         check_graph(x)
-        return commit(x, result_fn(x), fname)
+        # result_fn may save its input for backward: give it the values, not the memory
+        return commit(x, result_fn(original(x)), fname)
     with_grad_off = D.GRAD_ENABLED.set(False)
     try:
         r = result_fn(x)
     finally:
         D.GRAD_ENABLED.reset(with_grad_off)
-    return commit(x, r, fname)
+    return commit(x, r, fname, history=False)
 
 
 def setitem(x, key, value):
@@ -146,8 +165,12 @@ def setitem(x, key, value):
         if value._dtype.kind == "c" and x._dtype.kind != "c":
             raise TypeError(f"__setitem__: cannot assign complex values ({value._dtype}) into a "
                             f"{x._dtype} tensor")
+        if value._dtype is not x._dtype:  # the values take x's dtype (PyTorch), on any backend
+            value = D.cast(value, x._dtype)
+            vdata = value._data
     elif isinstance(value, (bool, int, float, complex)):
-        vdata = value
+        # the standard allows bool scalars only into bool arrays: pass True as 1 elsewhere
+        vdata = int(value) if value.__class__ is bool and x._dtype.kind != "b" else value
         if isinstance(value, complex) and x._dtype.kind != "c":
             raise TypeError(f"__setitem__: cannot assign a complex value into a {x._dtype} tensor")
         if isinstance(value, float) and x._dtype.kind in "biu":

@@ -75,6 +75,9 @@ def unregister_backend(name: str) -> None:
                     _defaults[t] = _BUILTIN_DEFAULTS[t]
                 else:
                     del _defaults[t]
+    from ._config import forget_implicit_device
+
+    forget_implicit_device()
 
 
 def set_default_backend(device_type: str, name: str) -> None:
@@ -83,6 +86,9 @@ def set_default_backend(device_type: str, name: str) -> None:
     if cls.device_type != device_type:
         raise ValueError(f"backend {name!r} serves device type {cls.device_type!r}, not {device_type!r}")
     _defaults[device_type] = name
+    from ._config import forget_implicit_device
+
+    forget_implicit_device()
 
 
 def plugin_class(name: str) -> type:

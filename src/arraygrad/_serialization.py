@@ -1,13 +1,252 @@
-"""`arraygrad.save` / `arraygrad.load`: tensors and state dicts in a safe file format."""
+"""`arraygrad.save` / `arraygrad.load`: tensors and containers of them in a safe file format.
+
+A file is an uncompressed `.npz` (zip) archive: one `.npy` entry per tensor ("t0", "t1",
+...) and a JSON manifest (entry "manifest", its UTF-8 bytes as uint8) describing the saved
+object: None, bools, numbers, strings, lists, tuples, dicts (any of these as keys), and
+tensors, referenced by entry name with their dtype, device, requires_grad and whether they
+were Parameters. A tensor saved twice is stored once and loads as one object.
+
+Loading never unpickles (`np.load(allow_pickle=False)`), so a file can hold data only,
+never code. Any file that is not what `save` writes is refused with a ValueError naming
+the file and the problem.
+"""
 
 from __future__ import annotations
 
+import io
+import json
+import math
+import os
+
 __all__ = ["save", "load"]
+
+FORMAT = "arraygrad"
+VERSION = 1
+_MANIFEST = "manifest"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+# ----------------------------------------------------------------------------------------
+# save
+# ----------------------------------------------------------------------------------------
+class _Writer:
+    """Encodes an object tree into JSON-able values, collecting tensors as host arrays."""
+
+    def __init__(self):
+        self.arrays: dict = {}
+        self.names: dict[int, str] = {}  # id(tensor) -> entry name (shared tensors once)
+        self.keep: list = []  # the tensors, alive until the arrays are written (ids stay unique)
+
+    def encode(self, obj, where: str):
+        from ._dispatch import Tensor
+
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"$float": repr(obj)}
+        if isinstance(obj, complex):
+            return {"$complex": [self.encode(obj.real, where), self.encode(obj.imag, where)]}
+        if isinstance(obj, Tensor):
+            return self._tensor(obj)
+        if isinstance(obj, (list, tuple)):
+            items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            return items if isinstance(obj, list) else {"$tuple": items}
+        if isinstance(obj, dict):
+            return {"$dict": [[self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
+                              for k, v in obj.items()]}
+        raise TypeError(f"save: cannot store a {type(obj).__name__} (at {where}); arraygrad files "
+                        "hold tensors, numbers, strings, None, and lists, tuples and dicts of them")
+
+    def _tensor(self, t) -> dict:
+        from .nn.parameter import Parameter
+
+        name = self.names.get(id(t))
+        if name is None:
+            name = self.names[id(t)] = f"t{len(self.names)}"
+            self.arrays[name] = t._backend.to_host(t._data)
+            self.keep.append(t)
+        return {"$tensor": name, "dtype": t.dtype.name, "device": str(t.device),
+                "requires_grad": t.requires_grad, "parameter": isinstance(t, Parameter)}
 
 
 def save(obj, f) -> None:
-    raise NotImplementedError("arraygrad.save is being implemented")
+    """Write `obj` (a tensor, a state dict, optimizer state, or lists/tuples/dicts holding
+    tensors, numbers, strings and None) to `f`, a path or a writable binary file."""
+    import numpy as np
+
+    writer = _Writer()
+    manifest = {"format": FORMAT, "version": VERSION, "object": writer.encode(obj, "obj")}
+    blob = json.dumps(manifest, allow_nan=False).encode("utf-8")
+    entries = dict(writer.arrays)
+    entries[_MANIFEST] = np.frombuffer(blob, dtype=np.uint8)
+    if hasattr(f, "write"):
+        np.savez(f, **entries)
+        return
+    path = os.fspath(f)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a path
+            np.savez(fh, **entries)
+        os.replace(tmp, path)  # a crash mid-write never leaves a truncated file at `path`
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
-def load(f, map_location=None):
-    raise NotImplementedError("arraygrad.load is being implemented")
+# ----------------------------------------------------------------------------------------
+# load
+# ----------------------------------------------------------------------------------------
+def _describe(f) -> str:
+    if hasattr(f, "read"):
+        return repr(getattr(f, "name", f))
+    return repr(os.fspath(f))
+
+
+class _Reader:
+    """Decodes the manifest's object tree, turning tensor references into Tensors."""
+
+    def __init__(self, archive, fname: str, map_location):
+        self.archive = archive
+        self.fname = fname
+        self.map_location = map_location
+        self.loaded: dict = {}
+
+    def bad(self, what: str):
+        return ValueError(f"load: {self.fname} is not a valid arraygrad file: {what}")
+
+    def decode(self, obj):
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, list):
+            return [self.decode(v) for v in obj]
+        if not isinstance(obj, dict) or len(obj) == 0:
+            raise self.bad(f"unexpected manifest entry {obj!r}")
+        if "$tensor" in obj:
+            return self._tensor(obj)
+        (tag, value), = obj.items() if len(obj) == 1 else ((None, None),)
+        if tag == "$tuple" and isinstance(value, list):
+            return tuple(self.decode(v) for v in value)
+        if tag == "$dict" and isinstance(value, list):
+            out = {}
+            for pair in value:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise self.bad(f"malformed dict item {pair!r}")
+                key = self.decode(pair[0])
+                try:
+                    out[key] = self.decode(pair[1])
+                except TypeError:  # an unhashable key
+                    raise self.bad(f"dict key {key!r} is not hashable") from None
+            return out
+        if tag == "$float" and value in ("nan", "inf", "-inf"):
+            return float(value)
+        if tag == "$complex" and isinstance(value, list) and len(value) == 2:
+            return complex(self.decode(value[0]), self.decode(value[1]))
+        raise self.bad(f"unexpected manifest entry {obj!r}")
+
+    def _tensor(self, ref: dict):
+        name = ref.get("$tensor")
+        if name in self.loaded:
+            return self.loaded[name]
+        if not isinstance(name, str) or name == _MANIFEST or name not in self.archive.files:
+            raise self.bad(f"the manifest names a tensor entry {name!r} that the archive lacks")
+        try:
+            host = self.archive[name]
+        except Exception as exc:  # object arrays (pickles), truncated or corrupt entries
+            raise self.bad(f"entry {name!r} cannot be read ({exc})") from None
+        dtype = ref.get("dtype")
+        if not isinstance(dtype, str) or host.dtype.name != dtype:
+            raise self.bad(f"entry {name!r} has dtype {host.dtype}, the manifest says {ref.get('dtype')!r}")
+        t = self._place(host, str(ref.get("device", "cpu")))
+        if ref.get("parameter"):
+            from .nn.parameter import Parameter
+
+            t = Parameter(t, bool(ref.get("requires_grad", True)))
+        elif ref.get("requires_grad"):
+            t.requires_grad_(True)
+        self.loaded[name] = t
+        return t
+
+    def _place(self, host, saved_device: str):
+        """The tensor of host array `host`, on the device map_location picks."""
+        from ._dispatch import Tensor, wrap
+        from ._ops.creation import backend_for
+
+        ml = self.map_location
+        if callable(ml) and not isinstance(ml, (str, dict)):
+            out = ml(_host_tensor(host), saved_device)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"load: map_location returned a {type(out).__name__}, not a Tensor")
+            return out
+        target = saved_device
+        if isinstance(ml, dict):
+            target = ml.get(saved_device, saved_device)
+        elif ml is not None:
+            target = ml
+        try:
+            b = backend_for(target)
+        except Exception as exc:
+            raise RuntimeError(f"load: {self.fname} holds tensors saved on {saved_device}, which is "
+                               f"not available here ({exc}); pass map_location='cpu'") from exc
+        data = host if isinstance(host, b.array_type) else b.from_host(host)
+        return wrap(data, b)
+
+
+def _host_tensor(host):
+    from ._dispatch import wrap
+    from ._ops.creation import backend_for
+
+    b = backend_for("cpu")
+    return wrap(host if isinstance(host, b.array_type) else b.from_host(host), b)
+
+
+def load(f, map_location=None, *, weights_only: bool = True):
+    """Read what `save` wrote to `f` (a path or a readable binary file).
+
+    map_location: where the tensors go: None (where they were saved), a device ("cpu",
+    "cuda:0"), a dict {saved device: device}, or a function (cpu_tensor, saved_device) ->
+    tensor. `weights_only` is accepted for PyTorch compatibility: arraygrad files never hold
+    code, so loading is always weights-only.
+    """
+    import zipfile
+
+    import numpy as np
+
+    fname = _describe(f)
+    opened = None
+    if not hasattr(f, "read"):
+        opened = f = open(os.fspath(f), "rb")
+    try:
+        head = f.read(4)
+        f.seek(-len(head), io.SEEK_CUR)
+        if head != _ZIP_MAGIC:
+            hint = " (it looks like a pickle, e.g. from torch.save; arraygrad never unpickles)" \
+                if head[:1] == b"\x80" else ""
+            raise ValueError(f"load: {fname} is not an arraygrad file: not an .npz (zip) archive{hint}")
+        try:
+            archive = np.load(f, allow_pickle=False)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise ValueError(f"load: {fname} is not a valid arraygrad file: the archive is "
+                             f"corrupt ({exc})") from None
+        with archive:
+            if _MANIFEST not in archive.files:
+                raise ValueError(f"load: {fname} is not an arraygrad file: it has no manifest "
+                                 "(a plain .npz archive?)")
+            try:
+                manifest = json.loads(archive[_MANIFEST].tobytes().decode("utf-8"))
+            except Exception as exc:
+                raise ValueError(f"load: {fname} is not a valid arraygrad file: unreadable "
+                                 f"manifest ({exc})") from None
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+                    or "object" not in manifest:
+                raise ValueError(f"load: {fname} is not an arraygrad file: the manifest is not in "
+                                 "arraygrad's format")
+            version = manifest.get("version")
+            if not isinstance(version, int) or version > VERSION:
+                raise ValueError(f"load: {fname} has format version {version!r}; this arraygrad reads "
+                                 f"versions up to {VERSION}")
+            return _Reader(archive, fname, map_location).decode(manifest["object"])
+    finally:
+        if opened is not None:
+            opened.close()

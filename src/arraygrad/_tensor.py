@@ -143,34 +143,37 @@ class Tensor(TorchTensorMethods):
 
     # ----- conversions to Python scalars ------------------------------------------------
     def _scalar(self, kind: str):
+        """The one element as a 0-d backend array."""
         data = self._data
-        if data.ndim != 0 and data.size != 1:
-            raise TypeError(f"only tensors with one element can be converted to Python {kind}s "
-                            f"(got shape {tuple(data.shape)})")
+        if data.ndim != 0:
+            if data.size != 1:
+                raise TypeError(f"only tensors with one element can be converted to Python {kind}s "
+                                f"(got shape {tuple(data.shape)})")
+            data = self._backend.xp.reshape(data, ())  # the standard's arrays have no .reshape
         return data
 
     def __bool__(self):
-        return bool(self._scalar("bool").reshape(()))
+        return bool(self._scalar("bool"))
 
     def __int__(self):
         d = self._scalar("int")
         if self._dtype.kind == "c":
             raise TypeError("can't convert a complex tensor to int")
-        return int(d.reshape(()))
+        return int(d)
 
     def __float__(self):
         d = self._scalar("float")
         if self._dtype.kind == "c":
             raise TypeError("can't convert a complex tensor to float; use real() or abs() first")
-        return float(d.reshape(()))
+        return float(d)
 
     def __complex__(self):
-        return complex(self._scalar("complex").reshape(()))
+        return complex(self._scalar("complex"))
 
     def __index__(self):
         if self._dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, got dtype {self._dtype}")
-        return operator.index(self._scalar("int").reshape(()).__index__())
+        return operator.index(self._scalar("int").__index__())
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -1,31 +1,763 @@
-"""PyTorch's top-level API beyond the standard (`tensor`, `rand`, `from_numpy`, ...)."""
+"""PyTorch's top-level API beyond the standard (`tensor`, `cat`, `from_numpy`, `mm`, ...).
+
+Functions here take a tensor first, as PyTorch's do, and most double as Tensor methods
+(`_torch_methods` attaches them: `torch.transpose(x, 0, 1)` is `x.transpose(0, 1)`).
+Functions sharing a name with the standard's (`sum`, `max`, `concat`, `add`, ...) stay the
+standard's; they accept PyTorch's keywords (`dim=`, `keepdim=`, `out=`, `alpha=`) and then
+behave as PyTorch does, by forwarding here or to the Tensor method.
+"""
 
 from __future__ import annotations
 
-from . import _dtypes
-from ._dispatch import Tensor
+import math
+import operator
+from collections import namedtuple
 
-__all__: list[str] = []
+from . import _dtypes
+from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, check_tensor, grad_enabled, unary
+from ._ops import creation as _creation
+from ._ops import elementwise as _elem
+from ._ops import indexing as _indexing
+from ._ops import linear_algebra as _linalg
+from ._ops import manipulation as _manip
+from ._ops import searching as _search
+from ._ops import sorting as _sorting
+from ._ops import statistical as _stat
+from ._ops import normalize_axis
+from ._ops.elementwise import _conj
+from ._printing import get_printoptions, printoptions, set_printoptions
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
+                      randn, randn_like, randperm, seed, set_rng_state)
+
+__all__ = [
+    # creation and conversion
+    "tensor", "as_tensor", "from_numpy", "is_tensor", "is_floating_point", "is_complex", "numel",
+    "clone",
+    # legacy tensor types
+    "TensorType", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor",
+    "CharTensor", "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor",
+    # random numbers
+    "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+    "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+    "randint_like", "normal", "bernoulli", "multinomial",
+    # printing
+    "set_printoptions", "get_printoptions", "printoptions",
+    # elementwise
+    "sub", "mul", "div", "true_divide", "neg", "fmod", "frac", "clamp", "clamp_min", "clamp_max",
+    "sigmoid", "relu", "softmax", "log_softmax",
+    # shapes and views
+    "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
+    "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim",
+    # indexing
+    "index_select", "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
+    # reductions
+    "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose", "isclose",
+    # products
+    "mm", "bmm", "mv", "dot", "outer", "ger",
+]
+
+
+def _no_grad():
+    """Enter no-grad mode; returns the token for `GRAD_ENABLED.reset`."""
+    return GRAD_ENABLED.set(False)
+
+
+# ----------------------------------------------------------------------------------------
+# Creation and conversion
+# ----------------------------------------------------------------------------------------
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of `data` (Python data: floats -> float32, ints -> int64;
+    arrays keep their dtype). A tensor `data` is copied outside the graph."""
+    token = _no_grad()
+    try:
+        if isinstance(data, Tensor):
+            data = data.detach()
+        out = _creation.asarray(data, dtype=dtype, device=device, copy=True)
+    finally:
+        GRAD_ENABLED.reset(token)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """`data` as a tensor, sharing its memory when no copy is needed (a tensor passes through)."""
+    return _creation.asarray(data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A CPU tensor sharing the memory of NumPy array `ndarray` (writes show on both sides;
+    a read-only array gives a tensor whose writes raise)."""
+    import numpy as np
+
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return _creation.asarray(ndarray, device="cpu", copy=False)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    return check_tensor(input, "is_floating_point", "input")._dtype.kind == "f"
+
+
+def is_complex(input) -> bool:
+    return check_tensor(input, "is_complex", "input")._dtype.kind == "c"
+
+
+def numel(input) -> int:
+    return math.prod(check_tensor(input, "numel", "input")._data.shape)
+
+
+_CLONE = Op("clone", ("x",), lambda g: g, generic=lambda xp, x: xp.asarray(x, copy=True))
+
+
+def clone(input, *, memory_format=None) -> Tensor:
+    """A copy of `input` with its own memory (differentiable)."""
+    return apply(_CLONE, (check_tensor(input, "clone", "input"),))
 
 
 def legacy_tensor_constructor(cls, args, *, device=None, dtype=None, requires_grad=False):
     """`Tensor(*sizes)` (zero-filled) and `Tensor(data)` (a float32 copy), as in old PyTorch code."""
-    from ._ops.creation import asarray, zeros
-
     d = _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.as_dtype(dtype)
     if not args:
-        out = zeros((0,), dtype=d, device=device)
+        out = _creation.zeros((0,), dtype=d, device=device)
     elif all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-        out = zeros(tuple(args), dtype=d, device=device)
-    elif len(args) == 1 and isinstance(args[0], tuple) and all(isinstance(a, int) for a in args[0]) \
-            and type(args[0]).__name__ == "Size":
-        out = zeros(tuple(args[0]), dtype=d, device=device)
+        out = _creation.zeros(tuple(args), dtype=d, device=device)
+    elif len(args) == 1 and type(args[0]).__name__ == "Size":
+        out = _creation.zeros(tuple(args[0]), dtype=d, device=device)
     elif len(args) == 1:
-        out = asarray(args[0], dtype=d, device=device, copy=True)
+        out = tensor(args[0], dtype=d, device=device)
     else:
         raise TypeError(f"Tensor(): expected sizes (ints) or one data argument, got {args!r}")
-    if cls is not Tensor:
-        out = out.as_subclass(cls) if hasattr(out, "as_subclass") else out
     if requires_grad:
         out.requires_grad_()
     return out
+
+
+# ----- legacy tensor types ----------------------------------------------------------------
+class TensorType:
+    """PyTorch's legacy tensor types (`FloatTensor`, `cuda.LongTensor`, ...): a dtype on a
+    device type. Call one to build a tensor (`FloatTensor(2, 3)` zeros, `FloatTensor([1, 2])`
+    a copy), pass it to `Tensor.type()`, or test `isinstance(x, FloatTensor)`."""
+
+    __slots__ = ("dtype", "device_type", "__name__")
+
+    def __init__(self, dtype, device_type: str):
+        self.dtype = dtype
+        self.device_type = device_type
+        self.__name__ = dtype._torch_name
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device_type == "cuda"
+
+    def type_name(self) -> str:
+        """PyTorch's name of the type, as `Tensor.type()` returns it: 'torch.cuda.FloatTensor'."""
+        return f"torch.{'cuda.' if self.is_cuda else ''}{self.__name__}"
+
+    def __repr__(self):
+        return f"<class 'arraygrad.{'cuda.' if self.is_cuda else ''}{self.__name__}'>"
+
+    def __call__(self, *args, device=None, requires_grad=False):
+        return legacy_tensor_constructor(Tensor, args, dtype=self.dtype, requires_grad=requires_grad,
+                                         device=self.device_type if device is None else device)
+
+    def __instancecheck__(self, obj) -> bool:
+        return isinstance(obj, Tensor) and obj._dtype is self.dtype and obj.device.type == self.device_type
+
+
+FloatTensor = TensorType(_dtypes.float32, "cpu")
+DoubleTensor = TensorType(_dtypes.float64, "cpu")
+LongTensor = TensorType(_dtypes.int64, "cpu")
+IntTensor = TensorType(_dtypes.int32, "cpu")
+ShortTensor = TensorType(_dtypes.int16, "cpu")
+CharTensor = TensorType(_dtypes.int8, "cpu")
+ByteTensor = TensorType(_dtypes.uint8, "cpu")
+BoolTensor = TensorType(_dtypes.bool, "cpu")
+ComplexFloatTensor = TensorType(_dtypes.complex64, "cpu")
+ComplexDoubleTensor = TensorType(_dtypes.complex128, "cpu")
+
+
+def parse_tensor_type(name: str) -> TensorType:
+    """'torch.FloatTensor', 'torch.cuda.LongTensor' (or 'arraygrad.' ...) -> its TensorType."""
+    parts = name.split(".")
+    if len(parts) in (2, 3) and parts[0] in ("torch", "arraygrad") and (len(parts) == 2 or parts[1] == "cuda"):
+        for d in _dtypes.ALL_DTYPES:
+            if d._torch_name == parts[-1]:
+                return TensorType(d, "cuda" if len(parts) == 3 else "cpu")
+    raise ValueError(f"invalid type: {name!r} (expected e.g. 'torch.FloatTensor' or "
+                     "'torch.cuda.LongTensor')")
+
+
+# ----------------------------------------------------------------------------------------
+# Elementwise
+# ----------------------------------------------------------------------------------------
+# PyTorch keywords of the standard's binary functions (others take only out=).
+_BINARY_KEYWORDS = {"add": ("alpha", "out"), "subtract": ("alpha", "out"),
+                    "divide": ("rounding_mode", "out")}
+
+
+def torch_binary(name: str, x1, x2, kwargs: dict):
+    """The standard's binary function `name` called with PyTorch's keywords."""
+    allowed = _BINARY_KEYWORDS.get(name, ("out",))
+    for k in kwargs:
+        if k not in allowed:
+            raise TypeError(f"{name}() got an unexpected keyword argument {k!r}")
+    out = kwargs.get("out")
+    if name == "add" or name == "subtract":
+        result = _add_sub(name, x1, x2, kwargs.get("alpha", 1))
+    elif name == "divide":
+        result = _divide(x1, x2, kwargs.get("rounding_mode"))
+    else:
+        result = getattr(_elem, name)(x1, x2)
+    return result if out is None else write_out(out, result, name, (x1, x2))
+
+
+def write_out(out, result, fname, inputs=()):
+    """PyTorch's `out=`: the result written into `out` (same shape; castable dtype)."""
+    check_tensor(out, fname, "out")
+    if grad_enabled() and any(isinstance(x, Tensor) and x._requires_grad for x in inputs + (out,)):
+        raise RuntimeError(f"{fname}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"{fname}(): out= has shape {tuple(out.shape)} but the result has shape "
+                           f"{tuple(result.shape)} (PyTorch would resize out; arraygrad does not)")
+    from ._inplace import inplace_apply
+
+    return inplace_apply(out, lambda _: result, fname)
+
+
+def _scaled(fname, x, other, alpha):
+    if alpha == 1:
+        return other
+    kind = x._dtype.kind if isinstance(x, Tensor) else ""
+    if isinstance(alpha, float) and kind in "biu" and (not isinstance(other, Tensor) or other._dtype.kind in "biu"):
+        raise TypeError(f"{fname}: for integral input tensors, argument alpha must not be a "
+                        "floating point number.")
+    return other * alpha
+
+
+def _add_sub(name, x, other, alpha):
+    other = _scaled(name, x, other, alpha)
+    return _elem.add(x, other) if name == "add" else _elem.subtract(x, other)
+
+
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
+    """input - alpha * other."""
+    r = _add_sub("subtract", input, other, alpha)
+    return r if out is None else write_out(out, r, "sub", (input, other))
+
+
+def mul(input, other, *, out=None) -> Tensor:
+    r = _elem.multiply(input, other)
+    return r if out is None else write_out(out, r, "mul", (input, other))
+
+
+def _divide(x, y, rounding_mode):
+    if rounding_mode is None:
+        return _elem.divide(x, y)
+    if rounding_mode == "floor":
+        return _elem.floor_divide(x, y)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found {rounding_mode!r}")
+    if _dtypes.result_type(x, y).kind in "iu":  # exact integer division rounding toward zero
+        q = _elem.floor_divide(x, y)
+        inexact = (_elem.remainder(x, y) != 0) & ((x < 0) != (y < 0))
+        return q + inexact.astype(q._dtype)
+    return _elem.trunc(_elem.divide(x, y))
+
+
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
+    """input / other; rounding_mode 'trunc' or 'floor' rounds the quotient (integers stay integers)."""
+    r = _divide(input, other, rounding_mode)
+    return r if out is None else write_out(out, r, "div", (input, other))
+
+
+def true_divide(input, other, *, out=None) -> Tensor:
+    return div(input, other, out=out)
+
+
+def neg(input) -> Tensor:
+    return _elem.negative(input)
+
+
+def fmod(input, other) -> Tensor:
+    """C's remainder: the result has the sign of the dividend (`remainder` follows the divisor)."""
+    return input - _divide(input, other, "trunc") * other
+
+
+def frac(input) -> Tensor:
+    """The fractional part, input - trunc(input)."""
+    return input - _elem.trunc(input)
+
+
+def clamp(input, min=None, max=None) -> Tensor:
+    """Each element limited to [min, max] (bounds: numbers or tensors; the dtypes promote)."""
+    check_tensor(input, "clamp", "input")
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    d = _dtypes.result_type(input, *(b for b in (min, max) if b is not None))
+    x = input if input._dtype is d else input.astype(d)
+    bounds = [b.astype(d) if isinstance(b, Tensor) and b._dtype is not d else b for b in (min, max)]
+    return _elem.clip(x, *bounds)
+
+
+def clamp_min(input, min) -> Tensor:
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max) -> Tensor:
+    return clamp(input, max=max)
+
+
+def _sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))  # never overflows
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_SIGMOID = Op("sigmoid", ("x",), lambda g, ans: g * _conj(ans * (1 - ans)), dtypes="floating-point",
+              generic=_sigmoid)
+# The mask is multiplied in: `where` on a random mask is branchy, ~20x slower on big inputs.
+_RELU = Op("relu", ("x",), lambda g, ans: g * (ans > 0).astype(g.dtype), dtypes="real numeric",
+           generic=lambda xp, x: xp.maximum(x, xp.zeros_like(x)))
+
+
+def sigmoid(input) -> Tensor:
+    """1 / (1 + exp(-input)), computed without overflow."""
+    return unary(_SIGMOID, input)
+
+
+def relu(input) -> Tensor:
+    """max(input, 0) (NaN stays NaN)."""
+    return unary(_RELU, input)
+
+
+def softmax(input, dim, dtype=None) -> Tensor:
+    """exp(input) / sum(exp(input)) along `dim` (shifted by the max: no overflow)."""
+    x = check_tensor(input, "softmax", "input") if dtype is None else input.astype(dtype)
+    e = _elem.exp(x - _stat.max(x, axis=dim, keepdims=True).detach())
+    return e / _stat.sum(e, axis=dim, keepdims=True)
+
+
+def log_softmax(input, dim, dtype=None) -> Tensor:
+    """log(softmax(input, dim)), computed stably."""
+    x = check_tensor(input, "log_softmax", "input") if dtype is None else input.astype(dtype)
+    shifted = x - _stat.max(x, axis=dim, keepdims=True).detach()
+    return shifted - _elem.log(_stat.sum(_elem.exp(shifted), axis=dim, keepdims=True))
+
+
+# ----------------------------------------------------------------------------------------
+# Shapes and views
+# ----------------------------------------------------------------------------------------
+def int_sequence(args, fname) -> tuple:
+    """PyTorch's varargs-or-sequence argument: f(2, 3) or f((2, 3))."""
+    if len(args) == 1 and not isinstance(args[0], int) and not hasattr(args[0], "__index__"):
+        args = tuple(args[0])
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        raise TypeError(f"{fname}: expected ints or one sequence of ints, got {args!r}") from None
+
+
+def cat(tensors, dim=0, *, out=None) -> Tensor:
+    """The tensors joined along `dim` (dtypes promote)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"cat(): tensors must be a tuple or list of Tensors, got {type(tensors).__name__}")
+    r = _manip.concat(list(tensors), axis=dim)
+    return r if out is None else write_out(out, r, "cat", tuple(tensors))
+
+
+concatenate = cat
+
+
+def transpose(input, dim0, dim1) -> Tensor:
+    """A view of `input` with dimensions dim0 and dim1 swapped."""
+    check_tensor(input, "transpose", "input")
+    n = input.ndim
+    if n == 0:
+        return _manip.reshape(input, ())
+    axes = list(range(n))
+    a, b = normalize_axis(dim0, n, "transpose", "dim0"), normalize_axis(dim1, n, "transpose", "dim1")
+    axes[a], axes[b] = axes[b], axes[a]
+    return _manip.permute_dims(input, tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def permute(input, *dims) -> Tensor:
+    """A view with the dimensions reordered: ``x.permute(2, 0, 1)`` or ``permute(x, (2, 0, 1))``."""
+    return _manip.permute_dims(check_tensor(input, "permute", "input"), int_sequence(dims, "permute"))
+
+
+def t(input) -> Tensor:
+    """The transpose of a matrix (0-D and 1-D tensors come back as they are, as views)."""
+    check_tensor(input, "t", "input")
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    if input.ndim < 2:
+        return _manip.reshape(input, tuple(input.shape))
+    return _manip.permute_dims(input, (1, 0))
+
+
+def narrow(input, dim, start, length) -> Tensor:
+    """The view input[..., start:start + length, ...] along `dim`."""
+    check_tensor(input, "narrow", "input")
+    dim = normalize_axis(dim, input.ndim, "narrow", "dim")
+    n = input.shape[dim]
+    start = operator.index(start)
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return input[(slice(None),) * dim + (slice(start, start + length),)]
+
+
+def split(tensor, split_size_or_sections, dim=0) -> tuple:
+    """Views of consecutive pieces along `dim`: of one size (the last may be smaller), or of
+    the listed sizes (which must add up to the dimension)."""
+    check_tensor(tensor, "split", "tensor")
+    dim = normalize_axis(dim, tensor.ndim, "split", "dim")
+    n = tensor.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split(): split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = [operator.index(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                             f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}")
+    pre = (slice(None),) * dim
+    out, start = [], 0
+    for s in sizes:
+        out.append(tensor[pre + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0) -> tuple:
+    """`input` split into `chunks` views of equal size (the last may be smaller; fewer when
+    the dimension is short)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    check_tensor(input, "chunk", "input")
+    n = input.shape[normalize_axis(dim, input.ndim, "chunk", "dim")]
+    return split(input, max(1, -(-n // chunks)), dim)
+
+
+def unbind(input, dim=0) -> tuple:
+    """The slices along `dim`, as views."""
+    return _manip.unstack(check_tensor(input, "unbind", "input"), axis=dim)
+
+
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+    """Dimensions start_dim..end_dim merged into one (a view when the memory allows)."""
+    check_tensor(input, "flatten", "input")
+    shape = tuple(input.shape)
+    if not shape:
+        return _manip.reshape(input, (1,))
+    s = normalize_axis(start_dim, len(shape), "flatten", "start_dim")
+    e = normalize_axis(end_dim, len(shape), "flatten", "end_dim")
+    if s > e:
+        raise ValueError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return _manip.reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes) -> Tensor:
+    """Dimension `dim` split into `sizes` (one of them may be -1)."""
+    check_tensor(input, "unflatten", "input")
+    shape = tuple(input.shape)
+    dim = normalize_axis(dim, len(shape), "unflatten", "dim")
+    sizes = tuple(operator.index(s) for s in sizes)
+    if -1 in sizes:
+        known = math.prod(s for s in sizes if s != -1)
+        sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
+    if math.prod(sizes) != shape[dim]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
+                           f"of dim {dim} ({shape[dim]}) in the input tensor")
+    return _manip.reshape(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
+def unsqueeze(input, dim) -> Tensor:
+    """A view with a new dimension of size 1 at `dim`."""
+    return _manip.expand_dims(check_tensor(input, "unsqueeze", "input"), axis=dim)
+
+
+def movedim(input, source, destination) -> Tensor:
+    return _manip.moveaxis(input, tuple(source) if isinstance(source, list) else source,
+                           tuple(destination) if isinstance(destination, list) else destination)
+
+
+# ----------------------------------------------------------------------------------------
+# Indexing
+# ----------------------------------------------------------------------------------------
+def index_select(input, dim, index) -> Tensor:
+    """The entries of `input` at the positions `index` (1-D integer) along `dim`."""
+    check_tensor(input, "index_select", "input")
+    check_tensor(index, "index_select", "index")
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {tuple(index.shape)}")
+    return _indexing.take(input, _manip.reshape(index, (-1,)), axis=dim)
+
+
+def _check_index_shape(fname, input, dim, index, other=None):
+    if index._dtype.kind not in "iu":
+        raise TypeError(f"{fname}(): Expected dtype int64 for index, got {index._dtype}")
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor ({index.ndim} vs {input.ndim})")
+    for d, (i, n) in enumerate(zip(index.shape, input.shape)):
+        if d != dim and i > n or other is not None and i > other.shape[d]:
+            raise RuntimeError(f"{fname}(): Size does not match at dimension {d} expected index "
+                               f"{tuple(index.shape)} to be no larger than self {tuple(input.shape)} "
+                               f"apart from dimension {dim}")
+
+
+def gather(input, dim, index) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): values picked along `dim`."""
+    check_tensor(input, "gather", "input")
+    check_tensor(index, "gather", "index")
+    dim = normalize_axis(dim, input.ndim, "gather", "dim")
+    _check_index_shape("gather", input, dim, index)
+    part = input[tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))]
+    return _indexing.take_along_axis(part, index, axis=dim)
+
+
+def _scatter_key(index, dim):
+    """The advanced-indexing key writing index[i][j] along `dim` at (i, j) elsewhere."""
+    key = []
+    for d, s in enumerate(index.shape):
+        if d == dim:
+            key.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = s
+            key.append(_manip.reshape(_creation.arange(s, device=index.device), tuple(shape)))
+    return tuple(key)
+
+
+def _scatter_source(fname, input, dim, index, src):
+    check_tensor(input, fname, "input")
+    check_tensor(index, fname, "index")
+    dim = normalize_axis(dim, input.ndim, fname, "dim")
+    if isinstance(src, Tensor):
+        _check_index_shape(fname, input, dim, index, src)
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        if src._dtype is not input._dtype:
+            src = src.astype(input._dtype)
+    else:
+        _check_index_shape(fname, input, dim, index)
+        src = _creation.full(tuple(index.shape), src, dtype=input._dtype, device=input.device)
+    return _scatter_key(index, dim), src
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """A copy of `input` with src (a tensor, or a number) written at `index` along `dim`."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): give src (a tensor) or value (a number)")
+    if reduce == "add":
+        return scatter_add(input, dim, index, src)
+    if reduce is not None:
+        raise ValueError(f"scatter(): reduce must be None or 'add', got {reduce!r}")
+    key, src = _scatter_source("scatter", input, dim, index, src)
+    return _indexing.setitem_functional(input, key, src)
+
+
+def scatter_add(input, dim, index, src) -> Tensor:
+    """A copy of `input` with src added at `index` along `dim` (repeated indices accumulate)."""
+    key, src = _scatter_source("scatter_add", input, dim, index, src)
+    return _indexing.index_add(input, key, src)
+
+
+def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
+    """A copy of `input` with alpha * source added at the positions `index` along `dim`."""
+    check_tensor(input, "index_add", "input")
+    dim = normalize_axis(dim, input.ndim, "index_add", "dim")
+    return _indexing.index_add(input, (slice(None),) * dim + (index,), _scaled("index_add", input, source, alpha))
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """A copy of `input` with `value` where `mask` is true (input's dtype is kept)."""
+    check_tensor(input, "masked_fill", "input")
+    check_tensor(mask, "masked_fill", "mask")
+    if mask._dtype is not _dtypes.bool:
+        raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask._dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill only supports a 0-dimensional value tensor, but got "
+                             f"tensor with {value.ndim} dimension(s).")
+        v = value if value._dtype is input._dtype else value.astype(input._dtype)
+    else:
+        v = _creation.asarray(value, dtype=input._dtype, device=input.device)
+    return _search.where(mask, v, input)
+
+
+def masked_select(input, mask) -> Tensor:
+    """The elements of `input` where `mask` is true, as a 1-D tensor."""
+    x, m = _manip.broadcast_arrays(check_tensor(input, "masked_select", "input"), mask)
+    return x[m]
+
+
+# ----------------------------------------------------------------------------------------
+# Reductions
+# ----------------------------------------------------------------------------------------
+def cumsum(input, dim, *, dtype=None) -> Tensor:
+    return _stat.cumulative_sum(check_tensor(input, "cumsum", "input"), axis=dim, dtype=dtype)
+
+
+def cumprod(input, dim, *, dtype=None) -> Tensor:
+    return _stat.cumulative_prod(check_tensor(input, "cumprod", "input"), axis=dim, dtype=dtype)
+
+
+def reduction_axes(dim):
+    """PyTorch's `dim` (an int, a sequence, or None / () for all) as the standard's axis."""
+    if dim is None or isinstance(dim, (tuple, list)) and not dim:
+        return None
+    return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def logsumexp(input, dim=None, keepdim=False) -> Tensor:
+    """log(sum(exp(input))) over `dim`, computed without overflow."""
+    check_tensor(input, "logsumexp", "input")
+    x = input if input._dtype.kind in "fc" else input.astype(_dtypes.DEFAULT_FLOAT)
+    axis = reduction_axes(dim)
+    m = _stat.max(x, axis=axis, keepdims=True).detach()
+    m = _search.where(_elem.isfinite(m), m, 0.0)
+    out = _elem.log(_stat.sum(_elem.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdim:
+        return out
+    return _manip.squeeze(out, tuple(range(x.ndim)) if axis is None else axis)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """The p-norm over `dim` (all elements by default): 'fro'/2, 1, inf, -inf, 0 or any p."""
+    check_tensor(input, "norm", "input")
+    x = input if dtype is None else input.astype(dtype)
+    if x._dtype.kind not in "fc":
+        raise TypeError(f"norm(): input dtype should be either floating point or complex, got {x._dtype}")
+    axis = reduction_axes(dim)
+    a = _elem.abs(x)
+    if p in ("fro", 2, 2.0, None):
+        return _elem.sqrt(_stat.sum(a * a, axis=axis, keepdims=keepdim))
+    if p == "nuc" or isinstance(p, str):
+        raise ValueError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
+    if p == math.inf:
+        return _stat.max(a, axis=axis, keepdims=keepdim)
+    if p == -math.inf:
+        return _stat.min(a, axis=axis, keepdims=keepdim)
+    if p == 0:
+        return _stat.sum((a != 0).astype(a._dtype), axis=axis, keepdims=keepdim)
+    if p == 1:
+        return _stat.sum(a, axis=axis, keepdims=keepdim)
+    return _stat.sum(a ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:
+    """The maximum over `dim` (all dims by default); ties share the gradient."""
+    return _stat.max(check_tensor(input, "amax", "input"), axis=reduction_axes(dim), keepdims=keepdim)
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:
+    return _stat.min(check_tensor(input, "amin", "input"), axis=reduction_axes(dim), keepdims=keepdim)
+
+
+def _return_type(name):
+    """PyTorch's (values, indices) named tuples, printed as PyTorch prints them."""
+    cls = namedtuple(name, ("values", "indices"))
+    cls.__module__ = "arraygrad.return_types"
+    cls.__repr__ = lambda self: (f"arraygrad.return_types.{name}(\nvalues={self.values!r},\n"
+                                 f"indices={self.indices!r})")
+    return cls
+
+
+return_types = {name: _return_type(name) for name in ("max", "min", "sort", "topk")}
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) entries along `dim` and their indices."""
+    check_tensor(input, "topk", "input")
+    dim = normalize_axis(dim, max(input.ndim, 1), "topk", "dim")
+    if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
+        raise IndexError(f"topk(): selected index k={k} out of range")
+    idx = _sorting.argsort(input, axis=dim, descending=largest, stable=True)
+    idx = idx[(slice(None),) * dim + (slice(0, k),)]
+    return return_types["topk"](_indexing.take_along_axis(input, idx, axis=dim), idx)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """|input - other| <= atol + rtol * |other|, elementwise (infinities equal only to themselves)."""
+    check_tensor(input, "isclose", "input")
+    close = input == other
+    finite = _elem.isfinite(input) & _elem.isfinite(other)
+    close = close | (finite & (_elem.abs(input - other) <= atol + rtol * _elem.abs(other)))
+    if equal_nan:
+        close = close | (_elem.isnan(input) & _elem.isnan(other))
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+# ----------------------------------------------------------------------------------------
+# Products
+# ----------------------------------------------------------------------------------------
+def _check_ranks(fname, **tensors):
+    for name, (x, nd) in tensors.items():
+        check_tensor(x, fname, name)
+        if x.ndim != nd:
+            raise RuntimeError(f"{fname}: {name} must be a {nd}-D tensor, got shape {tuple(x.shape)}")
+
+
+def _same_dtype(fname, a, b):
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"{fname}: expected both operands to have the same dtype, but got "
+                           f"{a._dtype} and {b._dtype}")
+
+
+def mm(input, mat2) -> Tensor:
+    """The matrix product of two 2-D tensors."""
+    _check_ranks("mm", input=(input, 2), mat2=(mat2, 2))
+    return _linalg.matmul(input, mat2)
+
+
+def bmm(input, mat2) -> Tensor:
+    """Matrix products of two batches of matrices (3-D tensors)."""
+    _check_ranks("bmm", input=(input, 3), mat2=(mat2, 3))
+    return _linalg.matmul(input, mat2)
+
+
+def mv(input, vec) -> Tensor:
+    """A matrix times a vector."""
+    _check_ranks("mv", input=(input, 2), vec=(vec, 1))
+    return _linalg.matmul(input, vec)
+
+
+def dot(input, tensor) -> Tensor:
+    """The dot product of two 1-D tensors of one dtype (no conjugation)."""
+    _check_ranks("dot", input=(input, 1), tensor=(tensor, 1))
+    _same_dtype("dot", input, tensor)
+    return _linalg.matmul(input, tensor)
+
+
+def outer(input, vec2) -> Tensor:
+    """The outer product of two 1-D tensors."""
+    _check_ranks("outer", input=(input, 1), vec2=(vec2, 1))
+    return _manip.expand_dims(input, axis=1) * _manip.expand_dims(vec2, axis=0)
+
+
+ger = outer
+
+# The Tensor methods come from this module's functions and `_torch_methods`' tables.
+from ._torch_methods import install as _install_methods  # noqa: E402
+
+_install_methods()

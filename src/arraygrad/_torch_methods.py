@@ -1,7 +1,706 @@
-"""PyTorch-style Tensor methods (`view`, `add_`, `.to()`, `.item()`, ...), mixed into Tensor."""
+"""PyTorch-style Tensor methods (`view`, `add_`, `.to()`, `.item()`, ...), mixed into Tensor.
+
+Three sources, one place each:
+- methods written here, where PyTorch's semantics differ from a plain call (reductions
+  with `dim=`, `max(dim)` returning (values, indices), `view`, `to`, `type`, `item`, ...);
+- PyTorch's functions of `_torch_api` that take the tensor first (`x.transpose(0, 1)` is
+  `torch.transpose(x, 0, 1)`), attached by `install()`;
+- families generated from the tables below: a method per elementwise function
+  (`x.exp()`), an in-place twin with a trailing underscore (`x.exp_()`, `x.add_(y)`) that
+  writes into the same memory through `_inplace` (so autograd's rules hold), and the casts
+  (`x.float()`, `x.long()`, ...).
+
+The op modules import Tensor, which imports this module, so the modules used here are
+bound by `install()` once they exist (module globals: looked up at call time).
+"""
 
 from __future__ import annotations
+
+import math
+
+from . import _dtypes
+from ._dispatch import binary, unary
+from ._dtypes import DType
+
+_api = _stat = _manip = _elem = _search = _sorting = _util = _creation = _indexing = None
+_linalg = _inplace = _dlpack = _printing = _random = None
+
+HALF_UNSUPPORTED = ("float16 (half) is not supported: arraygrad's dtypes are the array API "
+                    "standard's, which has no half precision; use float32")
 
 
 class TorchTensorMethods:
     __slots__ = ()
+
+    # ----- printing ---------------------------------------------------------------------
+    def __repr__(self):
+        return _printing.tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # ----- shape and storage ---------------------------------------------------------------
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return math.prod(self._data.shape)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self._data.shape) * self._dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        return self._dtype.kind in "ifc"
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._backend.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._backend.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The CUDA device index (-1 for CPU tensors)."""
+        idx = self._backend.device.index
+        return -1 if idx is None else idx
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension."""
+        data = self._data
+        strides = getattr(data, "strides", None)
+        if strides is None:  # a backend without strides: its arrays are C-ordered
+            strides, step = [], 1
+            for n in reversed(data.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+        else:
+            strides = [s // self._dtype.itemsize for s in strides]
+        if dim is None:
+            return tuple(strides)
+        return strides[_normalize(dim, data.ndim, "stride")]
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors viewing the same memory)."""
+        data = self._data
+        for attr in ("__array_interface__", "__cuda_array_interface__"):
+            iface = getattr(data, attr, None)
+            if iface is not None:
+                return iface["data"][0]
+        raise RuntimeError(f"data_ptr(): backend {self._backend.name!r} does not expose addresses")
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        flags = getattr(self._data, "flags", None)
+        return True if flags is None else bool(flags.c_contiguous)
+
+    def contiguous(self, memory_format=None):
+        """This tensor if its memory is C-ordered, else a C-ordered copy."""
+        if self.is_contiguous():
+            return self
+        flat = _manip.reshape(self, (-1,))  # a C-order copy, since the layout is not
+        return _manip.reshape(flat, tuple(self._data.shape))
+
+    # ----- views --------------------------------------------------------------------------
+    def view(self, *shape):
+        """A tensor of another shape sharing this one's memory (RuntimeError when the memory
+        layout does not allow it: use reshape, which copies then)."""
+        if len(shape) == 1 and isinstance(shape[0], DType):
+            raise TypeError("view(dtype) is not supported: arraygrad does not reinterpret "
+                            "memory as another dtype; use .to(dtype) for a converted copy")
+        shape = _infer_shape(_api.int_sequence(shape, "view"), self.numel())
+        try:
+            return _manip.reshape(self, shape, copy=False)
+        except ValueError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                               "(at least one dimension spans across two contiguous subspaces). "
+                               "Use .reshape(...) instead.") from None
+
+    def view_as(self, other):
+        return self.view(tuple(other.shape))
+
+    def reshape(self, *shape):
+        """A tensor of another shape: a view when the memory allows, else a copy."""
+        return _manip.reshape(self, _infer_shape(_api.int_sequence(shape, "reshape"), self.numel()))
+
+    def reshape_as(self, other):
+        return self.reshape(tuple(other.shape))
+
+    def squeeze(self, dim=None):
+        """A view without size-1 dimensions (all, or those of `dim` that have size 1)."""
+        shape = self._data.shape
+        if dim is None:
+            axes = tuple(i for i, n in enumerate(shape) if n == 1)
+        else:
+            dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+            axes = tuple(a for a in (_normalize(d, len(shape), "squeeze") for d in dims) if shape[a] == 1)
+        return _manip.squeeze(self, axes)
+
+    def expand(self, *sizes):
+        """A view broadcasting size-1 dimensions to `sizes` (-1 keeps a size)."""
+        sizes = _api.int_sequence(sizes, "expand")
+        shape = tuple(self._data.shape)
+        if len(sizes) < len(shape):
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                               f"or equal to the number of dimensions in the tensor ({len(shape)})")
+        lead = len(sizes) - len(shape)
+        target = list(sizes)
+        for i, n in enumerate(shape):
+            want = sizes[lead + i]
+            if want == -1:
+                target[lead + i] = n
+            elif n != 1 and want != n:
+                raise RuntimeError(f"The expanded size of the tensor ({want}) must match the existing "
+                                   f"size ({n}) at non-singleton dimension {lead + i}.  Target sizes: "
+                                   f"{list(sizes)}.  Tensor sizes: {list(shape)}")
+        if any(s < 0 for s in target[:lead]):
+            raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension "
+                               f"(sizes {list(sizes)})")
+        return _manip.broadcast_to(self, tuple(target))
+
+    def expand_as(self, other):
+        return self.expand(tuple(other.shape))
+
+    def repeat(self, *sizes):
+        """The tensor tiled `sizes[i]` times along each dimension (a copy)."""
+        reps = _api.int_sequence(sizes, "repeat")
+        if len(reps) < self._data.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                               "of dimensions of tensor")
+        return _manip.tile(self, reps)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return _manip.repeat(self, repeats, axis=dim)
+
+    def flip(self, *dims):
+        """A copy with the order of elements reversed along `dims` (PyTorch copies)."""
+        return _api.clone(_manip.flip(self, axis=_api.int_sequence(dims, "flip")))
+
+    def roll(self, shifts, dims=None):
+        shifts = tuple(shifts) if isinstance(shifts, list) else shifts
+        dims = tuple(dims) if isinstance(dims, list) else dims
+        if isinstance(shifts, tuple) and isinstance(dims, int):
+            dims = (dims,)
+        return _manip.roll(self, shifts, axis=dims)
+
+    # PyTorch's in-place view changes: the tensor itself now sees its memory another way.
+    def t_(self):
+        return _restride(self, _api.t, "t_")
+
+    def transpose_(self, dim0, dim1):
+        return _restride(self, lambda x: _api.transpose(x, dim0, dim1), "transpose_")
+
+    def squeeze_(self, dim=None):
+        return _restride(self, lambda x: x.squeeze(dim), "squeeze_")
+
+    def unsqueeze_(self, dim):
+        return _restride(self, lambda x: _api.unsqueeze(x, dim), "unsqueeze_")
+
+    # ----- conversions ------------------------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        n = math.prod(self._data.shape)
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        return self._backend.to_host(self._data).item()
+
+    def tolist(self):
+        """The values as (nested lists of) Python numbers."""
+        return self._backend.to_host(self._data).tolist()
+
+    def numpy(self, *, force=False):
+        """A NumPy array sharing this CPU tensor's memory (force=True: a detached host copy
+        for tensors that require grad or live on a GPU)."""
+        return _dlpack.numpy_view(self, force)
+
+    def cpu(self, memory_format=None):
+        return _dlpack.to_device(self, "cpu")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on a CUDA device (`device`: an index, or 'cuda:N'; default the current)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        return _dlpack.to_device(self, device)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """This tensor with another device and/or dtype: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)``, ``to(other_tensor)``. Returns self when nothing changes
+        (unless copy=True). Differentiable."""
+        flags = []
+        for a in args:
+            if isinstance(a, DType) or isinstance(a, type) or getattr(a, "name", None) in _NO_SUCH_DTYPES:
+                dtype = a
+            elif isinstance(a, TorchTensorMethods):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, bool):
+                flags.append(a)
+            elif a is not None:
+                device = a
+        if len(flags) > 1:
+            copy = flags[1]
+        out = self
+        if device is not None:
+            out = _dlpack.to_device(out, device)
+        if dtype is not None:
+            d = _as_dtype(dtype)
+            if d is not out._dtype:
+                out = out.astype(d)
+        if copy and out is self:
+            out = _api.clone(self)
+        return out
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """Without an argument: PyTorch's type name ('torch.FloatTensor'). With a dtype, a
+        tensor type (`FloatTensor`, `cuda.LongTensor`) or its name: the converted tensor."""
+        if dtype is None:
+            dev = self._backend.device.type
+            return f"torch.{'' if dev == 'cpu' else dev + '.'}{self._dtype._torch_name}"
+        if isinstance(dtype, str):
+            dtype = _api.parse_tensor_type(dtype)
+        if isinstance(dtype, _api.TensorType):
+            out = self.to(dtype=dtype.dtype)
+            return out if out._backend.device.type == dtype.device_type else out.to(dtype.device_type)
+        return self.to(dtype=dtype)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of `data` with this tensor's dtype and device (unless given)."""
+        return _api.tensor(data, dtype=self._dtype if dtype is None else dtype,
+                           device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("ones", size, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("zeros", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation.full(_random.sizes((size,), "new_full"), fill_value,
+                              dtype=self._dtype if dtype is None else dtype,
+                              device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def _new(self, fname, size, dtype, device, requires_grad):
+        return getattr(_creation, fname)(_random.sizes(size, f"new_{fname}"),
+                                         dtype=self._dtype if dtype is None else dtype,
+                                         device=self.device if device is None else device,
+                                         requires_grad=requires_grad)
+
+    # ----- arithmetic with PyTorch's keywords ---------------------------------------------
+    def add(self, other, *, alpha=1, out=None):
+        """self + alpha * other."""
+        if alpha == 1 and out is None:
+            return binary(_elem.add.op, self, other)
+        return _api.torch_binary("add", self, other, {"alpha": alpha, "out": out})
+
+    def sub(self, other, *, alpha=1, out=None):
+        """self - alpha * other."""
+        return _api.sub(self, other, alpha=alpha, out=out)
+
+    subtract = sub
+
+    def div(self, other, *, rounding_mode=None, out=None):
+        """self / other; rounding_mode 'trunc' or 'floor' rounds the quotient."""
+        if rounding_mode is None and out is None:
+            return binary(_elem.divide.op, self, other)
+        return _api.div(self, other, rounding_mode=rounding_mode, out=out)
+
+    divide = div
+
+    def add_(self, other, *, alpha=1):
+        return _inplace.inplace_binary(_elem.add.op, self, _api._scaled("add_", self, other, alpha))
+
+    def sub_(self, other, *, alpha=1):
+        return _inplace.inplace_binary(_elem.subtract.op, self, _api._scaled("sub_", self, other, alpha))
+
+    subtract_ = sub_
+
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return _inplace.inplace_binary(_elem.divide.op, self, other)
+        return _inplace.inplace_apply(self, lambda t: _api.div(t, other, rounding_mode=rounding_mode),
+                                      "div_", (other,))
+
+    divide_ = div_
+
+    def round(self, decimals=0):
+        """Round half to even, to `decimals` places."""
+        if decimals == 0:
+            return _elem.round(self)
+        scale = 10.0 ** decimals
+        return _elem.round(self * scale) / scale
+
+    def clip(self, min=None, max=None):
+        return _api.clamp(self, min, max)
+
+    def equal(self, other) -> bool:
+        """Whether `other` has this tensor's shape and values (one bool, not elementwise)."""
+        return tuple(self.shape) == tuple(other.shape) and bool(_util.all(self == other))
+
+    def where(self, condition, other):
+        """Elements of self where `condition` holds, else of `other`."""
+        return _search.where(condition, self, other)
+
+    def nonzero(self, *, as_tuple=False):
+        """Indices of the nonzero elements: an (n, ndim) tensor, or a tuple of 1-D tensors."""
+        idx = _search.nonzero(self)
+        return idx if as_tuple else _manip.stack(list(idx), axis=1)
+
+    argwhere = nonzero
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    @property
+    def real(self):
+        return _elem.real(self)
+
+    @property
+    def imag(self):
+        return _elem.imag(self)
+
+    def __contains__(self, element) -> bool:
+        return bool(_util.any(self == element))
+
+    # ----- reductions, in PyTorch's spelling ---------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _stat.sum(self, axis=_dims("sum", dim, axis), dtype=dtype, keepdims=_keep(keepdim, keepdims))
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _stat.prod(self, axis=_dims("prod", dim, axis), dtype=dtype, keepdims=_keep(keepdim, keepdims))
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        x = self if dtype is None else self.astype(dtype)
+        return _stat.mean(x, axis=_dims("mean", dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """Standard deviation; PyTorch's default divides by N - 1 (unbiased)."""
+        return _moment(_stat.std, self, dim, unbiased, keepdim, correction, axis, keepdims)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """Variance; PyTorch's default divides by N - 1 (unbiased)."""
+        return _moment(_stat.var, self, dim, unbiased, keepdim, correction, axis, keepdims)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The maximum; with an int `dim`, (values, indices) along it; with a tensor, the
+        elementwise maximum."""
+        return _extremum(self, "max", dim, keepdim, axis, keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The minimum; with an int `dim`, (values, indices) along it; with a tensor, the
+        elementwise minimum."""
+        return _extremum(self, "min", dim, keepdim, axis, keepdims)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _search.argmax(self, axis=_dims("argmax", dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _search.argmin(self, axis=_dims("argmin", dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _util.all(self, axis=_dims("all", dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _util.any(self, axis=_dims("any", dim, axis), keepdims=_keep(keepdim, keepdims))
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along `dim`."""
+        idx = _sorting.argsort(self, axis=dim, descending=descending, stable=True)
+        return _api.return_types["sort"](_indexing.take_along_axis(self, idx, axis=dim), idx)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sorting.argsort(self, axis=dim, descending=descending, stable=True)
+
+    # ----- in-place fills -----------------------------------------------------------------
+    def zero_(self):
+        return _inplace.inplace_apply(self, _creation.zeros_like, "zero_")
+
+    def fill_(self, value):
+        """Every element set to `value` (a number, or a 0-d tensor: then differentiable)."""
+        if isinstance(value, TorchTensorMethods):
+            if value.ndim != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                                   f"with {value.ndim} dimensions.")
+            return _inplace.inplace_apply(
+                self, lambda t: _manip.broadcast_to(value.to(t.device, t.dtype), tuple(t.shape)),
+                "fill_", (value,))
+        v = _scalar_as(value, self._dtype, "fill_")
+        return _inplace.inplace_apply(self, lambda t: _creation.full_like(t, v), "fill_")
+
+    def copy_(self, src, non_blocking=False):
+        """Write `src` (broadcast, cast to this dtype, moved to this device) into self."""
+        if not isinstance(src, TorchTensorMethods):
+            raise TypeError(f"copy_(): src must be a Tensor, got {type(src).__name__}")
+        return _inplace.inplace_apply(
+            self, lambda t: _manip.broadcast_to(src.to(t.device, t.dtype), tuple(t.shape)), "copy_", (src,))
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with uniform random numbers on [a, b)."""
+        return _inplace.inplace_apply(
+            self, lambda t: _random.rand_like(t, generator=generator) * (b - a) + a, "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with normal random numbers."""
+        return _inplace.inplace_apply(
+            self, lambda t: _random.randn_like(t, generator=generator) * std + mean, "normal_")
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 1 (probability p) or 0."""
+        return _inplace.inplace_apply(
+            self, lambda t: (_random.rand_like(t, dtype=_dtypes.DEFAULT_FLOAT if t.dtype.kind != "f"
+                                               else t.dtype, generator=generator) < p).astype(t.dtype),
+            "bernoulli_")
+
+    def masked_fill_(self, mask, value):
+        return _inplace.inplace_apply(self, lambda t: _api.masked_fill(t, mask, value), "masked_fill_",
+                                      (value,))
+
+    def clamp_(self, min=None, max=None):
+        return _inplace.inplace_apply(self, lambda t: _api.clamp(t, min, max), "clamp_", (min, max))
+
+    clip_ = clamp_
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _inplace.inplace_apply(self, lambda t: _api.index_add(t, dim, index, source, alpha=alpha),
+                                      "index_add_", (source,))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _inplace.inplace_apply(
+            self, lambda t: _api.scatter(t, dim, index, src, value=value, reduce=reduce), "scatter_", (src,))
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace.inplace_apply(self, lambda t: _api.scatter_add(t, dim, index, src),
+                                      "scatter_add_", (src,))
+
+
+# ----- helpers ----------------------------------------------------------------------------
+def _normalize(dim, ndim, fname):
+    from ._ops import normalize_axis
+
+    return normalize_axis(dim, ndim, fname, "dim")
+
+
+_NO_SUCH_DTYPES = ("float16", "bfloat16")
+
+
+def _as_dtype(dtype) -> DType:
+    if getattr(dtype, "name", None) in _NO_SUCH_DTYPES:
+        raise TypeError(HALF_UNSUPPORTED)
+    return _dtypes.as_dtype(dtype)
+
+
+def _infer_shape(shape, n) -> tuple:
+    """`shape` with its -1 filled in, checked against the element count (PyTorch's errors)."""
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or n % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+        return tuple(n // known if s == -1 else s for s in shape)
+    if known != n or any(s < 0 for s in shape):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+    return shape
+
+
+def _dims(fname, dim, axis):
+    if dim is not None and axis is not None:
+        raise TypeError(f"{fname}(): give dim (PyTorch) or axis (array API), not both")
+    return _api.reduction_axes(dim if axis is None else axis)
+
+
+def _keep(keepdim, keepdims) -> bool:
+    return bool(keepdim) or bool(keepdims)
+
+
+def _moment(fn, x, dim, unbiased, keepdim, correction, axis, keepdims):
+    if isinstance(dim, bool):  # x.std(False): PyTorch's old positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    elif unbiased is not None:
+        raise TypeError(f"{fn.__name__}(): give unbiased or correction, not both")
+    return fn(x, axis=_dims(fn.__name__, dim, axis), correction=correction, keepdims=_keep(keepdim, keepdims))
+
+
+def _extremum(x, name, dim, keepdim, axis, keepdims):
+    if isinstance(dim, TorchTensorMethods):
+        return (_elem.maximum if name == "max" else _elem.minimum)(x, dim)
+    if dim is None or isinstance(dim, (tuple, list)):
+        return getattr(_stat, name)(x, axis=_dims(name, dim, axis), keepdims=_keep(keepdim, keepdims))
+    arg = _search.argmax if name == "max" else _search.argmin
+    idx = arg(x, axis=dim, keepdims=True)
+    values = _indexing.take_along_axis(x, idx, axis=dim)
+    if not keepdim:
+        idx, values = _manip.squeeze(idx, dim), _manip.squeeze(values, dim)
+    return _api.return_types[name](values, idx)
+
+
+def _scalar_as(value, d: DType, fname):
+    """A Python number converted as PyTorch casts a fill value to dtype `d`."""
+    if isinstance(value, complex) and d.kind != "c":
+        raise TypeError(f"{fname}: cannot fill a {d} tensor with complex {value!r}")
+    if d.kind in "iu":
+        return int(value)
+    if d.kind == "b":
+        return bool(value)
+    return value
+
+
+def _restride(x, view_fn, fname):
+    """Make `x` itself see its memory as `view_fn(x)` does (t_, squeeze_, ...)."""
+    if _inplace.needs_tracking(x):
+        raise RuntimeError(f"{fname}(): changing the shape of a tensor in place is not supported "
+                           f"while it (or its base) requires grad; use {fname[:-1]}() instead")
+    x._data = view_fn(x)._data
+    return x
+
+
+# ----- the generated families -------------------------------------------------------------
+# method -> the function it calls (array-API names, or PyTorch's from _torch_api).
+UNARY_METHODS = {
+    "abs": "abs", "absolute": "abs", "acos": "acos", "arccos": "acos", "acosh": "acosh",
+    "arccosh": "acosh", "asin": "asin", "arcsin": "asin", "asinh": "asinh", "arcsinh": "asinh",
+    "atan": "atan", "arctan": "atan", "atanh": "atanh", "arctanh": "atanh", "ceil": "ceil",
+    "conj": "conj", "cos": "cos", "cosh": "cosh", "exp": "exp", "expm1": "expm1", "floor": "floor",
+    "log": "log", "log1p": "log1p", "log2": "log2", "log10": "log10", "neg": "negative",
+    "negative": "negative", "positive": "positive", "reciprocal": "reciprocal", "rsqrt": "rsqrt",
+    "round": "round", "sign": "sign", "sgn": "sign", "sin": "sin", "sinh": "sinh", "sqrt": "sqrt", "square": "square",
+    "tan": "tan", "tanh": "tanh", "trunc": "trunc", "fix": "trunc", "sigmoid": "sigmoid",
+    "relu": "relu", "frac": "frac", "logical_not": "logical_not", "bitwise_not": "bitwise_invert",
+    "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "signbit": "signbit",
+}
+# Predicates change the dtype, so they have no in-place form.
+_NO_INPLACE = {"isnan", "isinf", "isfinite", "signbit", "positive"}
+
+BINARY_METHODS = {
+    "mul": "multiply", "multiply": "multiply", "true_divide": "divide", "floor_divide": "floor_divide",
+    "remainder": "remainder", "fmod": "fmod", "pow": "pow", "atan2": "atan2", "arctan2": "atan2",
+    "hypot": "hypot", "logaddexp": "logaddexp", "maximum": "maximum", "minimum": "minimum",
+    "copysign": "copysign", "nextafter": "nextafter",
+    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
+    "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
+    "bitwise_left_shift": "bitwise_left_shift", "bitwise_right_shift": "bitwise_right_shift",
+    "eq": "equal", "ne": "not_equal", "not_equal": "not_equal", "lt": "less", "less": "less",
+    "le": "less_equal", "less_equal": "less_equal", "gt": "greater", "greater": "greater",
+    "ge": "greater_equal", "greater_equal": "greater_equal",
+}
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                "maximum", "minimum", "logaddexp", "nextafter"}
+
+CAST_METHODS = {"float": _dtypes.float32, "double": _dtypes.float64, "long": _dtypes.int64,
+                "int": _dtypes.int32, "short": _dtypes.int16, "char": _dtypes.int8,
+                "byte": _dtypes.uint8, "bool": _dtypes.bool, "cfloat": _dtypes.complex64,
+                "cdouble": _dtypes.complex128}
+
+# PyTorch functions that double as methods (the tensor is their first argument).
+API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
+               "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim", "index_select",
+               "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
+               "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose",
+               "isclose", "mm", "bmm", "mv", "dot", "outer", "ger", "clamp", "clamp_min",
+               "clamp_max", "softmax", "log_softmax")
+
+
+def _function(name):
+    return getattr(_elem, name, None) or getattr(_api, name)
+
+
+def _define(name, method, doc):
+    if name in TorchTensorMethods.__dict__:  # written out above: that one wins
+        return
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    setattr(TorchTensorMethods, name, method)
+
+
+def _unary_method(fn):
+    op = getattr(fn, "op", None)
+    if op is not None:
+        return lambda self: unary(op, self)
+    return lambda self: fn(self)
+
+
+def _binary_method(fn):
+    op = getattr(fn, "op", None)
+    if op is not None:
+        return lambda self, other: binary(op, self, other)
+    return lambda self, other: fn(self, other)
+
+
+def _inplace_unary(fn, fname):
+    return lambda self: _inplace.inplace_apply(self, fn, fname)
+
+
+def _inplace_binary(fn, fname):
+    op = getattr(fn, "op", None)
+    if op is not None:
+        return lambda self, other: _inplace.inplace_binary(op, self, other)
+    return lambda self, other: _inplace.inplace_apply(self, lambda t: fn(t, other), fname, (other,))
+
+
+def _cast_method(d):
+    return lambda self: self.to(dtype=d)
+
+
+def _half(self):
+    raise TypeError(HALF_UNSUPPORTED)
+
+
+def install() -> None:
+    """Bind the op modules and attach the generated methods (called once, by _torch_api)."""
+    global _api, _stat, _manip, _elem, _search, _sorting, _util, _creation, _indexing
+    global _linalg, _inplace, _dlpack, _printing, _random
+    from . import _dlpack, _inplace, _printing, _random  # noqa: F811
+    from . import _torch_api as _api  # noqa: F811
+    from ._ops import creation as _creation  # noqa: F811
+    from ._ops import elementwise as _elem  # noqa: F811
+    from ._ops import indexing as _indexing  # noqa: F811
+    from ._ops import linear_algebra as _linalg  # noqa: F811
+    from ._ops import manipulation as _manip  # noqa: F811
+    from ._ops import searching as _search  # noqa: F811
+    from ._ops import sorting as _sorting  # noqa: F811
+    from ._ops import statistical as _stat  # noqa: F811
+    from ._ops import utility as _util  # noqa: F811
+
+    for name in API_METHODS:
+        fn = getattr(_api, name)
+        if name not in TorchTensorMethods.__dict__:
+            setattr(TorchTensorMethods, name, fn)
+    for name, fname in UNARY_METHODS.items():
+        fn = _function(fname)
+        _define(name, _unary_method(fn), f"{fname}(self), elementwise.")
+        if name not in _NO_INPLACE:
+            _define(name + "_", _inplace_unary(fn, name + "_"), f"self = {fname}(self), in place; returns self.")
+    for name, fname in BINARY_METHODS.items():
+        fn = _function(fname)
+        _define(name, _binary_method(fn), f"{fname}(self, other), elementwise.")
+        if fname not in _COMPARISONS:
+            _define(name + "_", _inplace_binary(fn, name + "_"),
+                    f"self = {fname}(self, other), in place; returns self.")
+    for name, d in CAST_METHODS.items():
+        _define(name, _cast_method(d), f"self.to({d!r}) (self when it already has that dtype).")
+    _define("half", _half, HALF_UNSUPPORTED)
+    _define("bfloat16", _half, "bfloat16 is not supported either: " + HALF_UNSUPPORTED)

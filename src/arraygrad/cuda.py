@@ -5,7 +5,9 @@ from __future__ import annotations
 from ._backend import BackendUnavailableError
 from ._registry import default_backend_name, plugin_class
 
-__all__ = ["is_available", "device_count"]
+__all__ = ["is_available", "device_count", "current_device", "manual_seed", "manual_seed_all",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor"]
 
 
 def _plugin():
@@ -34,3 +36,42 @@ def device_count() -> int:
 def is_available() -> bool:
     """Whether a CUDA device can be used (the backend loads and sees at least one GPU)."""
     return device_count() > 0
+
+
+def current_device() -> int:
+    """The index of the GPU that "cuda" (without an index) means now."""
+    from ._registry import get_backend
+
+    return get_backend("cuda").device.index
+
+
+def manual_seed(seed) -> None:
+    """Seed the default generator of the current GPU (nothing to do without CUDA, as in PyTorch)."""
+    if is_available():
+        from ._random import default_for
+        from ._registry import get_backend
+
+        default_for(get_backend("cuda")).manual_seed(seed)
+
+
+def manual_seed_all(seed) -> None:
+    """Seed the default generators of every GPU, those used later included."""
+    from ._random import seed_defaults
+
+    seed_defaults(seed, "cuda")
+
+
+# PyTorch's legacy CUDA tensor types: `x.type(cuda.FloatTensor)` moves x to the GPU as float32.
+from . import _dtypes  # noqa: E402
+from ._torch_api import TensorType  # noqa: E402
+
+FloatTensor = TensorType(_dtypes.float32, "cuda")
+DoubleTensor = TensorType(_dtypes.float64, "cuda")
+LongTensor = TensorType(_dtypes.int64, "cuda")
+IntTensor = TensorType(_dtypes.int32, "cuda")
+ShortTensor = TensorType(_dtypes.int16, "cuda")
+CharTensor = TensorType(_dtypes.int8, "cuda")
+ByteTensor = TensorType(_dtypes.uint8, "cuda")
+BoolTensor = TensorType(_dtypes.bool, "cuda")
+ComplexFloatTensor = TensorType(_dtypes.complex64, "cuda")
+ComplexDoubleTensor = TensorType(_dtypes.complex128, "cuda")

@@ -178,7 +178,7 @@ def _run_node(node, g, retain_graph):
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
-    if op.nout > 1:
+    if op.nout > 1 and getattr(op, "fill_missing", True):  # custom Functions fill their own
         g = _materialize(node, g, saved)
     edges = node.next
     n = len(edges)
@@ -353,11 +353,17 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
             if target_nodes and node in target_nodes:
                 for idx, k in target_nodes[node]:
                     captured[k] = grads if node.op.nout == 1 else grads[idx]
-            results = _run_node(node, grads, retain_graph)
             if anomaly:
-                from .anomaly import check_results
+                from .anomaly import annotate, check_results
 
+                try:
+                    results = _run_node(node, grads, retain_graph)
+                except Exception as exc:
+                    annotate(node, exc)
+                    raise
                 check_results(node, results)
+            else:
+                results = _run_node(node, grads, retain_graph)
             if node._hooks is not None and "post" in node._hooks:
                 for hook in list(node._hooks["post"]):
                     hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))

@@ -190,7 +190,8 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None, requires_gra
     n = max(0, math.ceil((stop - start) / step))
     if d.kind in "fc" and not all(isinstance(v, int) for v in (start, stop, step)):
         # start + i*step computed in float64 then cast: exact length, no drift from accumulation
-        out = b.create("arange", 0, n, 1, dtype=b.to_native_dtype(_dtypes.float64 if d.kind == "f" else d))
+        wide = _dtypes.float64 if d.kind == "f" and _dtypes.float64 in b.native_dtype else d
+        out = b.create("arange", 0, n, 1, dtype=b.to_native_dtype(wide))
         out = out * step + start
         out = b.xp.astype(out, b.to_native_dtype(d)) if out.dtype != b.to_native_dtype(d) else out
     else:
@@ -198,8 +199,14 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None, requires_gra
     return _finish(wrap(out, b), requires_grad)
 
 
-def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True, requires_grad=False) -> Tensor:
-    """`num` evenly spaced samples over [start, stop] (or [start, stop) without endpoint)."""
+def linspace(start, stop, /, num=None, *, dtype=None, device=None, endpoint=True, requires_grad=False,
+             steps=None) -> Tensor:
+    """`num` evenly spaced samples over [start, stop] (or [start, stop) without endpoint).
+    `steps` is PyTorch's name for `num`."""
+    if num is None:
+        if steps is None:
+            raise TypeError("linspace() missing the number of samples: num (or steps)")
+        num = steps
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
@@ -312,6 +319,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
     if isinstance(obj, (str, bytes, dict, set)):
         raise TypeError(f"asarray: cannot convert {type(obj).__name__} to an array")
     # another library's array, a buffer, or a NumPy scalar
+    if d is None and _dtypes._from_foreign(getattr(obj, "dtype", None)) is not None:
+        b.to_native_dtype(_dtypes._from_foreign(obj.dtype))  # TypeError if the device lacks it
     native = None if d is None else b.to_native_dtype(d)
     try:
         data = b.asarray(obj, dtype=native, copy=copy)
@@ -382,7 +391,7 @@ def triu(x, /, *, k=0) -> Tensor:
     return apply(_TRIU, (x,), {"k": operator.index(k)})
 
 
-def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
+def meshgrid(*arrays, indexing="xy") -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D arrays (differentiable: built from reshape/broadcast_to)."""
     from .manipulation import broadcast_to, reshape
 
@@ -398,7 +407,7 @@ def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
             raise TypeError(f"meshgrid: all arrays must have the same dtype, got {arrays[0]._dtype} and {a._dtype}")
     n = len(arrays)
     if n == 0:
-        return []
+        return ()
     sizes = [a.shape[0] for a in arrays]
     if indexing == "xy" and n >= 2:
         sizes[0], sizes[1] = sizes[1], sizes[0]
@@ -410,7 +419,7 @@ def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
         shape = [1] * n
         shape[axis] = a.shape[0]
         out.append(broadcast_to(reshape(a, tuple(shape)), tuple(sizes)))
-    return out
+    return tuple(out)
 
 
 __all__ = exported(__name__)

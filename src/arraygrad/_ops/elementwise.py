@@ -36,8 +36,12 @@ def _binary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = 
     """Make the array-API function `name(x1, x2, /)` for a two-input broadcasting op."""
     op = Op(name, ("x1", "x2"), vjp, dtypes=dtypes, grad_fn=grad_fn, broadcasts=True)
 
-    def function(x1, x2, /):
-        return binary(op, x1, x2)
+    def function(x1, x2, /, **torch_kwargs):
+        if not torch_kwargs:
+            return binary(op, x1, x2)
+        from .._torch_api import torch_binary  # PyTorch's out=, alpha=, rounding_mode=
+
+        return torch_binary(name, x1, x2, torch_kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc or f"Elementwise {name} with broadcasting (array API; {dtypes} inputs)."
@@ -71,18 +75,30 @@ def _sgn(x):
     return where(a == 0, 0.0, x / where(a == 0, 1.0, a).astype(x._dtype))
 
 
-def _pow_exponent_grad(g, x1, ans):
-    """d/dy x**y = x**y log(x); taken as 0 where the base is 0 (PyTorch's convention)."""
+def _pow_exponent_grad(g, x1, x2, ans):
+    """d/dy x**y = x**y log(x); 0 where x = 0 and Re y >= 0 (PyTorch's convention)."""
     if not hasattr(x1, "_dtype"):
-        return g * 0 if x1 == 0 else g * _conj(ans * _log_any(x1))
-    zero = x1 == 0
+        if x1 != 0:
+            return g * _conj(ans * _log_any(x1))
+        return where(real(x2) >= 0, 0.0, g * _conj(ans * -math.inf))
+    zero = logical_and(x1 == 0, real(x2) >= 0)  # x2 is a Tensor: it is differentiated
     return where(zero, 0.0, g * _conj(ans * log(where(zero, 1.0, x1).astype(x1._dtype))))
 
 
 def _pow_base_grad(g, x1, x2):
-    if not hasattr(x2, "_dtype") and x2 == 0:
-        return g * 0
-    return g * _conj(x2 * x1 ** (x2 - 1))
+    """d/dx x**y = y x**(y-1); 0 where y = 0 (PyTorch's value: not 0 * inf at x = 0). Only
+    x = y = 0 is masked, through a safe base, so that the rule differentiates again."""
+    if not hasattr(x2, "_dtype"):
+        return g * 0 if x2 == 0 else g * _conj(x2 * x1 ** (x2 - 1))
+    both_zero = logical_and(x2 == 0, x1 == 0)
+    safe = where(both_zero, 1.0, x1)
+    return where(both_zero, 0.0, g * _conj(x2 * safe ** (x2 - 1)))
+
+
+def _atan2_grad(num, x1, x2):
+    r2 = x1 * x1 + x2 * x2
+    zero = r2 == 0
+    return where(zero, 0.0, num / where(zero, 1.0, r2))
 
 
 def _max_min_grad(g, mine, other, better):
@@ -105,7 +121,8 @@ def _sgn_backward(g, x, ans):
 # ----- the table ------------------------------------------------------------------------
 abs = _unary_function("abs", "numeric", lambda g, x: g * _sgn(x), grad_fn="AbsBackward0")
 acos = _unary_function("acos", "floating-point", lambda g, x: -g * _conj(rsqrt(1 - x * x)))
-acosh = _unary_function("acosh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x - 1)))
+# 1 / (sqrt(z - 1) sqrt(z + 1)), not 1 / sqrt(z**2 - 1): they differ in sign for Re z < 0
+acosh = _unary_function("acosh", "floating-point", lambda g, x: g * _conj(rsqrt(x - 1) * rsqrt(x + 1)))
 asin = _unary_function("asin", "floating-point", lambda g, x: g * _conj(rsqrt(1 - x * x)))
 asinh = _unary_function("asinh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x + 1)))
 atan = _unary_function("atan", "floating-point", lambda g, x: g / _conj(x * x + 1))
@@ -158,9 +175,9 @@ rsqrt = _unary_function("rsqrt", "floating-point", lambda g, ans: -0.5 * g * _co
                         doc="1 / sqrt(x), elementwise.", generic=lambda xp, x: 1 / xp.sqrt(x))
 
 add = _binary_function("add", "any", {"x1": lambda g: g, "x2": lambda g: g})
-atan2 = _binary_function("atan2", "real floating", {
-    "x1": lambda g, x1, x2: g * x2 / (x1 * x1 + x2 * x2),
-    "x2": lambda g, x1, x2: -g * x1 / (x1 * x1 + x2 * x2)})
+atan2 = _binary_function("atan2", "real floating", {  # 0 at (0, 0), as PyTorch
+    "x1": lambda g, x1, x2: _atan2_grad(g * x2, x1, x2),
+    "x2": lambda g, x1, x2: _atan2_grad(-g * x1, x1, x2)})
 bitwise_and = _binary_function("bitwise_and", "integer or boolean")
 bitwise_left_shift = _binary_function("bitwise_left_shift", "integer")
 bitwise_or = _binary_function("bitwise_or", "integer or boolean")
@@ -219,11 +236,11 @@ def _clip_x_grad(g, x, min, max):
     return g if keep is None else where(keep, g, 0.0)
 
 
+# PyTorch's clamp: where min > max every element is max, whose gradient it then is
 _CLIP = Op("clip", ("x", "min", "max"), {
     "x": _clip_x_grad,
-    "min": lambda g, x, min: where(x < min, g, 0.0),
-    "max": lambda g, x, min, max: where(logical_and(x > max, x >= min) if min is not None else x > max,
-                                        g, 0.0)},
+    "min": lambda g, x, min, max: where(x < min if max is None else logical_and(x < min, min < max), g, 0.0),
+    "max": lambda g, x, min, max: where(x > max if min is None else logical_or(x > max, max < min), g, 0.0)},
     dtypes="real", broadcasts=True, grad_fn="ClampBackward1")
 
 

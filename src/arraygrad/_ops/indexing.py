@@ -18,13 +18,23 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
 def native_key(x, key, fname="__getitem__"):
-    """(key with Tensors replaced by backend arrays, whether the key is basic: a view)."""
+    """(key with Tensors replaced by backend arrays, whether the key is basic: a view).
+
+    Keys get an explicit trailing `...` when they have none and name fewer axes than x has
+    (NumPy assumes it; the standard leaves such keys unspecified and array-api-strict
+    refuses them) or are basic (so that NumPy returns a 0-d view, not a scalar copy, when
+    every axis is indexed by an int: PyTorch's views).
+    """
+    ndim = x._data.ndim
     if key.__class__ is tuple:
         basic = True
         parts = None
+        named = 0  # how many axes of x the key names (None names none, a mask its rank)
+        ellipsis = False
         for i, k in enumerate(key):
             c = k.__class__
             if c is int or c is slice:
+                named += 1
                 continue
             if isinstance(k, Tensor):
                 if k._backend is not x._backend:
@@ -33,22 +43,31 @@ def native_key(x, key, fname="__getitem__"):
                     parts = list(key)
                 parts[i] = _index_array(k, fname)
                 basic = False
+                named += k._data.ndim if k._dtype.kind == "b" else 1
+            elif k is Ellipsis:
+                ellipsis = True
+            elif k is None:
+                continue
             elif not isinstance(k, _BASIC):
+                named += 1
                 if hasattr(k, "__index__") and not hasattr(k, "shape"):
                     if parts is None:
                         parts = list(key)
                     parts[i] = operator.index(k)
                 else:
                     basic = False
-        return (key if parts is None else tuple(parts)), basic
+        key = key if parts is None else tuple(parts)
+        return (key if ellipsis or not (basic or named < ndim) else key + (Ellipsis,)), basic
     if isinstance(key, _BASIC):
-        return key, True
+        return (key if key is Ellipsis else (key, Ellipsis)), True
     if isinstance(key, Tensor):
         if key._backend is not x._backend:
             raise_device_mismatch(fname, x, key)
-        return _index_array(key, fname), False
+        data = _index_array(key, fname)
+        named = key._data.ndim if key._dtype.kind == "b" else 1
+        return (data if named >= ndim else (data, Ellipsis)), False
     if hasattr(key, "__index__") and not hasattr(key, "shape"):
-        return operator.index(key), True
+        return (operator.index(key), Ellipsis), True
     return key, False
 
 
@@ -91,15 +110,15 @@ def getitem(x, key):
 
 
 # ----- scatter-add (the gradient of gathers) ---------------------------------------------
-def _index_add_generic(xp, x, key, values):
+def _index_add_generic(xp, x, values, *, key):
     """out = x; out[key] += values, accumulating repeated indices, with only array-API
     operations: positions become flat indices, and a one-hot product sums duplicates."""
     out = xp.asarray(x, copy=True)
     n = out.size
-    positions = xp.reshape(xp.arange(n, dtype=xp.int64), out.shape)[key]
+    positions = xp.reshape(xp.arange(n, dtype=xp.int64, device=out.device), out.shape)[key]
     flat = xp.reshape(positions, (-1,))
     vals = xp.reshape(xp.broadcast_to(xp.asarray(values, dtype=out.dtype), positions.shape), (-1,))
-    onehot = xp.astype(flat[:, None] == xp.arange(n, dtype=xp.int64)[None, :], out.dtype)
+    onehot = xp.astype(flat[:, None] == xp.arange(n, dtype=xp.int64, device=out.device)[None, :], out.dtype)
     summed = xp.sum(vals[:, None] * onehot, axis=0)
     return xp.reshape(xp.reshape(out, (-1,)) + summed, out.shape)
 
@@ -174,8 +193,9 @@ def _take_along_grad(g, x_shape, indices, axis):
             from .creation import arange
 
             shape = [1] * nd
-            shape[d] = ishape[d]
-            key.append(reshape(arange(ishape[d], device=g.device), tuple(shape)))
+            n = ishape[d] if x_shape[d] == ishape[d] else 1  # x broadcast along d: all go to 0
+            shape[d] = n
+            key.append(reshape(arange(n, device=g.device), tuple(shape)))
     z = zeros(x_shape, dtype=g._dtype, device=g.device)
     return index_add(z, tuple(key), g)
 

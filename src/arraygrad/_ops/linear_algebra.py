@@ -16,11 +16,11 @@ def _matmul_grads(g, x1, x2, needs_grad):
 
     a = expand_dims(x1, axis=0) if x1.ndim == 1 else x1
     b = expand_dims(x2, axis=-1) if x2.ndim == 1 else x2
-    ge = g
-    if x1.ndim == 1:
-        ge = expand_dims(ge, axis=-2)
+    ge = g  # back to the (..., n, m) product: the column first (x2), then the row (x1)
     if x2.ndim == 1:
         ge = expand_dims(ge, axis=-1)
+    if x1.ndim == 1:
+        ge = expand_dims(ge, axis=-2)
     ga = gb = None
     if needs_grad[0]:
         ga = matmul(ge, matrix_transpose(_conj(b)))
@@ -151,7 +151,10 @@ def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
     n1, n2 = x1._data.ndim, x2._data.ndim
     if n1 == 0 or n2 == 0:
         raise ValueError("vecdot: operands must have at least one dimension")
-    shape = broadcast_shapes(x1._data.shape, x2._data.shape)
+    try:
+        shape = broadcast_shapes(x1._data.shape, x2._data.shape)
+    except ValueError as exc:
+        raise ValueError(f"vecdot: {exc}") from None
     ax = normalize_axis(axis, len(shape), "vecdot")
     if axis >= 0 and (axis >= n1 or axis >= n2):
         raise ValueError(f"vecdot: axis {axis} must be valid for both operands (ranks {n1}, {n2})")
@@ -162,10 +165,13 @@ def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
     if x1._dtype is not x2._dtype:
         d = _dtypes.promote(x1._dtype, x2._dtype)
         x1, x2 = x1.astype(d), x2.astype(d)
+    if x1._dtype.kind == "b":
+        raise TypeError("vecdot: boolean operands are not supported; cast them to a numeric dtype")
     from .elementwise import _conj
     from .statistical import sum as _sum
 
-    return _sum(_conj(x1) * x2, axis=r)
+    # In the operands' dtype: sum() alone would widen small integers (int8 -> int64).
+    return _sum(_conj(x1) * x2, axis=r, dtype=x1._dtype)
 
 
 __all__ = exported(__name__)

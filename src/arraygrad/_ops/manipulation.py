@@ -54,19 +54,23 @@ def broadcast_to(x, /, shape) -> Tensor:
     check_tensor(x, "broadcast_to")
     shape = _shape_tuple(shape, "broadcast_to")
     xs = x._data.shape
-    if len(shape) < len(xs) or broadcast_shapes(xs, shape) != tuple(shape):
+    try:
+        ok = len(shape) >= len(xs) and broadcast_shapes(xs, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(f"broadcast_to: cannot broadcast an array of shape {tuple(xs)} to {shape}")
     return _as_view(apply(_BROADCAST_TO, (x,), {"shape": shape}), x, _BROADCAST_TO, {"shape": shape})
 
 
-def broadcast_arrays(*arrays) -> list[Tensor]:
+def broadcast_arrays(*arrays) -> tuple[Tensor, ...]:
     """The arrays broadcast against each other."""
     if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)):
         arrays = tuple(arrays[0])
     for i, a in enumerate(arrays):
         check_tensor(a, "broadcast_arrays", f"arrays[{i}]")
     shape = broadcast_shapes(*(a._data.shape for a in arrays))
-    return [a if tuple(a._data.shape) == shape else broadcast_to(a, shape) for a in arrays]
+    return tuple(a if tuple(a._data.shape) == shape else broadcast_to(a, shape) for a in arrays)
 
 
 # ----- reshaping ------------------------------------------------------------------------
@@ -142,8 +146,10 @@ def expand_dims(x, /, axis=0) -> Tensor:
 _SQUEEZE = Op("squeeze", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="SqueezeBackward0")
 
 
-def squeeze(x, /, axis) -> Tensor:
+def squeeze(x, /, axis=None, *, dim=None) -> Tensor:
     """`x` without the size-1 axes in `axis` (ValueError if one of them is not size 1)."""
+    if axis is None:  # PyTorch's spelling: Tensor.squeeze's semantics
+        return check_tensor(x, "squeeze").squeeze(dim)
     check_tensor(x, "squeeze")
     axes = normalize_axes(axis, x._data.ndim, "squeeze")
     for a in axes:
@@ -179,8 +185,10 @@ def moveaxis(x, source, destination, /) -> Tensor:
 _FLIP = Op("flip", ("x",), lambda g, axis: flip(g, axis=axis), grad_fn="FlipBackward0")
 
 
-def flip(x, /, *, axis=None) -> Tensor:
+def flip(x, /, dims=None, *, axis=None) -> Tensor:
     """`x` with the order of elements reversed along `axis` (all axes by default)."""
+    if dims is not None:  # PyTorch's spelling: Tensor.flip's semantics
+        return check_tensor(x, "flip").flip(dims)
     check_tensor(x, "flip")
     axes = normalize_axes(axis, x._data.ndim, "flip")
     params = {"axis": axes}
@@ -194,8 +202,10 @@ def _negate(shift):
     return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
 
 
-def roll(x, /, shift, *, axis=None) -> Tensor:
+def roll(x, /, shift=None, dims=None, *, axis=None, shifts=None) -> Tensor:
     """`x` with elements shifted by `shift` along `axis` (the flattened array by default)."""
+    if dims is not None or shifts is not None:  # PyTorch's spelling: Tensor.roll's semantics
+        return check_tensor(x, "roll").roll(shift if shifts is None else shifts, dims)
     check_tensor(x, "roll")
     if isinstance(shift, (tuple, list)):
         shift = tuple(operator.index(s) for s in shift)
@@ -258,8 +268,10 @@ def _concat_grad(g, arrays_shape, axis):
 _CONCAT = Op("concat", ("*arrays",), _concat_grad, grad_fn="CatBackward0")
 
 
-def concat(arrays, /, *, axis=0) -> Tensor:
+def concat(arrays, /, dim=None, *, axis=0) -> Tensor:
     """The arrays joined along `axis` (flattened first when axis is None)."""
+    if dim is not None:  # PyTorch's spelling
+        axis = dim
     if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
         raise TypeError(f"concat: arrays must be a list or tuple of Tensors, got {type(arrays).__name__}")
     arrays = _check_same(arrays, "concat")
@@ -280,8 +292,10 @@ _STACK = Op("stack", ("*arrays",), lambda g, axis: list(unstack(g, axis=axis)),
             grad_fn="StackBackward0")
 
 
-def stack(arrays, /, *, axis=0) -> Tensor:
+def stack(arrays, /, dim=None, *, axis=0) -> Tensor:
     """The arrays (all of one shape) joined along a new axis."""
+    if dim is not None:  # PyTorch's spelling
+        axis = dim
     if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
         raise TypeError(f"stack: arrays must be a list or tuple of Tensors, got {type(arrays).__name__}")
     arrays = _check_same(arrays, "stack")
@@ -320,7 +334,8 @@ def _tile_grad(g, x_shape, repetitions):
     return reshape(g, x_shape)
 
 
-_TILE = Op("tile", ("x",), _tile_grad, grad_fn="RepeatBackward0")
+# repetitions travels as an input (not a param): the standard makes it positional-only.
+_TILE = Op("tile", ("x", "repetitions"), {"x": _tile_grad, "repetitions": None}, grad_fn="RepeatBackward0")
 
 
 def tile(x, repetitions, /) -> Tensor:
@@ -329,7 +344,7 @@ def tile(x, repetitions, /) -> Tensor:
     reps = tuple(operator.index(r) for r in repetitions)
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: repetitions must be non-negative, got {reps}")
-    return apply(_TILE, (x,), {"repetitions": reps})
+    return apply(_TILE, (x, reps))
 
 
 def _repeat_grad(g, x_shape, repeats, axis):
@@ -346,6 +361,8 @@ def _repeat_grad(g, x_shape, repeats, axis):
     if isinstance(repeats, int):
         shape = tuple(flat_shape[:ax]) + (flat_shape[ax], repeats) + tuple(flat_shape[ax + 1:])
         return reshape(_sum(reshape(g, shape), axis=ax + 1), x_shape)
+    if repeats._data.shape[0] != flat_shape[ax]:  # one count for every element
+        repeats = broadcast_to(repeats, (flat_shape[ax],))
     cs = cumulative_sum(g, axis=ax, include_initial=True)
     ends = cumulative_sum(repeats)
     starts = ends - repeats

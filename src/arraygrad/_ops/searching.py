@@ -59,13 +59,17 @@ def _arg_extremum(fname, x, axis, keepdims):
     return wrap(b.fn[fname](x._data, axis=axis, keepdims=keepdims), b)
 
 
-def argmax(x, /, *, axis=None, keepdims=False) -> Tensor:
+def argmax(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """Indices of the maximum values along `axis` (of the flattened array by default)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.argmax's semantics
+        return check_tensor(x, "argmax").argmax(dim, keepdim, axis=axis, keepdims=keepdims)
     return _arg_extremum("argmax", x, axis, keepdims)
 
 
-def argmin(x, /, *, axis=None, keepdims=False) -> Tensor:
+def argmin(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """Indices of the minimum values along `axis` (of the flattened array by default)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.argmin's semantics
+        return check_tensor(x, "argmin").argmin(dim, keepdim, axis=axis, keepdims=keepdims)
     return _arg_extremum("argmin", x, axis, keepdims)
 
 

@@ -43,18 +43,27 @@ def unique_values(x, /) -> Tensor:
 
 
 def isin(x1, x2, /, *, invert=False) -> Tensor:
-    """Whether each element of x1 is in x2 (or not, with invert=True)."""
-    check_tensor(x1, "isin", "x1")
-    b = x1._backend
-    if isinstance(x2, Tensor):
-        if x2._backend is not b:
+    """Whether each element of x1 is in x2 (or not, with invert=True); either may be a
+    Python scalar (a scalar x1 gives a 0-d result)."""
+    if isinstance(x1, Tensor):
+        b = x1._backend
+        if isinstance(x2, Tensor) and x2._backend is not b:
             raise_device_mismatch("isin", x1, x2)
-        other = x2._data
-    elif isinstance(x2, (bool, int, float, complex)):
-        other = b.xp.asarray(x2)
+    elif isinstance(x2, Tensor):
+        b = x2._backend
     else:
-        raise TypeError(f"isin: x2 must be a Tensor or a Python scalar, got {type(x2).__name__}")
-    return wrap(b.fn["isin"](x1._data, other, invert=invert), b)
+        raise TypeError(f"isin: at least one of x1, x2 must be an arraygrad Tensor, got "
+                        f"{type(x1).__name__} and {type(x2).__name__}")
+    return wrap(b.fn["isin"](_isin_operand(x1, b, "x1"), _isin_operand(x2, b, "x2"),
+                             invert=invert), b)
+
+
+def _isin_operand(x, b, argname):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (bool, int, float, complex)):
+        return b.asarray(x)  # on b's device
+    raise TypeError(f"isin: {argname} must be a Tensor or a Python scalar, got {type(x).__name__}")
 
 
 __all__ = exported(__name__)

@@ -15,15 +15,19 @@ def _sort_args(x, axis, fname):
     return normalize_axis(axis, x._data.ndim, fname)
 
 
-def argsort(x, /, *, axis=-1, descending=False, stable=True) -> Tensor:
+def argsort(x, /, dim=None, *, axis=-1, descending=False, stable=True) -> Tensor:
     """Indices that sort `x` along `axis` (stable by default: ties keep their order)."""
+    if dim is not None:  # PyTorch's spelling: Tensor.argsort's semantics
+        return check_tensor(x, "argsort").argsort(dim, descending, stable)
     axis = _sort_args(x, axis, "argsort")
     b = x._backend
     return wrap(b.fn["argsort"](x._data, axis=axis, descending=descending, stable=stable), b)
 
 
-def sort(x, /, *, axis=-1, descending=False, stable=True) -> Tensor:
+def sort(x, /, dim=None, *, axis=-1, descending=False, stable=True) -> Tensor:
     """`x` sorted along `axis`. Differentiable: the gradient follows the permutation."""
+    if dim is not None:  # PyTorch's spelling: Tensor.sort's semantics
+        return check_tensor(x, "sort").sort(dim, descending, stable)
     axis = _sort_args(x, axis, "sort")
     if x._requires_grad and grad_enabled():
         from .indexing import take_along_axis

@@ -58,9 +58,11 @@ def _native(x, dtype):
 _SUM = Op("sum", ("x",), lambda g, x_shape, axis, keepdims: unreduce(g, x_shape, axis, keepdims))
 
 
-def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
+def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     """The sum over `axis` (all axes by default). Integer inputs sum in the default integer
     dtype unless `dtype` says otherwise."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.sum's semantics
+        return check_tensor(x, "sum").sum(dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     if x.__class__ is not Tensor:
         check_tensor(x, "sum")
     if axis is None and dtype is None and not keepdims and not x._requires_grad:
@@ -103,18 +105,23 @@ def _prod_grad(g, x, axis, keepdims):
 _PROD = Op("prod", ("x",), _prod_grad)
 
 
-def prod(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
+def prod(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     """The product over `axis` (all axes by default)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.prod's semantics
+        return check_tensor(x, "prod").prod(dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     axis = _reduction_args(x, axis, "prod")
     return apply(_PROD, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
 
 
 _MEAN = Op("mean", ("x",), lambda g, x_shape, axis, keepdims:
-           unreduce(g, x_shape, axis, keepdims) / max(_count(x_shape, axis), 1), dtypes="floating-point")
+           unreduce(g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
 
 
-def mean(x, /, *, axis=None, keepdims=False) -> Tensor:
+def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None) -> Tensor:
     """The arithmetic mean over `axis` (integer inputs are promoted to the default float)."""
+    # PyTorch's spelling: Tensor.mean's semantics
+    if dim is not None or keepdim is not None or dtype is not None:
+        return check_tensor(x, "mean").mean(dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     axis = _reduction_args(x, axis, "mean")
     if x._dtype not in _MEAN.dtypes:
         x = coerce_dtype(_MEAN, x)
@@ -126,7 +133,8 @@ def _var_grad(g, x, axis, correction, keepdims):
     shape = tuple(x._data.shape)
     g = restore_reduced(g, shape, axis, keepdims)
     centered = x - mean(x, axis=axis, keepdims=True)
-    return g * centered * (2.0 / (_count(shape, axis) - correction))
+    dof = _count(shape, axis) - correction
+    return g * centered * (2.0 / dof if dof else float("inf"))  # N == correction: inf, as PyTorch
 
 
 _VAR = Op("var", ("x",), _var_grad, dtypes="floating-point")
@@ -137,7 +145,10 @@ def _std_grad(g, x, ans, axis, correction, keepdims):
     g = restore_reduced(g, shape, axis, keepdims)
     ans = restore_reduced(ans, shape, axis, keepdims)
     centered = x - mean(x, axis=axis, keepdims=True)
-    return g * centered / (ans * (_count(shape, axis) - correction))
+    # 0 where the deviation is 0 (not differentiable there; PyTorch's choice, not 0/0)
+    from .searching import where
+
+    return where(ans == 0, 0.0, g * centered / (ans * (_count(shape, axis) - correction)))
 
 
 _STD = Op("std", ("x",), _std_grad, dtypes="floating-point")
@@ -150,18 +161,30 @@ def _check_correction(correction, fname):
         raise ValueError(f"{fname}: correction must be non-negative, got {correction}")
 
 
-def var(x, /, *, axis=None, correction=0.0, keepdims=False) -> Tensor:
+def var(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=None,
+        keepdims=False) -> Tensor:
     """The variance over `axis`, dividing by N - correction."""
+    # PyTorch's spelling: Tensor.var's semantics
+    if dim is not None or unbiased is not None or keepdim is not None:
+        return check_tensor(x, "var").var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                                          keepdims=keepdims)
     axis = _reduction_args(x, axis, "var")
+    correction = 0.0 if correction is None else correction
     _check_correction(correction, "var")
     if x._dtype not in _VAR.dtypes:
         x = coerce_dtype(_VAR, x)
     return apply(_VAR, (x,), {"axis": axis, "correction": correction, "keepdims": keepdims})
 
 
-def std(x, /, *, axis=None, correction=0.0, keepdims=False) -> Tensor:
+def std(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=None,
+        keepdims=False) -> Tensor:
     """The standard deviation over `axis`, dividing by N - correction."""
+    # PyTorch's spelling: Tensor.std's semantics
+    if dim is not None or unbiased is not None or keepdim is not None:
+        return check_tensor(x, "std").std(dim, unbiased, keepdim, correction=correction, axis=axis,
+                                          keepdims=keepdims)
     axis = _reduction_args(x, axis, "std")
+    correction = 0.0 if correction is None else correction
     _check_correction(correction, "std")
     if x._dtype not in _STD.dtypes:
         x = coerce_dtype(_STD, x)
@@ -195,13 +218,17 @@ def _extremum(op, x, axis, keepdims):
     return apply(op, (x,), {"axis": axis, "keepdims": keepdims})
 
 
-def max(x, /, *, axis=None, keepdims=False) -> Tensor:
+def max(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """The maximum over `axis` (NaN propagates)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.max's semantics
+        return check_tensor(x, "max").max(dim, keepdim, axis=axis, keepdims=keepdims)
     return _extremum(_MAX, x, axis, keepdims)
 
 
-def min(x, /, *, axis=None, keepdims=False) -> Tensor:
+def min(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """The minimum over `axis` (NaN propagates)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.min's semantics
+        return check_tensor(x, "min").min(dim, keepdim, axis=axis, keepdims=keepdims)
     return _extremum(_MIN, x, axis, keepdims)
 
 
@@ -231,6 +258,11 @@ def _cumprod_grad(g, x, ans, axis, include_initial):
     g = _drop_initial(g, axis, include_initial)
     ans = _drop_initial(ans, axis, include_initial)
     zero = x == 0
+    from .._dispatch import grad_enabled
+    from .utility import any as _any
+
+    if grad_enabled() and bool(_any(zero)):  # create_graph: a rule differentiable at zeros
+        return _cumprod_grad_differentiable(g, x, axis)
     zeros_so_far = cumulative_sum(astype(zero, _dtypes.int64), axis=axis)
     before = zeros_so_far == 0
     first = (zeros_so_far == 1) & zero
@@ -239,6 +271,25 @@ def _cumprod_grad(g, x, ans, axis, include_initial):
     with_one = cumulative_prod(where(first, 1, x).astype(x._dtype), axis=axis)
     grad_first = _reverse_cumsum(g * _conj(where(zeros_so_far >= 1, with_one, 0).astype(x._dtype)), axis)
     return where(before, grad_before, where(first, grad_first, 0))
+
+
+def _cumprod_grad_differentiable(g, x, axis):
+    """The same gradient, with products only (no masks on x), so it differentiates again
+    where x has zeros: grad_k = conj(prod_{i<k} x_i) * sum_{j>=k} g_j conj(prod_{k<i<=j} x_i).
+    O(n^2) in the scan length, as PyTorch's double-backward fallback; used only when
+    recording (create_graph) and x has zeros."""
+    from .creation import arange
+    from .elementwise import _conj, where
+    from .manipulation import expand_dims, moveaxis
+
+    xl = moveaxis(x, axis, -1)
+    gl = moveaxis(g, axis, -1)
+    idx = arange(xl._data.shape[-1], device=x.device)
+    later = expand_dims(idx, axis=0) > expand_dims(idx, axis=1)  # [k, i]: i > k
+    from_k = cumulative_prod(where(later, expand_dims(xl, axis=-2), 1), axis=-1)  # [k, j]
+    upto_k = cumulative_prod(xl, axis=-1, include_initial=True)[..., :-1]
+    terms = where(expand_dims(idx, axis=0) >= expand_dims(idx, axis=1), expand_dims(gl, axis=-2) * _conj(from_k), 0)
+    return moveaxis(_conj(upto_k) * sum(terms, axis=-1), -1, axis)
 
 
 _CUMPROD = Op("cumulative_prod", ("x",), _cumprod_grad, grad_fn="CumprodBackward0")

@@ -15,13 +15,17 @@ def _logical_reduction(fname, x, axis, keepdims):
     return wrap(b.fn[fname](x._data, axis=axes, keepdims=keepdims), b)
 
 
-def all(x, /, *, axis=None, keepdims=False) -> Tensor:
+def all(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """Whether all elements along `axis` are true (nonzero)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.all's semantics
+        return check_tensor(x, "all").all(dim, keepdim, axis=axis, keepdims=keepdims)
     return _logical_reduction("all", x, axis, keepdims)
 
 
-def any(x, /, *, axis=None, keepdims=False) -> Tensor:
+def any(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     """Whether any element along `axis` is true (nonzero)."""
+    if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.any's semantics
+        return check_tensor(x, "any").any(dim, keepdim, axis=axis, keepdims=keepdims)
     return _logical_reduction("any", x, axis, keepdims)
 
 
@@ -36,6 +40,8 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None) -> Tensor:
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"diff: n must be non-negative, got {n}")
+    if n == 0:
+        return x  # as NumPy and PyTorch: prepend/append are ignored then
     parts = [p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
         for p in parts:
@@ -43,6 +49,8 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None) -> Tensor:
         x = concat(parts, axis=axis)
     pre = (slice(None),) * axis
     for _ in range(n):
+        if x._data.shape[axis] == 0:
+            break  # empty stays empty (and x[1:] on an empty axis is unspecified)
         if x._dtype.kind == "b":
             x = x[pre + (slice(1, None),)] != x[pre + (slice(None, -1),)]
         else:

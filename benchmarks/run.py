@@ -1,0 +1,33 @@
+"""Run every benchmark and print the ratios against the baselines measured in the same run.
+
+    python benchmarks/run.py              # all suites
+    python benchmarks/run.py core autograd train
+
+One BLAS thread per side, interleaved rounds, medians (see _harness.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _harness  # noqa: E402,F401  (pins threads before numpy/torch load)
+
+SUITES = {"core": "bench_core", "autograd": "bench_autograd", "train": "bench_train"}
+
+
+def main(argv):
+    names = argv or list(SUITES)
+    for name in names:
+        if name not in SUITES:
+            raise SystemExit(f"unknown suite {name!r}; choose from {', '.join(SUITES)}")
+        module = importlib.import_module(SUITES[name])
+        print(f"\n######## {name} ({SUITES[name]}.py)")
+        module.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

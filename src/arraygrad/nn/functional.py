@@ -1,0 +1,803 @@
+"""`arraygrad.nn.functional`: the layers' math as functions (PyTorch's `torch.nn.functional`).
+
+The heavy functions are ops of their own (`Op` entries, as in `_ops/`): a forward written
+against the backend's array-API namespace (`generic=`), so it runs on any backend, and VJP
+rules written with arraygrad functions, so `create_graph=True` differentiates them again.
+
+Convolution and pooling slide a window over the image: each of the KH*KW kernel offsets is
+one strided slice of the (padded) input. They work in (H, W, N, C) order internally: the
+slices then cut only the two leading axes, and every inner loop of the backend runs over a
+contiguous N*C block instead of a few pixels, which is what makes them fast on small images.
+Their outputs are (N, C, H, W) views of that memory; elementwise functions keep the layout,
+and the next convolution or pooling gets its (H, W, N, C) order back for free.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import NamedTuple
+
+import arraygrad as _ag  # the namespace, for helpers written against any namespace
+
+from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled
+from .._ops.creation import arange, zeros_like
+from .._ops.data_type import astype
+from .._ops.elementwise import exp, not_equal, rsqrt, tanh as _tanh
+from .._ops.indexing import take_along_axis
+from .._ops.linear_algebra import matmul, matrix_transpose
+from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
+from .._ops.searching import argmax
+from .._ops.statistical import mean, sum as _sum, var
+from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-level functions
+
+__all__ = [
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid", "softmax",
+    "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "dropout", "batch_norm",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ----------------------------------------------------------------------------------------
+# Argument checks shared by the functions
+# ----------------------------------------------------------------------------------------
+def _check_float(x, fname: str, argname: str = "input") -> None:
+    check_tensor(x, fname, argname)
+    if x._dtype.kind != "f":
+        raise TypeError(f"{fname}: {argname} must have a real floating-point dtype, got {x._dtype}")
+
+
+def _check_same_dtype(x, other, fname: str, argname: str) -> None:
+    if other is not None:
+        check_tensor(other, fname, argname)
+        if other._dtype is not x._dtype:
+            raise TypeError(f"{fname}: input ({x._dtype}) and {argname} ({other._dtype}) must "
+                            "have the same dtype")
+
+
+def _check_reduction(reduction, fname: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fname}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _pair(value, name: str, fname: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints as a pair, each at least `minimum`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        pair = (value[0], value[1])
+    else:
+        raise TypeError(f"{fname}: {name} must be an int or a pair of ints, got {value!r}")
+    if pair[0] < minimum or pair[1] < minimum:
+        raise ValueError(f"{fname}: {name} must be at least {minimum}, got {value!r}")
+    return pair
+
+
+def _batched(x, fname: str):
+    """(x as (N, C, H, W), whether it was unbatched (C, H, W))."""
+    _check_float(x, fname)
+    if x._data.ndim == 4:
+        return x, False
+    if x._data.ndim == 3:
+        return expand_dims(x, axis=0), True
+    raise ValueError(f"{fname}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+                     f"{tuple(x._data.shape)}")
+
+
+# ----------------------------------------------------------------------------------------
+# Sliding windows (convolution and pooling)
+# ----------------------------------------------------------------------------------------
+class Window(NamedTuple):
+    """A 2-D sliding window: kernel size, stride, padding (top, bottom, left, right) and
+    dilation, in pixels. The shared geometry of the convolution and pooling ops."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+    dh: int
+    dw: int
+
+    @property
+    def padded(self) -> bool:
+        return bool(self.pt or self.pb or self.pl or self.pr)
+
+    def out_size(self, h: int, w: int) -> tuple[int, int]:
+        oh = (h + self.pt + self.pb - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        ow = (w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        return oh, ow
+
+    def views(self, a, oh: int, ow: int) -> list:
+        """The KH*KW strided slices of padded (H, W, ...) array `a`, one per kernel offset,
+        each (OH, OW, ...): position (y, x) of view k sees the pixel that kernel offset k
+        covers when the window sits at output (y, x)."""
+        rows = self.sh * (oh - 1) + 1
+        cols = self.sw * (ow - 1) + 1
+        return [a[i * self.dh:i * self.dh + rows:self.sh, j * self.dw:j * self.dw + cols:self.sw, ...]
+                for i in range(self.kh) for j in range(self.kw)]
+
+
+def _window(fname, x_shape, kernel_size, stride, padding, dilation) -> Window:
+    kh, kw = kernel_size
+    sh, sw = stride
+    pt, pb, pl, pr = padding
+    dh, dw = dilation
+    win = Window(kh, kw, sh, sw, pt, pb, pl, pr, dh, dw)
+    oh, ow = win.out_size(x_shape[2], x_shape[3])
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{fname}: the input's spatial size {tuple(x_shape[2:])} (padding "
+                         f"{(pt, pb, pl, pr)}) is smaller than the dilated kernel "
+                         f"{(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}")
+    return win
+
+
+_TAKES_DEVICE: dict = {}  # namespace -> whether its creation functions accept device=
+
+
+def _placed(xp, like) -> dict:
+    """The keywords that put a new array on `like`'s device: the standard's device=, or none
+    for namespaces without it (CuPy's, whose arrays go to the current device)."""
+    takes = _TAKES_DEVICE.get(xp)
+    if takes is None:
+        try:
+            xp.zeros((0,), dtype=like.dtype, device=like.device)
+            takes = True
+        except TypeError:
+            takes = False
+        _TAKES_DEVICE[xp] = takes
+    return {"device": like.device} if takes else {}
+
+
+def _hwnc(xp, x):
+    """(N, C, H, W) -> (H, W, N, C): a free view when x is already laid out that way."""
+    return xp.permute_dims(x, (2, 3, 0, 1))
+
+
+def _nchw(xp, a):
+    return xp.permute_dims(a, (2, 3, 0, 1))
+
+
+def _padded_hwnc(xp, x, win: Window, fill):
+    a = _hwnc(xp, x)
+    if not win.padded:
+        return a
+    h, w, n, c = a.shape
+    out = xp.full((h + win.pt + win.pb, w + win.pl + win.pr, n, c), fill, dtype=x.dtype,
+                  **_placed(xp, x))
+    out[win.pt:win.pt + h, win.pl:win.pl + w, ...] = a
+    return out
+
+
+def _scatter(xp, parts, x_shape, win: Window):
+    """The adjoint of taking window views: each (OH, OW, N, C) part added into its view of
+    a zero image; returns the (N, C, H, W) image (col2im as strided slice-adds)."""
+    n, c, h, w = x_shape
+    oh, ow = win.out_size(h, w)
+    like = parts[0]
+    out = xp.zeros((h + win.pt + win.pb, w + win.pl + win.pr, n, c), dtype=like.dtype,
+                   **_placed(xp, like))
+    for view, part in zip(win.views(out, oh, ow), parts):
+        view += part
+    if win.padded:
+        out = out[win.pt:win.pt + h, win.pl:win.pl + w, ...]
+    return _nchw(xp, out)
+
+
+def _im2col_forward(xp, x, *, window, fill):
+    oh, ow = window.out_size(x.shape[2], x.shape[3])
+    return xp.stack(window.views(_padded_hwnc(xp, x, window, fill), oh, ow), axis=-1)
+
+
+def _col2im_forward(xp, cols, *, window, x_shape):
+    k = cols.shape[-1]
+    return _scatter(xp, [cols[..., i] for i in range(k)], x_shape, window)
+
+
+# im2col: (N, C, H, W) -> (OH, OW, N, C, KH*KW), every window's pixels; col2im is its adjoint.
+_IM2COL = Op("im2col", ("x",), lambda g, window, x_shape: col2im(g, window, x_shape),
+             dtypes="real floating", generic=_im2col_forward, grad_fn="Im2ColBackward0")
+_COL2IM = Op("col2im", ("cols",), lambda g, window: im2col(g, window),
+             dtypes="real floating", generic=_col2im_forward, grad_fn="Col2ImBackward0")
+
+
+def im2col(x, window: Window, fill: float = 0.0):
+    """Every window's pixels, (OH, OW, N, C, KH*KW); padding holds `fill`."""
+    return apply(_IM2COL, (x,), {"window": window, "fill": fill})
+
+
+def col2im(cols, window: Window, x_shape):
+    """The adjoint of im2col: each window's values added back at their pixels."""
+    return apply(_COL2IM, (cols,), {"window": window, "x_shape": tuple(x_shape)})
+
+
+def _conv_forward(xp, cols, weight, bias):
+    oh, ow, n, c, k = cols.shape
+    o = weight.shape[0]
+    out = xp.matmul(xp.reshape(cols, (oh * ow * n, c * k)), xp.reshape(weight, (o, c * k)).T)
+    if bias is not None:
+        out += bias
+    return _nchw(xp, xp.reshape(out, (oh, ow, n, o)))
+
+
+def _conv_grads(g, cols, weight, needs_grad):
+    """One matmul per input: (OH*OW*N, O) gradient rows against the (OH*OW*N, C*K) windows."""
+    oh, ow, n, c, k = cols.shape
+    o = weight.shape[0]
+    g2 = reshape(permute_dims(g, (2, 3, 0, 1)), (oh * ow * n, o))
+    gcols = gw = gb = None
+    if needs_grad[0]:
+        gcols = reshape(matmul(g2, reshape(weight, (o, c * k))), tuple(cols.shape))
+    if needs_grad[1]:
+        gw = reshape(matmul(matrix_transpose(g2), reshape(cols, (oh * ow * n, c * k))),
+                     tuple(weight.shape))
+    if needs_grad[2]:
+        gb = _sum(g2, axis=0)
+    return gcols, gw, gb
+
+
+_CONV2D = Op("conv2d", ("cols", "weight", "bias"), {("cols", "weight", "bias"): _conv_grads},
+             dtypes="real floating", generic=_conv_forward, grad_fn="ConvolutionBackward0")
+
+
+def _conv_padding(padding, kernel, dilation, stride, fname):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{fname}: padding='same' is not supported for strided "
+                                 f"convolutions (stride={stride})")
+            th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+            return (th // 2, th - th // 2, tw // 2, tw - tw // 2)  # extra pixel at the end
+        raise ValueError(f"{fname}: padding must be 'valid', 'same', an int or a pair of ints, "
+                         f"got {padding!r}")
+    ph, pw = _pair(padding, "padding", fname, minimum=0)
+    return (ph, ph, pw, pw)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1) -> Tensor:
+    """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) `input`
+    with (O, C, KH, KW) `weight`; `padding` may be an int, a pair, 'valid' or 'same'."""
+    x, unbatched = _batched(input, "conv2d")
+    _check_same_dtype(x, weight, "conv2d", "weight")
+    _check_same_dtype(x, bias, "conv2d", "bias")
+    ws = tuple(weight._data.shape)
+    if len(ws) != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
+    if ws[1] != x._data.shape[1]:
+        raise ValueError(f"conv2d: weight of shape {ws} expects {ws[1]} input channels, but the input "
+                         f"of shape {tuple(x._data.shape)} has {x._data.shape[1]}")
+    if bias is not None and tuple(bias._data.shape) != (ws[0],):
+        raise ValueError(f"conv2d: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+    stride = _pair(stride, "stride", "conv2d")
+    dilation = _pair(dilation, "dilation", "conv2d")
+    pad = _conv_padding(padding, ws[2:], dilation, stride, "conv2d")
+    win = _window("conv2d", x._data.shape, ws[2:], stride, pad, dilation)
+    out = apply(_CONV2D, (im2col(x, win), weight, bias))
+    return squeeze(out, axis=0) if unbatched else out
+
+
+# ----- pooling ---------------------------------------------------------------------------
+def _max_pool_forward(xp, x, *, window):
+    a = _padded_hwnc(xp, x, window, -math.inf)
+    oh, ow = window.out_size(x.shape[2], x.shape[3])
+    views = window.views(a, oh, ow)
+    best = xp.maximum(views[0], views[-1])  # a new array, even for a 1x1 window
+    for v in views[1:-1]:
+        best = xp.maximum(best, v)  # NaN propagates, as in PyTorch
+    return _nchw(xp, best)
+
+
+def _max_pool_scatter(xp, g, x, ans, *, window):
+    """Each output's gradient goes to the first element of its window equal to the maximum
+    (PyTorch's choice among ties); masks are multiplied in, branch-free."""
+    a = _padded_hwnc(xp, x, window, -math.inf)
+    best = _hwnc(xp, ans)
+    gh = _hwnc(xp, g)
+    oh, ow = best.shape[0], best.shape[1]
+    taken = None
+    parts = []
+    for v in window.views(a, oh, ow):
+        hit = v == best
+        if taken is None:
+            taken = hit
+        else:
+            hit = hit & ~taken
+            taken = taken | hit
+        parts.append(gh * xp.astype(hit, g.dtype))
+    return _scatter(xp, parts, x.shape, window)
+
+
+def _max_pool_gather(gg, x, window):
+    """The adjoint of the max-pool backward: each window's element at its (first) maximum."""
+    cols = im2col(x, window, -math.inf)
+    first = expand_dims(argmax(cols, axis=-1), axis=-1)
+    picked = squeeze(take_along_axis(im2col(gg, window), first, axis=-1), axis=-1)
+    return permute_dims(picked, (2, 3, 0, 1))
+
+
+_MAX_POOL_BACKWARD = Op("max_pool2d_backward", ("g", "x", "ans"), {
+    "g": lambda g, x, window: _max_pool_gather(g, x, window), "x": None, "ans": None},
+    dtypes="real floating", generic=_max_pool_scatter,
+    grad_fn="MaxPool2DWithIndicesBackwardBackward0")
+_MAX_POOL = Op("max_pool2d", ("x",), lambda g, x, ans, window: apply(
+    _MAX_POOL_BACKWARD, (g, x, ans), {"window": window}),
+    dtypes="real floating", generic=_max_pool_forward, grad_fn="MaxPool2DWithIndicesBackward0")
+
+
+def _pool_window(fname, x, kernel_size, stride, padding, dilation) -> Window:
+    kernel = _pair(kernel_size, "kernel_size", fname)
+    stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, "stride", fname)
+    ph, pw = _pair(padding, "padding", fname, minimum=0)
+    if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
+        raise ValueError(f"{fname}: padding {(ph, pw)} must be at most half the kernel size {kernel}")
+    return _window(fname, x._data.shape, kernel, stride, (ph, ph, pw, pw),
+                   _pair(dilation, "dilation", fname))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+    """The maximum of each window (stride defaults to the kernel size; padding is -inf)."""
+    x, unbatched = _batched(input, "max_pool2d")
+    win = _pool_window("max_pool2d", x, kernel_size, stride, padding, dilation)
+    out = apply(_MAX_POOL, (x,), {"window": win})
+    return squeeze(out, axis=0) if unbatched else out
+
+
+def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, like):
+    """What each window's sum is divided by: the kernel size, or (count_include_pad=False)
+    the number of its pixels inside the image, as an (OH, OW, 1, 1) array."""
+    if count_include_pad or not window.padded:
+        return window.kh * window.kw
+    h, w = x_shape[2], x_shape[3]
+    oh, ow = window.out_size(h, w)
+
+    def inside(n_out, stride, pad, size, k, d):
+        return [sum(0 <= o * stride - pad + i * d < size for i in range(k)) for o in range(n_out)]
+
+    rows = inside(oh, window.sh, window.pt, h, window.kh, window.dh)
+    cols = inside(ow, window.sw, window.pl, w, window.kw, window.dw)
+    counts = [[[[float(r * c)]] for c in cols] for r in rows]
+    return xp.asarray(counts, dtype=like.dtype, **_placed(xp, like))
+
+
+def _avg_pool_forward(xp, x, *, window, count_include_pad):
+    a = _padded_hwnc(xp, x, window, 0)
+    oh, ow = window.out_size(x.shape[2], x.shape[3])
+    views = window.views(a, oh, ow)
+    total = sum(views[1:], views[0])
+    return _nchw(xp, total / _pool_divisor(xp, window, x.shape, count_include_pad, x))
+
+
+def _avg_pool_scatter(xp, g, *, window, x_shape, count_include_pad):
+    share = _hwnc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, g)
+    return _scatter(xp, [share] * (window.kh * window.kw), x_shape, window)
+
+
+# avg_pool2d is linear: its VJP spreads each output's gradient over its window, and the VJP
+# of that is avg_pool2d again.
+_AVG_POOL_BACKWARD = Op("avg_pool2d_backward", ("g",), lambda g, window, count_include_pad:
+                        apply(_AVG_POOL, (g,), {"window": window, "count_include_pad": count_include_pad}),
+                        dtypes="real floating", generic=_avg_pool_scatter,
+                        grad_fn="AvgPool2DBackwardBackward0")
+_AVG_POOL = Op("avg_pool2d", ("x",), lambda g, x_shape, window, count_include_pad: apply(
+    _AVG_POOL_BACKWARD, (g,), {"window": window, "x_shape": x_shape, "count_include_pad": count_include_pad}),
+    dtypes="real floating", generic=_avg_pool_forward, grad_fn="AvgPool2DBackward0")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
+    """The mean of each window (stride defaults to the kernel size; padding is zeros, counted
+    in the mean unless count_include_pad=False)."""
+    x, unbatched = _batched(input, "avg_pool2d")
+    win = _pool_window("avg_pool2d", x, kernel_size, stride, padding, 1)
+    out = apply(_AVG_POOL, (x,), {"window": win, "count_include_pad": bool(count_include_pad)})
+    return squeeze(out, axis=0) if unbatched else out
+
+
+# ----------------------------------------------------------------------------------------
+# Linear, activations
+# ----------------------------------------------------------------------------------------
+def _linear_forward(xp, x, weight, bias):
+    out = xp.matmul(x, weight.T)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _linear_grads(g, x, weight, needs_grad):
+    """x @ W.T + b over any leading axes of x: the rows of x and g meet in one matmul."""
+    gx = gw = gb = None
+    if needs_grad[0]:
+        gx = matmul(g, weight)
+    if needs_grad[1] or needs_grad[2]:
+        o = weight.shape[0]
+        rows = reshape(g, (-1, o)) if g.ndim != 2 else g
+        if needs_grad[1]:
+            xr = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+            gw = matmul(matrix_transpose(rows), xr)
+        if needs_grad[2]:
+            gb = _sum(rows, axis=0)
+    return gx, gw, gb
+
+
+_LINEAR = Op("linear", ("x", "weight", "bias"), {("x", "weight", "bias"): _linear_grads},
+             dtypes="real floating", generic=_linear_forward, grad_fn="AddmmBackward0")
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """input @ weight.T + bias, over any leading axes of `input` (weight: (out, in))."""
+    _check_float(input, "linear")
+    _check_same_dtype(input, weight, "linear", "weight")
+    _check_same_dtype(input, bias, "linear", "bias")
+    ws = weight._data.shape
+    if len(ws) != 2 or input._data.ndim == 0 or input._data.shape[-1] != ws[1]:
+        raise ValueError(f"linear: input of shape {tuple(input._data.shape)} and weight of shape "
+                         f"{tuple(ws)} do not match (weight must be (out_features, in_features))")
+    if bias is not None and tuple(bias._data.shape) != (ws[0],):
+        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+    return apply(_LINEAR, (input, weight, bias))
+
+
+def relu(input, inplace: bool = False) -> Tensor:
+    """max(input, 0), elementwise (NaN stays NaN); `inplace` writes into `input`."""
+    check_tensor(input, "relu")
+    if inplace:
+        from .._inplace import inplace_apply
+
+        return inplace_apply(input, _relu, "relu_")
+    return _relu(input)
+
+
+def tanh(input) -> Tensor:
+    """The hyperbolic tangent, elementwise."""
+    return _tanh(input)
+
+
+def sigmoid(input) -> Tensor:
+    """1 / (1 + exp(-input)), elementwise, without overflow."""
+    return _sigmoid(input)
+
+
+def _softmax_forward(xp, x, *, axis):
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax_forward(xp, x, *, axis):
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+_SOFTMAX = Op("softmax", ("x",), lambda g, ans, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)),
+              dtypes="real floating", generic=_softmax_forward)
+_LOG_SOFTMAX = Op("log_softmax", ("x",),
+                  lambda g, ans, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True),
+                  dtypes="real floating", generic=_log_softmax_forward)
+
+
+def _dim(dim, x, fname):
+    from .._ops import normalize_axis
+
+    if dim is None:
+        raise TypeError(f"{fname}: dim is required (the axis to normalize over)")
+    return normalize_axis(dim, x._data.ndim, fname, "dim")
+
+
+def softmax(input, dim) -> Tensor:
+    """exp(input) normalized to sum to one along `dim` (shifted by the max: no overflow)."""
+    _check_float(input, "softmax")
+    return apply(_SOFTMAX, (input,), {"axis": _dim(dim, input, "softmax")})
+
+
+def log_softmax(input, dim) -> Tensor:
+    """log(softmax(input, dim)), computed stably (no log of an underflowed zero)."""
+    _check_float(input, "log_softmax")
+    return apply(_LOG_SOFTMAX, (input,), {"axis": _dim(dim, input, "log_softmax")})
+
+
+# ----------------------------------------------------------------------------------------
+# Losses
+# ----------------------------------------------------------------------------------------
+def _row_weights(ns, target, weight, ignore_index, dtype):
+    """(each row's weight: its class's weight, 0 where ignored; the target with ignored rows
+    pointing at class 0). Written against namespace `ns`: the backend's in the forward
+    functions (backend arrays), arraygrad's in the VJP rules (tensors)."""
+    valid = target != ignore_index
+    safe = ns.where(valid, target, 0)
+    w = ns.astype(valid, dtype)
+    if weight is not None:
+        w = w * ns.take(weight, safe, axis=0)
+    return w, safe
+
+
+def _reduce_raw(xp, loss, w, reduction):
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    return total / xp.sum(w) if reduction == "mean" else total
+
+
+def _check_targets(xp, target, n_classes, ignore_index, fname):
+    bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
+    if xp.any(bad):
+        raise IndexError(f"{fname}: target {int(target[bad][0])} is out of bounds for "
+                         f"{n_classes} classes")
+
+
+def _nll_forward(xp, input, target, weight, *, ignore_index, reduction):
+    _check_targets(xp, target, input.shape[1], ignore_index, "nll_loss")
+    w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
+    picked = xp.take_along_axis(input, xp.expand_dims(safe, axis=1), axis=1)[:, 0]
+    return _reduce_raw(xp, -picked * w, w, reduction)
+
+
+def _row_factor(g, w, reduction):
+    """What each row's loss gradient is multiplied by, as an (M, 1) column or a scalar: g
+    (one per row for 'none'), divided by the targets' total weight for 'mean'."""
+    if reduction == "none":
+        return expand_dims(g, axis=1)
+    return g / _sum(w) if reduction == "mean" else g
+
+
+def _onehot(target, n_classes, dtype):
+    classes = arange(n_classes, device=target.device)
+    return astype(expand_dims(target, axis=1) == classes, dtype)
+
+
+def _nll_grad(g, input, target, weight, ignore_index, reduction):
+    w, _ = _row_weights(_ag, target, weight, ignore_index, input._dtype)
+    scale = -expand_dims(w, axis=1) * _row_factor(g, w, reduction)
+    return _onehot(target, input.shape[1], input._dtype) * scale
+
+
+_NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "target": None, "weight": None},
+          dtypes="real floating", generic=_nll_forward, grad_fn="NllLossBackward0")
+
+
+def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction, label_smoothing):
+    n_classes = input.shape[1]
+    _check_targets(xp, target, n_classes, ignore_index, "cross_entropy")
+    logp = _log_softmax_forward(xp, input, axis=1)
+    w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
+    loss = -xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1)[:, 0] * w
+    if label_smoothing:
+        # PyTorch: (1 - e) * nll + e / C * (-sum_c w_c log p_c), same denominator.
+        per_class = logp if weight is None else logp * weight
+        smooth = -xp.sum(per_class, axis=1) * xp.astype(target != ignore_index, input.dtype)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
+    return _reduce_raw(xp, loss, w, reduction)
+
+
+def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing):
+    """The fused gradient: softmax - onehot, times each row's weight and share of g."""
+    dtype = input._dtype
+    n_classes = input.shape[1]
+    p = softmax(input, 1)
+    w, _ = _row_weights(_ag, target, weight, ignore_index, dtype)
+    factor = _row_factor(g, w, reduction)
+    grad = (p - _onehot(target, n_classes, dtype)) * (expand_dims(w, axis=1) * factor)
+    if not label_smoothing:
+        return grad
+    # The smoothing term -sum_c w_c log p_c has gradient p * sum(w) - w, on rows not ignored.
+    valid = expand_dims(astype(not_equal(target, ignore_index), dtype), axis=1)
+    smooth = p * (float(n_classes) if weight is None else _sum(weight)) - (1.0 if weight is None else weight)
+    return grad * (1 - label_smoothing) + smooth * (valid * factor * (label_smoothing / n_classes))
+
+
+_CROSS_ENTROPY = Op("cross_entropy", ("input", "target", "weight"), {
+    "input": _cross_entropy_grad, "target": None, "weight": None},
+    dtypes="real floating", generic=_cross_entropy_forward, grad_fn="NllLossBackward0")
+
+
+def _class_rows(input, target, fname):
+    """(input as (M, C), target as (M,), the shape of the elementwise losses) for (C,),
+    (N, C) or (N, C, d1, ...) inputs."""
+    shape = tuple(input._data.shape)
+    if len(shape) == 0:
+        raise ValueError(f"{fname}: input must have shape (C,), (N, C) or (N, C, d1, ...), got ()")
+    if len(shape) == 1:  # one unbatched sample
+        if target._data.ndim != 0:
+            raise ValueError(f"{fname}: an unbatched input of shape {shape} needs a 0-d target, "
+                             f"got shape {tuple(target._data.shape)}")
+        return expand_dims(input, axis=0), reshape(target, (1,)), ()
+    want = (shape[0],) + shape[2:]
+    if tuple(target._data.shape) != want:
+        raise ValueError(f"{fname}: target of shape {tuple(target._data.shape)} does not match "
+                         f"input of shape {shape} (expected {want})")
+    if len(shape) == 2:
+        return input, target, want
+    return reshape(moveaxis(input, 1, -1), (-1, shape[1])), reshape(target, (-1,)), want
+
+
+def _check_class_weight(input, weight, fname):
+    _check_same_dtype(input, weight, fname, "weight")
+    if weight is not None and weight._requires_grad and grad_enabled():
+        raise RuntimeError(f"{fname}: weight is not differentiable (it only rescales the "
+                           "per-class losses); pass weight.detach()")
+    c = input._data.shape[1 if input._data.ndim > 1 else 0]
+    if weight is not None and tuple(weight._data.shape) != (c,):
+        raise ValueError(f"{fname}: weight must have one entry per class, shape ({c},), "
+                         f"got {tuple(weight._data.shape)}")
+
+
+def _class_loss(op, fname, input, target, weight, reduction, params):
+    _check_float(input, fname)
+    check_tensor(target, fname, "target")
+    _check_reduction(reduction, fname)
+    if target._dtype.kind not in "iu":
+        raise TypeError(f"{fname}: class-index targets must have an integer dtype, got {target._dtype}")
+    rows, t, shape = _class_rows(input, target, fname)
+    _check_class_weight(rows, weight, fname)
+    loss = apply(op, (rows, t, weight), dict(params, reduction=reduction))
+    if reduction == "none" and tuple(loss._data.shape) != shape:
+        loss = reshape(loss, shape)
+    return loss
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of class-index `target` under log-probabilities `input`
+    ((N, C) or (N, C, d1, ...)); 'mean' divides by the total weight of the targets."""
+    return _class_loss(_NLL, "nll_loss", input, target, weight, reduction,
+                       {"ignore_index": int(ignore_index)})
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between the logits `input` ((N, C) or (N, C, d1, ...)) and class-index
+    targets, or class probabilities of the input's shape; stable (log-sum-exp), with one
+    fused gradient, (softmax - onehot) scaled per row."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    check_tensor(target, "cross_entropy", "target")
+    if target._dtype.kind == "f":
+        return _soft_cross_entropy(input, target, weight, reduction, float(label_smoothing))
+    return _class_loss(_CROSS_ENTROPY, "cross_entropy", input, target, weight, reduction,
+                       {"ignore_index": int(ignore_index), "label_smoothing": float(label_smoothing)})
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    """Cross-entropy against class probabilities ('mean': over the per-sample losses)."""
+    _check_float(input, "cross_entropy")
+    _check_same_dtype(input, target, "cross_entropy", "target")
+    _check_reduction(reduction, "cross_entropy")
+    if input._data.ndim == 0 or tuple(target._data.shape) != tuple(input._data.shape):
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
+                         f"{tuple(input._data.shape)}, got {tuple(target._data.shape)}")
+    _check_class_weight(input, weight, "cross_entropy")
+    axis = 1 if input._data.ndim > 1 else 0
+    n_classes = input._data.shape[axis]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = log_softmax(input, axis) * target
+    if weight is not None:
+        shape = [1] * input._data.ndim
+        shape[axis] = n_classes
+        terms = terms * reshape(weight, tuple(shape))
+    loss = -_sum(terms, axis=axis)
+    if reduction == "none":
+        return loss
+    return mean(loss) if reduction == "mean" else _sum(loss)
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """The (mean, summed, or elementwise) squared difference of input and target."""
+    _check_float(input, "mse_loss")
+    check_tensor(target, "mse_loss", "target")
+    _check_reduction(reduction, "mse_loss")
+    if tuple(target._data.shape) != tuple(input._data.shape):
+        warnings.warn(f"mse_loss: target size {tuple(target._data.shape)} differs from input size "
+                      f"{tuple(input._data.shape)}; they are broadcast, which is likely a mistake",
+                      UserWarning, stacklevel=2)
+    d = input - target
+    loss = d * d
+    if reduction == "none":
+        return loss
+    return mean(loss) if reduction == "mean" else _sum(loss)
+
+
+# ----------------------------------------------------------------------------------------
+# Dropout, batch normalization
+# ----------------------------------------------------------------------------------------
+def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training);
+    the identity otherwise."""
+    check_tensor(input, "dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * zeros_like(input)
+    keep = astype(rand_like(input) >= p, input._dtype)
+    return input * (keep * (1.0 / (1.0 - p)))
+
+
+def _bn_shape(x):
+    """(the reduction axes: all but channels, the broadcast shape of per-channel values)."""
+    nd = x.ndim
+    return (0,) + tuple(range(2, nd)), (1, x.shape[1]) + (1,) * (nd - 2)
+
+
+def _batch_norm_forward(xp, x, weight, bias, *, eps):
+    axes, shape = _bn_shape(x)
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    out = centered / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        out = out * xp.reshape(weight, shape)
+    if bias is not None:
+        out = out + xp.reshape(bias, shape)
+    return out
+
+
+def _batch_norm_grads(g, x, weight, eps, needs_grad):
+    """The fused batch-statistics gradient, written with arraygrad functions (so the
+    statistics are differentiated too under create_graph)."""
+    axes, shape = _bn_shape(x)
+    centered = x - mean(x, axis=axes, keepdims=True)
+    invstd = rsqrt(mean(centered * centered, axis=axes, keepdims=True) + eps)
+    xhat = centered * invstd
+    gx = gw = gb = None
+    if needs_grad[0]:
+        gh = g if weight is None else g * reshape(weight, shape)
+        gx = invstd * (gh - mean(gh, axis=axes, keepdims=True)
+                       - xhat * mean(gh * xhat, axis=axes, keepdims=True))
+    if needs_grad[1]:
+        gw = _sum(g * xhat, axis=axes)
+    if needs_grad[2]:
+        gb = _sum(g, axis=axes)
+    return gx, gw, gb
+
+
+_BATCH_NORM = Op("batch_norm", ("x", "weight", "bias"), {("x", "weight", "bias"): _batch_norm_grads},
+                 dtypes="real floating", generic=_batch_norm_forward, grad_fn="NativeBatchNormBackward0")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (axis 1) of `input` by the batch's statistics (training, which
+    also moves the running statistics by `momentum`) or by the running ones (evaluation)."""
+    _check_float(input, "batch_norm")
+    nd = input._data.ndim
+    if nd < 2:
+        raise ValueError(f"batch_norm: input must have a channel axis, shape (N, C, ...), got "
+                         f"{tuple(input._data.shape)}")
+    c = input._data.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None:
+            _check_same_dtype(input, t, "batch_norm", name)
+            if tuple(t._data.shape) != (c,):
+                raise ValueError(f"batch_norm: {name} must have shape ({c},), got {tuple(t._data.shape)}")
+    axes = (0,) + tuple(range(2, nd))
+    if training:
+        count = input._data.size // c
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {tuple(input._data.shape)}")
+        if running_mean is not None or running_var is not None:
+            from .._autograd.grad_mode import no_grad
+
+            with no_grad():
+                if running_mean is not None:
+                    running_mean *= 1.0 - momentum
+                    running_mean += mean(input, axis=axes) * momentum
+                if running_var is not None:
+                    running_var *= 1.0 - momentum
+                    running_var += var(input, axis=axes, correction=1) * momentum
+        return apply(_BATCH_NORM, (input, weight, bias), {"eps": float(eps)})
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
+                         "(training=False)")
+    shape = (1, c) + (1,) * (nd - 2)
+    scale = rsqrt(running_var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * reshape(scale, shape) + reshape(shift, shape)

@@ -1,0 +1,88 @@
+"""Adam and AdamW (decoupled weight decay), with optional AMSGrad."""
+
+from __future__ import annotations
+
+import math
+
+from .optimizer import Optimizer, check_setting, store, zeros_state
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Kingma & Ba (2014), as PyTorch computes it: with g = grad (+ weight_decay * p),
+    m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    (amsgrad: v replaced by its running maximum in the denominator)."""
+
+    _decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        cls = type(self).__name__
+        check_setting("learning rate", lr, cls)
+        check_setting("epsilon value", eps, cls)
+        check_setting("weight_decay value", weight_decay, cls)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{cls}: betas must be a pair of floats, got {betas!r}")
+        check_setting("beta parameter at index 0", betas[0], cls, 0.0, 1.0)
+        check_setting("beta parameter at index 1", betas[1], cls, 0.0, 1.0)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p),
+                                             "exp_avg_sq": zeros_state(p)}
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = zeros_state(p)
+                state["step"] = t = state["step"] + 1
+                g = p.grad._data
+                if maximize:
+                    g = -g
+                pd = p._data
+                if weight_decay:
+                    if self._decoupled:
+                        pd *= 1 - lr * weight_decay
+                    else:
+                        g = g + weight_decay * pd
+                m = state["exp_avg"]._data
+                m *= b1
+                m += (1 - b1) * g
+                store(state["exp_avg"], m)
+                v = state["exp_avg_sq"]._data
+                v *= b2
+                v += (1 - b2) * (g * g)
+                store(state["exp_avg_sq"], v)
+                if amsgrad:
+                    vmax = state["max_exp_avg_sq"]
+                    store(vmax, p._backend.xp.maximum(vmax._data, v))
+                    v = vmax._data
+                denom = p._backend.xp.sqrt(v)
+                denom /= math.sqrt(1 - b2 ** t)
+                denom += eps
+                update = m / denom
+                update *= lr / (1 - b1 ** t)
+                pd -= update
+                store(p, pd)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): p *= 1 - lr * weight_decay
+    before the Adam step, instead of adding weight_decay * p to the gradient."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,188 @@
+"""`Optimizer`: the base class (PyTorch's `torch.optim.Optimizer`).
+
+Parameters are held in groups, each a dict of the group's settings plus its "params" list;
+per-parameter state (momentum buffers, moment estimates) lives in `state[param]`.
+
+Steps update the parameters' storage in place, with backend arrays and no graph: the math
+of a step is a handful of array expressions per parameter, so going through the op table
+(wrapping, dtype checks) would cost more than the arithmetic itself on small models.
+Backends whose arrays are immutable get the results written back (`store`).
+"""
+
+from __future__ import annotations
+
+from .._autograd.grad_mode import no_grad
+from .._dispatch import Tensor, bump_version, wrap
+
+__all__ = ["Optimizer"]
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+#: the default of a setting that every group must give (e.g. SGD's lr).
+required = _Required()
+
+
+def store(t, data) -> None:
+    """Make tensor `t` hold backend array `data` (computed in place where the backend
+    allows, so usually already `t`'s own) and count the write."""
+    if data is not t._data:
+        t._data = t._backend.write(t._data, data)
+    bump_version(t)
+
+
+def zeros_state(p):
+    """A zero tensor like parameter `p` (a fresh state buffer)."""
+    b = p._backend
+    return wrap(b.xp.zeros_like(p._data), b)
+
+
+def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
+    """A non-negative float setting (or in [low, high)), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{cls}: invalid {name} {value!r} (expected a number)")
+    if value < low or (high is not None and value >= high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high})"
+        raise ValueError(f"{cls}: invalid {name}: {value} (expected {bounds})")
+
+
+class Optimizer:
+    """Base class: holds param groups and state; subclasses implement `step`.
+
+    ``Optimizer(params, defaults)``: `params` is an iterable of tensors or of dicts (param
+    groups: {"params": [...], setting: value}); settings missing from a group come from
+    `defaults`.
+    """
+
+    def __init__(self, params, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters (with its own settings) to optimize."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"] if "params" in param_group else None
+        if params is None:
+            raise ValueError("param group must have a 'params' entry")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if p.grad_fn is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a param group contains the same parameter more than once")
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = dict(param_group, params=params)
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization "
+                                 f"parameter {k}")
+            group.setdefault(k, v)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (the default) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g = p.grad = g.detach()
+                    with no_grad():
+                        g[...] = 0
+
+    def step(self, closure=None):
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        from .._autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            return closure()
+
+    # ----- state dicts ------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}:
+        parameters are numbered in group order, so the dict holds no references to them."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append(dict(group, params=ids))
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore settings and state from `state_dict` (as `state_dict()` made it, for the
+        same parameters in the same order); state tensors move to their parameter's device,
+        floating ones to its dtype."""
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups' "
+                             "(from Optimizer.state_dict())")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, the "
+                             f"optimizer has {len(self.param_groups)}")
+        by_index = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                                 f"the size of optimizer's group ({len(saved['params'])} vs "
+                                 f"{len(group['params'])} parameters)")
+            by_index.update(zip(saved["params"], group["params"]))
+        state = {}
+        for i, s in state_dict["state"].items():
+            p = by_index.get(int(i))
+            if p is None:
+                raise ValueError(f"loaded state dict has state for parameter {i}, which is in no group")
+            state[p] = {k: _like_param(v, p) for k, v in s.items()}
+        self.state = state
+        self.param_groups = [dict(saved, params=group["params"])
+                             for group, saved in zip(self.param_groups, saved_groups)]
+
+
+def _like_param(value, p):
+    """A state value on parameter `p`'s device (and dtype, for floating tensors); a copy."""
+    if not isinstance(value, Tensor):
+        return value
+    v = value.to_device(p.device)
+    if v.dtype.kind in "fc" and v.dtype is not p.dtype:
+        v = v.astype(p.dtype)
+    elif v is value:
+        v = v.astype(v.dtype, copy=True)
+    return v

@@ -1,0 +1,157 @@
+"""`arraygrad.utils.data`: datasets and batching (PyTorch's `torch.utils.data`).
+
+A `TensorDataset` is batched by indexing its tensors with a whole batch of indices at once
+(one gather per tensor per batch, or a view when the batch is a contiguous run); any other
+`Dataset` is read sample by sample and the samples stacked by `default_collate`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable
+
+from .._dispatch import Tensor
+from .._ops.creation import asarray
+from .._ops.indexing import take
+from .._ops.manipulation import stack
+from .. import Generator, randperm
+
+__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
+
+
+class Dataset:
+    """A map-style dataset: subclasses implement `__getitem__(index)` and `__len__()`."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of tensors that share their first dimension:
+    ``TensorDataset(images, labels)[i] == (images[i], labels[i])``."""
+
+    def __init__(self, *tensors) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset: argument {i} is a {type(t).__name__}, not an "
+                                "arraygrad Tensor")
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: tensor {i} is 0-d; samples are rows of the first axis")
+        n = tensors[0].shape[0]
+        if any(t.shape[0] != n for t in tensors):
+            raise ValueError("Size mismatch between tensors: first dimensions are "
+                             f"{[t.shape[0] for t in tensors]}")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+def default_collate(batch: list):
+    """Stack a list of samples into a batch: tensors are stacked on a new first axis, Python
+    numbers become a tensor, tuples/lists and dicts are collated field by field."""
+    if not batch:
+        raise ValueError("default_collate: the batch is empty")
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return stack(batch, axis=0)
+    if isinstance(first, (bool, numbers.Number)):
+        return asarray(batch)
+    if hasattr(first, "__array__") or hasattr(first, "__dlpack__"):  # NumPy arrays and the like
+        return stack([asarray(sample) for sample in batch], axis=0)
+    if isinstance(first, str):
+        return list(batch)
+    if isinstance(first, dict):
+        return {k: default_collate([sample[k] for sample in batch]) for k in first}
+    if isinstance(first, (tuple, list)):
+        if any(len(sample) != len(first) for sample in batch):
+            raise ValueError("default_collate: samples in a batch have different numbers of fields")
+        fields = [default_collate(list(f)) for f in zip(*batch)]
+        return tuple(fields) if isinstance(first, tuple) else fields
+    raise TypeError(f"default_collate: don't know how to batch samples of type {type(first).__name__}")
+
+
+class DataLoader:
+    """Batches of a dataset: ``for x, y in DataLoader(TensorDataset(X, Y), batch_size=32,
+    shuffle=True, generator=arraygrad.Generator().manual_seed(0))``.
+
+    shuffle   a new random order every epoch (from `generator`, an arraygrad Generator or an
+              int seed, else the default generator: `arraygrad.manual_seed` fixes it)
+    drop_last skip the last batch when it is smaller than batch_size
+    collate_fn  list of samples -> batch (default: `default_collate`); not used for a
+              TensorDataset without a collate_fn, which is indexed a batch at a time
+    """
+
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
+                 collate_fn: Callable | None = None, drop_last: bool = False, generator=None) -> None:
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"DataLoader: dataset must support len() and indexing, got "
+                            f"{type(dataset).__name__}")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        if isinstance(generator, int) and not isinstance(generator, bool):
+            generator = Generator("cpu").manual_seed(generator)
+        elif generator is not None and not isinstance(generator, Generator):
+            raise TypeError(f"DataLoader: generator must be an arraygrad.Generator or an int seed, "
+                            f"got {type(generator).__name__}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.generator = generator
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _order(self):
+        """This epoch's sample order: a CPU index tensor, or None for 0 .. n-1."""
+        if not self.shuffle:
+            return None
+        return randperm(len(self.dataset), generator=self.generator)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = self._order()
+        if self.batch_size is None:  # samples one by one, not batched
+            for i in range(n):
+                yield self.dataset[i if order is None else int(order[i])]
+            return
+        bs = self.batch_size
+        stop = n - n % bs if self.drop_last else n
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            yield from self._tensor_batches(order, stop, bs)
+            return
+        collate = self.collate_fn or default_collate
+        indices = range(n) if order is None else order.tolist()
+        for start in range(0, stop, bs):
+            yield collate([self.dataset[i] for i in indices[start:start + bs]])
+
+    def _tensor_batches(self, order, stop, bs):
+        tensors = self.dataset.tensors
+        keys = {}  # the order on each device the tensors live on (moved once per epoch)
+        for start in range(0, stop, bs):
+            end = min(start + bs, stop)
+            if order is None:
+                yield tuple(t[start:end] for t in tensors)
+                continue
+            batch = []
+            for t in tensors:
+                key = keys.get(t.device)
+                if key is None:
+                    key = keys[t.device] = order.to_device(t.device)
+                batch.append(take(t, key[start:end], axis=0))
+            yield tuple(batch)

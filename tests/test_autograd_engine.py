@@ -1,0 +1,412 @@
+"""The engine's semantics (PyTorch's): accumulation, retain_graph, create_graph, hooks, grad
+modes, detach, inputs=, allow_unused, deep graphs, memory."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import arraygrad as xp
+from arraygrad import autograd
+
+
+def t(values, requires_grad=True, dtype=np.float64):
+    return xp.asarray(np.array(values, dtype=dtype), requires_grad=requires_grad)
+
+
+def npy(x):
+    return np.asarray(x.detach())
+
+
+# ----- backward basics ------------------------------------------------------------------------
+def test_gradients_accumulate_across_backward_calls():
+    x = t([1.0, 2.0, 3.0])
+    xp.sum(x * x).backward()
+    xp.sum(x * x).backward()
+    np.testing.assert_allclose(npy(x.grad), [4.0, 8.0, 12.0])
+    g = x.grad
+    xp.sum(3 * x).backward()
+    assert x.grad is g  # accumulated in place, as PyTorch (no create_graph)
+    np.testing.assert_allclose(npy(x.grad), [7.0, 11.0, 15.0])
+
+
+def test_grad_is_not_the_callers_tensor():
+    x = t([1.0, 2.0])
+    v = xp.asarray([5.0, 6.0], dtype=xp.float64)
+    (x * 1).backward(v)
+    x.grad[0] = 0.0
+    np.testing.assert_allclose(npy(v), [5.0, 6.0])  # the gradient passed in is not aliased
+
+
+def test_second_backward_needs_retain_graph():
+    x = t([1.0, 2.0])
+    y = xp.sum(xp.exp(x))
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+    x.grad = None
+    y = xp.sum(xp.exp(x))
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(npy(x.grad), 2 * np.exp([1.0, 2.0]))
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    x = t([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        y.backward()
+    y.backward(xp.asarray([1.0, 10.0], dtype=xp.float64))
+    np.testing.assert_allclose(npy(x.grad), [2.0, 20.0])
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(xp.ones((3,), dtype=xp.float64))
+
+
+def test_backward_of_a_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        xp.sum(t([1.0], requires_grad=False)).backward()
+
+
+def test_one_element_outputs_backward_implicitly():
+    x = t([2.0])
+    (x * 3).backward()  # shape (1,): size 1 is enough, as in PyTorch
+    np.testing.assert_allclose(npy(x.grad), [3.0])
+
+
+def test_create_graph_gives_higher_derivatives():
+    x = t(2.0)
+    y = x ** 4
+    (g,) = autograd.grad(y, x, create_graph=True)
+    (g2,) = autograd.grad(g, x, create_graph=True)
+    (g3,) = autograd.grad(g2, x)
+    assert (float(g), float(g2), float(g3)) == (32.0, 48.0, 48.0)
+    x.grad = None
+    y = xp.sin(x)
+    y.backward(create_graph=True)
+    assert x.grad.requires_grad
+    x.grad.backward()
+    np.testing.assert_allclose(float(x.grad), np.cos(2.0) - np.sin(2.0))
+
+
+def test_backward_with_inputs_accumulates_only_there():
+    x, w = t([1.0, 2.0]), t([3.0, 4.0])
+    h = x * w
+    y = xp.sum(h * h)
+    y.backward(inputs=[w], retain_graph=True)
+    assert x.grad is None
+    np.testing.assert_allclose(npy(w.grad), 2 * np.array([3.0, 8.0]) * np.array([1.0, 2.0]))
+    h.retain_grad()
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        y.backward(inputs=[])
+
+
+def test_backward_inputs_may_be_non_leaves():
+    x = t([1.0, 2.0])
+    h = x * 3
+    y = xp.sum(h * h)
+    y.backward(inputs=[h])
+    np.testing.assert_allclose(npy(h.grad), [6.0, 12.0])
+    assert x.grad is None
+
+
+def test_grad_returns_and_does_not_accumulate():
+    x, w = t([1.0, 2.0]), t([3.0])
+    y = xp.sum(x * w)
+    gx, gw = autograd.grad(y, [x, w])
+    np.testing.assert_allclose(npy(gx), [3.0, 3.0])
+    np.testing.assert_allclose(npy(gw), [3.0])
+    assert x.grad is None and w.grad is None
+
+
+def test_allow_unused_and_materialize_grads():
+    x, w = t([1.0]), t([2.0])
+    y = xp.sum(x * 2)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        autograd.grad(y, [x, w], retain_graph=True)
+    gx, gw = autograd.grad(y, [x, w], allow_unused=True, retain_graph=True)
+    assert gw is None
+    gx, gw = autograd.grad(y, [x, w], materialize_grads=True)
+    np.testing.assert_allclose(npy(gw), [0.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        autograd.grad(xp.sum(x), [t([1.0], requires_grad=False)])
+
+
+def test_grad_with_respect_to_an_intermediate():
+    x = t([1.0, 2.0])
+    h = xp.exp(x)
+    y = xp.sum(h * h)
+    (gh,) = autograd.grad(y, h)
+    np.testing.assert_allclose(npy(gh), 2 * np.exp([1.0, 2.0]))
+
+
+def test_multiple_roots_and_grad_tensors():
+    x = t([1.0, 2.0])
+    a, b = x * 2, x * x
+    autograd.backward([a, b], [xp.ones((2,), dtype=xp.float64), xp.asarray([1.0, 0.5], dtype=xp.float64)])
+    np.testing.assert_allclose(npy(x.grad), [2.0 + 2.0, 2.0 + 2.0])
+
+
+def test_integer_and_bool_tensors_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="floating point"):
+        xp.asarray([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match="leaf"):
+        (t([1.0]) * 2).requires_grad = False
+
+
+# ----- hooks and retain_grad ---------------------------------------------------------------------
+def test_hooks_on_leaves_and_non_leaves_and_retain_grad():
+    x = t([1.0, 2.0])
+    y = x * 3
+    calls = []
+    y.register_hook(lambda g: calls.append("y") or g * 10)
+    y.retain_grad()
+    handle = x.register_hook(lambda g: calls.append("x") or g + 1)
+    xp.sum(y).backward()
+    np.testing.assert_allclose(npy(y.grad), [10.0, 10.0])  # retained after y's own hooks
+    np.testing.assert_allclose(npy(x.grad), [31.0, 31.0])
+    assert calls == ["y", "x"]
+    handle.remove()
+    x.grad = None
+    xp.sum(x * 3).backward()
+    np.testing.assert_allclose(npy(x.grad), [3.0, 3.0])
+    assert y.retains_grad and not x.retains_grad
+
+
+def test_retain_grad_accumulates_and_hook_errors():
+    x = t([1.0])
+    y = x * 2
+    y.retain_grad()
+    z = y * 3
+    z.backward(retain_graph=True)
+    z.backward()
+    np.testing.assert_allclose(npy(y.grad), [6.0])
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        t([1.0], requires_grad=False).register_hook(lambda g: g)
+
+
+def test_node_hooks():
+    x = t([1.0, 2.0])
+    y = xp.exp(x)
+    seen = []
+    y.grad_fn.register_prehook(lambda grad_outputs: seen.append("pre") or (grad_outputs[0] * 2,))
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append("post"))
+    xp.sum(y).backward()
+    assert seen == ["pre", "post"]
+    np.testing.assert_allclose(npy(x.grad), 2 * np.exp([1.0, 2.0]))
+
+
+# ----- grad modes ----------------------------------------------------------------------------
+def test_grad_modes_nest_as_context_managers():
+    x = t([1.0])
+    with xp.no_grad():
+        assert not (x * 2).requires_grad
+        with xp.enable_grad():
+            assert (x * 2).requires_grad
+            with xp.set_grad_enabled(False):
+                assert not (x * 2).requires_grad
+            assert xp.is_grad_enabled()
+        with xp.inference_mode():
+            assert not (x * 2).requires_grad
+        with xp.inference_mode(False):
+            assert not (x * 2).requires_grad  # mode=False keeps the current mode
+        assert not xp.is_grad_enabled()
+    assert xp.is_grad_enabled() and (x * 2).requires_grad
+
+
+def test_grad_modes_as_decorators():
+    x = t([1.0])
+
+    @xp.no_grad()
+    def f():
+        return x * 2
+
+    @xp.no_grad
+    def g():
+        return x * 2
+
+    @xp.enable_grad()
+    def h():
+        return x * 2
+
+    @xp.set_grad_enabled(False)
+    def k():
+        return x * 2
+
+    @xp.inference_mode()
+    def gen():
+        yield x * 2
+        yield x * 3
+
+    assert not f().requires_grad and not g().requires_grad and not k().requires_grad
+    assert all(not v.requires_grad for v in gen())
+    with xp.no_grad():
+        assert h().requires_grad
+    assert xp.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function():
+    xp.set_grad_enabled(False)
+    try:
+        assert not xp.is_grad_enabled()
+    finally:
+        xp.set_grad_enabled(True)
+    assert xp.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    results = {}
+    barrier = threading.Barrier(2)
+    x = t([1.0])
+
+    def worker():
+        barrier.wait()
+        results["thread"] = (xp.is_grad_enabled(), (x * 2).requires_grad)
+
+    th = threading.Thread(target=worker)
+    with xp.no_grad():
+        th.start()
+        barrier.wait()
+        th.join()
+        assert not (x * 2).requires_grad
+    assert results["thread"] == (True, True)
+
+
+def test_backward_inside_no_grad_still_works():
+    x = t([1.0, 2.0])
+    y = xp.sum(x * x)
+    with xp.no_grad():
+        y.backward()
+    np.testing.assert_allclose(npy(x.grad), [2.0, 4.0])
+
+
+# ----- detach, .data -----------------------------------------------------------------------------
+def test_detach_shares_memory_and_version_but_not_history():
+    x = t([1.0, 2.0])
+    h = x * 1
+    d = h.detach()
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d[0] = 5.0
+    np.testing.assert_allclose(npy(h), [5.0, 2.0])  # same memory
+    assert h._version == d._version == 1
+    h2 = x * 2
+    h2.detach_()
+    assert not h2.requires_grad and h2.grad_fn is None
+
+
+def test_detach_then_in_place_write_of_a_saved_tensor_raises():
+    x = t([1.0, 2.0])
+    h = x * 1
+    y = xp.sum(h * h)
+    h.detach()[0] = 3.0  # PyTorch: silently wrong gradient; here the shared version counter
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_data_property():
+    x = t([1.0, 2.0])
+    d = x.data
+    assert not d.requires_grad and x.requires_grad
+    d[0] = 7.0
+    np.testing.assert_allclose(npy(x), [7.0, 2.0])
+    x.data = xp.asarray([3.0, 4.0], dtype=xp.float64)
+    np.testing.assert_allclose(npy(x), [3.0, 4.0])
+    assert x.requires_grad
+
+
+def test_variable_legacy_wrapper():
+    base = xp.asarray([1.0, 2.0], dtype=xp.float64)
+    v = autograd.Variable(base, requires_grad=True)
+    assert isinstance(v, xp.Tensor) and isinstance(base, autograd.Variable)
+    assert v.requires_grad and not base.requires_grad and v is not base
+    xp.sum(v * v).backward()
+    np.testing.assert_allclose(npy(v.grad), [2.0, 4.0])
+    np.testing.assert_allclose(np.asarray(v.data), [1.0, 2.0])
+    assert not autograd.Variable(base).requires_grad
+    with pytest.raises(TypeError, match="has to be a tensor"):
+        autograd.Variable([1.0])
+
+
+# ----- deep graphs and memory ----------------------------------------------------------------------
+def test_a_100000_node_chain_needs_no_recursion():
+    x = t(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert float(x.grad) == 1.0
+    del y  # freeing the chain is not recursive either
+
+
+def test_saved_tensors_are_released_after_backward_without_gc():
+    gc.disable()
+    try:
+        x = t(np.linspace(0.1, 1.0, 10))
+        h = xp.exp(x)
+        z = xp.sin(h)
+        loss = xp.sum(z * h)
+        refs = [weakref.ref(h), weakref.ref(z)]
+        mid_node, root_node = weakref.ref(z.grad_fn), weakref.ref(loss.grad_fn)
+        del h, z
+        assert all(r() is not None for r in refs)  # saved for backward
+        loss.backward()
+        assert all(r() is None for r in refs)  # released by backward
+        del loss
+        assert mid_node() is None and root_node() is None  # no cycles: refcounting frees the graph
+    finally:
+        gc.enable()
+
+
+def test_graph_is_freed_without_backward_and_without_gc():
+    gc.disable()
+    try:
+        x = t(np.ones(4))
+        y = xp.exp(xp.tanh(x) * x)
+        y = y[1:] * y[:-1]
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None
+        y = xp.exp(x)
+        (g,) = autograd.grad(xp.sum(y), x, create_graph=True)  # double backward graphs too
+        node = weakref.ref(g.grad_fn)
+        del g, y
+        assert node() is None
+    finally:
+        gc.enable()
+
+
+def test_saves_only_what_backward_needs():
+    """A 1000-op chain x * 1.0001 + 0.0001 on 1e5 float32 saves no intermediate: multiply by a
+    Python scalar saves the scalar, add saves nothing."""
+    n = 100_000
+    x = xp.asarray(np.ones(n, dtype=np.float32), requires_grad=True)
+    tracemalloc.start()
+    try:
+        y = x
+        for _ in range(1000):
+            y = y * 1.0001 + 0.0001
+        current, peak = tracemalloc.get_traced_memory()
+        xp.sum(y).backward()
+        _, peak_backward = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one = n * 4
+    assert current < 6 * one, f"{current / one:.1f} tensors alive after the forward pass"
+    assert peak < 8 * one and peak_backward < 10 * one
+    np.testing.assert_allclose(npy(x.grad), np.full(n, 1.0001 ** 1000, dtype=np.float32), rtol=1e-4)
+    del y
+
+
+def test_reduction_saves_shape_not_input():
+    x = t(np.ones(1000))
+    h = x * 2
+    ref = weakref.ref(h)
+    y = xp.sum(h)
+    del h
+    assert ref() is None  # sum's rule reads only x's shape
+    y.backward()
+    np.testing.assert_allclose(npy(x.grad), np.full(1000, 2.0))

@@ -1,0 +1,237 @@
+"""`arraygrad.func` (torch.func semantics) and `arraygrad.autograd.functional`, against
+PyTorch 2.13's torch.func / torch.autograd.functional."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraygrad as xp
+import arraygrad.func as F
+from arraygrad.autograd import functional as AF
+
+torch = pytest.importorskip("torch")
+tf = torch.func
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.func imports torch.jit
+
+
+def t(values, requires_grad=False, dtype=np.float64):
+    return xp.asarray(np.array(values, dtype=dtype), requires_grad=requires_grad)
+
+
+def tt(values):
+    return torch.tensor(np.array(values, dtype=np.float64))
+
+
+def npy(x):
+    return np.asarray(x.detach())
+
+
+def close(a, b):
+    if isinstance(b, (tuple, list)):
+        assert isinstance(a, (tuple, list)) and len(a) == len(b)
+        for u, v in zip(a, b):
+            close(u, v)
+        return
+    if isinstance(b, dict):
+        assert set(a) == set(b)
+        for k in b:
+            close(a[k], b[k])
+        return
+    np.testing.assert_allclose(npy(a), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+X = [0.3, -1.2, 2.0]
+Y = [1.5, 0.5, -0.7]
+
+
+def f_xp(x, y):
+    return xp.sum(xp.sin(x) * y ** 2 + x * x * x)
+
+
+def f_t(x, y):
+    return (torch.sin(x) * y ** 2 + x ** 3).sum()
+
+
+def vec_xp(x, y):
+    return xp.exp(x) * y + x
+
+
+def vec_t(x, y):
+    return torch.exp(x) * y + x
+
+
+def test_grad_and_argnums():
+    close(F.grad(f_xp)(t(X), t(Y)), tf.grad(f_t)(tt(X), tt(Y)))
+    close(F.grad(f_xp, argnums=1)(t(X), t(Y)), tf.grad(f_t, argnums=1)(tt(X), tt(Y)))
+    close(F.grad(f_xp, argnums=(0, 1))(t(X), t(Y)), tf.grad(f_t, argnums=(0, 1))(tt(X), tt(Y)))
+    close(F.grad(f_xp, argnums=-1)(t(X), t(Y)), tf.grad(f_t, argnums=-1)(tt(X), tt(Y)))
+
+
+def test_grad_and_value_and_has_aux():
+    g, v = F.grad_and_value(f_xp)(t(X), t(Y))
+    tg, tv = tf.grad_and_value(f_t)(tt(X), tt(Y))
+    close((g, v), (tg, tv))
+
+    def aux_xp(x):
+        return xp.sum(x * x), {"mean": xp.mean(x)}
+
+    def aux_t(x):
+        return (x * x).sum(), {"mean": x.mean()}
+
+    g, aux = F.grad(aux_xp, has_aux=True)(t(X))
+    tg, taux = tf.grad(aux_t, has_aux=True)(tt(X))
+    close((g, aux), (tg, taux))
+    g, (v, aux) = F.grad_and_value(aux_xp, has_aux=True)(t(X))
+    tg, (tv, taux) = tf.grad_and_value(aux_t, has_aux=True)(tt(X))
+    close((g, v, aux), (tg, tv, taux))
+
+
+def test_grad_of_pytrees():
+    def loss_xp(params, x):
+        return xp.sum((params["w"] * x + params["b"]) ** 2)
+
+    def loss_t(params, x):
+        return ((params["w"] * x + params["b"]) ** 2).sum()
+
+    params = {"w": t(Y), "b": t(0.5)}
+    tparams = {"w": tt(Y), "b": tt(0.5)}
+    close(F.grad(loss_xp)(params, t(X)), tf.grad(loss_t)(tparams, tt(X)))
+
+
+def test_grad_errors():
+    with pytest.raises(RuntimeError, match="scalar"):
+        F.grad(lambda x: x * 2)(t(X))
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.grad(lambda x: xp.sum(x))(xp.asarray([1, 2]))
+    with pytest.raises(RuntimeError, match="argnums"):
+        F.grad(f_xp, argnums=5)(t(X), t(Y))
+    with pytest.raises(RuntimeError, match="tuple"):
+        F.grad(lambda x: xp.sum(x), has_aux=True)(t(X))
+
+
+def test_grad_of_an_unused_input_is_zero():
+    close(F.grad(lambda x, y: xp.sum(x), argnums=1)(t(X), t(Y)),
+          tf.grad(lambda x, y: x.sum(), argnums=1)(tt(X), tt(Y)))
+
+
+def test_results_do_not_require_grad_unless_something_outside_does():
+    g = F.grad(f_xp)(t(X), t(Y))
+    assert not g.requires_grad
+    w = t(Y, requires_grad=True)
+    g = F.grad(lambda x: xp.sum(xp.sin(x) * w))(t(X))  # closes over w, which requires grad
+    assert g.requires_grad
+    xp.sum(g).backward()  # d/dw sum(cos(x) * w) = cos(x)
+    np.testing.assert_allclose(npy(w.grad), np.cos(X))
+
+
+def test_nested_grad():
+    f = lambda x: xp.sum(x ** 4)  # noqa: E731
+    close(F.grad(lambda x: xp.sum(F.grad(f)(x)))(t(X)),
+          tf.grad(lambda x: tf.grad(lambda y: (y ** 4).sum())(x).sum())(tt(X)))
+    d3 = F.grad(F.grad(F.grad(lambda x: x ** 4)))(t(1.5))
+    assert float(d3) == pytest.approx(24 * 1.5)
+
+
+def test_vjp():
+    out, fn = F.vjp(vec_xp, t(X), t(Y))
+    tout, tfn = tf.vjp(vec_t, tt(X), tt(Y))
+    v = [1.0, -2.0, 0.5]
+    close(out, tout)
+    close(fn(t(v)), tfn(tt(v)))
+    out, fn, aux = F.vjp(lambda x: (x * 2, x[0]), t(X), has_aux=True)
+    close(aux, tt(X)[0])
+    with pytest.raises(RuntimeError, match="shape"):
+        fn(t([1.0]))
+
+
+def test_vjp_with_tuple_outputs():
+    def two(x):
+        return x * 2, xp.sum(x)
+
+    out, fn = F.vjp(two, t(X))
+    tout, tfn = tf.vjp(lambda x: (x * 2, x.sum()), tt(X))
+    close(out, tout)
+    close(fn((t(Y), t(3.0))), tfn((tt(Y), tt(3.0))))
+
+
+def test_jvp():
+    out, jv = F.jvp(vec_xp, (t(X), t(Y)), (t([1.0, 0.0, 2.0]), t([0.5, 0.5, 0.5])))
+    tout, tjv = tf.jvp(vec_t, (tt(X), tt(Y)), (tt([1.0, 0.0, 2.0]), tt([0.5, 0.5, 0.5])))
+    close((out, jv), (tout, tjv))
+    with pytest.raises(RuntimeError, match="tuple"):
+        F.jvp(vec_xp, t(X), t(X))
+
+
+def test_jvp_of_a_constant_function_is_zero():
+    out, jv = F.jvp(lambda x: xp.ones((2,), dtype=xp.float64), (t(X),), (t(Y),))
+    np.testing.assert_allclose(npy(jv), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("which", ["jacrev", "jacfwd"])
+def test_jacobians(which):
+    ours, theirs = getattr(F, which), getattr(tf, which)
+    close(ours(vec_xp)(t(X), t(Y)), theirs(vec_t)(tt(X), tt(Y)))
+    close(ours(vec_xp, argnums=(0, 1))(t(X), t(Y)), theirs(vec_t, argnums=(0, 1))(tt(X), tt(Y)))
+    m = [[1.0, 2.0], [3.0, -1.0]]
+    close(ours(lambda a: a @ a)(t(m)), theirs(lambda a: a @ a)(tt(m)))  # (2, 2, 2, 2)
+    close(ours(lambda a: (xp.sum(a), a * 3))(t(X)), theirs(lambda a: (a.sum(), a * 3))(tt(X)))
+
+
+def test_hessian_and_hvp():
+    def f(x):
+        return xp.sum(xp.exp(x[0]) * x ** 3)
+
+    def ft(x):
+        return (torch.exp(x[0]) * x ** 3).sum()
+
+    close(F.hessian(f)(t(X)), tf.hessian(ft)(tt(X)))
+    assert F.jacobian is F.jacrev
+    v = [0.5, -1.0, 2.0]
+    out, hv = F.hvp(f, (t(X),), (t(v),))  # like jvp: primals and tangents are tuples
+    tout, thv = torch.autograd.functional.hvp(ft, tt(X), tt(v))
+    close((out, hv), (tout, (thv,)))
+
+
+def test_functional_api_matches_torch():
+    x, v = t(X), t(Y)
+    tx, tv = tt(X), tt(Y)
+
+    def g(a):
+        return xp.sum(xp.sin(a) * a)
+
+    def gt(a):
+        return (torch.sin(a) * a).sum()
+
+    close(AF.vjp(lambda a: vec_xp(a, v), x, t([1.0, 2.0, 3.0])),
+          torch.autograd.functional.vjp(lambda a: vec_t(a, tv), tx, tt([1.0, 2.0, 3.0])))
+    close(AF.jvp(lambda a: vec_xp(a, v), x, t([1.0, 2.0, 3.0])),
+          torch.autograd.functional.jvp(lambda a: vec_t(a, tv), tx, tt([1.0, 2.0, 3.0])))
+    close(AF.jacobian(vec_xp, (x, v)), torch.autograd.functional.jacobian(vec_t, (tx, tv)))
+    close(AF.jacobian(lambda a: vec_xp(a, v), x), torch.autograd.functional.jacobian(lambda a: vec_t(a, tv), tx))
+    close(AF.hessian(g, x), torch.autograd.functional.hessian(gt, tx))
+    close(AF.hessian(lambda a, b: xp.sum(a * a * b), (x, v)),
+          torch.autograd.functional.hessian(lambda a, b: (a * a * b).sum(), (tx, tv)))
+    close(AF.hvp(g, x, v), torch.autograd.functional.hvp(gt, tx, tv))
+    close(AF.vhp(g, x, v), torch.autograd.functional.vhp(gt, tx, tv))
+    with pytest.raises(RuntimeError, match="independent of input"):
+        AF.vjp(lambda a, b: a * 2, (x, v), t([1.0, 1.0, 1.0]), strict=True)
+
+
+def test_functional_create_graph():
+    x = t(X, requires_grad=True)
+    _, g = AF.vjp(lambda a: a ** 3, x, t([1.0, 1.0, 1.0]), create_graph=True)
+    assert g.requires_grad
+    xp.sum(g).backward()
+    np.testing.assert_allclose(npy(x.grad), 6 * np.array(X))
+    _, g = AF.vjp(lambda a: a ** 3, x, t([1.0, 1.0, 1.0]))
+    assert not g.requires_grad
+
+
+def test_import_paths():
+    import arraygrad.autograd.functional as m
+
+    from arraygrad.autograd.functional import jacobian
+
+    assert m is AF and jacobian is AF.jacobian

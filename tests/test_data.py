@@ -1,0 +1,122 @@
+"""arraygrad.utils.data (src/arraygrad/utils/data.py): TensorDataset, DataLoader batching,
+shuffling (seeded, a new order each epoch), drop_last, collation of generic datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraygrad as xp
+from arraygrad.utils.data import DataLoader, Dataset, TensorDataset, default_collate
+
+
+def host(t):
+    return np.array(t, copy=True)
+
+
+def make(n=10):
+    x = xp.reshape(xp.arange(2 * n, dtype=xp.float32), (n, 2))
+    return x, xp.arange(n)
+
+
+def test_tensor_dataset():
+    x, y = make()
+    ds = TensorDataset(x, y)
+    assert len(ds) == 10
+    xi, yi = ds[3]
+    assert host(xi).tolist() == [6.0, 7.0] and int(yi) == 3
+    with pytest.raises(ValueError, match="Size mismatch"):
+        TensorDataset(x, xp.arange(9))
+    with pytest.raises(TypeError, match="not an arraygrad Tensor"):
+        TensorDataset(x, [1, 2])
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+
+
+@pytest.mark.parametrize("drop_last, sizes", [(False, [4, 4, 2]), (True, [4, 4])])
+def test_batches_in_order(drop_last, sizes):
+    x, y = make()
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=drop_last)
+    batches = list(loader)
+    assert len(loader) == len(sizes) and [b[1].shape[0] for b in batches] == sizes
+    assert host(xp.concat([b[1] for b in batches])).tolist() == list(range(sum(sizes)))
+    xb, yb = batches[0]
+    assert xb.shape == (4, 2) and host(xb[:, 0] / 2).tolist() == host(yb).tolist()
+
+
+def test_shuffle_is_seeded_and_changes_every_epoch():
+    x, y = make(20)
+    loader = DataLoader(TensorDataset(x, y), batch_size=6, shuffle=True, generator=xp.Generator().manual_seed(3))
+    first = np.concatenate([host(b[1]) for b in loader])
+    second = np.concatenate([host(b[1]) for b in loader])
+    assert sorted(first) == list(range(20)) and sorted(second) == list(range(20))
+    assert first.tolist() != second.tolist() and first.tolist() != list(range(20))
+    again = DataLoader(TensorDataset(x, y), batch_size=6, shuffle=True, generator=3)
+    assert np.concatenate([host(b[1]) for b in again]).tolist() == first.tolist()
+    for xb, yb in loader:  # rows stay paired
+        assert host(xb[:, 0] / 2).tolist() == host(yb).tolist()
+
+
+def test_shuffle_follows_manual_seed():
+    x, y = make(12)
+    xp.manual_seed(7)
+    a = [host(b[1]).tolist() for b in DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True)]
+    xp.manual_seed(7)
+    b = [host(b[1]).tolist() for b in DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True)]
+    assert a == b
+
+
+class Squares(Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return {"x": xp.asarray([float(i), float(i * i)]), "label": i, "name": f"s{i}"}
+
+
+def test_generic_dataset_is_collated():
+    batches = list(DataLoader(Squares(), batch_size=2))
+    assert len(batches) == 3
+    first = batches[0]
+    assert first["x"].shape == (2, 2) and host(first["label"]).tolist() == [0, 1]
+    assert first["name"] == ["s0", "s1"]
+
+
+def test_custom_collate_and_unbatched():
+    loader = DataLoader(Squares(), batch_size=3, collate_fn=lambda samples: len(samples))
+    assert list(loader) == [3, 2]
+    samples = list(DataLoader(Squares(), batch_size=None))
+    assert len(samples) == 5 and samples[2]["label"] == 2
+
+
+def test_default_collate():
+    out = default_collate([(xp.ones(2), 1, 2.5), (xp.zeros(2), 2, 3.5)])
+    assert isinstance(out, tuple) and out[0].shape == (2, 2)
+    assert host(out[1]).tolist() == [1, 2] and host(out[2]).tolist() == [2.5, 3.5]
+    assert default_collate([np.ones(3), np.zeros(3)]).shape == (2, 3)
+    with pytest.raises(TypeError, match="don't know how to batch"):
+        default_collate([object()])
+    with pytest.raises(ValueError, match="different numbers of fields"):
+        default_collate([(1, 2), (1,)])
+
+
+def test_dataloader_argument_errors():
+    x, y = make()
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(TensorDataset(x, y), batch_size=0)
+    with pytest.raises(TypeError, match="generator"):
+        DataLoader(TensorDataset(x, y), shuffle=True, generator="seed")
+    with pytest.raises(TypeError, match="len"):
+        DataLoader(42)
+
+
+def test_dataset_base_class_requires_methods():
+    with pytest.raises(NotImplementedError):
+        Dataset()[0]
+
+
+def test_batches_stay_on_the_dataset_device(backend):
+    x = xp.ones((6, 2), device=backend.device)
+    y = xp.arange(6, device=backend.device)
+    for xb, yb in DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, generator=0):
+        assert xb.device == backend.device and yb.device == backend.device

@@ -1,0 +1,409 @@
+"""nn.functional (src/arraygrad/nn/functional.py) against PyTorch CPU, on both CPU backends:
+forward values and gradients for the same float64 inputs; finite-difference checks of the
+first and second derivatives (gradcheck / gradgradcheck); argument errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import arraygrad as xp
+import arraygrad.nn.functional as F
+from arraygrad.autograd import gradcheck, gradgradcheck
+
+TF = torch.nn.functional
+
+# PyTorch's own note on padding="same" with even kernels (a copy is made): not our concern.
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+
+def rand(*shape, seed=0, low=-1.0, high=1.0):
+    return np.random.default_rng(seed).uniform(low, high, shape)
+
+
+def ag(a, backend=None, requires_grad=False):
+    device = None if backend is None else backend.device
+    t = xp.asarray(np.asarray(a), device=device, copy=True)
+    return t.requires_grad_() if requires_grad else t
+
+
+def host(t):
+    return np.array(t.detach(), copy=True)
+
+
+def compare(fn, torch_fn, arrays, backend, *, consts=(), ints=(), atol=1e-10, kwargs=None):
+    """fn(*tensors) against torch_fn(*torch tensors): values, then the gradient of every
+    input in `arrays` under a random output gradient. `consts` (not differentiated) and
+    `ints` (integer arrays) are passed after them."""
+    kwargs = kwargs or {}
+    ours = [ag(a, backend, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    extra_ag = [ag(c, backend) for c in (*consts, *ints)]
+    extra_t = [torch.tensor(c) for c in (*consts, *ints)]
+    out = fn(*ours, *extra_ag, **kwargs)
+    tout = torch_fn(*theirs, *extra_t, **kwargs)
+    np.testing.assert_allclose(host(out), tout.detach().numpy(), atol=atol, rtol=1e-9)
+    seed = rand(*tout.shape, seed=7) if tout.ndim else np.array(1.3)
+    xp.sum(out * ag(seed, backend)).backward()
+    (tout * torch.tensor(seed)).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), atol=atol, rtol=1e-8)
+    return out
+
+
+# ----- convolution and pooling ------------------------------------------------------------
+CONV_CASES = [
+    dict(),
+    dict(stride=2),
+    dict(padding=1),
+    dict(stride=2, padding=1, dilation=2),
+    dict(stride=(1, 2), padding=(2, 0)),
+    dict(padding="same"),
+    dict(padding="same", dilation=(2, 1)),
+    dict(padding="valid"),
+]
+
+
+@pytest.mark.parametrize("kwargs", CONV_CASES, ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_matches_torch(backend, kwargs, bias):
+    x, w, b = rand(2, 3, 7, 6), rand(4, 3, 3, 2, seed=1), rand(4, seed=2)
+    arrays = [x, w, b] if bias else [x, w]
+    compare(lambda *t: F.conv2d(*t, **kwargs), lambda *t: TF.conv2d(*t, **kwargs), arrays, backend)
+
+
+def test_conv2d_even_kernel_same_padding(backend):
+    # 'same' with an even kernel pads one more pixel at the end, as PyTorch does
+    x, w = rand(1, 2, 5, 5), rand(3, 2, 4, 2, seed=1)
+    compare(lambda a, b: F.conv2d(a, b, padding="same"), lambda a, b: TF.conv2d(a, b, padding="same"),
+            [x, w], backend)
+
+
+def test_conv2d_unbatched(backend):
+    x, w = rand(3, 5, 5), rand(2, 3, 3, 3, seed=1)
+    out = compare(lambda a, b: F.conv2d(a, b, padding=1), lambda a, b: TF.conv2d(a, b, padding=1),
+                  [x, w], backend)
+    assert out.shape == (2, 5, 5)
+
+
+POOL_CASES = [
+    dict(kernel_size=1),
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(2, 3), stride=(1, 2)),
+]
+
+
+@pytest.mark.parametrize("kwargs", POOL_CASES + [dict(kernel_size=2, stride=1, dilation=2)], ids=str)
+def test_max_pool2d_matches_torch(backend, kwargs):
+    compare(lambda t: F.max_pool2d(t, **kwargs), lambda t: TF.max_pool2d(t, **kwargs),
+            [rand(2, 3, 7, 6)], backend)
+
+
+def test_max_pool2d_ties_go_to_the_first_maximum(backend):
+    # ReLU outputs are full of equal zeros; PyTorch gives each window's gradient to one element
+    x = np.maximum(rand(2, 2, 6, 6), 0)
+    x[0, 0, :2, :2] = 0.5
+    compare(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [x], backend)
+    compare(lambda t: F.max_pool2d(t, 3, 1, 1), lambda t: TF.max_pool2d(t, 3, 1, 1), [x], backend)
+
+
+def test_max_pool2d_all_negative_with_padding(backend):
+    # the padding is -inf, never the maximum
+    compare(lambda t: F.max_pool2d(t, 3, 2, 1), lambda t: TF.max_pool2d(t, 3, 2, 1),
+            [rand(1, 2, 5, 5, low=-3, high=-1)], backend)
+
+
+@pytest.mark.parametrize("kwargs", POOL_CASES, ids=str)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_matches_torch(backend, kwargs, count_include_pad):
+    compare(lambda t: F.avg_pool2d(t, count_include_pad=count_include_pad, **kwargs),
+            lambda t: TF.avg_pool2d(t, count_include_pad=count_include_pad, **kwargs),
+            [rand(2, 3, 7, 6)], backend)
+
+
+def test_pooling_unbatched(backend):
+    out = compare(lambda t: F.max_pool2d(t, 2), lambda t: TF.max_pool2d(t, 2), [rand(3, 4, 4)], backend)
+    assert out.shape == (3, 2, 2)
+
+
+# ----- linear, activations, softmax --------------------------------------------------------
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(backend, shape, bias):
+    arrays = [rand(*shape), rand(3, 4, seed=1)] + ([rand(3, seed=2)] if bias else [])
+    compare(F.linear, TF.linear, arrays, backend)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid"])
+def test_activations_match_torch(backend, name):
+    x = rand(4, 5, low=-3, high=3)
+    x[0, :3] = [0.0, 800.0, -800.0]  # relu at 0; sigmoid far out must not overflow
+    compare(getattr(F, name), getattr(torch, name), [x], backend)
+
+
+def test_relu_inplace(backend):
+    x = ag(rand(3, 4), backend)
+    out = F.relu(x, inplace=True)
+    assert out is x and float(xp.min(x)) >= 0
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_matches_torch(backend, name, dim):
+    x = rand(3, 4, 5, low=-5, high=5)
+    compare(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim), [x], backend)
+
+
+def test_log_softmax_is_stable():
+    x = xp.asarray([[1000.0, 0.0, -1000.0]])
+    out = F.log_softmax(x, 1)
+    np.testing.assert_allclose(host(out), [[0.0, -1000.0, -2000.0]])
+    np.testing.assert_allclose(host(F.softmax(x, 1)), [[1.0, 0.0, 0.0]])
+
+
+# ----- losses ------------------------------------------------------------------------------
+CE_CASES = [
+    dict(),
+    dict(reduction="sum"),
+    dict(reduction="none"),
+    dict(label_smoothing=0.2),
+    dict(ignore_index=1),
+    dict(ignore_index=1, reduction="none"),
+    dict(label_smoothing=0.1, ignore_index=2, reduction="sum"),
+]
+
+
+@pytest.mark.parametrize("kwargs", CE_CASES, ids=str)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_matches_torch(backend, kwargs, weighted):
+    logits, target = rand(6, 4, low=-3, high=3), np.array([0, 1, 3, 2, 1, 0])
+    weight = [rand(4, seed=3, low=0.2, high=2)] if weighted else []
+
+    def ours(x, *rest):
+        return F.cross_entropy(x, rest[-1], rest[0] if weighted else None, **kwargs)
+
+    def theirs(x, *rest):
+        return TF.cross_entropy(x, rest[-1], rest[0] if weighted else None, **kwargs)
+
+    compare(ours, theirs, [logits], backend, consts=weight, ints=[target])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_spatial_targets(backend, reduction):
+    # (N, C, d1, d2) logits with (N, d1, d2) targets
+    target = np.random.default_rng(0).integers(0, 3, (2, 4, 5))
+    compare(lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+            lambda x, t: TF.cross_entropy(x, t, reduction=reduction),
+            [rand(2, 3, 4, 5)], backend, ints=[target])
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(label_smoothing=0.3), dict(reduction="sum"),
+                                    dict(reduction="none")], ids=str)
+def test_cross_entropy_probability_targets(backend, kwargs):
+    probs = np.random.default_rng(1).dirichlet(np.ones(4), 5)
+    compare(lambda x, p: F.cross_entropy(x, p, **kwargs), lambda x, p: TF.cross_entropy(x, p, **kwargs),
+            [rand(5, 4), probs], backend)
+
+
+def test_cross_entropy_unbatched(backend):
+    out = compare(lambda x, t: F.cross_entropy(x, t), lambda x, t: TF.cross_entropy(x, t),
+                  [rand(5)], backend, ints=[np.array(3)])
+    assert out.shape == ()
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    x = xp.asarray([[1e4, 0.0, -1e4]], requires_grad=True)
+    loss = F.cross_entropy(x, xp.asarray([1]))
+    loss.backward()
+    assert float(loss) == pytest.approx(1e4)
+    np.testing.assert_allclose(host(x.grad), [[1.0, -1.0, 0.0]])
+
+
+def test_cross_entropy_gradient_is_one_fused_node():
+    x = xp.asarray(rand(4, 3), requires_grad=True)
+    loss = F.cross_entropy(x, xp.asarray([0, 1, 2, 0]))
+    assert loss.grad_fn.next_functions[0][0].variable is x  # straight to the logits
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(reduction="sum"), dict(reduction="none"),
+                                    dict(ignore_index=0)], ids=str)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(backend, kwargs, weighted):
+    logp = np.log(np.random.default_rng(2).dirichlet(np.ones(4), 6))
+    weight = [rand(4, seed=3, low=0.2, high=2)] if weighted else []
+    target = np.array([0, 1, 3, 2, 1, 0])
+    compare(lambda x, *r: F.nll_loss(x, r[-1], r[0] if weighted else None, **kwargs),
+            lambda x, *r: TF.nll_loss(x, r[-1], r[0] if weighted else None, **kwargs),
+            [logp], backend, consts=weight, ints=[target])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_matches_torch(backend, reduction):
+    compare(lambda a, b: F.mse_loss(a, b, reduction=reduction),
+            lambda a, b: TF.mse_loss(a, b, reduction=reduction), [rand(3, 4), rand(3, 4, seed=1)], backend)
+
+
+def test_mse_loss_warns_on_broadcasting():
+    with pytest.warns(UserWarning, match="broadcast"):
+        F.mse_loss(xp.ones((3, 1)), xp.ones((3,)))
+
+
+# ----- dropout, batch norm -----------------------------------------------------------------
+def test_dropout_masks_and_scales():
+    xp.manual_seed(0)
+    x = xp.ones((200, 50), requires_grad=True)
+    out = F.dropout(x, 0.3)
+    np.testing.assert_allclose(np.unique(host(out)), [0.0, 1 / 0.7], rtol=1e-6)
+    assert abs(float(xp.mean(xp.astype(out == 0, xp.float64))) - 0.3) < 0.02
+    xp.sum(out).backward()
+    np.testing.assert_allclose(host(x.grad), host(out))  # d out / d x is the scaled mask
+
+
+def test_dropout_identity_cases():
+    x = xp.ones((4, 4))
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    assert float(xp.sum(F.dropout(x, 1.0))) == 0.0
+    with pytest.raises(ValueError, match="p must be in"):
+        F.dropout(x, 1.5)
+
+
+def test_dropout_follows_manual_seed():
+    xp.manual_seed(3)
+    a = host(F.dropout(xp.ones((10, 10)), 0.5))
+    xp.manual_seed(3)
+    np.testing.assert_array_equal(a, host(F.dropout(xp.ones((10, 10)), 0.5)))
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_matches_torch(backend, shape, affine):
+    arrays = [rand(*shape)] + ([rand(3, seed=1, low=0.5, high=1.5), rand(3, seed=2)] if affine else [])
+    rm, rv = ag(np.zeros(3), backend), ag(np.ones(3), backend)
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+
+    def ours(x, *wb):
+        return F.batch_norm(x, rm, rv, *wb, training=True, momentum=0.3, eps=1e-4)
+
+    def theirs(x, *wb):
+        return TF.batch_norm(x, trm, trv, *wb, training=True, momentum=0.3, eps=1e-4)
+
+    compare(ours, theirs, arrays, backend, atol=1e-9)
+    np.testing.assert_allclose(host(rm), trm.numpy(), atol=1e-12)
+    np.testing.assert_allclose(host(rv), trv.numpy(), atol=1e-12)
+
+
+def test_batch_norm_eval_uses_running_stats(backend):
+    rm, rv = rand(3, seed=4), rand(3, seed=5, low=0.5, high=2)
+    arrays = [rand(4, 3, 2), rand(3, seed=1), rand(3, seed=2)]
+    compare(lambda x, w, b: F.batch_norm(x, ag(rm, backend), ag(rv, backend), w, b),
+            lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b),
+            arrays, backend)
+
+
+# ----- finite differences (float64, NumPy backend) ----------------------------------------
+def _inputs(*arrays):
+    return tuple(xp.asarray(a, requires_grad=True) for a in arrays)
+
+
+GRADCHECKS = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, dilation=(1, 2)),
+               (rand(2, 2, 5, 6), rand(3, 2, 2, 2, seed=1), rand(3, seed=2))),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1), (rand(2, 2, 5, 5),)),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (rand(2, 2, 5, 5),)),
+    "linear": (F.linear, (rand(2, 3, 4), rand(5, 4, seed=1), rand(5, seed=2))),
+    "sigmoid": (F.sigmoid, (rand(3, 4, low=-4, high=4),)),
+    "relu": (F.relu, (rand(3, 4) + np.sign(rand(3, 4, seed=9)) * 0.1,)),
+    "softmax": (lambda x: F.softmax(x, 1), (rand(3, 4),)),
+    "log_softmax": (lambda x: F.log_softmax(x, 0), (rand(3, 4),)),
+    "cross_entropy": (lambda x: F.cross_entropy(x, xp.asarray([0, 2, 1, 2]), xp.asarray([0.5, 1.0, 1.5], dtype=xp.float64),
+                                                label_smoothing=0.2, ignore_index=1),
+                      (rand(4, 3),)),
+    "cross_entropy none": (lambda x: F.cross_entropy(x, xp.asarray([0, 2, 1]), reduction="none"), (rand(3, 3),)),
+    "nll_loss": (lambda x: F.nll_loss(x, xp.asarray([0, 2, 1]), reduction="sum"), (rand(3, 3),)),
+    "mse_loss": (F.mse_loss, (rand(3, 2), rand(3, 2, seed=1))),
+    "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                   (rand(4, 3, 2), rand(3, seed=1), rand(3, seed=2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_gradcheck(name):
+    fn, arrays = GRADCHECKS[name]
+    assert gradcheck(fn, _inputs(*arrays))
+
+
+@pytest.mark.parametrize("name", ["conv2d", "max_pool2d", "avg_pool2d", "linear", "sigmoid",
+                                  "log_softmax", "softmax", "cross_entropy", "batch_norm"])
+def test_gradgradcheck(name):
+    fn, arrays = GRADCHECKS[name]
+    assert gradgradcheck(fn, _inputs(*arrays))
+
+
+# ----- errors ------------------------------------------------------------------------------
+def test_conv2d_argument_errors():
+    x, w = xp.ones((1, 3, 5, 5)), xp.ones((2, 3, 3, 3))
+    with pytest.raises(ValueError, match="expects 3 input channels"):
+        F.conv2d(xp.ones((1, 2, 5, 5)), w)
+    with pytest.raises(ValueError, match="4-D"):
+        F.conv2d(x, xp.ones((2, 3, 3)))
+    with pytest.raises(ValueError, match="3-D .* or 4-D"):
+        F.conv2d(xp.ones((5, 5)), w)
+    with pytest.raises(TypeError, match="same dtype"):
+        F.conv2d(x, xp.ones((2, 3, 3, 3), dtype=xp.float64))
+    with pytest.raises(TypeError, match="floating-point"):
+        F.conv2d(xp.ones((1, 3, 5, 5), dtype=xp.int64), w)
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        F.conv2d(xp.ones((1, 3, 2, 2)), w)
+    with pytest.raises(ValueError, match="stride must be at least 1"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(TypeError, match="stride must be an int or a pair"):
+        F.conv2d(x, w, stride=1.5)
+    with pytest.raises(ValueError, match="not supported for strided"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match="'valid', 'same'"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match="bias must have shape"):
+        F.conv2d(x, w, xp.ones(3))
+
+
+def test_pool_argument_errors():
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        F.max_pool2d(xp.ones((1, 1, 4, 4)), 2, padding=2)
+    with pytest.raises(TypeError, match="kernel_size"):
+        F.avg_pool2d(xp.ones((1, 1, 4, 4)), "2")
+
+
+def test_loss_argument_errors():
+    x = xp.ones((3, 4))
+    with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
+        F.cross_entropy(x, xp.asarray([0, 4, 1]))
+    with pytest.raises(IndexError, match="target -2 is out of bounds"):
+        F.nll_loss(x, xp.asarray([0, -2, 1]))
+    with pytest.raises(ValueError, match="does not match"):
+        F.cross_entropy(x, xp.asarray([0, 1]))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.cross_entropy(x, xp.asarray([0, 1, 2]), reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(x, xp.asarray([0, 1, 2]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="one entry per class"):
+        F.cross_entropy(x, xp.asarray([0, 1, 2]), xp.ones(3))
+    with pytest.raises(RuntimeError, match="weight is not differentiable"):
+        F.nll_loss(x, xp.asarray([0, 1, 2]), xp.ones(4, requires_grad=True))
+    with pytest.raises(TypeError, match="integer dtype"):
+        F.nll_loss(x, xp.asarray([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="probability targets"):
+        F.cross_entropy(x, xp.ones((3, 5)))
+    with pytest.raises(TypeError, match="dim is required"):
+        F.softmax(x, None)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(xp.ones((1, 3)), None, None, training=True)
+    with pytest.raises(ValueError, match="running_mean and running_var"):
+        F.batch_norm(xp.ones((2, 3)), None, None, training=False)
+    with pytest.raises(ValueError, match="must have shape"):
+        F.linear(x, xp.ones((2, 4)), xp.ones(3))
+    with pytest.raises(ValueError, match="do not match"):
+        F.linear(x, xp.ones((2, 3)))

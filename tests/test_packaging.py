@@ -1,0 +1,119 @@
+"""Packaging (STYLE 8.2): the backends/ plugin packages, the pyproject entry points, the hatch
+`packages` list and the installed entry points agree; backends/ holds nothing else; a built
+wheel holds exactly arraygrad/, arraygrad_numpy/, arraygrad_cupy/ and the entry points."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+import arraygrad
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+GROUP = "arraygrad.backends"
+IGNORED = {"__pycache__"}
+
+
+def _declared() -> dict[str, str]:
+    return dict(PYPROJECT["project"]["entry-points"][GROUP])
+
+
+def _plugin_dirs() -> list[str]:
+    return sorted(p.name for p in (ROOT / "backends").iterdir()
+                  if p.name not in IGNORED and not p.name.startswith("."))
+
+
+def test_backends_dir_holds_only_plugin_packages():
+    names = _plugin_dirs()
+    assert names and all(n.startswith("arraygrad_") for n in names), names
+    for name in names:
+        pkg = ROOT / "backends" / name
+        assert pkg.is_dir() and (pkg / "__init__.py").is_file(), f"backends/{name} is not a package"
+        stray = [str(p.relative_to(pkg)) for p in pkg.rglob("*")
+                 if not (IGNORED & set(p.parts)) and p.is_file() and p.suffix != ".py"]
+        assert stray == [], f"backends/{name} ships non-Python files: {stray}"
+
+
+def test_entry_points_match_the_plugin_dirs():
+    declared = _declared()
+    modules = {value.split(":")[0] for value in declared.values()}
+    assert modules == set(_plugin_dirs())
+    for name, value in declared.items():
+        module, _, attr = value.partition(":")
+        assert module == f"arraygrad_{name}", f"entry point {name!r} -> {value!r}"
+        assert attr, f"entry point {name!r} names no class"
+
+
+def test_hatch_packages_list_matches():
+    packages = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert sorted(packages) == sorted(["src/arraygrad"] + [f"backends/{n}" for n in _plugin_dirs()])
+    assert PYPROJECT["tool"]["hatch"]["build"].get("dev-mode-exact") is True  # gotcha 2
+
+
+def test_installed_entry_points_match_pyproject():
+    """A stale install (pyproject changed, `pip install -e .` not re-run) fails here."""
+    installed = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    assert installed == _declared()
+
+
+@pytest.mark.parametrize("name", sorted(_declared()))
+def test_entry_points_load_backend_classes(name):
+    (ep,) = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    cls = ep.load()  # imports the plugin module only (CuPy itself stays unimported)
+    assert isinstance(cls, type) and issubclass(cls, arraygrad.Backend)
+    assert cls.name == name
+
+
+def test_tests_are_not_an_installed_package(tmp_path):
+    """hatch's default editable install would expose backends/tests as `tests` (gotcha 2)."""
+    code = ("import importlib.util, json; s = importlib.util.find_spec('tests'); "
+            "print(json.dumps(None if s is None else s.origin))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60, env={k: v for k, v in os.environ.items()
+                                                     if k != "PYTHONPATH"})
+    origin = json.loads(out.stdout)
+    assert origin is None or not origin.startswith(str(ROOT)), origin
+
+
+@pytest.mark.slow
+def test_wheel_contents(tmp_path):
+    """`pip wheel . --no-deps`: exactly the three packages and the entry points."""
+    cmd = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)]
+    if importlib.util.find_spec("hatchling") is not None:
+        cmd.append("--no-build-isolation")  # offline: the installed hatchling builds it
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("arraygrad-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        dist_info = f"arraygrad-{arraygrad.__version__}.dist-info"
+        top = {n.split("/")[0] for n in names}
+        assert top == {"arraygrad", "arraygrad_numpy", "arraygrad_cupy", dist_info}
+        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+        for name in _plugin_dirs():
+            shipped = sorted(n.split("/", 1)[1] for n in names if n.startswith(name + "/"))
+            local = sorted(str(p.relative_to(ROOT / "backends" / name)) for p in
+                           (ROOT / "backends" / name).rglob("*.py") if not (IGNORED & set(p.parts)))
+            assert shipped == local
+        assert "arraygrad/__init__.py" in names and "arraygrad/_ops/__init__.py" in names
+        text = z.read(f"{dist_info}/entry_points.txt").decode()
+    parsed = {}
+    section = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif "=" in line and section == GROUP:
+            k, v = (s.strip() for s in line.split("=", 1))
+            parsed[k] = v
+    assert parsed == _declared()

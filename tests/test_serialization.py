@@ -1,0 +1,192 @@
+"""arraygrad.save / arraygrad.load (src/arraygrad/_serialization.py): round trips of tensors,
+containers, state dicts and optimizer state; map_location; refusing wrong or corrupt files
+(and never unpickling)."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import arraygrad as xp
+from arraygrad import nn, optim
+
+
+def host(t):
+    return np.array(t.detach(), copy=True)
+
+
+def roundtrip(obj, tmp_path, **kwargs):
+    path = tmp_path / "obj.npz"
+    xp.save(obj, path)
+    return xp.load(path, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint16", "int32", "int64", "float32",
+                                   "float64", "complex64", "complex128"])
+def test_tensor_round_trip_keeps_dtype_and_values(tmp_path, dtype):
+    t = xp.astype(xp.reshape(xp.arange(6), (2, 3)), getattr(xp, dtype))
+    out = roundtrip(t, tmp_path)
+    assert out.dtype == t.dtype and out.shape == (2, 3)
+    np.testing.assert_array_equal(host(out), host(t))
+
+
+def test_nested_containers(tmp_path):
+    a = xp.ones(3)
+    obj = {"list": [a, 1, 2.5, None, "text", True], "tuple": (a, (1, 2)), 3: {"nested": xp.zeros(2)},
+           (1, "k"): float("inf"), "nan": float("nan"), "complex": 1 + 2j, "empty": {}}
+    out = roundtrip(obj, tmp_path)
+    assert out["list"][1:] == [1, 2.5, None, "text", True]
+    assert isinstance(out["tuple"], tuple) and out["tuple"][1] == (1, 2)
+    assert out["tuple"][0] is out["list"][0]  # a tensor saved twice loads as one object
+    assert host(out[3]["nested"]).tolist() == [0.0, 0.0]
+    assert out[(1, "k")] == float("inf") and np.isnan(out["nan"]) and out["complex"] == 1 + 2j
+    assert out["empty"] == {}
+
+
+def test_parameters_and_requires_grad_survive(tmp_path):
+    p = nn.Parameter(xp.ones(2))
+    r = xp.ones(2, requires_grad=True)
+    q, s, plain = roundtrip([p, r, xp.ones(1)], tmp_path)
+    assert isinstance(q, nn.Parameter) and q.requires_grad
+    assert type(s) is xp.Tensor and s.requires_grad and s.is_leaf
+    assert not plain.requires_grad
+
+
+def test_views_and_non_contiguous_tensors(tmp_path):
+    t = xp.reshape(xp.arange(12.0), (3, 4))
+    out = roundtrip({"t": t.mT, "row": t[1]}, tmp_path)
+    np.testing.assert_array_equal(host(out["t"]), host(t).T)
+    np.testing.assert_array_equal(host(out["row"]), host(t)[1])
+
+
+def test_model_and_optimizer_checkpoint(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    x = xp.ones((5, 3))
+    for _ in range(2):
+        opt.zero_grad()
+        xp.sum(model(x) ** 2).backward()
+        opt.step()
+    ckpt = roundtrip({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 2}, tmp_path)
+    model2 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    model2.load_state_dict(ckpt["model"])
+    opt2 = optim.Adam(model2.parameters(), lr=0.5)
+    opt2.load_state_dict(ckpt["optimizer"])
+    assert opt2.param_groups[0]["lr"] == 0.01 and ckpt["epoch"] == 2
+    for m, o in ((model, opt), (model2, opt2)):
+        o.zero_grad()
+        xp.sum(m(x) ** 2).backward()
+        o.step()
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_allclose(host(a), host(b), rtol=1e-6)
+
+
+def test_file_objects(tmp_path):
+    buf = io.BytesIO()
+    xp.save({"w": xp.ones(2)}, buf)
+    buf.seek(0)
+    assert host(xp.load(buf)["w"]).tolist() == [1.0, 1.0]
+    path = tmp_path / "no_suffix"  # the path is used as given (no ".npz" appended)
+    xp.save(xp.ones(1), str(path))
+    assert path.exists() and not (tmp_path / "no_suffix.npz").exists()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_map_location(tmp_path, backend):
+    t = xp.ones(2)
+    path = tmp_path / "t.npz"
+    xp.save(t, path)
+    assert xp.load(path, map_location=backend.device).device == backend.device
+    assert xp.load(path, map_location={"cpu": backend.device}).device == backend.device
+    seen = []
+    out = xp.load(path, map_location=lambda tensor, where: seen.append(where) or tensor * 2)
+    assert seen == ["cpu"] and host(out).tolist() == [2.0, 2.0]
+    with pytest.raises(TypeError, match="map_location returned"):
+        xp.load(path, map_location=lambda tensor, where: 1)
+
+
+def test_unknown_device_asks_for_map_location(tmp_path):
+    path = tmp_path / "t.npz"
+    xp.save(xp.ones(2), path)
+    with pytest.raises(RuntimeError, match="map_location='cpu'"):
+        xp.load(path, map_location="nosuchdevice:3")
+
+
+@pytest.mark.cuda
+def test_cuda_tensors_load_on_cpu(tmp_path):
+    path = tmp_path / "t.npz"
+    xp.save({"w": xp.ones(3, device="cuda")}, path)
+    assert xp.load(path)["w"].device.type == "cuda"
+    assert xp.load(path, map_location="cpu")["w"].device.type == "cpu"
+
+
+def test_unsupported_objects_are_refused(tmp_path):
+    with pytest.raises(TypeError, match=r"cannot store a set \(at obj\['bad'\]\)"):
+        xp.save({"bad": {1, 2}}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="cannot store a object"):
+        xp.save([object()], tmp_path / "y.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_wrong_files_are_refused(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match=r"notes.txt.* not an arraygrad file: not an .npz"):
+        xp.load(text)
+    pickled = tmp_path / "model.pt"
+    pickled.write_bytes(pickle.dumps({"w": [1.0]}))
+    with pytest.raises(ValueError, match="looks like a pickle"):
+        xp.load(pickled)
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, a=np.ones(2))
+    with pytest.raises(ValueError, match="has no manifest"):
+        xp.load(plain)
+    with pytest.raises(FileNotFoundError):
+        xp.load(tmp_path / "missing.npz")
+
+
+def test_corrupt_files_are_refused(tmp_path):
+    good = tmp_path / "good.npz"
+    xp.save({"w": xp.ones(100)}, good)
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.npz.* corrupt"):
+        xp.load(truncated)
+
+    def rewrite(name, entries):
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            for entry, payload in entries.items():
+                z.writestr(entry, payload)
+        return path
+
+    def npy(arr):
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=True)
+        return buf.getvalue()
+
+    manifest = np.frombuffer(b'{"format": "arraygrad", "version": 1, "object": {"$tensor": "t0", '
+                             b'"dtype": "float32", "device": "cpu", "requires_grad": false, '
+                             b'"parameter": false}}', dtype=np.uint8)
+    with pytest.raises(ValueError, match="lacks"):
+        xp.load(rewrite("missing.npz", {"manifest.npy": npy(manifest)}))
+    with pytest.raises(ValueError, match="cannot be read"):  # an object array would need pickle
+        xp.load(rewrite("pickle.npz", {"manifest.npy": npy(manifest),
+                                       "t0.npy": npy(np.array([{"a": 1}], dtype=object))}))
+    with pytest.raises(ValueError, match="has dtype int64, the manifest says 'float32'"):
+        xp.load(rewrite("dtype.npz", {"manifest.npy": npy(manifest), "t0.npy": npy(np.arange(3))}))
+    with pytest.raises(ValueError, match="unreadable manifest"):
+        xp.load(rewrite("json.npz", {"manifest.npy": npy(np.frombuffer(b"{oops", dtype=np.uint8))}))
+    with pytest.raises(ValueError, match="not in arraygrad's format"):
+        xp.load(rewrite("other.npz", {"manifest.npy": npy(np.frombuffer(b'{"format": "x"}', dtype=np.uint8))}))
+    newer = np.frombuffer(b'{"format": "arraygrad", "version": 99, "object": null}', dtype=np.uint8)
+    with pytest.raises(ValueError, match="format version 99"):
+        xp.load(rewrite("newer.npz", {"manifest.npy": npy(newer)}))
+    odd = np.frombuffer(b'{"format": "arraygrad", "version": 1, "object": {"$set": [1]}}', dtype=np.uint8)
+    with pytest.raises(ValueError, match="unexpected manifest entry"):
+        xp.load(rewrite("odd.npz", {"manifest.npy": npy(odd)}))
