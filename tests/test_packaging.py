@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 import zipfile
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -17,6 +16,11 @@ from pathlib import Path
 import pytest
 
 import arraygrad
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
