@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from .. import _dispatch as D
 from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor
+from .._ops.creation import asarray, ones_like, zeros_like
+from .._ops.elementwise import add, real
+from .._ops.manipulation import reshape
+from .._ops.statistical import sum as _sum
+from .._tensor import Tensor
 
 __all__ = ["backward", "grad"]
 
@@ -23,7 +28,6 @@ _FREED_MSG = (
 
 class _HookList(list):
     """Hooks with PyTorch's removable handles."""
-
     def add(self, fn):
         if not callable(fn):
             raise TypeError(f"register_hook expects a callable, got {type(fn).__name__}")
@@ -80,18 +84,13 @@ def tensor_hooks(t) -> _HookList:
 
 # ----------------------------------------------------------------------------------------
 def _as_grad_like(out, g, i):
-    from .._tensor import Tensor
-
     if g is None:
         if out._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                f"(output {i} has shape {tuple(out.shape)}); pass gradient=")
-        from .._ops.creation import ones_like
 
         return ones_like(out), False
     if not isinstance(g, Tensor):
-        from .._ops.creation import asarray
-
         g = asarray(g, dtype=out._dtype, device=out.device)
     elif g._backend is not out._backend:
         D.raise_device_mismatch("backward", out, g)
@@ -217,8 +216,6 @@ def _run_node(node, g, retain_graph):
             gi = sum_to(gi, shape, op.name)
         if gi._dtype is not dtype:
             if dtype.kind != "c" and gi._dtype.kind == "c":
-                from .._ops.elementwise import real
-
                 gi = real(gi)
             if gi._dtype is not dtype:
                 gi = D.cast(gi, dtype)
@@ -228,8 +225,6 @@ def _run_node(node, g, retain_graph):
 
 def _materialize(node, grads, saved):
     """Zeros for the outputs of a multi-output node that received no gradient."""
-    from .._ops.creation import zeros_like
-
     outs = None
     filled = []
     for i, gi in enumerate(grads):
@@ -246,9 +241,6 @@ def _materialize(node, grads, saved):
 
 def sum_to(g, shape, opname="op"):
     """Sum `g` down to `shape` (undo broadcasting); differentiable."""
-    from .._ops.statistical import sum as _sum
-    from .._ops.manipulation import reshape
-
     gshape = g._data.shape
     lead = len(gshape) - len(shape)
     if lead < 0:
@@ -274,8 +266,6 @@ def _prod(shape):
 def _add(a, b):
     if a is None:
         return b
-    from .._ops.elementwise import add
-
     return add(a, b)
 
 
@@ -285,7 +275,6 @@ def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
     Without targets, gradients accumulate into leaves' `.grad`. With targets (tensors),
     nothing accumulates; the gradient reaching each target is returned (None if unreached).
     """
-    from .._tensor import Tensor
 
     token = GRAD_ENABLED.set(bool(create_graph))
     try:
@@ -495,8 +484,6 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
 # Public entry points
 # ----------------------------------------------------------------------------------------
 def _as_list(x, what):
-    from .._tensor import Tensor
-
     if isinstance(x, Tensor):
         return [x]
     if isinstance(x, (list, tuple)):
@@ -559,8 +546,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"One of the differentiated Tensors (input {i}) appears to not have been used "
                     "in the graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
-                from .._ops.creation import zeros_like
-
                 g = zeros_like(t)
         result.append(g)
     return tuple(result)

@@ -11,9 +11,6 @@ from . import exported, normalize_axis
 
 def _matmul_grads(g, x1, x2, needs_grad):
     """Gradients of x1 @ x2; 1-D operands are treated as a row / a column, as matmul does."""
-    from .elementwise import _conj
-    from .manipulation import expand_dims, reshape
-
     a = expand_dims(x1, axis=0) if x1.ndim == 1 else x1
     b = expand_dims(x2, axis=-1) if x2.ndim == 1 else x2
     ge = g  # back to the (..., n, m) product: the column first (x2), then the row (x1)
@@ -117,12 +114,10 @@ def tensordot(x1, x2, /, *, axes=2) -> Tensor:
         d = _dtypes.promote(x1._dtype, x2._dtype)
         x1, x2 = x1.astype(d), x2.astype(d)
     if not _needs_graph(x1, x2):
-        from .._dispatch import wrap
 
         b = x1._backend
         return wrap(b.fn["tensordot"](x1._data, x2._data, axes=(list(a1), list(a2))), b)
     # Differentiable composite: move the contracted axes together and use matmul.
-    from .manipulation import permute_dims, reshape
 
     free1 = [a for a in range(len(s1)) if a not in a1]
     free2 = [a for a in range(len(s2)) if a not in a2]
@@ -146,7 +141,6 @@ def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
     check_tensor(x2, "vecdot", "x2")
     if x1._backend is not x2._backend:
         raise_device_mismatch("vecdot", x1, x2)
-    from .manipulation import broadcast_shapes
 
     n1, n2 = x1._data.ndim, x2._data.ndim
     if n1 == 0 or n2 == 0:
@@ -167,11 +161,15 @@ def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
         x1, x2 = x1.astype(d), x2.astype(d)
     if x1._dtype.kind == "b":
         raise TypeError("vecdot: boolean operands are not supported; cast them to a numeric dtype")
-    from .elementwise import _conj
-    from .statistical import sum as _sum
 
     # In the operands' dtype: sum() alone would widen small integers (int8 -> int64).
     return _sum(_conj(x1) * x2, axis=r, dtype=x1._dtype)
 
+
+# The rules and composites use other categories; importing them last keeps the graph acyclic.
+from .._dispatch import wrap  # noqa: E402
+from .elementwise import _conj  # noqa: E402
+from .manipulation import broadcast_shapes, expand_dims, permute_dims, reshape  # noqa: E402
+from .statistical import sum as _sum  # noqa: E402
 
 __all__ = exported(__name__)

@@ -239,8 +239,6 @@ def _check_same(arrays, fname):
             raise_device_mismatch(fname, first, a)
     dtypes = {a._dtype for a in arrays}
     if len(dtypes) > 1:
-        from .._dtypes import result_type
-        from .data_type import astype
 
         common = result_type(*arrays)
         arrays = [a if a._dtype is common else astype(a, common) for a in arrays]
@@ -328,7 +326,6 @@ def _tile_grad(g, x_shape, repetitions):
     split = []
     for r, s in zip(reps, xs):
         split += [r, s]
-    from .statistical import sum as _sum
 
     g = _sum(reshape(g, tuple(split)), axis=tuple(range(0, 2 * nd, 2)))
     return reshape(g, x_shape)
@@ -348,8 +345,6 @@ def tile(x, repetitions, /) -> Tensor:
 
 
 def _repeat_grad(g, x_shape, repeats, axis):
-    from .statistical import cumulative_sum, sum as _sum
-    from .indexing import take
 
     if axis is None:
         n = 1
@@ -386,5 +381,11 @@ def repeat(x, repeats, /, *, axis=None) -> Tensor:
         axis = normalize_axis(axis, x._data.ndim, "repeat")
     return apply(_REPEAT, (x, repeats), {"axis": axis})
 
+
+# The rules use other categories; importing them last keeps the import graph acyclic.
+from .._dtypes import result_type  # noqa: E402
+from .data_type import astype  # noqa: E402
+from .indexing import take  # noqa: E402
+from .statistical import cumulative_sum, sum as _sum  # noqa: E402
 
 __all__ = exported(__name__)

@@ -21,8 +21,6 @@ def keepdims_shape(x_shape, axis) -> tuple[int, ...]:
 
 def restore_reduced(g, x_shape, axis, keepdims):
     """A reduction's output (or its gradient) reshaped to keepdims form."""
-    from .manipulation import reshape
-
     if keepdims:
         return g
     return reshape(g, keepdims_shape(x_shape, axis))
@@ -30,8 +28,6 @@ def restore_reduced(g, x_shape, axis, keepdims):
 
 def unreduce(g, x_shape, axis, keepdims):
     """Broadcast a reduction's gradient back over the reduced axes."""
-    from .manipulation import broadcast_to
-
     return broadcast_to(restore_reduced(g, x_shape, axis, keepdims), tuple(x_shape))
 
 
@@ -78,9 +74,6 @@ def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) 
 def _prod_grad(g, x, axis, keepdims):
     """Each element's gradient is the product of the others: exclusive products from both
     sides (no division, so zeros are handled exactly)."""
-    from .elementwise import _conj
-    from .manipulation import flip, permute_dims, reshape
-
     shape = tuple(x._data.shape)
     nd = len(shape)
     axes = tuple(range(nd)) if axis is None else axis
@@ -146,8 +139,6 @@ def _std_grad(g, x, ans, axis, correction, keepdims):
     ans = restore_reduced(ans, shape, axis, keepdims)
     centered = x - mean(x, axis=axis, keepdims=True)
     # 0 where the deviation is 0 (not differentiable there; PyTorch's choice, not 0/0)
-    from .searching import where
-
     return where(ans == 0, 0.0, g * centered / (ans * (_count(shape, axis) - correction)))
 
 
@@ -194,8 +185,6 @@ def std(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=No
 # ----- max, min ---------------------------------------------------------------------------
 def _extremum_grad(g, x, ans, axis, keepdims):
     """g goes to the elements equal to the extremum, split evenly between ties (PyTorch's amax)."""
-    from .data_type import astype
-
     shape = tuple(x._data.shape)
     g = restore_reduced(g, shape, axis, keepdims)
     ans = restore_reduced(ans, shape, axis, keepdims)
@@ -234,8 +223,6 @@ def min(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
 
 # ----- scans ------------------------------------------------------------------------------
 def _reverse_cumsum(g, axis):
-    from .manipulation import flip
-
     return flip(cumulative_sum(flip(g, axis=axis), axis=axis), axis=axis)
 
 
@@ -252,14 +239,9 @@ _CUMSUM = Op("cumulative_sum", ("x",), lambda g, axis, include_initial:
 def _cumprod_grad(g, x, ans, axis, include_initial):
     """Exact with zeros: before a lane's first zero, sum_{j>=k} g_j ans_j / x_k; at the first
     zero, the same sum with that zero replaced by one; after it, zero (PyTorch's rule)."""
-    from .elementwise import _conj, where
-    from .data_type import astype
-
     g = _drop_initial(g, axis, include_initial)
     ans = _drop_initial(ans, axis, include_initial)
     zero = x == 0
-    from .._dispatch import grad_enabled
-    from .utility import any as _any
 
     if grad_enabled() and bool(_any(zero)):  # create_graph: a rule differentiable at zeros
         return _cumprod_grad_differentiable(g, x, axis)
@@ -278,10 +260,6 @@ def _cumprod_grad_differentiable(g, x, axis):
     where x has zeros: grad_k = conj(prod_{i<k} x_i) * sum_{j>=k} g_j conj(prod_{k<i<=j} x_i).
     O(n^2) in the scan length, as PyTorch's double-backward fallback; used only when
     recording (create_graph) and x has zeros."""
-    from .creation import arange
-    from .elementwise import _conj, where
-    from .manipulation import expand_dims, moveaxis
-
     xl = moveaxis(x, axis, -1)
     gl = moveaxis(g, axis, -1)
     idx = arange(xl._data.shape[-1], device=x.device)
@@ -319,6 +297,15 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False) -> Te
     """Cumulative products along `axis` (optional for 1-D input)."""
     return _scan(_CUMPROD, x, axis, dtype, include_initial)
 
+
+# The rules use other categories; importing them last keeps the import graph acyclic.
+from .._dispatch import grad_enabled  # noqa: E402
+from .creation import arange  # noqa: E402
+from .data_type import astype  # noqa: E402
+from .elementwise import _conj  # noqa: E402
+from .manipulation import broadcast_to, expand_dims, flip, moveaxis, permute_dims, reshape  # noqa: E402
+from .searching import where  # noqa: E402
+from .utility import any as _any  # noqa: E402
 
 __all__ = exported(__name__)
 for _helper in ("keepdims_shape", "restore_reduced", "unreduce"):
