@@ -48,6 +48,7 @@ def _calibrate(fn, budget=0.02) -> int:
 
 
 def _time(fn, n) -> float:
+    fn()  # untimed: the allocator reaches this function's steady state first
     t0 = time.perf_counter()
     for _ in range(n):
         fn()
@@ -64,11 +65,21 @@ def run(cases: list[Case], rounds: int = 15, title: str = "") -> list[dict]:
             c.baseline()
         n = c.inner or _calibrate(c.ours)
         plan.append((c, n, [], []))
-    for _ in range(rounds):
+    for c, n, _, _ in plan:  # one untimed round: allocator and caches settle for every case
+        _time(c.ours, n)
+        if c.baseline is not None:
+            _time(c.baseline, n)
+    for r in range(rounds):
         for c, n, ours, base in plan:
-            ours.append(_time(c.ours, n))
-            if c.baseline is not None:
+            # Alternate which side goes first, so neither always inherits the other's
+            # allocations and cache state.
+            if c.baseline is not None and r % 2:
                 base.append(_time(c.baseline, n))
+                ours.append(_time(c.ours, n))
+            else:
+                ours.append(_time(c.ours, n))
+                if c.baseline is not None:
+                    base.append(_time(c.baseline, n))
     results = []
     if title:
         print(f"\n== {title}")

@@ -11,6 +11,7 @@ never in the core).
 from __future__ import annotations
 
 import contextlib
+import types
 from typing import Any, Callable, ClassVar
 
 from . import _dtypes
@@ -141,9 +142,26 @@ class Backend:
 
         generic = GENERIC_IMPLS.get(name)
         if generic is not None:
-            xp = self.xp
+            xp = self.generic_namespace
             return lambda *args, **kwargs: generic(xp, *args, **kwargs)
         raise NotImplementedError(f"backend {self.name!r} has no implementation of {name!r}")
+
+    @property
+    def generic_namespace(self):
+        """The namespace generic implementations run on: the library's, with this plugin's
+        overrides in place (so they get the same fixes and fast paths as the core)."""
+        ns = self.__dict__.get("_generic_namespace")
+        if ns is None:
+            xp = self.xp
+            flat = {k: v for k, v in self.overrides.items() if "." not in k}
+            if not flat:
+                ns = xp
+            else:
+                ns = types.ModuleType(f"{getattr(xp, '__name__', 'namespace')}+{self.name}_overrides")
+                ns.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("__")})
+                ns.__dict__.update(flat)
+            self.__dict__["_generic_namespace"] = ns
+        return ns
 
     def create(self, name: str, *args, **kwargs):
         """Call creation function `name` so that the array lands on this device."""

@@ -299,18 +299,27 @@ class _Saved:
 
     __slots__ = ("version", "snapshot", "__weakref__")
 
-    def _register(self, vc: VersionCounter, root):
-        self.version = vc.value
-        self.snapshot = None
-        if vc.exported and root._backend.may_be_shared(root._data):
-            self.take_snapshot()
-            return
-        refs = vc.saved
-        if refs is None:
-            refs = vc.saved = []
-        elif len(refs) >= 16:
-            refs[:] = [r for r in refs if r() is not None]
-        refs.append(weakref.ref(self))
+
+def _register(rec: _Saved, t):
+    """Note `rec`'s version; snapshot now if `t`'s storage is shared outside arraygrad, else
+    register `rec` with the storage so that a later export snapshots it (mark_exported)."""
+    root = t if t._base is None else storage_root(t)
+    vc = root._vc
+    if vc is None:
+        vc = root._vc = VersionCounter()
+    rec.version = vc.value
+    rec.snapshot = None
+    if vc.exported and root._backend.may_be_shared(root._data):
+        rec.take_snapshot()
+        return vc
+    refs = vc.saved
+    if refs is None:
+        vc.saved = [weakref.ref(rec)]
+        return vc
+    if len(refs) >= 16:
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(rec))
+    return vc
 
 
 class SavedTensor(_Saved):
@@ -320,11 +329,7 @@ class SavedTensor(_Saved):
 
     def __init__(self, t):
         self.tensor = t
-        root = storage_root(t)
-        vc = root._vc
-        if vc is None:
-            vc = root._vc = VersionCounter()
-        self._register(vc, root)
+        _register(self, t)
 
     def take_snapshot(self):
         t = self.tensor
@@ -359,13 +364,8 @@ class SavedOutput(_Saved):
     def __init__(self, t, index: int):
         self.data = t._data
         self.backend = t._backend
-        root = storage_root(t)
-        vc = root._vc
-        if vc is None:
-            vc = root._vc = VersionCounter()
-        self.vc = vc
         self.index = index
-        self._register(vc, root)
+        self.vc = _register(self, t)
 
     def take_snapshot(self):
         self.snapshot = self.backend.xp.asarray(self.data, copy=True)
@@ -614,6 +614,7 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
         raise TypeError(f"{fname or op.name}: expected at least one arraygrad Tensor input")
     fn = b.fn[op.impl]
     res = fn(datas, **params) if op.variadic else (fn(*datas, **params) if params else fn(*datas))
+    del datas  # its references would make the inputs look shared to `record` (may_be_shared)
     if op.nout == 1:
         outs = (wrap(res, b),)
     else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from .. import _dispatch as D
 from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor
-from .._ops.creation import asarray, ones_like, zeros_like
+from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .._ops.manipulation import reshape
-from .._ops.statistical import sum as _sum
+from .._ops.statistical import sum_over
 from .._tensor import Tensor
 
 __all__ = ["backward", "grad"]
@@ -89,7 +89,8 @@ def _as_grad_like(out, g, i):
             raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                f"(output {i} has shape {tuple(out.shape)}); pass gradient=")
 
-        return ones_like(out), False
+        b = out._backend  # ones like `out`, without the public function's checks
+        return D.wrap(b.create("ones", out._data.shape, dtype=b.native_dtype[out._dtype]), b), False
     if not isinstance(g, Tensor):
         g = asarray(g, dtype=out._dtype, device=out.device)
     elif g._backend is not out._backend:
@@ -247,10 +248,11 @@ def sum_to(g, shape, opname="op"):
         if g._data.size == _prod(shape):
             return reshape(g, shape)
         raise RuntimeError(f"gradient of {opname} has shape {gshape}, which does not broadcast to {shape}")
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = _sum(g, axis=axes, keepdims=True)
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if kept:
+        g = sum_over(g, tuple(range(lead)) + kept, True)
+    elif lead:  # only leading axes: summing them away leaves the shape itself
+        g = sum_over(g, tuple(range(lead)), False)
     if g._data.shape != tuple(shape):
         g = reshape(g, shape)
     return g

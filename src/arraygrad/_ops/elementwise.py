@@ -56,9 +56,10 @@ def _is_complex(v) -> bool:
 
 def _conj(v):
     """conj for complex values; the value itself otherwise (no copy for real tensors)."""
-    if hasattr(v, "_dtype"):
-        return conj(v) if v._dtype.kind == "c" else v
-    return v.conjugate() if isinstance(v, complex) else v
+    d = getattr(v, "_dtype", None)
+    if d is not None:
+        return conj(v) if d.kind == "c" else v
+    return v.conjugate() if v.__class__ is complex else v
 
 
 def _log_any(v):
@@ -89,6 +90,8 @@ def _pow_base_grad(g, x1, x2):
     """d/dx x**y = y x**(y-1); 0 where y = 0 (PyTorch's value: not 0 * inf at x = 0). Only
     x = y = 0 is masked, through a safe base, so that the rule differentiates again."""
     if not hasattr(x2, "_dtype"):
+        if x2 == 2:  # the common square: no pow in the backward pass
+            return g * _conj(x1 * 2)
         return g * 0 if x2 == 0 else g * _conj(x2 * x1 ** (x2 - 1))
     both_zero = logical_and(x2 == 0, x1 == 0)
     safe = where(both_zero, 1.0, x1)

@@ -9,28 +9,28 @@ from .._dispatch import Op, Tensor, apply, binary, check_tensor, grad_enabled, r
 from . import exported, normalize_axis
 
 
-def _matmul_grads(g, x1, x2, needs_grad):
-    """Gradients of x1 @ x2; 1-D operands are treated as a row / a column, as matmul does."""
-    a = expand_dims(x1, axis=0) if x1.ndim == 1 else x1
-    b = expand_dims(x2, axis=-1) if x2.ndim == 1 else x2
-    ge = g  # back to the (..., n, m) product: the column first (x2), then the row (x1)
-    if x2.ndim == 1:
-        ge = expand_dims(ge, axis=-1)
-    if x1.ndim == 1:
-        ge = expand_dims(ge, axis=-2)
-    ga = gb = None
-    if needs_grad[0]:
-        ga = matmul(ge, matrix_transpose(_conj(b)))
-        if x1.ndim == 1:
-            ga = reshape(ga, ga.shape[:-2] + (ga.shape[-1],))
-    if needs_grad[1]:
-        gb = matmul(matrix_transpose(_conj(a)), ge)
-        if x2.ndim == 1:
-            gb = reshape(gb, gb.shape[:-1])
-    return ga, gb
+def _matmul_x1_grad(g, x2, x1_shape):
+    """d(x1 @ x2)/dx1 applied to g. A 1-D x1 acts as a row, a 1-D x2 as a column; the
+    engine sums broadcast batch axes away."""
+    x2c = _conj(x2)
+    if x2.ndim == 1:  # g has no column axis
+        return g[..., None] * x2c if len(x1_shape) > 1 else g * x2c
+    if len(x1_shape) == 1:  # g has no row axis
+        return matmul(g[..., None, :], matrix_transpose(x2c))[..., 0, :]
+    return matmul(g, matrix_transpose(x2c))
 
 
-_MATMUL = Op("matmul", ("x1", "x2"), {("x1", "x2"): _matmul_grads}, dtypes="numeric",
+def _matmul_x2_grad(g, x1, x2_shape):
+    """d(x1 @ x2)/dx2 applied to g (see _matmul_x1_grad)."""
+    x1c = _conj(x1)
+    if x1.ndim == 1:  # g has no row axis
+        return g * x1c if len(x2_shape) == 1 else x1c[:, None] * g[..., None, :]
+    if len(x2_shape) == 1:  # g has no column axis
+        return matmul(matrix_transpose(x1c), g[..., None])[..., 0]
+    return matmul(matrix_transpose(x1c), g)
+
+
+_MATMUL = Op("matmul", ("x1", "x2"), {"x1": _matmul_x1_grad, "x2": _matmul_x2_grad}, dtypes="numeric",
              broadcasts=True, grad_fn="MmBackward0")
 
 

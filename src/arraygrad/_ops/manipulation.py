@@ -51,16 +51,17 @@ _BROADCAST_TO = Op("broadcast_to", ("x",), lambda g: g, grad_fn="ExpandBackward0
 
 def broadcast_to(x, /, shape) -> Tensor:
     """`x` broadcast to `shape` (a read-only view on NumPy and CuPy)."""
-    check_tensor(x, "broadcast_to")
-    shape = _shape_tuple(shape, "broadcast_to")
-    xs = x._data.shape
-    try:
-        ok = len(shape) >= len(xs) and broadcast_shapes(xs, shape) == tuple(shape)
+    if x.__class__ is not Tensor:
+        check_tensor(x, "broadcast_to")
+    if shape.__class__ is not tuple:
+        shape = _shape_tuple(shape, "broadcast_to")
+    params = {"shape": shape}
+    try:  # the backend checks compatibility (the standard's rules; NumPy's message is clear)
+        out = apply(_BROADCAST_TO, (x,), params)
     except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {tuple(xs)} to {shape}")
-    return _as_view(apply(_BROADCAST_TO, (x,), {"shape": shape}), x, _BROADCAST_TO, {"shape": shape})
+        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {tuple(x._data.shape)} "
+                         f"to {shape}") from None
+    return _as_view(out, x, _BROADCAST_TO, params)
 
 
 def broadcast_arrays(*arrays) -> tuple[Tensor, ...]:

@@ -28,6 +28,8 @@ def restore_reduced(g, x_shape, axis, keepdims):
 
 def unreduce(g, x_shape, axis, keepdims):
     """Broadcast a reduction's gradient back over the reduced axes."""
+    if axis is None and not keepdims:  # a 0-d gradient broadcasts as it is
+        return broadcast_to(g, tuple(x_shape))
     return broadcast_to(restore_reduced(g, x_shape, axis, keepdims), tuple(x_shape))
 
 
@@ -69,6 +71,12 @@ def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) 
     if dtype is not None:
         dtype = _native(x, dtype)
     return apply(_SUM, (x,), {"axis": axis, "dtype": dtype, "keepdims": keepdims})
+
+
+def sum_over(x, axes: tuple, keepdims: bool) -> Tensor:
+    """sum(x, axis=axes, keepdims=keepdims) for axes already normalized (the engine's
+    unbroadcasting), skipping the public function's validation."""
+    return apply(_SUM, (x,), {"axis": axes, "dtype": None, "keepdims": keepdims})
 
 
 def _prod_grad(g, x, axis, keepdims):
@@ -308,5 +316,5 @@ from .searching import where  # noqa: E402
 from .utility import any as _any  # noqa: E402
 
 __all__ = exported(__name__)
-for _helper in ("keepdims_shape", "restore_reduced", "unreduce"):
+for _helper in ("keepdims_shape", "restore_reduced", "unreduce", "sum_over"):
     __all__.remove(_helper)

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
-from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled
+from .._dispatch import GENERIC_IMPLS, Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import arange, zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import exp, not_equal, rsqrt, tanh as _tanh
@@ -523,6 +523,10 @@ def _reduce_raw(xp, loss, w, reduction):
 
 
 def _check_targets(xp, target, n_classes, ignore_index, fname):
+    """IndexError for a target outside [0, n_classes) that is not ignore_index. Two
+    reductions settle the usual case; the elementwise check runs only when they do not."""
+    if target.size == 0 or (int(xp.min(target)) >= 0 and int(xp.max(target)) < n_classes):
+        return
     bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
     if xp.any(bad):
         raise IndexError(f"{fname}: target {int(target[bad][0])} is out of bounds for "
@@ -559,10 +563,32 @@ _NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "targe
           dtypes="real floating", generic=_nll_forward, grad_fn="NllLossBackward0")
 
 
-def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction, label_smoothing):
+def _plain_targets(input, target, weight, ignore_index, label_smoothing) -> bool:
+    """Whether the common case holds — no weights, no smoothing, every target a class in range
+    and none ignored — so that the leaner forward and gradient apply (reads two values)."""
+    if weight is not None or label_smoothing or target._data.size == 0 or input._data.ndim == 0:
+        return False
+    n_classes = input._data.shape[1 if input._data.ndim > 1 else 0]
+    if 0 <= ignore_index < n_classes:
+        return False
+    fn, t = target._backend.fn, target._data
+    return int(fn["min"](t)) >= 0 and int(fn["max"](t)) < n_classes
+
+
+def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction, label_smoothing,
+                           plain):
     n_classes = input.shape[1]
-    _check_targets(xp, target, n_classes, ignore_index, "cross_entropy")
-    logp = _log_softmax_forward(xp, input, axis=1)
+    if not plain:  # plain targets were checked already
+        _check_targets(xp, target, n_classes, ignore_index, "cross_entropy")
+    shifted = input - xp.max(input, axis=1, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    if plain:  # no weights, no ignored rows, no smoothing: loss = lse - shifted[target]
+        loss = lse[:, 0] - shifted[xp.arange(shifted.shape[0]), target]
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        return total / loss.shape[0] if reduction == "mean" else total
+    logp = shifted - lse
     w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
     loss = -xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1)[:, 0] * w
     if label_smoothing:
@@ -573,10 +599,27 @@ def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction
     return _reduce_raw(xp, loss, w, reduction)
 
 
-def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing):
+def _softmax_minus_onehot(xp, logits, target):
+    """softmax(logits, axis=1) - onehot(target): cross-entropy's gradient per row."""
+    p = _softmax_forward(xp, logits, axis=1)
+    hit = xp.expand_dims(target, axis=1) == xp.arange(logits.shape[1], dtype=target.dtype)
+    return p - xp.astype(hit, p.dtype)
+
+
+GENERIC_IMPLS["nn.softmax_minus_onehot"] = _softmax_minus_onehot
+
+
+def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing, plain):
     """The fused gradient: softmax - onehot, times each row's weight and share of g."""
     dtype = input._dtype
     n_classes = input.shape[1]
+    if plain:
+        scale = expand_dims(g, axis=1) if reduction == "none" else (
+            g / input.shape[0] if reduction == "mean" else g)
+        if not grad_enabled():  # no double backward: one fused call instead of the composite
+            b = input._backend
+            return wrap(b.fn["nn.softmax_minus_onehot"](input._data, target._data), b) * scale
+        return (softmax(input, 1) - _onehot(target, n_classes, dtype)) * scale
     p = softmax(input, 1)
     w, _ = _row_weights(_ag, target, weight, ignore_index, dtype)
     factor = _row_factor(g, w, reduction)
@@ -657,7 +700,8 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     if target._dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, float(label_smoothing))
     return _class_loss(_CROSS_ENTROPY, "cross_entropy", input, target, weight, reduction,
-                       {"ignore_index": int(ignore_index), "label_smoothing": float(label_smoothing)})
+                       {"ignore_index": int(ignore_index), "label_smoothing": float(label_smoothing),
+                        "plain": _plain_targets(input, target, weight, ignore_index, label_smoothing)})
 
 
 def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
