@@ -16,25 +16,22 @@ def numpy_like_overrides(xp) -> dict:
     add_reduce = xp.add.reduce
     int64, uint64 = xp.dtype(xp.int64), xp.dtype(xp.uint64)
 
+    # Sums and products of small integers (and bools) accumulate in the default 64-bit
+    # integer dtype, as the standard asks; floating dtypes keep theirs (None).
+    accumulate_as = {xp.dtype(t): int64 for t in (xp.bool_, xp.int8, xp.int16, xp.int32)}
+    accumulate_as.update({xp.dtype(t): uint64 for t in (xp.uint8, xp.uint16, xp.uint32)})
+    multiply_reduce = xp.multiply.reduce
+
     def sum(x, /, *, axis=None, dtype=None, keepdims=False):
-        # np.add.reduce skips np.sum's Python-level dispatch; small integers still sum in
-        # the default (64-bit) integer dtype, as the standard asks.
+        # np.add.reduce skips np.sum's Python-level dispatch
         if dtype is None:
-            k = x.dtype.kind
-            if k == "b" or (k == "i" and x.dtype.itemsize < 8):
-                dtype = int64
-            elif k == "u" and x.dtype.itemsize < 8:
-                dtype = uint64
+            dtype = accumulate_as.get(x.dtype)
         return add_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
 
     def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         if dtype is None:
-            k = x.dtype.kind
-            if k == "b" or (k == "i" and x.dtype.itemsize < 8):
-                dtype = int64
-            elif k == "u" and x.dtype.itemsize < 8:
-                dtype = uint64
-        return xp.multiply.reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
+            dtype = accumulate_as.get(x.dtype)
+        return multiply_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
 
     def mean(x, /, *, axis=None, keepdims=False):
         n = x.size if axis is None else math.prod(x.shape[a] for a in axis)

@@ -660,7 +660,8 @@ def fresh_view(t) -> None:
 
 def record_pair(op: Op, out, x1, x2):
     """`record` for unary() and binary(): one output, inputs (x1, x2) where x2 may be absent
-    (unary ops) or a Python scalar. Kept apart because every recorded elementwise op pays it."""
+    (unary ops) or a Python scalar. Kept apart, with the two inputs unrolled, because every
+    recorded elementwise op pays it (a helper call per input costs ~10% of a recorded add)."""
     mask = 0
     e1 = e2 = m1 = m2 = None
     rules = op.rules
