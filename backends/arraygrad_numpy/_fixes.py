@@ -139,9 +139,8 @@ def numpy_like_overrides(xp) -> dict:
         return xp.clip(x, min, max)
 
     def reshape(x, /, shape, *, copy=None):
-        if copy is None:
-            return x.reshape(shape)
-        return xp.reshape(x, shape, copy=copy)
+        # the method: np.reshape is a Python wrapper around it
+        return x.reshape(shape) if copy is None else x.reshape(shape, copy=copy)
 
     def permute_dims(x, /, axes):
         return x.transpose(axes)

@@ -399,11 +399,12 @@ def permute(input, *dims) -> Tensor:
 def t(input) -> Tensor:
     """The transpose of a matrix (0-D and 1-D tensors come back as they are, as views)."""
     check_tensor(input, "t", "input")
-    if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    if input.ndim < 2:
-        return _manip.reshape(input, tuple(input.shape))
-    return _manip.permute_dims(input, (1, 0))
+    nd = input._data.ndim
+    if nd == 2:
+        return _manip.permute_dims(input, (1, 0))
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return _manip.reshape(input, tuple(input._data.shape))
 
 
 def narrow(input, dim, start, length) -> Tensor:

@@ -127,10 +127,11 @@ class TorchTensorMethods:
         if len(shape) == 1 and isinstance(shape[0], DType):
             raise TypeError("view(dtype) is not supported: arraygrad does not reinterpret "
                             "memory as another dtype; use .to(dtype) for a converted copy")
-        shape = _infer_shape(_api.int_sequence(shape, "view"), self.numel())
+        shape = _shape_args(shape, "view")
         try:
             return _manip.reshape(self, shape, copy=False)
         except ValueError:
+            _infer_shape(shape, self.numel())  # PyTorch's error for a size mismatch
             raise RuntimeError("view size is not compatible with input tensor's size and stride "
                                "(at least one dimension spans across two contiguous subspaces). "
                                "Use .reshape(...) instead.") from None
@@ -140,7 +141,12 @@ class TorchTensorMethods:
 
     def reshape(self, *shape):
         """A tensor of another shape: a view when the memory allows, else a copy."""
-        return _manip.reshape(self, _infer_shape(_api.int_sequence(shape, "reshape"), self.numel()))
+        shape = _shape_args(shape, "reshape")
+        try:
+            return _manip.reshape(self, shape)
+        except ValueError:
+            _infer_shape(shape, self.numel())  # PyTorch's error for a size mismatch
+            raise
 
     def reshape_as(self, other):
         return self.reshape(tuple(other.shape))
@@ -386,6 +392,8 @@ class TorchTensorMethods:
 
     # ----- reductions, in PyTorch's spelling ---------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
+            return _stat.sum(self)
         return _stat.sum(self, axis=_dims("sum", dim, axis), dtype=dtype, keepdims=_keep(keepdim, keepdims))
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -509,6 +517,19 @@ def _as_dtype(dtype) -> DType:
     if getattr(dtype, "name", None) in _NO_SUCH_DTYPES:
         raise TypeError(HALF_UNSUPPORTED)
     return _dtypes.as_dtype(dtype)
+
+
+def _shape_args(shape, fname) -> tuple:
+    """view/reshape's sizes: varargs ints, or one tuple or list (a tuple of ints as is)."""
+    if len(shape) == 1:
+        s = shape[0]
+        if s.__class__ is tuple:
+            return s
+        if s.__class__ is int:
+            return shape
+    elif all(s.__class__ is int for s in shape):
+        return shape
+    return _api.int_sequence(shape, fname)
 
 
 def _infer_shape(shape, n) -> tuple:

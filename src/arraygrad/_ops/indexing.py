@@ -25,6 +25,13 @@ def native_key(x, key, fname="__getitem__"):
     refuses them) or are basic (so that NumPy returns a 0-d view, not a scalar copy, when
     every axis is indexed by an int: PyTorch's views).
     """
+    if key.__class__ is tuple:
+        for k in key:
+            c = k.__class__
+            if c is not int and c is not slice:
+                break
+        else:  # ints and slices only, the usual key: basic, nothing to convert
+            return key + (Ellipsis,), True
     ndim = x._data.ndim
     if key.__class__ is tuple:
         basic = True

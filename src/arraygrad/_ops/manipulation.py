@@ -111,15 +111,20 @@ def _inverse_perm(axes):
     return tuple(inv)
 
 
+_IDENTITY_PERMUTATIONS = tuple(tuple(range(n)) for n in range(65))
+
+
 def permute_dims(x, /, axes) -> Tensor:
     """`x` with its axes reordered by `axes` (a view where the backend allows)."""
-    check_tensor(x, "permute_dims")
+    if x.__class__ is not Tensor:
+        check_tensor(x, "permute_dims")
     nd = x._data.ndim
-    if isinstance(axes, int):
-        axes = (axes,)
-    axes = tuple(normalize_axis(a, nd, "permute_dims", "axes") for a in axes)
-    if sorted(axes) != list(range(nd)):
-        raise ValueError(f"permute_dims: axes {axes} is not a permutation of the {nd} dimensions")
+    if axes.__class__ is not tuple or tuple(sorted(axes)) != _IDENTITY_PERMUTATIONS[nd]:
+        if isinstance(axes, int):
+            axes = (axes,)
+        axes = tuple(normalize_axis(a, nd, "permute_dims", "axes") for a in axes)
+        if sorted(axes) != list(range(nd)):
+            raise ValueError(f"permute_dims: axes {axes} is not a permutation of the {nd} dimensions")
     params = {"axes": axes}
     return _as_view(apply(_PERMUTE, (x,), params), x, _PERMUTE, params)
 
