@@ -337,7 +337,8 @@ class SavedTensor(_Saved):
 
     def unpack(self, node):
         t = self.tensor
-        now = version_counter(t).value
+        vc = (t if t._base is None else storage_root(t))._vc
+        now = 0 if vc is None else vc.value
         if now != self.version:
             _raise_modified(t, node, now, self.version)
         if self.snapshot is None:
