@@ -116,11 +116,34 @@ def test_cast_methods_like_torch(method, dtype):
     assert getattr(same, method)() is same  # no change: the same tensor, as in PyTorch
 
 
-def test_half_is_unsupported_with_a_reason():
+def test_half_precision_like_torch():
+    """float16 ("half") is an extension dtype: it works as in PyTorch, and stays out of the
+    standard's __array_namespace_info__().dtypes()."""
+    x, t = ag.asarray([1.5, -2.25, 3.0]), torch.tensor([1.5, -2.25, 3.0])
+    for ours, theirs in ((x.half(), t.half()), (x.to(ag.half), t.to(torch.half)),
+                         (x.type(ag.float16), t.type(torch.float16)),
+                         (ag.zeros(2, dtype=ag.half), torch.zeros(2, dtype=torch.half))):
+        assert ours.dtype == ag.float16 and theirs.dtype == torch.float16
+        assert ours.tolist() == theirs.tolist()
+    h, th = x.half(), t.half()
+    assert h.type() == th.type() == "torch.HalfTensor" and ag.HalfTensor([1, 2]).dtype == ag.half
+    # promotion: half with float32 -> float32, with integers -> half, with complex -> complex64
+    assert (h + x).dtype == ag.float32 and (th + t).dtype == torch.float32
+    assert (h * ag.arange(3)).dtype == ag.float16 and (th * torch.arange(3)).dtype == torch.float16
+    assert (h + 1.5).dtype == ag.float16 and (h + 1j).dtype == ag.complex64
+    assert ag.finfo(ag.half).eps == torch.finfo(torch.half).eps
+    assert ag.finfo(ag.half).max == torch.finfo(torch.half).max
+    assert "float16" not in ag.__array_namespace_info__().dtypes()
+    g = h.clone().requires_grad_()
+    (g * g).sum().backward()
+    assert g.grad.dtype == ag.float16 and g.grad.tolist() == [3.0, -4.5, 6.0]
+    assert ag.from_numpy(np.zeros(2, np.float16)).dtype == ag.float16
+
+
+def test_bfloat16_is_unsupported_with_a_reason():
     x = ag.ones(2)
-    for call in (x.half, x.bfloat16, lambda: x.to(ag.half), lambda: ag.zeros(2, dtype=ag.half),
-                 lambda: x.type(ag.float16)):
-        with pytest.raises(TypeError, match="float16|half"):
+    for call in (x.bfloat16, lambda: x.to(ag.bfloat16), lambda: ag.zeros(2, dtype=ag.bfloat16)):
+        with pytest.raises(TypeError, match="bfloat16"):
             call()
 
 
@@ -659,7 +682,7 @@ def test_numpy_bridge_errors_like_torch():
     with pytest.raises(ValueError, match="read-only"):
         t[0] = 2.0
     with pytest.raises(TypeError):
-        ag.from_numpy(np.zeros(2, np.float16))  # float16: not an arraygrad dtype
+        ag.from_numpy(np.zeros(2, np.float128 if hasattr(np, "float128") else np.str_))  # no such dtype
 
 
 def test_clone_detach_and_leaf():

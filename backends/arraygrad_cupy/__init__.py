@@ -11,6 +11,10 @@ from arraygrad import Backend
 __all__ = ["CupyBackend"]
 
 
+def _at_least_32(dtype) -> str:
+    return "float32" if dtype.bits == 16 else dtype.name
+
+
 def _cupy():
     import cupy  # noqa: PLC0415  (lazy: only machines with CUDA have it)
 
@@ -106,12 +110,12 @@ class _CupyRandom:
             self._state = _cupy().random.RandomState(seed)
 
     def uniform(self, shape, dtype):
-        with self._backend.device_context():
-            return self._state.random_sample(shape, dtype=dtype.name)
+        with self._backend.device_context():  # CuPy draws float32 at the least
+            return self._state.random_sample(shape, dtype=_at_least_32(dtype)).astype(dtype.name, copy=False)
 
     def normal(self, shape, dtype):
         with self._backend.device_context():
-            return self._state.standard_normal(shape, dtype=dtype.name)
+            return self._state.standard_normal(shape, dtype=_at_least_32(dtype)).astype(dtype.name, copy=False)
 
     def integers(self, low, high, shape, dtype):
         with self._backend.device_context():

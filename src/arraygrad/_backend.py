@@ -103,9 +103,11 @@ class Backend:
         self.native_dtype: dict[_dtypes.DType, Any] = {}
         self.dtype_of: dict[Any, _dtypes.DType] = {}
         supported = self._supported_dtype_names()
-        for dt in _dtypes.ALL_DTYPES:
+        for dt in _dtypes.KNOWN_DTYPES:
             native = getattr(xp, dt.name, None)
-            if native is None or dt.name not in supported:
+            # extensions (float16) are not in the standard's info(): the namespace having
+            # the dtype is what counts for them
+            if native is None or (dt.name not in supported and dt not in _dtypes.EXTENSION_DTYPES):
                 continue
             with self.device_context():
                 reported = xp.empty((0,), dtype=native).dtype

@@ -68,16 +68,21 @@ uint8 = DType("uint8", "u", 8, "ByteTensor")
 uint16 = DType("uint16", "u", 16, "UInt16Tensor")
 uint32 = DType("uint32", "u", 32, "UInt32Tensor")
 uint64 = DType("uint64", "u", 64, "UInt64Tensor")
+float16 = DType("float16", "f", 16, "HalfTensor")  # an extension: not one of the standard's
 float32 = DType("float32", "f", 32, "FloatTensor")
 float64 = DType("float64", "f", 64, "DoubleTensor")
 complex64 = DType("complex64", "c", 64, "ComplexFloatTensor")
 complex128 = DType("complex128", "c", 128, "ComplexDoubleTensor")
 
+# The standard's dtypes (what __array_namespace_info__().dtypes() reports) ...
 ALL_DTYPES = (bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
               float32, float64, complex64, complex128)
-_BY_NAME = {d.name: d for d in ALL_DTYPES}
+# ... and the extensions a backend may also hold (PyTorch's half precision).
+EXTENSION_DTYPES = (float16,)
+KNOWN_DTYPES = ALL_DTYPES + EXTENSION_DTYPES
+_BY_NAME = {d.name: d for d in KNOWN_DTYPES}
 _COMPLEX_TO_REAL = {complex64: float32, complex128: float64}
-_REAL_TO_COMPLEX = {float32: complex64, float64: complex128}
+_REAL_TO_COMPLEX = {float16: complex64, float32: complex64, float64: complex128}
 
 # The defaults follow PyTorch: float32 and int64 (the standard leaves them to the library).
 DEFAULT_FLOAT = float32
@@ -96,9 +101,9 @@ CATEGORIES: dict[str, frozenset] = {
     "signed integer": frozenset({int8, int16, int32, int64}),
     "unsigned integer": frozenset({uint8, uint16, uint32, uint64}),
     "integral": frozenset({int8, int16, int32, int64, uint8, uint16, uint32, uint64}),
-    "real floating": frozenset({float32, float64}),
+    "real floating": frozenset({float16, float32, float64}),
     "complex floating": frozenset({complex64, complex128}),
-    "numeric": frozenset(ALL_DTYPES) - {bool},
+    "numeric": frozenset(KNOWN_DTYPES) - {bool},
 }
 # Categories used to validate op inputs (the spec's "input array dtypes" wording).
 CATEGORIES["real numeric"] = CATEGORIES["numeric"] - CATEGORIES["complex floating"]
@@ -106,7 +111,7 @@ CATEGORIES["floating-point"] = CATEGORIES["real floating"] | CATEGORIES["complex
 CATEGORIES["integer"] = CATEGORIES["integral"]
 CATEGORIES["integer or boolean"] = CATEGORIES["integral"] | {bool}
 CATEGORIES["boolean"] = CATEGORIES["bool"]
-CATEGORIES["any"] = frozenset(ALL_DTYPES)
+CATEGORIES["any"] = frozenset(KNOWN_DTYPES)
 CATEGORIES["real"] = CATEGORIES["any"] - CATEGORIES["complex floating"]  # real numeric or bool
 
 
@@ -127,7 +132,7 @@ def _build_promotion_table() -> dict[tuple[DType, DType], DType]:
         table[a, b] = r
         table[b, a] = r
 
-    for group in (signed, unsigned, [float32, float64]):
+    for group in (signed, unsigned, [float16, float32, float64]):
         for i, a in enumerate(group):
             for b in group[i:]:
                 put(a, b, b)
@@ -138,15 +143,15 @@ def _build_promotion_table() -> dict[tuple[DType, DType], DType]:
             need = max(u.bits * 2, s.bits)
             put(u, s, {8: int8, 16: int16, 32: int32, 64: int64}[need])
     for c in (complex64, complex128):
-        for d in (complex64, complex128, float32, float64):
+        for d in (complex64, complex128, float16, float32, float64):
             wide = max(c.bits, d.to_complex().bits)
             put(c, d, complex64 if wide == 64 else complex128)
     put(bool, bool, bool)
-    for d in ALL_DTYPES:
+    for d in KNOWN_DTYPES:
         if d is not bool:
             put(bool, d, d)
     for i in signed + unsigned:  # integer with floating: the floating dtype (PyTorch)
-        for f in (float32, float64, complex64, complex128):
+        for f in (float16, float32, float64, complex64, complex128):
             put(i, f, f)
     return table
 
@@ -308,6 +313,7 @@ class iinfo_object(NamedTuple):
 
 
 _FINFO = {
+    float16: finfo_object(16, 2.0 ** -10, 65504.0, -65504.0, 2.0 ** -14, float16),
     float32: finfo_object(32, 2.0 ** -23, (2 - 2.0 ** -23) * 2.0 ** 127, -(2 - 2.0 ** -23) * 2.0 ** 127,
                           2.0 ** -126, float32),
     float64: finfo_object(64, sys.float_info.epsilon, sys.float_info.max, -sys.float_info.max,

@@ -46,12 +46,18 @@ class HostRandom:
         return host if self._to_backend is None else self._to_backend(host)
 
     def uniform(self, shape, dtype):
-        """Uniform on [0, 1) (float32 or float64)."""
-        return self._out(self._gen.random(shape, dtype=dtype.name))
+        """Uniform on [0, 1) (float16, float32 or float64)."""
+        return self._out(self._float_draw(self._gen.random, shape, dtype))
 
     def normal(self, shape, dtype):
-        """Standard normal (float32 or float64)."""
-        return self._out(self._gen.standard_normal(shape, dtype=dtype.name))
+        """Standard normal (float16, float32 or float64)."""
+        return self._out(self._float_draw(self._gen.standard_normal, shape, dtype))
+
+    @staticmethod
+    def _float_draw(draw, shape, dtype):
+        if dtype.bits == 16:  # NumPy's generators draw float32 at the least: round down
+            return draw(shape, dtype="float32").astype("float16")
+        return draw(shape, dtype=dtype.name)
 
     def integers(self, low, high, shape, dtype):
         """Integers uniform on [low, high)."""

@@ -35,7 +35,7 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "is_tensor", "is_floating_point", "is_complex", "numel",
     "clone",
     # legacy tensor types
-    "TensorType", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor",
+    "TensorType", "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor",
     # random numbers
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -170,6 +170,7 @@ class TensorType:
         return isinstance(obj, Tensor) and obj._dtype is self.dtype and obj.device.type == self.device_type
 
 
+HalfTensor = TensorType(_dtypes.float16, "cpu")
 FloatTensor = TensorType(_dtypes.float32, "cpu")
 DoubleTensor = TensorType(_dtypes.float64, "cpu")
 LongTensor = TensorType(_dtypes.int64, "cpu")
@@ -186,7 +187,7 @@ def parse_tensor_type(name: str) -> TensorType:
     """'torch.FloatTensor', 'torch.cuda.LongTensor' (or 'arraygrad.' ...) -> its TensorType."""
     parts = name.split(".")
     if len(parts) in (2, 3) and parts[0] in ("torch", "arraygrad") and (len(parts) == 2 or parts[1] == "cuda"):
-        for d in _dtypes.ALL_DTYPES:
+        for d in _dtypes.KNOWN_DTYPES:
             if d._torch_name == parts[-1]:
                 return TensorType(d, "cuda" if len(parts) == 3 else "cpu")
     raise ValueError(f"invalid type: {name!r} (expected e.g. 'torch.FloatTensor' or "

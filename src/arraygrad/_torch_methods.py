@@ -25,8 +25,8 @@ from ._dtypes import DType
 _api = _stat = _manip = _elem = _search = _sorting = _util = _creation = _indexing = None
 _linalg = _inplace = _dlpack = _printing = _random = None
 
-HALF_UNSUPPORTED = ("float16 (half) is not supported: arraygrad's dtypes are the array API "
-                    "standard's, which has no half precision; use float32")
+BFLOAT16_UNSUPPORTED = ("bfloat16 is not supported: no backend of arraygrad's has it (float16, "
+                        "'half', is: an extension of the standard's dtypes); use float16 or float32")
 
 
 class TorchTensorMethods:
@@ -510,12 +510,12 @@ def _normalize(dim, ndim, fname):
     return normalize_axis(dim, ndim, fname, "dim")
 
 
-_NO_SUCH_DTYPES = ("float16", "bfloat16")
+_NO_SUCH_DTYPES = ("bfloat16",)
 
 
 def _as_dtype(dtype) -> DType:
     if getattr(dtype, "name", None) in _NO_SUCH_DTYPES:
-        raise TypeError(HALF_UNSUPPORTED)
+        raise TypeError(BFLOAT16_UNSUPPORTED)
     return _dtypes.as_dtype(dtype)
 
 
@@ -634,7 +634,7 @@ _COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_
 CAST_METHODS = {"float": _dtypes.float32, "double": _dtypes.float64, "long": _dtypes.int64,
                 "int": _dtypes.int32, "short": _dtypes.int16, "char": _dtypes.int8,
                 "byte": _dtypes.uint8, "bool": _dtypes.bool, "cfloat": _dtypes.complex64,
-                "cdouble": _dtypes.complex128}
+                "cdouble": _dtypes.complex128, "half": _dtypes.float16}
 
 # PyTorch functions that double as methods (the tensor is their first argument).
 API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
@@ -686,8 +686,8 @@ def _cast_method(d):
     return lambda self: self.to(dtype=d)
 
 
-def _half(self):
-    raise TypeError(HALF_UNSUPPORTED)
+def _bfloat16(self):
+    raise TypeError(BFLOAT16_UNSUPPORTED)
 
 
 def install() -> None:
@@ -723,5 +723,4 @@ def install() -> None:
                     f"self = {fname}(self, other), in place; returns self.")
     for name, d in CAST_METHODS.items():
         _define(name, _cast_method(d), f"self.to({d!r}) (self when it already has that dtype).")
-    _define("half", _half, HALF_UNSUPPORTED)
-    _define("bfloat16", _half, "bfloat16 is not supported either: " + HALF_UNSUPPORTED)
+    _define("bfloat16", _bfloat16, BFLOAT16_UNSUPPORTED)

@@ -6,7 +6,7 @@ from ._backend import BackendUnavailableError
 from ._registry import default_backend_name, plugin_class
 
 __all__ = ["is_available", "device_count", "current_device", "manual_seed", "manual_seed_all",
-           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
            "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor"]
 
 
@@ -65,6 +65,7 @@ def manual_seed_all(seed) -> None:
 from . import _dtypes  # noqa: E402
 from ._torch_api import TensorType  # noqa: E402
 
+HalfTensor = TensorType(_dtypes.float16, "cuda")
 FloatTensor = TensorType(_dtypes.float32, "cuda")
 DoubleTensor = TensorType(_dtypes.float64, "cuda")
 LongTensor = TensorType(_dtypes.int64, "cuda")
