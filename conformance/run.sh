@@ -39,7 +39,8 @@ fi
 case "$backend" in
   numpy) module="arraygrad" ;;
   cupy)  module="exec('import arraygrad; arraygrad.set_default_device(\"cuda\"); xp = arraygrad')" ;;
-  strict) module="exec('import arraygrad, array_api_strict, arraygrad_strict_test_backend; xp = arraygrad')" ;;
+  # array-api-strict as a second CPU backend (the test suite's plugin, tests/_strict_backend.py)
+  strict) module="exec('import sys; sys.path.insert(0, \"$root/tests\"); import arraygrad, _strict_backend; arraygrad.register_backend(\"strict\", _strict_backend.StrictBackend, default_for=\"cpu\"); xp = arraygrad')" ;;
   *) echo "unknown backend $backend (numpy, cupy, strict)" >&2; exit 2 ;;
 esac
 
