@@ -45,6 +45,11 @@ def cuda_available() -> bool:
     return arraygrad.cuda.is_available()
 
 
+# Where a GPU is present, every test parametrized over backends runs on CuPy ("cuda:0") too.
+BACKENDS = CPU_BACKENDS + (("cupy",) if cuda_available() else ())
+_DEVICE_TYPE = {"numpy": "cpu", "strict": "cpu", "cupy": "cuda"}
+
+
 def pytest_collection_modifyitems(config, items):
     if cuda_available():
         return
@@ -54,16 +59,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(params=CPU_BACKENDS)
+@pytest.fixture(params=BACKENDS)
 def backend(request):
-    """The arraygrad Backend instance under test (one run per CPU backend)."""
-    return arraygrad.get_backend(arraygrad.device("cpu", backend=request.param))
+    """The arraygrad Backend instance under test (one run per available backend)."""
+    return arraygrad.get_backend(arraygrad.device(_DEVICE_TYPE[request.param], backend=request.param))
 
 
 @pytest.fixture
 def use_default(backend):
-    """Make `backend` the one serving "cpu" (and the default device) for this test."""
-    arraygrad.set_default_backend("cpu", backend.name)
+    """Make `backend` the one serving its device type (and the default device) for this test."""
+    arraygrad.set_default_backend(backend.device.type, backend.name)
     arraygrad.set_default_device(backend.device)
     return backend
 

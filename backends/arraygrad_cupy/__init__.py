@@ -5,6 +5,7 @@ first used, so `import arraygrad` works on machines without it.
 from __future__ import annotations
 
 import contextlib
+import sys
 
 from arraygrad import Backend
 
@@ -67,6 +68,10 @@ class CupyBackend(Backend):
 
     def is_view(self, array) -> bool:
         return array.base is not None
+
+    def may_be_shared(self, array) -> bool:
+        # as the NumPy backend: the tensor's slot, this parameter and getrefcount's argument
+        return array.base is not None or sys.getrefcount(array) > 3
 
     def owns_memory(self, array) -> bool:
         return array.base is None and array.flags.c_contiguous
