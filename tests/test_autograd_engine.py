@@ -410,3 +410,24 @@ def test_reduction_saves_shape_not_input():
     assert ref() is None  # sum's rule reads only x's shape
     y.backward()
     np.testing.assert_allclose(npy(x.grad), np.full(1000, 2.0))
+
+
+def test_second_backward_without_retain_graph_matches_pytorch():
+    """Only nodes that saved inputs or outputs are freed: a graph that kept just shapes runs
+    again (and accumulates), one that saved a tensor or scalar operand raises — as PyTorch."""
+    import torch
+
+    x, tx = xp.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    y, ty = xp.sum(x + 1), (tx + 1).sum()
+    y.backward(); y.backward()
+    ty.backward(); ty.backward()
+    assert x.grad.tolist() == tx.grad.tolist() == [2.0, 2.0, 2.0]
+    for f, tf in ((lambda: xp.sum(x * 2), lambda: (tx * 2).sum()),
+                  (lambda: xp.sum(x * x), lambda: (tx * tx).sum())):
+        z, tz = f(), tf()
+        z.backward()
+        tz.backward()
+        with pytest.raises(RuntimeError, match="retain_graph=True"):
+            z.backward()
+        with pytest.raises(RuntimeError, match="retain_graph=True"):
+            tz.backward()

@@ -200,7 +200,7 @@ def _run_node(node, g, retain_graph):
             else:
                 results[i] = r
     if not retain_graph:
-        node.saved = None
+        _free_saved(node)
     # Undo broadcasting and promotion once, here, for every op.
     meta = node.meta
     for i in range(n):
@@ -222,6 +222,22 @@ def _run_node(node, g, retain_graph):
                 gi = D.cast(gi, dtype)
         results[i] = gi
     return results
+
+
+def _free_saved(node):
+    """Release what `node` saved for backward. As in PyTorch, a node that kept only shapes
+    and parameters (no input, no output — a Python scalar operand counts as an input, as
+    PyTorch's scalars are tensors) can run again."""
+    saved = node.saved
+    if not saved:
+        return
+    inputs = node.op.inputs
+    for k, v in saved.items():
+        c = v.__class__
+        if k == "ans" or k in inputs or c is SavedTensor or c is SavedOutput or (
+                (c is list or c is tuple) and v and v[0].__class__ in (SavedTensor, SavedOutput)):
+            node.saved = None
+            return
 
 
 def _materialize(node, grads, saved):
@@ -337,7 +353,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         if grads is None:  # no gradient reached this node: its inputs get none either
             results = None
             if not retain_graph:
-                node.saved = None
+                _free_saved(node)
         else:
             if node._hooks is not None or node._retained is not None:
                 grads = _pre_hooks(node, grads)
