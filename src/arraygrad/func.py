@@ -171,6 +171,18 @@ class _Call:
             isinstance(c, Tensor) and c._requires_grad for c in _flatten(cotangents)[0]))
 
 
+def _with_args_at(func, args, kwargs, sel):
+    """`func` as a function of the arguments at positions `sel` only (the rest fixed)."""
+
+    def f(*xs):
+        full = list(args)
+        for i, x in zip(sel, xs):
+            full[i] = x
+        return func(*full, **kwargs)
+
+    return f
+
+
 def _argnums_select(args, argnums, fname):
     if isinstance(argnums, int):
         if not -len(args) <= argnums < len(args):
@@ -202,12 +214,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         sel = _argnums_select(args, argnums, "grad_and_value")
         primals = tuple(args[i] for i in sel)
 
-        def f(*xs):
-            full = list(args)
-            for i, x in zip(sel, xs):
-                full[i] = x
-            return func(*full, **kwargs)
-
+        f = _with_args_at(func, args, kwargs, sel)
         call = _Call(f, primals, "grad", has_aux)
         out = call.output
         if not isinstance(out, Tensor):
@@ -338,12 +345,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         sel = _argnums_select(args, argnums, "jacrev")
         primals = tuple(args[i] for i in sel)
 
-        def f(*xs):
-            full = list(args)
-            for i, x in zip(sel, xs):
-                full[i] = x
-            return func(*full, **kwargs)
-
+        f = _with_args_at(func, args, kwargs, sel)
         call = _Call(f, primals, "jacrev", has_aux)
         keep = call.create_graph
         n_in = len(call.inputs)
@@ -386,12 +388,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         p_leaves, rebuild_p = _flatten(primals)
         _check_tensors(p_leaves, "jacfwd", "primals")
 
-        def f(*xs):
-            full = list(args)
-            for i, x in zip(sel, xs):
-                full[i] = x
-            return func(*full, **kwargs)
-
+        f = _with_args_at(func, args, kwargs, sel)
         cols = [[] for _ in p_leaves]
         out = aux = None
         for j, p in enumerate(p_leaves):

@@ -33,6 +33,17 @@ class Identity(Module):
         return input
 
 
+def _add_weight_and_bias(module, weight_shape, bias: bool, dtype, device) -> None:
+    """Give `module` an uninitialized weight of `weight_shape`, a bias of one entry per output
+    (or None), then its own initialization (reset_parameters)."""
+    module.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(empty((weight_shape[0],), dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
 class Linear(Module):
     """y = x @ W.T + b, with W of shape (out_features, in_features); PyTorch's initialization
     (uniform on +-1/sqrt(in_features) for both)."""
@@ -42,12 +53,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _count(in_features, "in_features", "Linear", 0)
         self.out_features = _count(out_features, "out_features", "Linear", 0)
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty((out_features,), dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         # kaiming_uniform_ with a = sqrt(5) is uniform on +-1/sqrt(fan_in), as is the bias.
@@ -81,13 +87,7 @@ class Conv2d(Module):
             self.padding = padding
         else:
             self.padding = F._pair(padding, "padding", "Conv2d", minimum=0)
-        self.weight = Parameter(empty((out_channels, in_channels) + self.kernel_size, dtype=dtype,
-                                      device=device))
-        if bias:
-            self.bias = Parameter(empty((out_channels,), dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_channels, in_channels) + self.kernel_size, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
