@@ -110,46 +110,48 @@ class Conv2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """The maximum over each kernel_size window (stride defaults to kernel_size)."""
+class _Pool2d(Module):
+    """What both poolings share: kernel, stride (defaults to the kernel) and padding, checked
+    when the layer is built."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
+    def __init__(self, kernel_size, stride, padding) -> None:
         super().__init__()
+        name = type(self).__name__
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
+        F._pair(kernel_size, "kernel_size", name)
+        F._pair(self.stride, "stride", name)
+        F._pair(padding, "padding", name, minimum=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """The maximum over each kernel_size window (stride defaults to kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
-        F._pair(kernel_size, "kernel_size", "MaxPool2d")
-        F._pair(self.stride, "stride", "MaxPool2d")
-        F._pair(padding, "padding", "MaxPool2d", minimum=0)
         F._pair(dilation, "dilation", "MaxPool2d")
 
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}")
+        return f"{super().extra_repr()}, dilation={self.dilation}"
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean over each kernel_size window (stride defaults to kernel_size)."""
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.count_include_pad = count_include_pad
-        F._pair(kernel_size, "kernel_size", "AvgPool2d")
-        F._pair(self.stride, "stride", "AvgPool2d")
-        F._pair(padding, "padding", "AvgPool2d", minimum=0)
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.count_include_pad)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class ReLU(Module):
