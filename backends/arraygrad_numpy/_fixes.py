@@ -185,6 +185,27 @@ def numpy_like_overrides(xp) -> dict:
         xp.bitwise_xor(out, v2, out=out)
         return out.view(dt)
 
+    _pow, _square = xp.pow, xp.square
+    _broadcast_to = xp.broadcast_to
+    ndarray_type = xp.ndarray
+
+    def broadcast_to(x, /, shape):
+        # A 0-d array (a full reduction's gradient) seen with every stride 0, made by the
+        # array constructor: np.broadcast_to's Python-level checks cost ~8x more.
+        if x.ndim == 0 and x.__class__ is ndarray_type:
+            out = ndarray_type(shape, x.dtype, x, 0, (0,) * len(shape))
+            out.flags.writeable = False  # as np.broadcast_to's views
+            return out
+        return _broadcast_to(x, shape)
+
+    def pow(x1, x2, /):
+        # x ** 2, the common case, as one multiply (np.power computes a general power: ~5x
+        # slower; the `**` operator takes the same shortcut)
+        if x2.__class__ is int or x2.__class__ is float:
+            if x2 == 2:
+                return _square(x1)
+        return _pow(x1, x2)
+
     def expand_dims(x, /, axis=0):
         # np.expand_dims is a Python wrapper; indexing with None is the same view, faster
         if axis.__class__ is int:
@@ -197,6 +218,7 @@ def numpy_like_overrides(xp) -> dict:
         "argsort": argsort, "sort": sort, "floor_divide": floor_divide, "index_add": index_add,
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
-        "expm1": expm1, "tanh": tanh, "unique_values": unique_values,
+        "expm1": expm1, "tanh": tanh, "unique_values": unique_values, "pow": pow,
+        "broadcast_to": broadcast_to,
         **linalg_fft_overrides(xp),
     }

@@ -57,16 +57,25 @@ Tensor: Any = None  # set by _tensor.py (import cycle: Tensor's methods call int
 # Op table entries
 # ----------------------------------------------------------------------------------------
 class Rule:
-    """One VJP: the function and the names it reads (derived once from its signature)."""
+    """One VJP: the function and the names it reads (derived once from its signature).
 
-    __slots__ = ("fn", "params", "inputs")
+    A rule whose first parameter is `xp` is written against the array API namespace it is
+    given: arraygrad itself when the backward pass records (create_graph), the backend's own
+    namespace on its raw arrays otherwise — the same formula, without a Tensor per
+    intermediate in first-order backward. Other rules call arraygrad functions directly and
+    always get Tensors."""
+
+    __slots__ = ("fn", "params", "inputs", "takes_xp")
 
     def __init__(self, fn: Callable, inputs: tuple[str, ...]):
         self.fn = fn
         self.inputs = inputs  # the op inputs whose gradients it returns
         names = tuple(inspect.signature(fn).parameters)
+        self.takes_xp = names[:1] == ("xp",)
+        if self.takes_xp:
+            names = names[1:]
         if not names or names[0] != "g":
-            raise TypeError(f"a VJP rule's first parameter must be 'g', got {names} in {fn}")
+            raise TypeError(f"a VJP rule's parameters must start with 'g' (or 'xp', 'g'), got {names} in {fn}")
         self.params = names[1:]
 
 
@@ -90,7 +99,7 @@ class Op:
 
     __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
                  "category", "float_inputs", "broadcasts", "differentiable", "_plans",
-                 "diff_outputs", "__weakref__")
+                 "diff_outputs", "simple", "raw", "__weakref__")
 
     def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
@@ -109,6 +118,12 @@ class Op:
         self.differentiable = vjp is not None if differentiable is None else differentiable
         self.diff_outputs = tuple(differentiable_outputs or (True,) * nout)
         self.rules = self._parse_rules(vjp)
+        # One output and one rule per input: the engine's lean path (_run_simple_node).
+        self.simple = nout == 1 and not self.variadic and all(
+            r is None or r is _MISSING or len(r.inputs) == 1 for r in self.rules)
+        # every rule takes `xp`: first-order backward runs them on raw backend arrays
+        self.raw = self.simple and self.differentiable and all(
+            r is None or r is _MISSING or r.takes_xp for r in self.rules)
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})
@@ -171,7 +186,15 @@ class Op:
                 plan.append((n, _SAVE_MASK, None))
             else:
                 plan.append((n, _SAVE_PARAM, None))
-        return tuple(plan)
+        return _Plan(plan)
+
+
+class _Plan(tuple):
+    """(name, what to save, input index) entries; `frees`: whether any is an input or the
+    output, which backward then frees."""
+
+    def __init__(self, entries):
+        self.frees = any(kind in (_SAVE_INPUT, _SAVE_ANS) for _, kind, _ in entries)
 
 
 _MISSING = object()  # a differentiable op with no rule for this input
@@ -335,15 +358,21 @@ class SavedTensor(_Saved):
         t = self.tensor
         self.snapshot = t._backend.xp.asarray(t._data, copy=True)
 
-    def unpack(self, node):
+    def unpack_data(self, node):
+        """The saved backend array (first-order backward on raw arrays)."""
         t = self.tensor
         vc = (t if t._base is None else storage_root(t))._vc
         now = 0 if vc is None else vc.value
         if now != self.version:
             _raise_modified(t, node, now, self.version)
+        return t._data if self.snapshot is None else self.snapshot
+
+    def unpack(self, node):
+        data = self.unpack_data(node)
+        t = self.tensor
         if self.snapshot is None:
             return t
-        s = wrap(self.snapshot, t._backend)
+        s = wrap(data, t._backend)
         if t.grad_fn is None and t._requires_grad and grad_enabled():
             # A leaf under create_graph: the copy's gradient must reach the leaf itself.
             from ._ops.data_type import _ASTYPE
@@ -371,10 +400,13 @@ class SavedOutput(_Saved):
     def take_snapshot(self):
         self.snapshot = self.backend.xp.asarray(self.data, copy=True)
 
-    def unpack(self, node):
+    def unpack_data(self, node):
         if self.vc.value != self.version:
             _raise_modified(None, node, self.vc.value, self.version, self.index)
-        t = wrap(self.data if self.snapshot is None else self.snapshot, self.backend)
+        return self.data if self.snapshot is None else self.snapshot
+
+    def unpack(self, node):
+        t = wrap(self.unpack_data(node), self.backend)
         if grad_enabled():  # create_graph: the output depends on this node's inputs
             t._requires_grad = True
             t.grad_fn = node
@@ -776,8 +808,16 @@ def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
     return node
 
 
+class SavedVars(dict):
+    """A node's saved values that include an input or output: freed after backward (unless
+    retain_graph). A plain dict (shapes and parameters only) survives, so that such a node
+    can run again, as in PyTorch."""
+
+    __slots__ = ()
+
+
 def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
-    saved = {}
+    saved = SavedVars() if plan.frees else {}
     for name, kind, ref in plan:
         if kind == _SAVE_INPUT:
             if op.variadic:

@@ -14,6 +14,8 @@ from . import _dtypes
 from ._dtypes import DType
 from ._torch_methods import TorchTensorMethods
 
+_ENGINE: list = []  # the autograd engine module, filled in when it loads (it imports this one)
+
 __all__ = ["Tensor", "Size"]
 
 _SUPPORTED_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
@@ -263,10 +265,12 @@ class Tensor(TorchTensorMethods):
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the `.grad` of the leaves (PyTorch semantics)."""
-        from ._autograd.engine import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph, inputs=inputs)
+        if gradient is None and inputs is None:  # loss.backward(): straight to the engine
+            _ENGINE[0].execute([self], (None,), retain_graph=create_graph if retain_graph is None else retain_graph,
+                               create_graph=create_graph)
+            return
+        _ENGINE[0].backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                            create_graph=create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's memory (and version counter), outside the graph."""

@@ -325,7 +325,7 @@ _SIGMOID = Op("sigmoid", ("x",), lambda g, ans: g * _conj(ans * (1 - ans)), dtyp
               generic=_sigmoid)
 # PyTorch's threshold_backward: exactly 0 where the output is 0, even for an infinite g (the
 # NumPy backend's `where` is branchless, so this is as fast as multiplying by the mask).
-_RELU = Op("relu", ("x",), lambda g, ans: _search.where(ans > 0, g, 0), dtypes="real numeric",
+_RELU = Op("relu", ("x",), lambda xp, g, ans: xp.where(ans > 0, g, 0), dtypes="real numeric",
            generic=lambda xp, x: xp.maximum(x, 0))
 
 

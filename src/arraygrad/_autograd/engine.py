@@ -8,15 +8,20 @@ once, for every op (`Node.meta` holds each input's shape and dtype).
 
 from __future__ import annotations
 
+import sys
+
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor
+from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .._ops.manipulation import reshape
 from .._ops.statistical import sum_over
+from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 
 __all__ = ["backward", "grad"]
+
+_tensor_module._ENGINE[:] = [sys.modules[__name__]]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -90,7 +95,10 @@ def _as_grad_like(out, g, i):
                                f"(output {i} has shape {tuple(out.shape)}); pass gradient=")
 
         b = out._backend  # ones like `out`, without the public function's checks
-        return D.wrap(b.create("ones", out._data.shape, dtype=b.native_dtype[out._dtype]), b), False
+        shape = out._data.shape
+        one = b.create("asarray", 1, dtype=b.native_dtype[out._dtype]) if shape == () else \
+            b.create("ones", shape, dtype=b.native_dtype[out._dtype])
+        return D.wrap(one, b), False
     if not isinstance(g, Tensor):
         g = asarray(g, dtype=out._dtype, device=out.device)
     elif g._backend is not out._backend:
@@ -172,12 +180,15 @@ def _unpack(v, node):
     return v
 
 
-def _run_node(node, g, retain_graph):
-    """Call `node`'s VJP rules on its output gradient(s); return one gradient per input."""
-    op = node.op
+def _run_node(node, g, retain_graph, raw=False):
+    """Call `node`'s VJP rules on its output gradient(s); return one gradient per input.
+    `raw`: nothing records (first order), so rules that take `xp` may run on raw arrays."""
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
+    op = node.op
+    if op.simple:
+        return _run_simple_node(node, op, g, saved, retain_graph, raw and op.raw)
     if op.nout > 1 and getattr(op, "fill_missing", True):  # custom Functions fill their own
         g = _materialize(node, g, saved)
     edges = node.next
@@ -185,7 +196,8 @@ def _run_node(node, g, retain_graph):
     rules = op.rules
     if op.variadic:
         rule = rules[0]
-        results = list(rule.fn(g, *[_unpack(saved[p], node) for p in rule.params]))
+        args = [_unpack(saved[p], node) for p in rule.params]
+        results = list(rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args))
     else:
         results = [None] * n
         for i in range(n):
@@ -193,15 +205,15 @@ def _run_node(node, g, retain_graph):
                 continue
             rule = rules[i]
             params = rule.params
-            r = rule.fn(g, *[_unpack(saved[p], node) for p in params]) if params else rule.fn(g)
+            args = [_unpack(saved[p], node) for p in params]
+            r = rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args)
             if len(rule.inputs) > 1:
                 for name, ri in zip(rule.inputs, r):
                     results[op.inputs.index(name)] = ri
             else:
                 results[i] = r
-    if not retain_graph:
-        _free_saved(node)
-    # Undo broadcasting and promotion once, here, for every op.
+    if not retain_graph and saved.__class__ is SavedVars:
+        node.saved = None
     meta = node.meta
     for i in range(n):
         gi = results[i]
@@ -210,34 +222,108 @@ def _run_node(node, g, retain_graph):
         if edges[i] is None:
             results[i] = None
             continue
-        shape, dtype = meta[i]
-        if gi.__class__ is not D.Tensor and not isinstance(gi, D.Tensor):
-            raise TypeError(f"VJP of {op.name} returned {type(gi).__name__} for input {i}, not a Tensor")
-        if gi._data.shape != shape:
-            gi = sum_to(gi, shape, op.name)
-        if gi._dtype is not dtype:
-            if dtype.kind != "c" and gi._dtype.kind == "c":
-                gi = real(gi)
-            if gi._dtype is not dtype:
-                gi = D.cast(gi, dtype)
-        results[i] = gi
+        results[i] = _undo_broadcast(gi, meta[i], op)
     return results
+
+
+def _run_simple_node(node, op, g, saved, retain_graph, raw):
+    """_run_node for one-output ops whose rules each give one input's gradient (almost all),
+    with saved values unpacked inline: it runs once per node of every backward pass.
+
+    `raw` (first order, every rule takes `xp`): the rules run on the backend's arrays with
+    its namespace, and only their results are wrapped — no Tensor per intermediate."""
+    if raw:
+        b = g._backend
+        xp = b.generic_namespace
+        gin = g._data
+    else:
+        xp = _namespace()
+        gin = g
+    results = []
+    rules = op.rules
+    meta = node.meta
+    i = 0
+    for e in node.next:
+        if e is None:
+            results.append(None)
+            i += 1
+            continue
+        rule = rules[i]
+        params = rule.params
+        args = []
+        for p in params:
+            v = saved[p]
+            c = v.__class__
+            if c is SavedTensor or c is SavedOutput:
+                v = v.unpack_data(node) if raw else v.unpack(node)
+            args.append(v)
+        r = rule.fn(xp, gin, *args) if rule.takes_xp else rule.fn(gin, *args)
+        if r is not None:
+            shape, dtype = meta[i]
+            if raw:
+                if r.shape != shape:
+                    r = _raw_sum_to(xp, r, shape)
+                # g passed through stays the same tensor: the engine then knows it is shared
+                r = g if r is gin else D.wrap(r, b)
+            if r.__class__ is not Tensor or r._data.shape != shape or r._dtype is not dtype:
+                r = _undo_broadcast(r, meta[i], op)
+        results.append(r)
+        i += 1
+    if not retain_graph and saved.__class__ is SavedVars:
+        node.saved = None
+    return results
+
+
+def _raw_sum_to(xp, r, shape):
+    """sum_to on a raw array (what broadcasting added to `shape` summed away); anything
+    else is left for _undo_broadcast to explain."""
+    rshape = r.shape
+    lead = len(rshape) - len(shape)
+    if lead < 0:
+        return r
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and rshape[lead + i] != 1)
+    if axes:
+        r = xp.sum(r, axis=axes)
+    if r.shape != shape and _prod(r.shape) == _prod(shape):
+        r = xp.reshape(r, shape)
+    return r
+
+
+_ARRAYGRAD = []
+
+
+def _namespace():
+    """The namespace `xp` rules get when the backward pass records: arraygrad itself."""
+    if not _ARRAYGRAD:
+        import arraygrad
+
+        _ARRAYGRAD.append(arraygrad)
+    return _ARRAYGRAD[0]
+
+
+def _undo_broadcast(gi, meta, op):
+    """Gradient `gi` of an input with (shape, dtype) `meta`: broadcast axes summed away,
+    cast back to the input's dtype (real part for a real input)."""
+    if gi.__class__ is not Tensor and not isinstance(gi, Tensor):
+        raise TypeError(f"VJP of {op.name} returned {type(gi).__name__}, not a Tensor")
+    shape, dtype = meta
+    if gi._data.shape != shape:
+        gi = sum_to(gi, shape, op.name)
+    if gi._dtype is not dtype:
+        if dtype.kind != "c" and gi._dtype.kind == "c":
+            gi = real(gi)
+        if gi._dtype is not dtype:
+            gi = D.cast(gi, dtype)
+    return gi
 
 
 def _free_saved(node):
     """Release what `node` saved for backward. As in PyTorch, a node that kept only shapes
     and parameters (no input, no output — a Python scalar operand counts as an input, as
     PyTorch's scalars are tensors) can run again."""
-    saved = node.saved
-    if not saved:
-        return
-    inputs = node.op.inputs
-    for k, v in saved.items():
-        c = v.__class__
-        if k == "ans" or k in inputs or c is SavedTensor or c is SavedOutput or (
-                (c is list or c is tuple) and v and v[0].__class__ in (SavedTensor, SavedOutput)):
-            node.saved = None
-            return
+    if node.saved.__class__ is SavedVars:
+        node.saved = None
 
 
 def _materialize(node, grads, saved):
@@ -347,39 +433,36 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
 
     ready = [n for n in root_nodes if deps[n] == 0 and (needed is None or n in needed)]
     anomaly = D.ANOMALY.enabled
+    raw = not create_graph  # nothing records: rules may run on the backend's arrays
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
         if grads is None:  # no gradient reached this node: its inputs get none either
-            results = None
             if not retain_graph:
                 _free_saved(node)
+            for e in node.next:
+                if e.__class__ is tuple:
+                    child = e[0]
+                    if needed is None or child in needed:
+                        left = deps[child] - 1
+                        deps[child] = left
+                        if not left:
+                            ready.append(child)
+            continue
+        hooks = node._hooks
+        if hooks is not None or node._retained is not None:
+            grads = _pre_hooks(node, grads)
+        if target_nodes and node in target_nodes:
+            for idx, k in target_nodes[node]:
+                captured[k] = grads if node.op.nout == 1 else grads[idx]
+        if anomaly:
+            results = _run_node_checked(node, grads, retain_graph, raw)
         else:
-            if node._hooks is not None or node._retained is not None:
-                grads = _pre_hooks(node, grads)
-            if target_nodes and node in target_nodes:
-                for idx, k in target_nodes[node]:
-                    captured[k] = grads if node.op.nout == 1 else grads[idx]
-            if anomaly:
-                from .anomaly import annotate, check_results
-
-                try:
-                    results = _run_node(node, grads, retain_graph)
-                except Exception as exc:
-                    annotate(node, exc)
-                    raise
-                check_results(node, results)
-            else:
-                results = _run_node(node, grads, retain_graph)
-            if node._hooks is not None and "post" in node._hooks:
-                for hook in list(node._hooks["post"]):
-                    hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
-        edges = node.next
-        for i in range(len(edges)):
-            e = edges[i]
-            if e is None:
-                continue
-            gi = None if results is None else results[i]
+            results = _run_node(node, grads, retain_graph, raw)
+        if hooks is not None and "post" in hooks:
+            for hook in list(hooks["post"]):
+                hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
+        for e, gi in zip(node.next, results):
             if e.__class__ is tuple:
                 child = e[0]
                 if needed is not None and child not in needed:
@@ -396,7 +479,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                 deps[child] = left
                 if not left:
                     ready.append(child)
-            elif gi is not None:
+            elif gi is not None and e is not None:  # a leaf
                 if gi is grads:
                     borrowed.add(id(gi))
                 slot = leaf_grads.get(id(e))
@@ -414,9 +497,23 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                     captured[k] = g
         return [captured.get(k) for k in range(len(targets))]
     for leaf, g in leaf_grads.values():
-        g = _leaf_hooks(leaf, g)
+        if leaf._meta is not None:
+            g = _leaf_hooks(leaf, g)
         accumulate_grad(leaf, g, create_graph, id(g) in borrowed)
     return None
+
+
+def _run_node_checked(node, grads, retain_graph, raw):
+    """_run_node under detect_anomaly: errors name the forward call, NaN results raise."""
+    from .anomaly import annotate, check_results
+
+    try:
+        results = _run_node(node, grads, retain_graph, raw)
+    except Exception as exc:
+        annotate(node, exc)
+        raise
+    check_results(node, results)
+    return results
 
 
 def root_grads_iter(roots, root_grads):

@@ -99,6 +99,7 @@ class _FunctionOp:
 
     __slots__ = ("name", "nout", "rules", "inputs", "variadic", "fill_missing", "diff_outputs",
                  "differentiable")
+    simple = False  # one joint rule for all inputs: the engine's general path
 
     def __init__(self, name, nout):
         self.name = name
@@ -350,7 +351,9 @@ def _record(cls, node, args, is_tensor, output):
             else:
                 records.append(SavedTensor(t))
         node._to_save = None
-    node.saved = {"ctx": weakref.ref(node), "tensors": records}
+    saved = {"ctx": weakref.ref(node), "tensors": records}
+    # saved tensors are freed after backward; a node without any can run again
+    node.saved = D.SavedVars(saved) if records and any(r is not None for r in records) else saved
     if D.ANOMALY.enabled:
         D.ANOMALY.capture(node)
     return outs[0] if single else tuple(outs)

@@ -54,6 +54,17 @@ def _is_complex(v) -> bool:
     return v._dtype.kind == "c" if hasattr(v, "_dtype") else isinstance(v, complex)
 
 
+def _cj(xp, v):
+    """_conj for rules that take `xp`: on Tensors, raw backend arrays and Python scalars."""
+    d = getattr(v, "dtype", None)
+    if d is None:  # a Python scalar
+        return v.conjugate() if v.__class__ is complex else v
+    kind = getattr(d, "kind", None)  # NumPy, CuPy and arraygrad dtypes have one
+    if kind is None:
+        return xp.conj(v) if xp.isdtype(d, "complex floating") else v
+    return xp.conj(v) if kind == "c" else v
+
+
 def _conj(v):
     """conj for complex values; the value itself otherwise (no copy for real tensors)."""
     d = getattr(v, "_dtype", None)
@@ -76,26 +87,26 @@ def _sgn(x):
     return where(a == 0, 0.0, x / where(a == 0, 1.0, a).astype(x._dtype))
 
 
-def _pow_exponent_grad(g, x1, x2, ans):
+def _pow_exponent_grad(xp, g, x1, x2, ans):
     """d/dy x**y = x**y log(x); 0 where x = 0 and Re y >= 0 (PyTorch's convention)."""
-    if not hasattr(x1, "_dtype"):
+    if not hasattr(x1, "dtype"):  # a Python scalar base
         if x1 != 0:
-            return g * _conj(ans * _log_any(x1))
-        return where(real(x2) >= 0, 0.0, g * _conj(ans * -math.inf))
-    zero = logical_and(x1 == 0, real(x2) >= 0)  # x2 is a Tensor: it is differentiated
-    return where(zero, 0.0, g * _conj(ans * log(where(zero, 1.0, x1).astype(x1._dtype))))
+            return g * _cj(xp, ans * _log_any(x1))
+        return xp.where(xp.real(x2) >= 0, 0.0, g * _cj(xp, ans * -math.inf))
+    zero = xp.logical_and(x1 == 0, xp.real(x2) >= 0)  # x2 is an array: it is differentiated
+    return xp.where(zero, 0.0, g * _cj(xp, ans * xp.log(xp.where(zero, 1.0, x1))))
 
 
-def _pow_base_grad(g, x1, x2):
+def _pow_base_grad(xp, g, x1, x2):
     """d/dx x**y = y x**(y-1); 0 where y = 0 (PyTorch's value: not 0 * inf at x = 0). Only
     x = y = 0 is masked, through a safe base, so that the rule differentiates again."""
-    if not hasattr(x2, "_dtype"):
+    if not hasattr(x2, "dtype"):  # a Python scalar exponent
         if x2 == 2:  # the common square: no pow in the backward pass
-            return g * _conj(x1 * 2)
-        return g * 0 if x2 == 0 else g * _conj(x2 * x1 ** (x2 - 1))
-    both_zero = logical_and(x2 == 0, x1 == 0)
-    safe = where(both_zero, 1.0, x1)
-    return where(both_zero, 0.0, g * _conj(x2 * safe ** (x2 - 1)))
+            return g * _cj(xp, x1 * 2)
+        return g * 0 if x2 == 0 else g * _cj(xp, x2 * x1 ** (x2 - 1))
+    both_zero = xp.logical_and(x2 == 0, x1 == 0)
+    safe = xp.where(both_zero, 1.0, x1)
+    return xp.where(both_zero, 0.0, g * _cj(xp, x2 * safe ** (x2 - 1)))
 
 
 def _atan2_grad(num, x1, x2):
@@ -128,29 +139,29 @@ acos = _unary_function("acos", "floating-point", lambda g, x: -g * _conj(rsqrt(1
 acosh = _unary_function("acosh", "floating-point", lambda g, x: g * _conj(rsqrt(x - 1) * rsqrt(x + 1)))
 asin = _unary_function("asin", "floating-point", lambda g, x: g * _conj(rsqrt(1 - x * x)))
 asinh = _unary_function("asinh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x + 1)))
-atan = _unary_function("atan", "floating-point", lambda g, x: g / _conj(x * x + 1))
-atanh = _unary_function("atanh", "floating-point", lambda g, x: g / _conj(1 - x * x))
+atan = _unary_function("atan", "floating-point", lambda xp, g, x: g / _cj(xp, x * x + 1))
+atanh = _unary_function("atanh", "floating-point", lambda xp, g, x: g / _cj(xp, 1 - x * x))
 bitwise_invert = _unary_function("bitwise_invert", "integer or boolean")
 ceil = _unary_function("ceil", "real numeric")
 conj = _unary_function("conj", "numeric", lambda g: conj(g))
-cos = _unary_function("cos", "floating-point", lambda g, x: -g * _conj(sin(x)))
-cosh = _unary_function("cosh", "floating-point", lambda g, x: g * _conj(sinh(x)))
-exp = _unary_function("exp", "floating-point", lambda g, ans: g * _conj(ans))
-expm1 = _unary_function("expm1", "floating-point", lambda g, ans: g * _conj(ans + 1))
+cos = _unary_function("cos", "floating-point", lambda xp, g, x: -g * _cj(xp, xp.sin(x)))
+cosh = _unary_function("cosh", "floating-point", lambda xp, g, x: g * _cj(xp, xp.sinh(x)))
+exp = _unary_function("exp", "floating-point", lambda xp, g, ans: g * _cj(xp, ans))
+expm1 = _unary_function("expm1", "floating-point", lambda xp, g, ans: g * _cj(xp, ans + 1))
 floor = _unary_function("floor", "real numeric")
 imag = _unary_function("imag", "floating-point", lambda g: g * 1j)
 isfinite = _unary_function("isfinite", "numeric")
 isinf = _unary_function("isinf", "numeric")
 isnan = _unary_function("isnan", "numeric")
-log = _unary_function("log", "floating-point", lambda g, x: g / _conj(x))
-log1p = _unary_function("log1p", "floating-point", lambda g, x: g / _conj(x + 1))
-log2 = _unary_function("log2", "floating-point", lambda g, x: g / (_conj(x) * _LN2))
-log10 = _unary_function("log10", "floating-point", lambda g, x: g / (_conj(x) * _LN10))
+log = _unary_function("log", "floating-point", lambda xp, g, x: g / _cj(xp, x))
+log1p = _unary_function("log1p", "floating-point", lambda xp, g, x: g / _cj(xp, x + 1))
+log2 = _unary_function("log2", "floating-point", lambda xp, g, x: g / (_cj(xp, x) * _LN2))
+log10 = _unary_function("log10", "floating-point", lambda xp, g, x: g / (_cj(xp, x) * _LN10))
 logical_not = _unary_function("logical_not", "any")
-negative = _unary_function("negative", "numeric", lambda g: -g, grad_fn="NegBackward0")
-positive = _unary_function("positive", "numeric", lambda g: g)
-real = _unary_function("real", "numeric", lambda g: g)
-reciprocal = _unary_function("reciprocal", "floating-point", lambda g, ans: -g * _conj(ans * ans))
+negative = _unary_function("negative", "numeric", lambda xp, g: -g, grad_fn="NegBackward0")
+positive = _unary_function("positive", "numeric", lambda xp, g: g)
+real = _unary_function("real", "numeric", lambda xp, g: g)
+reciprocal = _unary_function("reciprocal", "floating-point", lambda xp, g, ans: -g * _cj(xp, ans * ans))
 round = _unary_function("round", "numeric")
 _sign = _unary_function("sign", "numeric")
 _SGN = Op("sgn", ("x",), lambda g, x, ans: _sgn_backward(g, x, ans), dtypes="complex floating",
@@ -165,19 +176,19 @@ def sign(x, /):
 
 
 signbit = _unary_function("signbit", "real floating")
-sin = _unary_function("sin", "floating-point", lambda g, x: g * _conj(cos(x)))
-sinh = _unary_function("sinh", "floating-point", lambda g, x: g * _conj(cosh(x)))
-sqrt = _unary_function("sqrt", "floating-point", lambda g, ans: g / (2 * _conj(ans)))
-square = _unary_function("square", "numeric", lambda g, x: 2 * g * _conj(x), grad_fn="PowBackward0")
-tan = _unary_function("tan", "floating-point", lambda g, ans: g * _conj(1 + ans * ans))
-tanh = _unary_function("tanh", "floating-point", lambda g, ans: g * _conj(1 - ans * ans))
+sin = _unary_function("sin", "floating-point", lambda xp, g, x: g * _cj(xp, xp.cos(x)))
+sinh = _unary_function("sinh", "floating-point", lambda xp, g, x: g * _cj(xp, xp.cosh(x)))
+sqrt = _unary_function("sqrt", "floating-point", lambda xp, g, ans: g / (2 * _cj(xp, ans)))
+square = _unary_function("square", "numeric", lambda xp, g, x: 2 * g * _cj(xp, x), grad_fn="PowBackward0")
+tan = _unary_function("tan", "floating-point", lambda xp, g, ans: g * _cj(xp, 1 + ans * ans))
+tanh = _unary_function("tanh", "floating-point", lambda xp, g, ans: g * _cj(xp, 1 - ans * ans))
 trunc = _unary_function("trunc", "real numeric")
 
 # Not in the standard, but the building blocks of common rules and of PyTorch's surface.
 rsqrt = _unary_function("rsqrt", "floating-point", lambda g, ans: -0.5 * g * _conj(ans * ans * ans),
                         doc="1 / sqrt(x), elementwise.", generic=lambda xp, x: 1 / xp.sqrt(x))
 
-add = _binary_function("add", "any", {"x1": lambda g: g, "x2": lambda g: g})
+add = _binary_function("add", "any", {"x1": lambda xp, g: g, "x2": lambda xp, g: g})
 atan2 = _binary_function("atan2", "real floating", {  # 0 at (0, 0), as PyTorch
     "x1": lambda g, x1, x2: _atan2_grad(g * x2, x1, x2),
     "x2": lambda g, x1, x2: _atan2_grad(-g * x1, x1, x2)})
@@ -190,20 +201,20 @@ copysign = _binary_function("copysign", "real floating", {
     "x1": lambda g, x1, ans: where(x1 == 0, 0.0, g * ans / where(x1 == 0, 1.0, x1)),
     "x2": None})
 divide = _binary_function("divide", "floating-point", {
-    "x1": lambda g, x2: g / _conj(x2),
-    "x2": lambda g, x2, ans: -g * _conj(ans / x2)}, grad_fn="DivBackward0")
+    "x1": lambda xp, g, x2: g / _cj(xp, x2),
+    "x2": lambda xp, g, x2, ans: -g * _cj(xp, ans / x2)}, grad_fn="DivBackward0")
 equal = _binary_function("equal", "any")
 floor_divide = _binary_function("floor_divide", "real numeric")
 greater = _binary_function("greater", "real")
 greater_equal = _binary_function("greater_equal", "real")
 hypot = _binary_function("hypot", "real floating", {
-    "x1": lambda g, x1, ans: g * x1 / ans,
-    "x2": lambda g, x2, ans: g * x2 / ans})
+    "x1": lambda xp, g, x1, ans: g * x1 / ans,
+    "x2": lambda xp, g, x2, ans: g * x2 / ans})
 less = _binary_function("less", "real")
 less_equal = _binary_function("less_equal", "real")
 logaddexp = _binary_function("logaddexp", "real floating", {
-    "x1": lambda g, x1, ans: g * exp(x1 - ans),
-    "x2": lambda g, x2, ans: g * exp(x2 - ans)})
+    "x1": lambda xp, g, x1, ans: g * xp.exp(x1 - ans),
+    "x2": lambda xp, g, x2, ans: g * xp.exp(x2 - ans)})
 logical_and = _binary_function("logical_and", "any")
 logical_or = _binary_function("logical_or", "any")
 logical_xor = _binary_function("logical_xor", "any")
@@ -214,17 +225,15 @@ minimum = _binary_function("minimum", "real", {
     "x1": lambda g, x1, x2: _max_min_grad(g, x1, x2, less),
     "x2": lambda g, x1, x2: _max_min_grad(g, x2, x1, less)})
 multiply = _binary_function("multiply", "any", {
-    "x1": lambda g, x2: g * _conj(x2),
-    "x2": lambda g, x1: g * _conj(x1)}, grad_fn="MulBackward0")
+    "x1": lambda xp, g, x2: g * _cj(xp, x2),
+    "x2": lambda xp, g, x1: g * _cj(xp, x1)}, grad_fn="MulBackward0")
 nextafter = _binary_function("nextafter", "real floating")
 not_equal = _binary_function("not_equal", "any")
-pow = _binary_function("pow", "numeric", {
-    "x1": lambda g, x1, x2: _pow_base_grad(g, x1, x2),
-    "x2": _pow_exponent_grad})
+pow = _binary_function("pow", "numeric", {"x1": _pow_base_grad, "x2": _pow_exponent_grad})
 remainder = _binary_function("remainder", "real numeric", {
     "x1": lambda g: g,
     "x2": lambda g, x1, x2: -g * floor_divide(x1, x2)})
-subtract = _binary_function("subtract", "numeric", {"x1": lambda g: g, "x2": lambda g: -g},
+subtract = _binary_function("subtract", "numeric", {"x1": lambda xp, g: g, "x2": lambda xp, g: -g},
                            grad_fn="SubBackward0")
 
 

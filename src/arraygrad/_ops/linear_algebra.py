@@ -9,25 +9,25 @@ from .._dispatch import Op, Tensor, apply, binary, check_tensor, grad_enabled, r
 from . import exported, normalize_axis
 
 
-def _matmul_x1_grad(g, x2, x1_shape):
+def _matmul_x1_grad(xp, g, x2, x1_shape):
     """d(x1 @ x2)/dx1 applied to g. A 1-D x1 acts as a row, a 1-D x2 as a column; the
     engine sums broadcast batch axes away."""
-    x2c = _conj(x2)
+    x2c = _cj(xp, x2)
     if x2.ndim == 1:  # g has no column axis
         return g[..., None] * x2c if len(x1_shape) > 1 else g * x2c
     if len(x1_shape) == 1:  # g has no row axis
-        return matmul(g[..., None, :], matrix_transpose(x2c))[..., 0, :]
-    return matmul(g, matrix_transpose(x2c))
+        return xp.matmul(g[..., None, :], x2c.mT)[..., 0, :]
+    return xp.matmul(g, x2c.mT)
 
 
-def _matmul_x2_grad(g, x1, x2_shape):
+def _matmul_x2_grad(xp, g, x1, x2_shape):
     """d(x1 @ x2)/dx2 applied to g (see _matmul_x1_grad)."""
-    x1c = _conj(x1)
+    x1c = _cj(xp, x1)
     if x1.ndim == 1:  # g has no row axis
         return g * x1c if len(x2_shape) == 1 else x1c[:, None] * g[..., None, :]
     if len(x2_shape) == 1:  # g has no column axis
-        return matmul(matrix_transpose(x1c), g[..., None])[..., 0]
-    return matmul(matrix_transpose(x1c), g)
+        return xp.matmul(x1c.mT, g[..., None])[..., 0]
+    return xp.matmul(x1c.mT, g)
 
 
 _MATMUL = Op("matmul", ("x1", "x2"), {"x1": _matmul_x1_grad, "x2": _matmul_x2_grad}, dtypes="numeric",
@@ -61,7 +61,7 @@ def matmul(x1, x2, /) -> Tensor:
     return apply(_MATMUL, (x1, x2))
 
 
-_MATRIX_TRANSPOSE = Op("matrix_transpose", ("x",), lambda g: matrix_transpose(g), grad_fn="TransposeBackward0")
+_MATRIX_TRANSPOSE = Op("matrix_transpose", ("x",), lambda xp, g: xp.matrix_transpose(g), grad_fn="TransposeBackward0")
 
 
 def matrix_transpose(x, /) -> Tensor:
@@ -168,7 +168,7 @@ def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
 
 # The rules and composites use other categories; importing them last keeps the graph acyclic.
 from .._dispatch import wrap  # noqa: E402
-from .elementwise import _conj  # noqa: E402
+from .elementwise import _cj, _conj  # noqa: E402
 from .manipulation import broadcast_shapes, expand_dims, permute_dims, reshape  # noqa: E402
 from .statistical import sum as _sum  # noqa: E402
 

@@ -46,7 +46,7 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
 
 
 # The engine sums the gradient back to the input's shape: the rule is the identity.
-_BROADCAST_TO = Op("broadcast_to", ("x",), lambda g: g, grad_fn="ExpandBackward0")
+_BROADCAST_TO = Op("broadcast_to", ("x",), lambda xp, g: g, grad_fn="ExpandBackward0")
 
 
 def broadcast_to(x, /, shape) -> Tensor:
@@ -75,7 +75,7 @@ def broadcast_arrays(*arrays) -> tuple[Tensor, ...]:
 
 
 # ----- reshaping ------------------------------------------------------------------------
-_RESHAPE = Op("reshape", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="ViewBackward0")
+_RESHAPE = Op("reshape", ("x",), lambda xp, g, x_shape: xp.reshape(g, x_shape), grad_fn="ViewBackward0")
 
 
 def reshape(x, /, shape, *, copy=None) -> Tensor:
@@ -129,7 +129,7 @@ def permute_dims(x, /, axes) -> Tensor:
     return _as_view(apply(_PERMUTE, (x,), params), x, _PERMUTE, params)
 
 
-_EXPAND_DIMS = Op("expand_dims", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="UnsqueezeBackward0")
+_EXPAND_DIMS = Op("expand_dims", ("x",), lambda xp, g, x_shape: xp.reshape(g, x_shape), grad_fn="UnsqueezeBackward0")
 
 
 def expand_dims(x, /, axis=0) -> Tensor:
@@ -149,7 +149,7 @@ def expand_dims(x, /, axis=0) -> Tensor:
     return _as_view(apply(_EXPAND_DIMS, (x,), params), x, _EXPAND_DIMS, params)
 
 
-_SQUEEZE = Op("squeeze", ("x",), lambda g, x_shape: reshape(g, x_shape), grad_fn="SqueezeBackward0")
+_SQUEEZE = Op("squeeze", ("x",), lambda xp, g, x_shape: xp.reshape(g, x_shape), grad_fn="SqueezeBackward0")
 
 
 def squeeze(x, /, axis=None, *, dim=None) -> Tensor:

@@ -33,6 +33,13 @@ def unreduce(g, x_shape, axis, keepdims):
     return broadcast_to(restore_reduced(g, x_shape, axis, keepdims), tuple(x_shape))
 
 
+def _unreduce(xp, g, x_shape, axis, keepdims):
+    """unreduce in namespace `xp` (rules that take `xp`)."""
+    if axis is not None and not keepdims:
+        g = xp.reshape(g, keepdims_shape(x_shape, axis))
+    return xp.broadcast_to(g, tuple(x_shape))
+
+
 def _count(x_shape, axis) -> int:
     n = 1
     for i, s in enumerate(x_shape):
@@ -53,7 +60,7 @@ def _native(x, dtype):
 
 
 # ----- sum, prod, mean ------------------------------------------------------------------
-_SUM = Op("sum", ("x",), lambda g, x_shape, axis, keepdims: unreduce(g, x_shape, axis, keepdims))
+_SUM = Op("sum", ("x",), lambda xp, g, x_shape, axis, keepdims: _unreduce(xp, g, x_shape, axis, keepdims))
 
 
 def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
@@ -114,8 +121,8 @@ def prod(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False)
     return apply(_PROD, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
 
 
-_MEAN = Op("mean", ("x",), lambda g, x_shape, axis, keepdims:
-           unreduce(g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
+_MEAN = Op("mean", ("x",), lambda xp, g, x_shape, axis, keepdims:
+           _unreduce(xp, g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
 
 
 def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None) -> Tensor:
