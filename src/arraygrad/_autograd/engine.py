@@ -327,11 +327,13 @@ def _free_saved(node):
 
 
 def _materialize(node, grads, saved):
-    """Zeros for the outputs of a multi-output node that received no gradient."""
+    """Zeros for the differentiable outputs of a multi-output node that received no
+    gradient (the others never get one: their rules must not read it)."""
     outs = None
     filled = []
+    diff_outputs = node.op.diff_outputs
     for i, gi in enumerate(grads):
-        if gi is None:
+        if gi is None and diff_outputs[i]:
             if outs is None:
                 outs = _unpack(saved["ans"], node) if "ans" in saved else None
             if outs is None:

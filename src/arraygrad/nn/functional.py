@@ -580,14 +580,18 @@ def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction
     n_classes = input.shape[1]
     if not plain:  # plain targets were checked already
         _check_targets(xp, target, n_classes, ignore_index, "cross_entropy")
+    # second output: the probabilities, which the gradient reuses (not differentiable)
     shifted = input - xp.max(input, axis=1, keepdims=True)
-    lse = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    e = xp.exp(shifted)
+    total_e = xp.sum(e, axis=1, keepdims=True)
+    lse = xp.log(total_e)
+    probs = e / total_e
     if plain:  # no weights, no ignored rows, no smoothing: loss = lse - shifted[target]
         loss = lse[:, 0] - shifted[xp.arange(shifted.shape[0]), target]
         if reduction == "none":
-            return loss
+            return loss, probs
         total = xp.sum(loss)
-        return total / loss.shape[0] if reduction == "mean" else total
+        return (total / loss.shape[0] if reduction == "mean" else total), probs
     logp = shifted - lse
     w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
     loss = -xp.take_along_axis(logp, xp.expand_dims(safe, axis=1), axis=1)[:, 0] * w
@@ -596,31 +600,28 @@ def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction
         per_class = logp if weight is None else logp * weight
         smooth = -xp.sum(per_class, axis=1) * xp.astype(target != ignore_index, input.dtype)
         loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
-    return _reduce_raw(xp, loss, w, reduction)
+    return _reduce_raw(xp, loss, w, reduction), probs
 
 
-def _softmax_minus_onehot(xp, logits, target):
-    """softmax(logits, axis=1) - onehot(target): cross-entropy's gradient per row."""
-    p = _softmax_forward(xp, logits, axis=1)
-    hit = xp.expand_dims(target, axis=1) == xp.arange(logits.shape[1], dtype=target.dtype)
-    return p - xp.astype(hit, p.dtype)
-
-
-GENERIC_IMPLS["nn.softmax_minus_onehot"] = _softmax_minus_onehot
-
-
-def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing, plain):
+def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing, plain, ans):
     """The fused gradient: softmax - onehot, times each row's weight and share of g."""
+    g = g[0]  # the loss's gradient; the probabilities (output 1) carry none
     dtype = input._dtype
     n_classes = input.shape[1]
+    recording = grad_enabled()  # create_graph: the composite, which differentiates again
+    if plain and not recording:  # the forward's probabilities, on the backend's arrays
+        b = input._backend
+        xp = b.generic_namespace
+        gd, t, p = g._data, target._data, ans[1]._data
+        scale = xp.expand_dims(gd, axis=1) if reduction == "none" else (
+            gd / input.shape[0] if reduction == "mean" else gd)
+        hit = xp.expand_dims(t, axis=1) == xp.arange(n_classes, dtype=t.dtype)
+        return wrap((p - xp.astype(hit, p.dtype)) * scale, b)
     if plain:
         scale = expand_dims(g, axis=1) if reduction == "none" else (
             g / input.shape[0] if reduction == "mean" else g)
-        if not grad_enabled():  # no double backward: one fused call instead of the composite
-            b = input._backend
-            return wrap(b.fn["nn.softmax_minus_onehot"](input._data, target._data), b) * scale
         return (softmax(input, 1) - _onehot(target, n_classes, dtype)) * scale
-    p = softmax(input, 1)
+    p = softmax(input, 1) if recording else ans[1]
     w, _ = _row_weights(_ag, target, weight, ignore_index, dtype)
     factor = _row_factor(g, w, reduction)
     grad = (p - _onehot(target, n_classes, dtype)) * (expand_dims(w, axis=1) * factor)
@@ -634,7 +635,8 @@ def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label
 
 _CROSS_ENTROPY = Op("cross_entropy", ("input", "target", "weight"), {
     "input": _cross_entropy_grad, "target": None, "weight": None},
-    dtypes="real floating", generic=_cross_entropy_forward, grad_fn="NllLossBackward0")
+    dtypes="real floating", generic=_cross_entropy_forward, grad_fn="NllLossBackward0", nout=2,
+    differentiable_outputs=(True, False))
 
 
 def _class_rows(input, target, fname):
@@ -677,6 +679,8 @@ def _class_loss(op, fname, input, target, weight, reduction, params):
     rows, t, shape = _class_rows(input, target, fname)
     _check_class_weight(rows, weight, fname)
     loss = apply(op, (rows, t, weight), dict(params, reduction=reduction))
+    if op.nout > 1:  # cross_entropy's second output, the probabilities, stays internal
+        loss = loss[0]
     if reduction == "none" and tuple(loss._data.shape) != shape:
         loss = reshape(loss, shape)
     return loss
