@@ -180,15 +180,15 @@ def _unpack(v, node):
     return v
 
 
-def _run_node(node, g, retain_graph, raw=False):
-    """Call `node`'s VJP rules on its output gradient(s); return one gradient per input.
-    `raw`: nothing records (first order), so rules that take `xp` may run on raw arrays."""
+def _run_node(node, g, retain_graph):
+    """Call `node`'s VJP rules on its output gradient(s) (Tensors); return one gradient per
+    input. First-order backward runs most nodes through _run_raw_node instead."""
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
     op = node.op
     if op.simple:
-        return _run_simple_node(node, op, g, saved, retain_graph, raw and op.raw)
+        return _run_simple_node(node, op, g, saved, retain_graph)
     if op.nout > 1 and getattr(op, "fill_missing", True):  # custom Functions fill their own
         g = _materialize(node, g, saved)
     edges = node.next
@@ -226,19 +226,9 @@ def _run_node(node, g, retain_graph, raw=False):
     return results
 
 
-def _run_simple_node(node, op, g, saved, retain_graph, raw):
+def _run_simple_node(node, op, g, saved, retain_graph):
     """_run_node for one-output ops whose rules each give one input's gradient (almost all),
-    with saved values unpacked inline: it runs once per node of every backward pass.
-
-    `raw` (first order, every rule takes `xp`): the rules run on the backend's arrays with
-    its namespace, and only their results are wrapped — no Tensor per intermediate."""
-    if raw:
-        b = g._backend
-        xp = b.generic_namespace
-        gin = g._data
-    else:
-        xp = _namespace()
-        gin = g
+    with saved values unpacked inline."""
     results = []
     rules = op.rules
     meta = node.meta
@@ -246,48 +236,88 @@ def _run_simple_node(node, op, g, saved, retain_graph, raw):
     for e in node.next:
         if e is None:
             results.append(None)
-            i += 1
-            continue
-        rule = rules[i]
-        params = rule.params
-        args = []
-        for p in params:
-            v = saved[p]
-            c = v.__class__
-            if c is SavedTensor or c is SavedOutput:
-                v = v.unpack_data(node) if raw else v.unpack(node)
-            args.append(v)
-        r = rule.fn(xp, gin, *args) if rule.takes_xp else rule.fn(gin, *args)
-        if r is not None:
-            shape, dtype = meta[i]
-            if raw:
-                if r.shape != shape:
-                    r = _raw_sum_to(xp, r, shape)
-                # g passed through stays the same tensor: the engine then knows it is shared
-                r = g if r is gin else D.wrap(r, b)
-            if r.__class__ is not Tensor or r._data.shape != shape or r._dtype is not dtype:
-                r = _undo_broadcast(r, meta[i], op)
-        results.append(r)
+        else:
+            rule = rules[i]
+            args = []
+            for p in rule.params:
+                v = saved[p]
+                c = v.__class__
+                if c is SavedTensor or c is SavedOutput:
+                    v = v.unpack(node)
+                args.append(v)
+            r = rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args)
+            if r is not None:
+                shape, dtype = meta[i]
+                if r.__class__ is not Tensor or r._data.shape != shape or r._dtype is not dtype:
+                    r = _undo_broadcast(r, meta[i], op)
+            results.append(r)
         i += 1
     if not retain_graph and saved.__class__ is SavedVars:
         node.saved = None
     return results
 
 
-def _raw_sum_to(xp, r, shape):
-    """sum_to on a raw array (what broadcasting added to `shape` summed away); anything
-    else is left for _undo_broadcast to explain."""
+def _run_raw_node(node, op, g, xp, retain_graph):
+    """_run_simple_node for first-order backward through an op whose rules all take `xp`:
+    they run on the backend's arrays with its namespace `xp`, and only their results are
+    wrapped — no Tensor per intermediate. It runs once per node of almost every backward
+    pass, hence the inlining."""
+    saved = node.saved
+    if saved is None:
+        raise RuntimeError(_FREED_MSG)
+    gd = g._data
+    b = g._backend
+    results = []
+    rules = op.rules
+    meta = node.meta
+    i = 0
+    for e in node.next:
+        if e is None:
+            results.append(None)
+        else:
+            rule = rules[i]
+            params = rule.params
+            if params:
+                args = []
+                for p in params:
+                    v = saved[p]
+                    c = v.__class__
+                    if c is SavedTensor or c is SavedOutput:
+                        v = v.unpack_data(node)
+                    args.append(v)
+                r = rule.fn(xp, gd, *args)
+            else:
+                r = rule.fn(xp, gd)
+            shape, dtype = meta[i]
+            if r is gd:  # passed through: the same tensor, so that the engine sees it shared
+                r = g if gd.shape == shape else D.wrap(_raw_sum_to(xp, gd, shape, op), b)
+            elif r is not None:
+                r = D.wrap(r if r.shape == shape else _raw_sum_to(xp, r, shape, op), b)
+            if r is not None and r._dtype is not dtype:
+                r = _undo_broadcast(r, meta[i], op)
+            results.append(r)
+        i += 1
+    if not retain_graph and saved.__class__ is SavedVars:
+        node.saved = None
+    return results
+
+
+def _raw_sum_to(xp, r, shape, op):
+    """sum_to on a raw array: what broadcasting added to `shape`, summed away."""
     rshape = r.shape
     lead = len(rshape) - len(shape)
-    if lead < 0:
-        return r
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and rshape[lead + i] != 1)
-    if axes:
-        r = xp.sum(r, axis=axes)
-    if r.shape != shape and _prod(r.shape) == _prod(shape):
-        r = xp.reshape(r, shape)
-    return r
+    if lead < 0 and _prod(rshape) == _prod(shape):  # as sum_to: only unit axes differ
+        return xp.reshape(r, shape)
+    if lead >= 0:
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                          if n == 1 and rshape[lead + i] != 1)
+        if axes:
+            r = xp.sum(r, axis=axes)
+        if r.shape != shape and _prod(r.shape) == _prod(shape):
+            r = xp.reshape(r, shape)
+        if r.shape == shape:
+            return r
+    raise RuntimeError(f"gradient of {op.name} has shape {rshape}, which does not broadcast to {shape}")
 
 
 _ARRAYGRAD = []
@@ -435,7 +465,8 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
 
     ready = [n for n in root_nodes if deps[n] == 0 and (needed is None or n in needed)]
     anomaly = D.ANOMALY.enabled
-    raw = not create_graph  # nothing records: rules may run on the backend's arrays
+    raw = not create_graph and not anomaly  # nothing records: rules may run on raw arrays
+    last_backend = xp = None
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
@@ -457,10 +488,16 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         if target_nodes and node in target_nodes:
             for idx, k in target_nodes[node]:
                 captured[k] = grads if node.op.nout == 1 else grads[idx]
-        if anomaly:
-            results = _run_node_checked(node, grads, retain_graph, raw)
+        op = node.op
+        if raw and op.raw:
+            b = grads._backend
+            if b is not last_backend:
+                last_backend, xp = b, b.generic_namespace
+            results = _run_raw_node(node, op, grads, xp, retain_graph)
+        elif anomaly:
+            results = _run_node_checked(node, grads, retain_graph)
         else:
-            results = _run_node(node, grads, retain_graph, raw)
+            results = _run_node(node, grads, retain_graph)
         if hooks is not None and "post" in hooks:
             for hook in list(hooks["post"]):
                 hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
@@ -505,12 +542,12 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
     return None
 
 
-def _run_node_checked(node, grads, retain_graph, raw):
+def _run_node_checked(node, grads, retain_graph):
     """_run_node under detect_anomaly: errors name the forward call, NaN results raise."""
     from .anomaly import annotate, check_results
 
     try:
-        results = _run_node(node, grads, retain_graph, raw)
+        results = _run_node(node, grads, retain_graph)
     except Exception as exc:
         annotate(node, exc)
         raise
