@@ -13,7 +13,7 @@ import numpy as np
 
 from arraygrad import Backend
 
-from ._fixes import numpy_like_overrides
+from ._fixes import numpy_overrides
 
 __all__ = ["NumpyBackend"]
 
@@ -21,7 +21,7 @@ __all__ = ["NumpyBackend"]
 class NumpyBackend(Backend):
     name = "numpy"
     device_type = "cpu"
-    overrides = numpy_like_overrides(np)
+    overrides = numpy_overrides(np)
 
     @classmethod
     def load_namespace(cls):

@@ -11,6 +11,24 @@ import math
 from ._linalg_fft_fixes import linalg_fft_overrides
 
 
+def numpy_overrides(np) -> dict:
+    """numpy_like_overrides, plus what only NumPy's own arrays allow."""
+    _broadcast_to = np.broadcast_to
+    ndarray = np.ndarray
+
+    def broadcast_to(x, /, shape):
+        # A 0-d array (a full reduction's gradient) seen with every stride 0, made by the
+        # array constructor over its buffer: np.broadcast_to's Python-level checks cost ~8x
+        # more. (CuPy's constructor takes a memory pointer instead, hence NumPy only.)
+        if x.ndim == 0 and x.__class__ is ndarray:
+            out = ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+            out.flags.writeable = False  # as np.broadcast_to's views
+            return out
+        return _broadcast_to(x, shape)
+
+    return {**numpy_like_overrides(np), "broadcast_to": broadcast_to}
+
+
 def numpy_like_overrides(xp) -> dict:
     """name -> replacement for NumPy-like namespace `xp`."""
     add_reduce = xp.add.reduce
@@ -186,17 +204,6 @@ def numpy_like_overrides(xp) -> dict:
         return out.view(dt)
 
     _pow, _square = xp.pow, xp.square
-    _broadcast_to = xp.broadcast_to
-    ndarray_type = xp.ndarray
-
-    def broadcast_to(x, /, shape):
-        # A 0-d array (a full reduction's gradient) seen with every stride 0, made by the
-        # array constructor: np.broadcast_to's Python-level checks cost ~8x more.
-        if x.ndim == 0 and x.__class__ is ndarray_type:
-            out = ndarray_type(shape, x.dtype, x, 0, (0,) * len(shape))
-            out.flags.writeable = False  # as np.broadcast_to's views
-            return out
-        return _broadcast_to(x, shape)
 
     def pow(x1, x2, /):
         # x ** 2, the common case, as one multiply (np.power computes a general power: ~5x
@@ -219,6 +226,5 @@ def numpy_like_overrides(xp) -> dict:
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
         "expm1": expm1, "tanh": tanh, "unique_values": unique_values, "pow": pow,
-        "broadcast_to": broadcast_to,
         **linalg_fft_overrides(xp),
     }

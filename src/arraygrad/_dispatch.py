@@ -9,8 +9,10 @@ VJP rules name what they need by parameter name (HIPS autograd's `defvjp`, PyTor
 derivatives.yaml): `g` is the incoming gradient, `ans` the output, an input name gives the
 input tensor, `<input>_shape` / `<input>_dtype` only its metadata, and any other name a
 keyword parameter of the call. Only the names read by rules of inputs that require grad
-are saved. Rules are written with arraygrad functions, so `create_graph=True` gives higher
-derivatives with no extra code; broadcasting and dtype promotion are undone by the engine.
+are saved. Rules run on arraygrad tensors when the backward pass records, so
+`create_graph=True` gives higher derivatives with no extra code; rules written against a
+namespace `xp` (see `Rule`) also run on raw backend arrays in first-order backward.
+Broadcasting and dtype promotion are undone by the engine.
 """
 
 from __future__ import annotations

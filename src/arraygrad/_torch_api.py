@@ -24,7 +24,7 @@ from ._ops import searching as _search
 from ._ops import sorting as _sorting
 from ._ops import statistical as _stat
 from ._ops import normalize_axis
-from ._ops.elementwise import _conj
+from ._ops.elementwise import _cj
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
@@ -321,7 +321,7 @@ def _sigmoid(xp, x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-_SIGMOID = Op("sigmoid", ("x",), lambda g, ans: g * _conj(ans * (1 - ans)), dtypes="floating-point",
+_SIGMOID = Op("sigmoid", ("x",), lambda xp, g, ans: g * _cj(xp, ans * (1 - ans)), dtypes="floating-point",
               generic=_sigmoid)
 # PyTorch's threshold_backward: exactly 0 where the output is 0, even for an infinite g (the
 # NumPy backend's `where` is branchless, so this is as fast as multiplying by the mask).

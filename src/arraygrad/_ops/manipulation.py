@@ -100,7 +100,7 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
     return out
 
 
-_PERMUTE = Op("permute_dims", ("x",), lambda g, axes: permute_dims(g, _inverse_perm(axes)),
+_PERMUTE = Op("permute_dims", ("x",), lambda xp, g, axes: xp.permute_dims(g, _inverse_perm(axes)),
               grad_fn="PermuteBackward0")
 
 

@@ -8,8 +8,8 @@ from . import exported, normalize_axes, normalize_axis
 
 _WHERE = Op("where", ("condition", "x1", "x2"), {
     "condition": None,
-    "x1": lambda g, condition: where(condition, g, 0),
-    "x2": lambda g, condition: where(condition, 0, g)}, broadcasts=True, grad_fn="WhereBackward0")
+    "x1": lambda xp, g, condition: xp.where(condition, g, 0),
+    "x2": lambda xp, g, condition: xp.where(condition, 0, g)}, broadcasts=True, grad_fn="WhereBackward0")
 
 
 def where(condition, x1, x2, /) -> Tensor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 
 from .. import _dtypes
 from .._dispatch import Op, Tensor, apply, check_tensor, coerce_dtype, wrap
@@ -26,16 +25,9 @@ def restore_reduced(g, x_shape, axis, keepdims):
     return reshape(g, keepdims_shape(x_shape, axis))
 
 
-def unreduce(g, x_shape, axis, keepdims):
-    """Broadcast a reduction's gradient back over the reduced axes."""
-    if axis is None and not keepdims:  # a 0-d gradient broadcasts as it is
-        return broadcast_to(g, tuple(x_shape))
-    return broadcast_to(restore_reduced(g, x_shape, axis, keepdims), tuple(x_shape))
-
-
-def _unreduce(xp, g, x_shape, axis, keepdims):
-    """unreduce in namespace `xp` (rules that take `xp`)."""
-    if axis is not None and not keepdims:
+def unreduce(xp, g, x_shape, axis, keepdims):
+    """Broadcast a reduction's gradient back over the reduced axes (in namespace `xp`)."""
+    if axis is not None and not keepdims:  # a 0-d gradient broadcasts as it is
         g = xp.reshape(g, keepdims_shape(x_shape, axis))
     return xp.broadcast_to(g, tuple(x_shape))
 
@@ -60,7 +52,7 @@ def _native(x, dtype):
 
 
 # ----- sum, prod, mean ------------------------------------------------------------------
-_SUM = Op("sum", ("x",), lambda xp, g, x_shape, axis, keepdims: _unreduce(xp, g, x_shape, axis, keepdims))
+_SUM = Op("sum", ("x",), lambda xp, g, x_shape, axis, keepdims: unreduce(xp, g, x_shape, axis, keepdims))
 
 
 def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
@@ -122,7 +114,7 @@ def prod(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False)
 
 
 _MEAN = Op("mean", ("x",), lambda xp, g, x_shape, axis, keepdims:
-           _unreduce(xp, g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
+           unreduce(xp, g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
 
 
 def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None) -> Tensor:
@@ -318,7 +310,7 @@ from .._dispatch import grad_enabled  # noqa: E402
 from .creation import arange  # noqa: E402
 from .data_type import astype  # noqa: E402
 from .elementwise import _conj  # noqa: E402
-from .manipulation import broadcast_to, expand_dims, flip, moveaxis, permute_dims, reshape  # noqa: E402
+from .manipulation import expand_dims, flip, moveaxis, permute_dims, reshape  # noqa: E402
 from .searching import where  # noqa: E402
 from .utility import any as _any  # noqa: E402
 

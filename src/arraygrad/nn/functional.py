@@ -2,7 +2,8 @@
 
 The heavy functions are ops of their own (`Op` entries, as in `_ops/`): a forward written
 against the backend's array-API namespace (`generic=`), so it runs on any backend, and VJP
-rules written with arraygrad functions, so `create_graph=True` differentiates them again.
+rules that run on arraygrad tensors when the backward pass records, so `create_graph=True`
+differentiates them again.
 
 Convolution and pooling slide a window over the image: each of the KH*KW kernel offsets is
 one strided slice of the (padded) input. They work in (H, W, N, C) order internally: the
@@ -20,10 +21,10 @@ from typing import NamedTuple
 
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
-from .._dispatch import GENERIC_IMPLS, Op, Tensor, apply, check_tensor, grad_enabled, wrap
+from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import arange, zeros_like
 from .._ops.data_type import astype
-from .._ops.elementwise import exp, not_equal, rsqrt, tanh as _tanh
+from .._ops.elementwise import not_equal, rsqrt, tanh as _tanh
 from .._ops.indexing import take_along_axis
 from .._ops.linear_algebra import matmul, matrix_transpose
 from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
@@ -473,10 +474,11 @@ def _log_softmax_forward(xp, x, *, axis):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-_SOFTMAX = Op("softmax", ("x",), lambda g, ans, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)),
+_SOFTMAX = Op("softmax", ("x",),
+              lambda xp, g, ans, axis: ans * (g - xp.sum(g * ans, axis=axis, keepdims=True)),
               dtypes="real floating", generic=_softmax_forward)
 _LOG_SOFTMAX = Op("log_softmax", ("x",),
-                  lambda g, ans, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True),
+                  lambda xp, g, ans, axis: g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True),
                   dtypes="real floating", generic=_log_softmax_forward)
 
 
