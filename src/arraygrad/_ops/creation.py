@@ -375,8 +375,8 @@ def _check_matrix(x, fname):
         raise ValueError(f"{fname}: x must have at least 2 dimensions, got shape {tuple(x.shape)}")
 
 
-_TRIL = Op("tril", ("x",), lambda g, k: tril(g, k=k))
-_TRIU = Op("triu", ("x",), lambda g, k: triu(g, k=k))
+_TRIL = Op("tril", ("x",), lambda xp, g, k: xp.tril(g, k=k))
+_TRIU = Op("triu", ("x",), lambda xp, g, k: xp.triu(g, k=k))
 
 
 def tril(x, /, *, k=0) -> Tensor:

@@ -166,7 +166,7 @@ def squeeze(x, /, axis=None, *, dim=None) -> Tensor:
     return _as_view(apply(_SQUEEZE, (x,), params), x, _SQUEEZE, params)
 
 
-_MOVEAXIS = Op("moveaxis", ("x",), lambda g, source, destination: moveaxis(g, destination, source),
+_MOVEAXIS = Op("moveaxis", ("x",), lambda xp, g, source, destination: xp.moveaxis(g, destination, source),
                grad_fn="MovedimBackward0")
 
 
@@ -188,7 +188,7 @@ def moveaxis(x, source, destination, /) -> Tensor:
     return permute_dims(x, tuple(order))
 
 
-_FLIP = Op("flip", ("x",), lambda g, axis: flip(g, axis=axis), grad_fn="FlipBackward0")
+_FLIP = Op("flip", ("x",), lambda xp, g, axis: xp.flip(g, axis=axis), grad_fn="FlipBackward0")
 
 
 def flip(x, /, dims=None, *, axis=None) -> Tensor:
@@ -201,7 +201,8 @@ def flip(x, /, dims=None, *, axis=None) -> Tensor:
     return _as_view(apply(_FLIP, (x,), params), x, _FLIP, params)
 
 
-_ROLL = Op("roll", ("x",), lambda g, shift, axis: roll(g, _negate(shift), axis=axis), grad_fn="RollBackward0")
+_ROLL = Op("roll", ("x",), lambda xp, g, shift, axis: xp.roll(g, _negate(shift), axis=axis),
+           grad_fn="RollBackward0")
 
 
 def _negate(shift):
