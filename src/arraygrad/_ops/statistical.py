@@ -52,7 +52,7 @@ def _native(x, dtype):
 
 
 # ----- sum, prod, mean ------------------------------------------------------------------
-_SUM = Op("sum", ("x",), lambda xp, g, x_shape, axis, keepdims: unreduce(xp, g, x_shape, axis, keepdims))
+_SUM = Op("sum", ("x",), unreduce)
 
 
 def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
