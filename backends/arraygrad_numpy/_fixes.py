@@ -203,7 +203,7 @@ def numpy_like_overrides(xp) -> dict:
         xp.bitwise_xor(out, v2, out=out)
         return out.view(dt)
 
-    _pow, _square = xp.pow, xp.square
+    _pow, _square = getattr(xp, "pow", None) or xp.power, xp.square  # CuPy < 14 has no pow
 
     def pow(x1, x2, /):
         # x ** 2, the common case, as one multiply (np.power computes a general power: ~5x

@@ -16,8 +16,8 @@ def _matmul_x1_grad(xp, g, x2, x1_shape):
     if x2.ndim == 1:  # g has no column axis
         return g[..., None] * x2c if len(x1_shape) > 1 else g * x2c
     if len(x1_shape) == 1:  # g has no row axis
-        return xp.matmul(g[..., None, :], x2c.mT)[..., 0, :]
-    return xp.matmul(g, x2c.mT)
+        return xp.matmul(g[..., None, :], xp.matrix_transpose(x2c))[..., 0, :]
+    return xp.matmul(g, xp.matrix_transpose(x2c))
 
 
 def _matmul_x2_grad(xp, g, x1, x2_shape):
@@ -26,8 +26,8 @@ def _matmul_x2_grad(xp, g, x1, x2_shape):
     if x1.ndim == 1:  # g has no row axis
         return g * x1c if len(x2_shape) == 1 else x1c[:, None] * g[..., None, :]
     if len(x2_shape) == 1:  # g has no column axis
-        return xp.matmul(x1c.mT, g[..., None])[..., 0]
-    return xp.matmul(x1c.mT, g)
+        return xp.matmul(xp.matrix_transpose(x1c), g[..., None])[..., 0]
+    return xp.matmul(xp.matrix_transpose(x1c), g)
 
 
 _MATMUL = Op("matmul", ("x1", "x2"), {"x1": _matmul_x1_grad, "x2": _matmul_x2_grad}, dtypes="numeric",

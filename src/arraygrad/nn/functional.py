@@ -617,7 +617,7 @@ def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label
         gd, t, p = g._data, target._data, ans[1]._data
         scale = xp.expand_dims(gd, axis=1) if reduction == "none" else (
             gd / input.shape[0] if reduction == "mean" else gd)
-        hit = xp.expand_dims(t, axis=1) == xp.arange(n_classes, dtype=t.dtype)
+        hit = xp.expand_dims(t, axis=1) == b.create("arange", n_classes, dtype=t.dtype)  # on t's device
         return wrap((p - xp.astype(hit, p.dtype)) * scale, b)
     if plain:
         scale = expand_dims(g, axis=1) if reduction == "none" else (
