@@ -74,6 +74,16 @@ def test_boolean_mask_getitem_setitem(backend, data):
     assert_tensor_like(t, expected, backend)
 
 
+@given(data=st.data())
+def test_boolean_mask_with_fewer_axes(backend, data):
+    """A mask over the leading axes, 0-d masks included (x[False] has shape (0, *x.shape)),
+    is a sole index on every backend (array-api-strict accepts masks only alone)."""
+    a = data.draw(arrays(dtypes("numeric"), SHAPES), label="x")
+    lead = data.draw(st.integers(0, a.ndim), label="mask ndim")
+    mask = data.draw(hnp.arrays(np.bool_, a.shape[:lead]), label="mask")
+    assert_tensor_like(ag(a, backend)[ag(mask, backend)], a[mask], backend)
+
+
 def test_getitem_errors(backend):
     t = xp.ones((2, 3), device=backend.device)
     with pytest.raises(IndexError):

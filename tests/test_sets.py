@@ -87,6 +87,18 @@ def test_isin_python_int(backend):
     assert out.device == backend.device
 
 
+def test_isin_python_scalars_take_the_array_dtype(backend):
+    """A scalar of the array's kind is weak (as in arithmetic): uint64 with 0 is valid on
+    every backend; an integer outside the dtype's range equals no element."""
+    x = xp.asarray([0, 7, 255], dtype=xp.uint8, device=backend.device)
+    np.testing.assert_array_equal(to_np(xp.isin(x, 0)), [True, False, False])
+    np.testing.assert_array_equal(to_np(xp.isin(x, -1)), [False, False, False])
+    np.testing.assert_array_equal(to_np(xp.isin(x, 256, invert=True)), [True, True, True])
+    assert not bool(xp.isin(-1, x)) and bool(xp.isin(255, x))
+    big = xp.asarray([0, 2**63], dtype=xp.uint64, device=backend.device)
+    np.testing.assert_array_equal(to_np(xp.isin(big, 0)), [True, False])
+
+
 def test_isin_errors(backend):
     with pytest.raises(TypeError, match="isin"):
         xp.isin(1, 2)

@@ -71,8 +71,9 @@ def native_key(x, key, fname="__getitem__"):
         if key._backend is not x._backend:
             raise_device_mismatch(fname, x, key)
         data = _index_array(key, fname)
-        named = key._data.ndim if key._dtype.kind == "b" else 1
-        return (data if named >= ndim else (data, Ellipsis)), False
+        if key._dtype.kind == "b":  # a boolean mask is a valid sole index for any x.ndim
+            return data, False
+        return (data if ndim <= 1 else (data, Ellipsis)), False
     if hasattr(key, "__index__") and not hasattr(key, "shape"):
         return (operator.index(key), Ellipsis), True
     return key, False

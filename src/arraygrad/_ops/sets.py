@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from .. import _dtypes
 from .._dispatch import Tensor, check_tensor, raise_device_mismatch, wrap
 from . import exported
 
@@ -44,7 +45,9 @@ def unique_values(x, /) -> Tensor:
 
 def isin(x1, x2, /, *, invert=False) -> Tensor:
     """Whether each element of x1 is in x2 (or not, with invert=True); either may be a
-    Python scalar (a scalar x1 gives a 0-d result)."""
+    Python scalar (a scalar x1 gives a 0-d result). A scalar takes the other operand's dtype
+    when of the same kind (weak, as in arithmetic); an integer outside that dtype's range
+    equals no element."""
     if isinstance(x1, Tensor):
         b = x1._backend
         if isinstance(x2, Tensor) and x2._backend is not b:
@@ -54,16 +57,31 @@ def isin(x1, x2, /, *, invert=False) -> Tensor:
     else:
         raise TypeError(f"isin: at least one of x1, x2 must be an arraygrad Tensor, got "
                         f"{type(x1).__name__} and {type(x2).__name__}")
-    return wrap(b.fn["isin"](_isin_operand(x1, b, "x1"), _isin_operand(x2, b, "x2"),
-                             invert=invert), b)
+    a1, a2 = _isin_operand(x1, x2, b, "x1"), _isin_operand(x2, x1, b, "x2")
+    if a1 is None or a2 is None:  # an integer no element can equal
+        shape = () if a1 is None else a1.shape
+        return wrap(b.create("full", shape, bool(invert), dtype=b.native_dtype[_dtypes.bool]), b)
+    return wrap(b.fn["isin"](a1, a2, invert=invert), b)
 
 
-def _isin_operand(x, b, argname):
+_SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
+
+
+def _isin_operand(x, other, b, argname):
+    """x as a backend array (None: an integer out of `other`'s range)."""
     if isinstance(x, Tensor):
         return x._data
-    if isinstance(x, (bool, int, float, complex)):
-        return b.asarray(x)  # on b's device
-    raise TypeError(f"isin: {argname} must be a Tensor or a Python scalar, got {type(x).__name__}")
+    kinds = _SCALAR_KINDS.get(type(x))
+    if kinds is None:
+        raise TypeError(f"isin: {argname} must be a Tensor or a Python scalar, got {type(x).__name__}")
+    if isinstance(other, Tensor) and other._dtype.kind in kinds:
+        native = b.native_dtype[other._dtype]
+        if type(x) is int:
+            info = b.xp.iinfo(native)
+            if not info.min <= x <= info.max:
+                return None
+        return b.asarray(x, dtype=native)  # on b's device
+    return b.asarray(x)
 
 
 __all__ = exported(__name__)
