@@ -150,18 +150,27 @@ class Backend:
 
     @property
     def generic_namespace(self):
-        """The namespace generic implementations run on: the library's, with this plugin's
-        overrides in place (so they get the same fixes and fast paths as the core)."""
+        """The namespace generic implementations and first-order VJP rules run on: the
+        library's, with this plugin's overrides in place (so they get the same fixes and fast
+        paths as the core), and any function the library lacks resolved as `fn` does (a
+        generic implementation), so that code written against the standard runs on it."""
         ns = self.__dict__.get("_generic_namespace")
         if ns is None:
             xp = self.xp
-            flat = {k: v for k, v in self.overrides.items() if "." not in k}
-            if not flat:
-                ns = xp
-            else:
-                ns = types.ModuleType(f"{getattr(xp, '__name__', 'namespace')}+{self.name}_overrides")
-                ns.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("__")})
-                ns.__dict__.update(flat)
+            ns = types.ModuleType(f"{getattr(xp, '__name__', 'namespace')}+{self.name}_overrides")
+            ns.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("__")})
+            ns.__dict__.update({k: v for k, v in self.overrides.items() if "." not in k})
+            fn = self.fn
+
+            def missing(name):  # module __getattr__ (PEP 562): only for names not found above
+                if name.startswith("__"):
+                    raise AttributeError(name)
+                try:
+                    return fn[name]
+                except NotImplementedError as exc:
+                    raise AttributeError(str(exc)) from None
+
+            ns.__getattr__ = missing
             self.__dict__["_generic_namespace"] = ns
         return ns
 

@@ -18,17 +18,18 @@ def keepdims_shape(x_shape, axis) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(x_shape))
 
 
-def restore_reduced(g, x_shape, axis, keepdims):
-    """A reduction's output (or its gradient) reshaped to keepdims form."""
+def restore_reduced(g, x_shape, axis, keepdims, xp=None):
+    """A reduction's output (or its gradient) reshaped to keepdims form (in namespace `xp`:
+    arraygrad's own functions by default)."""
     if keepdims:
         return g
-    return reshape(g, keepdims_shape(x_shape, axis))
+    return (reshape if xp is None else xp.reshape)(g, keepdims_shape(x_shape, axis))
 
 
 def unreduce(xp, g, x_shape, axis, keepdims):
     """Broadcast a reduction's gradient back over the reduced axes (in namespace `xp`)."""
-    if axis is not None and not keepdims:  # a 0-d gradient broadcasts as it is
-        g = xp.reshape(g, keepdims_shape(x_shape, axis))
+    if axis is not None:  # a full reduction's 0-d gradient broadcasts as it is
+        g = restore_reduced(g, x_shape, axis, keepdims, xp)
     return xp.broadcast_to(g, tuple(x_shape))
 
 
@@ -129,10 +130,10 @@ def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None)
 
 
 # ----- var, std -------------------------------------------------------------------------
-def _var_grad(g, x, axis, correction, keepdims):
-    shape = tuple(x._data.shape)
-    g = restore_reduced(g, shape, axis, keepdims)
-    centered = x - mean(x, axis=axis, keepdims=True)
+def _var_grad(xp, g, x, axis, correction, keepdims):
+    shape = tuple(x.shape)
+    g = restore_reduced(g, shape, axis, keepdims, xp)
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
     dof = _count(shape, axis) - correction
     return g * centered * (2.0 / dof if dof else float("inf"))  # N == correction: inf, as PyTorch
 
@@ -140,13 +141,13 @@ def _var_grad(g, x, axis, correction, keepdims):
 _VAR = Op("var", ("x",), _var_grad, dtypes="floating-point")
 
 
-def _std_grad(g, x, ans, axis, correction, keepdims):
-    shape = tuple(x._data.shape)
-    g = restore_reduced(g, shape, axis, keepdims)
-    ans = restore_reduced(ans, shape, axis, keepdims)
-    centered = x - mean(x, axis=axis, keepdims=True)
+def _std_grad(xp, g, x, ans, axis, correction, keepdims):
+    shape = tuple(x.shape)
+    g = restore_reduced(g, shape, axis, keepdims, xp)
+    ans = restore_reduced(ans, shape, axis, keepdims, xp)
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
     # 0 where the deviation is 0 (not differentiable there; PyTorch's choice, not 0/0)
-    return where(ans == 0, 0.0, g * centered / (ans * (_count(shape, axis) - correction)))
+    return xp.where(ans == 0, 0.0, g * centered / (ans * (_count(shape, axis) - correction)))
 
 
 _STD = Op("std", ("x",), _std_grad, dtypes="floating-point")
@@ -190,13 +191,13 @@ def std(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=No
 
 
 # ----- max, min ---------------------------------------------------------------------------
-def _extremum_grad(g, x, ans, axis, keepdims):
+def _extremum_grad(xp, g, x, ans, axis, keepdims):
     """g goes to the elements equal to the extremum, split evenly between ties (PyTorch's amax)."""
-    shape = tuple(x._data.shape)
-    g = restore_reduced(g, shape, axis, keepdims)
-    ans = restore_reduced(ans, shape, axis, keepdims)
-    hit = astype(x == ans, g._dtype)
-    return g * hit / sum(hit, axis=axis, keepdims=True)
+    shape = tuple(x.shape)
+    g = restore_reduced(g, shape, axis, keepdims, xp)
+    ans = restore_reduced(ans, shape, axis, keepdims, xp)
+    hit = xp.astype(x == ans, g.dtype)
+    return g * hit / xp.sum(hit, axis=axis, keepdims=True)
 
 
 _MAX = Op("max", ("x",), _extremum_grad, dtypes="real", grad_fn="AmaxBackward0")
