@@ -101,7 +101,7 @@ class Op:
 
     __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
                  "category", "float_inputs", "broadcasts", "differentiable", "_plans",
-                 "diff_outputs", "simple", "raw", "__weakref__")
+                 "diff_outputs", "raw", "__weakref__")
 
     def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
@@ -120,12 +120,10 @@ class Op:
         self.differentiable = vjp is not None if differentiable is None else differentiable
         self.diff_outputs = tuple(differentiable_outputs or (True,) * nout)
         self.rules = self._parse_rules(vjp)
-        # One output and one rule per input: the engine's lean path (_run_simple_node).
-        self.simple = nout == 1 and not self.variadic and all(
-            r is None or r is _MISSING or len(r.inputs) == 1 for r in self.rules)
-        # every rule takes `xp`: first-order backward runs them on raw backend arrays
-        self.raw = self.simple and self.differentiable and all(
-            r is None or r is _MISSING or r.takes_xp for r in self.rules)
+        # One output, one rule per input, every rule takes `xp`: first-order backward runs
+        # them on raw backend arrays (the engine's _run_raw_node).
+        self.raw = nout == 1 and not self.variadic and self.differentiable and all(
+            r is None or r is _MISSING or (r.takes_xp and len(r.inputs) == 1) for r in self.rules)
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})

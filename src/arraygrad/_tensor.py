@@ -14,7 +14,7 @@ from . import _dtypes
 from ._dtypes import DType
 from ._torch_methods import TorchTensorMethods
 
-_ENGINE: list = []  # the autograd engine module, filled in when it loads (it imports this one)
+_engine = None  # the autograd engine module, set when it loads (it imports this one)
 
 __all__ = ["Tensor", "Size"]
 
@@ -266,10 +266,10 @@ class Tensor(TorchTensorMethods):
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the `.grad` of the leaves (PyTorch semantics)."""
         if gradient is None and inputs is None:  # loss.backward(): straight to the engine
-            _ENGINE[0].execute([self], (None,), retain_graph=create_graph if retain_graph is None else retain_graph,
+            _engine.execute([self], (None,), retain_graph=create_graph if retain_graph is None else retain_graph,
                                create_graph=create_graph)
             return
-        _ENGINE[0].backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+        _engine.backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                             create_graph=create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import sys
 
+import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
+
 from .. import _dispatch as D
 from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
-from .._ops.manipulation import reshape
-from .._ops.statistical import sum_over
 from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 
 __all__ = ["backward", "grad"]
 
-_tensor_module._ENGINE[:] = [sys.modules[__name__]]
+_tensor_module._engine = sys.modules[__name__]  # Tensor.backward's entry (it cannot import us)
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -187,8 +187,6 @@ def _run_node(node, g, retain_graph):
     if saved is None:
         raise RuntimeError(_FREED_MSG)
     op = node.op
-    if op.simple:
-        return _run_simple_node(node, op, g, saved, retain_graph)
     if op.nout > 1 and getattr(op, "fill_missing", True):  # custom Functions fill their own
         g = _materialize(node, g, saved)
     edges = node.next
@@ -197,7 +195,7 @@ def _run_node(node, g, retain_graph):
     if op.variadic:
         rule = rules[0]
         args = [_unpack(saved[p], node) for p in rule.params]
-        results = list(rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args))
+        results = list(rule.fn(_AG, g, *args) if rule.takes_xp else rule.fn(g, *args))
     else:
         results = [None] * n
         for i in range(n):
@@ -206,14 +204,14 @@ def _run_node(node, g, retain_graph):
             rule = rules[i]
             params = rule.params
             args = [_unpack(saved[p], node) for p in params]
-            r = rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args)
+            r = rule.fn(_AG, g, *args) if rule.takes_xp else rule.fn(g, *args)
             if len(rule.inputs) > 1:
                 for name, ri in zip(rule.inputs, r):
                     results[op.inputs.index(name)] = ri
             else:
                 results[i] = r
-    if not retain_graph and saved.__class__ is SavedVars:
-        node.saved = None
+    if not retain_graph:
+        _free_saved(node)
     meta = node.meta
     for i in range(n):
         gi = results[i]
@@ -226,39 +224,8 @@ def _run_node(node, g, retain_graph):
     return results
 
 
-def _run_simple_node(node, op, g, saved, retain_graph):
-    """_run_node for one-output ops whose rules each give one input's gradient (almost all),
-    with saved values unpacked inline."""
-    results = []
-    rules = op.rules
-    meta = node.meta
-    i = 0
-    for e in node.next:
-        if e is None:
-            results.append(None)
-        else:
-            rule = rules[i]
-            args = []
-            for p in rule.params:
-                v = saved[p]
-                c = v.__class__
-                if c is SavedTensor or c is SavedOutput:
-                    v = v.unpack(node)
-                args.append(v)
-            r = rule.fn(_namespace(), g, *args) if rule.takes_xp else rule.fn(g, *args)
-            if r is not None:
-                shape, dtype = meta[i]
-                if r.__class__ is not Tensor or r._data.shape != shape or r._dtype is not dtype:
-                    r = _undo_broadcast(r, meta[i], op)
-            results.append(r)
-        i += 1
-    if not retain_graph and saved.__class__ is SavedVars:
-        node.saved = None
-    return results
-
-
 def _run_raw_node(node, op, g, xp, retain_graph):
-    """_run_simple_node for first-order backward through an op whose rules all take `xp`:
+    """_run_node for first-order backward through a one-output op whose rules all take `xp`:
     they run on the backend's arrays with its namespace `xp`, and only their results are
     wrapped — no Tensor per intermediate. It runs once per node of almost every backward
     pass, hence the inlining."""
@@ -290,20 +257,21 @@ def _run_raw_node(node, op, g, xp, retain_graph):
                 r = rule.fn(xp, gd)
             shape, dtype = meta[i]
             if r is gd:  # passed through: the same tensor, so that the engine sees it shared
-                r = g if gd.shape == shape else D.wrap(_raw_sum_to(xp, gd, shape, op), b)
+                r = g if gd.shape == shape else D.wrap(sum_to(xp, gd, shape, op), b)
             elif r is not None:
-                r = D.wrap(r if r.shape == shape else _raw_sum_to(xp, r, shape, op), b)
+                r = D.wrap(r if r.shape == shape else sum_to(xp, r, shape, op), b)
             if r is not None and r._dtype is not dtype:
                 r = _undo_broadcast(r, meta[i], op)
             results.append(r)
         i += 1
-    if not retain_graph and saved.__class__ is SavedVars:
-        node.saved = None
+    if not retain_graph:
+        _free_saved(node)
     return results
 
 
-def _raw_sum_to(xp, r, shape, op):
-    """sum_to on a raw array: what broadcasting added to `shape`, summed away."""
+def sum_to(xp, r, shape, op):
+    """Gradient `r` (a raw array or, with xp = arraygrad, a Tensor) summed down to `shape`:
+    what broadcasting added, summed away."""
     rshape = r.shape
     lead = len(rshape) - len(shape)
     if lead < 0 and _prod(rshape) == _prod(shape):  # as sum_to: only unit axes differ
@@ -320,18 +288,6 @@ def _raw_sum_to(xp, r, shape, op):
     raise RuntimeError(f"gradient of {op.name} has shape {rshape}, which does not broadcast to {shape}")
 
 
-_ARRAYGRAD = []
-
-
-def _namespace():
-    """The namespace `xp` rules get when the backward pass records: arraygrad itself."""
-    if not _ARRAYGRAD:
-        import arraygrad
-
-        _ARRAYGRAD.append(arraygrad)
-    return _ARRAYGRAD[0]
-
-
 def _undo_broadcast(gi, meta, op):
     """Gradient `gi` of an input with (shape, dtype) `meta`: broadcast axes summed away,
     cast back to the input's dtype (real part for a real input)."""
@@ -339,7 +295,7 @@ def _undo_broadcast(gi, meta, op):
         raise TypeError(f"VJP of {op.name} returned {type(gi).__name__}, not a Tensor")
     shape, dtype = meta
     if gi._data.shape != shape:
-        gi = sum_to(gi, shape, op.name)
+        gi = sum_to(_AG, gi, shape, op)
     if gi._dtype is not dtype:
         if dtype.kind != "c" and gi._dtype.kind == "c":
             gi = real(gi)
@@ -372,24 +328,6 @@ def _materialize(node, grads, saved):
             gi = zeros_like(outs[i])
         filled.append(gi)
     return tuple(filled)
-
-
-def sum_to(g, shape, opname="op"):
-    """Sum `g` down to `shape` (undo broadcasting); differentiable."""
-    gshape = g._data.shape
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        if g._data.size == _prod(shape):
-            return reshape(g, shape)
-        raise RuntimeError(f"gradient of {opname} has shape {gshape}, which does not broadcast to {shape}")
-    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if kept:
-        g = sum_over(g, tuple(range(lead)) + kept, True)
-    elif lead:  # only leading axes: summing them away leaves the shape itself
-        g = sum_over(g, tuple(range(lead)), False)
-    if g._data.shape != tuple(shape):
-        g = reshape(g, shape)
-    return g
 
 
 def _prod(shape):

@@ -99,7 +99,7 @@ class _FunctionOp:
 
     __slots__ = ("name", "nout", "rules", "inputs", "variadic", "fill_missing", "diff_outputs",
                  "differentiable")
-    simple = raw = False  # one joint rule for all inputs: the engine's general path
+    raw = False  # one joint rule for all inputs: the engine's general path
 
     def __init__(self, name, nout):
         self.name = name

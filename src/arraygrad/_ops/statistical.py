@@ -73,12 +73,6 @@ def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) 
     return apply(_SUM, (x,), {"axis": axis, "dtype": dtype, "keepdims": keepdims})
 
 
-def sum_over(x, axes: tuple, keepdims: bool) -> Tensor:
-    """sum(x, axis=axes, keepdims=keepdims) for axes already normalized (the engine's
-    unbroadcasting), skipping the public function's validation."""
-    return apply(_SUM, (x,), {"axis": axes, "dtype": None, "keepdims": keepdims})
-
-
 def _prod_grad(g, x, axis, keepdims):
     """Each element's gradient is the product of the others: exclusive products from both
     sides (no division, so zeros are handled exactly)."""
@@ -316,5 +310,5 @@ from .searching import where  # noqa: E402
 from .utility import any as _any  # noqa: E402
 
 __all__ = exported(__name__)
-for _helper in ("keepdims_shape", "restore_reduced", "unreduce", "sum_over"):
+for _helper in ("keepdims_shape", "restore_reduced", "unreduce"):
     __all__.remove(_helper)
