@@ -35,6 +35,18 @@ def test_matmul(backend, data):
                        backend, rtol=1e-4)
 
 
+@pytest.mark.parametrize("s1, s2", [((70, 80), (80, 90)), ((80,), (80, 90)), ((70, 80), (80,)),
+                                    ((1, 5000), (5000, 1)), ((5000, 1), (1, 2))])
+def test_matmul_large_results(backend, s1, s2):
+    """Results above the NumPy backend's ndarray.dot cut-off go through np.matmul: same values,
+    vectors and transposed (non-contiguous) operands included."""
+    rng = np.random.default_rng(0)
+    a1, a2 = rng.standard_normal(s1), rng.standard_normal(s2)
+    assert_tensor_like(xp.matmul(ag(a1, backend), ag(a2, backend)), a1 @ a2, backend, rtol=1e-12)
+    t1, t2 = np.ascontiguousarray(a1.T).T, np.ascontiguousarray(a2.T).T
+    assert_tensor_like(xp.matmul(ag(t1, backend), ag(t2, backend)), t1 @ t2, backend, rtol=1e-12)
+
+
 def test_matmul_errors(backend):
     a = xp.ones((2, 3), device=backend.device)
     with pytest.raises(ValueError, match="matmul"):
