@@ -137,6 +137,22 @@ def sklearn_float32_stays_float32():
     _same(out, ref, rtol=1e-3, atol=1e-4)
 
 
+@check
+def sklearn_without_dispatch():
+    """Dispatch off, scikit-learn converts tensors with np.asarray and may hand their dtype
+    back to NumPy (RidgeCV keeps X.dtype when it has a floating .kind)."""
+    import numpy as np
+    from sklearn.linear_model import RidgeCV
+
+    import arraygrad as xp
+
+    X, _ = _data()
+    target = X @ [1.0, -2.0, 0.5, 0.0, 3.0]
+    got = RidgeCV().fit(xp.asarray(X), xp.asarray(target))
+    ref = RidgeCV().fit(X, target)
+    np.testing.assert_allclose(np.asarray(got.coef_), ref.coef_, rtol=1e-7)
+
+
 # ----- SciPy (SCIPY_ARRAY_API=1) ---------------------------------------------------------
 def _scipy_pairs():
     import numpy as np

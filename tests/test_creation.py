@@ -242,3 +242,12 @@ def test_requires_grad_argument(backend, dtype):
     else:
         with pytest.raises(RuntimeError, match="floating point"):
             xp.zeros((2,), dtype=getattr(xp, dtype), device=backend.device, requires_grad=True)
+
+
+@pytest.mark.parametrize("make", [np.float64, np.float32, np.complex128, np.int16, np.bool_])
+def test_asarray_numpy_scalars_keep_their_dtype(backend, make):
+    """NumPy scalars carry a dtype (np.float64 is also a Python float, np.complex128 a
+    complex): asarray keeps it, alone or in a list, as NumPy and torch.as_tensor do."""
+    s = make(1)
+    assert_tensor_like(xp.asarray(s, device=backend.device), np.asarray(s), backend)
+    assert_tensor_like(xp.asarray([s, s], device=backend.device), np.asarray([s, s]), backend)

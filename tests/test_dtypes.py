@@ -112,3 +112,13 @@ def test_integer_inputs_of_floating_functions():
     assert xp.divide(xp.asarray([1, 2]), xp.asarray([2, 4])).dtype is xp.float32
     assert (xp.asarray([1, 2]) / 2).dtype is xp.float32
     np.testing.assert_allclose(np.asarray(xp.asarray([1, 3]) / 2), [0.5, 1.5])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_numpy_reads_arraygrad_dtypes(name):
+    """np.dtype() and ndarray.astype() take arraygrad's dtypes (consumers such as
+    scikit-learn hand an array's .dtype back to NumPy)."""
+    if np.lib.NumpyVersion(np.__version__) < "2.4.0":
+        pytest.skip("NumPy reads __numpy_dtype__ from 2.4 on")
+    assert np.dtype(getattr(xp, name)) == np.dtype(name)
+    assert np.zeros(2).astype(getattr(xp, name)).dtype == np.dtype(name)

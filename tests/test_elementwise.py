@@ -292,3 +292,28 @@ def test_binary_broadcast_mismatch_is_a_value_error(backend, dtype):
     b = ag(np.zeros((4,), dtype), backend)
     with pytest.raises(ValueError):
         xp.add(a, b)
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.0), np.float32(2.0), np.int64(2), np.array(2.0)])
+def test_numpy_scalar_operands_are_python_scalars(backend, scalar):
+    """A NumPy scalar (or 0-d array) next to a tensor counts as a Python scalar, on either
+    side and in place, as in PyTorch: the tensor's dtype is kept."""
+    t = xp.asarray([1.0, 2.0], device=backend.device)
+    for out in (t * scalar, scalar * t, t - scalar, scalar - t):
+        assert isinstance(out, xp.Tensor) and out.dtype == xp.float32
+    assert_tensor_like(scalar - t, np.asarray([1.0, 0.0], np.float32), backend)
+    t += scalar
+    assert_tensor_like(t, np.asarray([3.0, 4.0], np.float32), backend)
+
+
+def test_python_scalar_subclasses_are_their_values(backend):
+    import enum
+
+    class Three(enum.IntEnum):
+        THREE = 3
+
+    t = xp.asarray([1.0, 2.0], device=backend.device)
+    assert_tensor_like(t * Three.THREE, np.asarray([3.0, 6.0], np.float32), backend)
+    assert_tensor_like(Three.THREE - t, np.asarray([2.0, 1.0], np.float32), backend)
+    with pytest.raises(TypeError):
+        t + "a"

@@ -50,6 +50,15 @@ class DType:
     def is_signed(self) -> _builtin_bool:
         return self.kind in "ifc"
 
+    @property
+    def __numpy_dtype__(self):
+        """NumPy's dtype of the same name: np.dtype(arraygrad.float64) and
+        ndarray.astype(arraygrad.float64) work (NumPy >= 2.4 reads this). NumPy's dtype
+        then also compares equal to ours (their hashes differ: do not mix the two as keys)."""
+        import numpy
+
+        return numpy.dtype(self.name)
+
     def to_real(self) -> "DType":
         """The real floating dtype of the same precision (complex64 -> float32)."""
         return _COMPLEX_TO_REAL.get(self, self)

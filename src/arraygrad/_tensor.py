@@ -319,7 +319,21 @@ D.Tensor = Tensor
 _dtypes.Tensor = Tensor
 
 
-_OPERANDS = (Tensor, bool, int, float, complex)
+_PY_SCALARS = frozenset((bool, int, float, complex))
+
+
+def _operand(self, other):
+    """`other` as the operators pass it on (the fast paths took Tensors and Python scalars):
+    a Tensor subclass as it is, a Python scalar subclass (IntEnum, ...) as its plain value,
+    another library's scalar or array converted (NumPy's float64 subclasses float, but is
+    NumPy's); anything else NotImplemented."""
+    if isinstance(other, Tensor):
+        return other
+    if not hasattr(other, "dtype"):
+        for plain in (int, float, complex):  # bool cannot be subclassed
+            if isinstance(other, plain):
+                return plain(other)
+    return _foreign_operand(self, other)
 
 
 def _foreign_operand(self, other):
@@ -342,24 +356,27 @@ def install_operators() -> None:
 
     def binary_method(op):
         def method(self, other):
-            if other.__class__ is Tensor or isinstance(other, _OPERANDS):
+            c = other.__class__
+            if c is Tensor or c in _PY_SCALARS:
                 return binary(op, self, other)
-            other = _foreign_operand(self, other)
+            other = _operand(self, other)
             return other if other is NotImplemented else binary(op, self, other)
         return method
 
     def reflected_method(op):
         def method(self, other):
-            if isinstance(other, _OPERANDS):
-                return binary(op, other, self)
-            other = _foreign_operand(self, other)
-            return other if other is NotImplemented else binary(op, other, self)
+            if other.__class__ not in _PY_SCALARS:
+                other = _operand(self, other)
+                if other is NotImplemented:
+                    return NotImplemented
+            return binary(op, other, self)
         return method
 
     def inplace_method(op):
         def method(self, other):
-            if not isinstance(other, _OPERANDS):
-                other = _foreign_operand(self, other)
+            c = other.__class__
+            if c is not Tensor and c not in _PY_SCALARS:
+                other = _operand(self, other)
                 if other is NotImplemented:
                     return NotImplemented
             return inplace_binary(op, self, other)

@@ -231,6 +231,10 @@ def _python_dtype(obj) -> DType | None:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
+        elif isinstance(v, Tensor):
+            kinds.add(v._dtype.kind)
+        elif hasattr(v, "dtype"):  # a NumPy scalar (np.float64 is also a float): its own dtype
+            return None
         elif isinstance(v, bool):
             kinds.add("b")
         elif isinstance(v, int):
@@ -239,10 +243,6 @@ def _python_dtype(obj) -> DType | None:
             kinds.add("f")
         elif isinstance(v, complex):
             kinds.add("c")
-        elif isinstance(v, Tensor):
-            kinds.add(v._dtype.kind)
-        elif hasattr(v, "dtype"):  # a NumPy scalar, say
-            return None
         else:
             raise TypeError(f"asarray: cannot convert {type(v).__name__} to an array element")
     if "c" in kinds:
@@ -303,7 +303,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
             out = astype(out, out._dtype, copy=True)
         return _finish(out, requires_grad) if requires_grad else out
     b = backend_for(device)
-    if isinstance(obj, (bool, int, float, complex, list, tuple)):
+    if isinstance(obj, (list, tuple)) or (isinstance(obj, (bool, int, float, complex))
+                                          and not hasattr(obj, "dtype")):  # not NumPy's float64
         if _contains_tensor(obj):
             return _finish(_from_nested_tensors(obj, d, device), requires_grad)
         if copy is False:
