@@ -114,6 +114,18 @@ def test_moveaxis(backend, data):
                        oracle("moveaxis", a, src[0], dst[0]), backend)
 
 
+def test_moveaxis_takes_lists_and_words_errors_as_numpy(backend):
+    """Axes as lists (SciPy's hilbert2 passes one); out-of-range axes in NumPy's words, which
+    consumers match on."""
+    a = np.zeros((2, 3, 4))
+    assert xp.moveaxis(ag(a, backend), [1, 2], [-2, -1]).shape == (2, 3, 4)
+    assert xp.moveaxis(ag(a, backend), [0], (2,)).shape == np.moveaxis(a, [0], [2]).shape
+    with pytest.raises(ValueError, match="axis 10 is out of bounds for array of dimension 3"):
+        xp.moveaxis(ag(a, backend), 10, 0)
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        xp.broadcast_shapes((2, 3), (4,))
+
+
 @given(data=st.data())
 def test_flip(backend, data):
     a = data.draw(arrays(ANY, SHAPES))

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis.extra.array_api import make_strategies_namespace
 
 import arraygrad as xp
+from _oracle import to_np
 from _standard import API_VERSION, STANDARD
 
 
@@ -97,6 +99,16 @@ def test_python_scalar_conversion_errors(backend):
 
 
 # ----- __array_namespace_info__ ----------------------------------------------------------
+def test_iteration(backend):
+    """Rows, one by one; a 0-d tensor refuses at iter() itself, so np.iterable() is False
+    (matplotlib and SciPy ask it before looping)."""
+    t = xp.asarray([[1.0, 2.0], [3.0, 4.0]], device=backend.device)
+    assert [to_np(r).tolist() for r in t] == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(TypeError, match="0-d"):
+        iter(t[0, 0])
+    assert not np.iterable(t[0, 0]) and np.iterable(t)
+
+
 def test_info_capabilities():
     caps = xp.__array_namespace_info__().capabilities()
     assert caps["boolean indexing"] is True

@@ -118,6 +118,19 @@ def test_where_python_scalar(backend, dtype, scalar, out_dtype):
         np.testing.assert_array_equal(to_np(out), np.asarray(picked, dtype=out_dtype))
 
 
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(2.5), np.int64(2)])
+def test_where_and_binary_functions_take_numpy_scalars(backend, scalar):
+    """A NumPy scalar counts as a Python scalar (the array keeps its dtype), as in the
+    operators and in PyTorch (SciPy passes np.log(eps) to where)."""
+    cond = xp.asarray([True, False], device=backend.device)
+    x = xp.asarray([1.0, 0.0], device=backend.device)
+    for out in (xp.where(cond, x, scalar), xp.where(cond, scalar, x), xp.maximum(x, scalar),
+                xp.minimum(scalar, x)):
+        assert out.dtype == xp.float32
+    np.testing.assert_array_equal(to_np(xp.where(cond, x, scalar)), [1.0, float(scalar)])
+    np.testing.assert_array_equal(to_np(xp.maximum(x, scalar)), [float(scalar)] * 2)
+
+
 def test_where_errors(backend):
     x = xp.ones((3,), device=backend.device)
     with pytest.raises(TypeError, match="condition"):

@@ -566,6 +566,8 @@ def _binary_general(op: Op, x1, x2):
     """binary() for Tensor subclasses (Parameter) and Python scalar operands."""
     t1 = isinstance(x1, Tensor)
     t2 = isinstance(x2, Tensor)
+    if t1 != t2:  # NumPy's scalars count as Python scalars
+        x1, x2 = (x1, _dtypes.plain_scalar(x2)) if t1 else (_dtypes.plain_scalar(x1), x2)
     if t1 and t2:
         b = x1._backend
         if x2._backend is not b:

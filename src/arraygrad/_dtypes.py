@@ -17,6 +17,7 @@ __all__ = [
 ]
 
 _builtin_bool = bool
+Tensor = None  # arraygrad.Tensor, set by _tensor.py (which imports this module)
 
 
 class DType:
@@ -195,6 +196,18 @@ def scalar_dtype(value, partner: DType) -> DType:
     raise TypeError(f"expected a Python scalar (bool, int, float, complex), got {t.__name__}")
 
 
+def plain_scalar(value):
+    """Another library's scalar or 0-d array (NumPy's float64, say) as the Python scalar it
+    holds, so that it counts as one (weakly typed, as in PyTorch); anything else as it is."""
+    if value.__class__ in _PLAIN_SCALARS or getattr(value, "ndim", None) != 0 \
+            or not hasattr(value, "item") or isinstance(value, Tensor):
+        return value
+    return value.item()
+
+
+_PLAIN_SCALARS = frozenset((_builtin_bool, int, float, complex))
+
+
 def as_dtype(dtype, argname: str = "dtype") -> DType:
     """Accept an arraygrad DType (or its name); reject anything else with a clear TypeError."""
     if isinstance(dtype, DType):
@@ -268,7 +281,7 @@ def result_type(*arrays_and_dtypes):
     if not dtypes:
         if not scalars:
             raise ValueError("result_type: at least one array or dtype is required")
-        raise TypeError("result_type: at least one array or dtype is required; got only Python scalars")
+        raise ValueError("result_type: at least one array or dtype is required; got only Python scalars")
     out = dtypes[0]
     for d in dtypes[1:]:
         out = promote(out, d)

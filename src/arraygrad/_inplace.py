@@ -172,9 +172,9 @@ def setitem(x, key, value):
         # the standard allows bool scalars only into bool arrays: pass True as 1 elsewhere
         vdata = int(value) if value.__class__ is bool and x._dtype.kind != "b" else value
         if isinstance(value, complex) and x._dtype.kind != "c":
-            raise TypeError(f"__setitem__: cannot assign a complex value into a {x._dtype} tensor")
+            raise TypeError(f"__setitem__: cannot cast a complex value to the tensor's dtype {x._dtype}")
         if isinstance(value, float) and x._dtype.kind in "biu":
-            raise TypeError(f"__setitem__: cannot assign a float value into a {x._dtype} tensor")
+            raise TypeError(f"__setitem__: cannot cast a float value to the tensor's dtype {x._dtype}")
     else:
         from ._ops.creation import asarray
 

@@ -183,10 +183,9 @@ class Tensor(TorchTensorMethods):
         return self._data.shape[0]
 
     def __iter__(self):
-        if self._data.ndim == 0:
+        if self._data.ndim == 0:  # raised here, not at the first next(): np.iterable(t) is False
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self._data.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self._data.shape[0]))
 
     __hash__ = object.__hash__  # identity, as PyTorch (the operators make __eq__ elementwise)
 
@@ -341,8 +340,9 @@ def _foreign_operand(self, other):
     scalars, arrays are converted on the tensor's device; anything else is NotImplemented."""
     if isinstance(other, (str, bytes)) or not (hasattr(other, "__array__") or hasattr(other, "__dlpack__")):
         return NotImplemented
-    if getattr(other, "ndim", None) == 0 and hasattr(other, "item"):
-        return other.item()
+    scalar = _dtypes.plain_scalar(other)
+    if scalar is not other:
+        return scalar
     from ._ops.creation import asarray
 
     return asarray(other, device=self.device)

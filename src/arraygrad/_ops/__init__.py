@@ -28,7 +28,8 @@ def normalize_axis(axis, ndim: int, fname: str, argname: str = "axis") -> int:
     except (AttributeError, TypeError):
         raise TypeError(f"{fname}: {argname} must be an int, got {type(axis).__name__}") from None
     if not -ndim <= a < ndim:
-        raise AxisError(f"{fname}: {argname} {a} is out of bounds for an array of dimension {ndim}")
+        where = fname if argname == "axis" else f"{fname}: {argname}"  # NumPy's wording after it
+        raise AxisError(f"{where}: axis {a} is out of bounds for array of dimension {ndim}")
     return a + ndim if a < 0 else a
 
 

@@ -40,8 +40,8 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
             elif m == 1:
                 out[j] = n
             elif n != 1 and n != m:
-                raise ValueError(f"broadcast_shapes: shapes {tuple(shapes)} are not broadcast-compatible "
-                                 f"(dimension {j}: {m} vs {n})")
+                raise ValueError(f"broadcast_shapes: shapes {tuple(shapes)} cannot be broadcast to a "
+                                 f"single shape (dimension {j}: {m} vs {n})")
     return tuple(out)
 
 
@@ -174,8 +174,8 @@ def moveaxis(x, source, destination, /) -> Tensor:
     """`x` with the axes `source` moved to positions `destination`."""
     check_tensor(x, "moveaxis")
     nd = x._data.ndim
-    src = source if isinstance(source, tuple) else (source,)
-    dst = destination if isinstance(destination, tuple) else (destination,)
+    src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
     if len(src) != len(dst):
         raise ValueError(f"moveaxis: source {source} and destination {destination} must have the same length")
     src = tuple(normalize_axis(a, nd, "moveaxis", "source") for a in src)

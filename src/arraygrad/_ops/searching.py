@@ -25,9 +25,9 @@ def where(condition, x1, x2, /) -> Tensor:
             d = _dtypes.promote(x1._dtype, x2._dtype)
             x1, x2 = astype(x1, d), astype(x2, d)
     elif t1 or t2:
-        arr, sc = (x1, x2) if t1 else (x2, x1)
-        _dtypes.scalar_dtype(sc, arr._dtype)  # validates the scalar's type
-        want = _dtypes.scalar_dtype(sc, arr._dtype)
+        arr, sc = (x1, _dtypes.plain_scalar(x2)) if t1 else (x2, _dtypes.plain_scalar(x1))
+        x1, x2 = (arr, sc) if t1 else (sc, arr)
+        want = _dtypes.scalar_dtype(sc, arr._dtype)  # TypeError for anything but a scalar
         if want is not arr._dtype:
             from .data_type import astype
 
