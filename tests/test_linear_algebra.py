@@ -38,8 +38,8 @@ def test_matmul(backend, data):
 @pytest.mark.parametrize("s1, s2", [((70, 80), (80, 90)), ((80,), (80, 90)), ((70, 80), (80,)),
                                     ((1, 5000), (5000, 1)), ((5000, 1), (1, 2))])
 def test_matmul_large_results(backend, s1, s2):
-    """Results above the NumPy backend's ndarray.dot cut-off go through np.matmul: same values,
-    vectors and transposed (non-contiguous) operands included."""
+    """Operands on either side of the NumPy backend's ndarray.dot / np.matmul cut-off give
+    the same values, vectors and transposed (non-contiguous) operands included."""
     rng = np.random.default_rng(0)
     a1, a2 = rng.standard_normal(s1), rng.standard_normal(s2)
     assert_tensor_like(xp.matmul(ag(a1, backend), ag(a2, backend)), a1 @ a2, backend, rtol=1e-12)
