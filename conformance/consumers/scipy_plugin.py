@@ -8,7 +8,7 @@ SciPy's ``xp`` fixture (in the installed ``scipy/conftest.py``) iterates over a 
 of backends: ``xp_known_backends`` and the ``xp_available_backends`` list it fills by
 trying to import numpy, array_api_strict, torch, cupy, jax and dask. The fixture's params
 are fixed when the conftest is imported, so the backend has to be added inside it: this
-plugin reads the installed conftest's source, applies two textual edits
+plugin reads the installed conftest's source, applies three textual edits
 
 1. ``'arraygrad'`` is added to the ``xp_known_backends = {...}`` set literal (which
    ``skip_xp_backends``/``xfail_xp_backends`` and SciPy's own assertions check names
@@ -17,9 +17,12 @@ plugin reads the installed conftest's source, applies two textual edits
    appended to ``xp_available_backends`` just before the line
    ``xp_available_backend_ids = {p.id for p in xp_available_backends}``, i.e. before
    SciPy applies its ``SCIPY_ARRAY_API='["name", ...]'`` backend selection;
+3. the ``devices`` fixture's ``info.devices() + [None]`` becomes a list display: the
+   standard's 2025.12 ``devices()`` returns a tuple (SciPy tests array-api-strict at
+   2024.12, where it was a list);
 
 and executes the result as the module ``scipy.conftest`` (with its real ``__file__``), so
-that when pytest imports the conftest it finds this module in ``sys.modules``. If either
+that when pytest imports the conftest it finds this module in ``sys.modules``. If any
 anchor is not found the plugin raises `PatchTargetMissing` with a clear message.
 
 Default dtype: arraygrad's default floating dtype is float32, like PyTorch's. SciPy's
@@ -87,6 +90,14 @@ _src = (_src[:_anchor.start() + 1]
         + f"{_ind}xp_available_backends.append(pytest.param(\n"
         + f"{_ind}    arraygrad, id='arraygrad', marks=pytest.mark.array_api_backends))\n"
         + _src[_anchor.start() + 1:])
+
+# 3. the `devices` fixture adds a list to info.devices(), which 2025.12 made a tuple (SciPy
+#    pins array-api-strict to 2024.12, where it was a list); without this edit every test
+#    using the fixture errors at setup on arraygrad instead of running
+_src, _n = re.subn(r"return xp\.__array_namespace_info__\(\)\.devices\(\) \+ \[None\]",
+                   "return [*xp.__array_namespace_info__().devices(), None]", _src, count=1)
+if _n != 1:
+    _fail("no `return xp.__array_namespace_info__().devices() + [None]` in the devices fixture")
 
 _mod = types.ModuleType("scipy.conftest")
 _mod.__file__ = _path
