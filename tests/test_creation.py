@@ -251,3 +251,11 @@ def test_asarray_numpy_scalars_keep_their_dtype(backend, make):
     s = make(1)
     assert_tensor_like(xp.asarray(s, device=backend.device), np.asarray(s), backend)
     assert_tensor_like(xp.asarray([s, s], device=backend.device), np.asarray([s, s]), backend)
+
+
+def test_arange_takes_numpy_scalars(backend):
+    """np.int64 is not an int: its value counts (SciPy passes them)."""
+    out = xp.arange(np.int64(1), np.int32(7), np.int8(2), device=backend.device)
+    assert_tensor_like(out, np.arange(1, 7, 2), backend)
+    assert_tensor_like(xp.arange(np.float64(1.5), device=backend.device),
+                       np.arange(1.5, dtype=np.float32), backend)

@@ -190,3 +190,46 @@ def test_corrupt_files_are_refused(tmp_path):
     odd = np.frombuffer(b'{"format": "arraygrad", "version": 1, "object": {"$set": [1]}}', dtype=np.uint8)
     with pytest.raises(ValueError, match="unexpected manifest entry"):
         xp.load(rewrite("odd.npz", {"manifest.npy": npy(odd)}))
+
+
+# ----- pickle and copy (Python's protocols, beside save/load) ------------------------------
+def test_pickle_and_deepcopy_like_torch():
+    """Tensors pickle (multiprocessing, joblib) as their values, device, requires_grad and
+    class, and load as leaves; deepcopy copies memory and .grad and refuses non-leaves, as
+    PyTorch's do (copy.deepcopy(model) keeps the best weights in the tutorials)."""
+    import copy
+
+    t = xp.asarray([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for loaded in (pickle.loads(pickle.dumps(t)), pickle.loads(pickle.dumps(t * 2))):
+        assert loaded.requires_grad and loaded.is_leaf and loaded.grad is None
+    np.testing.assert_array_equal(host(pickle.loads(pickle.dumps(t[:, 1]))), [2.0, 4.0])
+    t.grad = xp.ones((2, 2))
+    c = copy.deepcopy(t)
+    assert c.requires_grad and c.is_leaf and c is not t
+    c.grad[0, 0] = 5.0
+    c.detach()[0, 0] = 7.0
+    assert float(t.grad[0, 0]) == 1.0 and float(t[0, 0]) == 1.0  # copies, not views
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(t * 2)
+
+
+def test_modules_pickle_and_deepcopy():
+    import copy
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        w, w2 = model[0].weight, other[0].weight
+        assert isinstance(w2, nn.Parameter) and w2.requires_grad and w2 is not w
+        np.testing.assert_array_equal(host(w2), host(w))
+        x = xp.ones((1, 3))
+        np.testing.assert_allclose(host(other(x)), host(model(x)))
+    best = copy.deepcopy(model.state_dict())
+    with xp.no_grad():
+        model[0].weight.fill_(0.0)
+    assert host(best["0.weight"]).any()  # the copy kept the old weights
+
+
+def test_pickled_tensors_keep_their_device(backend):
+    t = xp.asarray([1.0, 2.0], device=backend.device)
+    loaded = pickle.loads(pickle.dumps(t))
+    assert loaded.device == t.device and host(loaded).tolist() == [1.0, 2.0]

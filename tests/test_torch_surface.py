@@ -3,6 +3,8 @@ methods (values, dtypes, gradients), in-place semantics, the NumPy bridge, devic
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -284,6 +286,33 @@ def test_view_errors_like_torch():
         x.repeat(2)
     with pytest.raises(RuntimeError, match="t\\(\\) expects"):
         ag.zeros(2, 2, 2).t()
+
+
+@pytest.mark.parametrize("src, dst, shape", [
+    ("complex128", "float64", (2, 3)), ("float32", "int32", (4,)), ("float32", "float64", (2, 4)),
+    ("float64", "float32", (3, 2)), ("int64", "uint8", (2,)), ("float32", "int16", (2, 3))])
+def test_view_dtype_like_torch(src, dst, shape):
+    """view(dtype) reads the same memory as another dtype (SciPy's RBFInterpolator views its
+    complex data as float): PyTorch's values and shapes, memory shared, outside the graph."""
+    a = np.arange(1, 1 + math.prod(shape)).reshape(shape).astype(src)
+    t = ag.tensor(a)
+    v = t.view(getattr(ag, dst))
+    expected = torch.tensor(a).view(getattr(torch, dst))
+    assert v.dtype == getattr(ag, dst) and tuple(v.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(v.numpy(), expected.numpy())
+    v.zero_()
+    assert not t.numpy().any()  # the same memory
+    assert ag.ones(2, dtype=ag.complex128).view(float).dtype == ag.float64  # Python types too
+    assert not ag.ones(4, requires_grad=True).view(ag.int32).requires_grad
+
+
+def test_view_dtype_errors_like_torch():
+    with pytest.raises(RuntimeError, match="size.-1. must be divisible by 2"):
+        ag.ones(3).view(ag.float64)
+    with pytest.raises(RuntimeError, match="stride.-1. must be 1"):
+        ag.ones(4, 2).t().view(ag.float64)
+    with pytest.raises(RuntimeError, match="cannot be 0"):
+        ag.tensor(1.0).view(ag.float64)
 
 
 def test_contiguous():

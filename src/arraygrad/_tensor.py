@@ -189,6 +189,37 @@ class Tensor(TorchTensorMethods):
 
     __hash__ = object.__hash__  # identity, as PyTorch (the operators make __eq__ elementwise)
 
+    # ----- copying and pickling (PyTorch's semantics) ------------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickled as its values on the host, its device, requires_grad and class; history and
+        .grad are not kept (as in PyTorch), and it loads as a leaf on the same device."""
+        state = getattr(self, "__dict__", None) or None
+        return (_rebuild_tensor, (self._backend.to_host(self._data), self.device,
+                                  self._requires_grad, type(self), state))
+
+    def __deepcopy__(self, memo):
+        """A leaf with a copy of the memory on the same device, requires_grad, a copy of
+        .grad and of the attributes a subclass added. Non-leaves raise, as in PyTorch."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol; call .detach() first")
+        done = memo.get(id(self))
+        if done is not None:
+            return done
+        import copy
+
+        b = self._backend
+        new = D.wrap(b.xp.asarray(self._data, copy=True), b)
+        new._requires_grad = self._requires_grad
+        if type(self) is not Tensor:
+            new.__class__ = type(self)  # subclasses (Parameter) add no slots
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = copy.deepcopy(self.grad, memo)
+        if getattr(self, "__dict__", None):
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
     # ----- interchange -----------------------------------------------------------------
     def __dlpack__(self, /, *, stream=None, max_version=None, dl_device=None, copy=None):
         from ._dlpack import export_dlpack
@@ -316,6 +347,20 @@ UNARY_OPERATORS = {"neg": "negative", "pos": "positive", "abs": "abs", "invert":
 
 D.Tensor = Tensor
 _dtypes.Tensor = Tensor
+
+
+def _rebuild_tensor(host, device, requires_grad, cls, state):
+    """Unpickle a Tensor (see Tensor.__reduce_ex__)."""
+    from ._registry import get_backend
+
+    b = get_backend(device)
+    t = D.wrap(b.from_host(host), b)
+    t._requires_grad = bool(requires_grad)
+    if cls is not Tensor:
+        t.__class__ = cls
+    if state:
+        t.__dict__.update(state)
+    return t
 
 
 _PY_SCALARS = frozenset((bool, int, float, complex))

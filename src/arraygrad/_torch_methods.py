@@ -124,9 +124,10 @@ class TorchTensorMethods:
     def view(self, *shape):
         """A tensor of another shape sharing this one's memory (RuntimeError when the memory
         layout does not allow it: use reshape, which copies then)."""
-        if len(shape) == 1 and isinstance(shape[0], DType):
-            raise TypeError("view(dtype) is not supported: arraygrad does not reinterpret "
-                            "memory as another dtype; use .to(dtype) for a converted copy")
+        if len(shape) == 1 and (isinstance(shape[0], DType) or (
+                not isinstance(shape[0], (int, tuple, list))
+                and _dtypes._from_foreign(shape[0]) is not None)):  # view(dtype)
+            return self._view_dtype(_as_dtype(shape[0]))
         shape = _shape_args(shape, "view")
         try:
             return _manip.reshape(self, shape, copy=False)
@@ -135,6 +136,36 @@ class TorchTensorMethods:
             raise RuntimeError("view size is not compatible with input tensor's size and stride "
                                "(at least one dimension spans across two contiguous subspaces). "
                                "Use .reshape(...) instead.") from None
+
+    def _view_dtype(self, d: DType):
+        """view(dtype): the same memory read as dtype `d` (PyTorch's): the last axis scales
+        by the ratio of the element sizes. Outside the graph, as in PyTorch (bits, not
+        values: no gradient flows through a reinterpretation)."""
+        from . import _dispatch as D
+
+        if d is self._dtype:
+            return self.view(tuple(self.shape))
+        b, data, have = self._backend, self._data, self._dtype
+        native = b.to_native_dtype(d)  # TypeError when this device lacks the dtype
+        if not hasattr(data, "view"):
+            raise TypeError(f"view(dtype): arrays of the {b.name!r} backend cannot be read as "
+                            "another dtype; use .to(dtype) for a converted copy")
+        if d.itemsize != have.itemsize:
+            if data.ndim == 0:
+                raise RuntimeError(f"self.dim() cannot be 0 to view {have} as {d} (different "
+                                   "element sizes)")
+            last = data.shape[-1]
+            if d.itemsize > have.itemsize and last % (d.itemsize // have.itemsize):
+                raise RuntimeError(f"self.size(-1) must be divisible by {d.itemsize // have.itemsize} "
+                                   f"to view {have} as {d} (different element sizes), but got {last}")
+            if last != 1 and self.stride(-1) != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 to view {have} as {d} (different "
+                                   f"element sizes), but got {self.stride(-1)}")
+        try:
+            out = data.view(native)
+        except ValueError as exc:  # a layout the library cannot reinterpret
+            raise RuntimeError(f"view({d}): {exc}") from None
+        return D.wrap_view(out, b, self)
 
     def view_as(self, other):
         return self.view(tuple(other.shape))

@@ -171,6 +171,7 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=F
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32)."""
+    start, stop, step = (_dtypes.plain_scalar(v) for v in (start, stop, step))  # np.int64(3)
     for name, v in (("start", start), ("stop", stop), ("step", step)):
         if v is not None and not isinstance(v, (int, float)):
             if isinstance(v, Tensor) and v.ndim == 0:

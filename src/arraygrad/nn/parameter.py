@@ -32,13 +32,3 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        b = self._backend
-        from .._dispatch import wrap
-
-        result = type(self)(wrap(b.xp.asarray(self._data, copy=True), b), self._requires_grad)
-        memo[id(self)] = result
-        return result
