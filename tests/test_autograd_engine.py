@@ -431,3 +431,24 @@ def test_second_backward_without_retain_graph_matches_pytorch():
             z.backward()
         with pytest.raises(RuntimeError, match="retain_graph=True"):
             tz.backward()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_does_not_warn_about_floating_point_errors(create_graph):
+    """Rules compute both branches of a `where` and derivatives at poles are inf/nan by
+    definition: the backward pass (first or higher order) is silent, as PyTorch's is."""
+    import warnings
+
+    x = xp.asarray([0.0, 1.0], requires_grad=True)
+    e = xp.asarray([0.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (xp.sqrt(x).sum() + (x ** e).sum()).backward(create_graph=create_graph)
+    assert float(x.grad[0]) == float("inf") and float(e.grad[0]) == 0.0
+
+
+def test_backward_and_grad_name_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match=r"outputs\[0\] must be a Tensor, got float"):
+        autograd.grad([1.0], [xp.ones(2, requires_grad=True)])
+    with pytest.raises(TypeError, match=r"tensors\[1\] must be a Tensor"):
+        autograd.backward([xp.ones(1, requires_grad=True).sum(), "x"])

@@ -724,3 +724,30 @@ def test_clone_detach_and_leaf():
     check(a.grad, t.grad)
     d = a.detach()
     assert d.data_ptr() == a.data_ptr() and not d.requires_grad and d.is_leaf
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.diag(x[0]), lambda m, x: m.diag(x[0], 2), lambda m, x: m.diag(x[0], -1),
+    lambda m, x: m.diag(x), lambda m, x: x.diag(-1), lambda m, x: m.diag(x, 3),
+    lambda m, x: m.diagonal(x), lambda m, x: x.diagonal(1), lambda m, x: m.diagonal(x, -1, 1, 0),
+    lambda m, x: m.trace(x), lambda m, x: x.trace()])
+def test_diagonals_match_torch_values_and_grads(call):
+    """diag (vector -> matrix and matrix -> vector, any offset), diagonal with dim1/dim2,
+    trace: PyTorch's values and gradients (SciPy's RBFInterpolator calls xp.diag)."""
+    a = np.arange(1.0, 13.0).reshape(3, 4)
+    x, tx = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = call(ag, x), call(torch, tx)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    w = np.random.default_rng(0).standard_normal(tuple(ty.shape))
+    (y * ag.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_diag_of_other_dtypes_and_errors():
+    assert ag.diag(ag.tensor([True, True])).numpy().tolist() == [[True, False], [False, True]]
+    assert ag.diag(ag.tensor([1, 2]), 1).dtype == ag.int64
+    with pytest.raises(RuntimeError, match="1-D or 2-D"):
+        ag.diag(ag.ones(2, 2, 2))
+    with pytest.raises(RuntimeError, match="cannot be the same"):
+        ag.diagonal(ag.ones(2, 2), 0, 1, 1)

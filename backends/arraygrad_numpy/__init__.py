@@ -27,6 +27,9 @@ class NumpyBackend(Backend):
     def load_namespace(cls):
         return np
 
+    def quiet_float_errors(self):
+        return np.errstate(all="ignore")  # ~0.7 us, once per backward pass
+
     def is_writeable(self, array) -> bool:
         return array.flags.writeable
 

@@ -237,6 +237,13 @@ class Backend:
 
         return HostRandom(seed, self.from_host)
 
+    def quiet_float_errors(self):
+        """A context in which this library does not warn about floating-point errors (NumPy
+        warns on log(0) and 0/0). The backward pass runs in it: VJP rules compute both
+        branches of a `where` and derivatives at poles are inf/nan by definition, and
+        PyTorch's backward is silent there too."""
+        return contextlib.nullcontext()
+
     def synchronize(self, stream) -> None:
         """Make this device's work wait for `stream` (`to_device(..., stream=)`)."""
 

@@ -55,6 +55,8 @@ __all__ = [
     "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose", "isclose",
     # products
     "mm", "bmm", "mv", "dot", "outer", "ger",
+    # diagonals
+    "diag", "diagonal", "trace",
 ]
 
 
@@ -759,6 +761,52 @@ def outer(input, vec2) -> Tensor:
 
 
 ger = outer
+
+
+# ----------------------------------------------------------------------------------------
+# Diagonals
+# ----------------------------------------------------------------------------------------
+def diag(input, diagonal: int = 0) -> Tensor:
+    """PyTorch's diag: a 1-D tensor becomes the square matrix with it on the `diagonal`-th
+    diagonal (above the main one for diagonal > 0); a 2-D tensor gives that diagonal."""
+    check_tensor(input, "diag", "input")
+    k = operator.index(diagonal)
+    if input.ndim == 2:
+        return _linalg_ext().diagonal(input, offset=k)
+    if input.ndim != 1:
+        raise RuntimeError(f"diag: input must be 1-D or 2-D, got shape {tuple(input.shape)}")
+    n = input.shape[0]
+    m = n + abs(k)
+    dev = input.device
+    # row i holds input[i] at column i + |k|; zero rows below make it square; k < 0 mirrors
+    on_diagonal = _creation.eye(n, m, k=abs(k), dtype=_dtypes.bool, device=dev)
+    rows = _search.where(on_diagonal, _manip.expand_dims(input, axis=1),
+                         _creation.zeros((n, m), dtype=input.dtype, device=dev))
+    square = _manip.concat([rows, _creation.zeros((abs(k), m), dtype=input.dtype, device=dev)], axis=0)
+    return square if k >= 0 else _linalg.matrix_transpose(square)
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """PyTorch's diagonal: the `offset` diagonal of the matrices spanned by axes dim1, dim2
+    (moved last, as PyTorch's result has the diagonal as its last axis)."""
+    check_tensor(input, "diagonal", "input")
+    nd = input.ndim
+    d1, d2 = normalize_axis(dim1, nd, "diagonal", "dim1"), normalize_axis(dim2, nd, "diagonal", "dim2")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same axis, got {dim1} and {dim2}")
+    return _linalg_ext().diagonal(_manip.moveaxis(input, (d1, d2), (-2, -1)), offset=offset)
+
+
+def trace(input) -> Tensor:
+    """The sum of a 2-D tensor's main diagonal (integers sum as int64, as in PyTorch)."""
+    _check_ranks("trace", input=(input, 2))
+    return _linalg_ext().trace(input)
+
+
+def _linalg_ext():
+    from . import linalg
+
+    return linalg
 
 # The Tensor methods come from this module's functions and `_torch_methods`' tables.
 from ._torch_methods import install as _install_methods  # noqa: E402

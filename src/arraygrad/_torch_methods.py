@@ -673,7 +673,7 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
                "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose",
                "isclose", "mm", "bmm", "mv", "dot", "outer", "ger", "clamp", "clamp_min",
-               "clamp_max", "softmax", "log_softmax")
+               "clamp_max", "softmax", "log_softmax", "diag", "diagonal", "trace")
 
 
 def _function(name):

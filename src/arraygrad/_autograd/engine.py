@@ -9,6 +9,7 @@ once, for every op (`Node.meta` holds each input's shape and dtype).
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
 
@@ -352,7 +353,9 @@ def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
 
     token = GRAD_ENABLED.set(bool(create_graph))
     try:
-        return _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor)
+        first = roots[0] if roots else None
+        with first._backend.quiet_float_errors() if isinstance(first, Tensor) else nullcontext():
+            return _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor)
     finally:
         GRAD_ENABLED.reset(token)
 
@@ -579,6 +582,9 @@ def _as_list(x, what):
     if isinstance(x, Tensor):
         return [x]
     if isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{what}[{i}] must be a Tensor, got {type(v).__name__}")
         return list(x)
     raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
 
