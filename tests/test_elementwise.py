@@ -181,12 +181,33 @@ def test_clip_array_bounds(backend, data):
     assert_tensor_like(out, oracle("clip", a, min=lo, max=hi), backend)
 
 
-def test_clip_rejects_complex_and_mixed_dtypes(backend):
+def test_clip_rejects_complex_and_unsafe_bound_dtypes(backend):
     x = xp.asarray([1.0, 2.0], device=backend.device)
     with pytest.raises(TypeError, match="clip"):
         xp.clip(xp.astype(x, xp.complex64), 0.0, 1.0)
-    with pytest.raises(TypeError, match="clip"):
-        xp.clip(x, xp.asarray([0.0, 0.0], dtype=xp.float64, device=backend.device))
+    with pytest.raises(TypeError, match="does not cast safely"):
+        xp.clip(xp.asarray([1, 2], device=backend.device), xp.asarray([0.5, 0.5], device=backend.device))
+    with pytest.raises(TypeError, match="does not cast safely"):
+        xp.clip(xp.asarray([1, 2], dtype=xp.uint8, device=backend.device),
+                xp.asarray([-1, 0], dtype=xp.int8, device=backend.device))
+
+
+def test_clip_casts_bounds_to_the_dtype_of_x(backend):
+    """A bound of another floating precision, or one that casts losslessly, takes x's dtype
+    (the standard leaves mixed dtypes unspecified; NumPy and PyTorch accept them and SciPy
+    passes them); gradients reach the bound through the cast."""
+    x = xp.asarray([1.0, 2.0, 3.0], dtype=xp.float64, requires_grad=True, device=backend.device)
+    hi = xp.asarray([1.5, 1.5, 1.5], dtype=xp.float32, requires_grad=True, device=backend.device)
+    out = xp.clip(x, 0.0, hi)
+    assert out.dtype == xp.float64
+    assert_tensor_like(out.detach(), np.asarray([1.0, 1.5, 1.5]), backend)
+    out.sum().backward()
+    assert hi.grad.dtype == xp.float32 and to_np(hi.grad).tolist() == [0.0, 1.0, 1.0]
+    x32 = xp.asarray([1.0, 2.0], device=backend.device)
+    assert xp.clip(x32, xp.asarray([1.5, 1.5], dtype=xp.float64, device=backend.device)).dtype == xp.float32
+    i64 = xp.asarray([1, 5], device=backend.device)
+    assert_tensor_like(xp.clip(i64, max=xp.asarray([3, 3], dtype=xp.int8, device=backend.device)),
+                       np.asarray([1, 3]), backend)
 
 
 # ----- special cases where NumPy departs from the standard (the numpy plugin's _fixes) ----

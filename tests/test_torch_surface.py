@@ -87,6 +87,19 @@ def test_full_arange_linspace_eye_like_torch():
     check(ag.eye(2, 3), torch.eye(2, 3))
 
 
+@pytest.mark.parametrize("args, kwargs", [((-3, 0, 10), {}), ((0, 2, 3), {"dtype": "int64"}),
+                                          ((1, 3, 5), {"base": 2.0}), ((0, 1, 4), {"dtype": "float64"}),
+                                          ((2, 2, 1), {}), ((0, 1, 0), {})])
+def test_logspace_like_torch(args, kwargs):
+    def make(m):
+        kw = {k: getattr(m, v) if k == "dtype" else v for k, v in kwargs.items()}
+        return m.logspace(*args, **kw)
+
+    a, t = make(ag), make(torch)
+    assert a.dtype.name == str(t.dtype).removeprefix("torch.") and tuple(a.shape) == tuple(t.shape)
+    np.testing.assert_allclose(a.numpy(), t.numpy(), rtol=1e-6)
+
+
 def test_like_and_new_methods():
     x = ag.tensor([1.0, 2.0], dtype=ag.float64)
     assert ag.zeros_like(x).dtype == ag.float64 and ag.ones_like(x, dtype=ag.long).dtype == ag.int64

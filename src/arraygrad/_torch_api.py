@@ -33,7 +33,7 @@ from ._random import (Generator, bernoulli, default_generator, get_rng_state, in
 __all__ = [
     # creation and conversion
     "tensor", "as_tensor", "from_numpy", "is_tensor", "is_floating_point", "is_complex", "numel",
-    "clone",
+    "clone", "logspace",
     # legacy tensor types
     "TensorType", "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor",
@@ -761,6 +761,22 @@ def outer(input, vec2) -> Tensor:
 
 
 ger = outer
+
+
+# ----------------------------------------------------------------------------------------
+# Creation
+# ----------------------------------------------------------------------------------------
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent
+    (PyTorch's; computed in float64 where the device has it, then cast to `dtype`)."""
+    d = _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.as_dtype(dtype)
+    b = _creation.backend_for(device)
+    wide = _dtypes.float64 if _dtypes.float64 in b.native_dtype else _dtypes.DEFAULT_FLOAT
+    exponents = _creation.linspace(start, end, steps=steps, dtype=wide, device=device)
+    out = _elem.pow(float(base), exponents)
+    if out.dtype is not d:
+        out = out.astype(d)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 # ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 import arraygrad as _AG  # the namespace _conj works in (rules without `xp`)
 
 from .._dispatch import Op, apply, binary, check_tensor, unary
+from .. import _dtypes
 from .._dtypes import DType
 from . import exported
 
@@ -268,12 +269,21 @@ def clip(x, /, min=None, max=None):
         return x + 0 if x._dtype.kind != "b" else logical_or(x, x)
     from .._dispatch import Tensor
 
-    # Python-scalar bounds keep x's dtype (the standard's rule); array bounds must match it.
+    # The result has x's dtype (the standard's rule; Python-scalar bounds take it). An array
+    # bound of another dtype is cast to it when that loses nothing or stays floating
+    # (NumPy and PyTorch accept such bounds; SciPy passes them); others are refused.
+    bounds = []
     for name, bound in (("min", min), ("max", max)):
         if isinstance(bound, Tensor) and bound._dtype is not x._dtype:
-            raise TypeError(f"clip: {name} has dtype {bound._dtype}, x has {x._dtype}; "
-                            "cast one with astype()")
-    return apply(_CLIP, (x, min, max), None, "clip")
+            if not (_dtypes.can_cast(bound._dtype, x._dtype)
+                    or bound._dtype.kind == x._dtype.kind == "f"):
+                raise TypeError(f"clip: {name} has dtype {bound._dtype}, which does not cast "
+                                f"safely to x's {x._dtype}; cast one with astype()")
+            from .data_type import astype
+
+            bound = astype(bound, x._dtype)
+        bounds.append(bound)
+    return apply(_CLIP, (x, *bounds), None, "clip")
 
 
 from .searching import where  # noqa: E402  (rules use it; searching imports nothing from here)
