@@ -4,7 +4,8 @@
 #   conformance/consumers/run.sh [sklearn|scipy|xpx|all] [extra pytest args...]
 #
 #   sklearn  scikit-learn's tests, array-API parametrizations (sklearn_plugin.py)
-#   scipy    SciPy's scipy.special, .fft, .cluster, .signal, .stats array-API tests and
+#   scipy    SciPy's array-API tests of special, fft, cluster, signal, stats, ndimage,
+#            integrate, differentiate, optimize, interpolate, spatial, linalg, constants, and
 #            scipy/_lib/tests/test_array_api.py + test__util.py (scipy_plugin.py)
 #   xpx      array-api-extra's tests, shipped inside the installed package (xpx_plugin.py)
 #   all      the three in turn (default)
@@ -80,6 +81,8 @@ run_one() {
       cmd=(env SCIPY_ARRAY_API="${SCIPY_BACKENDS:-[\"arraygrad\"]}" AG_DEFAULT_DTYPE="${AG_DEFAULT_DTYPE:-float64}"
            "$py" -m pytest -c "$here/scipy_pytest.ini" --rootdir="$site"
            -p scipy_plugin --pyargs scipy.special scipy.fft scipy.cluster scipy.signal scipy.stats
+           scipy.ndimage scipy.integrate scipy.differentiate scipy.optimize scipy.interpolate
+           scipy.spatial scipy.linalg scipy.constants
            scipy._lib.tests.test_array_api scipy._lib.tests.test__util) ;;
       # (not all of scipy/_lib/tests: some of its tests hang under pytest-xdist)
     xpx)
