@@ -120,3 +120,85 @@ def test_batches_stay_on_the_dataset_device(backend):
     y = xp.arange(6, device=backend.device)
     for xb, yb in DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, generator=0):
         assert xb.device == backend.device and yb.device == backend.device
+
+
+# ----- worker threads (num_workers=, as in PyTorch tutorials' loaders) ----------------------
+class _Slow(Dataset):
+    """Reads take time (sleep releases the GIL, as file reads and NumPy work do)."""
+
+    def __init__(self, n=12, delay=0.0, fail_at=None):
+        self.n, self.delay, self.fail_at = n, delay, fail_at
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        import time
+
+        time.sleep(self.delay)
+        if i == self.fail_at:
+            raise ValueError(f"sample {i} is unreadable")
+        return xp.asarray([float(i)]), i
+
+
+@pytest.mark.parametrize("batch_size", [4, 5, None])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_workers_give_the_same_batches_in_the_same_order(batch_size, shuffle):
+    def batches(workers, dataset):
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=workers,
+                            generator=7, **({"prefetch_factor": 1} if workers else {}))
+        return [(np.asarray(x).tolist(), np.asarray(y).tolist()) for x, y in loader]
+
+    for dataset in (_Slow(), TensorDataset(xp.arange(12.0), xp.arange(12))):
+        assert batches(3, dataset) == batches(0, dataset)
+
+
+def test_workers_read_concurrently():
+    import threading
+
+    class Counting(_Slow):
+        lock, active, most = threading.Lock(), 0, 0
+
+        def __getitem__(self, i):
+            with self.lock:
+                type(self).active += 1
+                type(self).most = max(self.most, self.active)
+            try:
+                return super().__getitem__(i)
+            finally:
+                with self.lock:
+                    type(self).active -= 1
+
+    assert len(list(DataLoader(Counting(delay=0.05), batch_size=2, num_workers=4))) == 6
+    assert Counting.most >= 2  # reads overlapped (serially it stays 1)
+    Counting.most = 0
+    list(DataLoader(Counting(delay=0.01), batch_size=2))
+    assert Counting.most == 1
+
+
+def test_worker_init_fn_errors_and_timeout():
+    seen = []
+    loader = DataLoader(_Slow(), batch_size=2, num_workers=2, worker_init_fn=seen.append,
+                        persistent_workers=True)
+    for _ in range(2):  # the same two workers serve both epochs
+        assert len(list(loader)) == 6
+    assert sorted(seen) == [0, 1]
+    with pytest.raises(ValueError, match="sample 5 is unreadable"):
+        list(DataLoader(_Slow(fail_at=5), batch_size=2, num_workers=2))
+    with pytest.raises(RuntimeError, match="timed out after 0.05 seconds"):
+        list(DataLoader(_Slow(delay=0.5), batch_size=1, num_workers=1, timeout=0.05))
+
+
+def test_worker_argument_errors_like_torch():
+    ds = _Slow()
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(ValueError, match="prefetch_factor"):
+        DataLoader(ds, prefetch_factor=2)
+    with pytest.raises(ValueError, match="persistent_workers"):
+        DataLoader(ds, persistent_workers=True)
+    with pytest.raises(ValueError, match="timeout"):
+        DataLoader(ds, timeout=-1)
+    with pytest.raises(NotImplementedError, match="sampler"):
+        DataLoader(ds, sampler=[0, 1])
+    assert len(DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True)) == 3

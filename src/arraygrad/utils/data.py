@@ -7,8 +7,12 @@ A `TensorDataset` is batched by indexing its tensors with a whole batch of indic
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import Callable
 
 from .._dispatch import Tensor
@@ -89,10 +93,23 @@ class DataLoader:
     drop_last skip the last batch when it is smaller than batch_size
     collate_fn  list of samples -> batch (default: `default_collate`); not used for a
               TensorDataset without a collate_fn, which is indexed a batch at a time
+    num_workers  samples are read (dataset[i], collate_fn) by this many worker threads,
+              `prefetch_factor` batches ahead each, and arrive in order. PyTorch uses
+              processes; threads share the dataset (its __getitem__ must be thread-safe)
+              and overlap file reads and NumPy work, which release the GIL. A TensorDataset
+              without a collate_fn is sliced in the calling thread (one gather a batch).
+    worker_init_fn(worker_id)  runs first in each worker; `timeout` (seconds, 0: none)
+              bounds the wait for a batch; `persistent_workers` keeps the workers across
+              epochs; `pin_memory` is accepted and changes nothing (arraygrad's host-to-GPU
+              copies are CuPy's, which stages them itself)
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 collate_fn: Callable | None = None, drop_last: bool = False, generator=None) -> None:
+                 sampler=None, batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable | None = None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "") -> None:
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must support len() and indexing, got "
                             f"{type(dataset).__name__}")
@@ -104,12 +121,39 @@ class DataLoader:
         elif generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"DataLoader: generator must be an arraygrad.Generator or an int seed, "
                             f"got {type(generator).__name__}")
+        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler),
+                            ("multiprocessing_context", multiprocessing_context)):
+            if value is not None:
+                raise NotImplementedError(f"DataLoader: {name}= is not supported; use shuffle= "
+                                          "and generator= (num_workers= runs worker threads)")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor option could only be specified with "
+                             "num_workers > 0")
+        if num_workers == 0 and persistent_workers:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+        if prefetch_factor is None:
+            prefetch_factor = 2
+        if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) or prefetch_factor < 1:
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive int, got {prefetch_factor!r}")
+        if not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.persistent_workers = bool(persistent_workers)
+        self.pin_memory = bool(pin_memory)
+        self._workers = None  # the persistent pool
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -126,19 +170,66 @@ class DataLoader:
     def __iter__(self):
         n = len(self.dataset)
         order = self._order()
-        if self.batch_size is None:  # samples one by one, not batched
-            for i in range(n):
-                yield self.dataset[i if order is None else int(order[i])]
-            return
-        bs = self.batch_size
-        stop = n - n % bs if self.drop_last else n
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
-            yield from self._tensor_batches(order, stop, bs)
-            return
-        collate = self.collate_fn or default_collate
         indices = range(n) if order is None else order.tolist()
-        for start in range(0, stop, bs):
-            yield collate([self.dataset[i] for i in indices[start:start + bs]])
+        if self.batch_size is None:  # samples one by one, not batched
+            load, jobs = self.dataset.__getitem__, iter(indices)
+        else:
+            bs = self.batch_size
+            stop = n - n % bs if self.drop_last else n
+            if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+                yield from self._tensor_batches(order, stop, bs)
+                return
+            collate = self.collate_fn or default_collate
+            dataset = self.dataset
+
+            def load(batch_indices):
+                return collate([dataset[i] for i in batch_indices])
+
+            jobs = (indices[start:start + bs] for start in range(0, stop, bs))
+        if self.num_workers == 0:
+            for job in jobs:
+                yield load(job)
+        else:
+            yield from self._in_workers(load, jobs)
+
+    def _in_workers(self, load, jobs):
+        """load(job) for each job on the worker threads, `prefetch_factor` jobs ahead per
+        worker; results in the jobs' order (a worker's exception is raised here)."""
+        pool = self._workers or self._start_workers()
+        pending = deque()
+        window = self.num_workers * self.prefetch_factor
+        try:
+            for job in jobs:
+                pending.append(pool.submit(load, job))
+                if len(pending) >= window:
+                    yield self._result(pending.popleft())
+            while pending:
+                yield self._result(pending.popleft())
+        finally:  # also when the loop over the loader stops early
+            for f in pending:
+                f.cancel()
+            if not self.persistent_workers:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def _start_workers(self):
+        ids = itertools.count()
+        init = self.worker_init_fn
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="arraygrad-DataLoader",
+                                  initializer=None if init is None else lambda: init(next(ids)))
+        if self.persistent_workers:
+            self._workers = pool
+        return pool
+
+    def __del__(self):
+        pool = self.__dict__.get("_workers")
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _result(self, future):
+        try:
+            return future.result(timeout=self.timeout or None)
+        except _FutureTimeout:
+            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
 
     def _tensor_batches(self, order, stop, bs):
         tensors = self.dataset.tensors
