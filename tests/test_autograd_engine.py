@@ -212,6 +212,8 @@ def test_grad_modes_nest_as_context_managers():
             assert xp.is_grad_enabled()
         with xp.inference_mode():
             assert not (x * 2).requires_grad
+            assert xp.is_inference_mode_enabled()  # PyTorch's top-level name
+        assert not xp.is_inference_mode_enabled()
         with xp.inference_mode(False):
             assert not (x * 2).requires_grad  # mode=False keeps the current mode
         assert not xp.is_grad_enabled()

@@ -48,7 +48,7 @@ newaxis = None
 
 # ----- beyond the standard: PyTorch's API ---------------------------------------------------
 from ._autograd.grad_mode import (  # noqa: E402,F401
-    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ._torch_api import *  # noqa: E402,F401,F403
 from ._torch_dtypes import *  # noqa: E402,F401,F403  (float, long, ...: they shadow builtins)
 from ._serialization import load, save  # noqa: E402,F401
