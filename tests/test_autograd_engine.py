@@ -210,12 +210,16 @@ def test_grad_modes_nest_as_context_managers():
             with xp.set_grad_enabled(False):
                 assert not (x * 2).requires_grad
             assert xp.is_grad_enabled()
+        assert not xp.is_inference_mode_enabled()  # no_grad is not inference mode
         with xp.inference_mode():
             assert not (x * 2).requires_grad
             assert xp.is_inference_mode_enabled()  # PyTorch's top-level name
+            with xp.inference_mode(False):  # PyTorch: leaves inference mode, records again
+                assert (x * 2).requires_grad and not xp.is_inference_mode_enabled()
+            assert xp.is_inference_mode_enabled() and not xp.is_grad_enabled()
         assert not xp.is_inference_mode_enabled()
         with xp.inference_mode(False):
-            assert not (x * 2).requires_grad  # mode=False keeps the current mode
+            assert (x * 2).requires_grad  # even inside no_grad, as in PyTorch
         assert not xp.is_grad_enabled()
     assert xp.is_grad_enabled() and (x * 2).requires_grad
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 
 from .._dispatch import GRAD_ENABLED
+
+# Inside inference_mode(): read by is_inference_mode_enabled only (arraygrad has no separate
+# inference tensors, so recording is all that the mode changes).
+_INFERENCE_MODE = contextvars.ContextVar("arraygrad_inference_mode", default=False)
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -79,22 +84,31 @@ class enable_grad(no_grad):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad (arraygrad has no separate inference tensors); `mode=False` is a no-op."""
+    """PyTorch's inference_mode: `mode=True` records nothing (like no_grad: arraygrad has no
+    separate inference tensors); `mode=False` leaves inference mode and enables recording,
+    even inside no_grad, as PyTorch does."""
 
     def __init__(self, mode: bool = True):
         super().__init__()
-        self.mode = mode
+        self.mode = bool(mode)
 
     def __enter__(self):
-        self._tokens.append(GRAD_ENABLED.set(False if self.mode else GRAD_ENABLED.get()))
+        self._tokens.append((GRAD_ENABLED.set(not self.mode), _INFERENCE_MODE.set(self.mode)))
         return self
+
+    def __exit__(self, *exc):
+        grad_token, inference_token = self._tokens.pop()
+        _INFERENCE_MODE.reset(inference_token)
+        GRAD_ENABLED.reset(grad_token)
+        return False
 
     def clone(self):
         return type(self)(self.mode)
 
 
 def is_inference_mode_enabled() -> bool:
-    return not GRAD_ENABLED.get()
+    """Whether this thread is inside inference_mode() (no_grad alone does not count)."""
+    return _INFERENCE_MODE.get()
 
 
 class set_grad_enabled(_GradModeContext):
