@@ -36,8 +36,6 @@ GENERIC_IMPLS: dict[str, Callable] = {}
 #: every Op, by name (tests and the docs' gradient table are driven from it).
 OPS: dict[str, "Op"] = {}
 
-_PY_SCALARS = (bool, int, float, complex)
-
 
 class _AnomalyState:
     """detect_anomaly(): record where each node was made, check gradients for NaN."""

@@ -199,13 +199,10 @@ def scalar_dtype(value, partner: DType) -> DType:
 def plain_scalar(value):
     """Another library's scalar or 0-d array (NumPy's float64, say) as the Python scalar it
     holds, so that it counts as one (weakly typed, as in PyTorch); anything else as it is."""
-    if value.__class__ in _PLAIN_SCALARS or getattr(value, "ndim", None) != 0 \
+    if value.__class__ in _PYTHON_TYPES or getattr(value, "ndim", None) != 0 \
             or not hasattr(value, "item") or isinstance(value, Tensor):
         return value
     return value.item()
-
-
-_PLAIN_SCALARS = frozenset((_builtin_bool, int, float, complex))
 
 
 def as_dtype(dtype, argname: str = "dtype") -> DType:

@@ -363,7 +363,7 @@ def _rebuild_tensor(host, device, requires_grad, cls, state):
     return t
 
 
-_PY_SCALARS = frozenset((bool, int, float, complex))
+_PY_SCALARS = _dtypes._PYTHON_TYPES  # its keys: bool, int, float, complex
 
 
 def _operand(self, other):
