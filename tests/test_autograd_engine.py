@@ -458,3 +458,37 @@ def test_backward_and_grad_name_what_is_not_a_tensor():
         autograd.grad([1.0], [xp.ones(2, requires_grad=True)])
     with pytest.raises(TypeError, match=r"tensors\[1\] must be a Tensor"):
         autograd.backward([xp.ones(1, requires_grad=True).sum(), "x"])
+
+
+def test_assigning_grad_is_checked_like_torch():
+    """A .grad of the wrong size, dtype, device or type raises (an optimizer step would
+    otherwise broadcast it or fail later); None and a matching tensor are taken."""
+    w = xp.ones((2,), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"gradient of size '\[3\]' to a tensor of size '\[2\]'"):
+        w.grad = xp.ones((3,))
+    with pytest.raises(RuntimeError, match="dtype"):
+        w.grad = xp.ones((2,), dtype=xp.float64)
+    with pytest.raises(TypeError, match="Tensor or None but got grad of type list"):
+        w.grad = [1.0, 2.0]
+    other = xp.ones((2,), device=xp.Device("cpu", None, "strict"))  # the test suite's 2nd CPU backend
+    with pytest.raises(RuntimeError, match="backend='strict'.*same device"):
+        w.grad = other
+    w.grad = xp.full((2,), 3.0)
+    (w * 2).sum().backward()
+    assert w.grad.tolist() == [5.0, 5.0]  # accumulates into the assigned tensor
+    w.grad = None
+    assert w.grad is None
+
+
+def test_grad_of_a_non_leaf_warns_unless_retained():
+    import warnings
+
+    a = xp.asarray([1.0, 2.0], requires_grad=True)
+    b, c = a * 2, a * 3
+    c.retain_grad()
+    (b + c).sum().backward()
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert b.grad is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert c.grad.tolist() == [1.0, 1.0] and a.grad.tolist() == [5.0, 5.0]

@@ -448,7 +448,7 @@ def wrap(data, backend) -> Any:
     t._dtype = backend.dtype_of[data.dtype]
     t._requires_grad = False
     t.grad_fn = None
-    t.grad = None
+    t._grad = None
     t._vc = None
     t._base = None
     t._meta = None

@@ -65,7 +65,7 @@ class Tensor(TorchTensorMethods):
     `Tensor(*sizes)` and `Tensor(data)` are PyTorch's legacy constructors (float32).
     """
 
-    __slots__ = ("_data", "_backend", "_dtype", "_requires_grad", "grad_fn", "grad",
+    __slots__ = ("_data", "_backend", "_dtype", "_requires_grad", "grad_fn", "_grad",
                  "_vc", "_base", "_meta", "__weakref__")
 
     __array_priority__ = 1000  # NumPy binary operators defer to our reflected ones
@@ -214,8 +214,8 @@ class Tensor(TorchTensorMethods):
         if type(self) is not Tensor:
             new.__class__ = type(self)  # subclasses (Parameter) add no slots
         memo[id(self)] = new
-        if self.grad is not None:
-            new.grad = copy.deepcopy(self.grad, memo)
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
         if getattr(self, "__dict__", None):
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
@@ -263,6 +263,38 @@ class Tensor(TorchTensorMethods):
     @property
     def _version(self) -> int:
         return D.version_counter(self).value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (leaves, and non-leaves that retain_grad());
+        reading it on another non-leaf warns, as in PyTorch: backward never fills it."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            import warnings
+
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:  # PyTorch's checks: a wrong .grad would break the next step
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._backend is not self._backend:
+                raise RuntimeError(f"attempting to assign a gradient on {value.device!r} to a "
+                                   f"tensor on {self.device!r}. Please ensure that the gradient "
+                                   "and the tensor are on the same device (and backend)")
+            if value._dtype is not self._dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value._dtype} to a "
+                                   f"tensor with dtype {self._dtype}. Please ensure that the "
+                                   "gradient and the tensor have the same dtype")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._data.shape)}' to a tensor of size "
+                                   f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+        self._grad = value
 
     @property
     def retains_grad(self) -> bool:
@@ -347,6 +379,13 @@ UNARY_OPERATORS = {"neg": "negative", "pos": "positive", "abs": "abs", "invert":
 
 D.Tensor = Tensor
 _dtypes.Tensor = Tensor
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
 
 
 def _rebuild_tensor(host, device, requires_grad, cls, state):

@@ -532,7 +532,7 @@ def _pre_hooks(node, grads):
         if retained is not None and idx in retained:
             t = retained[idx]()
             if t is not None:
-                t.grad = g if t.grad is None else t.grad + g
+                t._grad = g if t._grad is None else t._grad + g  # a retained non-leaf
         if multi:
             grads[idx] = g
         else:
@@ -556,23 +556,24 @@ def _leaf_hooks(leaf, g):
 
 
 def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
-    """Add `g` into `leaf.grad` (PyTorch's AccumulateGrad)."""
-    if leaf.grad is None:
+    """Add `g` into `leaf.grad` (PyTorch's AccumulateGrad). `g` has the leaf's shape, dtype
+    and device (the engine made it so), hence the slot, not the checking setter."""
+    if leaf._grad is None:
         if not create_graph:
             if borrowed or not leaf._backend.owns_memory(g._data):
                 g = D.wrap(leaf._backend.xp.asarray(g._data, copy=True), leaf._backend)
             elif g._requires_grad:
                 g = g.detach()
-        leaf.grad = g
-    elif create_graph or leaf.grad._requires_grad:
-        leaf.grad = leaf.grad + g
+        leaf._grad = g
+    elif create_graph or leaf._grad._requires_grad:
+        leaf._grad = leaf._grad + g
     else:
-        cur = leaf.grad
+        cur = leaf._grad
         if cur._backend.owns_memory(cur._data) and cur._data.shape == g._data.shape:
             cur._data += g._data
             D.bump_version(cur)
         else:
-            leaf.grad = D.wrap(cur._data + g._data, cur._backend)
+            leaf._grad = D.wrap(cur._data + g._data, cur._backend)
 
 
 # ----------------------------------------------------------------------------------------
