@@ -492,3 +492,21 @@ def test_grad_of_a_non_leaf_warns_unless_retained():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert c.grad.tolist() == [1.0, 1.0] and a.grad.tolist() == [5.0, 5.0]
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_hooks_must_return_a_gradient_like_the_one_given(leaf):
+    """As PyTorch: a tensor hook that changes the gradient's size, dtype or kind raises
+    (a (3,) gradient stored as a (2,) leaf's .grad would be a silent wrong result)."""
+    for bad, error, match in [(lambda g: xp.ones(3), RuntimeError, "changed the size of value"),
+                              (lambda g: xp.astype(g, xp.float64), RuntimeError, "changed the type"),
+                              (lambda g: [1.0, 1.0], TypeError, "must return a Tensor or None")]:
+        x = xp.ones(2, requires_grad=True)
+        target = x if leaf else x * 2
+        target.register_hook(bad)
+        with pytest.raises(error, match=match):
+            (target * 3).sum().backward()
+    x = xp.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g * 10)  # a same-shaped replacement is taken
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [30.0, 30.0]

@@ -528,7 +528,7 @@ def _pre_hooks(node, grads):
         for hook in list((hooks or {}).get(("tensor", idx), ())):
             r = hook(g)
             if r is not None:
-                g = r
+                g = _hook_result(hook, g, r)
         if retained is not None and idx in retained:
             t = retained[idx]()
             if t is not None:
@@ -551,8 +551,24 @@ def _leaf_hooks(leaf, g):
         for hook in list(meta.hooks):
             r = hook(g)
             if r is not None:
-                g = r
+                g = _hook_result(hook, g, r)
     return g
+
+
+def _hook_result(hook, g, r):
+    """A tensor hook's replacement for gradient `g`: it must be a tensor like `g` (PyTorch's
+    checks; a gradient of another shape would otherwise land in .grad silently)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"hook '{name}' returned a {type(r).__name__}; a tensor hook must return "
+                        "a Tensor or None")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was "
+                           f"{tuple(g._data.shape)} got {tuple(r._data.shape)})")
+    if r._dtype is not g._dtype or r._backend is not g._backend:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g._dtype} on "
+                           f"{g.device!r} got {r._dtype} on {r.device!r})")
+    return r
 
 
 def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
