@@ -510,3 +510,13 @@ def test_hooks_must_return_a_gradient_like_the_one_given(leaf):
     x.register_hook(lambda g: g * 10)  # a same-shaped replacement is taken
     (x * 3).sum().backward()
     assert x.grad.tolist() == [30.0, 30.0]
+
+
+def test_implicit_gradient_needs_a_real_scalar_output():
+    """As PyTorch: backward() of a complex scalar does not guess a gradient (which real
+    function is meant is the caller's choice); gradient= or a real() of it works."""
+    z = xp.asarray([1.0 + 2.0j, 3.0 - 1.0j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        xp.sum(z * z).backward()
+    xp.real(xp.sum(z * z)).backward()
+    assert z.grad.tolist() == [2.0 - 4.0j, 6.0 + 2.0j]  # conj(2 z), PyTorch's convention

@@ -144,6 +144,19 @@ def test_activations_match_torch(backend, name):
     compare(getattr(F, name), getattr(torch, name), [x], backend)
 
 
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_complex_activations_match_torch(backend, name):
+    """Complex inputs: 1 / (1 + exp(-z)), not the real-only overflow-safe branches (which
+    gave a real result), and PyTorch's conjugate-Wirtinger gradient."""
+    z = rand(3, 4, low=-3, high=3) + 1j * rand(3, 4, low=-3, high=3, seed=5)
+    x, t = ag(z, backend, requires_grad=True), torch.tensor(z, requires_grad=True)
+    y, ty = getattr(F, name)(x), getattr(torch, name)(t)
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12)
+    xp.sum(xp.abs(y)).backward()
+    torch.abs(ty).sum().backward()
+    np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-10)
+
+
 def test_relu_inplace(backend):
     x = ag(rand(3, 4), backend)
     out = F.relu(x, inplace=True)

@@ -319,6 +319,8 @@ def clamp_max(input, max) -> Tensor:
 
 
 def _sigmoid(xp, x):
+    if xp.isdtype(x.dtype, "complex floating"):  # no ordering to pick a branch by
+        return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))  # never overflows
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 

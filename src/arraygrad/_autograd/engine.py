@@ -94,6 +94,10 @@ def _as_grad_like(out, g, i):
         if out._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                f"(output {i} has shape {tuple(out.shape)}); pass gradient=")
+        if out._dtype.kind == "c":  # PyTorch refuses too: which real function is meant?
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs but "
+                               f"got {out._dtype}; differentiate real(), abs(), ... of it, or "
+                               "pass gradient=")
 
         b = out._backend  # ones like `out`, without the public function's checks
         shape = out._data.shape
