@@ -764,3 +764,16 @@ def test_diag_of_other_dtypes_and_errors():
         ag.diag(ag.ones(2, 2, 2))
     with pytest.raises(RuntimeError, match="cannot be the same"):
         ag.diagonal(ag.ones(2, 2), 0, 1, 1)
+
+
+def test_conjugate_transposes_like_torch():
+    z = np.arange(6.0).reshape(2, 3) + 1j * np.arange(6.0, 12.0).reshape(2, 3)
+    for attr in ("mH", "H"):
+        np.testing.assert_array_equal(getattr(ag.tensor(z), attr).numpy(),
+                                      getattr(torch.tensor(z), attr).resolve_conj().numpy())
+    assert ag.ones(4, 2, 3).mH.shape == (4, 3, 2) and ag.ones(2, 3).H.shape == (3, 2)
+    x = ag.tensor(z, requires_grad=True)
+    ag.real(ag.sum(x.mH * 1j)).backward()  # the gradient of a conjugating view, as torch
+    t = torch.tensor(z, requires_grad=True)
+    torch.real((t.mH * 1j).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())

@@ -418,6 +418,16 @@ class TorchTensorMethods:
     def imag(self):
         return _elem.imag(self)
 
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two axes (PyTorch's; x.mT for real x)."""
+        return _elem.conj(self.mT) if self._dtype.kind == "c" else self.mT
+
+    @property
+    def H(self):
+        """The conjugate transpose of a 2-D tensor (PyTorch's)."""
+        return _elem.conj(self.T) if self._dtype.kind == "c" else self.T
+
     def __contains__(self, element) -> bool:
         return bool(_util.any(self == element))
 
