@@ -637,8 +637,8 @@ def logsumexp(input, dim=None, keepdim=False) -> Tensor:
     check_tensor(input, "logsumexp", "input")
     x = input if input._dtype.kind in "fc" else input.astype(_dtypes.DEFAULT_FLOAT)
     axis = reduction_axes(dim)
-    m = _stat.max(x, axis=axis, keepdims=True).detach()
-    m = _search.where(_elem.isfinite(m), m, 0.0)
+    m = _stat.max(_elem.real(x) if x._dtype.kind == "c" else x, axis=axis, keepdims=True).detach()
+    m = _search.where(_elem.isfinite(m), m, 0.0)  # complex x: shifted by its largest real part
     out = _elem.log(_stat.sum(_elem.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdim:
         return out
