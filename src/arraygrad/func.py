@@ -183,6 +183,12 @@ def _with_args_at(func, args, kwargs, sel):
     return f
 
 
+def _at_argnums(func, args, kwargs, argnums, fname):
+    """(the arguments at `argnums`, `func` as a function of those alone, the rest fixed)."""
+    sel = _argnums_select(args, argnums, fname)
+    return tuple(args[i] for i in sel), _with_args_at(func, args, kwargs, sel)
+
+
 def _argnums_select(args, argnums, fname):
     if isinstance(argnums, int):
         if not -len(args) <= argnums < len(args):
@@ -211,10 +217,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     With has_aux, func returns (output, aux) and the result is (gradient, (value, aux))."""
 
     def wrapper(*args, **kwargs):
-        sel = _argnums_select(args, argnums, "grad_and_value")
-        primals = tuple(args[i] for i in sel)
-
-        f = _with_args_at(func, args, kwargs, sel)
+        primals, f = _at_argnums(func, args, kwargs, argnums, "grad_and_value")
         call = _Call(f, primals, "grad", has_aux)
         out = call.output
         if not isinstance(out, Tensor):
@@ -342,10 +345,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     (outputs) x (argnums) when either is a tuple."""
 
     def wrapper(*args, **kwargs):
-        sel = _argnums_select(args, argnums, "jacrev")
-        primals = tuple(args[i] for i in sel)
-
-        f = _with_args_at(func, args, kwargs, sel)
+        primals, f = _at_argnums(func, args, kwargs, argnums, "jacrev")
         call = _Call(f, primals, "jacrev", has_aux)
         keep = call.create_graph
         n_in = len(call.inputs)
@@ -383,12 +383,9 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     mode (one jvp per input element); same layout as jacrev."""
 
     def wrapper(*args, **kwargs):
-        sel = _argnums_select(args, argnums, "jacfwd")
-        primals = tuple(args[i] for i in sel)
+        primals, f = _at_argnums(func, args, kwargs, argnums, "jacfwd")
         p_leaves, rebuild_p = _flatten(primals)
         _check_tensors(p_leaves, "jacfwd", "primals")
-
-        f = _with_args_at(func, args, kwargs, sel)
         cols = [[] for _ in p_leaves]
         out = aux = None
         for j, p in enumerate(p_leaves):

@@ -62,6 +62,19 @@ def _grad(outputs, inputs, grad_outputs, create_graph, strict, fname, what="outp
     return res
 
 
+def _input_v(v, xs, fname):
+    """The vector v on the inputs' side (jvp, hvp, vhp): as given, or ones for a single
+    one-element input."""
+    if v is None:
+        if len(xs) != 1 or xs[0]._data.size != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                               "function is a single Tensor with a single element.")
+        from .._ops.creation import ones_like
+
+        return (ones_like(xs[0]),)
+    return _tuple(v, fname, "v")[1]
+
+
 def _fill_v(v, outputs, fname, what="v"):
     from .._ops.creation import ones_like
 
@@ -111,15 +124,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) (two reverse passes)."""
     in_tuple, xs = _tuple(inputs, "jvp", "inputs")
-    if v is None:
-        if len(xs) != 1 or xs[0]._data.size != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        from .._ops.creation import ones_like
-
-        vs = (ones_like(xs[0]),)
-    else:
-        _, vs = _tuple(v, "jvp", "v")
+    vs = _input_v(v, xs, "jvp")
     out, jv = _func.jvp(lambda *a: func(*a), tuple(x if create_graph else x.detach() for x in xs), vs)
     out_tuple = isinstance(out, tuple)
     outs = out if out_tuple else (out,)
@@ -211,13 +216,7 @@ def _hvp(func, inputs, v, create_graph, strict, fname):
         from .._ops.creation import ones_like
 
         g = _grad(outs, xs, (ones_like(outs[0]),), True, strict, fname)
-        if v is None:
-            if len(xs) != 1 or xs[0]._data.size != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                                   "function is a single Tensor with a single element.")
-            vs = (ones_like(xs[0]),)
-        else:
-            _, vs = _tuple(v, fname, "v")
+        vs = _input_v(v, xs, fname)
         hv = _grad(tuple(g), xs, vs, create_graph, strict, fname, what="jacobian")
     finally:
         GRAD_ENABLED.reset(token)

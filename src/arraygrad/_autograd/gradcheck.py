@@ -58,7 +58,7 @@ def _diff_outputs(outputs):
 
 
 def _eval(func, inputs):
-    """func at perturbed inputs, with grad mode on: gradgradcheck's function differentiates."""
+    """func's outputs as a tuple, with grad mode on (gradgradcheck's function differentiates)."""
     token = GRAD_ENABLED.set(True)
     try:
         return _as_tuple(func(*inputs))
@@ -222,11 +222,7 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes, che
         if x._dtype.name not in ("float64", "complex128"):
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point "
                           f"or complex ({x._dtype}). This check will likely fail.", UserWarning, stacklevel=3)
-    token = GRAD_ENABLED.set(True)
-    try:
-        outputs = _as_tuple(func(*inputs))
-    finally:
-        GRAD_ENABLED.reset(token)
+    outputs = _eval(func, inputs)
     out_idx = _diff_outputs(outputs)
     for o, out in enumerate(outputs):
         if isinstance(out, D.Tensor) and out._dtype.kind not in "fc" and out._requires_grad:
@@ -377,11 +373,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     from .engine import grad
 
     inputs = _as_tuple(inputs)
-    token = GRAD_ENABLED.set(True)
-    try:
-        outputs = _as_tuple(func(*inputs))
-    finally:
-        GRAD_ENABLED.reset(token)
+    outputs = _eval(func, inputs)
     out_idx = _diff_outputs(outputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
