@@ -1,6 +1,7 @@
-"""Packaging (STYLE 8.2): the backends/ plugin packages, the pyproject entry points, the hatch
-`packages` list and the installed entry points agree; backends/ holds nothing else; a built
-wheel holds exactly arraygrad/, arraygrad_numpy/, arraygrad_cupy/ and the entry points."""
+"""Packaging (STYLE 8.2): the backends/ plugin packages, the pyproject entry points, the
+packages setuptools finds and the installed entry points agree; backends/ holds nothing else;
+a built wheel holds exactly arraygrad/, arraygrad_numpy/, arraygrad_cupy/ and the entry
+points, and the compiled core where Cython could build it."""
 
 from __future__ import annotations
 
@@ -58,10 +59,13 @@ def test_entry_points_match_the_plugin_dirs():
         assert attr, f"entry point {name!r} names no class"
 
 
-def test_hatch_packages_list_matches():
-    packages = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
-    assert sorted(packages) == sorted(["src/arraygrad"] + [f"backends/{n}" for n in _plugin_dirs()])
-    assert PYPROJECT["tool"]["hatch"]["build"].get("dev-mode-exact") is True  # gotcha 2
+def test_setuptools_finds_exactly_arraygrad_and_the_plugins():
+    from setuptools import find_packages
+
+    roots = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["where"]
+    assert roots == ["src", "backends"]
+    found = {p.split(".")[0] for root in roots for p in find_packages(str(ROOT / root))}
+    assert found == {"arraygrad", *_plugin_dirs()}  # never `tests` (gotcha 2)
 
 
 def test_installed_entry_points_match_pyproject():
@@ -90,11 +94,14 @@ def test_tests_are_not_an_installed_package(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"),
+                    reason="the wheel is checked once, in the run on the default build")
 def test_wheel_contents(tmp_path):
     """`pip wheel . --no-deps`: exactly the three packages and the entry points."""
     cmd = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)]
-    if importlib.util.find_spec("hatchling") is not None:
-        cmd.append("--no-build-isolation")  # offline: the installed hatchling builds it
+    compiled = importlib.util.find_spec("Cython") is not None
+    if compiled and importlib.util.find_spec("setuptools") is not None:
+        cmd.append("--no-build-isolation")  # offline: the installed setuptools builds it
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("arraygrad-*.whl")
@@ -110,6 +117,12 @@ def test_wheel_contents(tmp_path):
                            (ROOT / "backends" / name).rglob("*.py") if not (IGNORED & set(p.parts)))
             assert shipped == local
         assert "arraygrad/__init__.py" in names and "arraygrad/_ops/__init__.py" in names
+        from arraygrad._compiled import COMPILED
+
+        for module in COMPILED:  # the sources always; the extension where Cython built it
+            path = module.replace(".", "/")
+            assert path + ".py" in names
+            assert any(n.startswith(path + ".") and n.endswith(".so") for n in names) == compiled
         text = z.read(f"{dist_info}/entry_points.txt").decode()
     parsed = {}
     section = None

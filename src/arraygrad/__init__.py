@@ -11,6 +11,10 @@ from __future__ import annotations
 __array_api_version__ = "2025.12"
 __version__ = "0.1.0"
 
+from ._compiled import choose_build as _choose_build
+
+_choose_build()  # before the first import of a module that may be compiled
+
 from ._dtypes import (  # noqa: F401  (the standard's dtype objects)
     DType, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
     float32, float64, complex64, complex128,

@@ -49,8 +49,15 @@ class _AnomalyState:
 
 
 ANOMALY = _AnomalyState()
-_new = object.__new__
 Tensor: Any = None  # set by _tensor.py (import cycle: Tensor's methods call into here)
+
+
+class TensorBase:
+    """Tensor's state, apart from its methods: the layout the op path reads and writes
+    (a C struct where this module is compiled, see _dispatch.pxd)."""
+
+    __slots__ = ("_data", "_backend", "_dtype", "_requires_grad", "grad_fn", "_grad",
+                 "_vc", "_base", "_meta", "__weakref__")
 
 
 # ----------------------------------------------------------------------------------------
@@ -215,7 +222,7 @@ class Node:
     """
 
     __slots__ = ("next", "saved", "meta", "_hooks", "_retained", "_anomaly", "__weakref__")
-    op: Op  # set per subclass
+    # `op` (the Op) is a class attribute of each per-op subclass
 
     def name(self) -> str:
         return type(self).__name__
@@ -442,7 +449,7 @@ def wrap(data, backend) -> Any:
     """A fresh Tensor around backend array `data` (no history)."""
     if data.__class__ is not backend.array_type:
         data = backend.xp.asarray(data)  # e.g. NumPy returning a scalar for a 0-d result
-    t = _new(Tensor)
+    t = TensorBase.__new__(Tensor)
     t._data = data
     t._backend = backend
     t._dtype = backend.dtype_of[data.dtype]
@@ -722,7 +729,7 @@ def record_pair(op: Op, out, x1, x2):
             mask |= 2
     if not mask:
         return None
-    node = _new(op.node_type)
+    node = Node.__new__(op.node_type)
     if len(rules) == 1:
         node.next = (e1,)
         node.meta = (m1,)
@@ -777,7 +784,7 @@ def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
         mask |= 1 << i
     if not mask:
         return None
-    node = _new(op.node_type)
+    node = Node.__new__(op.node_type)
     node.next = edges
     node.meta = meta
     node._hooks = None

@@ -58,15 +58,14 @@ class _ElementCount(int):
                              f"{len(shape)} dimension(s)") from None
 
 
-class Tensor(TorchTensorMethods):
+class Tensor(D.TensorBase, TorchTensorMethods):
     """An n-dimensional array on one device, with optional autograd history.
 
     Build tensors with the creation functions (`arraygrad.asarray`, `zeros`, `tensor`, ...).
     `Tensor(*sizes)` and `Tensor(data)` are PyTorch's legacy constructors (float32).
     """
 
-    __slots__ = ("_data", "_backend", "_dtype", "_requires_grad", "grad_fn", "_grad",
-                 "_vc", "_base", "_meta", "__weakref__")
+    __slots__ = ()  # the state is TensorBase's
 
     __array_priority__ = 1000  # NumPy binary operators defer to our reflected ones
 

@@ -247,7 +247,7 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Run forward (without recording), then record one `<Name>Backward` node."""
         node_cls = _node_class(cls)
-        ctx = D._new(node_cls)
+        ctx = Node.__new__(node_cls)
         ctx._to_save = None
         ctx._dirty = ()
         ctx._non_differentiable = ()

@@ -1,0 +1,18 @@
+# Types for the engine's hot loop when engine.py is compiled with Cython (optional).
+cimport cython
+from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedOutput
+
+@cython.locals(rule=Rule, results=list,
+               args=list, i=Py_ssize_t, rules=tuple)
+cpdef list _run_raw_node(Node node, object op, TensorBase g, object xp, bint retain_graph)
+
+@cython.locals(node=Node, child=Node, buffers=dict, leaf_grads=dict, borrowed=set, deps=dict,
+               ready=list, left=Py_ssize_t, results=list)
+cpdef object _execute(object roots, object root_grads, bint retain_graph, bint create_graph,
+                      object targets, object Tensor)
+
+@cython.locals(node=Node, deps=dict, stack=list)
+cpdef dict _count_consumers(object root_nodes)
+
+@cython.locals(cur=TensorBase)
+cpdef object accumulate_grad(TensorBase leaf, object g, bint create_graph, bint borrowed=*)
