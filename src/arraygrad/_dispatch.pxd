@@ -44,14 +44,14 @@ cdef class TensorMeta:
 @cython.locals(t=TensorBase)
 cpdef object wrap(object data, object backend)
 
-@cython.locals(x=TensorBase)
+@cython.locals(t=TensorBase)
 cpdef object unary(Op op, object x)
 
 @cython.locals(t1=TensorBase, t2=TensorBase)
 cpdef object binary(Op op, object x1, object x2)
 
-@cython.locals(node=Node, t1=TensorBase, t2=TensorBase, o=TensorBase)
-cpdef object record_pair(Op op, object out, object x1, object x2)
+@cython.locals(node=Node, t1=TensorBase, t2=TensorBase)
+cpdef object record_pair(Op op, TensorBase out, object x1, object x2)
 
-@cython.locals(node=Node, rec=_Saved)
-cpdef object _register(_Saved rec, object t)
+@cython.locals(root=TensorBase)
+cpdef object _register(_Saved rec, TensorBase t)

@@ -521,12 +521,13 @@ def unary(op: Op, x):
     """Apply a one-input op (elementwise functions, mostly)."""
     if x.__class__ is not Tensor:
         check_tensor(x, op.name)
-    if x._dtype not in op.dtypes:
-        x = coerce_dtype(op, x)
-    b = x._backend
-    out = wrap(b.fn[op.impl](x._data), b)
-    if x._requires_grad and op.differentiable and grad_enabled():
-        record_pair(op, out, x, None)
+    t = x  # a Tensor now (typed as one where this module is compiled)
+    if t._dtype not in op.dtypes:
+        t = coerce_dtype(op, t)
+    b = t._backend
+    out = wrap(b.fn[op.impl](t._data), b)
+    if t._requires_grad and op.differentiable and grad_enabled():
+        record_pair(op, out, t, None)
     return out
 
 
@@ -534,35 +535,38 @@ def binary(op: Op, x1, x2):
     """Apply a two-input broadcasting op; either input may be a Python scalar."""
     c1 = x1.__class__
     c2 = x2.__class__
-    if c1 is Tensor:
+    if c1 is Tensor:  # t1, t2: the same objects, typed as Tensors where compiled
+        t1 = x1
         if c2 is Tensor:
-            b = x1._backend
-            if x2._backend is not b:
-                raise_device_mismatch(op.name, x1, x2)
-            if x1._dtype is not x2._dtype:
-                x1, x2 = _promote_pair(op, x1, x2)
-            elif x1._dtype not in op.dtypes:
-                x1 = coerce_dtype(op, x1, "x1")
-                x2 = coerce_dtype(op, x2, "x2")
-            out = wrap(b.fn[op.impl](x1._data, x2._data), b)
-            if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
-                record_pair(op, out, x1, x2)
+            t2 = x2
+            b = t1._backend
+            if t2._backend is not b:
+                raise_device_mismatch(op.name, t1, t2)
+            if t1._dtype is not t2._dtype:
+                t1, t2 = _promote_pair(op, t1, t2)
+            elif t1._dtype not in op.dtypes:
+                t1 = coerce_dtype(op, t1, "x1")
+                t2 = coerce_dtype(op, t2, "x2")
+            out = wrap(b.fn[op.impl](t1._data, t2._data), b)
+            if (t1._requires_grad or t2._requires_grad) and op.differentiable and grad_enabled():
+                record_pair(op, out, t1, t2)
             return out
         # A same-kind Python scalar takes the array's dtype: the backend's weak promotion.
-        d = x1._dtype
+        d = t1._dtype
         if ((c2 is float and d.kind in "fc") or (c2 is int and d.kind in "iufc")) and d in op.dtypes:
-            b = x1._backend
-            out = wrap(b.fn[op.impl](x1._data, x2), b)
-            if x1._requires_grad and op.differentiable and grad_enabled():
-                record_pair(op, out, x1, x2)
+            b = t1._backend
+            out = wrap(b.fn[op.impl](t1._data, x2), b)
+            if t1._requires_grad and op.differentiable and grad_enabled():
+                record_pair(op, out, t1, x2)
             return out
     elif c2 is Tensor:
-        d = x2._dtype
+        t2 = x2
+        d = t2._dtype
         if ((c1 is float and d.kind in "fc") or (c1 is int and d.kind in "iufc")) and d in op.dtypes:
-            b = x2._backend
-            out = wrap(b.fn[op.impl](x1, x2._data), b)
-            if x2._requires_grad and op.differentiable and grad_enabled():
-                record_pair(op, out, x1, x2)
+            b = t2._backend
+            out = wrap(b.fn[op.impl](x1, t2._data), b)
+            if t2._requires_grad and op.differentiable and grad_enabled():
+                record_pair(op, out, x1, t2)
             return out
     return _binary_general(op, x1, x2)
 
@@ -705,27 +709,27 @@ def record_pair(op: Op, out, x1, x2):
     mask = 0
     e1 = e2 = m1 = m2 = None
     rules = op.rules
-    if (x1.__class__ is Tensor or isinstance(x1, Tensor)) and x1._requires_grad:
-        rule = rules[0]
-        if rule is not None:
-            if rule is _MISSING:
+    if x1.__class__ is Tensor or isinstance(x1, Tensor):
+        t1 = x1  # typed as a Tensor where compiled
+        if t1._requires_grad and rules[0] is not None:
+            if rules[0] is _MISSING:
                 raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[0]!r} not defined")
-            if x1._base is not None:
-                fresh_view(x1)
-            fn = x1.grad_fn
-            e1 = x1 if fn is None else (fn, 0 if fn.op.nout == 1 else x1._meta.out_index)
-            m1 = (x1._data.shape, x1._dtype)
+            if t1._base is not None:
+                fresh_view(t1)
+            fn = t1.grad_fn
+            e1 = t1 if fn is None else (fn, 0 if fn.op.nout == 1 else t1._meta.out_index)
+            m1 = (t1._data.shape, t1._dtype)
             mask = 1
-    if (x2.__class__ is Tensor or isinstance(x2, Tensor)) and x2._requires_grad:
-        rule = rules[1]
-        if rule is not None:
-            if rule is _MISSING:
+    if x2.__class__ is Tensor or isinstance(x2, Tensor):
+        t2 = x2
+        if t2._requires_grad and rules[1] is not None:
+            if rules[1] is _MISSING:
                 raise NotImplementedError(f"VJP of {op.name} wrt argument {op.inputs[1]!r} not defined")
-            if x2._base is not None:
-                fresh_view(x2)
-            fn = x2.grad_fn
-            e2 = x2 if fn is None else (fn, 0 if fn.op.nout == 1 else x2._meta.out_index)
-            m2 = (x2._data.shape, x2._dtype)
+            if t2._base is not None:
+                fresh_view(t2)
+            fn = t2.grad_fn
+            e2 = t2 if fn is None else (fn, 0 if fn.op.nout == 1 else t2._meta.out_index)
+            m2 = (t2._data.shape, t2._dtype)
             mask |= 2
     if not mask:
         return None

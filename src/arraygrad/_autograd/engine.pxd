@@ -4,10 +4,10 @@ from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedO
 
 @cython.locals(rule=Rule, results=list,
                args=list, i=Py_ssize_t, rules=tuple)
-cpdef list _run_raw_node(Node node, object op, TensorBase g, object xp, bint retain_graph)
+cpdef list _run_raw_node(Node node, Op op, TensorBase g, object xp, bint retain_graph)
 
-@cython.locals(node=Node, child=Node, buffers=dict, leaf_grads=dict, borrowed=set, deps=dict,
-               ready=list, left=Py_ssize_t, results=list)
+@cython.locals(node=Node, child=Node, op=Op, buffers=dict, leaf_grads=dict, borrowed=set,
+               deps=dict, ready=list, left=Py_ssize_t, results=list)
 cpdef object _execute(object roots, object root_grads, bint retain_graph, bint create_graph,
                       object targets, object Tensor)
 

@@ -33,7 +33,7 @@ import functools
 import weakref
 
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, Node, Rule, SavedOutput, SavedTensor
+from .._dispatch import GRAD_ENABLED, Node, Op, Rule, SavedOutput, SavedTensor
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction", "NestedIOFunction"]
 
@@ -94,14 +94,13 @@ class FunctionCtx:
         return self._materialize
 
 
-class _FunctionOp:
-    """What the engine reads from `node.op`, for one Function class and number of outputs."""
+class _FunctionOp(Op):
+    """What the engine reads from `node.op`, for one Function class and number of outputs
+    (an Op, so that the compiled engine reads its fields directly, but not in the op table)."""
 
-    __slots__ = ("name", "nout", "rules", "inputs", "variadic", "fill_missing", "diff_outputs",
-                 "differentiable")
-    raw = False  # one joint rule for all inputs: the engine's general path
+    __slots__ = ("fill_missing",)
 
-    def __init__(self, name, nout):
+    def __init__(self, name, nout):  # not Op's: nothing to parse, nothing to register
         self.name = name
         self.nout = nout
         self.inputs = ("inputs",)
@@ -110,6 +109,7 @@ class _FunctionOp:
         self.fill_missing = False  # backward gets None or zeros, as the ctx says
         self.diff_outputs = (True,) * nout
         self.differentiable = True
+        self.raw = False  # one joint rule for all inputs: the engine's general path
 
     def __repr__(self):
         return f"<custom Function {self.name}>"
