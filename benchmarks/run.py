@@ -21,6 +21,10 @@ SUITES = {"core": "bench_core", "autograd": "bench_autograd", "train": "bench_tr
 
 def main(argv):
     names = argv or list(SUITES)
+    from arraygrad._compiled import is_compiled
+
+    print(f"arraygrad's op path and engine: {'compiled' if is_compiled() else 'plain Python'}"
+          " (ARRAYGRAD_PURE_PYTHON=1 runs the plain-Python build)")
     for name in names:
         if name not in SUITES:
             raise SystemExit(f"unknown suite {name!r}; choose from {', '.join(SUITES)}")
