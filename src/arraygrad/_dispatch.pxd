@@ -34,9 +34,11 @@ cdef class _Saved:
 
 cdef class SavedTensor(_Saved):
     cdef public object tensor
+    cpdef object unpack_data(self, object node)
 
 cdef class SavedOutput(_Saved):
     cdef public object data, backend, vc, index
+    cpdef object unpack_data(self, object node)
 
 cdef class TensorMeta:
     cdef public object out_index, hooks, retains_grad, name

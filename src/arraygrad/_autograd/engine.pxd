@@ -1,8 +1,8 @@
 # Types for the engine's hot loop when engine.py is compiled with Cython (optional).
 cimport cython
-from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedOutput
+from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedOutput, wrap
 
-@cython.locals(rule=Rule, results=list,
+@cython.locals(rule=Rule, st=SavedTensor, so=SavedOutput, results=list,
                args=list, i=Py_ssize_t, rules=tuple)
 cpdef list _run_raw_node(Node node, Op op, TensorBase g, object xp, bint retain_graph)
 

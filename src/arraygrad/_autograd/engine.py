@@ -14,7 +14,7 @@ from contextlib import nullcontext
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
 
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars
+from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars, wrap
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .. import _tensor as _tensor_module
@@ -103,7 +103,7 @@ def _as_grad_like(out, g, i):
         shape = out._data.shape
         one = b.create("asarray", 1, dtype=b.native_dtype[out._dtype]) if shape == () else \
             b.create("ones", shape, dtype=b.native_dtype[out._dtype])
-        return D.wrap(one, b), False
+        return wrap(one, b), False
     if not isinstance(g, Tensor):
         g = asarray(g, dtype=out._dtype, device=out.device)
     elif g._backend is not out._backend:
@@ -254,17 +254,21 @@ def _run_raw_node(node, op, g, xp, retain_graph):
                 for p in params:
                     v = saved[p]
                     c = v.__class__
-                    if c is SavedTensor or c is SavedOutput:
-                        v = v.unpack_data(node)
+                    if c is SavedTensor:
+                        st = v  # typed where compiled: a C call below
+                        v = st.unpack_data(node)
+                    elif c is SavedOutput:
+                        so = v
+                        v = so.unpack_data(node)
                     args.append(v)
                 r = rule.fn(xp, gd, *args)
             else:
                 r = rule.fn(xp, gd)
             shape, dtype = meta[i]
             if r is gd:  # passed through: the same tensor, so that the engine sees it shared
-                r = g if gd.shape == shape else D.wrap(sum_to(xp, gd, shape, op), b)
+                r = g if gd.shape == shape else wrap(sum_to(xp, gd, shape, op), b)
             elif r is not None:
-                r = D.wrap(r if r.shape == shape else sum_to(xp, r, shape, op), b)
+                r = wrap(r if r.shape == shape else sum_to(xp, r, shape, op), b)
             if r is not None and r._dtype is not dtype:
                 r = _undo_broadcast(r, meta[i], op)
             results.append(r)
@@ -581,7 +585,7 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
     if leaf._grad is None:
         if not create_graph:
             if borrowed or not leaf._backend.owns_memory(g._data):
-                g = D.wrap(leaf._backend.xp.asarray(g._data, copy=True), leaf._backend)
+                g = wrap(leaf._backend.xp.asarray(g._data, copy=True), leaf._backend)
             elif g._requires_grad:
                 g = g.detach()
         leaf._grad = g
@@ -593,7 +597,7 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
             cur._data += g._data
             D.bump_version(cur)
         else:
-            leaf._grad = D.wrap(cur._data + g._data, cur._backend)
+            leaf._grad = wrap(cur._data + g._data, cur._backend)
 
 
 # ----------------------------------------------------------------------------------------
