@@ -10,6 +10,7 @@ import os
 import runpy
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 # the list lives with the package (its pure-Python switch reads it); loaded without
 # importing arraygrad, which may not be importable yet
@@ -23,10 +24,27 @@ def extensions():
         from Cython.Build import cythonize
     except ImportError:
         return []
-    modules = [Extension(name, ["src/" + name.replace(".", "/") + ".py"], optional=True)
-               for name in COMPILED]
+    modules = [Extension(name, ["src/" + name.replace(".", "/") + ".py"]) for name in COMPILED]
     return cythonize(modules, build_dir="build/cython", language_level=3, quiet=True,
                      compiler_directives={"annotation_typing": False, "binding": True})
 
 
-setup(ext_modules=extensions())
+class OptionalBuildExt(build_ext):
+    """Build what compiles; a failure (no C compiler, missing headers) leaves that module
+    to its plain-Python source instead of failing the install."""
+
+    def build_extensions(self):
+        self._failed = set()
+        super().build_extensions()
+        # what failed is no output: the install then ships (or links) only the sources
+        self.extensions = [e for e in self.extensions if e.name not in self._failed]
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001 - any build failure has the same fallback
+            self._failed.add(ext.name)
+            print(f"warning: {ext.name} not compiled ({exc}); the plain-Python source will run")
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
