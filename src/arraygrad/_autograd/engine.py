@@ -230,15 +230,17 @@ def _run_node(node, g, retain_graph):
 
 
 def _run_raw_node(node, op, g, xp, retain_graph):
-    """_run_node for first-order backward through a one-output op whose rules all take `xp`:
-    they run on the backend's arrays with its namespace `xp`, and only their results are
-    wrapped — no Tensor per intermediate. It runs once per node of almost every backward
-    pass, hence the inlining."""
+    """_run_node for first-order backward through an op whose rules all take `xp` (and whose
+    only differentiable output is the first): they run on the backend's arrays with its
+    namespace `xp`, and only their results are wrapped — no Tensor per intermediate. It runs
+    once per node of almost every backward pass, hence the inlining."""
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
     gd = g._data
     b = g._backend
+    # the rules of a multi-output op take one gradient per output (None: not differentiable)
+    gin = gd if op.nout == 1 else (gd,) + (None,) * (op.nout - 1)
     results = []
     rules = op.rules
     meta = node.meta
@@ -260,10 +262,12 @@ def _run_raw_node(node, op, g, xp, retain_graph):
                     elif c is SavedOutput:
                         so = v
                         v = so.unpack_data(node)
+                    elif c is tuple and v and v[0].__class__ is SavedOutput:  # every output
+                        v = tuple([o.unpack_data(node) for o in v])
                     args.append(v)
-                r = rule.fn(xp, gd, *args)
+                r = rule.fn(xp, gin, *args)
             else:
-                r = rule.fn(xp, gd)
+                r = rule.fn(xp, gin)
             shape, dtype = meta[i]
             if r is gd:  # passed through: the same tensor, so that the engine sees it shared
                 r = g if gd.shape == shape else wrap(sum_to(xp, gd, shape, op), b)
@@ -439,10 +443,11 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                 captured[k] = grads if node.op.nout == 1 else grads[idx]
         op = node.op
         if raw and op.raw:
-            b = grads._backend
+            g0 = grads if op.nout == 1 else grads[0]
+            b = g0._backend
             if b is not last_backend:
                 last_backend, xp = b, b.generic_namespace
-            results = _run_raw_node(node, op, grads, xp, retain_graph)
+            results = _run_raw_node(node, op, g0, xp, retain_graph)
         elif anomaly:
             results = _run_node_checked(node, grads, retain_graph)
         else:

@@ -24,7 +24,7 @@ import arraygrad as _ag  # the namespace, for helpers written against any namesp
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import arange, zeros_like
 from .._ops.data_type import astype
-from .._ops.elementwise import not_equal, rsqrt, tanh as _tanh
+from .._ops.elementwise import rsqrt, tanh as _tanh
 from .._ops.indexing import take_along_axis
 from .._ops.linear_algebra import matmul, matrix_transpose
 from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
@@ -605,33 +605,30 @@ def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction
     return _reduce_raw(xp, loss, w, reduction), probs
 
 
-def _cross_entropy_grad(g, input, target, weight, ignore_index, reduction, label_smoothing, plain, ans):
-    """The fused gradient: softmax - onehot, times each row's weight and share of g."""
+def _cross_entropy_grad(xp, g, input, target, weight, ignore_index, reduction, label_smoothing,
+                        plain, ans):
+    """The fused gradient: softmax - onehot, times each row's weight and share of g. Written
+    against `xp`: the backend's arrays in first-order backward (the forward's probabilities
+    reused), arraygrad's tensors when the pass records (the probabilities recomputed, so that
+    they differentiate again)."""
     g = g[0]  # the loss's gradient; the probabilities (output 1) carry none
-    dtype = input._dtype
-    n_classes = input.shape[1]
-    recording = grad_enabled()  # create_graph: the composite, which differentiates again
-    if plain and not recording:  # the forward's probabilities, on the backend's arrays
-        b = input._backend
-        xp = b.generic_namespace
-        gd, t, p = g._data, target._data, ans[1]._data
-        scale = xp.expand_dims(gd, axis=1) if reduction == "none" else (
-            gd / input.shape[0] if reduction == "mean" else gd)
-        hit = xp.expand_dims(t, axis=1) == b.create("arange", n_classes, dtype=t.dtype)  # on t's device
-        return wrap((p - xp.astype(hit, p.dtype)) * scale, b)
-    if plain:
-        scale = expand_dims(g, axis=1) if reduction == "none" else (
-            g / input.shape[0] if reduction == "mean" else g)
-        return (softmax(input, 1) - _onehot(target, n_classes, dtype)) * scale
-    p = softmax(input, 1) if recording else ans[1]
-    w, _ = _row_weights(_ag, target, weight, ignore_index, dtype)
-    factor = _row_factor(g, w, reduction)
-    grad = (p - _onehot(target, n_classes, dtype)) * (expand_dims(w, axis=1) * factor)
+    n_rows, n_classes = input.shape
+    p = softmax(input, 1) if grad_enabled() else ans[1]
+    classes = xp.arange(n_classes, dtype=target.dtype, **_placed(xp, target))
+    onehot = xp.astype(xp.expand_dims(target, axis=1) == classes, p.dtype)
+    if plain:  # every row weighs 1
+        scale = xp.expand_dims(g, axis=1) if reduction == "none" else (
+            g / n_rows if reduction == "mean" else g)
+        return (p - onehot) * scale
+    w, _ = _row_weights(xp, target, weight, ignore_index, p.dtype)
+    factor = xp.expand_dims(g, axis=1) if reduction == "none" else (
+        g / xp.sum(w) if reduction == "mean" else g)
+    grad = (p - onehot) * (xp.expand_dims(w, axis=1) * factor)
     if not label_smoothing:
         return grad
     # The smoothing term -sum_c w_c log p_c has gradient p * sum(w) - w, on rows not ignored.
-    valid = expand_dims(astype(not_equal(target, ignore_index), dtype), axis=1)
-    smooth = p * (float(n_classes) if weight is None else _sum(weight)) - (1.0 if weight is None else weight)
+    valid = xp.expand_dims(xp.astype(target != ignore_index, p.dtype), axis=1)
+    smooth = p * (float(n_classes) if weight is None else xp.sum(weight)) - (1.0 if weight is None else weight)
     return grad * (1 - label_smoothing) + smooth * (valid * factor * (label_smoothing / n_classes))
 
 
