@@ -34,6 +34,27 @@ def test_this_process_runs_the_build_it_should():
         assert _compiled.is_compiled(), "compiled modules were built but not loaded (stale?)"
 
 
+def _can_compile() -> bool:
+    import importlib.util
+    import shutil
+    import sysconfig
+
+    headers = os.path.join(sysconfig.get_paths()["include"], "Python.h")
+    return (importlib.util.find_spec("Cython") is not None and os.path.exists(headers)
+            and shutil.which(sysconfig.get_config_var("CC").split()[0] or "cc") is not None)
+
+
+@pytest.mark.skipif(PURE, reason="the plain-Python run")
+def test_the_core_is_compiled_where_it_can_be():
+    """setup.py installs the sources when a module fails to compile, so that installs never
+    fail; here, where Cython, a C compiler and Python's headers are present, a failure is a
+    bug (the install's output has the compiler's message)."""
+    if not _can_compile():
+        pytest.skip("no Cython, C compiler or Python headers here")
+    assert len(_built()) == len(_compiled.COMPILED), "run `pip install -e .` and read its warnings"
+    assert _compiled.is_compiled()
+
+
 def test_pure_python_switch_loads_the_sources():
     code = ("import arraygrad, arraygrad._compiled as c; print(c.is_compiled(), "
             "arraygrad._dispatch.__file__, arraygrad._autograd.engine.__file__)")
