@@ -11,6 +11,7 @@ never in the core).
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 from typing import Any, Callable, ClassVar
 
@@ -144,8 +145,7 @@ class Backend:
 
         generic = GENERIC_IMPLS.get(name)
         if generic is not None:
-            xp = self.generic_namespace
-            return lambda *args, **kwargs: generic(xp, *args, **kwargs)
+            return functools.partial(generic, self.generic_namespace)  # no Python frame
         raise NotImplementedError(f"backend {self.name!r} has no implementation of {name!r}")
 
     @property
