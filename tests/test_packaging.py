@@ -145,6 +145,19 @@ def test_wheel_contents(tmp_path):
             k, v = (s.strip() for s in line.split("=", 1))
             parsed[k] = v
     assert parsed == _declared()
+    # installed from the wheel, it runs compiled, without a stale-build warning (installing
+    # writes the sources after the extensions)
+    target = tmp_path / "installed"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                           str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    code = "import arraygrad, arraygrad._compiled as c; print(arraygrad.__file__, c.is_compiled())"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ARRAYGRAD_PURE_PYTHON")}
+    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env={**env, "PYTHONPATH": str(target)})
+    assert proc.returncode == 0, proc.stderr
+    where, is_compiled = proc.stdout.split()
+    assert where.startswith(str(target)) and is_compiled == str(compiled)
 
 
 @pytest.mark.slow

@@ -3,9 +3,10 @@
 setup.py compiles these with Cython when it can (their `.pxd` files hold the types); the
 `.py` sources are the only implementation either way. The sources are loaded instead of a
 compiled module when ARRAYGRAD_PURE_PYTHON=1 is set (debugging, tracebacks into the op
-path, testing both builds), and when the module was built before its source or `.pxd`
-last changed (an editable install that was not rebuilt: running the old code silently
-would be worse than running slower).
+path, testing both builds), and, in a source checkout (an editable install), when the
+module was built before its source or `.pxd` last changed: running the old code silently
+would be worse than running slower. (Installed wheels are not checked: installing writes
+the files in any order, so their times say nothing.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import warnings
 COMPILED = ("arraygrad._dispatch", "arraygrad._autograd.engine")
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# src/arraygrad/ next to the repository's setup.py: sources that may change after a build
+_SOURCE_CHECKOUT = os.path.exists(os.path.join(_PACKAGE_DIR, os.pardir, os.pardir, "setup.py"))
 
 
 def _files(name: str) -> tuple[str, list[str]]:
@@ -59,7 +62,7 @@ def choose_build() -> None:
     if os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"):
         sys.meta_path.insert(0, _LoadSources(COMPILED))
         return
-    stale = [n for n in COMPILED if _stale(*_files(n))]
+    stale = [n for n in COMPILED if _stale(*_files(n))] if _SOURCE_CHECKOUT else []
     if stale:  # all of them: the compiled modules share C types (cimport)
         warnings.warn(f"arraygrad: the compiled {', '.join(stale)} is older than its source; "
                       "running the sources (rebuild with `pip install -e .`)", RuntimeWarning,
