@@ -181,3 +181,26 @@ def test_wheel_without_a_c_compiler_ships_the_sources(tmp_path):
         path = module.replace(".", "/")
         assert path + ".py" in names
         assert not [n for n in names if n.startswith(path + ".") and n.endswith(".so")]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"),
+                    reason="the sdist is checked once, in the run on the default build")
+def test_sdist_carries_what_the_compiled_build_needs(tmp_path):
+    """A build from the sdist compiles the same typed core: setup.py and the .pxd files
+    travel with the sources."""
+    import tarfile
+
+    src = _source_copy(tmp_path / "src")
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=src,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (sdist,) = tmp_path.glob("arraygrad-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    from arraygrad._compiled import COMPILED
+
+    assert {"setup.py", "pyproject.toml"} <= names
+    for module in COMPILED:
+        base = "src/" + module.replace(".", "/")
+        assert {base + ".py", base + ".pxd"} <= names
