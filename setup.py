@@ -6,19 +6,19 @@ backward drops by 25-45% (docs/architecture.md). Without Cython or a C compiler,
 ARRAYGRAD_PURE_PYTHON=1 set at install time, the same sources run as they are.
 """
 
-import os
 import runpy
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-# the list lives with the package (its pure-Python switch reads it); loaded without
-# importing arraygrad, which may not be importable yet
-COMPILED = runpy.run_path("src/arraygrad/_compiled.py")["COMPILED"]
+# the list and the switch live with the package (its run-time choice reads them); loaded
+# without importing arraygrad, which may not be importable yet
+_COMPILED_MODULE = runpy.run_path("src/arraygrad/_compiled.py")
+COMPILED = _COMPILED_MODULE["COMPILED"]
 
 
 def extensions():
-    if os.environ.get("ARRAYGRAD_PURE_PYTHON"):
+    if _COMPILED_MODULE["pure_python_requested"]():
         return []
     try:
         from Cython.Build import cythonize

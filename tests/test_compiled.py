@@ -13,7 +13,7 @@ import pytest
 import arraygrad as xp
 from arraygrad import _compiled
 
-PURE = os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0")
+PURE = _compiled.pure_python_requested()
 
 
 def _built():

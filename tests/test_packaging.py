@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import arraygrad
+from arraygrad._compiled import pure_python_requested
 
 try:
     import tomllib
@@ -93,6 +94,25 @@ def test_tests_are_not_an_installed_package(tmp_path):
     assert origin is None or not origin.startswith(str(ROOT)), origin
 
 
+# packaging is checked once, in the run on the default build (not again with the sources)
+ONCE = pytest.mark.skipif(pure_python_requested(), reason="checked in the default build's run")
+
+
+def _build_wheel(tmp_path, *options, env=None) -> Path:
+    """`pip wheel` of a clean copy of the sources; the wheel's path."""
+    src = _source_copy(tmp_path / "src")
+    cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp_path), *options]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("arraygrad-*.whl")
+    return wheel
+
+
+def _ships_extension(names, module) -> bool:
+    path = module.replace(".", "/")
+    return any(n.startswith(path + ".") and n.endswith(".so") for n in names)
+
+
 def _source_copy(dest: Path) -> Path:
     """The sources without build leftovers (setuptools reuses build/ and would ship its
     stale extension modules): the repository's own files, copied to `dest`."""
@@ -104,18 +124,13 @@ def _source_copy(dest: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"),
-                    reason="the wheel is checked once, in the run on the default build")
+@ONCE
 def test_wheel_contents(tmp_path):
     """`pip wheel . --no-deps`: exactly the three packages and the entry points."""
-    src = _source_copy(tmp_path / "src")
-    cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp_path)]
     compiled = importlib.util.find_spec("Cython") is not None
-    if compiled and importlib.util.find_spec("setuptools") is not None:
-        cmd.append("--no-build-isolation")  # offline: the installed setuptools builds it
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    (wheel,) = tmp_path.glob("arraygrad-*.whl")
+    offline = compiled and importlib.util.find_spec("setuptools") is not None
+    # offline: the installed setuptools builds it
+    wheel = _build_wheel(tmp_path, *(["--no-build-isolation"] if offline else []))
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         dist_info = f"arraygrad-{arraygrad.__version__}.dist-info"
@@ -131,9 +146,8 @@ def test_wheel_contents(tmp_path):
         from arraygrad._compiled import COMPILED
 
         for module in COMPILED:  # the sources always; the extension where Cython built it
-            path = module.replace(".", "/")
-            assert path + ".py" in names
-            assert any(n.startswith(path + ".") and n.endswith(".so") for n in names) == compiled
+            assert module.replace(".", "/") + ".py" in names
+            assert _ships_extension(names, module) == compiled
         text = z.read(f"{dist_info}/entry_points.txt").decode()
     parsed = {}
     section = None
@@ -161,31 +175,22 @@ def test_wheel_contents(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"),
-                    reason="the wheel is checked once, in the run on the default build")
+@ONCE
 @pytest.mark.skipif(importlib.util.find_spec("Cython") is None, reason="nothing is compiled without Cython")
 def test_wheel_without_a_c_compiler_ships_the_sources(tmp_path):
     """A machine without a working C compiler still installs: the compiled core is skipped
     (setup.py's OptionalBuildExt) and the plain-Python sources run."""
-    env = {**os.environ, "CC": "false"}
-    src = _source_copy(tmp_path / "src")
-    cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "--no-build-isolation",
-           "-w", str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr
-    (wheel,) = tmp_path.glob("arraygrad-*.whl")
+    wheel = _build_wheel(tmp_path, "--no-build-isolation", env={**os.environ, "CC": "false"})
     names = zipfile.ZipFile(wheel).namelist()
     from arraygrad._compiled import COMPILED
 
     for module in COMPILED:
-        path = module.replace(".", "/")
-        assert path + ".py" in names
-        assert not [n for n in names if n.startswith(path + ".") and n.endswith(".so")]
+        assert module.replace(".", "/") + ".py" in names
+        assert not _ships_extension(names, module)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"),
-                    reason="the sdist is checked once, in the run on the default build")
+@ONCE
 def test_sdist_carries_what_the_compiled_build_needs(tmp_path):
     """A build from the sdist compiles the same typed core: setup.py and the .pxd files
     travel with the sources."""

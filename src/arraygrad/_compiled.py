@@ -57,9 +57,14 @@ class _LoadSources:
         return importlib.util.spec_from_file_location(name, _files(name)[0])
 
 
+def pure_python_requested() -> bool:
+    """ARRAYGRAD_PURE_PYTHON set (and not "0"): build and run the plain-Python sources."""
+    return os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0")
+
+
 def choose_build() -> None:
     """Install the finder for the modules that must run from source (before they load)."""
-    if os.environ.get("ARRAYGRAD_PURE_PYTHON", "") not in ("", "0"):
+    if pure_python_requested():
         sys.meta_path.insert(0, _LoadSources(COMPILED))
         return
     stale = [n for n in COMPILED if _stale(*_files(n))] if _SOURCE_CHECKOUT else []

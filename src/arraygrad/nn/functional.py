@@ -22,7 +22,7 @@ from typing import NamedTuple
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
-from .._ops.creation import arange, zeros_like
+from .._ops.creation import zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import rsqrt, tanh as _tanh
 from .._ops.indexing import take_along_axis
@@ -542,23 +542,24 @@ def _nll_forward(xp, input, target, weight, *, ignore_index, reduction):
     return _reduce_raw(xp, -picked * w, w, reduction)
 
 
-def _row_factor(g, w, reduction):
+def _row_factor(xp, g, w, reduction):
     """What each row's loss gradient is multiplied by, as an (M, 1) column or a scalar: g
-    (one per row for 'none'), divided by the targets' total weight for 'mean'."""
+    (one per row for 'none'), divided by the targets' total weight for 'mean' (in `xp`)."""
     if reduction == "none":
-        return expand_dims(g, axis=1)
-    return g / _sum(w) if reduction == "mean" else g
+        return xp.expand_dims(g, axis=1)
+    return g / xp.sum(w) if reduction == "mean" else g
 
 
-def _onehot(target, n_classes, dtype):
-    classes = arange(n_classes, device=target.device)
-    return astype(expand_dims(target, axis=1) == classes, dtype)
+def _onehot(xp, target, n_classes, dtype):
+    """(M, n_classes) rows with a 1 at each target's class, on the target's device (in `xp`)."""
+    classes = xp.arange(n_classes, dtype=target.dtype, **_placed(xp, target))
+    return xp.astype(xp.expand_dims(target, axis=1) == classes, dtype)
 
 
 def _nll_grad(g, input, target, weight, ignore_index, reduction):
     w, _ = _row_weights(_ag, target, weight, ignore_index, input._dtype)
-    scale = -expand_dims(w, axis=1) * _row_factor(g, w, reduction)
-    return _onehot(target, input.shape[1], input._dtype) * scale
+    scale = -expand_dims(w, axis=1) * _row_factor(_ag, g, w, reduction)
+    return _onehot(_ag, target, input.shape[1], input._dtype) * scale
 
 
 _NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "target": None, "weight": None},
@@ -614,15 +615,13 @@ def _cross_entropy_grad(xp, g, input, target, weight, ignore_index, reduction, l
     g = g[0]  # the loss's gradient; the probabilities (output 1) carry none
     n_rows, n_classes = input.shape
     p = softmax(input, 1) if grad_enabled() else ans[1]
-    classes = xp.arange(n_classes, dtype=target.dtype, **_placed(xp, target))
-    onehot = xp.astype(xp.expand_dims(target, axis=1) == classes, p.dtype)
+    onehot = _onehot(xp, target, n_classes, p.dtype)
     if plain:  # every row weighs 1
         scale = xp.expand_dims(g, axis=1) if reduction == "none" else (
             g / n_rows if reduction == "mean" else g)
         return (p - onehot) * scale
     w, _ = _row_weights(xp, target, weight, ignore_index, p.dtype)
-    factor = xp.expand_dims(g, axis=1) if reduction == "none" else (
-        g / xp.sum(w) if reduction == "mean" else g)
+    factor = _row_factor(xp, g, w, reduction)
     grad = (p - onehot) * (xp.expand_dims(w, axis=1) * factor)
     if not label_smoothing:
         return grad
