@@ -149,6 +149,20 @@ def test_in_place_on_a_leaf_is_fine_without_grad():
     assert w.requires_grad and w.is_leaf and w._version == 2
 
 
+@pytest.mark.parametrize("grad_mode", ["no_grad", "enabled"])
+def test_in_place_into_read_only_memory_says_how_to_get_around_it(grad_mode):
+    # a broadcast view is read-only: the error names the cause and the fix, nothing is written
+    base = xp.asarray(np.array([1.0, 2.0]))
+    view = xp.broadcast_to(base, (3, 2))
+    ctx = xp.no_grad() if grad_mode == "no_grad" else xp.enable_grad()
+    with ctx, pytest.raises(ValueError, match=r"read-only.*clone\(\)"):
+        view -= xp.ones((3, 2), dtype=xp.float64)
+    with ctx, pytest.raises(ValueError, match=r"read-only.*clone\(\)"):
+        view.mul_(2.0)
+    np.testing.assert_array_equal(npy(base), [1.0, 2.0])
+    assert base._version == 0
+
+
 @pytest.mark.parametrize("write", ["iadd", "setitem", "view", "base", "detach"])
 def test_modifying_a_saved_tensor_makes_backward_raise(write):
     x = t([1.0, 2.0, 3.0])

@@ -663,7 +663,7 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
     if op.nout == 1:
         outs = (wrap(res, b),)
     else:
-        outs = tuple(wrap(r, b) for r in res)
+        outs = tuple([wrap(r, b) for r in res])
     if requires and op.differentiable and grad_enabled():
         record(op, outs, tuple(flat), params)
     return outs[0] if op.nout == 1 else outs
@@ -841,7 +841,7 @@ def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
             saved[name] = params[name]
         elif kind == _SAVE_ANS:
             saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1
-                           else tuple(SavedOutput(o, i) for i, o in enumerate(outs)))
+                           else tuple([SavedOutput(outs[i], i) for i in range(len(outs))]))
         elif kind == _SAVE_SHAPE:
             if op.variadic:
                 saved[name] = [x._data.shape for x in inputs]
@@ -852,7 +852,7 @@ def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
             v = inputs[0] if op.variadic else inputs[ref]
             saved[name] = v._dtype if isinstance(v, Tensor) else None
         else:  # _SAVE_MASK
-            saved[name] = tuple(e is not None for e in edges)
+            saved[name] = tuple([e is not None for e in edges])
     return saved
 
 

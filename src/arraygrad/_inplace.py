@@ -90,33 +90,32 @@ def commit(x, result, fname: str, history: bool = True):
 
 def inplace_binary(op: Op, x, other):
     """x op= other (the operators' in-place forms and PyTorch's `add_`-style methods)."""
-    check_writable(x, op.name)
     if not needs_tracking(x, (other,)):
-        if isinstance(other, Tensor):
-            if other._backend is not x._backend:
+        b = x._backend
+        if other.__class__ is Tensor or isinstance(other, Tensor):
+            if other._backend is not b:
                 D.raise_device_mismatch(op.name, x, other)
             other_data = other._data
         else:
             other_data = other
-        dunder = _INPLACE_DUNDERS.get(op.impl)
-        data = x._data
         # A backend override fixes the library's function, and so its in-place dunder too.
-        if dunder is not None and x._backend.mutable_arrays and op.impl not in x._backend.overrides:
-            try:
-                res = getattr(data, dunder)(other_data)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"{op.name} (in place): {exc}") from exc
-            if res is NotImplemented:
-                raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
-            if res is not data:
-                x._data = x._backend.write(data, res)
-        else:
-            from ._dispatch import binary
-
-            r = binary(op, x, other)
-            return commit(x, r, op.name, history=False)
+        dunder = _INPLACE_DUNDERS.get(op.impl) if b.mutable_arrays and op.impl not in b.overrides else None
+        if dunder is None:
+            check_writable(x, op.name)
+            return commit(x, D.binary(op, x, other), op.name, history=False)
+        data = x._data
+        try:
+            res = getattr(data, dunder)(other_data)
+        except (TypeError, ValueError) as exc:
+            check_writable(x, op.name)  # read-only memory: say so, and how to get around it
+            raise type(exc)(f"{op.name} (in place): {exc}") from exc
+        if res is NotImplemented:
+            raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
+        if res is not data:
+            x._data = b.write(data, res)
         bump_version(x)
         return x
+    check_writable(x, op.name)
     check_graph(x)
     from ._dispatch import binary
 

@@ -290,10 +290,12 @@ def sum_to(xp, r, shape, op):
     if lead < 0 and _prod(rshape) == _prod(shape):  # as sum_to: only unit axes differ
         return xp.reshape(r, shape)
     if lead >= 0:
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                          if n == 1 and rshape[lead + i] != 1)
+        axes = [i for i in range(lead)]
+        for i in range(len(shape)):
+            if shape[i] == 1 and rshape[lead + i] != 1:
+                axes.append(lead + i)
         if axes:
-            r = xp.sum(r, axis=axes)
+            r = xp.sum(r, axis=tuple(axes))
         if r.shape != shape and _prod(r.shape) == _prod(shape):
             r = xp.reshape(r, shape)
         if r.shape == shape:
@@ -377,7 +379,11 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
     leaf_grads: dict = {}  # id(leaf) -> [leaf, gradient]
     borrowed: set = set()  # ids of gradients owned by someone else (not to keep as .grad)
     root_nodes = []
-    for t, g, user_given in root_grads_iter(roots, root_grads):
+    for i in range(len(roots)):
+        t = roots[i]
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g, user_given = _as_grad_like(t, root_grads[i], i)
         if user_given:
             borrowed.add(id(g))
         e = D.edge_of(t)
@@ -455,7 +461,10 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         if hooks is not None and "post" in hooks:
             for hook in list(hooks["post"]):
                 hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
-        for e, gi in zip(node.next, results):
+        edges = node.next
+        for k in range(len(edges)):
+            e = edges[k]
+            gi = results[k]
             if e.__class__ is tuple:
                 child = e[0]
                 if needed is not None and child not in needed:
@@ -507,14 +516,6 @@ def _run_node_checked(node, grads, retain_graph):
         raise
     check_results(node, results)
     return results
-
-
-def root_grads_iter(roots, root_grads):
-    for i, (t, g) in enumerate(zip(roots, root_grads)):
-        if not t._requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        g, user_given = _as_grad_like(t, g, i)
-        yield t, g, user_given
 
 
 def _buffer_add(buffers, node, idx, g):
