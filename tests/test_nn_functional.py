@@ -87,6 +87,23 @@ def test_conv2d_unbatched(backend):
     assert out.shape == (2, 5, 5)
 
 
+@pytest.mark.parametrize("layer", ["conv2d", "max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("padding", [0, 1])
+def test_conv_and_pool_return_pytorchs_layout(backend, layer, padding):
+    # C-ordered (N, C, H, W), outputs and input gradients alike, as PyTorch's: code written
+    # for PyTorch flattens them with .view (the 60-minute blitz's `x.view(-1, 16 * 5 * 5)`)
+    x = ag(rand(2, 3, 8, 8), backend, requires_grad=True)
+    fn = {"conv2d": lambda t: F.conv2d(t, ag(rand(4, 3, 3, 3, seed=1), backend), padding=padding),
+          "max_pool2d": lambda t: F.max_pool2d(t, 2, padding=padding),
+          "avg_pool2d": lambda t: F.avg_pool2d(t, 2, padding=padding)}[layer]
+    out = fn(x)
+    assert out.is_contiguous() and F.relu(out).is_contiguous()
+    flat = F.relu(out).view(2, -1)
+    xp.sum(flat * flat).backward()
+    assert x.grad.is_contiguous()
+    assert x.grad.view(-1).shape == (2 * 3 * 8 * 8,)
+
+
 POOL_CASES = [
     dict(kernel_size=1),
     dict(kernel_size=2),

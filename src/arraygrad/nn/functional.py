@@ -9,8 +9,8 @@ Convolution and pooling slide a window over the image: each of the KH*KW kernel 
 one strided slice of the (padded) input. They work in (H, W, N, C) order internally: the
 slices then cut only the two leading axes, and every inner loop of the backend runs over a
 contiguous N*C block instead of a few pixels, which is what makes them fast on small images.
-Their outputs are (N, C, H, W) views of that memory; elementwise functions keep the layout,
-and the next convolution or pooling gets its (H, W, N, C) order back for free.
+Their outputs are copied back to (N, C, H, W) in C order, as PyTorch's are: code written for
+PyTorch calls `.view()` on them.
 """
 
 from __future__ import annotations
@@ -161,7 +161,10 @@ def _hwnc(xp, x):
 
 
 def _nchw(xp, a):
-    return xp.permute_dims(a, (2, 3, 0, 1))
+    """(H, W, N, C) -> (N, C, H, W), copied to C order: the layout PyTorch's convolutions and
+    pools return, which `.view()` (and code written for PyTorch) relies on."""
+    t = xp.permute_dims(a, (2, 3, 0, 1))
+    return xp.reshape(xp.reshape(t, (-1,)), t.shape)  # reshaping a permuted array copies
 
 
 def _padded_hwnc(xp, x, win: Window, fill):
