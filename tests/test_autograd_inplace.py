@@ -345,3 +345,31 @@ def test_tensor_requiring_grad_cannot_be_exported():
         np.asarray(x)
     with pytest.raises(BufferError, match="detach"):
         x.__dlpack__()
+
+
+@pytest.mark.parametrize("write", [lambda b: b.__iadd__(1.5), lambda b: b.add_(1.5),
+                                   lambda b: b.mul_(xp.asarray([0.5, 0.5]))], ids=["iadd", "add_", "mul_"])
+def test_in_place_cast_errors_name_the_op_and_the_dtypes(write):
+    # NumPy's casting error is a TypeError subclass that cannot be rebuilt from a message:
+    # restating it must not crash, and nothing is written
+    b = xp.asarray([1, 2])
+    with pytest.raises(TypeError, match=r"(in place).*float64.*int64"):
+        write(b)
+    np.testing.assert_array_equal(npy(b), [1, 2])
+    assert b._version == 0
+
+
+def test_a_reshape_that_copies_is_not_a_view():
+    # NumPy returns a copy's view when the layout forces a copy: not a view of the input, so
+    # writes into it are allowed (a leaf's copy is no leaf) and do not reach the input
+    def fn(ns, a):
+        b = a.T.contiguous() if ns is xp else a.t().contiguous()
+        b[0].mul_(2.0)
+        return b * 1.0
+
+    both(fn, [[1.0, 2.0], [3.0, 4.0]])  # values and gradients as PyTorch's
+    x = xp.reshape(xp.arange(6.0), (2, 3))
+    y = xp.reshape(x.T, (6,))  # a copy
+    y[0] = 100.0
+    assert float(x[0, 0]) == 0.0 and y._base is None
+    assert xp.reshape(x, (3, 2))._base is not None  # a true view stays one

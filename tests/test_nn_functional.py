@@ -221,6 +221,29 @@ def test_cross_entropy_matches_torch(backend, kwargs, weighted):
     compare(ours, theirs, [logits], backend, consts=weight, ints=[target])
 
 
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_with_every_target_ignored_like_torch(backend, name, reduction, weighted):
+    # a padded batch with nothing left: the mean is 0/0 (NaN) but the gradient is 0, not NaN
+    # (a NaN there would poison the parameters at the next step)
+    logits, target = rand(3, 4), np.array([-100, -100, -100])
+    weight = [rand(4, seed=3, low=0.2, high=2)] if weighted else []
+    kwargs = dict(reduction=reduction)
+    ours = [ag(logits, backend, requires_grad=True)]
+    theirs = [torch.tensor(logits, requires_grad=True)]
+    extra = dict(weight=ag(weight[0], backend)) if weighted else {}
+    textra = dict(weight=torch.tensor(weight[0])) if weighted else {}
+    with np.errstate(invalid="ignore"):  # NumPy says 0/0 out loud; PyTorch does not
+        out = getattr(F, name)(ours[0], ag(target, backend), **extra, **kwargs)
+    tout = getattr(TF, name)(theirs[0], torch.tensor(target), **textra, **kwargs)
+    np.testing.assert_array_equal(host(out), tout.detach().numpy())  # NaN (mean) or 0 (sum)
+    out.backward()
+    tout.backward()
+    np.testing.assert_array_equal(host(ours[0].grad), theirs[0].grad.numpy())
+    assert not np.isnan(host(ours[0].grad)).any()
+
+
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 def test_cross_entropy_spatial_targets(backend, reduction):
     # (N, C, d1, d2) logits with (N, d1, d2) targets

@@ -146,3 +146,31 @@ def test_reductions_reject_non_tensors():
         xp.sum([1, 2, 3])
     with pytest.raises(TypeError, match="max"):
         xp.max(np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_scans_accumulate_wider_like_torch(backend, dtype):
+    # a float32 running sum of 1e5 tenths drifts to 9998.6 when it accumulates in float32;
+    # PyTorch's CPU scans accumulate in double, and so does the NumPy backend
+    if backend.name == "strict":
+        pytest.skip("the strict backend is the standard's reference: scans in the input's precision")
+    x = xp.full((100000,), 0.1, dtype=getattr(xp, dtype), device=backend.device)
+    t = torch.full((100000,), 0.1, dtype=getattr(torch, dtype))
+    ours, theirs = xp.cumulative_sum(x), torch.cumsum(t, 0)
+    assert ours.dtype == x.dtype
+    np.testing.assert_allclose(np.asarray(ours)[-1], theirs[-1].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(ours)[-1], 10000.0, rtol=1e-6)
+    p = xp.full((3000,), 1.001, dtype=getattr(xp, dtype), device=backend.device)
+    np.testing.assert_allclose(np.asarray(xp.cumulative_prod(p))[-1],
+                               torch.cumprod(torch.full((3000,), 1.001, dtype=getattr(torch, dtype)), 0)[-1].numpy(),
+                               rtol=1e-6)
+
+
+def test_half_precision_mean_of_more_elements_than_float16_holds(backend):
+    # the element count (70000) overflows float16; PyTorch and NumPy's own mean go through float32
+    if backend.name == "strict":
+        pytest.skip("the strict backend has no float16")
+    x = xp.ones(70000, dtype=xp.float16, device=backend.device)
+    assert float(xp.mean(x)) == 1.0 and xp.mean(x).dtype == xp.float16
+    assert abs(float(xp.mean(x * 0.001)) - 0.001) < 1e-5
+    np.testing.assert_allclose(np.asarray(xp.mean(xp.reshape(x, (2, 35000)), axis=1)), [1.0, 1.0])

@@ -492,6 +492,21 @@ def test_clamp_like_torch():
         x.clamp()
 
 
+@pytest.mark.parametrize("values", [[0.0, 0.0, 0.0], [[0.0, 0.0], [3.0, -3.0]], [1.0, -3.0, 3.0, 0.0]], ids=str)
+@pytest.mark.parametrize("p", ["fro", 1, 2, 3, 0.5, -1, math.inf, -math.inf])
+def test_norm_gradients_at_zeros_and_ties_like_torch(values, p):
+    # sqrt'(0) is infinite: a norm built as sqrt(sum(x*x)) gave NaN gradients at a zero vector
+    a, t = both(values, dtype=np.float64, requires_grad=True)
+    dims = [None, 0] if p != "fro" else [None]
+    for dim in dims:
+        a.grad = t.grad = None
+        fa, ft = a.norm(p, dim=dim), t.norm(p, dim=dim)
+        check(fa, ft)
+        fa.sum().backward()
+        ft.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_softmax_logsumexp_norm_like_torch():
     a, t = both(M, requires_grad=True)
     for fa, ft in [(a.softmax(1), t.softmax(1)), (a.log_softmax(0), t.log_softmax(0)),

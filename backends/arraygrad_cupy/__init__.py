@@ -66,8 +66,8 @@ class CupyBackend(Backend):
     def is_writeable(self, array) -> bool:
         return True
 
-    def is_view(self, array) -> bool:
-        return array.base is not None
+    def is_view(self, array, source=None) -> bool:
+        return array.base is not None and (source is None or _cupy().may_share_memory(array, source))
 
     def may_be_shared(self, array) -> bool:
         # as the NumPy backend: the tensor's slot, this parameter and getrefcount's argument

@@ -33,8 +33,8 @@ class NumpyBackend(Backend):
     def is_writeable(self, array) -> bool:
         return array.flags.writeable
 
-    def is_view(self, array) -> bool:
-        return array.base is not None
+    def is_view(self, array, source=None) -> bool:
+        return array.base is not None and (source is None or np.may_share_memory(array, source))
 
     def may_be_shared(self, array) -> bool:
         # References: the tensor's slot, this parameter, getrefcount's argument. Any more (a

@@ -51,10 +51,31 @@ def numpy_like_overrides(xp) -> dict:
             dtype = accumulate_as.get(x.dtype)
         return multiply_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
 
+    float32 = xp.dtype(xp.float32)
+    # Scans and half-precision means accumulate wider, as PyTorch's CPU kernels do: a float32
+    # running sum of 1e5 tenths drifts to 9998.6, and float16 cannot hold a count past 65504.
+    wider = {xp.dtype(xp.float16): xp.dtype(xp.float64), float32: xp.dtype(xp.float64),
+             xp.dtype(xp.complex64): xp.dtype(xp.complex128)}
+
     def mean(x, /, *, axis=None, keepdims=False):
         n = x.size if axis is None else math.prod(x.shape[a] for a in axis)
-        s = add_reduce(x, axis=axis, keepdims=keepdims)
-        return xp.divide(s, n, dtype=x.dtype) if n else xp.full_like(s, math.nan, dtype=x.dtype)
+        if not n:
+            return xp.full_like(add_reduce(x, axis=axis, keepdims=keepdims), math.nan, dtype=x.dtype)
+        if x.dtype.itemsize == 2 and x.dtype.kind == "f":
+            return xp.divide(add_reduce(x, axis=axis, dtype=float32, keepdims=keepdims), n).astype(x.dtype)
+        return xp.divide(add_reduce(x, axis=axis, keepdims=keepdims), n, dtype=x.dtype)
+
+    def _wide_scan(scan):
+        def wide(x, /, *, axis=None, dtype=None, include_initial=False):
+            target = x.dtype if dtype is None else xp.dtype(dtype)
+            acc = wider.get(target)
+            if acc is None:
+                return scan(x, axis=axis, dtype=dtype, include_initial=include_initial)
+            return scan(x, axis=axis, dtype=acc, include_initial=include_initial).astype(target)
+        return wide
+
+    scans = {name: _wide_scan(getattr(xp, name)) for name in ("cumulative_sum", "cumulative_prod")
+             if hasattr(xp, name)}
 
     def max(x, /, *, axis=None, keepdims=False):
         return xp.maximum.reduce(x, axis=axis, out=..., keepdims=keepdims)
@@ -229,5 +250,5 @@ def numpy_like_overrides(xp) -> dict:
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
         "expm1": expm1, "tanh": tanh, "unique_values": unique_values, "pow": pow,
-        **linalg_fft_overrides(xp),
+        **scans, **linalg_fft_overrides(xp),
     }

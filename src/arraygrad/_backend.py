@@ -266,8 +266,9 @@ class Backend:
         array[key] = value
         return array
 
-    def is_view(self, array) -> bool:
-        """Whether `array` (a function's result) may share memory with that function's input."""
+    def is_view(self, array, source=None) -> bool:
+        """Whether `array` (a function's result) may share memory with that function's input
+        (`source`, where given: a reshape that had to copy returns a view of its copy)."""
         return False
 
     def may_be_shared(self, array) -> bool:

@@ -479,6 +479,12 @@ def raise_device_mismatch(fname: str, a, b):
                      f"move one with .to({str(da)!r}) or .to({str(db)!r})")
 
 
+def restated(exc: Exception, message: str) -> Exception:
+    """`exc` as the builtin TypeError or ValueError it is, with `message` (the library's own
+    subclasses, e.g. NumPy's casting errors, cannot be built from a message alone)."""
+    return TypeError(message) if isinstance(exc, TypeError) else ValueError(message)
+
+
 def check_tensor(x, fname: str, argname: str = "x"):
     if x.__class__ is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{fname}: {argname} must be an arraygrad Tensor, got {type(x).__name__}")

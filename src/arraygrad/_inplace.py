@@ -108,7 +108,7 @@ def inplace_binary(op: Op, x, other):
             res = getattr(data, dunder)(other_data)
         except (TypeError, ValueError) as exc:
             check_writable(x, op.name)  # read-only memory: say so, and how to get around it
-            raise type(exc)(f"{op.name} (in place): {exc}") from exc
+            raise D.restated(exc, f"{op.name} (in place): {exc}") from exc
         if res is NotImplemented:
             raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
         if res is not data:
@@ -187,8 +187,8 @@ def setitem(x, key, value):
     except IndexError:
         raise
     except (TypeError, ValueError) as exc:
-        raise type(exc)(f"__setitem__ with key {key!r} on a tensor of shape "
-                        f"{tuple(x._data.shape)}: {exc}") from exc
+        raise D.restated(exc, f"__setitem__ with key {key!r} on a tensor of shape "
+                                f"{tuple(x._data.shape)}: {exc}") from exc
     bump_version(x)
     if tracking:
         had_history = x._requires_grad

@@ -651,21 +651,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     x = input if dtype is None else input.astype(dtype)
     if x._dtype.kind not in "fc":
         raise TypeError(f"norm(): input dtype should be either floating point or complex, got {x._dtype}")
-    axis = reduction_axes(dim)
-    a = _elem.abs(x)
-    if p in ("fro", 2, 2.0, None):
-        return _elem.sqrt(_stat.sum(a * a, axis=axis, keepdims=keepdim))
-    if p == "nuc" or isinstance(p, str):
+    if p in ("fro", None):
+        p = 2
+    elif isinstance(p, str):
         raise ValueError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
-    if p == math.inf:
-        return _stat.max(a, axis=axis, keepdims=keepdim)
-    if p == -math.inf:
-        return _stat.min(a, axis=axis, keepdims=keepdim)
-    if p == 0:
-        return _stat.sum((a != 0).astype(a._dtype), axis=axis, keepdims=keepdim)
-    if p == 1:
-        return _stat.sum(a, axis=axis, keepdims=keepdim)
-    return _stat.sum(a ** p, axis=axis, keepdims=keepdim) ** (1.0 / p)
+    from .linalg import vector_norm  # its rules are right at 0 (sqrt's derivative is not)
+
+    return vector_norm(x, axis=reduction_axes(dim), keepdims=keepdim, ord=p)
 
 
 def amax(input, dim=(), keepdim=False) -> Tensor:

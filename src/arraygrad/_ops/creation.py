@@ -10,7 +10,7 @@ from typing import Sequence
 from .. import _dtypes
 from .._config import default_device
 from .._device import Device
-from .._dispatch import Op, Tensor, apply, check_tensor, mark_exported, wrap
+from .._dispatch import Op, Tensor, apply, check_tensor, mark_exported, restated, wrap
 from .._dtypes import DType, as_dtype
 from .._registry import get_backend
 from . import exported
@@ -331,7 +331,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
             from .._dlpack import from_dlpack
 
             return asarray(from_dlpack(obj, device=device, copy=copy), dtype=dtype, copy=False)
-        raise type(exc)(f"asarray: cannot convert {type(obj).__name__}: {exc}") from exc
+        raise restated(exc, f"asarray: cannot convert {type(obj).__name__}: {exc}") from exc
     if data.dtype not in b.dtype_of:
         raise TypeError(f"asarray: dtype {data.dtype} of the input is not supported by arraygrad")
     t = wrap(data, b)

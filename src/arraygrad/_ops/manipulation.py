@@ -95,7 +95,7 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
     out = wrap(data, b)
     if x._requires_grad and grad_enabled():
         record(_RESHAPE, (out,), (x,), {"shape": shape})
-    if not copy and b.is_view(data):
+    if not copy and b.is_view(data, x._data):
         out._base = (x, _RESHAPE, {"shape": shape})
     return out
 

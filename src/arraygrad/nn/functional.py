@@ -550,7 +550,12 @@ def _row_factor(xp, g, w, reduction):
     (one per row for 'none'), divided by the targets' total weight for 'mean' (in `xp`)."""
     if reduction == "none":
         return xp.expand_dims(g, axis=1)
-    return g / xp.sum(w) if reduction == "mean" else g
+    if reduction != "mean":
+        return g
+    # Every row ignored: the mean loss is 0/0 (NaN, as PyTorch's), but each row's gradient is
+    # 0 (its weight) times this factor, which must stay finite for that.
+    total = xp.sum(w)
+    return g / xp.where(total == 0, xp.ones_like(total), total)
 
 
 def _onehot(xp, target, n_classes, dtype):
