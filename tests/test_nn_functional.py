@@ -4,6 +4,8 @@ first and second derivatives (gradcheck / gradgradcheck); argument errors."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -187,6 +189,27 @@ def test_softmax_matches_torch(backend, name, dim):
     compare(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim), [x], backend)
 
 
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)], ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_without_dim_takes_pytorchs_implicit_dim(name, shape):
+    # deprecated in PyTorch but common in older tutorials: F.softmax(x) warns and picks dim 0
+    # for 0-, 1- and 3-d input, else 1
+    x = rand(*shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ours = getattr(F, name)(ag(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        theirs = getattr(TF, name)(torch.tensor(x))
+    np.testing.assert_allclose(host(ours), theirs.numpy(), rtol=1e-12)
+
+
+def test_softmax_dtype_casts_first():
+    x = xp.asarray([[1.0, 2.0, 3.0]], dtype=xp.float32)
+    out = F.softmax(x, 1, dtype=xp.float64)
+    assert out.dtype == xp.float64
+    np.testing.assert_allclose(host(out), TF.softmax(torch.tensor([[1.0, 2.0, 3.0]]), 1, dtype=torch.float64).numpy())
+    assert xp.softmax(x, 1).grad_fn is None and x.softmax(1).dtype == xp.float32
+
+
 def test_log_softmax_is_stable():
     x = xp.asarray([[1000.0, 0.0, -1000.0]])
     out = F.log_softmax(x, 1)
@@ -297,6 +320,36 @@ def test_nll_loss_matches_torch(backend, kwargs, weighted):
 def test_mse_loss_matches_torch(backend, reduction):
     compare(lambda a, b: F.mse_loss(a, b, reduction=reduction),
             lambda a, b: TF.mse_loss(a, b, reduction=reduction), [rand(3, 4), rand(3, 4, seed=1)], backend)
+
+
+@pytest.mark.parametrize("size_average", [None, True, False])
+@pytest.mark.parametrize("reduce", [None, True, False])
+def test_legacy_size_average_and_reduce_like_torch(size_average, reduce):
+    # pre-1.0 flags that older tutorials pass (nn.MSELoss(size_average=False)), in PyTorch's
+    # positional places; either one given turns into `reduction`, with PyTorch's warning
+    x, t, y = rand(4, 3), rand(4, 3, seed=1), np.array([0, 2, 1, 2])
+    legacy = size_average is not None or reduce is not None
+    cases = [
+        (lambda m: m.MSELoss(size_average, reduce), (x, t)),
+        (lambda m: m.CrossEntropyLoss(None, size_average, -100, reduce), (x, y)),
+        (lambda m: m.NLLLoss(None, size_average, -100, reduce), (x, y)),
+    ]
+    for make, (a, b) in cases:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ours = make(xp.nn)(ag(a), ag(b))
+        assert any("reduction=" in str(w.message) for w in caught) == legacy
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = make(torch.nn)(torch.tensor(a), torch.tensor(b))
+        np.testing.assert_allclose(host(ours), theirs.numpy(), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = F.cross_entropy(ag(x), ag(y), None, size_average, reduce=reduce)
+        want = TF.cross_entropy(torch.tensor(x), torch.tensor(y), None, size_average, reduce=reduce)
+        np.testing.assert_allclose(host(out), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(host(F.mse_loss(ag(x), ag(t), size_average, reduce)),
+                                   TF.mse_loss(torch.tensor(x), torch.tensor(t), size_average, reduce).numpy())
 
 
 def test_mse_loss_warns_on_broadcasting():
@@ -450,8 +503,6 @@ def test_loss_argument_errors():
         F.nll_loss(x, xp.asarray([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match="probability targets"):
         F.cross_entropy(x, xp.ones((3, 5)))
-    with pytest.raises(TypeError, match="dim is required"):
-        F.softmax(x, None)
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(xp.ones((1, 3)), None, None, training=True)
     with pytest.raises(ValueError, match="running_mean and running_var"):

@@ -57,6 +57,21 @@ def test_cpu_work_never_imports_cupy():
     assert out == {"cupy": False, "grad": [2.0, 4.0]}
 
 
+def test_backends_answers_pytorchs_backend_flags():
+    # seeding boilerplate written for PyTorch: torch.backends.cudnn.deterministic = True
+    flags = xp.backends.cudnn
+    assert flags.is_available() is False and flags.version() is None  # arraygrad calls no cuDNN
+    saved = flags.deterministic, flags.benchmark
+    try:
+        flags.deterministic, flags.benchmark = True, False
+        assert xp.backends.cudnn.deterministic is True and xp.backends.cudnn.benchmark is False
+    finally:
+        flags.deterministic, flags.benchmark = saved
+    # the mps query asks the registry: the test suite's fake "mps" device is served here
+    assert xp.backends.mps.is_available() is True
+    assert isinstance(xp.backends(), list)
+
+
 def test_backends_lists_registered_backends():
     info = {b.name: b for b in xp.backends()}
     assert {"numpy", "cupy", "strict", "strict_no_float64"} <= set(info)

@@ -806,3 +806,23 @@ def test_logsumexp_of_complex_input_like_torch():
     ag.abs(ya).sum().backward()
     torch.abs(yt).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_comparison_functions_like_torch(name):
+    # torch.eq(pred, y).sum(): the methods' top-level forms, tensor or number operand
+    a, t = both([1.0, 2.0, 3.0, 2.0])
+    b, u = both([1.0, 0.0, 3.0, 5.0])
+    check(getattr(ag, name)(a, b), getattr(torch, name)(t, u))
+    check(getattr(ag, name)(a, 2), getattr(torch, name)(t, 2))
+    out = ag.zeros(4, dtype=ag.bool)
+    assert getattr(ag, name)(a, b, out=out) is out
+    check(out, getattr(torch, name)(t, u))
+
+
+def test_where_with_the_condition_alone_is_nonzero_like_torch():
+    a, t = both([[0.0, 1.5], [2.0, 0.0]])
+    check(ag.where(a > 0), torch.where(t > 0))
+    with pytest.raises(TypeError, match="both x1 and x2, or neither"):
+        ag.where(a > 0, 1.0)
+    check(ag.where(a > 0, a, 0.0), torch.where(t > 0, t, 0.0))

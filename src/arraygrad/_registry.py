@@ -196,8 +196,7 @@ class BackendInfo(tuple):
         return f"BackendInfo({self.name!r}, device_type={self.device_type!r}, {state})"
 
 
-def backends() -> list[BackendInfo]:
-    """Every registered backend, whether it works here, and why not when it does not."""
+def _list_backends() -> list[BackendInfo]:
     _scan_entry_points()
     out = []
     for name in sorted(_factories):
@@ -214,6 +213,56 @@ def backends() -> list[BackendInfo]:
             ok, reason = False, f"{type(exc).__name__}: {exc}"
         out.append(BackendInfo(name, cls.device_type, ok, reason))
     return out
+
+
+class _DeviceTypeQuery:
+    """`backends.mps` and the like: whether a working backend serves that device type."""
+
+    __slots__ = ("_device_type",)
+
+    def __init__(self, device_type: str):
+        self._device_type = device_type
+
+    def is_available(self) -> bool:
+        return bool(available_devices(self._device_type))
+
+    is_built = is_available
+
+
+class _CudnnFlags:
+    """PyTorch's `torch.backends.cudnn` switches, which seeding boilerplate sets. arraygrad
+    calls no cuDNN: the flags are kept (and read back) but change nothing."""
+
+    def __init__(self):
+        self.enabled = True
+        self.benchmark = False
+        self.deterministic = False
+        self.allow_tf32 = True
+
+    def is_available(self) -> bool:
+        return False
+
+    def version(self):
+        return None
+
+
+class _Backends:
+    """`arraygrad.backends()`: every registered backend, whether it works here, and why not
+    when it does not. Also answers PyTorch's `torch.backends.cudnn` / `.mps` attributes, so
+    that code written for PyTorch (`torch.backends.cudnn.deterministic = True`) runs."""
+
+    def __init__(self):
+        self.cudnn = _CudnnFlags()
+        self.mps = _DeviceTypeQuery("mps")
+
+    def __call__(self) -> list[BackendInfo]:
+        return _list_backends()
+
+    def __repr__(self):
+        return "<arraygrad.backends: call it to list the registered backends>"
+
+
+backends = _Backends()
 
 
 def available_devices(device_type: str | None = None) -> list[Device]:

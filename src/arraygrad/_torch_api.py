@@ -46,6 +46,8 @@ __all__ = [
     # elementwise
     "sub", "mul", "div", "true_divide", "neg", "fmod", "frac", "clamp", "clamp_min", "clamp_max",
     "sigmoid", "relu", "softmax", "log_softmax",
+    # comparisons (PyTorch's short names of the standard's functions)
+    "eq", "ne", "lt", "le", "gt", "ge",
     # shapes and views
     "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
     "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim",
@@ -285,6 +287,24 @@ def true_divide(input, other, *, out=None) -> Tensor:
     return div(input, other, out=out)
 
 
+def _comparison(name: str, standard: str, symbol: str):
+    def compare(input, other, *, out=None) -> Tensor:
+        r = getattr(_elem, standard)(input, other)
+        return r if out is None else write_out(out, r, name, (input, other))
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"input {symbol} other, elementwise (the standard's `{standard}`); other may be a number."
+    return compare
+
+
+eq = _comparison("eq", "equal", "==")
+ne = _comparison("ne", "not_equal", "!=")
+lt = _comparison("lt", "less", "<")
+le = _comparison("le", "less_equal", "<=")
+gt = _comparison("gt", "greater", ">")
+ge = _comparison("ge", "greater_equal", ">=")
+
+
 def neg(input) -> Tensor:
     return _elem.negative(input)
 
@@ -344,17 +364,17 @@ def relu(input) -> Tensor:
 
 
 def softmax(input, dim, dtype=None) -> Tensor:
-    """exp(input) / sum(exp(input)) along `dim` (shifted by the max: no overflow)."""
-    x = check_tensor(input, "softmax", "input") if dtype is None else input.astype(dtype)
-    e = _elem.exp(x - _stat.max(x, axis=dim, keepdims=True).detach())
-    return e / _stat.sum(e, axis=dim, keepdims=True)
+    """exp(input) / sum(exp(input)) along `dim` (nn.functional's fused op)."""
+    from .nn import functional  # imports this module
+
+    return functional.softmax(check_tensor(input, "softmax", "input"), dim, dtype)
 
 
 def log_softmax(input, dim, dtype=None) -> Tensor:
-    """log(softmax(input, dim)), computed stably."""
-    x = check_tensor(input, "log_softmax", "input") if dtype is None else input.astype(dtype)
-    shifted = x - _stat.max(x, axis=dim, keepdims=True).detach()
-    return shifted - _elem.log(_stat.sum(_elem.exp(shifted), axis=dim, keepdims=True))
+    """log(softmax(input, dim)), computed stably (nn.functional's fused op)."""
+    from .nn import functional
+
+    return functional.log_softmax(check_tensor(input, "log_softmax", "input"), dim, dtype)
 
 
 # ----------------------------------------------------------------------------------------

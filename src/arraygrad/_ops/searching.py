@@ -12,8 +12,17 @@ _WHERE = Op("where", ("condition", "x1", "x2"), {
     "x2": lambda xp, g, condition: xp.where(condition, 0, g)}, broadcasts=True, grad_fn="WhereBackward0")
 
 
-def where(condition, x1, x2, /) -> Tensor:
-    """Elements of x1 where `condition` is true, else of x2 (either may be a Python scalar)."""
+_ONLY_CONDITION = object()  # where(condition): PyTorch's spelling of nonzero(condition)
+
+
+def where(condition, x1=_ONLY_CONDITION, x2=_ONLY_CONDITION, /) -> Tensor:
+    """Elements of x1 where `condition` is true, else of x2 (either may be a Python scalar).
+    With the condition alone, the indices where it holds (PyTorch's where(condition))."""
+    if x1 is _ONLY_CONDITION or x2 is _ONLY_CONDITION:
+        if x1 is not x2:
+            raise TypeError("where: give both x1 and x2, or neither (where(condition) is "
+                            "nonzero(condition))")
+        return nonzero(condition)
     check_tensor(condition, "where", "condition")
     if condition._dtype is not _dtypes.bool:
         raise TypeError(f"where: condition must have dtype bool, got {condition._dtype}")

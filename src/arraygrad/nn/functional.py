@@ -62,6 +62,19 @@ def _check_reduction(reduction, fname: str) -> None:
         raise ValueError(f"{fname}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's pre-1.0 `size_average` / `reduce` flags (older tutorials pass them) as a
+    `reduction`; with neither given, `reduction` itself."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    new = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{new}' "
+                  "instead.", UserWarning, stacklevel=3)
+    return new
+
+
 def _pair(value, name: str, fname: str, minimum: int = 1) -> tuple[int, int]:
     """An int or a pair of ints as a pair, each at least `minimum`."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -489,20 +502,30 @@ def _dim(dim, x, fname):
     from .._ops import normalize_axis
 
     if dim is None:
-        raise TypeError(f"{fname}: dim is required (the axis to normalize over)")
+        # PyTorch's deprecated implicit choice, which older tutorials rely on
+        ndim = x._data.ndim
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(f"Implicit dimension choice for {fname} has been deprecated. Change the call "
+                      f"to include dim=X as an argument (dim={dim} was used).", UserWarning, stacklevel=3)
     return normalize_axis(dim, x._data.ndim, fname, "dim")
 
 
-def softmax(input, dim) -> Tensor:
-    """exp(input) normalized to sum to one along `dim` (shifted by the max: no overflow)."""
-    _check_float(input, "softmax")
+def softmax(input, dim=None, dtype=None) -> Tensor:
+    """exp(input) normalized to sum to one along `dim` (shifted by the max: no overflow);
+    `dtype` casts the input first."""
+    input = _cast_first(input, dtype, "softmax")
     return apply(_SOFTMAX, (input,), {"axis": _dim(dim, input, "softmax")})
 
 
-def log_softmax(input, dim) -> Tensor:
+def log_softmax(input, dim=None, dtype=None) -> Tensor:
     """log(softmax(input, dim)), computed stably (no log of an underflowed zero)."""
-    _check_float(input, "log_softmax")
+    input = _cast_first(input, dtype, "log_softmax")
     return apply(_LOG_SOFTMAX, (input,), {"axis": _dim(dim, input, "log_softmax")})
+
+
+def _cast_first(input, dtype, fname):
+    _check_float(input, fname)
+    return input if dtype is None else astype(input, dtype)
 
 
 # ----------------------------------------------------------------------------------------
@@ -692,18 +715,21 @@ def _class_loss(op, fname, input, target, weight, reduction, params):
     return loss
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
     """The negative log-likelihood of class-index `target` under log-probabilities `input`
     ((N, C) or (N, C, d1, ...)); 'mean' divides by the total weight of the targets."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return _class_loss(_NLL, "nll_loss", input, target, weight, reduction,
                        {"ignore_index": int(ignore_index)})
 
 
-def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between the logits `input` ((N, C) or (N, C, d1, ...)) and class-index
     targets, or class probabilities of the input's shape; stable (log-sum-exp), with one
     fused gradient, (softmax - onehot) scaled per row."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     check_tensor(target, "cross_entropy", "target")
@@ -738,8 +764,9 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     return mean(loss) if reduction == "mean" else _sum(loss)
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """The (mean, summed, or elementwise) squared difference of input and target."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_float(input, "mse_loss")
     check_tensor(target, "mse_loss", "target")
     _check_reduction(reduction, "mse_loss")

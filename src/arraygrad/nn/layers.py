@@ -181,9 +181,9 @@ class Sigmoid(Module):
 class Softmax(Module):
     """softmax along `dim`."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = dim  # None: PyTorch's deprecated implicit choice (with its warning)
 
     def forward(self, input):
         return F.softmax(input, self.dim)
