@@ -500,3 +500,78 @@ def test_tiny_training_run_reduces_the_loss():
     with xp.no_grad():
         accuracy = float(xp.mean(xp.astype(xp.argmax(model(x), axis=1) == y, xp.float32)))
     assert accuracy > 0.9
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.L1Loss(), lambda m: m.SmoothL1Loss(beta=0.5), lambda m: m.HuberLoss(delta=0.7),
+    lambda m: m.MSELoss(reduction="sum"), lambda m: m.BCEWithLogitsLoss(pos_weight=None),
+], ids=["L1Loss", "SmoothL1Loss", "HuberLoss", "MSELoss", "BCEWithLogitsLoss"])
+def test_pointwise_loss_modules_like_torch(make):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((4, 3)), (rng.standard_normal((4, 3)) > 0).astype(float)
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_allclose(float(ours(xp.asarray(x), xp.asarray(t))),
+                               float(theirs(torch.tensor(x), torch.tensor(t))), rtol=1e-12)
+
+
+def test_logistic_regression_with_bce_loss_trains_like_torch():
+    # the classic tutorial: Linear + Sigmoid + BCELoss, SGD; same start, same steps
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 2))
+    y = (x[:, :1] + x[:, 1:] > 0).astype(float)
+    w0, b0 = rng.standard_normal((1, 2)) * 0.1, np.zeros(1)
+    losses = {}
+    for lib, name in ((xp, "ours"), (torch, "torch")):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 1), lib.nn.Sigmoid()).double()
+        with lib.no_grad():
+            model[0].weight.copy_(lib.tensor(w0))
+            model[0].bias.copy_(lib.tensor(b0))
+        opt = lib.optim.SGD(model.parameters(), lr=0.5)
+        crit = lib.nn.BCELoss()
+        xs, ys = lib.tensor(x), lib.tensor(y)
+        run = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = crit(model(xs), ys)
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        losses[name] = run
+    np.testing.assert_allclose(losses["ours"], losses["torch"], rtol=1e-10)
+    assert losses["ours"][-1] < 0.5 * losses["ours"][0]
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 3])
+def test_clip_grad_norm_like_torch(max_norm, norm_type):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (4,), (2, 2)]
+    grads = [rng.standard_normal(s) for s in shapes]
+    ours = [xp.zeros(s, dtype=xp.float64, requires_grad=True) for s in shapes]
+    theirs = [torch.zeros(s, dtype=torch.float64, requires_grad=True) for s in shapes]
+    for p, tp, g in zip(ours, theirs, grads):
+        p.grad, tp.grad = xp.asarray(g), torch.tensor(g)
+    total = nn.utils.clip_grad_norm_(ours + [xp.zeros(2, requires_grad=True)], max_norm, norm_type)
+    want = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(float(total), float(want), rtol=1e-12)  # parameters without grad skipped
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_value_and_edge_cases():
+    w = xp.zeros(3, dtype=xp.float64, requires_grad=True)
+    w.grad = xp.asarray([-2.0, 0.5, 3.0], dtype=xp.float64)
+    nn.utils.clip_grad_value_(w, 1.0)  # a single tensor is accepted, as PyTorch
+    np.testing.assert_array_equal(host(w.grad), [-1.0, 0.5, 1.0])
+    assert float(nn.utils.clip_grad_norm_([xp.zeros(2, requires_grad=True)], 1.0)) == 0.0
+    w.grad = xp.asarray([math.inf, 0.0, 1.0], dtype=xp.float64)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([w], 1.0, error_if_nonfinite=True)
+    with pytest.raises(TypeError, match="parameters must be Tensors"):
+        nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
+    with pytest.raises(ValueError, match="nan"):
+        nn.utils.clip_grad_value_([w], math.nan)

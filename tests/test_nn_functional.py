@@ -352,6 +352,77 @@ def test_legacy_size_average_and_reduce_like_torch(size_average, reduce):
                                    TF.mse_loss(torch.tensor(x), torch.tensor(t), size_average, reduce).numpy())
 
 
+POINTWISE_LOSSES = [
+    ("l1_loss", {}), ("smooth_l1_loss", {}), ("smooth_l1_loss", dict(beta=0.4)),
+    ("smooth_l1_loss", dict(beta=0.0)), ("huber_loss", {}), ("huber_loss", dict(delta=0.3)),
+    ("binary_cross_entropy_with_logits", {}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name, kwargs", POINTWISE_LOSSES, ids=str)
+def test_pointwise_losses_match_torch(backend, name, kwargs, reduction):
+    x, t = rand(4, 3, low=-3, high=3), rand(4, 3, seed=1)
+    x[0, 0] = t[0, 0]  # |d| = 0: the kinks' gradients, as PyTorch's
+    if name == "binary_cross_entropy_with_logits":
+        t = (t > 0).astype(float)
+        x[1] = [-40.0, 0.0, 40.0]  # saturated logits stay finite
+    compare(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kwargs),
+            lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kwargs), [x, t], backend)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_matches_torch_at_0_and_1(backend, reduction, weighted):
+    # probabilities of exactly 0 and 1: clamped logs (loss 100, not inf) and PyTorch's
+    # finite input gradient; the target's gradient is infinite there in both
+    p, t = rand(3, 4, low=0.05, high=0.95), (rand(3, 4, seed=1) > 0).astype(float)
+    p[0, :2], t[0, :2] = [0.0, 1.0], [0.0, 1.0]  # right and certain
+    p[1, :2], t[1, :2] = [0.0, 1.0], [1.0, 0.0]  # wrong and certain: 100 each
+    weight = [rand(3, 4, seed=2, low=0.5, high=2)] if weighted else []
+    compare(lambda a, b, *w: F.binary_cross_entropy(a, b, *w, reduction=reduction),
+            lambda a, b, *w: TF.binary_cross_entropy(a, b, *w, reduction=reduction),
+            [p, t], backend, consts=weight)
+
+
+def test_binary_cross_entropy_with_logits_weights_match_torch(backend):
+    x, t = rand(5, 3, low=-4, high=4), (rand(5, 3, seed=1) > 0).astype(float)
+    w, pw = rand(5, 3, seed=2, low=0.5, high=2), rand(3, seed=3, low=0.5, high=3)
+    compare(lambda a, b, w_, pw_: F.binary_cross_entropy_with_logits(a, b, w_, pos_weight=pw_),
+            lambda a, b, w_, pw_: TF.binary_cross_entropy_with_logits(a, b, w_, pos_weight=pw_),
+            [x, t], backend, consts=[w, pw])
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits"])
+def test_gradgradcheck_of_the_pointwise_losses(name):
+    lo = 0.1 if name == "binary_cross_entropy" else -2.0
+    x = ag(rand(3, 2, low=lo, high=0.9 if lo > 0 else 2.0), requires_grad=True)
+    t = ag((rand(3, 2, seed=1) > 0).astype(float))
+    assert gradcheck(lambda a: getattr(F, name)(a, t), (x,))
+    assert gradgradcheck(lambda a: getattr(F, name)(a, t), (x,))
+
+
+def test_pointwise_loss_argument_errors():
+    p, t = xp.asarray([0.5, 1.5]), xp.asarray([0.0, 1.0])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(p, t)
+    with pytest.raises(ValueError, match="must be the same as input size"):
+        F.binary_cross_entropy(xp.asarray([0.5, 0.5]), xp.asarray([[0.0, 1.0]]))
+    with pytest.raises(ValueError, match="must be the same as input size"):
+        F.binary_cross_entropy_with_logits(xp.asarray([0.5, 0.5]), xp.asarray([1.0]))
+    with pytest.raises(ValueError, match="beta must be non-negative"):
+        F.smooth_l1_loss(t, t, beta=-1.0)
+    with pytest.raises(ValueError, match="delta must be positive"):
+        F.huber_loss(t, t, delta=0.0)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.l1_loss(t, t, reduction="avg")
+    with pytest.raises(TypeError, match="real floating-point"):
+        F.l1_loss(xp.asarray([1, 2]), xp.asarray([1, 2]))
+    with pytest.warns(UserWarning, match="broadcast"):
+        F.l1_loss(xp.asarray([0.5, 0.5]), xp.asarray([1.0]))
+
+
 def test_mse_loss_warns_on_broadcasting():
     with pytest.warns(UserWarning, match="broadcast"):
         F.mse_loss(xp.ones((3, 1)), xp.ones((3,)))

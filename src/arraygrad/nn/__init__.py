@@ -1,16 +1,18 @@
-"""`arraygrad.nn`: layers, losses and initializers (PyTorch's `torch.nn`)."""
+"""`arraygrad.nn`: layers, losses, initializers and gradient clipping (PyTorch's `torch.nn`)."""
 
-from . import functional, init
+from . import functional, init, utils
 from .containers import ModuleList, Sequential
 from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity,
                      Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
     "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh", "Sigmoid",
     "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
+    "BCEWithLogitsLoss",
 ]

@@ -24,17 +24,20 @@ import arraygrad as _ag  # the namespace, for helpers written against any namesp
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
-from .._ops.elementwise import rsqrt, tanh as _tanh
+from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, log as _log, log1p as _log1p,
+                                maximum as _maximum, rsqrt, tanh as _tanh)
 from .._ops.indexing import take_along_axis
 from .._ops.linear_algebra import matmul, matrix_transpose
 from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
-from .._ops.searching import argmax
+from .._ops.searching import argmax, where as _where
 from .._ops.statistical import mean, sum as _sum, var
+from .._ops.utility import any as _any
 from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-level functions
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid", "softmax",
-    "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "dropout", "batch_norm",
+    "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -764,21 +767,123 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     return mean(loss) if reduction == "mean" else _sum(loss)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """The (mean, summed, or elementwise) squared difference of input and target."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_float(input, "mse_loss")
-    check_tensor(target, "mse_loss", "target")
-    _check_reduction(reduction, "mse_loss")
+def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None,
+                    same_shape=False) -> Tensor:
+    """elementwise(input, target) [* weight], reduced: the losses comparing two same-shaped
+    tensors. Shapes that differ are broadcast with a warning (PyTorch's MSE/L1 family), or
+    refused (same_shape: the binary cross-entropies, as PyTorch)."""
+    _check_float(input, fname)
+    check_tensor(target, fname, "target")
+    _check_reduction(reduction, fname)
     if tuple(target._data.shape) != tuple(input._data.shape):
-        warnings.warn(f"mse_loss: target size {tuple(target._data.shape)} differs from input size "
+        if same_shape:
+            raise ValueError(f"{fname}: target size {tuple(target._data.shape)} must be the same "
+                             f"as input size {tuple(input._data.shape)}")
+        warnings.warn(f"{fname}: target size {tuple(target._data.shape)} differs from input size "
                       f"{tuple(input._data.shape)}; they are broadcast, which is likely a mistake",
-                      UserWarning, stacklevel=2)
-    d = input - target
-    loss = d * d
+                      UserWarning, stacklevel=3)
+    loss = elementwise(input, target)
+    if weight is not None:
+        check_tensor(weight, fname, "weight")
+        loss = loss * weight
     if reduction == "none":
         return loss
     return mean(loss) if reduction == "mean" else _sum(loss)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """The (mean, summed, or elementwise) squared difference of input and target."""
+    def squared(x, y):
+        d = x - y
+        return d * d
+
+    return _pointwise_loss("mse_loss", input, target, legacy_reduction(size_average, reduce, reduction),
+                           squared)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """The absolute difference |input - target| (its gradient is 0 where they are equal)."""
+    return _pointwise_loss("l1_loss", input, target, legacy_reduction(size_average, reduce, reduction),
+                           lambda x, y: _abs(x - y))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0
+    is the L1 loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+
+    def smooth(x, y):
+        a = _abs(x - y)
+        if beta == 0:
+            return a
+        return _where(a < beta, (0.5 / beta) * a * a, a - 0.5 * beta)
+
+    return _pointwise_loss("smooth_l1_loss", input, target,
+                           legacy_reduction(size_average, reduce, reduction), smooth)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d**2 where |d| <= delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+
+    def huber(x, y):
+        a = _abs(x - y)
+        return _where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+
+    return _pointwise_loss("huber_loss", input, target, reduction, huber)
+
+
+def _clamped_log(xp, p):
+    """max(log(p), -100) without a log of 0 (no warning): 1e-45 is below e**-100 and above
+    0 in float32 and float64."""
+    return xp.maximum(xp.log(xp.maximum(p, 1e-45)), -100.0)
+
+
+def _bce_forward(xp, input, target):
+    return -(target * _clamped_log(xp, input) + (1 - target) * _clamped_log(xp, 1 - input))
+
+
+# PyTorch's derivatives: finite at probabilities of exactly 0 and 1 (the clamped logs'
+# derivatives would give 0 * inf there)
+_BCE = Op("binary_cross_entropy", ("input", "target"), {
+    "input": lambda xp, g, input, target: g * (input - target) / xp.maximum(input * (1 - input), 1e-12),
+    "target": lambda xp, g, input: g * (xp.log1p(-input) - xp.log(input))},
+    dtypes="real floating", generic=_bce_forward, grad_fn="BinaryCrossEntropyBackward0")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """-(target log(input) + (1 - target) log(1 - input)) for probabilities `input`; each log
+    is clamped at -100, as PyTorch's, so a 0 or 1 probability gives a finite loss."""
+    def bce(x, y):
+        if bool(_any((x < 0) | (x > 1))):  # PyTorch checks too: a log of it would be NaN
+            raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+        _check_same_dtype(x, y, "binary_cross_entropy", "target")
+        return apply(_BCE, (x, y))
+
+    return _pointwise_loss("binary_cross_entropy", input, target,
+                           legacy_reduction(size_average, reduce, reduction), bce, weight=weight,
+                           same_shape=True)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """binary_cross_entropy(sigmoid(input), target), computed from the logits without
+    overflow; `pos_weight` scales the positive term (one entry per class, broadcast)."""
+    def bce_logits(x, y):
+        # log(1 + exp(-|x|)) + max(-x, 0) is -log(sigmoid(x)), finite for every x
+        log_sig = _log1p(_exp(-_abs(x))) + _maximum(-x, 0.0)
+        if pos_weight is None:
+            return (1 - y) * x + log_sig
+        check_tensor(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+        return (1 - y) * x + (1 + (pos_weight - 1) * y) * log_sig
+
+    return _pointwise_loss("binary_cross_entropy_with_logits", input, target,
+                           legacy_reduction(size_average, reduce, reduction), bce_logits,
+                           weight=weight, same_shape=True)
 
 
 # ----------------------------------------------------------------------------------------
