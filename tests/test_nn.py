@@ -575,3 +575,14 @@ def test_clip_grad_value_and_edge_cases():
         nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
     with pytest.raises(ValueError, match="nan"):
         nn.utils.clip_grad_value_([w], math.nan)
+
+
+@pytest.mark.parametrize("spec", ["LeakyReLU()", "LeakyReLU(0.2, inplace=True)", "ELU(alpha=0.5)", "SiLU()",
+                                  "Softplus(beta=2.0)", "LogSigmoid()", "Hardtanh(-2.0, 2.0)", "ReLU6()"])
+def test_activation_modules_like_torch(spec):
+    torch = pytest.importorskip("torch")
+    ours, theirs = eval("nn." + spec), eval("torch.nn." + spec)
+    assert repr(ours) == repr(theirs)
+    x = np.linspace(-7.0, 7.0, 15)
+    want = theirs(torch.tensor(x)).numpy()  # before ours: an inplace module writes into x's memory
+    np.testing.assert_allclose(host(ours(xp.asarray(x.copy()))), want, rtol=1e-12)

@@ -163,6 +163,39 @@ def test_activations_match_torch(backend, name):
     compare(getattr(F, name), getattr(torch, name), [x], backend)
 
 
+MORE_ACTIVATIONS = [
+    ("leaky_relu", {}), ("leaky_relu", dict(negative_slope=0.2)), ("elu", {}), ("elu", dict(alpha=0.5)),
+    ("silu", {}), ("softplus", {}), ("softplus", dict(beta=2.0, threshold=5.0)), ("logsigmoid", {}),
+    ("hardtanh", {}), ("hardtanh", dict(min_val=-0.5, max_val=3.0)), ("relu6", {}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", MORE_ACTIVATIONS, ids=str)
+def test_more_activations_match_torch(backend, name, kwargs):
+    # the kinks (0, the clip bounds, softplus's threshold) and far-out values, where the
+    # naive formulas overflow or split a tie's gradient
+    x = np.array([[-800.0, -50.0, -3.0, -1.0, -0.5, 0.0], [0.5, 1.0, 2.5, 3.0, 6.0, 800.0]])
+    compare(lambda t: getattr(F, name)(t, **kwargs), lambda t: getattr(TF, name)(t, **kwargs), [x], backend)
+
+
+@pytest.mark.parametrize("name, kwargs", MORE_ACTIVATIONS, ids=str)
+def test_more_activations_differentiate_twice(name, kwargs):
+    x = ag(rand(3, 4, low=-2.5, high=2.5), requires_grad=True)
+    assert gradcheck(lambda t: getattr(F, name)(t, **kwargs), (x,))
+    assert gradgradcheck(lambda t: getattr(F, name)(t, **kwargs), (x,))
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "silu", "hardtanh", "relu6"])
+def test_in_place_activations(name):
+    x = rand(2, 3, low=-2, high=2)
+    t = ag(x)
+    out = getattr(F, name)(t, inplace=True)
+    assert out is t
+    np.testing.assert_allclose(host(t), getattr(TF, name)(torch.tensor(x)).numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        getattr(F, name)(ag(x, requires_grad=True), inplace=True)
+
+
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 def test_complex_activations_match_torch(backend, name):
     """Complex inputs: 1 / (1 + exp(-z)), not the real-only overflow-safe branches (which

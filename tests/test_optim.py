@@ -73,6 +73,46 @@ def test_adam_matches_torch(backend, name, kwargs):
               lambda p: getattr(torch.optim, name)(p, **kwargs), backend=backend)
 
 
+RMSPROP_CASES = [
+    dict(),
+    dict(lr=0.005, alpha=0.9, eps=1e-6),
+    dict(lr=0.005, momentum=0.9),
+    dict(lr=0.005, centered=True),
+    dict(lr=0.005, centered=True, momentum=0.5, weight_decay=0.1, maximize=True),
+]
+ADAGRAD_CASES = [
+    dict(),
+    dict(lr=0.1, lr_decay=0.05),
+    dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5),
+    dict(lr=0.1, eps=1e-6, maximize=True),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", [("RMSprop", k) for k in RMSPROP_CASES]
+                         + [("Adagrad", k) for k in ADAGRAD_CASES], ids=str)
+def test_rmsprop_and_adagrad_match_torch(backend, name, kwargs):
+    _run_both(lambda p: getattr(optim, name)(p, **kwargs),
+              lambda p: getattr(torch.optim, name)(p, **kwargs), backend=backend)
+    _run_both(lambda p: getattr(optim, name)(p, **kwargs),
+              lambda p: getattr(torch.optim, name)(p, **kwargs), groups=True)
+
+
+def test_rmsprop_and_adagrad_state_and_errors():
+    p = xp.ones(3, requires_grad=True)
+    opt = optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.25)
+    np.testing.assert_array_equal(host(opt.state[p]["sum"]), [0.25] * 3)  # made up front, as PyTorch
+    xp.sum(p * p).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["state"][0]["step"] == 1 and sd["param_groups"][0]["lr_decay"] == 0.0
+    for make, match in ((lambda: optim.RMSprop([p], alpha=-0.1), "alpha"),
+                        (lambda: optim.RMSprop([p], momentum=-1.0), "momentum"),
+                        (lambda: optim.Adagrad([p], lr_decay=-1.0), "lr_decay"),
+                        (lambda: optim.Adagrad([p], initial_accumulator_value=-1.0), "initial_accumulator_value")):
+        with pytest.raises(ValueError, match=match):
+            make()
+
+
 def test_param_groups_have_their_own_settings():
     opt, _ = _run_both(lambda g: optim.SGD(g, lr=0.01, momentum=0.9),
                        lambda g: torch.optim.SGD(g, lr=0.01, momentum=0.9), groups=True)
@@ -197,7 +237,10 @@ def test_repr():
 
 # ----- schedulers ------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, kwargs", [("StepLR", dict(step_size=3, gamma=0.5)),
-                                          ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01))])
+                                          ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01)),
+                                          ("MultiStepLR", dict(milestones=[7, 2, 4], gamma=0.5)),
+                                          ("ExponentialLR", dict(gamma=0.8)),
+                                          ("LambdaLR", dict(lr_lambda=lambda e: 1 / (1 + e)))])
 def test_schedulers_match_torch(name, kwargs):
     p, tp = xp.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)
     opt = optim.SGD([{"params": [p]}], lr=0.2)
@@ -225,3 +268,35 @@ def test_scheduler_errors():
         optim.lr_scheduler.CosineAnnealingLR(object(), T_max=3)
     with pytest.raises(KeyError, match="initial_lr"):
         optim.lr_scheduler.StepLR(optim.SGD([xp.ones(1, requires_grad=True)], lr=0.1), 2, last_epoch=4)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(mode="max", factor=0.5, patience=1, threshold_mode="abs"),
+                                    dict(patience=2, cooldown=2, min_lr=0.015, threshold=0.1)], ids=str)
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    p, tp = xp.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)
+    opt = optim.SGD([{"params": [p]}, {"params": [xp.ones(1, requires_grad=True)], "lr": 0.05}], lr=0.2)
+    topt = torch.optim.SGD([{"params": [tp]}, {"params": [torch.ones(1, requires_grad=True)], "lr": 0.05}], lr=0.2)
+    sched = optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    metrics = [1.0, 0.9, 0.95, 0.92, 0.91, 0.93, 0.899, 0.9, 0.91, 0.95, 0.97, 0.96, 0.5, 0.6, 0.7] * 2
+    for m in metrics:
+        sched.step(xp.asarray(m) if m < 0.6 else m)  # a 0-d tensor or a number
+        tsched.step(m)
+        assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr())
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx([g["lr"] for g in topt.param_groups])
+    assert "optimizer" not in sched.state_dict()
+
+
+def test_more_scheduler_errors():
+    opt = optim.SGD([xp.ones(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="factor should be < 1.0"):
+        optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="mode"):
+        optim.lr_scheduler.ReduceLROnPlateau(opt, mode="lowest")
+    with pytest.raises(ValueError, match="expected 1 lr_lambdas"):
+        optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 2.0])
+    with pytest.raises(TypeError, match="callable"):
+        optim.lr_scheduler.LambdaLR(opt, 0.5)
+    with pytest.raises(ValueError, match="milestones must be ints"):
+        optim.lr_scheduler.MultiStepLR(opt, [1.5])
+    assert "lr_lambdas" not in optim.lr_scheduler.LambdaLR(opt, lambda e: 0.9 ** e).state_dict()

@@ -24,8 +24,9 @@ import arraygrad as _ag  # the namespace, for helpers written against any namesp
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
-from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, log as _log, log1p as _log1p,
-                                maximum as _maximum, rsqrt, tanh as _tanh)
+from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, expm1 as _expm1, log as _log,
+                                log1p as _log1p, maximum as _maximum, rsqrt,
+                                tanh as _tanh)
 from .._ops.indexing import take_along_axis
 from .._ops.linear_algebra import matmul, matrix_transpose
 from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
@@ -36,6 +37,7 @@ from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-le
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid", "softmax",
+    "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
 ]
@@ -481,6 +483,71 @@ def tanh(input) -> Tensor:
 def sigmoid(input) -> Tensor:
     """1 / (1 + exp(-input)), elementwise, without overflow."""
     return _sigmoid(input)
+
+
+def _activation(fname, input, inplace, fn):
+    """fn(input), or written into `input` (inplace=True, PyTorch's in-place activations)."""
+    _check_float(input, fname)
+    if inplace:
+        from .._inplace import inplace_apply
+
+        return inplace_apply(input, fn, fname + "_")
+    return fn(input)
+
+
+def _softplus_unit(x):
+    """log(1 + exp(x)) for any x: no overflow, and a finite derivative everywhere."""
+    return _log1p(_exp(-_abs(x))) + _maximum(x, 0.0)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x (the slope's side at 0, as PyTorch)."""
+    return _activation("leaky_relu", input, inplace, lambda x: _where(x > 0, x, x * negative_slope))
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    # the exponential branch sees min(x, 0) (no overflow), through `where` so that x = 0 gets
+    # its whole derivative, alpha (minimum would split a tie)
+    return _activation("elu", input, inplace,
+                       lambda x: _where(x > 0, x, alpha * _expm1(_where(x > 0, 0.0, x))))
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (the swish)."""
+    return _activation("silu", input, inplace, lambda x: x * _sigmoid(x))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's)."""
+    _check_float(input, "softplus")
+    bx = input * beta if beta != 1 else input
+    smooth = _softplus_unit(bx) / beta if beta != 1 else _softplus_unit(bx)
+    return _where(bx > threshold, input, smooth)
+
+
+def logsigmoid(input) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for every x."""
+    _check_float(input, "logsigmoid")
+    return -_softplus_unit(-input)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 0 at and beyond the bounds (PyTorch's
+    hardtanh_backward, where clamp's would pass it at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+
+    def fn(x):
+        inside = (x > min_val) & (x < max_val)
+        return _where(inside, x, _clip(x, min_val, max_val).detach())
+
+    return _activation("hardtanh", input, inplace, fn)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def _softmax_forward(xp, x, *, axis):

@@ -1,0 +1,118 @@
+"""RMSprop and Adagrad: per-element step sizes from running squared gradients."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_setting, store, zeros_state
+
+__all__ = ["RMSprop", "Adagrad"]
+
+
+def _gradient(p, group):
+    """The step's gradient: p.grad, negated (maximize), plus weight_decay * p."""
+    g = p.grad._data
+    if group["maximize"]:
+        g = -g
+    if group["weight_decay"]:
+        g = g + group["weight_decay"] * p._data
+    return g
+
+
+class RMSprop(Optimizer):
+    """Hinton's RMSprop, as PyTorch computes it: with g = grad (+ weight_decay * p),
+    v = alpha v + (1 - alpha) g^2, denominator sqrt(v) + eps (centered: sqrt(v - mean(g)^2),
+    the running mean taken the same way); p -= lr g / denominator, or with momentum
+    buf = momentum buf + g / denominator, p -= lr buf."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
+        for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
+                            ("weight_decay value", weight_decay), ("alpha value", alpha)):
+            check_setting(name, value, "RMSprop")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "square_avg": zeros_state(p)}
+                    if momentum > 0:
+                        state["momentum_buffer"] = zeros_state(p)
+                    if group["centered"]:
+                        state["grad_avg"] = zeros_state(p)
+                state["step"] += 1
+                g = _gradient(p, group)
+                xp = p._backend.xp
+                v = state["square_avg"]._data
+                v *= alpha
+                v += (1 - alpha) * (g * g)
+                store(state["square_avg"], v)
+                if group["centered"]:
+                    m = state["grad_avg"]._data
+                    m *= alpha
+                    m += (1 - alpha) * g
+                    store(state["grad_avg"], m)
+                    denom = xp.sqrt(v - m * m)
+                else:
+                    denom = xp.sqrt(v)
+                denom += eps
+                pd = p._data
+                if momentum > 0:
+                    buf = state["momentum_buffer"]._data
+                    buf *= momentum
+                    buf += g / denom
+                    store(state["momentum_buffer"], buf)
+                    pd -= lr * buf
+                else:
+                    pd -= lr * (g / denom)
+                store(p, pd)
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Duchi et al.'s Adagrad, as PyTorch computes it: with g = grad (+ weight_decay * p),
+    sum += g^2, p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)."""
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+                 maximize: bool = False) -> None:
+        for name, value in (("learning rate", lr), ("lr_decay value", lr_decay),
+                            ("weight_decay value", weight_decay), ("epsilon value", eps),
+                            ("initial_accumulator_value", initial_accumulator_value)):
+            check_setting(name, value, "Adagrad")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
+        for group in self.param_groups:  # PyTorch creates the accumulators up front
+            for p in group["params"]:
+                acc = zeros_state(p)
+                if group["initial_accumulator_value"]:
+                    acc._data += group["initial_accumulator_value"]
+                self.state[p] = {"step": 0, "sum": acc}
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                state["step"] = t = state["step"] + 1
+                g = _gradient(p, group)
+                acc = state["sum"]._data
+                acc += g * g
+                store(state["sum"], acc)
+                denom = p._backend.xp.sqrt(acc)
+                denom += group["eps"]
+                pd = p._data
+                pd -= (group["lr"] / (1 + (t - 1) * group["lr_decay"])) * (g / denom)
+                store(p, pd)
+        return loss
