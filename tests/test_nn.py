@@ -274,25 +274,19 @@ def test_module_cuda_round_trip():
     assert m[0].weight.device.type == "cpu"
 
 
-def test_repr_matches_pytorch_layout():
-    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(6, 16, 3, stride=2, bias=False), nn.Flatten(),
-                        nn.Linear(16, 10, bias=False), nn.Dropout(0.1), nn.BatchNorm1d(10),
-                        nn.ModuleList([nn.Tanh()]))
-    assert repr(net) == """Sequential(
-  (0): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
-  (1): ReLU()
-  (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)
-  (3): Conv2d(6, 16, kernel_size=(3, 3), stride=(2, 2), bias=False)
-  (4): Flatten(start_dim=1, end_dim=-1)
-  (5): Linear(in_features=16, out_features=10, bias=False)
-  (6): Dropout(p=0.1)
-  (7): BatchNorm1d(10, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
-  (8): ModuleList(
-    (0): Tanh()
-  )
-)"""
+def test_repr_matches_pytorchs():
+    def build(m):
+        return m.Sequential(m.Conv2d(1, 6, 5, padding=2), m.ReLU(), m.MaxPool2d(2),
+                            m.Conv2d(6, 16, 3, stride=2, bias=False), m.Flatten(),
+                            m.Linear(16, 10, bias=False), m.Dropout(0.1), m.BatchNorm1d(10),
+                            m.BatchNorm2d(4, affine=False), m.BatchNorm2d(4, bias=False),
+                            m.AvgPool2d(3, 2, 1, ceil_mode=True), m.MaxPool2d(3, 2, ceil_mode=True),
+                            m.ModuleList([m.Tanh()]),
+                            m.ModuleList([m.Linear(2, 2), m.Linear(2, 2), m.ReLU(), m.Linear(2, 2)]))
+
+    assert repr(build(nn)) == repr(build(torch.nn))
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    assert repr(nn.ModuleList()) == repr(torch.nn.ModuleList())
 
 
 # ----- containers -------------------------------------------------------------------------------
@@ -586,3 +580,14 @@ def test_activation_modules_like_torch(spec):
     x = np.linspace(-7.0, 7.0, 15)
     want = theirs(torch.tensor(x)).numpy()  # before ours: an inplace module writes into x's memory
     np.testing.assert_allclose(host(ours(xp.asarray(x.copy()))), want, rtol=1e-12)
+
+
+def test_batch_norm_without_bias_like_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.BatchNorm2d(3, bias=False), torch.nn.BatchNorm2d(3, bias=False)
+    assert ours.bias is None and theirs.bias is None and ours.weight is not None
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == ["weight"]
+    x = np.random.default_rng(0).standard_normal((4, 3, 2, 2))
+    np.testing.assert_allclose(host(ours(xp.asarray(x, dtype=xp.float32))),
+                               theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    ours.reset_parameters()

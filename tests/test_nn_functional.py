@@ -121,6 +121,49 @@ def test_max_pool2d_matches_torch(backend, kwargs):
             [rand(2, 3, 7, 6)], backend)
 
 
+CEIL_CASES = [(2, 2, 0, 1), (3, 2, 1, 1), (3, 3, 0, 1), (2, 3, 1, 1), (3, 2, 0, 2), (4, 3, 2, 1)]
+
+
+@pytest.mark.parametrize("k, s, p, d", CEIL_CASES, ids=str)
+@pytest.mark.parametrize("shape", [(1, 2, 5, 5), (2, 1, 7, 6)], ids=str)
+def test_pools_in_ceil_mode_match_torch(backend, k, s, p, d, shape):
+    # a last, partial window where the input does not divide evenly (never one that starts
+    # in the padding); the mean's divisor leaves out the part that hangs over the edge
+    x = rand(*shape)
+    compare(lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=True),
+            lambda t: TF.max_pool2d(t, k, s, p, d, ceil_mode=True), [x], backend)
+    if d == 1:
+        for cip in (True, False):
+            compare(lambda t: F.avg_pool2d(t, k, s, p, True, cip), lambda t: TF.avg_pool2d(t, k, s, p, True, cip),
+                    [x], backend)
+        compare(lambda t: F.avg_pool2d(t, k, s, p, True, divisor_override=3),
+                lambda t: TF.avg_pool2d(t, k, s, p, True, divisor_override=3), [x], backend)
+
+
+def test_pool_options_errors():
+    x = xp.ones((1, 1, 4, 4))
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        F.max_pool2d(x, 2, return_indices=True)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        xp.nn.MaxPool2d(2, return_indices=True)
+    with pytest.raises(ValueError, match="divisor_override"):
+        F.avg_pool2d(x, 2, divisor_override=0)
+    assert gradgradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, divisor_override=2),
+                         (ag(rand(1, 1, 5, 5), requires_grad=True),))
+
+
+def test_dropout_in_place():
+    x = ag(rand(50, 40))
+    xp.manual_seed(3)
+    want = F.dropout(x, 0.3)
+    xp.manual_seed(3)
+    out = F.dropout(x, 0.3, inplace=True)
+    assert out is x
+    np.testing.assert_array_equal(host(x), host(want))
+    layer = xp.nn.Dropout(0.5, inplace=True).eval()
+    assert layer(x) is x
+
+
 def test_max_pool2d_ties_go_to_the_first_maximum(backend):
     # ReLU outputs are full of equal zeros; PyTorch gives each window's gradient to one element
     x = np.maximum(rand(2, 2, 6, 6), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
-from .module import Module
+from .module import Module, _indent
 
 __all__ = ["Sequential", "ModuleList"]
 
@@ -82,6 +82,20 @@ class ModuleList(_ModuleSequence):
 
     def __add__(self, other) -> "ModuleList":
         return ModuleList(list(self) + list(other))
+
+    def __repr__(self) -> str:
+        """PyTorch's: runs of identical children as one line, "(2-5): 4 x Linear(...)"."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_indent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class Sequential(_ModuleSequence):

@@ -353,34 +353,58 @@ _MAX_POOL = Op("max_pool2d", ("x",), lambda g, x, ans, window: apply(
     dtypes="real floating", generic=_max_pool_forward, grad_fn="MaxPool2DWithIndicesBackward0")
 
 
-def _pool_window(fname, x, kernel_size, stride, padding, dilation) -> Window:
+def _pool_window(fname, x, kernel_size, stride, padding, dilation, ceil_mode=False) -> Window:
     kernel = _pair(kernel_size, "kernel_size", fname)
     stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, "stride", fname)
     ph, pw = _pair(padding, "padding", fname, minimum=0)
     if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
         raise ValueError(f"{fname}: padding {(ph, pw)} must be at most half the kernel size {kernel}")
-    return _window(fname, x._data.shape, kernel, stride, (ph, ph, pw, pw),
-                   _pair(dilation, "dilation", fname))
+    dilation = _pair(dilation, "dilation", fname)
+    pads = []
+    for size, k, s, p, d in zip(x._data.shape[2:], kernel, stride, (ph, pw), dilation):
+        extra = 0
+        if ceil_mode:  # one more, partial window: over the bottom/right edge, never past the padding
+            span = d * (k - 1) + 1
+            out = -(-(size + 2 * p - span) // s) + 1
+            if (out - 1) * s >= size + p:
+                out -= 1
+            extra = max(0, (out - 1) * s + span - (size + 2 * p))
+        pads += [p, p + extra]
+    return _window(fname, x._data.shape, kernel, stride, tuple(pads), dilation)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
-    """The maximum of each window (stride defaults to the kernel size; padding is -inf)."""
+def _no_pool_indices(return_indices, fname):
+    if return_indices:
+        raise NotImplementedError(f"{fname}: return_indices=True (the argmax indices for MaxUnpool2d) "
+                                  "is not supported")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """The maximum of each window (stride defaults to the kernel size; padding is -inf;
+    ceil_mode adds a last, partial window where the input does not divide evenly)."""
+    _no_pool_indices(return_indices, "max_pool2d")
     x, unbatched = _batched(input, "max_pool2d")
-    win = _pool_window("max_pool2d", x, kernel_size, stride, padding, dilation)
+    win = _pool_window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     out = apply(_MAX_POOL, (x,), {"window": win})
     return squeeze(out, axis=0) if unbatched else out
 
 
-def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, like):
-    """What each window's sum is divided by: the kernel size, or (count_include_pad=False)
-    the number of its pixels inside the image, as an (OH, OW, 1, 1) array."""
-    if count_include_pad or not window.padded:
+def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_override, like):
+    """What each window's sum is divided by: divisor_override if given, else the number of
+    its pixels in the padded image (count_include_pad; the kernel size, except for
+    ceil_mode's partial windows) or in the image itself, as an (OH, OW, 1, 1) array."""
+    if divisor_override is not None:
+        return divisor_override
+    overhang = window.pb != window.pt or window.pr != window.pl  # ceil_mode's last windows
+    if (count_include_pad and not overhang) or not window.padded:
         return window.kh * window.kw
     h, w = x_shape[2], x_shape[3]
     oh, ow = window.out_size(h, w)
 
     def inside(n_out, stride, pad, size, k, d):
-        return [sum(0 <= o * stride - pad + i * d < size for i in range(k)) for o in range(n_out)]
+        lo, hi = (-pad, size + pad) if count_include_pad else (0, size)
+        return [sum(lo <= o * stride - pad + i * d < hi for i in range(k)) for o in range(n_out)]
 
     rows = inside(oh, window.sh, window.pt, h, window.kh, window.dh)
     cols = inside(ow, window.sw, window.pl, w, window.kw, window.dw)
@@ -388,36 +412,44 @@ def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, like):
     return xp.asarray(counts, dtype=like.dtype, **_placed(xp, like))
 
 
-def _avg_pool_forward(xp, x, *, window, count_include_pad):
+def _avg_pool_forward(xp, x, *, window, count_include_pad, divisor_override):
     a = _padded_hwnc(xp, x, window, 0)
     oh, ow = window.out_size(x.shape[2], x.shape[3])
     views = window.views(a, oh, ow)
     total = sum(views[1:], views[0])
-    return _nchw(xp, total / _pool_divisor(xp, window, x.shape, count_include_pad, x))
+    return _nchw(xp, total / _pool_divisor(xp, window, x.shape, count_include_pad, divisor_override, x))
 
 
-def _avg_pool_scatter(xp, g, *, window, x_shape, count_include_pad):
-    share = _hwnc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, g)
+def _avg_pool_scatter(xp, g, *, window, x_shape, count_include_pad, divisor_override):
+    share = _hwnc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, divisor_override, g)
     return _scatter(xp, [share] * (window.kh * window.kw), x_shape, window)
 
 
 # avg_pool2d is linear: its VJP spreads each output's gradient over its window, and the VJP
 # of that is avg_pool2d again.
-_AVG_POOL_BACKWARD = Op("avg_pool2d_backward", ("g",), lambda g, window, count_include_pad:
-                        apply(_AVG_POOL, (g,), {"window": window, "count_include_pad": count_include_pad}),
+_AVG_POOL_BACKWARD = Op("avg_pool2d_backward", ("g",), lambda g, window, count_include_pad, divisor_override:
+                        apply(_AVG_POOL, (g,), {"window": window, "count_include_pad": count_include_pad,
+                                                "divisor_override": divisor_override}),
                         dtypes="real floating", generic=_avg_pool_scatter,
                         grad_fn="AvgPool2DBackwardBackward0")
-_AVG_POOL = Op("avg_pool2d", ("x",), lambda g, x_shape, window, count_include_pad: apply(
-    _AVG_POOL_BACKWARD, (g,), {"window": window, "x_shape": x_shape, "count_include_pad": count_include_pad}),
+_AVG_POOL = Op("avg_pool2d", ("x",), lambda g, x_shape, window, count_include_pad, divisor_override: apply(
+    _AVG_POOL_BACKWARD, (g,), {"window": window, "x_shape": x_shape, "count_include_pad": count_include_pad,
+                               "divisor_override": divisor_override}),
     dtypes="real floating", generic=_avg_pool_forward, grad_fn="AvgPool2DBackward0")
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad=True) -> Tensor:
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """The mean of each window (stride defaults to the kernel size; padding is zeros, counted
-    in the mean unless count_include_pad=False)."""
+    in the mean unless count_include_pad=False; ceil_mode adds a last, partial window;
+    divisor_override divides every window's sum by that number instead)."""
     x, unbatched = _batched(input, "avg_pool2d")
-    win = _pool_window("avg_pool2d", x, kernel_size, stride, padding, 1)
-    out = apply(_AVG_POOL, (x,), {"window": win, "count_include_pad": bool(count_include_pad)})
+    win = _pool_window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
+                                         or divisor_override < 1):
+        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+    out = apply(_AVG_POOL, (x,), {"window": win, "count_include_pad": bool(count_include_pad),
+                                  "divisor_override": divisor_override})
     return squeeze(out, axis=0) if unbatched else out
 
 
@@ -956,14 +988,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # ----------------------------------------------------------------------------------------
 # Dropout, batch normalization
 # ----------------------------------------------------------------------------------------
-def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training);
-    the identity otherwise."""
+    the identity otherwise. `inplace` writes the result into `input`."""
     check_tensor(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
+    if inplace:
+        from .._inplace import inplace_apply
+
+        return inplace_apply(input, lambda x: dropout(x, p, training), "dropout_")
     if p == 1.0:
         return input * zeros_like(input)
     keep = astype(rand_like(input) >= p, input._dtype)

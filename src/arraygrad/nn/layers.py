@@ -130,29 +130,39 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """The maximum over each kernel_size window (stride defaults to kernel_size)."""
+    """The maximum over each kernel_size window (stride defaults to kernel_size; ceil_mode
+    adds a last, partial window where the input does not divide evenly)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
+        F._no_pool_indices(return_indices, "MaxPool2d")
         self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
         F._pair(dilation, "dilation", "MaxPool2d")
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode)
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, dilation={self.dilation}"
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class AvgPool2d(_Pool2d):
     """The mean over each kernel_size window (stride defaults to kernel_size)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> None:
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None) -> None:
         super().__init__(kernel_size, stride, padding)
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
 
 class ReLU(Module):
@@ -299,17 +309,18 @@ class Dropout(Module):
     """During training, zero each element with probability p and scale the others by
     1 / (1 - p); the identity in evaluation mode."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class _BatchNorm(Module):
@@ -319,16 +330,20 @@ class _BatchNorm(Module):
     _ranks: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None) -> None:
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features = _count(num_features, "num_features", type(self).__name__)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
+        if affine:  # bias=False: a scale without a shift (PyTorch 2.x)
             self.weight = Parameter(ones((num_features,), dtype=dtype, device=device))
-            self.bias = Parameter(zeros((num_features,), dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(zeros((num_features,), dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -351,7 +366,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         if input.ndim not in self._ranks:
@@ -371,7 +387,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
