@@ -591,3 +591,24 @@ def test_batch_norm_without_bias_like_torch():
     np.testing.assert_allclose(host(ours(xp.asarray(x, dtype=xp.float32))),
                                theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5, atol=1e-6)
     ours.reset_parameters()
+
+
+def test_embedding_and_layer_norm_modules_like_torch():
+    torch = pytest.importorskip("torch")
+    for spec in ("Embedding(10, 3)", "Embedding(10, 3, padding_idx=0)", "LayerNorm(4)",
+                 "LayerNorm([3, 4], elementwise_affine=False)", "LayerNorm(4, bias=False)"):
+        assert repr(eval("nn." + spec)) == repr(eval("torch.nn." + spec))
+    emb = nn.Embedding(6, 2, padding_idx=-2)
+    assert emb.padding_idx == 4 and host(emb.weight)[4].tolist() == [0.0, 0.0]
+    pre = nn.Embedding.from_pretrained(xp.reshape(xp.arange(6.0), (3, 2)))
+    assert not pre.weight.requires_grad and host(pre(xp.asarray([2])))[0].tolist() == [4.0, 5.0]
+    assert nn.Embedding.from_pretrained(xp.ones((3, 2)), freeze=False).weight.requires_grad
+    ln = nn.LayerNorm(3)
+    assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    np.testing.assert_allclose(host(ln.double()(xp.asarray(x))),
+                               torch.nn.LayerNorm(3).double()(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        nn.Embedding(3, 2, max_norm=1.0)
+    with pytest.raises(ValueError, match="padding_idx"):
+        nn.Embedding(3, 2, padding_idx=3)

@@ -499,6 +499,47 @@ def test_pointwise_loss_argument_errors():
         F.l1_loss(xp.asarray([0.5, 0.5]), xp.asarray([1.0]))
 
 
+@pytest.mark.parametrize("padding_idx", [None, 1, -1])
+def test_embedding_matches_torch(backend, padding_idx):
+    # rows picked by indices of any shape; the padding row gets no gradient
+    idx = np.array([[1, 2, 0], [9, 1, 1]])
+    compare(lambda w, i: F.embedding(i, w, padding_idx=padding_idx),
+            lambda w, i: TF.embedding(i, w, padding_idx=padding_idx), [rand(10, 4)], backend, ints=[idx])
+
+
+@pytest.mark.parametrize("normalized_shape", [(4,), (3, 4), 4], ids=str)
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(backend, normalized_shape, affine):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    arrays = [rand(2, 3, 4)] + ([rand(*shape, seed=1), rand(*shape, seed=2)] if affine else [])
+    compare(lambda x, *wb: F.layer_norm(x, normalized_shape, *wb), lambda x, *wb: TF.layer_norm(x, shape, *wb),
+            arrays, backend)
+
+
+def test_one_hot_like_torch():
+    for idx, n in (([0, 2, 1], -1), ([[1], [0]], 3), ([], 4)):
+        ours = F.one_hot(xp.asarray(np.array(idx, dtype=np.int64)), n)
+        theirs = TF.one_hot(torch.tensor(np.array(idx, dtype=np.int64)), n)
+        assert ours.dtype == xp.int64 and tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(host(ours), theirs.numpy())
+
+
+def test_embedding_layer_norm_one_hot_errors():
+    w = xp.ones((5, 2))
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(xp.asarray([5]), w)
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(xp.asarray([-1]), w)
+    with pytest.raises(TypeError, match="integer indices"):
+        F.embedding(xp.asarray([1.0]), w)
+    with pytest.raises(ValueError, match="last axes"):
+        F.layer_norm(xp.ones((2, 3)), (2,))
+    with pytest.raises(RuntimeError, match=r"in \[0, 3\)"):
+        F.one_hot(xp.asarray([3]), 3)
+    with pytest.raises(TypeError, match="integer dtype"):
+        F.one_hot(xp.asarray([1.0]))
+
+
 def test_mse_loss_warns_on_broadcasting():
     with pytest.warns(UserWarning, match="broadcast"):
         F.mse_loss(xp.ones((3, 1)), xp.ones((3,)))

@@ -118,12 +118,24 @@ def getitem(x, key):
 
 
 # ----- scatter-add (the gradient of gathers) ---------------------------------------------
+def _picked(xp, a, key):
+    """a[key]; a `take` along one axis for keys that pick along that axis only (take's own
+    gradient): the standard allows integer arrays only next to integers, not slices or `...`."""
+    parts = key if key.__class__ is tuple else (key,)
+    if parts and parts[-1] is Ellipsis:
+        parts = parts[:-1]
+    if parts and hasattr(parts[-1], "shape") and parts[-1].ndim == 1 and all(
+            k.__class__ is slice and k == slice(None) for k in parts[:-1]):
+        return xp.take(a, parts[-1], axis=len(parts) - 1)
+    return a[key]
+
+
 def _index_add_generic(xp, x, values, *, key):
     """out = x; out[key] += values, accumulating repeated indices, with only array-API
     operations: positions become flat indices, and a one-hot product sums duplicates."""
     out = xp.asarray(x, copy=True)
     n = out.size
-    positions = xp.reshape(xp.arange(n, dtype=xp.int64, device=out.device), out.shape)[key]
+    positions = _picked(xp, xp.reshape(xp.arange(n, dtype=xp.int64, device=out.device), out.shape), key)
     flat = xp.reshape(positions, (-1,))
     vals = xp.reshape(xp.broadcast_to(xp.asarray(values, dtype=out.dtype), positions.shape), (-1,))
     onehot = xp.astype(flat[:, None] == xp.arange(n, dtype=xp.int64, device=out.device)[None, :], out.dtype)

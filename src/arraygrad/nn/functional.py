@@ -40,6 +40,7 @@ __all__ = [
     "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
+    "embedding", "layer_norm", "one_hot",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1004,6 +1005,66 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
         return input * zeros_like(input)
     keep = astype(rand_like(input) >= p, input._dtype)
     return input * (keep * (1.0 / (1.0 - p)))
+
+
+def embedding(input, weight, padding_idx=None) -> Tensor:
+    """Rows of `weight` picked by the integer indices `input` (any shape): the result has
+    shape input.shape + (embedding_dim,). Rows at `padding_idx` get no gradient."""
+    check_tensor(input, "embedding", "input")
+    check_tensor(weight, "embedding", "weight")
+    if input._dtype.kind not in "iu":
+        raise TypeError(f"embedding: input must hold integer indices, got {input._dtype}")
+    if weight._data.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight._data.shape)}")
+    n = weight._data.shape[0]
+    flat = reshape(input, (-1,))
+    if flat._data.size and (int(_ag.min(flat)) < 0 or int(_ag.max(flat)) >= n):  # PyTorch checks too
+        raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
+    rows = _ag.take(weight, flat, axis=0)
+    if padding_idx is not None:
+        pad = padding_idx + n if padding_idx < 0 else padding_idx
+        keep = expand_dims(astype(flat != pad, weight._dtype), axis=1)
+        rows = rows * keep + _ag.take(weight.detach(), flat, axis=0) * (1 - keep)  # same values
+    return reshape(rows, tuple(input._data.shape) + (weight._data.shape[1],))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) axes (mean 0, biased variance 1, then
+    eps), then scale by `weight` and shift by `bias` (both of normalized_shape)."""
+    _check_float(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the last axes of the input's "
+                         f"shape {tuple(input._data.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            _check_same_dtype(input, t, "layer_norm", name)
+            if tuple(t._data.shape) != shape:
+                raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t._data.shape)}")
+    axes = tuple(range(-k, 0))
+    centered = input - mean(input, axis=axes, keepdims=True)
+    out = centered * rsqrt(mean(centered * centered, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """(..., num_classes) int64 rows with a 1 at each index of `tensor` (num_classes = -1:
+    one more than the largest index)."""
+    check_tensor(tensor, "one_hot", "tensor")
+    if tensor._dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold class indices (an integer dtype), got {tensor._dtype}")
+    if num_classes == -1:
+        if tensor._data.size == 0:
+            raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor")
+        num_classes = int(_ag.max(tensor)) + 1
+    if tensor._data.size and (int(_ag.min(tensor)) < 0 or int(_ag.max(tensor)) >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    classes = _ag.arange(num_classes, dtype=tensor._dtype, device=tensor.device)
+    return astype(expand_dims(tensor, axis=-1) == classes, _ag.int64)
 
 
 def _bn_shape(x):
