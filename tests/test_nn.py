@@ -612,3 +612,89 @@ def test_embedding_and_layer_norm_modules_like_torch():
         nn.Embedding(3, 2, max_norm=1.0)
     with pytest.raises(ValueError, match="padding_idx"):
         nn.Embedding(3, 2, padding_idx=3)
+
+
+# ----- recurrent layers -------------------------------------------------------------------------
+def _copy_from_torch(ours, theirs):
+    ours.double().load_state_dict({k: xp.asarray(v.detach().numpy().astype(np.float64))
+                                   for k, v in theirs.state_dict().items()})
+
+
+RNN_CASES = [("RNN", {}), ("RNN", dict(nonlinearity="relu", bias=False)), ("LSTM", {}),
+             ("LSTM", dict(num_layers=2, bidirectional=True, batch_first=True)), ("GRU", dict(num_layers=2)),
+             ("GRU", dict(bidirectional=True))]
+
+
+@pytest.mark.parametrize("unbatched", [False, True])
+@pytest.mark.parametrize("name, kwargs", RNN_CASES, ids=str)
+def test_recurrent_layers_match_torch(name, kwargs, unbatched):
+    # the same weights (PyTorch's names, shapes and gate order), the same outputs, final
+    # states and gradients for the input, the initial states and every weight
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    ours, theirs = getattr(nn, name)(3, 4, **kwargs), getattr(torch.nn, name)(3, 4, **kwargs).double()
+    assert repr(ours) == repr(theirs)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    _copy_from_torch(ours, theirs)
+    seq, batch = 5, 2
+    shape = (seq, 3) if unbatched else ((batch, seq, 3) if kwargs.get("batch_first") else (seq, batch, 3))
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    state_shape = (layers, 4) if unbatched else (layers, batch, 4)
+    x, h0, c0 = rng.standard_normal(shape), rng.standard_normal(state_shape), rng.standard_normal(state_shape)
+    leaves = [xp.asarray(a, requires_grad=True) for a in (x, h0, c0)]
+    tleaves = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+    lstm = name == "LSTM"
+    out, state = ours(leaves[0], tuple(leaves[1:]) if lstm else leaves[1])
+    tout, tstate = theirs(tleaves[0], tuple(tleaves[1:]) if lstm else tleaves[1])
+    states, tstates = (state, tstate) if lstm else ((state,), (tstate,))
+    np.testing.assert_allclose(host(out), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for s, ts in zip(states, tstates):
+        np.testing.assert_allclose(host(s), ts.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (xp.sum(out * out) + sum(xp.sum(s) for s in states)).backward()
+    ((tout * tout).sum() + sum(s.sum() for s in tstates)).backward()
+    for a, b in zip(leaves[:3 if lstm else 2], tleaves):
+        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, kwargs", [("RNNCell", {}), ("RNNCell", dict(nonlinearity="relu", bias=False)),
+                                          ("LSTMCell", {}), ("GRUCell", {})], ids=str)
+def test_recurrent_cells_match_torch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(nn, name)(3, 4, **kwargs), getattr(torch.nn, name)(3, 4, **kwargs).double()
+    assert repr(ours) == repr(theirs)
+    _copy_from_torch(ours, theirs)
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    a, t = xp.asarray(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = ours(a), theirs(t)
+    if name == "LSTMCell":
+        out, tout = out[0] + 2 * out[1], tout[0] + 2 * tout[1]
+        assert tuple(ours(a[0])[0].shape) == (4,)  # unbatched
+    np.testing.assert_allclose(host(out), tout.detach().numpy(), rtol=1e-10)
+    xp.sum(out * out).backward()
+    (tout * tout).sum().backward()
+    np.testing.assert_allclose(host(a.grad), t.grad.numpy(), rtol=1e-9)
+
+
+def test_recurrent_layers_train_differentiate_twice_and_check_shapes():
+    xp.manual_seed(0)
+    lstm = nn.LSTM(2, 3, num_layers=2, dropout=0.5).double()
+    x = xp.asarray(np.random.default_rng(0).standard_normal((4, 1, 2)), requires_grad=True)
+    lstm.eval()
+    a, b = lstm(x)[0], lstm(x)[0]
+    np.testing.assert_array_equal(host(a), host(b))  # no dropout in evaluation
+    lstm.train()
+    assert tuple(lstm(x)[0].shape) == (4, 1, 3)
+    gru = nn.GRU(2, 2).double()
+    assert xp.autograd.gradgradcheck(lambda t: gru(t)[0], (x,))
+    with pytest.raises(ValueError, match="input_size"):
+        gru(xp.ones((4, 1, 3), dtype=xp.float64))
+    with pytest.raises(ValueError, match="h_0"):
+        gru(x, xp.zeros((2, 1, 2), dtype=xp.float64))
+    with pytest.raises(TypeError, match=r"\(h_0, c_0\)"):
+        lstm(x, xp.zeros((2, 1, 3), dtype=xp.float64))
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        nn.LSTM(2, 3, proj_size=1)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        nn.RNN(2, 3, nonlinearity="sigmoid")

@@ -1,0 +1,271 @@
+"""Recurrent layers: `RNN`, `LSTM`, `GRU` and their one-step cells (PyTorch's equations,
+parameter names, shapes and initialization).
+
+Built from differentiable functions (`linear`, `sigmoid`, `tanh`, slicing, `stack`), so
+autograd, higher orders and every backend come for free. Each layer multiplies the whole
+input sequence by W_ih in one product; only the recurrent product runs per time step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._ops.creation import empty, zeros
+from .._ops.elementwise import tanh
+from .._ops.manipulation import concat, flip, stack, unstack
+from .. import relu, sigmoid
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _step(mode, gi, h, c, w_hh, b_hh):
+    """One time step from gi = x W_ih^T + b_ih: (h', c'), c' None except for LSTM."""
+    gh = F.linear(h, w_hh, b_hh)
+    n = h.shape[-1]
+    if mode == "LSTM":
+        gates = gi + gh
+        i, f = sigmoid(gates[..., :n]), sigmoid(gates[..., n:2 * n])
+        g, o = tanh(gates[..., 2 * n:3 * n]), sigmoid(gates[..., 3 * n:])
+        c = f * c + i * g
+        return o * tanh(c), c
+    if mode == "GRU":
+        r = sigmoid(gi[..., :n] + gh[..., :n])
+        z = sigmoid(gi[..., n:2 * n] + gh[..., n:2 * n])
+        cand = tanh(gi[..., 2 * n:] + r * gh[..., 2 * n:])
+        return (1 - z) * cand + z * h, None
+    pre = gi + gh
+    return (tanh(pre) if mode == "RNN_TANH" else relu(pre)), None
+
+
+def _check_sizes(cls, input_size, hidden_size):
+    for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{cls}: {name} must be a positive int, got {v!r}")
+
+
+class RNNBase(Module):
+    """The multi-layer, optionally bidirectional recurrence shared by RNN, LSTM and GRU."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None) -> None:
+        super().__init__()
+        cls = type(self).__name__
+        _check_sizes(cls, input_size, hidden_size)
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"{cls}: num_layers must be a positive int, got {num_layers!r}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{cls}: dropout must be in [0, 1], got {dropout}")
+        if proj_size:
+            raise NotImplementedError(f"{cls}: proj_size (projected LSTM states) is not supported")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
+        gate_size = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
+                shapes = [(gate_size, width), (gate_size, hidden_size)]
+                if bias:
+                    names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
+                    shapes += [(gate_size,), (gate_size,)]
+                for name, shape in zip(names, shapes):
+                    setattr(self, name, Parameter(empty(shape, dtype=dtype, device=device)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer: int, suffix: str):
+        get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}", None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def forward(self, input, hx=None):
+        cls = type(self).__name__
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{cls}: expected a 2-D (unbatched) or 3-D input, got shape {tuple(input.shape)}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {input.shape[-1]}")
+        unbatched = input.ndim == 2
+        x = input[:, None] if unbatched else (input.swapaxes(0, 1) if self.batch_first else input)
+        directions = 2 if self.bidirectional else 1
+        state_shape = (self.num_layers * directions, x.shape[1], self.hidden_size)
+        h0, c0 = self._initial_states(hx, unbatched, state_shape, x)
+        h_n, c_n = [], []
+        seq = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(directions):
+                k = layer * directions + d
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, "_reverse" if d else "")
+                gi_all = F.linear(flip(seq, axis=0) if d else seq, w_ih, b_ih)  # all steps at once
+                h, c = h0[k], (c0[k] if c0 is not None else None)
+                steps = []
+                for gi in unstack(gi_all, axis=0):
+                    h, c = _step(self.mode, gi, h, c, w_hh, b_hh)
+                    steps.append(h)
+                out = stack(steps, axis=0)
+                outs.append(flip(out, axis=0) if d else out)
+                h_n.append(h)
+                c_n.append(c)
+            seq = outs[0] if directions == 1 else concat(outs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                seq = F.dropout(seq, self.dropout, True)
+        output = seq[:, 0] if unbatched else (seq.swapaxes(0, 1) if self.batch_first else seq)
+        h_n = stack(h_n, axis=0)
+        if unbatched:
+            h_n = h_n[:, 0]
+        if self.mode != "LSTM":
+            return output, h_n
+        c_n = stack(c_n, axis=0)
+        return output, (h_n, c_n[:, 0] if unbatched else c_n)
+
+    def _initial_states(self, hx, unbatched, shape, like):
+        """(h0, c0) as (layers * directions, N, H) tensors; zeros where hx is None."""
+        cls = type(self).__name__
+        if hx is None:
+            z = zeros(shape, dtype=like.dtype, device=like.device)
+            return z, (z if self.mode == "LSTM" else None)
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{cls}: hx must be a tuple (h_0, c_0)")
+            states = list(hx)
+        else:
+            states = [hx]
+        out = []
+        for name, s in zip(("h_0", "c_0"), states):
+            s = s[:, None] if unbatched else s
+            if tuple(s.shape) != shape:
+                want = shape[:1] + shape[2:] if unbatched else shape
+                got = tuple(s.shape)[:1] + tuple(s.shape)[2:] if unbatched else tuple(s.shape)
+                raise ValueError(f"{cls}: expected {name} of shape {want}, got {got}")
+            out.append(s)
+        return out[0], (out[1] if self.mode == "LSTM" else None)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:  # (PyTorch's RNN does not print its nonlinearity; its cell does)
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh (or relu)(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
+                         num_layers, bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: gates i, f, g, o (in that order in the weights); returns
+    (output, (h_n, c_n))."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device=None, dtype=None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, device=device, dtype=dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit: gates r, z, n (in that order in the weights)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device=device, dtype=dtype)
+
+
+class _Cell(Module):
+    """One time step of a recurrence: (N, input_size) or (input_size,) input."""
+
+    mode = ""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__()
+        _check_sizes(type(self).__name__, input_size, hidden_size)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gate_size = _GATES[self.mode] * hidden_size
+        self.weight_ih = Parameter(empty((gate_size, input_size), dtype=dtype, device=device))
+        self.weight_hh = Parameter(empty((gate_size, hidden_size), dtype=dtype, device=device))
+        if bias:
+            self.bias_ih = Parameter(empty((gate_size,), dtype=dtype, device=device))
+            self.bias_hh = Parameter(empty((gate_size,), dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        RNNBase.reset_parameters(self)
+
+    reset_parameters = RNNBase.reset_parameters
+
+    def forward(self, input, hx=None):
+        cls = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{cls}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
+                             f"got {tuple(input.shape)}")
+        unbatched = input.ndim == 1
+        x = input[None] if unbatched else input
+        shape = (x.shape[0], self.hidden_size)
+        if hx is None:
+            h = c = zeros(shape, dtype=x.dtype, device=x.device)
+        elif self.mode == "LSTM":
+            h, c = (s[None] if unbatched else s for s in hx)
+        else:
+            h, c = (hx[None] if unbatched else hx), None
+        for name, s in (("hx", h), ("cx", c)):
+            if s is not None and tuple(s.shape) != shape:
+                raise ValueError(f"{cls}: {name} must have shape {shape}, got {tuple(s.shape)}")
+        h, c = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        if unbatched:
+            h, c = h[0], (c[0] if c is not None else None)
+        return (h, c) if self.mode == "LSTM" else h
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity=relu"
+        return s
+
+
+class RNNCell(_Cell):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+
+class LSTMCell(_Cell):
+    mode = "LSTM"
+
+
+class GRUCell(_Cell):
+    mode = "GRU"
