@@ -199,6 +199,78 @@ def test_worker_argument_errors_like_torch():
         DataLoader(ds, persistent_workers=True)
     with pytest.raises(ValueError, match="timeout"):
         DataLoader(ds, timeout=-1)
-    with pytest.raises(NotImplementedError, match="sampler"):
-        DataLoader(ds, sampler=[0, 1])
+    # any iterable of indices is a sampler
+    assert [b[1].tolist() for b in DataLoader(ds, batch_size=2, sampler=[3, 0, 1])] == [[3, 0], [1]]
+    with pytest.raises(NotImplementedError, match="multiprocessing_context"):
+        DataLoader(ds, multiprocessing_context="spawn")
     assert len(DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True)) == 3
+
+
+# ----- subsets, concatenation, random_split, samplers --------------------------------------------
+def test_random_split_by_lengths_and_fractions():
+    import arraygrad as ag
+    from arraygrad.utils.data import Subset, TensorDataset, random_split
+
+    ds = TensorDataset(ag.arange(10.0), ag.arange(10))
+    for lengths, sizes in (([7, 3], [7, 3]), ([0.8, 0.2], [8, 2]), ([0.5, 0.3, 0.2], [5, 3, 2]),
+                           ([0.34, 0.33, 0.33], [4, 3, 3])):  # the remainder goes to the first
+        parts = random_split(ds, lengths, generator=ag.Generator().manual_seed(0))
+        assert [len(p) for p in parts] == sizes and all(isinstance(p, Subset) for p in parts)
+        seen = sorted(i for p in parts for i in p.indices)
+        assert seen == list(range(10))  # a partition
+    a = random_split(ds, [5, 5], generator=3)
+    b = random_split(ds, [5, 5], generator=ag.Generator().manual_seed(3))
+    assert [p.indices for p in a] == [p.indices for p in b]  # an int seed is a generator
+    assert float(a[0][0][0]) == float(a[0].indices[0])
+    with pytest.raises(ValueError, match="sum of input lengths"):
+        random_split(ds, [4, 4])
+
+
+def test_concat_dataset_and_subset():
+    import arraygrad as ag
+    from arraygrad.utils.data import ConcatDataset, DataLoader, Subset, TensorDataset
+
+    a, b = TensorDataset(ag.arange(3)), TensorDataset(ag.arange(10, 15))
+    cat = ConcatDataset([a, b])
+    assert len(cat) == 8 and int(cat[3][0]) == 10 and int(cat[-1][0]) == 14 and int(cat[2][0]) == 2
+    sub = Subset(cat, [7, 0, 4])
+    assert [int(x[0]) for x in (sub[0], sub[1], sub[2])] == [14, 0, 11]
+    assert [t[0].tolist() for t in DataLoader(sub, batch_size=2)] == [[14, 0], [11]]
+    with pytest.raises(ValueError, match="empty"):
+        ConcatDataset([])
+
+
+def test_samplers_and_the_loader():
+    import arraygrad as ag
+    from arraygrad.utils.data import (BatchSampler, DataLoader, RandomSampler, SequentialSampler,
+                                      SubsetRandomSampler, TensorDataset, WeightedRandomSampler)
+
+    ds = TensorDataset(ag.arange(10.0), ag.arange(10))
+    assert list(SequentialSampler(ds)) == list(range(10))
+    perm = list(RandomSampler(ds, generator=0))
+    assert sorted(perm) == list(range(10)) and perm == list(RandomSampler(ds, generator=0))
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=25, generator=1))
+    assert len(drawn) == 25 and all(0 <= i < 10 for i in drawn)
+    assert sorted(list(RandomSampler(range(3), num_samples=7, generator=0))[:6]) == [0, 0, 1, 1, 2, 2]
+    assert list(WeightedRandomSampler([0.0, 0.0, 1.0], 4, generator=0)) == [2, 2, 2, 2]
+    assert sorted(WeightedRandomSampler([1.0, 1.0, 1.0], 3, replacement=False, generator=0)) == [0, 1, 2]
+    picked = list(SubsetRandomSampler([1, 3, 5, 7], generator=0))
+    assert sorted(picked) == [1, 3, 5, 7]
+    # a sampler decides the order; a batch sampler decides the batches (TensorDataset or not)
+    for dataset in (ds, [(float(i), i) for i in range(10)]):
+        loader = DataLoader(dataset, batch_size=3, sampler=SubsetRandomSampler([1, 3, 5, 7], generator=0))
+        assert len(loader) == 2
+        assert [int(i) for batch in loader for i in batch[1].tolist()] == picked
+        batches = DataLoader(dataset, batch_sampler=BatchSampler(SequentialSampler(range(10)), 4, drop_last=True))
+        assert len(batches) == 2 and [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    threaded = DataLoader([(float(i), i) for i in range(10)], batch_sampler=BatchSampler(range(10), 5, False),
+                          num_workers=2)
+    assert [b[1].tolist() for b in threaded] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, sampler=SequentialSampler(ds), shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_size=4, batch_sampler=BatchSampler(range(10), 4, False))
+    with pytest.raises(ValueError, match="num_samples"):
+        RandomSampler(ds, num_samples=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        BatchSampler(range(3), 0, False)

@@ -7,6 +7,7 @@ A `TensorDataset` is batched by indexing its tensors with a whole batch of indic
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import numbers
@@ -19,9 +20,12 @@ from .._dispatch import Tensor
 from .._ops.creation import asarray
 from .._ops.indexing import take
 from .._ops.manipulation import stack
-from .. import Generator, randperm
+from .._dtypes import float64, int64
+from .. import Generator, multinomial, randint, randperm
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+           "BatchSampler", "DataLoader", "default_collate"]
 
 
 class Dataset:
@@ -58,6 +62,174 @@ class TensorDataset(Dataset):
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices) -> None:
+        self.dataset = dataset
+        self.indices = list(indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, (list, tuple)):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("ConcatDataset: absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset, lengths, generator=None) -> list:
+    """Split `dataset` into non-overlapping random Subsets of the given lengths, or of the
+    given fractions of its length (the remainder going one by one to the first subsets)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(0 <= f <= 1 for f in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError("random_split: sum of input lengths does not equal the length of the input dataset!")
+    order = randperm(n, generator=_as_generator(generator, "random_split")).tolist()
+    bounds = list(itertools.accumulate(lengths))
+    return [Subset(dataset, order[end - k:end]) for k, end in zip(lengths, bounds)]
+
+
+def _as_generator(generator, fname):
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        return Generator("cpu").manual_seed(generator)
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{fname}: generator must be an arraygrad.Generator or an int seed, "
+                        f"got {type(generator).__name__}")
+    return generator
+
+
+class Sampler:
+    """An iterable of dataset indices (one epoch's order)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class SequentialSampler(Sampler):
+    def __init__(self, data_source) -> None:
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation each epoch, or `num_samples` draws with replacement."""
+
+    def __init__(self, data_source, replacement: bool = False, num_samples=None, generator=None) -> None:
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples = num_samples
+        self.generator = _as_generator(generator, "RandomSampler")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"RandomSampler: num_samples should be a positive integer value, "
+                             f"but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n = len(self.data_source)
+        if self.replacement:
+            return iter(randint(0, n, (self.num_samples,), generator=self.generator).tolist())
+        rounds = [randperm(n, generator=self.generator).tolist() for _ in range(-(-self.num_samples // n))]
+        return iter(list(itertools.chain.from_iterable(rounds))[:self.num_samples])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices, in a random order each epoch."""
+
+    def __init__(self, indices, generator=None) -> None:
+        self.indices = list(indices)
+        self.generator = _as_generator(generator, "SubsetRandomSampler")
+
+    def __iter__(self):
+        return iter([self.indices[i] for i in randperm(len(self.indices), generator=self.generator).tolist()])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probabilities proportional to `weights`."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None) -> None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, "
+                             f"but got num_samples={num_samples}")
+        self.weights = asarray(weights, dtype=float64)
+        if self.weights.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1-D sequence, got shape "
+                             f"{tuple(self.weights.shape)}")
+        self.num_samples, self.replacement = num_samples, replacement
+        self.generator = _as_generator(generator, "WeightedRandomSampler")
+
+    def __iter__(self):
+        return iter(multinomial(self.weights, self.num_samples, self.replacement,
+                                generator=self.generator).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of `batch_size` indices from `sampler` (the last one shorter unless drop_last)."""
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, "
+                             f"but got batch_size={batch_size}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
 def default_collate(batch: list):
@@ -121,11 +293,14 @@ class DataLoader:
         elif generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"DataLoader: generator must be an arraygrad.Generator or an int seed, "
                             f"got {type(generator).__name__}")
-        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler),
-                            ("multiprocessing_context", multiprocessing_context)):
-            if value is not None:
-                raise NotImplementedError(f"DataLoader: {name}= is not supported; use shuffle= "
-                                          "and generator= (num_workers= runs worker threads)")
+        if multiprocessing_context is not None:
+            raise NotImplementedError("DataLoader: multiprocessing_context= is not supported "
+                                      "(num_workers= runs worker threads)")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
         if num_workers == 0 and prefetch_factor is not None:
@@ -142,7 +317,8 @@ class DataLoader:
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError(f"DataLoader: worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
         self.dataset = dataset
-        self.batch_size = batch_size
+        self.batch_size = None if batch_sampler is not None else batch_size
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
@@ -156,20 +332,27 @@ class DataLoader:
         self._workers = None  # the persistent pool
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self):
         """This epoch's sample order: a CPU index tensor, or None for 0 .. n-1."""
+        if self.sampler is not None:
+            return asarray(list(self.sampler), dtype=int64)
         if not self.shuffle:
             return None
         return randperm(len(self.dataset), generator=self.generator)
 
     def __iter__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            yield from self._sampled_batches()
+            return
         order = self._order()
+        n = len(self.dataset) if order is None else order.shape[0]
         indices = range(n) if order is None else order.tolist()
         if self.batch_size is None:  # samples one by one, not batched
             load, jobs = self.dataset.__getitem__, iter(indices)
@@ -191,6 +374,24 @@ class DataLoader:
                 yield load(job)
         else:
             yield from self._in_workers(load, jobs)
+
+    def _sampled_batches(self):
+        """The batch_sampler's batches (lists of indices)."""
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            for batch in self.batch_sampler:
+                key = asarray(list(batch), dtype=int64)
+                yield tuple(take(t, key.to_device(t.device), axis=0) for t in self.dataset.tensors)
+            return
+        collate, dataset = self.collate_fn or default_collate, self.dataset
+
+        def load(batch_indices):
+            return collate([dataset[i] for i in batch_indices])
+
+        if self.num_workers == 0:
+            for batch in self.batch_sampler:
+                yield load(batch)
+        else:
+            yield from self._in_workers(load, iter(self.batch_sampler))
 
     def _in_workers(self, load, jobs):
         """load(job) for each job on the worker threads, `prefetch_factor` jobs ahead per
