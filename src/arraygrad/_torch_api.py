@@ -59,6 +59,14 @@ __all__ = [
     "mm", "bmm", "mv", "dot", "outer", "ger",
     # diagonals
     "diag", "diagonal", "trace",
+    # more of PyTorch's functions
+    "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack", "column_stack",
+    "addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "inverse", "det", "slogdet",
+    "logdet", "cholesky", "qr", "svd", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2", "xlogy",
+    "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim", "fliplr",
+    "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
+    "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
+    "bincount",
 ]
 
 
@@ -837,6 +845,448 @@ def _linalg_ext():
     from . import linalg
 
     return linalg
+
+# ----------------------------------------------------------------------------------------
+# More of PyTorch's functions, written with differentiable ones (so gradients, higher
+# orders and every backend come with them)
+# ----------------------------------------------------------------------------------------
+def _atleast(fname, nd, tensors):
+    ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = []
+    for t in ts:
+        check_tensor(t, fname, "tensors")
+        shape = tuple(t.shape)
+        if len(shape) < nd:  # PyTorch's placements: (n,) -> (1, n), (1, n, 1); (m, n) -> (m, n, 1)
+            shape = {0: (1,) * nd, 1: ((1,) + shape + (1,))[:nd] if nd == 3 else (1,) + shape,
+                     2: shape + (1,)}[len(shape)]
+            t = _manip.reshape(t, shape)
+        out.append(t)
+    return out[0] if len(out) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(out)
+
+
+def atleast_1d(*tensors):
+    return _atleast("atleast_1d", 1, tensors)
+
+
+def atleast_2d(*tensors):
+    return _atleast("atleast_2d", 2, tensors)
+
+
+def atleast_3d(*tensors):
+    return _atleast("atleast_3d", 3, tensors)
+
+
+def hstack(tensors) -> Tensor:
+    """Concatenate along axis 1 (axis 0 for 1-D tensors)."""
+    ts = atleast_1d(list(tensors))
+    return _manip.concat(list(ts), axis=0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Concatenate as rows (1-D tensors become rows)."""
+    return _manip.concat(list(atleast_2d(list(tensors))), axis=0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    """Concatenate along axis 2 (after atleast_3d)."""
+    return _manip.concat(list(atleast_3d(list(tensors))), axis=2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Tensors as columns side by side (0-d and 1-D ones become columns)."""
+    cols = [_manip.reshape(t, (-1, 1)) if t.ndim <= 1 else t for t in tensors]
+    return _manip.concat(cols, axis=1)
+
+
+def _scaled_sum(fname, input, product, beta, alpha):
+    """beta * input + alpha * product; beta = 0 ignores input (NaN included), as PyTorch."""
+    check_tensor(input, fname, "input")
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled + _creation.zeros_like(input) if tuple(input.shape) != tuple(scaled.shape) else scaled
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2)."""
+    _check_ranks("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
+    return _scaled_sum("addmm", input, _linalg.matmul(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat @ vec)."""
+    _check_ranks("addmv", mat=(mat, 2), vec=(vec, 1))
+    return _scaled_sum("addmv", input, _linalg.matmul(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    _check_ranks("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
+    return _scaled_sum("baddbmm", input, _linalg.matmul(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * the sum over the batch of batch1[i] @ batch2[i]."""
+    _check_ranks("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
+    return _scaled_sum("addbmm", input, _stat.sum(_linalg.matmul(batch1, batch2), axis=0), beta, alpha)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """input + value * tensor1 * tensor2."""
+    return input + value * (tensor1 * tensor2)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """input + value * tensor1 / tensor2."""
+    return input + value * (tensor1 / tensor2)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """input + weight * (end - input)."""
+    return input + weight * (end - input)
+
+
+def inverse(input) -> Tensor:
+    return _linalg_ext().inv(input)
+
+
+def det(input) -> Tensor:
+    return _linalg_ext().det(input)
+
+
+def slogdet(input):
+    return _linalg_ext().slogdet(input)
+
+
+def logdet(input) -> Tensor:
+    """log(det(input)): -inf for a singular matrix, NaN for a negative determinant."""
+    sign, logabs = _linalg_ext().slogdet(input)
+    return _search.where(sign < 0, math.nan, logabs)
+
+
+def cholesky(input, upper: bool = False) -> Tensor:
+    return _linalg_ext().cholesky(input, upper=upper)
+
+
+def qr(input, some: bool = True):
+    return _linalg_ext().qr(input, mode="reduced" if some else "complete")
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):
+    """PyTorch's older svd: (U, S, V) with V (not V^H); some=False gives square U and V;
+    compute_uv=False gives zero U and V."""
+    la = _linalg_ext()
+    u, sv, vh = la.svd(input, full_matrices=not some)
+    v = _linalg.matrix_transpose(_elem.conj(vh))
+    if not compute_uv:
+        return u * 0, sv, v * 0
+    return u, sv, v
+
+
+def pinverse(input, rcond: float = 1e-15) -> Tensor:
+    return _linalg_ext().pinv(input, rtol=rcond)
+
+
+def matrix_power(input, n: int) -> Tensor:
+    return _linalg_ext().matrix_power(input, n)
+
+
+def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values
+    by default); the gradient passes where nothing was replaced."""
+    check_tensor(input, "nan_to_num", "input")
+    if input.dtype.kind not in "fc":
+        return input
+    info = _dtypes.finfo(input.dtype)
+    hi, lo = (info.max if posinf is None else posinf), (info.min if neginf is None else neginf)
+    x = _search.where(_elem.isnan(input), nan, input)
+    x = _search.where(_elem.isinf(x) & (x > 0), hi, x)
+    return _search.where(_elem.isinf(x) & (x < 0), lo, x)
+
+
+def logit(input, eps=None) -> Tensor:
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
+    p = input if eps is None else clamp(input, eps, 1 - eps)
+    return _elem.log(p / (1 - p))
+
+
+def exp2(input) -> Tensor:
+    return 2.0 ** check_tensor(input, "exp2", "input")
+
+
+def _log_unless_both_zero(xp, x, y):
+    """log(y), with y = 1 where x and y are both 0 (xlogy's own value and x-derivative)."""
+    return xp.log(xp.where((x == 0) & (y == 0), xp.ones_like(y), y))
+
+
+def _xlogy(xp, x, y):
+    return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(y), x * _log_unless_both_zero(xp, x, y))
+
+
+# PyTorch's derivatives: d/dx = log(y) (0 where both are 0), d/dy = x / y
+_XLOGY = Op("xlogy", ("x1", "x2"), {"x1": lambda xp, g, x1, x2: g * _log_unless_both_zero(xp, x1, x2),
+                                    "x2": lambda xp, g, x1, x2: g * x1 / x2},
+            dtypes="real floating", generic=_xlogy, broadcasts=True, grad_fn="XlogyBackward0")
+
+
+def xlogy(input, other) -> Tensor:
+    """input * log(other), 0 where input is 0 (unless other is NaN)."""
+    if not isinstance(input, Tensor):
+        input = _creation.asarray(input, dtype=other.dtype, device=other.device)
+    if not isinstance(other, Tensor):
+        other = _creation.asarray(other, dtype=input.dtype, device=input.device)
+    x, y = _manip.broadcast_arrays(*_promoted("xlogy", input, other))
+    return apply(_XLOGY, (x, y))
+
+
+def _promoted(fname, a, b):
+    d = _dtypes.promote(a._dtype, b._dtype)
+    if d.kind not in "f":
+        d = _dtypes.DEFAULT_FLOAT if d.kind in "biu" else d
+    if d.kind != "f":
+        raise TypeError(f"{fname}: inputs must be real, got {a._dtype} and {b._dtype}")
+    return a.astype(d), b.astype(d)
+
+
+def deg2rad(input) -> Tensor:
+    return input * (math.pi / 180.0)
+
+
+def rad2deg(input) -> Tensor:
+    return input * (180.0 / math.pi)
+
+
+def sinc(input) -> Tensor:
+    """sin(pi x) / (pi x), 1 at 0."""
+    zero = input == 0
+    px = _search.where(zero, 1.0, input) * math.pi
+    return _search.where(zero, 1.0, _elem.sin(px) / px)
+
+
+def heaviside(input, values) -> Tensor:
+    """0 where input < 0, values where input == 0, 1 where input > 0."""
+    one = _creation.ones_like(input)
+    return _search.where(input == 0, values, _search.where(input > 0, one, one * 0))
+
+
+def select(input, dim: int, index: int) -> Tensor:
+    """input[..., index, ...] at axis `dim` (a view, the axis dropped)."""
+    d = normalize_axis(dim, check_tensor(input, "select", "input").ndim, "select", "dim")
+    return input[(slice(None),) * d + (operator.index(index),)]
+
+
+def index_fill(input, dim: int, index, value) -> Tensor:
+    """A copy of input with `value` at positions `index` of axis `dim`."""
+    d = normalize_axis(dim, check_tensor(input, "index_fill", "input").ndim, "index_fill", "dim")
+    return _indexing.setitem_functional(input, (slice(None),) * d + (index,), value)
+
+
+def take_along_dim(input, indices, dim=None) -> Tensor:
+    """take_along_axis, over the flattened tensors when dim is None."""
+    if dim is None:
+        return _indexing.take_along_axis(_manip.reshape(input, (-1,)), _manip.reshape(indices, (-1,)), axis=0)
+    return _indexing.take_along_axis(input, indices, axis=dim)
+
+
+def fliplr(input) -> Tensor:
+    if check_tensor(input, "fliplr", "input").ndim < 2:
+        raise RuntimeError(f"fliplr: input must be at least 2-D, got shape {tuple(input.shape)}")
+    return _manip.flip(input, axis=1)
+
+
+def flipud(input) -> Tensor:
+    if check_tensor(input, "flipud", "input").ndim < 1:
+        raise RuntimeError("flipud: input must be at least 1-D")
+    return _manip.flip(input, axis=0)
+
+
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times, from axis dims[0] towards dims[1]."""
+    nd = check_tensor(input, "rot90", "input").ndim
+    if len(dims) != 2:
+        raise ValueError(f"rot90: dims must have two axes, got {dims}")
+    d0, d1 = (normalize_axis(d, nd, "rot90", "dims") for d in dims)
+    if d0 == d1:
+        raise ValueError(f"rot90: dims must be different axes, got {dims}")
+    k %= 4
+    if k == 0:
+        return input * 1
+    if k == 2:
+        return _manip.flip(input, axis=(d0, d1))
+    return swapaxes(_manip.flip(input, axis=d1 if k == 1 else d0), d0, d1)
+
+
+def kron(input, other) -> Tensor:
+    """The Kronecker product (the lower-rank operand gets leading unit axes)."""
+    nd = max(input.ndim, other.ndim)
+    a = _manip.reshape(input, (1,) * (nd - input.ndim) + tuple(input.shape))
+    b = _manip.reshape(other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    # a[i0, None, i1, None, ...] * b[None, j0, None, j1, ...], then merge each (i, j) pair
+    a = _manip.reshape(a, tuple(d for n in a.shape for d in (n, 1)))
+    b = _manip.reshape(b, tuple(d for n in b.shape for d in (1, n)))
+    return _manip.reshape(a * b, tuple(m * n for m, n in zip(input.shape if input.ndim == nd else
+                                                              (1,) * (nd - input.ndim) + tuple(input.shape),
+                                                              other.shape if other.ndim == nd else
+                                                              (1,) * (nd - other.ndim) + tuple(other.shape))))
+
+
+def cross(input, other, dim=None) -> Tensor:
+    """The cross product along `dim` (PyTorch's default: the first axis of size 3)."""
+    if dim is None:
+        dims = [i for i, n in enumerate(_manip.broadcast_shapes(tuple(input.shape), tuple(other.shape))) if n == 3]
+        if not dims:
+            raise RuntimeError("cross: no dimension of size 3 in input")
+        dim = dims[0]
+        import warnings
+
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated (PyTorch's "
+                      f"default, the first axis of size 3, was used: dim={dim})", UserWarning, stacklevel=2)
+    return _linalg_ext().cross(input, other, axis=dim)
+
+
+def block_diag(*tensors) -> Tensor:
+    """The tensors (0-d, 1-D as a row, 2-D) along the diagonal of a zero matrix."""
+    blocks = [_manip.reshape(t, (1, 1)) if t.ndim == 0 else (_manip.reshape(t, (1, -1)) if t.ndim == 1 else t)
+              for t in tensors]
+    if not blocks:
+        return _creation.zeros((1, 0))
+    total = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        r, c = b.shape
+        pad = lambda n: _creation.zeros((r, n), dtype=b.dtype, device=b.device)  # noqa: E731
+        rows.append(_manip.concat([pad(left), b, pad(total - left - c)], axis=1))
+        left += c
+    return _manip.concat(rows, axis=0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """All combinations of the 1-D tensors' elements, one per row."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = _creation.meshgrid(*tensors, indexing="ij")
+    return _manip.stack([_manip.reshape(g, (-1,)) for g in grids], axis=1)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle (offset: diagonal shift)."""
+    pairs = [(i, j) for i in range(row) for j in range(col) if j - i <= offset]
+    return _creation.asarray([[p[0] for p in pairs], [p[1] for p in pairs]] if pairs else [[], []],
+                             dtype=dtype or _dtypes.int64, device=device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle (offset: diagonal shift)."""
+    pairs = [(i, j) for i in range(row) for j in range(col) if j - i >= offset]
+    return _creation.asarray([[p[0] for p in pairs], [p[1] for p in pairs]] if pairs else [[], []],
+                             dtype=dtype or _dtypes.int64, device=device)
+
+
+def diagflat(input, offset: int = 0) -> Tensor:
+    return diag(_manip.reshape(input, (-1,)), offset)
+
+
+_MinMax = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """(min, max) over dim (all elements by default)."""
+    axis = None if dim is None else dim
+    return _MinMax(_stat.min(input, axis=axis, keepdims=keepdim), _stat.max(input, axis=axis, keepdims=keepdim))
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+    """(std, mean), the std divided by N - correction (PyTorch's default: N - 1)."""
+    axis = reduction_axes(dim) if dim is not None else None
+    return (_stat.std(input, axis=axis, correction=correction, keepdims=keepdim),
+            _stat.mean(input, axis=axis, keepdims=keepdim))
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+    """(var, mean), the variance divided by N - correction (PyTorch's default: N - 1)."""
+    axis = reduction_axes(dim) if dim is not None else None
+    return (_stat.var(input, axis=axis, correction=correction, keepdims=keepdim),
+            _stat.mean(input, axis=axis, keepdims=keepdim))
+
+
+def argwhere(input) -> Tensor:
+    """The (N, ndim) indices of the nonzero elements."""
+    return _manip.stack(_search.nonzero(input), axis=1) if input.ndim else \
+        _creation.zeros((1 if bool(input) else 0, 0), dtype=_dtypes.int64)
+
+
+def logcumsumexp(input, dim: int) -> Tensor:
+    """log(cumsum(exp(input))) along dim, shifted by the maximum (no overflow)."""
+    d = normalize_axis(dim, input.ndim, "logcumsumexp", "dim")
+    top = _stat.max(input, axis=d, keepdims=True).detach()
+    top = _search.where(_elem.isinf(top), 0.0, top)
+    return _elem.log(_stat.cumulative_sum(_elem.exp(input - top), axis=d)) + top
+
+
+_Median = namedtuple("median", ["values", "indices"])
+
+
+def median(input, dim=None, keepdim: bool = False):
+    """PyTorch's median: the lower of the two middle values for an even count; with dim,
+    (values, indices)."""
+    check_tensor(input, "median", "input")
+    if dim is None:
+        flat = _manip.reshape(input, (-1,))
+        n = flat.shape[0]
+        if n == 0:
+            return _creation.asarray(math.nan, dtype=input.dtype)
+        return _sorting.sort(flat)[(n - 1) // 2]
+    d = normalize_axis(dim, input.ndim, "median", "dim")
+    n = input.shape[d]
+    order = _sorting.argsort(input, axis=d, stable=True)
+    pick = _manip.expand_dims(order[(slice(None),) * d + ((n - 1) // 2,)], axis=d)
+    values = _indexing.take_along_axis(input, pick, axis=d)
+    if not keepdim:
+        values, pick = _manip.squeeze(values, axis=d), _manip.squeeze(pick, axis=d)
+    return _Median(values, pick)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The sorted distinct values (and the inverse indices, of input's shape, and the counts)."""
+    check_tensor(input, "unique", "input")
+    if dim is not None:
+        raise NotImplementedError("unique: dim= (unique slices) is not supported; unique elements only")
+    if not (return_inverse or return_counts):
+        return _sorting.sort(_set_fns().unique_values(input)) if input.ndim else _set_fns().unique_values(input)
+    res = _set_fns().unique_all(input)
+    order = _sorting.argsort(res.values)
+    out = [_indexing.take(res.values, order, axis=0)]
+    if return_inverse:
+        rank = _sorting.argsort(order)  # where each old position went
+        out.append(_manip.reshape(_indexing.take(rank, _manip.reshape(res.inverse_indices, (-1,)), axis=0),
+                                  tuple(input.shape)))
+    if return_counts:
+        out.append(_indexing.take(res.counts, order, axis=0))
+    return tuple(out)
+
+
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:
+    """Counts (or summed weights) of each non-negative integer in the 1-D input."""
+    check_tensor(input, "bincount", "input")
+    if input.ndim != 1 or input.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if input.shape[0] and int(_stat.min(input)) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    n = max(int(_stat.max(input)) + 1 if input.shape[0] else 0, minlength)
+    hits = _manip.expand_dims(input, axis=1) == _creation.arange(n, dtype=input.dtype, device=input.device)
+    if weights is None:
+        return _stat.sum(hits.astype(_dtypes.int64), axis=0)
+    return _stat.sum(hits.astype(weights.dtype) * _manip.expand_dims(weights, axis=1), axis=0)
+
+
+def _set_fns():
+    from ._ops import sets
+
+    return sets
+
 
 # The Tensor methods come from this module's functions and `_torch_methods`' tables.
 from ._torch_methods import install as _install_methods  # noqa: E402

@@ -325,6 +325,34 @@ class TorchTensorMethods:
         return _api.tensor(data, dtype=self._dtype if dtype is None else dtype,
                            device=self.device if device is None else device, requires_grad=requires_grad)
 
+    def new(self, *args):
+        """Legacy: new(*size) is an uninitialized tensor, new(data) a copy of data, both with
+        this tensor's dtype and device."""
+        from ._tensor import Size  # which imports this module
+
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
+            return self.new_tensor(args[0])
+        return self.new_empty(*args) if args else self.new_empty(0)
+
+    def type_as(self, other):
+        """This tensor cast to `other`'s dtype."""
+        return self.to(dtype=other.dtype)
+
+    def tril(self, diagonal: int = 0):
+        return _creation.tril(self, k=diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return _creation.triu(self, k=diagonal)
+
+    def tile(self, *dims):
+        return _manip.tile(self, _api.int_sequence(dims, "tile"))
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        return _util.diff(self, axis=dim, n=n, prepend=prepend, append=append)
+
+    def count_nonzero(self, dim=None):
+        return _search.count_nonzero(self, axis=dim)
+
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new("ones", size, dtype, device, requires_grad)
 
@@ -683,7 +711,16 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
                "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose",
                "isclose", "mm", "bmm", "mv", "dot", "outer", "ger", "clamp", "clamp_min",
-               "clamp_max", "softmax", "log_softmax", "diag", "diagonal", "trace")
+               "clamp_max", "softmax", "log_softmax", "diag", "diagonal", "trace",
+               "addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "inverse", "det",
+               "slogdet", "logdet", "cholesky", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2",
+               "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim",
+               "fliplr", "flipud", "rot90", "kron", "cross", "diagflat", "aminmax", "argwhere",
+               "logcumsumexp", "median", "unique", "bincount")
+# ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
+API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
+               "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
+               "clamp_min", "clamp_max")
 
 
 def _function(name):
@@ -696,6 +733,13 @@ def _define(name, method, doc):
     method.__name__ = method.__qualname__ = name
     method.__doc__ = doc
     setattr(TorchTensorMethods, name, method)
+
+
+def _inplace_api(fn, name):
+    def method(self, *args, **kwargs):
+        others = tuple(a for a in (*args, *kwargs.values()) if isinstance(a, _api.Tensor))
+        return _inplace.inplace_apply(self, lambda t: fn(t, *args, **kwargs), name, others)
+    return method
 
 
 def _unary_method(fn):
@@ -751,6 +795,9 @@ def install() -> None:
         fn = getattr(_api, name)
         if name not in TorchTensorMethods.__dict__:
             setattr(TorchTensorMethods, name, fn)
+    for name in API_INPLACE:
+        _define(name + "_", _inplace_api(getattr(_api, name), name + "_"),
+                f"self = {name}(self, ...), in place; returns self.")
     for name, fname in UNARY_METHODS.items():
         fn = _function(fname)
         _define(name, _unary_method(fn), f"{fname}(self), elementwise.")

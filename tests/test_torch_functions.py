@@ -1,0 +1,152 @@
+"""More of PyTorch's top-level functions and their Tensor methods (src/arraygrad/_torch_api.py,
+"More of PyTorch's functions") against torch 2.13: values, dtypes, and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+# PyTorch's own deprecation warning for cross() without dim (arraygrad says the same)
+pytestmark = [pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim"),
+              pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")]
+
+import arraygrad as ag
+
+torch = pytest.importorskip("torch")
+
+_rng = np.random.default_rng(0)
+
+
+def R(*shape):
+    return _rng.standard_normal(shape)
+
+
+_M = R(3, 3) + 3 * np.eye(3)
+_SPD = _M @ _M.T
+
+DIFFERENTIABLE = [
+    ("atleast_1d", (R(),), {}), ("atleast_2d", (R(3),), {}), ("atleast_3d", (R(3),), {}),
+    ("atleast_3d", (R(2, 3),), {}), ("atleast_3d", (R(),), {}),
+    ("hstack", ([R(2, 3), R(2, 1)],), {}), ("hstack", ([R(3), R(2)],), {}), ("vstack", ([R(3), R(2, 3)],), {}),
+    ("dstack", ([R(2, 3), R(2, 3)],), {}), ("column_stack", ([R(3), R(3, 2)],), {}), ("row_stack", ([R(3), R(3)],), {}),
+    ("addmm", (R(2, 4), R(2, 3), R(3, 4)), dict(beta=0.5, alpha=2.0)), ("addmm", (R(4), R(2, 3), R(3, 4)), {}),
+    ("addmv", (R(2), R(2, 3), R(3)), dict(alpha=3)), ("baddbmm", (R(2, 2, 4), R(2, 2, 3), R(2, 3, 4)), {}),
+    ("addbmm", (R(2, 4), R(5, 2, 3), R(5, 3, 4)), dict(beta=2)), ("addcmul", (R(3), R(3), R(3)), dict(value=0.5)),
+    ("addcdiv", (R(3), R(3), R(3) + 3), dict(value=2)), ("lerp", (R(3), R(3), R(3)), {}), ("lerp", (R(3), R(3), 0.3), {}),
+    ("inverse", (_M,), {}), ("det", (_M,), {}), ("logdet", (_SPD,), {}), ("cholesky", (_SPD,), {}),
+    ("cholesky", (_SPD,), dict(upper=True)), ("pinverse", (R(3, 2),), {}), ("matrix_power", (_M, 3), {}),
+    ("matrix_power", (_M, -2), {}),
+    ("nan_to_num", (np.array([1.0, np.nan, np.inf, -np.inf]),), {}),
+    ("nan_to_num", (np.array([1.0, np.nan, np.inf, -np.inf]),), dict(nan=2.0, posinf=9.0, neginf=-9.0)),
+    ("logit", (_rng.uniform(0.05, 0.95, 4),), {}), ("logit", (np.array([0.0, 0.3, 1.0]),), dict(eps=1e-3)),
+    ("exp2", (R(4),), {}), ("xlogy", (np.array([0.0, 1.0, 2.0, 0.0]), np.array([0.0, 2.0, 3.0, 5.0])), {}),
+    ("deg2rad", (R(3),), {}), ("rad2deg", (R(3),), {}), ("sinc", (np.array([0.0, 0.5, -1.5, 2.0]),), {}),
+    ("select", (R(2, 3, 4), 1, -1), {}), ("take_along_dim", (R(3, 4), np.array([[0], [3], [1]]), 1), {}),
+    ("take_along_dim", (R(3, 4), np.array([5, 0])), {}), ("fliplr", (R(2, 3),), {}), ("flipud", (R(2, 3),), {}),
+    ("rot90", (R(2, 3),), {}), ("rot90", (R(2, 3, 4), 3, (1, 2)), {}), ("rot90", (R(2, 3), 2), {}),
+    ("rot90", (R(2, 3), -1), {}), ("kron", (R(2, 3), R(2, 2)), {}), ("kron", (R(3), R(2, 2)), {}),
+    ("cross", (R(4, 3), R(4, 3)), {}), ("cross", (R(3, 4), R(3, 4)), dict(dim=0)),
+    ("block_diag", (R(2, 2), R(3), R()), {}), ("cartesian_prod", (R(2), R(3)), {}),
+    ("diagflat", (R(2, 2),), {}), ("diagflat", (R(3),), dict(offset=1)),
+    ("aminmax", (R(3, 4),), dict(dim=1)), ("std_mean", (R(3, 4),), dict(dim=1)), ("var_mean", (R(3, 4),), {}),
+    ("std_mean", (R(3, 4),), dict(dim=0, correction=0, keepdim=True)),
+    ("logcumsumexp", (R(3, 4) * 50,), dict(dim=1)),
+    ("median", (R(7),), {}), ("median", (R(3, 4),), dict(dim=1)), ("median", (R(3, 4),), dict(dim=0, keepdim=True)),
+]
+NOT_DIFFERENTIABLE = [
+    ("tril_indices", (4, 3), {}), ("tril_indices", (3, 4, 1), {}), ("triu_indices", (4, 3, -1), {}),
+    ("argwhere", (np.array([[0, 1], [2, 0]]),), {}),
+    ("unique", (np.array([3, 1, 2, 3, 1, 1]),), {}),
+    ("unique", (np.array([[3, 1], [2, 3]]),), dict(return_inverse=True, return_counts=True)),
+    ("bincount", (np.array([0, 1, 1, 3]),), {}), ("bincount", (np.array([0, 1, 1, 3]),), dict(minlength=6)),
+    ("bincount", (np.array([0, 1, 1]),), dict(weights=np.array([0.5, 1.0, 2.0]))),
+    ("heaviside", (np.array([-1.0, 0.0, 2.0]), np.array([0.5])), {}),
+    ("index_fill", (R(3, 4), 1, np.array([0, 2]), -1.0), {}),
+]
+
+
+def _convert(lib, a, grad):
+    if isinstance(a, np.ndarray):
+        t = lib.tensor(a)
+        return t.requires_grad_() if grad and a.dtype.kind == "f" else t
+    if isinstance(a, list):
+        return [_convert(lib, x, grad) for x in a]
+    return a
+
+
+def _flat(o):
+    return [x for y in o for x in _flat(y)] if isinstance(o, (tuple, list)) else [o]
+
+
+def _run(name, args, kwargs, grad):
+    ours = [_convert(ag, a, grad) for a in args]
+    theirs = [_convert(torch, a, grad) for a in args]
+    okw = {k: _convert(ag, v, False) for k, v in kwargs.items()}
+    tkw = {k: _convert(torch, v, False) for k, v in kwargs.items()}
+    out, tout = _flat(getattr(ag, name)(*ours, **okw)), _flat(getattr(torch, name)(*theirs, **tkw))
+    assert len(out) == len(tout)
+    for x, y in zip(out, tout):
+        assert x.dtype.name == str(y.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(np.asarray(x.detach()), y.detach().numpy(), rtol=1e-10, atol=1e-12)
+    return ours, theirs, out, tout
+
+
+@pytest.mark.parametrize("name, args, kwargs", DIFFERENTIABLE, ids=lambda v: v if isinstance(v, str) else "")
+def test_functions_and_gradients_like_torch(name, args, kwargs):
+    ours, theirs, out, tout = _run(name, args, kwargs, grad=True)
+    floats = [(x, y) for x, y in zip(out, tout) if y.dtype.is_floating_point and y.requires_grad]
+    sum(ag.sum(ag.where(ag.isfinite(x), x, 0.0)) for x, _ in floats).backward()
+    sum(torch.where(torch.isfinite(y), y, 0.0).sum() for _, y in floats).backward()
+    for a, t in zip(_flat(ours), _flat(theirs)):
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            want = np.zeros(tuple(t.shape)) if t.grad is None else t.grad.numpy()
+            got = np.zeros(tuple(a.shape)) if a.grad is None else np.asarray(a.grad)
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args, kwargs", NOT_DIFFERENTIABLE, ids=lambda v: v if isinstance(v, str) else "")
+def test_functions_like_torch(name, args, kwargs):
+    _run(name, args, kwargs, grad=False)
+
+
+def test_methods_and_in_place_forms_like_torch():
+    x, t = ag.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    for method, args in (("tril", ()), ("triu", (1,)), ("tile", (2,)), ("diff", ()), ("count_nonzero", ()),
+                         ("median", ()), ("unique", ()), ("argwhere", ()), ("inverse", ()), ("det", ()),
+                         ("fliplr", ()), ("rot90", ()), ("logcumsumexp", (1,)), ("addmm", (x, x))):
+        targs = tuple(t if a is x else a for a in args)
+        np.testing.assert_allclose(np.asarray(getattr(x, method)(*args)), getattr(t, method)(*targs).numpy(),
+                                   rtol=1e-6)
+    assert x.diff(dim=0).tolist() == t.diff(dim=0).tolist()
+    assert x.type_as(ag.ones(1, dtype=ag.int64)).dtype == ag.int64
+    assert tuple(x.new(2, 3).shape) == (2, 3) and x.new([1, 2]).dtype == ag.float32
+    assert x.new((2,)).tolist() == [2.0] and tuple(x.new().shape) == (0,)
+    # in-place forms: the same values; on a non-leaf, the same gradients
+    for name, args in (("addcmul_", (x, x)), ("addcdiv_", (x, x + 1)), ("lerp_", (x, 0.25)), ("nan_to_num_", ()),
+                       ("clamp_min_", (2.5,)), ("xlogy_", (x,)), ("exp2_", ())):
+        y, ty = x.clone(), t.clone()
+        assert getattr(y, name)(*args) is y
+        getattr(ty, name)(*(t if a is x else (t + 1 if isinstance(a, ag.Tensor) else a) for a in args))
+        np.testing.assert_allclose(np.asarray(y), ty.numpy(), rtol=1e-6)
+    a, ta = ag.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    b, tb = a * 1, ta * 1
+    b.addcmul_(a, a, value=3)
+    tb.addcmul_(ta, ta, value=3)
+    b.sum().backward()
+    tb.sum().backward()
+    assert a.grad.tolist() == ta.grad.tolist()
+
+
+def test_function_errors():
+    with pytest.raises(RuntimeError, match="2-D"):
+        ag.addmm(ag.ones(2, 2), ag.ones(2), ag.ones(2, 2))
+    with pytest.raises(RuntimeError, match="no dimension of size 3"):
+        ag.cross(ag.ones(2, 2), ag.ones(2, 2))
+    with pytest.raises(NotImplementedError, match="dim="):
+        ag.unique(ag.ones(2, 2), dim=0)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        ag.bincount(ag.tensor([1, -1]))
+    with pytest.raises(RuntimeError, match="at least 2-D"):
+        ag.fliplr(ag.ones(3))
+    with pytest.raises(ValueError, match="different axes"):
+        ag.rot90(ag.ones(2, 2), 1, (0, 0))
