@@ -698,3 +698,38 @@ def test_recurrent_layers_train_differentiate_twice_and_check_shapes():
         nn.LSTM(2, 3, proj_size=1)
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(2, 3, nonlinearity="sigmoid")
+
+
+def test_module_and_parameter_containers():
+    torch = pytest.importorskip("torch")
+    d = nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.ReLU()})
+    assert repr(d) == repr(torch.nn.ModuleDict({"a": torch.nn.Linear(2, 3), "b": torch.nn.ReLU()}))
+    assert [n for n, _ in d.named_parameters()] == ["a.weight", "a.bias"] and "a" in d and len(d) == 2
+    d["c"] = nn.Tanh()
+    assert list(d.keys()) == ["a", "b", "c"] and isinstance(d.pop("b"), nn.ReLU)
+    pl = nn.ParameterList([xp.ones((2, 3)), nn.Parameter(xp.zeros(4))])
+    assert [n for n, _ in pl.named_parameters()] == ["0", "1"] and all(p.requires_grad for p in pl)
+    assert "(0): Parameter containing: [arraygrad.float32 of size 2x3]" in repr(pl)
+    pl.append(xp.ones(1))
+    assert len(pl) == 3 and tuple(pl[-1].shape) == (1,)
+    pd = nn.ParameterDict({"w": xp.ones(2)})
+    assert [n for n, _ in pd.named_parameters()] == ["w"] and isinstance(pd["w"], nn.Parameter)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = nn.ModuleDict({"x": nn.Linear(2, 1)})
+            self.scales = nn.ParameterList([xp.ones(1)])
+
+    assert sorted(Net().state_dict()) == ["heads.x.bias", "heads.x.weight", "scales.0"]
+
+
+def test_adaptive_pool_unflatten_dropout2d_modules_like_torch():
+    torch = pytest.importorskip("torch")
+    for spec in ("AdaptiveAvgPool2d(1)", "AdaptiveAvgPool2d((2, None))", "Unflatten(1, (2, 3))", "Dropout2d(0.3)"):
+        assert repr(eval("nn." + spec)) == repr(eval("torch.nn." + spec))
+    x = np.random.default_rng(0).standard_normal((2, 6, 5, 4))
+    np.testing.assert_allclose(host(nn.AdaptiveAvgPool2d((2, 3))(xp.asarray(x))),
+                               torch.nn.AdaptiveAvgPool2d((2, 3))(torch.tensor(x)).numpy(), rtol=1e-12)
+    assert tuple(nn.Unflatten(1, (2, 3))(xp.ones((4, 6))).shape) == (4, 2, 3)
+    assert nn.Dropout2d().eval()(xp.asarray(x)) is not None

@@ -540,6 +540,54 @@ def test_embedding_layer_norm_one_hot_errors():
         F.one_hot(xp.asarray([1.0]))
 
 
+@pytest.mark.parametrize("output_size", [1, (3, 2), (2, None), (7, 5), (4, 3), 5], ids=str)
+@pytest.mark.parametrize("shape", [(2, 3, 7, 5), (3, 6, 4)], ids=str)
+def test_adaptive_avg_pool2d_matches_torch(backend, shape, output_size):
+    # equal bins (a reshape) and unequal, overlapping ones (averaging matrices)
+    compare(lambda t: F.adaptive_avg_pool2d(t, output_size), lambda t: TF.adaptive_avg_pool2d(t, output_size),
+            [rand(*shape)], backend)
+
+
+PAD_CASES = [("constant", (1, 2)), ("constant", (2, 1, 1, 3)), ("constant", (-1, 2, 1, -2)), ("reflect", (1, 2)),
+             ("reflect", (2, 1, 1, 3)), ("replicate", (0, 1, 2, 0)), ("replicate", (2, 1)), ("circular", (1, 2)),
+             ("circular", (2, 1, 1, 3))]
+
+
+@pytest.mark.parametrize("mode, amounts", PAD_CASES, ids=str)
+def test_pad_matches_torch(backend, mode, amounts):
+    x = rand(2, 3, 5, 4) if len(amounts) == 4 else rand(2, 3, 5)  # ranks PyTorch takes for each mode
+    compare(lambda t: F.pad(t, amounts, mode), lambda t: TF.pad(t, amounts, mode), [x], backend)
+    if mode == "constant":
+        compare(lambda t: F.pad(t, amounts, value=2.5), lambda t: TF.pad(t, amounts, value=2.5), [x], backend)
+
+
+def test_normalize_and_cosine_similarity_match_torch(backend):
+    x, y = rand(4, 5), rand(4, 5, seed=1)
+    x[1], y[2] = 0.0, 0.0  # zero rows: the eps floors, finite gradients
+    for p, dim in ((2.0, 1), (1.0, 0), (3.0, -1)):
+        compare(lambda t: F.normalize(t, p, dim), lambda t: TF.normalize(t, p, dim), [x], backend)
+    for dim in (1, 0):
+        compare(lambda a, b: F.cosine_similarity(a, b, dim), lambda a, b: TF.cosine_similarity(a, b, dim),
+                [x, y], backend)
+
+
+def test_pad_dropout2d_and_pooling_errors():
+    x = xp.ones((1, 2, 3, 3))
+    with pytest.raises(ValueError, match="even"):
+        F.pad(x, (1,))
+    with pytest.raises(ValueError, match="less than the corresponding input dimension"):
+        F.pad(x, (3, 0), "reflect")
+    with pytest.raises(NotImplementedError, match="mode"):
+        F.pad(x, (1, 1), "symmetric")
+    with pytest.raises(ValueError, match="output_size"):
+        F.adaptive_avg_pool2d(x, 0)
+    xp.manual_seed(0)
+    kept = F.dropout2d(xp.ones((4, 16, 3, 3)), 0.5)
+    per_channel = host(kept).reshape(4, 16, 9)
+    assert set(np.unique(per_channel)) <= {0.0, 2.0} and (per_channel.min(axis=2) == per_channel.max(axis=2)).all()
+    assert F.dropout2d(x, 0.5, training=False) is x
+
+
 def test_mse_loss_warns_on_broadcasting():
     with pytest.warns(UserWarning, match="broadcast"):
         F.mse_loss(xp.ones((3, 1)), xp.ones((3,)))

@@ -1,4 +1,6 @@
-"""Containers: `Sequential` (modules applied in order) and `ModuleList` (a list of modules)."""
+"""Containers: `Sequential` (modules applied in order), `ModuleList` and `ModuleDict`,
+`ParameterList` and `ParameterDict` (their children are registered, so `parameters()`,
+`state_dict()` and `to()` see them)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import operator
 from collections import OrderedDict
 
 from .module import Module, _indent
+from .parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(i, n: int, cls: str) -> int:
@@ -127,3 +130,119 @@ class Sequential(_ModuleSequence):
         for m in self._modules.values():
             input = m(input)
         return input
+
+
+class _KeyedChildren(Module):
+    """What ModuleDict and ParameterDict share: dict access to one of the module's registries
+    (children or parameters), in insertion order."""
+
+    _registry = ""  # "_modules" or "_parameters"
+
+    def __init__(self, items=None) -> None:
+        super().__init__()
+        if items is not None:
+            self.update(items)
+
+    def _items(self) -> dict:
+        return self.__dict__[self._registry]
+
+    def __getitem__(self, key: str):
+        return self._items()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._items()[key]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __contains__(self, key) -> bool:
+        return key in self._items()
+
+    def keys(self):
+        return self._items().keys()
+
+    def items(self):
+        return self._items().items()
+
+    def values(self):
+        return self._items().values()
+
+    def pop(self, key: str):
+        return self._items().pop(key)
+
+    def clear(self) -> None:
+        self._items().clear()
+
+    def update(self, items) -> None:
+        for key, value in (items.items() if hasattr(items, "items") else items):
+            self[key] = value
+
+
+class ModuleDict(_KeyedChildren):
+    """A dict of modules, registered under their keys (insertion order kept)."""
+
+    _registry = "_modules"
+
+    def __setitem__(self, key: str, module) -> None:
+        self.add_module(key, module)
+
+
+def _parameter_lines(parameters: dict) -> str:
+    """PyTorch's listing of a parameter container: "  (key): Parameter containing: [dtype of size AxB]"."""
+    return "\n".join(f"  ({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                     for k, p in parameters.items())
+
+
+def _as_parameter(value):
+    return value if isinstance(value, Parameter) or value is None else Parameter(value)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as "0", "1", ... (tensors become Parameters)."""
+
+    def __init__(self, values=None) -> None:
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def __getitem__(self, i):
+        items = list(self._parameters.values())
+        if isinstance(i, slice):
+            return ParameterList(items[i])
+        return items[_index(i, len(items), "ParameterList")]
+
+    def __setitem__(self, i, value) -> None:
+        self.register_parameter(str(_index(i, len(self._parameters), "ParameterList")), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value) -> "ParameterList":
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return _parameter_lines(self._parameters)
+
+
+class ParameterDict(_KeyedChildren):
+    """A dict of parameters, registered under their keys (tensors become Parameters)."""
+
+    _registry = "_parameters"
+
+    def __setitem__(self, key: str, value) -> None:
+        self.register_parameter(key, _as_parameter(value))
+
+    def extra_repr(self) -> str:
+        return _parameter_lines(self._parameters)

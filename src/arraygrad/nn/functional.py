@@ -40,7 +40,8 @@ __all__ = [
     "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
-    "embedding", "layer_norm", "one_hot",
+    "embedding", "layer_norm", "one_hot", "adaptive_avg_pool2d", "pad", "normalize", "cosine_similarity",
+    "dropout2d",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1065,6 +1066,117 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
     classes = _ag.arange(num_classes, dtype=tensor._dtype, device=tensor.device)
     return astype(expand_dims(tensor, axis=-1) == classes, _ag.int64)
+
+
+def _bin_means(n_in: int, n_out: int, like):
+    """(n_out, n_in) matrix averaging each adaptive-pooling bin: bin i spans
+    [floor(i n_in / n_out), ceil((i + 1) n_in / n_out)), as PyTorch's."""
+    rows = []
+    for i in range(n_out):
+        lo, hi = (i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)
+        rows.append([1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n_in)])
+    return _ag.asarray(rows, dtype=like.dtype, device=like.device)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """The mean over each of output_size bins of the last two axes (None keeps a size)."""
+    _check_float(input, "adaptive_avg_pool2d")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected 3-D or 4-D input, got shape {tuple(input.shape)}")
+    h, w = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    for n in (oh, ow):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"adaptive_avg_pool2d: output_size must be positive ints, got {output_size!r}")
+    if h % oh == 0 and w % ow == 0:  # equal bins: a reshape and a mean
+        lead = tuple(input.shape[:-2])
+        return mean(reshape(input, lead + (oh, h // oh, ow, w // ow)), axis=(-3, -1))
+    # bins of two sizes (overlapping where they must): separable averaging matrices
+    return matmul(matmul(_bin_means(h, oh, input), input), matrix_transpose(_bin_means(w, ow, input)))
+
+
+def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad the last len(pad) // 2 axes: pad = (left, right) for the last axis, then the one
+    before it, ...; negative amounts crop. Modes: 'constant' (value, default 0), 'reflect',
+    'replicate', 'circular'."""
+    check_tensor(input, "pad", "input")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for "
+                         f"shape {tuple(input.shape)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (constant, reflect, replicate, circular)")
+    if mode != "constant" and value:
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    out = input
+    for k in range(len(pad) // 2):
+        axis = input.ndim - 1 - k
+        left, right = pad[2 * k], pad[2 * k + 1]
+        n = out.shape[axis]
+        if mode == "constant":
+            if left < 0 or right < 0:  # crop first
+                out = out[(slice(None),) * axis + (slice(max(-left, 0), n - max(-right, 0)),)]
+                left, right = max(left, 0), max(right, 0)
+            parts = []
+            for m in (left, right):
+                shape = tuple(out.shape[:axis]) + (m,) + tuple(out.shape[axis + 1:])
+                parts.append(_ag.full(shape, 0 if value is None else value, dtype=out.dtype, device=out.device))
+            out = _ag.concat([parts[0], out, parts[1]], axis=axis)
+            continue
+        if mode == "reflect" and (left >= n or right >= n):
+            raise ValueError(f"pad: padding size should be less than the corresponding input dimension, "
+                             f"but got padding=({left}, {right}) for a dimension of size {n}")
+        if mode == "reflect":
+            idx = list(range(left, 0, -1)) + list(range(n)) + list(range(n - 2, n - 2 - right, -1))
+        elif mode == "replicate":
+            idx = [0] * left + list(range(n)) + [n - 1] * right
+        else:
+            if left > n or right > n:
+                raise ValueError("pad: circular padding may wrap around at most once")
+            idx = [i % n for i in range(-left, n + right)]
+        out = _ag.take(out, _ag.asarray(idx, dtype=_ag.int64, device=out.device), axis=axis)
+    return out
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p along dim, eps)."""
+    _check_float(input, "normalize")
+    from ..linalg import vector_norm
+
+    norm = vector_norm(input, axis=dim, keepdims=True, ord=p)
+    return input / _maximum(norm, eps)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along dim (each norm at least eps)."""
+    _check_float(x1, "cosine_similarity", "x1")
+    _check_float(x2, "cosine_similarity", "x2")
+    from ..linalg import vector_norm
+
+    n1 = _maximum(vector_norm(x1, axis=dim, keepdims=True), eps)
+    n2 = _maximum(vector_norm(x2, axis=dim, keepdims=True), eps)
+    return _sum((x1 / n1) * (x2 / n2), axis=dim)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels (axis 1 of (N, C, H, W), axis 0 of (C, H, W)) with probability p,
+    scaling the rest by 1 / (1 - p) (training); the identity otherwise."""
+    check_tensor(input, "dropout2d")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected 3-D or 4-D input, got shape {tuple(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    channels = tuple(input.shape[:-2]) + (1, 1)
+    keep = astype(rand_like(_ag.zeros(channels, dtype=input.dtype, device=input.device)) >= p, input._dtype)
+    scale = keep * (1.0 / (1.0 - p)) if p < 1.0 else keep
+    if inplace:
+        from .._inplace import inplace_apply
+
+        return inplace_apply(input, lambda x: x * scale, "dropout2d_")
+    return input * scale
 
 
 def _bn_shape(x):

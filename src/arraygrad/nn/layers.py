@@ -15,7 +15,8 @@ from .parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh", "Sigmoid",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU",
-           "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm"]
+           "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm",
+           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -408,6 +409,52 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over each of `output_size` bins (an int, or a pair with None keeping a size)."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Dropout2d(Module):
+    """During training, zero whole channels with probability p (scaling the others)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Unflatten(Module):
+    """Split axis `dim` into `unflattened_size` (the inverse of Flatten)."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        from .._torch_api import unflatten
+
+        return unflatten(input, self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class _BatchNorm(Module):
