@@ -150,3 +150,49 @@ def test_function_errors():
         ag.fliplr(ag.ones(3))
     with pytest.raises(ValueError, match="different axes"):
         ag.rot90(ag.ones(2, 2), 1, (0, 0))
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_erf_like_torch(name, dtype):
+    x = np.concatenate([np.linspace(-7, 7, 1001), [0.0, 2.5, -2.5, 26.0, np.inf, -np.inf]]).astype(dtype)
+    a, t = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = getattr(ag, name)(a), getattr(torch, name)(t)
+    rtol = 1e-13 if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(np.asarray(out.detach()), tout.detach().numpy(), rtol=rtol, atol=rtol * 1e-3)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(np.asarray(a.grad), t.grad.numpy(), rtol=rtol, atol=1e-30)
+    assert getattr(a, name)().dtype == a.dtype  # the method
+
+
+def test_erf_without_a_native_kernel():
+    # backends without erf (NumPy without SciPy, array-api-strict) run the array-API series
+    # and continued fraction: float64 accuracy, and the same gradient rule
+    import math
+
+    from arraygrad._torch_api import _erf_generic, _erfc_generic
+
+    x = np.concatenate([np.linspace(-8, 8, 4001), [0.0, 2.4999999, 2.5, 30.0]])
+    np.testing.assert_allclose(_erf_generic(np, x), [math.erf(v) for v in x], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(_erfc_generic(np, x), [math.erfc(v) for v in x], rtol=1e-10, atol=0)
+    assert _erf_generic(np, x.astype(np.float32)).dtype == np.float32
+    strict = ag.asarray(np.array([-1.0, 0.5, 3.0]), device=ag.device("cpu", backend="strict"))
+    np.testing.assert_allclose(np.asarray(ag.erf(strict)), [math.erf(v) for v in (-1.0, 0.5, 3.0)], rtol=1e-14)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_like_torch(approximate):
+    x = np.linspace(-6, 6, 101)
+    a, t = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = ag.nn.functional.gelu(a, approximate=approximate)
+    tout = torch.nn.functional.gelu(t, approximate=approximate)
+    np.testing.assert_allclose(np.asarray(out.detach()), tout.detach().numpy(), rtol=1e-12, atol=1e-14)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(np.asarray(a.grad), t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert repr(ag.nn.GELU(approximate)) == repr(torch.nn.GELU(approximate))
+    assert ag.autograd.gradgradcheck(lambda v: ag.nn.functional.gelu(v, approximate=approximate),
+                                     (ag.tensor(x[::10], requires_grad=True),))
+    with pytest.raises(ValueError, match="approximate"):
+        ag.nn.functional.gelu(a, approximate="fast")

@@ -26,7 +26,27 @@ def numpy_overrides(np) -> dict:
             return out
         return _broadcast_to(x, shape)
 
-    return {**numpy_like_overrides(np), "broadcast_to": broadcast_to}
+    return {**numpy_like_overrides(np), "broadcast_to": broadcast_to, **_scipy_special()}
+
+
+def _scipy_special() -> dict:
+    """erf and erfc from SciPy when it is installed (NumPy has none; without SciPy the
+    core's array-API implementation runs, ~20x slower). SciPy is imported at the first
+    call, not with the backend."""
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        return {}
+
+    def lazy(name):
+        def fn(x, /):
+            from scipy import special
+
+            return getattr(special, name)(x)
+        fn.__name__ = name
+        return fn
+
+    return {"erf": lazy("erf"), "erfc": lazy("erfc")}
 
 
 def numpy_like_overrides(xp) -> dict:

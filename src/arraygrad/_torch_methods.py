@@ -716,11 +716,11 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "slogdet", "logdet", "cholesky", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2",
                "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim",
                "fliplr", "flipud", "rot90", "kron", "cross", "diagflat", "aminmax", "argwhere",
-               "logcumsumexp", "median", "unique", "bincount")
+               "logcumsumexp", "median", "unique", "bincount", "erf", "erfc")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
-               "clamp_min", "clamp_max")
+               "clamp_min", "clamp_max", "erf", "erfc")
 
 
 def _function(name):

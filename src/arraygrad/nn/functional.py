@@ -37,7 +37,7 @@ from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-le
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid", "softmax",
-    "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6",
+    "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6", "gelu",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
     "embedding", "layer_norm", "one_hot", "adaptive_avg_pool2d", "pad", "normalize", "cosine_similarity",
@@ -558,6 +558,20 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     bx = input * beta if beta != 1 else input
     smooth = _softplus_unit(bx) / beta if beta != 1 else _softplus_unit(bx)
     return _where(bx > threshold, input, smooth)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt(2))); approximate=
+    'tanh' uses 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    _check_float(input, "gelu")
+    if approximate == "tanh":
+        inner = (input + 0.044715 * (input * input * input)) * math.sqrt(2.0 / math.pi)
+        return 0.5 * input * (1 + _tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    from .._torch_api import erf
+
+    return 0.5 * input * (1 + erf(input * (1 / math.sqrt(2.0))))
 
 
 def logsigmoid(input) -> Tensor:

@@ -16,7 +16,7 @@ from .parameter import Parameter
 __all__ = ["Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh", "Sigmoid",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU",
            "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm",
-           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten"]
+           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -224,6 +224,18 @@ class SiLU(Module):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class GELU(Module):
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Softplus(Module):
