@@ -733,3 +733,21 @@ def test_adaptive_pool_unflatten_dropout2d_modules_like_torch():
                                torch.nn.AdaptiveAvgPool2d((2, 3))(torch.tensor(x)).numpy(), rtol=1e-12)
     assert tuple(nn.Unflatten(1, (2, 3))(xp.ones((4, 6))).shape) == (4, 2, 3)
     assert nn.Dropout2d().eval()(xp.asarray(x)) is not None
+
+
+@pytest.mark.parametrize("spec", ["Conv1d(4, 6, 3)", "Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2, bias=False)",
+                                  "Conv1d(4, 6, 3, padding='same')", "Conv2d(4, 8, 3, groups=2)",
+                                  "Conv2d(1, 1, 3, padding='same')",
+                                  "ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)",
+                                  "ConvTranspose2d(4, 6, 3, groups=2, bias=False, dilation=2)"])
+def test_conv_modules_like_torch(spec):
+    torch = pytest.importorskip("torch")
+    ours, theirs = eval("nn." + spec), eval("torch.nn." + spec)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    ours.double().load_state_dict({k: xp.asarray(v.detach().double().numpy()) for k, v in theirs.state_dict().items()})
+    shape = (2, ours.in_channels, 9) if spec.startswith("Conv1d") else (2, ours.in_channels, 8, 7)
+    x = np.random.default_rng(0).standard_normal(shape)
+    np.testing.assert_allclose(host(ours(xp.asarray(x))), theirs.double()(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)

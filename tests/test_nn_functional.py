@@ -747,3 +747,46 @@ def test_loss_argument_errors():
         F.linear(x, xp.ones((2, 4)), xp.ones(3))
     with pytest.raises(ValueError, match="do not match"):
         F.linear(x, xp.ones((2, 3)))
+
+
+GROUP_CASES = [(2, {}), (4, dict(padding=1)), (2, dict(stride=2, dilation=2, padding=2))]
+
+
+@pytest.mark.parametrize("groups, kwargs", GROUP_CASES, ids=str)
+def test_grouped_conv2d_matches_torch(backend, groups, kwargs):
+    x, w, b = rand(2, 4, 7, 6), rand(8, 4 // groups, 3, 3, seed=1), rand(8, seed=2)
+    compare(lambda *t: F.conv2d(*t, groups=groups, **kwargs), lambda *t: TF.conv2d(*t, groups=groups, **kwargs),
+            [x, w, b], backend)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1), dict(padding="same", dilation=2),
+                                    dict(groups=2)], ids=str)
+def test_conv1d_matches_torch(backend, kwargs):
+    w = rand(6, 4 // kwargs.get("groups", 1), 3, seed=1)
+    compare(lambda a, b: F.conv1d(a, b, **kwargs), lambda a, b: TF.conv1d(a, b, **kwargs), [rand(2, 4, 9), w], backend)
+    compare(lambda a, b: F.conv1d(a, b, **kwargs), lambda a, b: TF.conv1d(a, b, **kwargs), [rand(4, 9), w], backend)
+
+
+CONVT_CASES = [dict(), dict(stride=2), dict(stride=2, padding=1, output_padding=1),
+               dict(stride=(2, 3), padding=(1, 0), dilation=2), dict(groups=2), dict(stride=3, output_padding=2)]
+
+
+@pytest.mark.parametrize("kwargs", CONVT_CASES, ids=str)
+def test_conv_transpose2d_matches_torch(backend, kwargs):
+    # the adjoint of conv2d: upsampling by the stride, weights (in, out / groups, kH, kW)
+    w, b = rand(4, 6 // kwargs.get("groups", 1), 3, 2, seed=1), rand(6, seed=2)
+    compare(lambda *t: F.conv_transpose2d(*t, **kwargs), lambda *t: TF.conv_transpose2d(*t, **kwargs),
+            [rand(2, 4, 5, 6), w, b], backend)
+
+
+def test_grouped_and_transposed_conv_gradgradcheck_and_errors():
+    x = ag(rand(1, 2, 4, 4), requires_grad=True)
+    w = ag(rand(2, 1, 2, 2, seed=1), requires_grad=True)
+    assert gradgradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, groups=2), (x, w))
+    assert gradgradcheck(lambda a, b: F.conv2d(a, b, groups=2), (x, w))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        F.conv2d(xp.ones((1, 3, 4, 4)), xp.ones((4, 1, 2, 2)), groups=2)
+    with pytest.raises(ValueError, match="output padding must be smaller"):
+        F.conv_transpose2d(xp.ones((1, 2, 3, 3)), xp.ones((2, 1, 2, 2)), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="expected"):
+        F.conv1d(xp.ones((1, 2, 3, 4)), xp.ones((1, 2, 2)))

@@ -2,9 +2,10 @@
 
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, Embedding, Flatten, GELU,
-                     Hardtanh, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool2d, ReLU, ReLU6,
-                     Sigmoid, SiLU, Softmax, Softplus, Tanh, Unflatten)
+from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d,
+                     ConvTranspose2d, Dropout, Dropout2d, Embedding, Flatten, Hardtanh, Identity, LayerNorm,
+                     LeakyReLU, Linear, LogSigmoid, LogSoftmax, MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
+                     Softplus, Tanh, Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module
@@ -12,12 +13,17 @@ from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
-    "ParameterList", "ParameterDict",
-    "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh", "Sigmoid",
-    "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "ELU",
-    "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm", "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU", "RNN", "LSTM", "GRU",
-    "RNNCell", "LSTMCell", "GRUCell",
+    "functional", "init", "utils", "Module", "Parameter",
+    # containers
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    # layers
+    "Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "Flatten", "Unflatten", "Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    # activations
+    "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LeakyReLU", "ELU", "SiLU", "GELU", "Softplus",
+    "LogSigmoid", "Hardtanh", "ReLU6",
+    # losses
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
     "BCEWithLogitsLoss",
 ]

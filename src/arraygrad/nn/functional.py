@@ -36,7 +36,8 @@ from .._ops.utility import any as _any
 from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-level functions
 
 __all__ = [
-    "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid", "softmax",
+    "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid",
+    "softmax",
     "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6", "gelu",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
@@ -285,17 +286,37 @@ def _conv_padding(padding, kernel, dilation, stride, fname):
     return (ph, ph, pw, pw)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1) -> Tensor:
+def _check_groups(groups, channels: dict, fname):
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{fname}: groups must be a positive int, got {groups!r}")
+    for name, n in channels.items():
+        if n % groups:
+            raise ValueError(f"{fname}: {name} ({n}) must be divisible by groups ({groups})")
+
+
+def _grouped(fn, groups, x, weight, bias):
+    """fn on each channel group (x's channels, weight's first axis, bias), concatenated."""
+    if groups == 1:
+        return fn(x, weight, bias)
+    cx, cw = x._data.shape[1] // groups, weight._data.shape[0] // groups
+    outs = [fn(x[:, g * cx:(g + 1) * cx], weight[g * cw:(g + 1) * cw],
+               None if bias is None else bias[g * cw:(g + 1) * cw]) for g in range(groups)]
+    return _ag.concat(outs, axis=1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) `input`
-    with (O, C, KH, KW) `weight`; `padding` may be an int, a pair, 'valid' or 'same'."""
+    with (O, C / groups, KH, KW) `weight`; `padding` may be an int, a pair, 'valid' or 'same';
+    `groups` splits the channels into separately convolved groups (C: depthwise)."""
     x, unbatched = _batched(input, "conv2d")
     _check_same_dtype(x, weight, "conv2d", "weight")
     _check_same_dtype(x, bias, "conv2d", "bias")
     ws = tuple(weight._data.shape)
     if len(ws) != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
-    if ws[1] != x._data.shape[1]:
-        raise ValueError(f"conv2d: weight of shape {ws} expects {ws[1]} input channels, but the input "
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels / groups, kH, kW), got shape {ws}")
+    _check_groups(groups, {"in_channels": x._data.shape[1], "out_channels": ws[0]}, "conv2d")
+    if ws[1] * groups != x._data.shape[1]:
+        raise ValueError(f"conv2d: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
                          f"of shape {tuple(x._data.shape)} has {x._data.shape[1]}")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
         raise ValueError(f"conv2d: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
@@ -303,7 +324,78 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1) -> Tensor:
     dilation = _pair(dilation, "dilation", "conv2d")
     pad = _conv_padding(padding, ws[2:], dilation, stride, "conv2d")
     win = _window("conv2d", x._data.shape, ws[2:], stride, pad, dilation)
-    out = apply(_CONV2D, (im2col(x, win), weight, bias))
+    out = _grouped(lambda xg, wg, bg: apply(_CONV2D, (im2col(xg, win), wg, bg)), groups, x, weight, bias)
+    return squeeze(out, axis=0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution of (N, C, L) or (C, L) `input` with (O, C / groups, K) `weight` (a
+    2-D convolution over a unit height)."""
+    _check_float(input, "conv1d")
+    check_tensor(weight, "conv1d", "weight")
+    if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
+        raise ValueError(f"conv1d: expected (N, C, L) or (C, L) input and (O, C, K) weight, got shapes "
+                         f"{tuple(input._data.shape)} and {tuple(weight._data.shape)}")
+    one = lambda v, name: v if isinstance(v, str) else (1 if name != "padding" else 0, _single(v, name))  # noqa: E731
+    out = conv2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, one(stride, "stride"),
+                 one(padding, "padding"), one(dilation, "dilation"), groups)
+    return squeeze(out, axis=-2)
+
+
+def _single(value, name):
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"conv1d: {name} must be an int, got {value!r}")
+    return value
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """The transposed ("fractionally strided") convolution: the gradient of conv2d with
+    respect to its input, applied to `input`; weight (C_in, C_out / groups, KH, KW). The
+    output is (H - 1) stride - 2 padding + dilation (KH - 1) + output_padding + 1 high."""
+    x, unbatched = _batched(input, "conv_transpose2d")
+    _check_same_dtype(x, weight, "conv_transpose2d", "weight")
+    _check_same_dtype(x, bias, "conv_transpose2d", "bias")
+    ws = tuple(weight._data.shape)
+    if len(ws) != 4 or ws[0] != x._data.shape[1]:
+        raise ValueError(f"conv_transpose2d: weight must be (in_channels={x._data.shape[1]}, out_channels / "
+                         f"groups, kH, kW), got shape {ws}")
+    _check_groups(groups, {"in_channels": ws[0]}, "conv_transpose2d")
+    stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
+    ph, pw = _pair(padding, "padding", "conv_transpose2d", minimum=0)
+    oph, opw = _pair(output_padding, "output_padding", "conv_transpose2d", minimum=0)
+    if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
+        raise ValueError("conv_transpose2d: output padding must be smaller than either stride or dilation, got "
+                         f"output_padding={(oph, opw)}, stride={stride}, dilation={dilation}")
+    n, _, h, w = x._data.shape
+    kh, kw = ws[2:]
+    size = ((h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1,
+            (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1)
+    if size[0] < 1 or size[1] < 1:
+        raise ValueError(f"conv_transpose2d: the output size {size} is not positive")
+    out_channels = ws[1] * groups
+    if bias is not None and tuple(bias._data.shape) != (out_channels,):
+        raise ValueError(f"conv_transpose2d: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
+
+    def one_group(xg, wg, bg):
+        cin, cout = wg._data.shape[:2]
+        win = _window("conv_transpose2d", (n, cout) + size, (kh, kw), stride, (ph, ph, pw, pw), dilation)
+        rows = reshape(permute_dims(xg, (2, 3, 0, 1)), (h * w * n, cin))  # x seen as conv2d's output gradient
+        cols = reshape(matmul(rows, reshape(wg, (cin, cout * kh * kw))), (h, w, n, cout, kh * kw))
+        out = col2im(cols, win, (n, cout) + size)
+        return out if bg is None else out + reshape(bg, (1, cout, 1, 1))
+
+    # groups split the input channels, and weight's first axis with them
+    if groups == 1:
+        out = one_group(x, weight, bias)
+    else:
+        cx = ws[0] // groups
+        co = ws[1]
+        out = _ag.concat([one_group(x[:, g * cx:(g + 1) * cx], weight[g * cx:(g + 1) * cx],
+                                    None if bias is None else bias[g * co:(g + 1) * co]) for g in range(groups)],
+                         axis=1)
     return squeeze(out, axis=0) if unbatched else out
 
 

@@ -13,7 +13,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh", "Sigmoid",
+__all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU",
+           "Tanh", "Sigmoid",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU",
            "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm",
            "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU"]
@@ -35,12 +36,13 @@ class Identity(Module):
         return input
 
 
-def _add_weight_and_bias(module, weight_shape, bias: bool, dtype, device) -> None:
+def _add_weight_and_bias(module, weight_shape, bias: bool, dtype, device, bias_size=None) -> None:
     """Give `module` an uninitialized weight of `weight_shape`, a bias of one entry per output
-    (or None), then its own initialization (reset_parameters)."""
+    (bias_size; by default weight_shape[0]) or None, then its own initialization."""
     module.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
     if bias:
-        module.bias = Parameter(empty((weight_shape[0],), dtype=dtype, device=device))
+        module.bias = Parameter(empty((weight_shape[0] if bias_size is None else bias_size,), dtype=dtype,
+                                      device=device))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()
@@ -72,44 +74,115 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) input with an (out, in, kH, kW) kernel; PyTorch's
-    initialization. `padding` may be an int, a pair, 'valid' or 'same'."""
+def _tuple(value, n: int, name: str, cls: str, minimum: int = 1) -> tuple:
+    """An int or an n-tuple of ints as an n-tuple (PyTorch's _single / _pair)."""
+    if n == 2:
+        return F._pair(value, name, cls, minimum)
+    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise ValueError(f"{cls}: {name} must be an int of at least {minimum}, got {value!r}")
+    return (v,)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, bias: bool = True, device=None, dtype=None) -> None:
+
+class _ConvNd(Module):
+    """What Conv1d, Conv2d and ConvTranspose2d share: their settings, weight and bias
+    (PyTorch's initialization) and repr."""
+
+    _dims = 2
+    _transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", output_padding=0,
+                 device=None, dtype=None) -> None:
         super().__init__()
-        self.in_channels = _count(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _count(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = F._pair(stride, "stride", "Conv2d")
-        self.dilation = F._pair(dilation, "dilation", "Conv2d")
+        cls, n = type(self).__name__, self._dims
+        self.in_channels = _count(in_channels, "in_channels", cls)
+        self.out_channels = _count(out_channels, "out_channels", cls)
+        F._check_groups(groups, {"in_channels": in_channels, "out_channels": out_channels}, cls)
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{cls}: padding_mode={padding_mode!r} is not supported (pad with "
+                                      "F.pad first)")
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", cls)
+        self.stride = _tuple(stride, n, "stride", cls)
+        self.dilation = _tuple(dilation, n, "dilation", cls)
+        self.output_padding = _tuple(output_padding, n, "output_padding", cls, minimum=0)
+        self.groups, self.padding_mode = groups, padding_mode
         if isinstance(padding, str):
-            F._conv_padding(padding, self.kernel_size, self.dilation, self.stride, "Conv2d")
+            if self._transposed:
+                raise ValueError(f"{cls}: padding must be an int or a tuple of ints")
+            F._conv_padding(padding, (1,) * (2 - n) + self.kernel_size, (1,) * (2 - n) + self.dilation,
+                            (1,) * (2 - n) + self.stride, cls)
             self.padding = padding
         else:
-            self.padding = F._pair(padding, "padding", "Conv2d", minimum=0)
-        _add_weight_and_bias(self, (out_channels, in_channels) + self.kernel_size, bias, dtype, device)
+            self.padding = _tuple(padding, n, "padding", cls, minimum=0)
+        shape = ((in_channels, out_channels // groups) if self._transposed
+                 else (out_channels, in_channels // groups)) + self.kernel_size
+        _add_weight_and_bias(self, shape, bias, dtype, device, bias_size=out_channels)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
-
     def extra_repr(self) -> str:
+        n = self._dims
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}"  # a pair, or 'same' / 'valid' in quotes
-        if self.dilation != (1, 1):
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"  # 'same' / 'valid' print bare, as PyTorch's
+        if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input with an (out, in / groups, k) kernel."""
+
+    _dims = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device=device, dtype=dtype)
+
+    def forward(self, input):
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) input with an (out, in / groups, kH, kW) kernel;
+    PyTorch's initialization. `padding` may be an int, a pair, 'valid' or 'same'."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device=device, dtype=dtype)
+
+    def forward(self, input):
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """The transposed 2-D convolution (upsampling by `stride`), weight (in, out / groups, kH, kW)."""
+
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device=device, dtype=dtype)
+
+    def forward(self, input):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
 
 
 class _Pool2d(Module):
