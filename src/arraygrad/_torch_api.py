@@ -23,6 +23,7 @@ from ._ops import manipulation as _manip
 from ._ops import searching as _search
 from ._ops import sorting as _sorting
 from ._ops import statistical as _stat
+from ._ops import utility as _util
 from ._ops import normalize_axis
 from ._ops.elementwise import _cj
 from ._printing import get_printoptions, printoptions, set_printoptions
@@ -1229,10 +1230,40 @@ def logcumsumexp(input, dim: int) -> Tensor:
 _Median = namedtuple("median", ["values", "indices"])
 
 
-def median(input, dim=None, keepdim: bool = False):
+_NOT_GIVEN = object()
+
+
+def _numpy_median(x, axis, keepdims):
+    """The mean of the two middle values along `axis` (all axes when None), NaN where the
+    values hold one; integer input gives the default float dtype."""
+    if x.dtype.kind not in "fc":
+        x = x.astype(_dtypes.DEFAULT_FLOAT)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(
+        normalize_axis(a, x.ndim, "median", "axis") for a in ((axis,) if isinstance(axis, int) else axis))
+    kept = [d for d in range(x.ndim) if d not in axes]
+    flat = _manip.reshape(_manip.permute_dims(x, tuple(kept) + axes), tuple(x.shape[d] for d in kept) + (-1,))
+    n = flat.shape[-1]
+    if n == 0:
+        out = _stat.mean(flat, axis=-1)  # NaN, as NumPy's
+    else:
+        ordered = _sorting.sort(flat, axis=-1)
+        out = (ordered[..., (n - 1) // 2] + ordered[..., n // 2]) / 2
+        out = _search.where(_util.any(_elem.isnan(flat), axis=-1), math.nan, out)
+    if keepdims:
+        out = _manip.reshape(out, tuple(1 if d in axes else x.shape[d] for d in range(x.ndim)))
+    return out
+
+
+def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
     """PyTorch's median: the lower of the two middle values for an even count; with dim,
-    (values, indices)."""
+    (values, indices). Called with NumPy's keywords (axis=, keepdims=), as array-API
+    consumers do (scikit-learn), NumPy's: the mean of the two middle values, NaN if any."""
     check_tensor(input, "median", "input")
+    if axis is not _NOT_GIVEN or keepdims is not _NOT_GIVEN:
+        if dim is not None:
+            raise TypeError("median: give dim (PyTorch's median) or axis (NumPy's), not both")
+        return _numpy_median(input, None if axis is _NOT_GIVEN else axis,
+                             False if keepdims is _NOT_GIVEN else bool(keepdims))
     if dim is None:
         flat = _manip.reshape(input, (-1,))
         n = flat.shape[0]
