@@ -214,3 +214,39 @@ def test_median_with_numpys_keywords_is_numpys(shape, axis, keepdims):
     assert float(ag.median(ag.tensor([1.0, 2.0, 3.0, 4.0]))) == 2.0  # PyTorch's spelling: the lower one
     with pytest.raises(TypeError, match="not both"):
         ag.median(ag.ones(3), 0, axis=0)
+
+
+EINSUM_CASES = [("ij,jk->ik", (2, 3), (3, 4)), ("ij,jk", (2, 3), (3, 4)), ("bij,bjk->bik", (5, 2, 3), (5, 3, 4)),
+                ("i,i->", (3,), (3,)), ("i,j->ij", (3,), (4,)), ("ii->i", (3, 3)), ("ii", (3, 3)), ("ij->ji", (2, 3)),
+                ("ij->j", (2, 3)), ("...ij,...jk->...ik", (2, 5, 2, 3), (5, 3, 4)),
+                ("bhid,bhjd->bhij", (2, 3, 4, 5), (2, 3, 6, 5)), ("ij,jk,kl->il", (2, 3), (3, 4), (4, 5)),
+                ("i,ij,j", (3,), (3, 4), (4,)), ("iij->j", (3, 3, 2)), ("ab,cd->abcd", (2, 3), (1, 2)),
+                ("i...->...", (3, 2, 2)), ("bn,anm,bm->ba", (2, 3), (4, 3, 5), (2, 5))]
+
+
+@pytest.mark.parametrize("case", EINSUM_CASES, ids=lambda c: c[0])
+def test_einsum_like_torch(case):
+    equation, *shapes = case
+    arrays = [R(*s) for s in shapes]
+    ours = [ag.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, tout = ag.einsum(equation, *ours), torch.einsum(equation, *theirs)
+    assert tuple(out.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(np.asarray(out.detach()), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seed = R(*tout.shape) if tout.ndim else np.array(1.5)
+    ag.sum(out * ag.tensor(seed)).backward()
+    (tout * torch.tensor(seed)).sum().backward()
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a.grad), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_einsum_errors():
+    with pytest.raises(ValueError, match="distinct labels"):
+        ag.einsum("ij,jk->il", ag.ones(2, 3), ag.ones(3, 4))
+    with pytest.raises(ValueError, match="1 operands, 2 given"):
+        ag.einsum("ij->", ag.ones(2, 3), ag.ones(2))
+    with pytest.raises(ValueError, match="do not match"):
+        ag.einsum("ijk->", ag.ones(2, 3))
+    with pytest.raises(ValueError, match="sizes 3 and 4"):
+        ag.einsum("ij,jk", ag.ones(2, 3), ag.ones(4, 4))
+    assert ag.einsum("ij,jk", [ag.ones(2, 2), ag.ones(2, 2)]).tolist() == [[2.0, 2.0], [2.0, 2.0]]  # a list works

@@ -67,7 +67,7 @@ __all__ = [
     "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim", "fliplr",
     "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
     "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
-    "bincount", "erf", "erfc",
+    "bincount", "erf", "erfc", "einsum",
 ]
 
 
@@ -1365,6 +1365,101 @@ def erf(input) -> Tensor:
 def erfc(input) -> Tensor:
     """1 - erf(input), accurate where erf is close to 1."""
     return unary(_ERFC, input)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation: 'ij,jk->ik' (output after ->, else the labels seen once, sorted;
+    '...' for broadcast axes; a label repeated in one operand takes its diagonal). Operands
+    are contracted pairwise, left to right, each pair as one batched matmul."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str) or not operands:
+        raise TypeError("einsum: expected an equation string and at least one tensor")
+    for i, t in enumerate(operands):
+        check_tensor(t, "einsum", f"operands[{i}]")
+    lhs, arrow, out = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: the equation has {len(terms)} operands, {len(operands)} given")
+    ell_nd = max((t.ndim - len(term.replace("...", "")) for term, t in zip(terms, operands) if "..." in term),
+                 default=0)
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation][:ell_nd]  # stand-ins for ...
+    labels, tensors = [], []
+    for term, t in zip(terms, operands):
+        if "..." in term:
+            k = t.ndim - len(term.replace("...", ""))
+            term = term.replace("...", "".join(spare[ell_nd - k:]))
+        if len(term) != t.ndim or not all(c.isalpha() for c in term):
+            raise ValueError(f"einsum: subscripts {term!r} do not match an operand of shape {tuple(t.shape)}")
+        labels.append(term)
+        tensors.append(t)
+    seen = "".join(labels)
+    if arrow:
+        out = out.replace("...", "".join(spare))
+        if len(set(out)) != len(out) or any(c not in seen for c in out):
+            raise ValueError(f"einsum: output subscripts {out!r} must be distinct labels of the inputs")
+    else:  # the labels seen once (a repeated one is summed: 'ii' is the trace)
+        out = "".join(spare) + "".join(sorted(c for c in set(seen) if seen.count(c) == 1 and c not in spare))
+    for k in range(len(tensors)):
+        tensors[k], labels[k] = _einsum_diagonals(tensors[k], labels[k])
+    sizes = {}
+    for term, t in zip(labels, tensors):
+        for c, n in zip(term, t.shape):
+            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+                raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {n}")
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    a, la = tensors[0], labels[0]
+    for i in range(1, len(tensors)):
+        later = out + "".join(labels[i + 1:])
+        a, la = _einsum_pair(a, la, tensors[i], labels[i], later)
+    a, la = _einsum_reduce(a, la, out)
+    return _manip.permute_dims(a, tuple(la.index(c) for c in out)) if la != out else a
+
+
+def _einsum_diagonals(t, term):
+    """Repeated labels within one operand: keep the diagonal (e.g. 'ii' -> 'i')."""
+    while len(set(term)) != len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        i, j = term.index(c), term.index(c, term.index(c) + 1)
+        t = diagonal(t, 0, i, j)  # the diagonal becomes the last axis
+        term = "".join(x for k, x in enumerate(term) if k not in (i, j)) + c
+    return t, term
+
+
+def _einsum_reduce(t, term, keep):
+    """Sum away the labels of `term` that are not in `keep`."""
+    drop = tuple(k for k, c in enumerate(term) if c not in keep)
+    if drop:
+        t = _stat.sum(t, axis=drop)
+        term = "".join(c for c in term if c in keep)
+    return t, term
+
+
+def _einsum_pair(a, la, b, lb, later):
+    """Contract two operands, keeping the labels in `later`: (batch, left, summed) @
+    (batch, summed, right) as one matmul."""
+    a, la = _einsum_reduce(a, la, lb + later)
+    b, lb = _einsum_reduce(b, lb, la + later)
+    batch = [c for c in la if c in lb and c in later]
+    summed = [c for c in la if c in lb and c not in later]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+
+    def arranged(t, term, order, groups):
+        t = _manip.permute_dims(t, tuple(term.index(c) for c in order))
+        shape = tuple(t.shape)
+        dims, k = [], 0
+        for g in groups:
+            dims.append(math.prod(shape[k:k + len(g)]) if g else 1)
+            k += len(g)
+        return _manip.reshape(t, tuple(shape[:len(batch)]) + tuple(dims[1:]))
+
+    A = arranged(a, la, batch + left + summed, [batch, left, summed])
+    B = arranged(b, lb, batch + summed + right, [batch, summed, right])
+    prod = _linalg.matmul(A, B)
+    shape = tuple(prod.shape[:len(batch)]) + tuple(a.shape[la.index(c)] for c in left) + \
+        tuple(b.shape[lb.index(c)] for c in right)
+    return _manip.reshape(prod, shape), "".join(batch + left + right)
 
 
 def _set_fns():
