@@ -790,3 +790,35 @@ def test_grouped_and_transposed_conv_gradgradcheck_and_errors():
         F.conv_transpose2d(xp.ones((1, 2, 3, 3)), xp.ones((2, 1, 2, 2)), stride=2, output_padding=2)
     with pytest.raises(ValueError, match="expected"):
         F.conv1d(xp.ones((1, 2, 3, 4)), xp.ones((1, 2, 2)))
+
+
+INTERP_CASES = [(mode, ac, kw) for kw in (dict(scale_factor=2), dict(size=(7, 3)), dict(scale_factor=1.7),
+                                          dict(scale_factor=(2, 0.5)), dict(size=(8, 10)))
+                for mode, ac in (("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True))]
+
+
+@pytest.mark.parametrize("mode, align_corners, kwargs", INTERP_CASES, ids=str)
+def test_interpolate_matches_torch(backend, mode, align_corners, kwargs):
+    compare(lambda t: F.interpolate(t, mode=mode, align_corners=align_corners, **kwargs),
+            lambda t: TF.interpolate(t, mode=mode, align_corners=align_corners, **kwargs), [rand(2, 3, 4, 5)], backend)
+
+
+@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("linear", False), ("linear", True)])
+def test_interpolate_1d_and_upsample_match_torch(backend, mode, align_corners):
+    for kwargs in (dict(scale_factor=2), dict(size=7), dict(scale_factor=1.5)):
+        compare(lambda t: F.interpolate(t, mode=mode, align_corners=align_corners, **kwargs),
+                lambda t: TF.interpolate(t, mode=mode, align_corners=align_corners, **kwargs), [rand(2, 3, 5)], backend)
+    for spec in ("Upsample(scale_factor=2)", "Upsample(size=(4, 5), mode='bilinear', align_corners=True)"):
+        assert repr(eval("xp.nn." + spec)) == repr(eval("torch.nn." + spec))
+
+
+def test_interpolate_errors():
+    x = xp.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match="size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="expects a 4-D input"):
+        F.interpolate(xp.ones((1, 1, 3)), scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(x, scale_factor=2, align_corners=True)

@@ -41,7 +41,8 @@ __all__ = [
     "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6", "gelu",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "batch_norm",
-    "embedding", "layer_norm", "one_hot", "adaptive_avg_pool2d", "pad", "normalize", "cosine_similarity",
+    "embedding", "layer_norm", "one_hot", "adaptive_avg_pool2d", "pad", "interpolate", "normalize",
+    "cosine_similarity",
     "dropout2d",
 ]
 
@@ -1200,6 +1201,71 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         return mean(reshape(input, lead + (oh, h // oh, ow, w // ow)), axis=(-3, -1))
     # bins of two sizes (overlapping where they must): separable averaging matrices
     return matmul(matmul(_bin_means(h, oh, input), input), matrix_transpose(_bin_means(w, ow, input)))
+
+
+def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corners: bool, like):
+    """(n_out, n_in) matrix taking one axis from n_in to n_out samples (PyTorch's source
+    coordinates): a one-hot row per output for the nearest modes, two weights for linear."""
+    rows = []
+    for o in range(n_out):
+        row = [0.0] * n_in
+        if mode == "nearest":
+            row[min(int(math.floor(o * ratio)), n_in - 1)] = 1.0
+        elif mode == "nearest-exact":
+            row[min(int(math.floor((o + 0.5) * ratio)), n_in - 1)] = 1.0
+        else:
+            if align_corners:
+                src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+            else:
+                src = max((o + 0.5) * ratio - 0.5, 0.0)
+            i0 = min(int(math.floor(src)), n_in - 1)
+            i1 = min(i0 + 1, n_in - 1)
+            w = src - i0
+            row[i0] += 1.0 - w
+            row[i1] += w
+        rows.append(row)
+    return _ag.asarray(rows, dtype=like.dtype, device=like.device)
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
+    """Resize the spatial axes of (N, C, L) or (N, C, H, W) input to `size` or by
+    `scale_factor`: mode 'nearest', 'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D),
+    with PyTorch's source coordinates (align_corners for the linear modes). Each axis is
+    one matrix product, so gradients come for free."""
+    _check_float(input, "interpolate")
+    spatial = input.ndim - 2
+    modes = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,)}
+    if mode not in modes:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
+                                  "(nearest, nearest-exact, linear, bilinear)")
+    if spatial not in modes[mode]:
+        raise ValueError(f"interpolate: mode {mode!r} expects a {modes[mode][-1] + 2}-D input, got shape "
+                         f"{tuple(input.shape)}")
+    if align_corners is not None and mode.startswith("nearest"):
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: either size or scale_factor should be defined, not both")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        out_sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, scales))
+        ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
+    if len(out_sizes) != spatial or any(o < 1 for o in out_sizes):
+        raise ValueError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}")
+    out = input
+    for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
+        m = _resample_matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
+        axis = 2 + k
+        moved = moveaxis(out, axis, -1)
+        out = moveaxis(matmul(moved, matrix_transpose(m)), -1, axis)
+    return out
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:

@@ -17,7 +17,7 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "Tanh", "Sigmoid",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU",
            "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm",
-           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU"]
+           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU", "Upsample"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -508,6 +508,27 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """F.interpolate as a layer: resize to `size` or by `scale_factor`."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                 recompute_scale_factor=None) -> None:
+        super().__init__()
+        self.size = size
+        # PyTorch keeps scale factors as floats
+        self.scale_factor = (None if scale_factor is None else tuple(float(f) for f in scale_factor)
+                             if isinstance(scale_factor, (tuple, list)) else float(scale_factor))
+        self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
 
 
 class Dropout2d(Module):
