@@ -34,7 +34,10 @@ class NumpyBackend(Backend):
         return array.flags.writeable
 
     def is_view(self, array, source=None) -> bool:
-        return array.base is not None and (source is None or np.may_share_memory(array, source))
+        # a reshape that had to copy returns a view of its copy: based on neither the source
+        # nor the source's own base (views' bases collapse to the memory's owner)
+        base = array.base
+        return base is not None and (source is None or base is source or base is source.base)
 
     def may_be_shared(self, array) -> bool:
         # References: the tensor's slot, this parameter, getrefcount's argument. Any more (a
