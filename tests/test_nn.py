@@ -751,3 +751,13 @@ def test_conv_modules_like_torch(spec):
     x = np.random.default_rng(0).standard_normal(shape)
     np.testing.assert_allclose(host(ours(xp.asarray(x))), theirs.double()(torch.tensor(x)).detach().numpy(),
                                rtol=1e-10, atol=1e-12)
+
+
+def test_conv_transpose2d_output_size_like_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.ConvTranspose2d(2, 2, 3, stride=2), torch.nn.ConvTranspose2d(2, 2, 3, stride=2)
+    x = xp.zeros((1, 2, 3, 3))
+    for size in ([7, 7], [8, 8], [1, 2, 8, 7]):
+        assert tuple(ours(x, output_size=size).shape) == tuple(theirs(torch.zeros(1, 2, 3, 3), output_size=size).shape)
+    with pytest.raises(ValueError, match="valid sizes"):
+        ours(x, output_size=[10, 10])

@@ -822,3 +822,24 @@ def test_interpolate_errors():
         F.interpolate(xp.ones((1, 1, 3)), scale_factor=2, mode="bilinear")
     with pytest.raises(ValueError, match="align_corners"):
         F.interpolate(x, scale_factor=2, align_corners=True)
+
+
+
+@pytest.mark.parametrize("mode, amounts", [("replicate", (-1, 1, 0, 0)), ("reflect", (0, 0, -1, 1)),
+                                           ("circular", (1, -2, 0, 0)), ("reflect", (1, -1, -1, 1))], ids=str)
+def test_pad_crops_before_padding_like_torch(backend, mode, amounts):
+    compare(lambda t: F.pad(t, amounts, mode), lambda t: TF.pad(t, amounts, mode), [rand(1, 2, 3, 4)], backend)
+    with pytest.raises(RuntimeError, match="leaves nothing"):
+        F.pad(xp.zeros((1, 1, 3, 3)), (-2, -2), mode)
+
+
+@pytest.mark.parametrize("name", ["softplus", "logsigmoid", "binary_cross_entropy_with_logits"])
+def test_second_derivatives_at_zero_like_torch(name):
+    # zero-initialized logits: the softplus in these must be smooth at 0 (0.25 there, not 0)
+    def run(lib, fn_module):
+        z = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        args = (z, lib.tensor([0.0, 1.0, 1.0], dtype=lib.float64)) if "entropy" in name else (z,)
+        g, = lib.autograd.grad(getattr(fn_module, name)(*args).sum(), z, create_graph=True)
+        return lib.autograd.grad(g.sum(), z)[0]
+
+    np.testing.assert_allclose(np.asarray(run(xp, F)), run(torch, TF).numpy(), rtol=1e-12)

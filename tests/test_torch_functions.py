@@ -250,3 +250,29 @@ def test_einsum_errors():
     with pytest.raises(ValueError, match="sizes 3 and 4"):
         ag.einsum("ij,jk", ag.ones(2, 3), ag.ones(4, 4))
     assert ag.einsum("ij,jk", [ag.ones(2, 2), ag.ones(2, 2)]).tolist() == [[2.0, 2.0], [2.0, 2.0]]  # a list works
+
+
+def test_edge_cases_found_against_torch():
+    # ties share the median's gradient; repeated einsum labels must agree; size-1 contracted
+    # labels broadcast; weights must match bincount's input; cartesian_prod takes 1-D tensors
+    x, t = ag.tensor([1.0, 1, 1, 2, 2], requires_grad=True), torch.tensor([1.0, 1, 1, 2, 2], requires_grad=True)
+    ag.median(x).backward()
+    torch.median(t).backward()
+    np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="repeated label"):
+        ag.einsum("ii->i", ag.ones(2, 3))
+    assert ag.einsum("ij,j->i", ag.ones(2, 1), ag.ones(3)).tolist() == torch.einsum(
+        "ij,j->i", torch.ones(2, 1), torch.ones(3)).tolist()
+    assert ag.einsum("ij,jk", ag.ones(2, 3), ag.ones(1, 2)).tolist() == [[3.0, 3.0], [3.0, 3.0]]
+    with pytest.raises(RuntimeError, match="same length"):
+        ag.bincount(ag.tensor([1, 2]), weights=ag.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="1D"):
+        ag.cartesian_prod(ag.ones(2, 2))
+    a, b = ag.std_mean(ag.tensor([1.0, 2, 4]), unbiased=False), torch.std_mean(torch.tensor([1.0, 2, 4]), unbiased=False)
+    np.testing.assert_allclose([float(v) for v in a], [float(v) for v in b], rtol=1e-6)
+    assert tuple(ag.var_mean(ag.tensor([1.0, 2, 4]), 0, False)[0].shape) == ()
+    assert tuple(ag.logcumsumexp(ag.zeros(0), 0).shape) == (0,)
+    assert [tuple(v.shape) for v in ag.svd(ag.ones(4, 3), compute_uv=False)] == [(4, 4), (3,), (3, 3)]
+    y = ag.ones(3, 3)
+    assert y.tril_() is y and y.tolist() == torch.ones(3, 3).tril_().tolist()
+    assert tuple(ag.ones(4, 3).svd()[1].shape) == (3,) and tuple(ag.ones(4, 3).qr()[0].shape) == (4, 3)

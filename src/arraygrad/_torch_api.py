@@ -982,8 +982,11 @@ def svd(input, some: bool = True, compute_uv: bool = True):
     la = _linalg_ext()
     u, sv, vh = la.svd(input, full_matrices=not some)
     v = _linalg.matrix_transpose(_elem.conj(vh))
-    if not compute_uv:
-        return u * 0, sv, v * 0
+    if not compute_uv:  # PyTorch: zero U and V, square
+        m, n = input.shape[-2:]
+        lead = tuple(input.shape[:-2])
+        z = lambda k: _creation.zeros(lead + (k, k), dtype=u.dtype, device=u.device)  # noqa: E731
+        return z(m), sv, z(n)
     return u, sv, v
 
 
@@ -1166,6 +1169,9 @@ def block_diag(*tensors) -> Tensor:
 
 def cartesian_prod(*tensors) -> Tensor:
     """All combinations of the 1-D tensors' elements, one per row."""
+    for i, t in enumerate(tensors):
+        if check_tensor(t, "cartesian_prod", f"tensors[{i}]").ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape {tuple(t.shape)}")
     if len(tensors) == 1:
         return tensors[0]
     grids = _creation.meshgrid(*tensors, indexing="ij")
@@ -1199,15 +1205,23 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
     return _MinMax(_stat.min(input, axis=axis, keepdims=keepdim), _stat.max(input, axis=axis, keepdims=keepdim))
 
 
-def std_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+def _correction(unbiased, correction):
+    if unbiased is not None and correction is not None:
+        raise TypeError("give unbiased or correction, not both")
+    return (1 if unbiased or unbiased is None else 0) if correction is None else correction
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean), the std divided by N - correction (PyTorch's default: N - 1)."""
+    correction = _correction(unbiased, correction)
     axis = reduction_axes(dim) if dim is not None else None
     return (_stat.std(input, axis=axis, correction=correction, keepdims=keepdim),
             _stat.mean(input, axis=axis, keepdims=keepdim))
 
 
-def var_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean), the variance divided by N - correction (PyTorch's default: N - 1)."""
+    correction = _correction(unbiased, correction)
     axis = reduction_axes(dim) if dim is not None else None
     return (_stat.var(input, axis=axis, correction=correction, keepdims=keepdim),
             _stat.mean(input, axis=axis, keepdims=keepdim))
@@ -1222,6 +1236,8 @@ def argwhere(input) -> Tensor:
 def logcumsumexp(input, dim: int) -> Tensor:
     """log(cumsum(exp(input))) along dim, shifted by the maximum (no overflow)."""
     d = normalize_axis(dim, input.ndim, "logcumsumexp", "dim")
+    if input.shape[d] == 0:
+        return input * 1
     top = _stat.max(input, axis=d, keepdims=True).detach()
     top = _search.where(_elem.isinf(top), 0.0, top)
     return _elem.log(_stat.cumulative_sum(_elem.exp(input - top), axis=d)) + top
@@ -1269,7 +1285,12 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
         n = flat.shape[0]
         if n == 0:
             return _creation.asarray(math.nan, dtype=input.dtype)
-        return _sorting.sort(flat)[(n - 1) // 2]
+        picked = _sorting.sort(flat)[(n - 1) // 2].detach()
+        # the value picked; its gradient shared by the elements equal to it (PyTorch's)
+        ties = flat == picked
+        count = _stat.sum(ties.astype(flat.dtype))
+        share = _stat.sum(_search.where(ties, flat - picked, 0.0)) / _elem.maximum(count, 1.0)
+        return picked + share if input.requires_grad else picked
     d = normalize_axis(dim, input.ndim, "median", "dim")
     n = input.shape[d]
     order = _sorting.argsort(input, axis=d, stable=True)
@@ -1307,6 +1328,9 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     if input.shape[0] and int(_stat.min(input)) < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     n = max(int(_stat.max(input)) + 1 if input.shape[0] else 0, minlength)
+    if weights is not None and tuple(weights.shape) != tuple(input.shape):
+        raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got shapes "
+                           f"{tuple(weights.shape)} and {tuple(input.shape)}")
     hits = _manip.expand_dims(input, axis=1) == _creation.arange(n, dtype=input.dtype, device=input.device)
     if weights is None:
         return _stat.sum(hits.astype(_dtypes.int64), axis=0)
@@ -1421,6 +1445,8 @@ def _einsum_diagonals(t, term):
     while len(set(term)) != len(term):
         c = next(c for c in term if term.count(c) > 1)
         i, j = term.index(c), term.index(c, term.index(c) + 1)
+        if t.shape[i] != t.shape[j]:
+            raise ValueError(f"einsum: the repeated label {c!r} has sizes {t.shape[i]} and {t.shape[j]}")
         t = diagonal(t, 0, i, j)  # the diagonal becomes the last axis
         term = "".join(x for k, x in enumerate(term) if k not in (i, j)) + c
     return t, term
@@ -1440,6 +1466,12 @@ def _einsum_pair(a, la, b, lb, later):
     (batch, summed, right) as one matmul."""
     a, la = _einsum_reduce(a, la, lb + later)
     b, lb = _einsum_reduce(b, lb, la + later)
+    for c in [c for c in la if c in lb and c not in later]:  # a size-1 side broadcasts: sum the other first
+        na, nb = a.shape[la.index(c)], b.shape[lb.index(c)]
+        if na == 1 and nb != 1:
+            b = _stat.sum(b, axis=lb.index(c), keepdims=True)
+        elif nb == 1 and na != 1:
+            a = _stat.sum(a, axis=la.index(c), keepdims=True)
     batch = [c for c in la if c in lb and c in later]
     summed = [c for c in la if c in lb and c not in later]
     left = [c for c in la if c not in lb]

@@ -344,6 +344,12 @@ class TorchTensorMethods:
     def triu(self, diagonal: int = 0):
         return _creation.triu(self, k=diagonal)
 
+    def tril_(self, diagonal: int = 0):
+        return _inplace.inplace_apply(self, lambda t: _creation.tril(t, k=diagonal), "tril_")
+
+    def triu_(self, diagonal: int = 0):
+        return _inplace.inplace_apply(self, lambda t: _creation.triu(t, k=diagonal), "triu_")
+
     def tile(self, *dims):
         return _manip.tile(self, _api.int_sequence(dims, "tile"))
 
@@ -716,7 +722,7 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "slogdet", "logdet", "cholesky", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2",
                "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim",
                "fliplr", "flipud", "rot90", "kron", "cross", "diagflat", "aminmax", "argwhere",
-               "logcumsumexp", "median", "unique", "bincount", "erf", "erfc")
+               "logcumsumexp", "median", "unique", "bincount", "erf", "erfc", "svd", "qr")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",

@@ -623,8 +623,11 @@ def _activation(fname, input, inplace, fn):
 
 
 def _softplus_unit(x):
-    """log(1 + exp(x)) for any x: no overflow, and a finite derivative everywhere."""
-    return _log1p(_exp(-_abs(x))) + _maximum(x, 0.0)
+    """log(1 + exp(x)) for any x: no overflow, and derivatives of every order right at 0 too
+    (each branch sees only its own side of 0, so the other's exp cannot overflow)."""
+    up = x > 0
+    pos, neg = _where(up, x, 0.0), _where(up, 0.0, x)
+    return _where(up, pos + _log1p(_exp(-pos)), _log1p(_exp(neg)))
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -1082,8 +1085,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without
     overflow; `pos_weight` scales the positive term (one entry per class, broadcast)."""
     def bce_logits(x, y):
-        # log(1 + exp(-|x|)) + max(-x, 0) is -log(sigmoid(x)), finite for every x
-        log_sig = _log1p(_exp(-_abs(x))) + _maximum(-x, 0.0)
+        log_sig = _softplus_unit(-x)  # -log(sigmoid(x)), finite for every x
         if pos_weight is None:
             return (1 - y) * x + log_sig
         check_tensor(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
@@ -1286,10 +1288,12 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         axis = input.ndim - 1 - k
         left, right = pad[2 * k], pad[2 * k + 1]
         n = out.shape[axis]
+        if left < 0 or right < 0:  # negative amounts crop, before any padding (PyTorch's order)
+            if n + min(left, 0) + min(right, 0) <= 0:
+                raise RuntimeError(f"pad: cropping {(left, right)} leaves nothing of a dimension of size {n}")
+            out = out[(slice(None),) * axis + (slice(max(-left, 0), n - max(-right, 0)),)]
+            left, right, n = max(left, 0), max(right, 0), out.shape[axis]
         if mode == "constant":
-            if left < 0 or right < 0:  # crop first
-                out = out[(slice(None),) * axis + (slice(max(-left, 0), n - max(-right, 0)),)]
-                left, right = max(left, 0), max(right, 0)
             parts = []
             for m in (left, right):
                 shape = tuple(out.shape[:axis]) + (m,) + tuple(out.shape[axis + 1:])

@@ -180,8 +180,19 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, device=device, dtype=dtype)
 
-    def forward(self, input):
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+    def forward(self, input, output_size=None):
+        """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            want = tuple(output_size)[-2:]
+            base = tuple((input.shape[-2 + k] - 1) * self.stride[k] - 2 * self.padding[k]
+                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(2))
+            output_padding = tuple(w - b for w, b in zip(want, base))
+            if any(not 0 <= p < max(s, d) for p, s, d in zip(output_padding, self.stride, self.dilation)):
+                raise ValueError(f"ConvTranspose2d: requested an output size of {want}, but the valid sizes "
+                                 f"range from {base} to "
+                                 f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}")
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)
 
 
