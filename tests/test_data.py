@@ -238,6 +238,8 @@ def test_concat_dataset_and_subset():
     assert [t[0].tolist() for t in DataLoader(sub, batch_size=2)] == [[14, 0], [11]]
     with pytest.raises(ValueError, match="empty"):
         ConcatDataset([])
+    both = a + b  # Dataset.__add__, as PyTorch's
+    assert isinstance(both, ConcatDataset) and len(both) == 8
 
 
 def test_samplers_and_the_loader():

@@ -761,3 +761,8 @@ def test_conv_transpose2d_output_size_like_torch():
         assert tuple(ours(x, output_size=size).shape) == tuple(theirs(torch.zeros(1, 2, 3, 3), output_size=size).shape)
     with pytest.raises(ValueError, match="valid sizes"):
         ours(x, output_size=[10, 10])
+
+
+def test_hardtanh_bounds_are_checked_when_built():
+    with pytest.raises(ValueError, match="must not exceed"):
+        nn.Hardtanh(2.0, 1.0)

@@ -37,6 +37,9 @@ class Dataset:
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
+    def __add__(self, other) -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are the rows of tensors that share their first dimension:
