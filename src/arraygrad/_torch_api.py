@@ -1126,15 +1126,12 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
 def kron(input, other) -> Tensor:
     """The Kronecker product (the lower-rank operand gets leading unit axes)."""
     nd = max(input.ndim, other.ndim)
-    a = _manip.reshape(input, (1,) * (nd - input.ndim) + tuple(input.shape))
-    b = _manip.reshape(other, (1,) * (nd - other.ndim) + tuple(other.shape))
+    sa = (1,) * (nd - input.ndim) + tuple(input.shape)
+    sb = (1,) * (nd - other.ndim) + tuple(other.shape)
     # a[i0, None, i1, None, ...] * b[None, j0, None, j1, ...], then merge each (i, j) pair
-    a = _manip.reshape(a, tuple(d for n in a.shape for d in (n, 1)))
-    b = _manip.reshape(b, tuple(d for n in b.shape for d in (1, n)))
-    return _manip.reshape(a * b, tuple(m * n for m, n in zip(input.shape if input.ndim == nd else
-                                                              (1,) * (nd - input.ndim) + tuple(input.shape),
-                                                              other.shape if other.ndim == nd else
-                                                              (1,) * (nd - other.ndim) + tuple(other.shape))))
+    a = _manip.reshape(input, tuple(d for n in sa for d in (n, 1)))
+    b = _manip.reshape(other, tuple(d for n in sb for d in (1, n)))
+    return _manip.reshape(a * b, tuple(m * n for m, n in zip(sa, sb)))
 
 
 def cross(input, other, dim=None) -> Tensor:

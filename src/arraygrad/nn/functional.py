@@ -98,6 +98,19 @@ def _pair(value, name: str, fname: str, minimum: int = 1) -> tuple[int, int]:
     return pair
 
 
+def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
+    """An int or an n-tuple of ints as an n-tuple, each at least `minimum` (PyTorch's _single,
+    _pair)."""
+    if n == 2:
+        return _pair(value, name, fname, minimum)
+    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{fname}: {name} must be an int, got {value!r}")
+    if v < minimum:
+        raise ValueError(f"{fname}: {name} must be at least {minimum}, got {value!r}")
+    return (v,)
+
+
 def _batched(x, fname: str):
     """(x as (N, C, H, W), whether it was unbatched (C, H, W))."""
     _check_float(x, fname)
@@ -337,18 +350,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
         raise ValueError(f"conv1d: expected (N, C, L) or (C, L) input and (O, C, K) weight, got shapes "
                          f"{tuple(input._data.shape)} and {tuple(weight._data.shape)}")
-    one = lambda v, name: v if isinstance(v, str) else (1 if name != "padding" else 0, _single(v, name))  # noqa: E731
-    out = conv2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, one(stride, "stride"),
-                 one(padding, "padding"), one(dilation, "dilation"), groups)
+    def widened(v, name, unit):  # the 1-D setting as the 2-D one over a unit height
+        return v if isinstance(v, str) else (unit,) + _ntuple(v, 1, name, "conv1d", minimum=unit)
+
+    out = conv2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, widened(stride, "stride", 1),
+                 widened(padding, "padding", 0), widened(dilation, "dilation", 1), groups)
     return squeeze(out, axis=-2)
-
-
-def _single(value, name):
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"conv1d: {name} must be an int, got {value!r}")
-    return value
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,

@@ -74,16 +74,6 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-def _tuple(value, n: int, name: str, cls: str, minimum: int = 1) -> tuple:
-    """An int or an n-tuple of ints as an n-tuple (PyTorch's _single / _pair)."""
-    if n == 2:
-        return F._pair(value, name, cls, minimum)
-    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise ValueError(f"{cls}: {name} must be an int of at least {minimum}, got {value!r}")
-    return (v,)
-
-
 class _ConvNd(Module):
     """What Conv1d, Conv2d and ConvTranspose2d share: their settings, weight and bias
     (PyTorch's initialization) and repr."""
@@ -102,10 +92,10 @@ class _ConvNd(Module):
         if padding_mode != "zeros":
             raise NotImplementedError(f"{cls}: padding_mode={padding_mode!r} is not supported (pad with "
                                       "F.pad first)")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size", cls)
-        self.stride = _tuple(stride, n, "stride", cls)
-        self.dilation = _tuple(dilation, n, "dilation", cls)
-        self.output_padding = _tuple(output_padding, n, "output_padding", cls, minimum=0)
+        self.kernel_size = F._ntuple(kernel_size, n, "kernel_size", cls)
+        self.stride = F._ntuple(stride, n, "stride", cls)
+        self.dilation = F._ntuple(dilation, n, "dilation", cls)
+        self.output_padding = F._ntuple(output_padding, n, "output_padding", cls, minimum=0)
         self.groups, self.padding_mode = groups, padding_mode
         if isinstance(padding, str):
             if self._transposed:
@@ -114,7 +104,7 @@ class _ConvNd(Module):
                             (1,) * (2 - n) + self.stride, cls)
             self.padding = padding
         else:
-            self.padding = _tuple(padding, n, "padding", cls, minimum=0)
+            self.padding = F._ntuple(padding, n, "padding", cls, minimum=0)
         shape = ((in_channels, out_channels // groups) if self._transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         _add_weight_and_bias(self, shape, bias, dtype, device, bias_size=out_channels)

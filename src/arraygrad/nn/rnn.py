@@ -219,7 +219,7 @@ class _Cell(Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
-        RNNBase.reset_parameters(self)
+        self.reset_parameters()
 
     reset_parameters = RNNBase.reset_parameters
 
