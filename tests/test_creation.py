@@ -4,6 +4,7 @@ library), device placement, asarray's copy semantics, and errors."""
 
 from __future__ import annotations
 
+import re
 import math
 
 import numpy as np
@@ -200,6 +201,18 @@ def test_asarray_copy_semantics_numpy():
         xp.asarray(a, dtype=xp.float32, copy=False)
     with pytest.raises(ValueError, match="copy"):
         xp.asarray([1.0, 2.0], copy=False)
+    kept = xp.asarray(a, copy=False, requires_grad=True)  # shared, and a leaf
+    a[2] = 30.0
+    assert float(kept[2]) == 30.0 and kept.requires_grad and kept.is_leaf
+
+
+@pytest.mark.parametrize("array", [np.array(["a"]), np.ones(2, np.longdouble), np.array([None]),
+                                   np.zeros(2, "datetime64[s]")], ids=["str", "longdouble", "object", "datetime"])
+def test_asarray_numpy_array_of_unsupported_dtype(array):
+    with pytest.raises(TypeError, match=re.escape(f"asarray: dtype {array.dtype} ")):
+        xp.asarray(array)
+    with pytest.raises(TypeError, match="not supported"):
+        xp.from_numpy(array)
 
 
 def test_asarray_of_tensor(backend):

@@ -209,11 +209,15 @@ def test_register_backend_for_unpackaged_plugin():
         assert t.device == d and type(t._data) is xp.get_backend(d).array_type
         assert xp.get_backend(d) is xp.get_backend(d)  # one instance per device
         assert "strict2" in {b.name for b in xp.backends()}
+        numpy_cpu = xp.get_backend("cpu")  # a device string, looked up (and remembered) once
         xp.register_backend("strict2", Strict2, default_for="cpu")
         assert xp.zeros(1).device == d
+        assert xp.get_backend("cpu") is xp.get_backend(d) is not numpy_cpu  # not the remembered one
+        assert xp.zeros(1, device="cpu").device == d
     finally:
         unregister_backend("strict2")
     assert xp.zeros(1).device == xp.device("cpu", backend="numpy")
+    assert xp.get_backend("cpu") is numpy_cpu
     with pytest.raises(ValueError, match="strict2"):
         xp.get_backend(xp.device("cpu", backend="strict2"))
 

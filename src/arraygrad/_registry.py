@@ -26,6 +26,7 @@ _factories: dict[str, Callable[[], type] | None] = {}  # name -> loader of the p
 _classes: dict[str, type] = {}
 _errors: dict[str, BaseException] = {}
 _instances: dict[tuple[str, int | None], Backend] = {}
+_by_string: dict[str, Backend] = {}  # "cpu", "cuda:0" -> instance: `.to("cpu")` skips parsing
 _defaults: dict[str, str] = dict(_BUILTIN_DEFAULTS)
 _scanned = False
 
@@ -57,6 +58,7 @@ def register_backend(name: str, plugin: type | Callable[[], type], *, default_fo
         _errors.pop(name, None)
         for key in [k for k in _instances if k[0] == name]:
             del _instances[key]
+        _by_string.clear()
     if default_for is not None:
         set_default_backend(default_for, name)
 
@@ -69,6 +71,7 @@ def unregister_backend(name: str) -> None:
         _errors.pop(name, None)
         for key in [k for k in _instances if k[0] == name]:
             del _instances[key]
+        _by_string.clear()
         for t, n in list(_defaults.items()):
             if n == name:
                 if t in _BUILTIN_DEFAULTS:
@@ -86,6 +89,7 @@ def set_default_backend(device_type: str, name: str) -> None:
     if cls.device_type != device_type:
         raise ValueError(f"backend {name!r} serves device type {cls.device_type!r}, not {device_type!r}")
     _defaults[device_type] = name
+    _by_string.clear()
     from ._config import forget_implicit_device
 
     forget_implicit_device()
@@ -135,6 +139,11 @@ def default_backend_name(device_type: str, quiet: bool = False) -> str | None:
 
 def get_backend(dev: Device | str | None = None) -> Backend:
     """The backend instance serving device `dev` (default: the default device)."""
+    if dev.__class__ is str:
+        inst = _by_string.get(dev)
+        if inst is None:
+            inst = _by_string[dev] = get_backend(_parse_device(dev))
+        return inst
     if dev is None:
         from ._config import default_device
 

@@ -304,6 +304,15 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
             out = astype(out, out._dtype, copy=True)
         return _finish(out, requires_grad) if requires_grad else out
     b = backend_for(device)
+    if obj.__class__ is b.array_type and d is None and b._plain_create:
+        # The backend's own array on its only device (a NumPy batch, from_numpy): nothing to
+        # convert or place, so none of the general path's probing (5 us of 6).
+        if obj.dtype not in b.dtype_of:
+            raise TypeError(f"asarray: dtype {obj.dtype} of the input is not supported by arraygrad")
+        t = wrap(b.xp.asarray(obj, copy=True) if copy else obj, b)
+        if not copy and b.mutable_arrays:
+            mark_exported(t)  # the memory is shared with `obj`: writes there go uncounted
+        return _finish(t, requires_grad) if requires_grad else t
     if isinstance(obj, (list, tuple)) or (isinstance(obj, (bool, int, float, complex))
                                           and not hasattr(obj, "dtype")):  # not NumPy's float64
         if _contains_tensor(obj):
