@@ -28,6 +28,18 @@ def tiny_cases():
     ]
 
 
+def interchange_cases():
+    """Tensors from NumPy arrays and Python data, as data loaders make them (no targets:
+    PyTorch's C++ constructors are the reference)."""
+    batch = np.random.default_rng(0).standard_normal((64, 784), dtype=np.float32)
+    rows = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    return [
+        Case("from_numpy(batch) (shares memory)", lambda: xp.from_numpy(batch), lambda: torch.from_numpy(batch)),
+        Case("asarray(batch) vs torch.as_tensor", lambda: xp.asarray(batch), lambda: torch.as_tensor(batch)),
+        Case("tensor(2x3 nested list)", lambda: xp.tensor(rows), lambda: torch.tensor(rows)),
+    ]
+
+
 def large_cases():
     rng = np.random.default_rng(0)
     na = rng.standard_normal(4_000_000, dtype=np.float32)
@@ -61,6 +73,7 @@ def main(rounds=15):
         print(f"{'geometric mean':52s} {'':>11s} {'':>11s} {g:7.2f} {0.8:7.2f} {'ok' if g <= 0.8 else 'OVER'}")
         out["tiny"] = res
         out["tiny_geomean"] = g
+        out["interchange"] = run(interchange_cases(), rounds, "tensors from NumPy and Python data vs PyTorch CPU")
     else:
         print("torch not installed: tiny-op comparison against PyTorch skipped")
     return out

@@ -4,8 +4,8 @@ library), device placement, asarray's copy semantics, and errors."""
 
 from __future__ import annotations
 
-import re
 import math
+import re
 
 import numpy as np
 import pytest
@@ -227,6 +227,11 @@ def test_asarray_of_tensor(backend):
         xp.asarray(t, dtype=xp.float64, copy=False)
 
 
+def test_asarray_lists_of_numpy_arrays_keep_their_dtype(backend):
+    t = xp.asarray([np.arange(2, dtype=np.int16), np.arange(2, 4, dtype=np.int16)], device=backend.device)
+    assert t.dtype == xp.int16 and t.tolist() == [[0, 1], [2, 3]]
+
+
 def test_asarray_nested_tensors(backend):
     parts = [xp.asarray(row, device=backend.device) for row in ([1.0, 2.0], [3.0, 4.0])]
     assert_tensor_like(xp.asarray(parts), np.asarray([[1, 2], [3, 4]], dtype=np.float32), backend)
@@ -243,6 +248,10 @@ def test_asarray_errors(backend):
         xp.asarray([1j], dtype=xp.float32, device=backend.device)
     with pytest.raises(TypeError, match="asarray"):
         xp.asarray({1: 2}, device=backend.device)
+    with pytest.raises(TypeError, match="cannot convert NoneType"):  # torch.tensor refuses too
+        xp.asarray([[1.0, None]], dtype=xp.float32, device=backend.device)
+    with pytest.raises(OverflowError, match="-1 is out of range"):
+        xp.asarray([[3], (-1,)], dtype=xp.uint8, device=backend.device)
     with pytest.raises(TypeError):
         xp.asarray([1.0], dtype=np.dtype("datetime64[s]"), device=backend.device)
 

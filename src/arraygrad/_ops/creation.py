@@ -224,58 +224,77 @@ def linspace(start, stop, /, num=None, *, dtype=None, device=None, endpoint=True
 
 
 # ----- from data --------------------------------------------------------------------------
-def _python_dtype(obj) -> DType | None:
-    """The dtype Python data takes (PyTorch's inference: float -> float32, int -> int64)."""
-    kinds = set()
-    stack = [obj]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, Tensor):
-            kinds.add(v._dtype.kind)
-        elif hasattr(v, "dtype"):  # a NumPy scalar (np.float64 is also a float): its own dtype
+class _PythonData:
+    """What one walk over Python data (nested lists/tuples of scalars) finds: the element
+    kinds, whether a Tensor or another library's scalar is among them, the int range."""
+
+    __slots__ = ("kinds", "has_tensor", "has_foreign", "lo", "hi")
+
+    def __init__(self, obj):
+        kinds = set()
+        has_tensor = has_foreign = False
+        lo = hi = 0
+        stack = [obj]
+        while stack:
+            v = stack.pop()
+            c = v.__class__
+            if c is list or c is tuple:
+                stack.extend(v)
+            elif c is float:
+                kinds.add("f")
+            elif c is int:
+                kinds.add("i")
+                lo, hi = min(lo, v), max(hi, v)
+            elif c is bool:
+                kinds.add("b")
+            elif c is complex:
+                kinds.add("c")
+            elif isinstance(v, Tensor):
+                has_tensor = True
+                kinds.add(v._dtype.kind)
+            elif isinstance(v, (list, tuple)):
+                stack.extend(v)
+            elif hasattr(v, "dtype"):  # a NumPy scalar or array (np.float64 is also a float)
+                has_foreign = True
+            elif isinstance(v, bool):
+                kinds.add("b")
+            elif isinstance(v, int):
+                kinds.add("i")
+                lo, hi = min(lo, int(v)), max(hi, int(v))
+            elif isinstance(v, float):
+                kinds.add("f")
+            elif isinstance(v, complex):
+                kinds.add("c")
+            else:
+                raise TypeError(f"asarray: cannot convert {type(v).__name__} to an array element")
+        self.kinds, self.has_tensor, self.has_foreign, self.lo, self.hi = kinds, has_tensor, has_foreign, lo, hi
+
+    def dtype(self) -> DType | None:
+        """The dtype the data takes (PyTorch's inference: float -> float32, int -> int64);
+        None when another library's scalars are among it (their dtypes decide)."""
+        if self.has_foreign:
             return None
-        elif isinstance(v, bool):
-            kinds.add("b")
-        elif isinstance(v, int):
-            kinds.add("i")
-        elif isinstance(v, float):
-            kinds.add("f")
-        elif isinstance(v, complex):
-            kinds.add("c")
-        else:
-            raise TypeError(f"asarray: cannot convert {type(v).__name__} to an array element")
-    if "c" in kinds:
-        return _dtypes.DEFAULT_COMPLEX
-    if "f" in kinds:
-        return _dtypes.DEFAULT_FLOAT
-    if "i" in kinds or "u" in kinds:
-        return _dtypes.DEFAULT_INT
-    if "b" in kinds:
-        return _dtypes.bool
-    return _dtypes.DEFAULT_FLOAT  # an empty list
+        kinds = self.kinds
+        if "c" in kinds:
+            return _dtypes.DEFAULT_COMPLEX
+        if "f" in kinds:
+            return _dtypes.DEFAULT_FLOAT
+        if "i" in kinds or "u" in kinds:
+            return _dtypes.DEFAULT_INT
+        if "b" in kinds:
+            return _dtypes.bool
+        return _dtypes.DEFAULT_FLOAT  # an empty list
 
-
-def _contains_tensor(obj) -> bool:
-    if isinstance(obj, Tensor):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return any(_contains_tensor(v) for v in obj)
-    return False
-
-
-def _check_int_range(obj, d: DType):
-    if d.kind not in "iu":
-        return
-    info = _dtypes.iinfo(d)
-    stack = [obj]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, int) and not isinstance(v, bool) and not info.min <= v <= info.max:
-            raise OverflowError(f"asarray: Python int {v} is out of range for {d}")
+    def check_fits(self, d: DType):
+        """OverflowError for a Python int outside `d`'s range; TypeError for complex values
+        in a real or bool dtype."""
+        if d.kind in "iu" and "i" in self.kinds:
+            info = _dtypes.iinfo(d)
+            for v in (self.lo, self.hi):
+                if not info.min <= v <= info.max:
+                    raise OverflowError(f"asarray: Python int {v} is out of range for {d}")
+        if d.kind in "fb" and "c" in self.kinds:
+            raise TypeError(f"asarray: complex values cannot be stored in a {d} array")
 
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
@@ -315,17 +334,16 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
         return _finish(t, requires_grad) if requires_grad else t
     if isinstance(obj, (list, tuple)) or (isinstance(obj, (bool, int, float, complex))
                                           and not hasattr(obj, "dtype")):  # not NumPy's float64
-        if _contains_tensor(obj):
+        data = _PythonData(obj)
+        if data.has_tensor:
             return _finish(_from_nested_tensors(obj, d, device), requires_grad)
         if copy is False:
             raise ValueError("asarray: copy=False is impossible for Python data (a copy is required)")
         if d is None:
-            d = _python_dtype(obj)
+            d = data.dtype()
         if d is not None:
-            _check_int_range(obj, d)
+            data.check_fits(d)
         native = None if d is None else b.to_native_dtype(d)
-        if d is not None and d.kind in "fb" and _has_complex(obj):
-            raise TypeError(f"asarray: complex values cannot be stored in a {d} array")
         return _finish(wrap(b.asarray(obj, dtype=native), b), requires_grad)
     if isinstance(obj, (str, bytes, dict, set)):
         raise TypeError(f"asarray: cannot convert {type(obj).__name__} to an array")
@@ -347,14 +365,6 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
     if not copy and b.mutable_arrays:
         mark_exported(t)  # memory may be shared with `obj`: writes there go uncounted
     return _finish(t, requires_grad)
-
-
-def _has_complex(obj) -> bool:
-    if isinstance(obj, complex):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return any(_has_complex(v) for v in obj)
-    return False
 
 
 def _from_nested_tensors(obj, d, device):
