@@ -235,3 +235,110 @@ def test_import_paths():
     from arraygrad.autograd.functional import jacobian
 
     assert m is AF and jacobian is AF.jacobian
+
+
+# ----- vmap --------------------------------------------------------------------------------------
+RNG = np.random.default_rng(7)
+A, B, W = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 2))
+
+
+@pytest.mark.parametrize("case", [
+    (lambda m: lambda v: (v ** 2).sum(), (A,), {}),
+    (lambda m: lambda v, w: v @ w, (A, W), {"in_dims": (0, None)}),
+    (lambda m: lambda v: m.sin(v) * 2, (B,), {"in_dims": 1}),
+    (lambda m: lambda v: v.sum(), (B,), {"in_dims": -1}),
+    (lambda m: lambda v: (v, v.sum()), (A,), {"out_dims": (1, 0)}),
+    (lambda m: lambda v, w: {"s": v + w}, (A, B), {"in_dims": (0, 1)}),
+    (lambda m: lambda p: p["a"] * p["b"], ({"a": A, "b": W[:, 0]},), {"in_dims": ({"a": 0, "b": None},)}),
+    (lambda m: lambda v: m.outer(v, v), (A,), {"out_dims": -1}),
+], ids=["sum", "matmul-unmapped", "in_dims=1", "in_dims=-1", "out_dims", "dict-out", "dict-in", "out_dims=-1"])
+def test_vmap_matches_torch(case):
+    make, args, kw = case
+    conv = lambda c: lambda a: ({k: conv(c)(v) for k, v in a.items()} if isinstance(a, dict) else c(a))  # noqa: E731
+    ours = F.vmap(make(xp), **kw)(*[conv(t)(a) for a in args])
+    ref = tf.vmap(make(torch), **kw)(*[conv(tt)(a) for a in args])
+    close(ours, ref)
+
+
+def test_vmap_per_sample_gradients_and_backward_through_it():
+    """The classic use: per-example gradients (vmap of grad), and vmap's result differentiated."""
+    f = lambda w, x: ((x @ w) ** 2).sum()  # noqa: E731
+    ours = F.vmap(F.grad(f), in_dims=(None, 0))(t(W), t(A))
+    ref = tf.vmap(tf.grad(lambda w, x: ((x @ w) ** 2).sum()), in_dims=(None, 0))(tt(W), tt(A))
+    close(ours, ref)
+    w = t(W, requires_grad=True)
+    F.vmap(lambda x: (x @ w).sum())(t(A)).sum().backward()
+    tw = tt(W).requires_grad_()
+    tf.vmap(lambda x: (x @ tw).sum())(tt(A)).sum().backward()
+    close(w.grad, tw.grad)
+    close(F.vmap(F.vmap(lambda a: a * 3))(t(A)), tt(A) * 3)  # nested
+
+
+def test_vmap_empty_map_and_unmapped_outputs():
+    assert tuple(F.vmap(lambda v: v.sum(0))(xp.ones((0, 3, 2))).shape) == (0, 2)
+    c = t([1.0, 2.0])
+    assert F.vmap(lambda v: c, out_dims=None)(t(A)) is c
+    close(F.vmap(lambda v: c)(t(A)), tt([[1.0, 2.0]] * 4))  # an unmapped output, repeated
+
+
+def test_vmap_randomness_modes():
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        F.vmap(lambda v: v + xp.rand(3))(t(A))
+    xp.manual_seed(0)
+    same = F.vmap(lambda v: xp.rand(2), randomness="same")(t(A))
+    assert np.all(npy(same) == npy(same)[0])
+    different = F.vmap(lambda v: xp.rand(2), randomness="different")(t(A))
+    assert len({tuple(r) for r in npy(different)}) == 4
+    with pytest.raises(RuntimeError, match="randomness"):
+        F.vmap(lambda v: v, randomness="bad")
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: F.vmap(lambda v: v, in_dims=2)(t(A)), ValueError, "expected in_dim to satisfy -2 <= in_dim < 2"),
+    (lambda: F.vmap(lambda v, w: v + w)(t(A), t(B)), ValueError, r"same size in the mapped dimension, got sizes \[4, 3\]"),
+    (lambda: F.vmap(lambda v: v)(1.0), ValueError, "cannot vmap over non-Tensor arguments"),
+    (lambda: F.vmap(lambda v: 1.0)(t(A)), ValueError, "must only return Tensors"),
+    (lambda: F.vmap(lambda v: v, out_dims=None)(t(A)), ValueError, "can not return a BatchedTensor"),
+    (lambda: F.vmap(lambda v: v, in_dims=None)(t(A)), ValueError, "in_dims"),
+    (lambda: F.vmap(lambda v, w: v, in_dims=(0,))(t(A), t(A)), ValueError, "not compatible with the structure"),
+    (lambda: F.vmap(lambda v: v)(), ValueError, "got no inputs"),
+    (lambda: F.vmap(lambda v: v, chunk_size=0), ValueError, "chunk_size"),
+    (lambda: F.vmap(lambda v: v, out_dims=3)(t(A)), IndexError, "Dimension out of range"),
+])
+def test_vmap_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+# ----- functional_call -------------------------------------------------------------------------
+def test_functional_call_replaces_and_restores():
+    m = xp.nn.Linear(3, 2).double()
+    tm = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        tm.weight.copy_(torch.from_numpy(np.array(m.weight.detach()))), tm.bias.copy_(torch.from_numpy(np.array(m.bias.detach())))
+    w = t(W.T, requires_grad=True)
+    out = F.functional_call(m, {"weight": w}, (t(A),))
+    tw = tt(W.T).requires_grad_()
+    ref = tf.functional_call(tm, {"weight": tw}, (tt(A),))
+    close(out, ref)
+    out.sum().backward()
+    ref.sum().backward()
+    close(w.grad, tw.grad)
+    assert m.weight is not w and m.weight.grad is None  # restored, untouched
+    close(F.functional_call(m, ({"weight": t(W.T)}, {"bias": t([1.0, 2.0])}), t(A)),
+          tf.functional_call(tm, ({"weight": tt(W.T)}, {"bias": tt([1.0, 2.0])}), tt(A)))
+    close(F.functional_call(m, {}, args=(), kwargs={"input": t(A)}), tm(tt(A)))
+
+
+def test_functional_call_tied_weights_and_errors():
+    inner = xp.nn.Linear(2, 2)
+    shared = xp.nn.Sequential(inner, xp.nn.ReLU(), inner)
+    x = xp.ones((1, 2))
+    zero = F.functional_call(shared, {"0.weight": xp.zeros((2, 2)), "0.bias": xp.zeros(2)}, x)
+    assert np.all(npy(zero) == 0)  # both uses of the tied layer took the values
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        F.functional_call(inner, ({"weight": xp.zeros((2, 2))}, {"weight": xp.ones((2, 2))}), x)
+    with pytest.raises(RuntimeError, match=r"Unexpected key\(s\): 'bogus'.\n\tMissing key\(s\): 'bias'."):
+        F.functional_call(inner, {"weight": xp.zeros((2, 2)), "bogus": xp.ones(1)}, x, strict=True)
+    F.functional_call(inner, {"weight": xp.zeros((2, 2)), "bogus": xp.ones(1)}, x)  # not strict: ignored
+    assert not hasattr(inner, "bogus")

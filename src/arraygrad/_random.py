@@ -10,6 +10,8 @@ backend, but differ from PyTorch's: the same seed gives other numbers than torch
 
 from __future__ import annotations
 
+import contextvars
+
 import json
 import os
 import threading
@@ -222,10 +224,48 @@ def set_rng_state(new_state) -> None:
 
 def _generator_for(backend, generator) -> Generator:
     if generator is None:
-        return _defaults.get(str(backend.device)) or default_for(backend)
-    if not isinstance(generator, Generator):
+        generator = _defaults.get(str(backend.device)) or default_for(backend)
+    elif not isinstance(generator, Generator):
         raise TypeError(f"generator must be an arraygrad.Generator, got {type(generator).__name__}")
+    vmapped = _VMAP_RANDOMNESS.get()
+    if vmapped is not None:
+        vmapped.draw_from(generator)
     return generator
+
+
+class VmapRandomness:
+    """What random functions do inside `func.vmap` (its `randomness=`): 'error' refuses them,
+    'different' lets each index draw anew, 'same' replays each generator's state at every
+    index, so that all indices draw the same values."""
+
+    __slots__ = ("mode", "states", "token")
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.states: dict = {}  # id(generator) -> (generator, its state before the first draw)
+
+    def draw_from(self, generator: Generator) -> None:
+        if self.mode == "error":
+            raise RuntimeError("vmap: called random operation while in randomness error mode. Please "
+                               "either use the 'same' or 'different' randomness flags on vmap or perform "
+                               "the randomness operation out of vmap")
+        if self.mode == "same" and id(generator) not in self.states:
+            self.states[id(generator)] = (generator, generator.get_state())
+
+    def next_index(self) -> None:
+        for generator, state in self.states.values():
+            generator.set_state(state)
+
+    def __enter__(self):
+        self.token = _VMAP_RANDOMNESS.set(self)
+        return self
+
+    def __exit__(self, *exc):
+        _VMAP_RANDOMNESS.reset(self.token)
+        return False
+
+
+_VMAP_RANDOMNESS: contextvars.ContextVar = contextvars.ContextVar("arraygrad_vmap_randomness", default=None)
 
 
 # ----- sampling ----------------------------------------------------------------------------

@@ -6,6 +6,8 @@
     jvp(f, primals, tangents, has_aux=False)      (output, jvp_out[, aux])
     jacrev / jacobian, jacfwd, hessian            full Jacobians (shape: output + input)
     hvp(f, primals, tangents)                     (output, Hessian-vector product)
+    vmap(f, in_dims=0, out_dims=0)                f mapped over a dimension of its inputs
+    functional_call(module, params, args)         module run with replaced parameters/buffers
 
 They run on the ordinary tape: each call makes fresh inputs, records `f`, and runs the
 engine. Forward mode is the double-vjp trick: with u a dummy cotangent, vjp(u) is linear in
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 from ._autograd.engine import grad as _engine_grad
 from ._dispatch import GRAD_ENABLED, Tensor
+from ._random import VmapRandomness
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vmap",
+           "functional_call"]
 
 
 # ----- pytrees ------------------------------------------------------------------------------
@@ -454,3 +458,186 @@ def hvp(func, primals, tangents):
     else:
         hv = [zeros_like(x) for x in call.inputs]
     return _finish(out, call.create_graph), _finish(call.rebuild_in(list(hv)), keep)
+
+
+# ----- vmap ------------------------------------------------------------------------------------
+def _leaf_dims(spec, tree, fname, what):
+    """One dim (an int or None) per leaf of `tree`, from `spec`: an int or None for the
+    whole subtree, or a container of the tree's own shape (a prefix of it, as torch.func)."""
+    if spec is None or (isinstance(spec, int) and not isinstance(spec, bool)):
+        return [spec] * len(_flatten(tree)[0])
+    if isinstance(spec, (tuple, list)) and isinstance(tree, (tuple, list)) and len(spec) == len(tree):
+        return [d for s, t in zip(spec, tree) for d in _leaf_dims(s, t, fname, what)]
+    if isinstance(spec, dict) and isinstance(tree, dict) and spec.keys() == tree.keys():
+        return [d for k in tree for d in _leaf_dims(spec[k], tree[k], fname, what)]
+    raise ValueError(f"{fname}: {what} is not compatible with the structure of the "
+                     f"{'inputs' if what == 'in_dims' else 'outputs'}: {what}={spec!r}")
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """`func` mapped over a dimension of its inputs (torch.func.vmap): in_dims says which
+    dimension of each input is mapped (None: passed whole to every call), out_dims where the
+    mapped dimension goes in each output. It runs `func` once per index and stacks the results,
+    so every function works, autograd and nested transforms included (data-dependent control
+    flow too, which torch.func refuses); the cost is one call per index. randomness='error'
+    refuses random functions inside, 'different' draws anew per index, 'same' draws once."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
+                           f"Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+    name = getattr(func, "__name__", type(func).__name__)
+
+    def wrapped(*args, **kwargs):
+        fname = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+        if not args:
+            raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, "
+                             "or you are trying to vmap over a function with no inputs. The latter is "
+                             "unsupported.")
+        if not (isinstance(in_dims, tuple) or (isinstance(in_dims, int) and not isinstance(in_dims, bool))):
+            raise ValueError(f"{fname}: expected `in_dims` to be int or a (potentially nested) tuple "
+                             f"matching the structure of inputs, got: {type(in_dims)}.")
+        leaves, rebuild = _flatten(args)
+        dims = _leaf_dims(in_dims, args, fname, "in_dims")
+        sizes = []
+        for k, (leaf, d) in enumerate(zip(leaves, dims)):
+            if d is None:
+                continue
+            if not isinstance(leaf, Tensor):
+                raise ValueError(f"{fname}: Got in_dim={d} for an input but the input is of type "
+                                 f"{type(leaf)}. We cannot vmap over non-Tensor arguments, please use "
+                                 "None as the respective in_dim")
+            nd = leaf._data.ndim
+            if not -nd <= d < nd:
+                raise ValueError(f"{fname}: Got in_dim={d} for some input, but that input is a Tensor of "
+                                 f"dimensionality {nd} so expected in_dim to satisfy {-nd} <= in_dim < {nd}.")
+            dims[k] = d % nd
+            sizes.append(leaf._data.shape[dims[k]])
+        if not sizes:
+            raise ValueError(f"{fname}: at least one input must be mapped: every in_dim is None")
+        if len(set(sizes)) > 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, "
+                             f"got sizes {sizes} for the mapped dimension")
+        n = sizes[0]
+        rand = VmapRandomness(randomness)
+        results = []
+        with rand:
+            for i in range(max(n, 1)):  # a size-0 map still calls func once, for the outputs' shapes
+                rand.next_index()
+                if n:
+                    picked = [x if d is None else x[(slice(None),) * d + (i,)] for x, d in zip(leaves, dims)]
+                else:
+                    picked = [x if d is None else _drop_dim(x, d) for x, d in zip(leaves, dims)]
+                results.append(func(*rebuild(picked), **kwargs))
+        return _stack_results(results, n, out_dims, name)
+
+    wrapped.__name__ = f"vmap({name})"
+    wrapped.__doc__ = func.__doc__
+    return wrapped
+
+
+def _drop_dim(x, d):
+    """A stand-in element of an empty map: zeros of x's shape without dimension d."""
+    from ._ops.creation import zeros
+
+    shape = tuple(x._data.shape)
+    return zeros(shape[:d] + shape[d + 1:], dtype=x._dtype, device=x.device)
+
+
+def _stack_results(results, n, out_dims, name):
+    from ._ops.manipulation import stack
+
+    first, rebuild = _flatten(results[0])
+    per_call = [first] + [_flatten(r)[0] for r in results[1:]]
+    if any(len(p) != len(first) for p in per_call):
+        raise ValueError(f"vmap({name}, ...): `{name}` returned outputs of different structures for "
+                         "different indices")
+    fname = f"vmap({name}, ..., out_dims={out_dims})(<inputs>)"
+    dims = _leaf_dims(out_dims, results[0], fname, "out_dims")
+    out = []
+    for k, d in enumerate(dims):
+        column = [p[k] for p in per_call]
+        if d is None:
+            if any(v is not column[0] for v in column):
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when "
+                                 "out_dim is None")
+            out.append(column[0])
+            continue
+        if not all(isinstance(v, Tensor) for v in column):
+            bad = next(v for v in column if not isinstance(v, Tensor))
+            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(bad)}. "
+                             "Did you mean to set out_dims= to None for output?")
+        nd = column[0]._data.ndim + 1
+        if not -nd <= d < nd:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
+                             f"but got {d})")
+        if n == 0:
+            from ._ops.creation import zeros
+
+            shape = list(column[0]._data.shape)
+            shape.insert(d % nd, 0)
+            out.append(zeros(tuple(shape), dtype=column[0]._dtype, device=column[0].device))
+        else:
+            out.append(stack(column, axis=d % nd))
+    return rebuild(out)
+
+
+# ----- functional_call -------------------------------------------------------------------------
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
+                    strict=False):
+    """Call `module` with some of its parameters and buffers replaced by the given tensors
+    (by their state_dict names), as torch.func.functional_call: the module is restored after
+    the call, and the result is differentiable with respect to the tensors given."""
+    dicts = parameter_and_buffer_dicts
+    dicts = list(dicts) if isinstance(dicts, (tuple, list)) else [dicts]
+    given: dict = {}
+    for d in dicts:
+        if not isinstance(d, dict):
+            raise TypeError(f"functional_call: expected dicts of tensors by name, got {type(d).__name__}")
+        repeated = sorted(set(given) & set(d))
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional "
+                             "call is ambiguous")
+        given.update(d)
+    own = list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False))
+    by_name = dict(own)
+    if tie_weights:  # a value for one name of a tied tensor stands for all its names
+        groups: dict = {}
+        for n_, t in own:
+            groups.setdefault(id(t), []).append(n_)
+        for names in groups.values():
+            named = [n_ for n_ in names if n_ in given]
+            if len(named) > 1 and any(given[n_] is not given[named[0]] for n_ in named):
+                raise ValueError(f"functional_call got multiple values for keys {named}, which are tied. "
+                                 "Consider using tie_weights=False")
+            if named:
+                for n_ in names:
+                    given.setdefault(n_, given[named[0]])
+    if strict:
+        unexpected = [k for k in given if k not in by_name]
+        missing = [k for k in by_name if k not in given]
+        if unexpected or missing:
+            lines = [f"Error(s) in reparametrizing for {type(module).__name__}:"]
+            if unexpected:
+                lines.append("\tUnexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected) + ".")
+            if missing:
+                lines.append("\tMissing key(s): " + ", ".join(f"'{k}'" for k in missing) + ".")
+            raise RuntimeError("\n".join(lines))
+    swapped = []
+    try:
+        for full, value in given.items():
+            if full not in by_name:
+                continue  # not a parameter or buffer of the module (strict=False ignores it)
+            prefix, _, attr = full.rpartition(".")
+            owner = module.get_submodule(prefix)
+            registry = owner._parameters if attr in owner._parameters else owner._buffers
+            swapped.append((registry, attr, registry[attr]))
+            registry[attr] = value
+        if args is None:
+            args = ()
+        elif not isinstance(args, tuple):
+            args = (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for registry, attr, old in reversed(swapped):
+            registry[attr] = old
