@@ -25,8 +25,8 @@ from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, expm1 as _expm1, log as _log,
-                                log1p as _log1p, maximum as _maximum, rsqrt,
-                                tanh as _tanh)
+                                log1p as _log1p, maximum as _maximum, minimum as _minimum, rsqrt,
+                                sqrt as _sqrt, tanh as _tanh)
 from .._ops.indexing import take_along_axis
 from .._ops.linear_algebra import matmul, matrix_transpose
 from .._ops.manipulation import expand_dims, moveaxis, permute_dims, reshape, squeeze
@@ -44,6 +44,12 @@ __all__ = [
     "embedding", "layer_norm", "one_hot", "adaptive_avg_pool2d", "pad", "interpolate", "normalize",
     "cosine_similarity",
     "dropout2d",
+    "selu", "celu", "mish", "softmin", "softsign", "hardswish", "hardsigmoid", "glu", "prelu", "threshold",
+    "tanhshrink", "softshrink", "hardshrink", "relu_",
+    "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "bilinear",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -701,6 +707,106 @@ def relu6(input, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def relu_(input) -> Tensor:
+    """relu(input), written into `input`."""
+    return relu(input, inplace=True)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalizing constants (Klambauer et al.)."""
+    return _activation("selu", input, inplace, lambda x: _SELU_SCALE * elu(x, _SELU_ALPHA))
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+    if alpha == 0:
+        raise RuntimeError("celu: alpha must not be 0 (it divides the input), got 0")
+    return _activation("celu", input, inplace,
+                       lambda x: _where(x > 0, x, alpha * _expm1(_where(x > 0, 0.0, x) / alpha)))
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return _activation("mish", input, inplace, lambda x: x * _tanh(_softplus_unit(x)))
+
+
+def softsign(input) -> Tensor:
+    """x / (1 + |x|)."""
+    _check_float(input, "softsign")
+    return input / (1 + _abs(input))
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6; the outer pieces own the kinks (derivative 0 at -3, 1 at 3), as
+    PyTorch's hardswish_backward."""
+    return _activation("hardswish", input, inplace,
+                       lambda x: _where(x <= -3, 0.0, _where(x < 3, x * (x + 3) / 6, x)))
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6 (gradient 0 at and beyond -3 and 3)."""
+    return _activation("hardsigmoid", input, inplace, lambda x: hardtanh(x + 3, 0.0, 6.0) / 6)
+
+
+def tanhshrink(input) -> Tensor:
+    """x - tanh(x)."""
+    _check_float(input, "tanhshrink")
+    return input - _tanh(input)
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    _check_float(input, "softshrink")
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambd must be greater or equal to 0, got {lambd}")
+    return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    _check_float(input, "hardshrink")
+    return _where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    return _activation("threshold", input, inplace, lambda x: _where(x > threshold, x, float(value)))
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), a and b the two halves of `input` along `dim` (the gated linear unit)."""
+    _check_float(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    from .._ops import normalize_axis
+
+    axis = normalize_axis(dim, input.ndim, "glu", "dim")
+    n = input.shape[axis]
+    if n % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {axis} is size {n}")
+    lead = (slice(None),) * axis
+    return input[lead + (slice(0, n // 2),)] * _sigmoid(input[lead + (slice(n // 2, n),)])
+
+
+def prelu(input, weight) -> Tensor:
+    """x where x > 0, else weight * x: one learned slope, or one per channel (axis 1)."""
+    _check_float(input, "prelu")
+    _check_same_dtype(input, weight, "prelu", "weight")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    n = weight._data.size
+    if weight.ndim > 1 or n not in (1, channels):
+        raise RuntimeError(f"prelu: weight must be 1-D with 1 or {channels} (the input's channels) elements, "
+                           f"got shape {tuple(weight.shape)}")
+    if n > 1:
+        weight = reshape(weight, (1, channels) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = reshape(weight, ())
+    return _where(input > 0, input, weight * input)
+
+
 def _softmax_forward(xp, x, *, axis):
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
@@ -742,6 +848,12 @@ def log_softmax(input, dim=None, dtype=None) -> Tensor:
     """log(softmax(input, dim)), computed stably (no log of an underflowed zero)."""
     input = _cast_first(input, dtype, "log_softmax")
     return apply(_LOG_SOFTMAX, (input,), {"axis": _dim(dim, input, "log_softmax")})
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-input, dim): weights that favour the smallest entries."""
+    input = _cast_first(input, dtype, "softmin")
+    return apply(_SOFTMAX, (-input,), {"axis": _dim(dim, input, "softmin")})
 
 
 def _cast_first(input, dtype, fname):
@@ -979,7 +1091,10 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
         shape = [1] * input._data.ndim
         shape[axis] = n_classes
         terms = terms * reshape(weight, tuple(shape))
-    loss = -_sum(terms, axis=axis)
+    return _reduce(-_sum(terms, axis=axis), reduction)
+
+
+def _reduce(loss, reduction):
     if reduction == "none":
         return loss
     return mean(loss) if reduction == "mean" else _sum(loss)
@@ -1004,9 +1119,7 @@ def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None
     if weight is not None:
         check_tensor(weight, fname, "weight")
         loss = loss * weight
-    if reduction == "none":
-        return loss
-    return mean(loss) if reduction == "mean" else _sum(loss)
+    return _reduce(loss, reduction)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
@@ -1052,6 +1165,216 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
         return _where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
 
     return _pointwise_loss("huber_loss", input, target, reduction, huber)
+
+
+def _clamp_min(x, low):
+    """max(x, low) with clamp_min's gradient: all of it at the tie (maximum would split it)."""
+    return _clip(x, low, None)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """target * (log(target) - input), input holding log-probabilities (target too with
+    log_target); 0 where target is 0. 'batchmean' divides the sum by the batch size."""
+    legacy = size_average is not None or reduce is not None
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean" and not legacy:
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    _check_float(input, "kl_div")
+    _check_float(target, "kl_div", "target")
+    if reduction != "batchmean":
+        _check_reduction(reduction, "kl_div")
+    if log_target:
+        loss = _exp(target) * (target - input)
+    else:  # xlogy(t, t): the log sees 1 where t is 0, so neither value nor gradient is NaN
+        pos = target > 0
+        loss = _where(pos, target * _log(_where(pos, target, 1.0)), 0.0) - target * input
+    if reduction != "batchmean":
+        return _reduce(loss, reduction)
+    total = _sum(loss)
+    return total / input.shape[0] if input.ndim else total
+
+
+def _check_ndims(fname, names, tensors, allowed):
+    """Each tensor floating, and all of one rank among `allowed`."""
+    for name, t in zip(names, tensors):
+        _check_float(t, fname, name)
+    ranks = [t.ndim for t in tensors]
+    if len(set(ranks)) != 1 or ranks[0] not in allowed:
+        shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in zip(names, tensors))
+        raise RuntimeError(f"{fname}: expected {' or '.join(map(str, allowed))}-D inputs of one rank, got {shapes}")
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (rows of
+    (N, D) inputs, or one (D,) pair with a 0-d target)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "cosine_embedding_loss")
+    _check_ndims("cosine_embedding_loss", ("input1", "input2"), (input1, input2), (1, 2))
+    check_tensor(target, "cosine_embedding_loss", "target")
+    if tuple(input1.shape) != tuple(input2.shape) or target.ndim != input1.ndim - 1:
+        raise RuntimeError(f"cosine_embedding_loss: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} "
+                           f"must have one shape and target {tuple(target.shape)} one dimension less")
+    axis = input1.ndim - 1
+    eps = 1e-12  # PyTorch's: on the squared norms, so that zero rows give cos = 0
+    cos = _sum(input1 * input2, axis=axis) / _sqrt(
+        (_sum(input1 * input1, axis=axis) + eps) * (_sum(input2 * input2, axis=axis) + eps))
+    loss = _where(target == 1, 1 - cos, 0.0) + _where(target == -1, _clamp_min(cos - margin, 0.0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target * (input1 - input2) + margin): target 1 ranks input1 higher, -1 input2."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "margin_ranking_loss")
+    _check_float(input1, "margin_ranking_loss", "input1")
+    _check_float(input2, "margin_ranking_loss", "input2")
+    check_tensor(target, "margin_ranking_loss", "target")
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(f"margin_ranking_loss: all input tensors should have the same dimension, got shapes "
+                           f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    return _reduce(_clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """input where target is 1, max(0, margin - input) where it is -1 (input: distances)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "hinge_embedding_loss")
+    _check_float(input, "hinge_embedding_loss")
+    check_tensor(target, "hinge_embedding_loss", "target")
+    loss = _where(target != 1, _clamp_min(margin - input, 0.0), 0.0) + _where(target != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p along the last axis (broadcast)."""
+    _check_float(x1, "pairwise_distance", "x1")
+    _check_float(x2, "pairwise_distance", "x2")
+    from ..linalg import vector_norm
+
+    d = x1 - x2 + eps
+    if d.ndim == 0:
+        return _abs(d)
+    return vector_norm(d, ord=p, axis=-1, keepdims=keepdim)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), d the pairwise p-distance; swap also tries d(p, n)
+    for the negative distance (the smaller wins)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "triplet_margin_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    _check_ndims("triplet_margin_loss", ("anchor", "positive", "negative"), (anchor, positive, negative), (1, 2))
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0.0), reduction)
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """The Poisson negative log-likelihood: exp(input) - target * input for log-rates
+    (log_input), else input - target * log(input + eps); full adds Stirling's approximation of
+    log(target!) where target > 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    _check_float(input, "poisson_nll_loss")
+    _check_float(target, "poisson_nll_loss", "target")
+    loss = _exp(input) - target * input if log_input else input - target * _log(input + eps)
+    if full:
+        big = target > 1
+        t = _where(big, target, 2.0)  # the masked side sees 2: no log of 0 in either pass
+        loss = loss + _where(big, t * _log(t) - t + 0.5 * _log(2 * math.pi * t), 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """0.5 (log(var) + (input - target)^2 / var) [+ 0.5 log(2 pi) with full]; var (clamped to
+    eps, the gradient passing through as PyTorch's) has input's shape, or one axis of size 1
+    or missing last (one variance shared along it). A negative entry of a var tensor is
+    clamped too, not refused as PyTorch does: that check would read the data."""
+    _check_float(input, "gaussian_nll_loss")
+    _check_float(target, "gaussian_nll_loss", "target")
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = _ag.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
+    _check_float(var, "gaussian_nll_loss", "var")
+    shape, vshape = tuple(input.shape), tuple(var.shape)
+    if vshape != shape:
+        if shape[:-1] == vshape:
+            var = expand_dims(var, axis=-1)
+        elif not (len(vshape) == len(shape) and sum(v for i, v in zip(shape, vshape) if i != v) == 1):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size: {vshape} for input of shape {shape}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"gaussian_nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    var = var + (_clip(var, eps, None) - var).detach()  # clamped values, identity gradient
+    d = input - target
+    loss = 0.5 * (_log(var) + d * d / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean") -> Tensor:
+    """The mean over classes (last axis) of the binary cross-entropy of sigmoid(input) with
+    0/1 targets, each class's term scaled by `weight`."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
+    _check_float(input, "multilabel_soft_margin_loss")
+    check_tensor(target, "multilabel_soft_margin_loss", "target")
+    if input.ndim == 0:
+        raise RuntimeError("multilabel_soft_margin_loss: input must have a class axis, got a 0-d tensor")
+    loss = target * _softplus_unit(-input) + (1 - target) * _softplus_unit(input)  # -log sigmoid(+-x)
+    if weight is not None:
+        _check_same_dtype(input, weight, "multilabel_soft_margin_loss", "weight")
+        loss = loss * weight
+    return _reduce(_sum(loss, axis=-1) / input.shape[-1], reduction)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
+                      reduce=None, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge loss: per sample, the sum over classes i != y of
+    max(0, margin - x[y] + x[i])^p (times weight[y]), divided by the number of classes."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p!r}")
+    _check_float(input, "multi_margin_loss")
+    check_tensor(target, "multi_margin_loss", "target")
+    if target._dtype.kind not in "iu":
+        raise TypeError(f"multi_margin_loss: target must hold class indices (an integer dtype), got {target._dtype}")
+    if input.ndim not in (1, 2) or target.ndim > 1 or target._data.size != (input.shape[0] if input.ndim == 2 else 1):
+        raise RuntimeError(f"multi_margin_loss: inconsistent target size {tuple(target.shape)} for input of "
+                           f"size {tuple(input.shape)} (expected (N, C) input and (N,) target, or (C,) and 0-d)")
+    unbatched = input.ndim < 2
+    x = reshape(input, (1, -1)) if unbatched else input
+    t = reshape(target, (-1, 1))
+    c = x.shape[1]
+    if weight is not None:
+        _check_same_dtype(input, weight, "multi_margin_loss", "weight")
+        if weight.ndim != 1:
+            raise ValueError(f"multi_margin_loss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
+    z = margin - take_along_axis(x, t, axis=1) + x
+    other = t != _ag.arange(c, dtype=t.dtype, device=t.device)  # the target's own class adds nothing
+    terms = _where(other & (z > 0), z, 0.0)  # PyTorch's gradient at z = 0 is 0: strict >
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * expand_dims(_ag.take(weight, reshape(target, (-1,)), axis=0), axis=1)
+    loss = _sum(terms, axis=1) / c
+    return _reduce(reshape(loss, ()) if unbatched else loss, reduction)
 
 
 def _clamped_log(xp, p):
@@ -1342,6 +1665,61 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     return _sum((x1 / n1) * (x2 / n2), axis=dim)
 
 
+def _shuffle_args(fname, input, factor, argname):
+    check_tensor(input, fname)
+    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+        raise RuntimeError(f"{fname}: expected a positive int {argname}, got {factor!r}")
+    if input.ndim < 3:
+        raise RuntimeError(f"{fname}: expected an input with at least 3 dimensions (*, C, H, W), got shape "
+                           f"{tuple(input.shape)}")
+    return tuple(input.shape[:-3]), tuple(input.shape[-3:])
+
+
+def pixel_shuffle(input, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each channel block of r^2 becomes an r x r patch."""
+    lead, (c, h, w) = _shuffle_args("pixel_shuffle", input, upscale_factor, "upscale_factor")
+    r = upscale_factor
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle: the channel dimension (input.size(-3)={c}) must be divisible by "
+                           f"upscale_factor ** 2 = {r * r}")
+    k = len(lead)
+    x = reshape(input, lead + (c // (r * r), r, r, h, w))
+    x = permute_dims(x, tuple(range(k)) + tuple(k + i for i in (0, 3, 1, 4, 2)))
+    return reshape(x, lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
+    lead, (c, h, w) = _shuffle_args("pixel_unshuffle", input, downscale_factor, "downscale_factor")
+    r = downscale_factor
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle: the height ({h}) and width ({w}) must be divisible by "
+                           f"downscale_factor ({r})")
+    k = len(lead)
+    x = reshape(input, lead + (c, h // r, r, w // r, r))
+    x = permute_dims(x, tuple(range(k)) + tuple(k + i for i in (0, 2, 4, 1, 3)))
+    return reshape(x, lead + (c * r * r, h // r, w // r))
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """y_k = x1 @ weight[k] @ x2 + bias_k, over any leading axes (weight: (out, in1, in2))."""
+    _check_float(input1, "bilinear", "input1")
+    for name, t in (("input2", input2), ("weight", weight), ("bias", bias)):
+        _check_same_dtype(input1, t, "bilinear", name)
+    ws = tuple(weight.shape)
+    if (len(ws) != 3 or input1.ndim == 0 or tuple(input1.shape[:-1]) != tuple(input2.shape[:-1])
+            or (input1.shape[-1], input2.shape[-1]) != ws[1:]):
+        raise RuntimeError(f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must share "
+                           f"their leading axes and match weight {ws} (out_features, in1_features, in2_features)")
+    if bias is not None and tuple(bias.shape) != ws[:1]:
+        raise RuntimeError(f"bilinear: bias must have shape ({ws[0]},), got {tuple(bias.shape)}")
+    o, n1, n2 = ws
+    # x1 against every (in1, out * in2) column at once, then each out block dotted with x2
+    rows = matmul(input1, reshape(permute_dims(weight, (1, 0, 2)), (n1, o * n2)))
+    out = _sum(reshape(rows, tuple(rows.shape[:-1]) + (o, n2)) * expand_dims(input2, axis=-2), axis=-1)
+    return out if bias is None else out + bias
+
+
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels (axis 1 of (N, C, H, W), axis 0 of (C, H, W)) with probability p,
     scaling the rest by 1 / (1 - p) (training); the identity otherwise."""
@@ -1446,3 +1824,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         shift = shift + bias
     return input * reshape(scale, shape) + reshape(shift, shape)
+
+
+# Last, so that every name above exists when transformer.py (which uses this module) imports it back.
+from .transformer import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401

@@ -17,7 +17,12 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "Tanh", "Sigmoid",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LeakyReLU",
            "ELU", "SiLU", "Softplus", "LogSigmoid", "Hardtanh", "ReLU6", "Embedding", "LayerNorm",
-           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU", "Upsample"]
+           "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "GELU", "Upsample",
+           "SELU", "CELU", "Mish", "Softmin", "Softsign", "Hardswish", "Hardsigmoid", "GLU", "PReLU", "Threshold",
+           "Tanhshrink", "Softshrink", "Hardshrink",
+           "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+           "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle",
+           "UpsamplingNearest2d", "UpsamplingBilinear2d", "Bilinear"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -351,6 +356,125 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
+class _InplaceActivation(Module):
+    """An activation whose only setting is `inplace`: F.<_fn>(input, inplace)."""
+
+    _fn = ""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return getattr(F, self._fn)(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_InplaceActivation):
+    _fn = "selu"
+
+
+class Mish(_InplaceActivation):
+    _fn = "mish"
+
+
+class Hardswish(_InplaceActivation):
+    _fn = "hardswish"
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's leaves inplace out
+
+
+class Hardsigmoid(Hardswish):
+    _fn = "hardsigmoid"
+
+
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softsign(Module):
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    _fn = "softshrink"
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return getattr(F, self._fn)(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    _fn = "hardshrink"
+
+
+class Threshold(Module):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """leaky_relu with a learned slope: one (num_parameters=1) or one per channel, starting at `init`."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_parameters = _count(num_parameters, "num_parameters", "PReLU")
+        self.init = init
+        self.weight = Parameter(empty((num_parameters,), dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
 class Softmax(Module):
     """softmax along `dim`."""
 
@@ -370,6 +494,13 @@ class LogSoftmax(Softmax):
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)
+
+
+class Softmin(Softmax):
+    """softmin along `dim`."""
+
+    def forward(self, input):
+        return F.softmin(input, self.dim)
 
 
 class Flatten(Module):
@@ -532,6 +663,151 @@ class Upsample(Module):
     def extra_repr(self) -> str:
         info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
         return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode='nearest'."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode='bilinear' and align_corners=True (as PyTorch's)."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class _PadNd(Module):
+    """F.pad with a fixed padding (an int for every side, or one amount per side) and mode."""
+
+    _dims, _mode = 1, "constant"
+
+    def __init__(self, padding, value: float = 0.0) -> None:
+        super().__init__()
+        n = 2 * self._dims
+        if isinstance(padding, int) and not isinstance(padding, bool):
+            padding = (padding,) * n
+        if not (isinstance(padding, (tuple, list)) and len(padding) == n and all(
+                isinstance(p, int) and not isinstance(p, bool) for p in padding)):
+            raise TypeError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
+        self.padding = tuple(padding)
+        if self._mode == "constant":
+            self.value = value
+
+    def forward(self, input):
+        if self._mode != "constant" and input.ndim not in (self._dims + 1, self._dims + 2):
+            raise RuntimeError(f"{type(self).__name__}: expected a {self._dims + 1}-D or {self._dims + 2}-D "
+                               f"(batched) input, got shape {tuple(input.shape)}")
+        return F.pad(input, self.padding, self._mode, getattr(self, "value", None))
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ConstantPad1d(_PadNd):
+    def __init__(self, padding, value: float) -> None:
+        super().__init__(padding, value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad2d(ConstantPad1d):
+    _dims = 2
+
+
+class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_PadNd):
+    _mode = "reflect"
+
+
+class ReflectionPad2d(_PadNd):
+    _dims, _mode = 2, "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    _mode = "replicate"
+
+
+class ReplicationPad2d(_PadNd):
+    _dims, _mode = 2, "replicate"
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim  # PyTorch's attribute names
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class Bilinear(Module):
+    """y = x1 @ W[k] @ x2 + b_k per output k, weight (out, in1, in2); uniform on
+    +-1/sqrt(in1_features) for both (PyTorch's initialization)."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.in1_features = _count(in1_features, "in1_features", "Bilinear")
+        self.in2_features = _count(in2_features, "in2_features", "Bilinear")
+        self.out_features = _count(out_features, "out_features", "Bilinear")
+        _add_weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype, device)
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Dropout2d(Module):
