@@ -68,6 +68,13 @@ __all__ = [
     "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
     "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
     "bincount", "erf", "erfc", "einsum",
+    # still more: selections, quantiles, nan-reductions, distances, windows, settings
+    "kthvalue", "cummax", "cummin", "mode", "quantile", "nanquantile", "nanmedian", "nansum", "nanmean",
+    "histc", "bucketize", "cdist", "dist", "diag_embed", "repeat_interleave", "combinations", "index_copy",
+    "sgn", "chain_matmul", "matrix_exp", "range", "hann_window", "hamming_window", "blackman_window",
+    "bartlett_window", "poisson", "promote_types", "set_num_threads", "get_num_threads",
+    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
 ]
 
 
@@ -1489,6 +1496,757 @@ def _einsum_pair(a, la, b, lb, later):
     shape = tuple(prod.shape[:len(batch)]) + tuple(a.shape[la.index(c)] for c in left) + \
         tuple(b.shape[lb.index(c)] for c in right)
     return _manip.reshape(prod, shape), "".join(batch + left + right)
+
+
+# ----------------------------------------------------------------------------------------
+# Still more of PyTorch's functions: selections along a dimension (kthvalue, cummax, mode,
+# quantile, ...), nan-reductions, distances, windows and process-wide settings. Selections
+# find their indices outside the graph and then pick with take_along_axis, so gradients
+# route to the selected elements as PyTorch's do (and higher orders come for free).
+# ----------------------------------------------------------------------------------------
+return_types.update({name: _return_type(name) for name in ("kthvalue", "cummax", "cummin", "mode", "nanmedian")})
+
+
+def _moved_last(fname, input, dim):
+    """(input with `dim` moved last, the normalized dim); a 0-d input is seen as shape (1,)."""
+    check_tensor(input, fname, "input")
+    if input.ndim == 0:
+        normalize_axis(dim, 1, fname, "dim")
+        return _manip.reshape(input, (1,)), 0
+    d = normalize_axis(dim, input.ndim, fname, "dim")
+    return _manip.moveaxis(input, d, -1), d
+
+
+def _put_back(t, input, d, keepdim, reduced=True):
+    """Undo `_moved_last` for a result whose last axis is the reduced one (size 1 when reduced)."""
+    if input.ndim == 0:
+        return _manip.reshape(t, ())
+    t = _manip.moveaxis(t, -1, d)
+    return _manip.squeeze(t, axis=d) if reduced and not keepdim else t
+
+
+def _select(fname, input, dim, keepdim, pick):
+    """(values, indices) of the elements at last-axis positions `pick` (a (..., 1) int64
+    tensor of input-moved-last, from `pick(moved)`), as PyTorch's value-selecting reductions."""
+    x, d = _moved_last(fname, input, dim)
+    if x.shape[-1] == 0:
+        raise IndexError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
+    idx = pick(x)
+    values = _indexing.take_along_axis(x, idx, axis=-1)
+    return return_types[fname](_put_back(values, input, d, keepdim), _put_back(idx, input, d, keepdim))
+
+
+def _sorted_positions(x):
+    """Stable argsort of x along its last axis, outside the graph (NaN last)."""
+    token = _no_grad()
+    try:
+        return _sorting.argsort(x.detach(), axis=-1, stable=True)
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest element along `dim` (k counts from 1) and its index; the gradient
+    goes to that element. Among equal values the index is the k-th in a stable sort
+    (PyTorch's quickselect may return another of the equal elements)."""
+    check_tensor(input, "kthvalue", "input")
+    k = operator.index(k)
+    d = normalize_axis(dim, max(input.ndim, 1), "kthvalue", "dim")
+    n = input.shape[d] if input.ndim else 1
+    if n and not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n})")
+    return _select("kthvalue", input, dim, keepdim, lambda x: _sorted_positions(x)[..., k - 1:k])
+
+
+def _running_extreme(x, largest):
+    """The int64 indices of the running maximum (minimum) along x's last axis, as PyTorch's
+    cummax/cummin: NaN counts as the largest and smallest, and of equal values the latest
+    wins. A log-step scan (Hillis-Steele) of where()s: no values are read."""
+    token = _no_grad()
+    try:
+        v = x.detach()
+        if v._dtype is _dtypes.bool:
+            v = v.astype(_dtypes.int8)
+        n = v.shape[-1]
+        pos = _creation.arange(n, dtype=_dtypes.int64, device=v.device)
+        idx = _manip.broadcast_to(pos, tuple(v.shape))
+        floating = v._dtype.kind == "f"
+        s = 1
+        while s < n:
+            shifted = lambda t: _manip.concat([t[..., :s], t[..., :n - s]], axis=-1)  # noqa: E731
+            lv, li = shifted(v), shifted(idx)
+            right = v >= lv if largest else v <= lv
+            if floating:
+                right = _elem.isnan(v) | (~_elem.isnan(lv) & right)
+            take_left = (pos >= s) & ~right
+            v, idx = _search.where(take_left, lv, v), _search.where(take_left, li, idx)
+            s *= 2
+        return idx
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def _cumulative_extreme(fname, input, dim, largest):
+    check_tensor(input, fname, "input")
+    if input._dtype.kind == "c":
+        raise RuntimeError(f"{fname}(): complex input is not supported (no ordering), got {input._dtype}")
+    x, d = _moved_last(fname, input, dim)
+    idx = _running_extreme(x, largest)
+    values = _indexing.take_along_axis(x, idx, axis=-1)
+    return return_types[fname](_put_back(values, input, d, True, False), _put_back(idx, input, d, True, False))
+
+
+def cummax(input, dim):
+    """(values, indices) of the running maximum along `dim` (NaN propagates; of equal values
+    the latest index); the gradient accumulates on the elements picked."""
+    return _cumulative_extreme("cummax", input, dim, True)
+
+
+def cummin(input, dim):
+    """(values, indices) of the running minimum along `dim` (as cummax)."""
+    return _cumulative_extreme("cummin", input, dim, False)
+
+
+def _mode_positions(x):
+    """The last-axis position (keepdim) of each row's mode: the most frequent value, the
+    smallest of those equally frequent, at its last index (PyTorch's choices)."""
+    token = _no_grad()
+    try:
+        v = x.detach()
+        order = _sorting.argsort(v, axis=-1, stable=True)
+        s = _indexing.take_along_axis(v, order, axis=-1)
+        n = s.shape[-1]
+        pos = _creation.arange(n, dtype=_dtypes.int64, device=v.device)
+        starts = _manip.concat([_creation.ones(tuple(s.shape[:-1]) + (1,), dtype=_dtypes.bool, device=v.device),
+                                s[..., 1:] != s[..., :-1]], axis=-1)
+        marks = _search.where(starts, pos, 0)
+        run_start = _indexing.take_along_axis(marks, _running_extreme(marks, True), axis=-1)
+        length = pos - run_start + 1  # the count so far within each run of equal values
+        best = _search.argmax(length, axis=-1, keepdims=True)  # the end of the first longest run
+        return _indexing.take_along_axis(order, best, axis=-1)
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along `dim` (the smallest of equally
+    frequent ones) and its last index; the gradient goes to that element. (PyTorch's index
+    is one of the equal elements: the last one for short slices, another on longer ones.)"""
+    return _select("mode", input, dim, keepdim, _mode_positions)
+
+
+# ----- quantiles and nan-reductions ------------------------------------------------------
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _check_q_values(fname, q):
+    """The one value read of quantile(): a tensor q must lie in [0, 1], as PyTorch checks."""
+    token = _no_grad()
+    try:
+        ok = bool(_util.all((q >= 0) & (q <= 1)))
+    finally:
+        GRAD_ENABLED.reset(token)
+    if not ok:
+        raise RuntimeError(f"{fname}() q values must be in the range [0, 1]")
+
+
+def _quantile(fname, input, q, dim, keepdim, interpolation, ignore_nan, numpy_style=False):
+    check_tensor(input, fname, "input")
+    if numpy_style and input._dtype.kind != "f":
+        input = input.astype(_dtypes.DEFAULT_FLOAT)
+    if input._dtype.kind != "f":
+        raise RuntimeError(f"{fname}() input tensor must be either float or double dtype, got {input._dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{fname}() interpolation must be one of linear, lower, higher, midpoint or "
+                           f"nearest, but got {interpolation}")
+    if numpy_style and not isinstance(q, (Tensor, int, float)):
+        q = _creation.asarray(q, dtype=input._dtype, device=input.device)
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{fname}() q must be a scalar or 1D tensor, got shape {tuple(q.shape)}")
+        if q._dtype is not input._dtype:
+            if not numpy_style:
+                raise RuntimeError(f"{fname}() q tensor must be same dtype as the input tensor, got "
+                                   f"{q._dtype} and {input._dtype}")
+            q = q.astype(input._dtype)
+        _check_q_values(fname, q)
+        scalar_q, qs = q.ndim == 0, _manip.reshape(q.detach(), (-1,))
+    else:
+        if isinstance(q, bool) or not isinstance(q, (int, float)):
+            raise TypeError(f"{fname}(): q must be a float or a tensor, got {type(q).__name__}")
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{fname}() q must be in the range [0, 1] but got {q}")
+        scalar_q, qs = True, _creation.asarray([float(q)], dtype=input._dtype, device=input.device)
+    if math.prod(input.shape) == 0:
+        raise RuntimeError(f"{fname}() input tensor must be non-empty")
+    if dim is None:
+        x, axes = _manip.reshape(input, (-1,)), tuple(range(input.ndim))
+    elif isinstance(dim, (tuple, list)):  # NumPy's axis tuples
+        axes = tuple(sorted(normalize_axis(a, input.ndim, fname, "dim") for a in dim))
+        kept = tuple(a for a in range(input.ndim) if a not in axes)
+        x = _manip.reshape(_manip.permute_dims(input, kept + axes), tuple(input.shape[a] for a in kept) + (-1,))
+    else:
+        x, d = _moved_last(fname, input, dim)
+        axes = (d,) if input.ndim else ()
+    n = x.shape[-1]
+    lead = tuple(x.shape[:-1])
+    token = _no_grad()
+    try:  # the ranks: from shapes and NaN counts only
+        order = _sorting.argsort(x.detach(), axis=-1, stable=True)  # NaN last
+        nan = _elem.isnan(x.detach())
+        count = _stat.sum((~nan).astype(input._dtype), axis=-1, keepdims=True) if ignore_nan else n
+        ranks = _manip.broadcast_to(qs * (count - 1), lead + (qs.shape[0],))
+        if ignore_nan:
+            ranks = _elem.maximum(ranks, 0.0)  # an all-NaN row (its result is NaN below)
+        if interpolation == "lower":
+            ranks = _elem.floor(ranks)
+        elif interpolation == "higher":
+            ranks = _elem.ceil(ranks)
+        elif interpolation == "nearest":
+            ranks = _elem.round(ranks)  # half to even, as PyTorch and NumPy
+        below = _elem.floor(ranks).astype(_dtypes.int64)
+        above = _elem.ceil(ranks).astype(_dtypes.int64)
+        weight = 0.5 if interpolation == "midpoint" else ranks - below.astype(input._dtype)
+        invalid = (count == 0) if ignore_nan else _util.any(nan, axis=-1, keepdims=True)
+    finally:
+        GRAD_ENABLED.reset(token)
+    lo = _indexing.take_along_axis(x, _indexing.take_along_axis(order, below, axis=-1), axis=-1)
+    if interpolation in ("linear", "midpoint"):
+        hi = _indexing.take_along_axis(x, _indexing.take_along_axis(order, above, axis=-1), axis=-1)
+        if interpolation == "midpoint":  # PyTorch's lerp with weight 1/2
+            out = hi - (hi - lo) * 0.5
+        else:  # PyTorch's lerp: exact at both ends
+            out = _search.where(weight < 0.5, lo + weight * (hi - lo), hi - (hi - lo) * (1 - weight))
+    else:
+        out = lo
+    out = _search.where(invalid, math.nan, out)
+    out = _manip.moveaxis(out, -1, 0)  # (q, ...)
+    if keepdim:
+        shape = tuple(1 if a in axes else size for a, size in enumerate(input.shape))
+        out = _manip.reshape(out, (out.shape[0],) + shape)
+    return out[0] if scalar_q else out
+
+
+def _numpy_keywords(fname, dim, keepdim, axis, keepdims):
+    """(dim, keepdim, numpy_style): NumPy's axis=/keepdims= as array-API consumers pass them."""
+    if axis is _NOT_GIVEN and keepdims is _NOT_GIVEN:
+        return dim, keepdim, False
+    if dim is not None:
+        raise TypeError(f"{fname}: give dim (PyTorch's) or axis (NumPy's), not both")
+    return (None if axis is _NOT_GIVEN else axis), (False if keepdims is _NOT_GIVEN else bool(keepdims)), True
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None,
+             axis=_NOT_GIVEN, keepdims=_NOT_GIVEN, method=_NOT_GIVEN):
+    """The q-th quantiles along `dim` (all elements when None): q a float in [0, 1] or a
+    1-D tensor (its axis then comes first); NaN where a slice holds a NaN. NumPy's keywords
+    (axis=, keepdims=, method=) are accepted too, and then integer input is allowed."""
+    dim, keepdim, np_style = _numpy_keywords("quantile", dim, keepdim, axis, keepdims)
+    if method is not _NOT_GIVEN:
+        interpolation, np_style = method, True
+    r = _quantile("quantile", input, q, dim, keepdim, interpolation, False, np_style)
+    return r if out is None else write_out(out, r, "quantile", (input,))
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None,
+                axis=_NOT_GIVEN, keepdims=_NOT_GIVEN, method=_NOT_GIVEN):
+    """quantile() ignoring NaN (NaN only where a slice is all NaN)."""
+    dim, keepdim, np_style = _numpy_keywords("nanquantile", dim, keepdim, axis, keepdims)
+    if method is not _NOT_GIVEN:
+        interpolation, np_style = method, True
+    r = _quantile("nanquantile", input, q, dim, keepdim, interpolation, True, np_style)
+    return r if out is None else write_out(out, r, "nanquantile", (input,))
+
+
+def nanmedian(input, dim=None, keepdim=False, *, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
+    """median() ignoring NaN: the lower middle of the non-NaN values (NaN if there are none);
+    with dim, (values, indices). With NumPy's keywords (axis=, keepdims=), NumPy's nanmedian:
+    the mean of the two middle values."""
+    check_tensor(input, "nanmedian", "input")
+    dim, keepdim, np_style = _numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
+    if np_style:
+        return _quantile("nanmedian", input, 0.5, dim, keepdim, "linear", True, True)
+    if dim is None:
+        flat = _manip.reshape(input, (-1,))
+        if flat.shape[0] == 0:
+            return _creation.asarray(math.nan, dtype=input.dtype, device=input.device)
+        picked = _indexing.take(flat, _nanmedian_positions(_manip.reshape(flat, (1, -1)))[0], axis=0)[0].detach()
+        if not input.requires_grad:
+            return picked
+        ties = flat == picked  # PyTorch's: the gradient shared by the elements equal to it
+        count = _stat.sum(ties.astype(flat.dtype))
+        return picked + _stat.sum(_search.where(ties, flat - picked, 0.0)) / _elem.maximum(count, 1.0)
+    return _select("nanmedian", input, dim, keepdim, _nanmedian_positions)
+
+
+def _nanmedian_positions(x):
+    order = _sorted_positions(x)
+    if x._dtype.kind != "f":
+        return order[..., (x.shape[-1] - 1) // 2:][..., :1]
+    token = _no_grad()
+    try:
+        count = _stat.sum((~_elem.isnan(x.detach())).astype(_dtypes.int64), axis=-1, keepdims=True)
+        at = _elem.maximum(count - 1, 0) // 2  # all NaN: the first NaN
+        return _indexing.take_along_axis(order, at, axis=-1)
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def _nan_zeroed(x):
+    return _search.where(_elem.isnan(x), 0.0, x) if x._dtype.kind in "fc" else x
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
+    """The sum over `dim` (all by default) with NaN counted as 0 (the gradient is 0 there)."""
+    check_tensor(input, "nansum", "input")
+    dim, keepdim, _ = _numpy_keywords("nansum", dim, keepdim, axis, keepdims)
+    return _stat.sum(_nan_zeroed(input), axis=reduction_axes(dim), keepdims=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
+    """The mean of the non-NaN values over `dim` (NaN where there are none)."""
+    check_tensor(input, "nanmean", "input")
+    dim, keepdim, np_style = _numpy_keywords("nanmean", dim, keepdim, axis, keepdims)
+    x = input if dtype is None else input.astype(_dtypes.as_dtype(dtype))
+    if np_style and x._dtype.kind not in "fc":
+        x = x.astype(_dtypes.DEFAULT_FLOAT)
+    if x._dtype.kind not in "fc":
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got {x._dtype}")
+    axes = reduction_axes(dim)
+    count = _stat.sum((~_elem.isnan(x)).astype(x._dtype), axis=axes, keepdims=keepdim)
+    return _stat.sum(_nan_zeroed(x), axis=axes, keepdims=keepdim) / count
+
+
+# ----- counting and searching ---------------------------------------------------------
+def _histc_data_range(input):
+    """The one value read of histc(): the data's (min, max) when min == max is given."""
+    token = _no_grad()
+    try:
+        lo, hi = _manip.stack([_stat.min(input), _stat.max(input)]).tolist()
+    finally:
+        GRAD_ENABLED.reset(token)
+    return lo, hi
+
+
+def histc(input, bins=100, min=0, max=0) -> Tensor:
+    """Counts of the elements in `bins` equal-width bins over [min, max] (the data's range
+    when min == max); elements outside are ignored; the result has input's dtype."""
+    check_tensor(input, "histc", "input")
+    if input._dtype.kind != "f":
+        raise NotImplementedError(f"histc: input must be floating point, got {input._dtype}")
+    bins = operator.index(bins)
+    if bins <= 0:
+        raise RuntimeError(f"histc: bins must be > 0, but got {bins}")
+    lo, hi = float(min), float(max)
+    if lo == hi and math.prod(input.shape) > 0:
+        lo, hi = _histc_data_range(input)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min, got min={lo}, max={hi}")
+    token = _no_grad()
+    try:
+        x = _manip.reshape(input.detach(), (-1,))
+        inside = (x >= lo) & (x <= hi)
+        pos = _elem.floor((x - lo) * bins / (hi - lo))
+        pos = _search.where(inside, _elem.clip(pos, 0, bins - 1), 0).astype(_dtypes.int64)
+        zeros = _creation.zeros((bins,), dtype=input._dtype, device=input.device)
+        return _indexing.index_add(zeros, (pos,), inside.astype(input._dtype))
+    finally:
+        GRAD_ENABLED.reset(token)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:
+    """For each element, the index of its bucket in the sorted 1-D `boundaries`: i with
+    boundaries[i-1] < x <= boundaries[i] (right=True: boundaries[i-1] <= x < boundaries[i])."""
+    check_tensor(boundaries, "bucketize", "boundaries")
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    if not isinstance(input, Tensor):
+        input = _creation.asarray(input, device=boundaries.device)
+    if input._dtype is not boundaries._dtype:
+        common = promote_types(input._dtype, boundaries._dtype)
+        input, boundaries = input.astype(common), boundaries.astype(common)
+    token = _no_grad()
+    try:
+        out = _search.searchsorted(boundaries.detach(), input.detach(), side="right" if right else "left")
+    finally:
+        GRAD_ENABLED.reset(token)
+    return out.astype(_dtypes.int32 if out_int32 else _dtypes.int64)
+
+
+# ----- distances ----------------------------------------------------------------------
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M):
+    (..., P, R), batch dimensions broadcast. Differentiable (0 gradient at 0 distance)."""
+    for name, x in (("x1", x1), ("x2", x2)):
+        check_tensor(x, "cdist", name)
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name.upper()} got: {x.ndim}D")
+        if x._dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name.upper()} got: {x._dtype}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
+                           f"X2: {x2.shape[-1]}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got p={p!r}")
+    diff = _manip.expand_dims(x1, axis=-2) - _manip.expand_dims(x2, axis=-3)
+    return _linalg_ext().vector_norm(diff, axis=-1, ord=float(p))
+
+
+def dist(input, other, p=2) -> Tensor:
+    """The p-norm of input - other (broadcast), over all elements."""
+    check_tensor(input, "dist", "input")
+    diff = input - other
+    if diff._dtype.kind not in "fc":
+        raise RuntimeError(f"dist(): input dtype should be either floating point or complex. Got {diff._dtype} "
+                           "instead.")
+    return _linalg_ext().vector_norm(diff, ord=float(p))
+
+
+# ----- shapes and indexing --------------------------------------------------------------
+def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
+    """A tensor with one more dimension whose (dim1, dim2) matrices hold input's last axis
+    on their `offset`-th diagonal, zeros elsewhere."""
+    check_tensor(input, "diag_embed", "input")
+    k = operator.index(offset)
+    nd = input.ndim + 1
+    d1, d2 = normalize_axis(dim1, nd, "diag_embed", "dim1"), normalize_axis(dim2, nd, "diag_embed", "dim2")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    v = input if input.ndim else _manip.reshape(input, (1,))
+    lead, n = tuple(v.shape[:-1]), v.shape[-1]
+    m = n + abs(k)
+    dev = v.device
+    on_diagonal = _creation.eye(n, m, k=abs(k), dtype=_dtypes.bool, device=dev)
+    rows = _search.where(on_diagonal, _manip.expand_dims(v, axis=-1),
+                         _creation.zeros(lead + (n, m), dtype=v.dtype, device=dev))
+    square = _manip.concat([rows, _creation.zeros(lead + (abs(k), m), dtype=v.dtype, device=dev)], axis=-2)
+    if k < 0:
+        square = _linalg.matrix_transpose(square)
+    return _manip.moveaxis(square, (-2, -1), (d1, d2))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (each slice along `dim`; of the flattened input when dim is None)
+    repeated `repeats` times (an int, or a tensor with one count per slice). Given only a
+    1-D integer tensor r: arange(len(r)) with element i repeated r[i] times."""
+    check_tensor(input, "repeat_interleave", "input")
+    if repeats is None:
+        if input.ndim != 1 or input._dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave: repeats must be a 1-D integer tensor, got shape "
+                               f"{tuple(input.shape)} and dtype {input._dtype}")
+        input, repeats = _creation.arange(input.shape[0], dtype=_dtypes.int64, device=input.device), input
+    x = _manip.reshape(input, (-1,)) if dim is None else input
+    d = 0 if dim is None else normalize_axis(dim, max(x.ndim, 1), "repeat_interleave", "dim")
+    if x.ndim == 0:
+        x = _manip.reshape(x, (1,))
+    if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError(f"repeat_interleave: repeats must be 0-D or 1-D, got shape {tuple(repeats.shape)}")
+        if repeats.ndim == 1 and repeats.shape[0] not in (1, x.shape[d]):
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {x.shape[d]}")
+        if repeats.ndim == 0 or repeats.shape[0] != x.shape[d]:  # one count for every slice
+            repeats = _manip.broadcast_to(_manip.reshape(repeats, (1,)), (x.shape[d],))
+    elif operator.index(repeats) < 0:
+        raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+    out = _manip.repeat(x, repeats, axis=d)
+    if output_size is not None and out.shape[d] != output_size:
+        raise RuntimeError(f"repeat_interleave: output_size={output_size} but the result has {out.shape[d]} "
+                           f"along dim {d}")
+    return out
+
+
+def combinations(input, r=2, with_replacement=False) -> Tensor:
+    """All length-r combinations of the 1-D input's elements, one per row (the order of
+    itertools.combinations; with_replacement: combinations_with_replacement)."""
+    import itertools
+
+    check_tensor(input, "combinations", "input")
+    if input.ndim != 1:
+        raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
+    r = operator.index(r)
+    if r < 0:
+        raise RuntimeError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _creation.zeros((0,), dtype=input.dtype, device=input.device)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = [i for combo in pick(range(input.shape[0]), r) for i in combo]
+    idx = _creation.asarray(rows, dtype=_dtypes.int64, device=input.device)
+    return _manip.reshape(_indexing.take(input, idx, axis=0), (len(rows) // r, r))
+
+
+def index_copy(input, dim, index, source) -> Tensor:
+    """A copy of `input` with the slices of `source` along `dim` written at the positions
+    `index` (1-D int64); differentiable in both tensors."""
+    check_tensor(input, "index_copy", "input")
+    check_tensor(index, "index_copy", "index")
+    check_tensor(source, "index_copy", "source")
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if index._dtype.kind not in "iu":
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {index._dtype}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{input._dtype} and (source) {source._dtype}")
+    d = normalize_axis(dim, max(input.ndim, 1), "index_copy", "dim")
+    n_idx = math.prod(index.shape)
+    if input.ndim == 1 and source.ndim == 0:  # scalars: one element
+        source = _manip.reshape(source, (1,))
+    if input.ndim:
+        if source.ndim != input.ndim:
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality "
+                             f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+                             f"({input.ndim})")
+        if source.shape[d] != n_idx:
+            raise IndexError(f"index_copy_(): Number of indices ({n_idx}) should be equal to source.size(dim) "
+                             f"({source.shape[d]})")
+        for a in range(input.ndim):
+            if a != d and source.shape[a] != input.shape[a]:
+                raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. "
+                                   f"Destination slice shape: {input.shape[a]} at dimension {a} and source "
+                                   f"slice shape: {source.shape[a]} at dimension {a}.")
+        key = (slice(None),) * d + (_manip.reshape(index, (-1,)),)
+        return _indexing.setitem_functional(input, key, source)
+    return _search.where(_creation.asarray(n_idx > 0, device=input.device), _manip.reshape(source, ()), input)
+
+
+def sgn(input) -> Tensor:
+    """input / |input| (0 at 0): sign() extended to complex numbers."""
+    return _elem.sign(check_tensor(input, "sgn", "input"))
+
+
+def chain_matmul(*matrices, out=None) -> Tensor:
+    """The product of the 2-D matrices, left to right (deprecated in PyTorch: use
+    linalg.multi_dot)."""
+    import warnings
+
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+                  "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+                  "than multiple parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for i, m in enumerate(matrices):
+        check_tensor(m, "chain_matmul", f"matrices[{i}]")
+        if m.ndim != 2:
+            raise RuntimeError(f"chain_matmul(): Tensor dimension is {m.ndim}, expected 2 instead.")
+    r = clone(matrices[0]) if len(matrices) == 1 else matrices[0]
+    for m in matrices[1:]:
+        r = _linalg.matmul(r, m)
+    return r if out is None else write_out(out, r, "chain_matmul", tuple(matrices))
+
+
+def matrix_exp(input) -> Tensor:
+    """exp of square matrices (batched): scaling and squaring around a degree-16 Taylor
+    polynomial, written with matmuls (so differentiable to any order)."""
+    check_tensor(input, "matrix_exp", "input")
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but got shape "
+                           f"{tuple(input.shape)}")
+    if input._dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as input. Got "
+                           f"{input._dtype}")
+    n = input.shape[-1]
+    eye = _creation.eye(n, dtype=input.dtype, device=input.device)
+    if math.prod(input.shape) == 0:
+        return input + 0
+    s = _matrix_exp_squarings(input)
+    a = input / float(2 ** s) if s else input
+    p = eye
+    for k in range(16, 0, -1):  # Horner: I + a/1 (I + a/2 (I + ... (I + a/16)))
+        p = eye + _linalg.matmul(a, p) / k
+    for _ in range(s):
+        p = _linalg.matmul(p, p)
+    return p
+
+
+def _matrix_exp_squarings(input) -> int:
+    """The one value read of matrix_exp(): how many squarings bring the largest 1-norm of
+    the matrices below 1/2."""
+    token = _no_grad()
+    try:
+        norm = float(_stat.max(_stat.sum(_elem.abs(input.detach()), axis=-2)))
+    finally:
+        GRAD_ENABLED.reset(token)
+    if not math.isfinite(norm) or norm <= 0.5:
+        return 0
+    return int(math.ceil(math.log2(norm / 0.5)))
+
+
+# ----- creation -------------------------------------------------------------------------
+def _torch_range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+                 requires_grad=False) -> Tensor:
+    """PyTorch's deprecated range: start, start + step, ... up to and including `end`, in
+    the default float dtype unless `dtype` is given. Exported as `range` (module-level
+    __getattr__, so this module's own calls of Python's range are unaffected)."""
+    import warnings
+
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
+                  "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
+                  "values in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"range: upper bound and lower bound inconsistent with step sign (start={start}, "
+                           f"end={end}, step={step})")
+    d = _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.as_dtype(dtype)
+    size = int(math.floor((end - start) / step)) + 1
+    b = _creation.backend_for(device)
+    wide = _dtypes.float64 if _dtypes.float64 in b.native_dtype else _dtypes.DEFAULT_FLOAT
+    r = (_creation.arange(size, dtype=wide, device=device) * step + start).astype(d)
+    if out is not None:
+        return write_out(out, r, "range")
+    return r.requires_grad_(True) if requires_grad else r
+
+
+def __getattr__(name):
+    if name == "range":
+        return _torch_range
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _window(fname, window_length, periodic, dtype, device, requires_grad, terms):
+    """sum_k c_k cos(2 pi k n / (N - 1)), n < window_length, N = window_length + periodic."""
+    window_length = operator.index(window_length)
+    if window_length < 0:
+        raise RuntimeError(f"{fname} requires non-negative window_length, got window_length={window_length}")
+    d = _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.as_dtype(dtype)
+    if d.kind != "f":
+        raise RuntimeError(f"{fname} expects floating point dtypes, got: {d}")
+    if window_length <= 1:
+        out = _creation.ones((window_length,), dtype=d, device=device)
+    else:
+        b = _creation.backend_for(device)
+        wide = _dtypes.float64 if _dtypes.float64 in b.native_dtype else d
+        n = _creation.arange(window_length, dtype=wide, device=device)
+        out = terms(n * (2 * math.pi / (window_length - (0 if periodic else 1)))).astype(d)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None,
+                   device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """alpha - beta cos(2 pi n / (N - 1)); periodic (N = window_length + 1) by default."""
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda t: alpha - beta * _elem.cos(t))
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False, pin_memory=False) -> Tensor:
+    """0.5 - 0.5 cos(2 pi n / (N - 1)); periodic (N = window_length + 1) by default."""
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda t: 0.5 - 0.5 * _elem.cos(t))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False, pin_memory=False) -> Tensor:
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda t: 0.42 - 0.5 * _elem.cos(t) + 0.08 * _elem.cos(2 * t))
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False, pin_memory=False) -> Tensor:
+    """The triangle 1 - |2n / (N - 1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda t: 1 - _elem.abs(t / math.pi - 1))
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with rates `input` (non-negative floats), in input's dtype; outside
+    the graph. Drawn on the host by NumPy, seeded from `generator` (default: input's
+    device's), so manual_seed makes them repeat."""
+    import numpy as np
+
+    from . import _random
+    from ._dispatch import wrap
+
+    check_tensor(input, "poisson", "input")
+    if input._dtype.kind != "f":
+        raise NotImplementedError(f"poisson: rates must be floating point, got {input._dtype}")
+    b = input._backend
+    src = _random._generator_for(b, generator).source(b)
+    seed = int(b.to_host(src.integers(0, 2 ** 62, (), _dtypes.int64)))
+    rates = np.asarray(b.to_host(input.detach()._data), dtype=np.float64)  # the value read: host sampling
+    if np.isnan(rates).any() or (rates < 0).any():
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    draws = np.random.Generator(np.random.PCG64(seed)).poisson(rates)
+    return wrap(b.from_host(np.asarray(draws, dtype=input._dtype.name)), b)
+
+
+def promote_types(type1, type2):
+    """The dtype PyTorch's type promotion gives two dtypes (int with float: the float;
+    float with complex: the complex wide enough for both)."""
+    a, b = _dtypes.as_dtype(type1), _dtypes.as_dtype(type2)
+    kinds = {a.kind, b.kind}
+    if kinds == {"f", "c"}:
+        real = max(a, b, key=lambda t: t.bits if t.kind == "f" else t.bits // 2)
+        return _dtypes.complex128 if (real.bits if real.kind == "f" else real.bits // 2) > 32 else _dtypes.complex64
+    return _dtypes.promote(a, b)
+
+
+# ----- process-wide settings ----------------------------------------------------------
+_SETTINGS = {"num_threads": None, "thread_limiter": None, "deterministic": False, "warn_only": False}
+
+
+def set_num_threads(int) -> None:  # noqa: A002  (PyTorch's parameter name)
+    """Use at most `int` threads in the native math libraries (BLAS, OpenMP) through
+    threadpoolctl when it is installed; without it, the number is only recorded (and
+    get_num_threads returns it)."""
+    n = int
+    if isinstance(n, bool) or not hasattr(n, "__index__") or operator.index(n) <= 0:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
+    n = operator.index(n)
+    try:
+        import threadpoolctl
+    except ImportError:
+        threadpoolctl = None
+    if threadpoolctl is not None:
+        _SETTINGS["thread_limiter"] = threadpoolctl.threadpool_limits(limits=n)
+    _SETTINGS["num_threads"] = n
+
+
+def get_num_threads() -> int:
+    """The number set by set_num_threads; before that, the most threads a native math
+    library uses (threadpoolctl), else the CPU count."""
+    if _SETTINGS["num_threads"] is not None:
+        return _SETTINGS["num_threads"]
+    try:
+        import threadpoolctl
+
+        counts = [info["num_threads"] for info in threadpoolctl.threadpool_info()]
+        if counts:
+            return max(counts)
+    except ImportError:
+        pass
+    import os
+
+    return os.cpu_count() or 1
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """Record PyTorch's determinism flag. arraygrad's kernels are deterministic on its CPU
+    backends already; the flag is kept for code that sets and reads it."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms(): argument 'mode' must be bool, not {type(mode).__name__}")
+    if not isinstance(warn_only, bool):
+        raise TypeError(f"use_deterministic_algorithms(): argument 'warn_only' must be bool, not "
+                        f"{type(warn_only).__name__}")
+    _SETTINGS["deterministic"], _SETTINGS["warn_only"] = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _SETTINGS["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _SETTINGS["warn_only"]
 
 
 def _set_fns():

@@ -225,9 +225,6 @@ class TorchTensorMethods:
                                "of dimensions of tensor")
         return _manip.tile(self, reps)
 
-    def repeat_interleave(self, repeats, dim=None):
-        return _manip.repeat(self, repeats, axis=dim)
-
     def flip(self, *dims):
         """A copy with the order of elements reversed along `dims` (PyTorch copies)."""
         return _api.clone(_manip.flip(self, axis=_api.int_sequence(dims, "flip")))
@@ -722,11 +719,13 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "slogdet", "logdet", "cholesky", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2",
                "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim",
                "fliplr", "flipud", "rot90", "kron", "cross", "diagflat", "aminmax", "argwhere",
-               "logcumsumexp", "median", "unique", "bincount", "erf", "erfc", "svd", "qr")
+               "logcumsumexp", "median", "unique", "bincount", "erf", "erfc", "svd", "qr",
+               "kthvalue", "cummax", "cummin", "mode", "quantile", "nanquantile", "nanmedian", "nansum",
+               "nanmean", "histc", "dist", "diag_embed", "repeat_interleave", "index_copy", "matrix_exp")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
-               "clamp_min", "clamp_max", "erf", "erfc")
+               "clamp_min", "clamp_max", "erf", "erfc", "index_copy")
 
 
 def _function(name):
