@@ -4,6 +4,10 @@ parameter names, shapes and initialization).
 Built from differentiable functions (`linear`, `sigmoid`, `tanh`, slicing, `stack`), so
 autograd, higher orders and every backend come for free. Each layer multiplies the whole
 input sequence by W_ih in one product; only the recurrent product runs per time step.
+
+The layers also take a `PackedSequence` (`nn.utils.rnn`) and then return one: each step
+runs on the `batch_sizes[t]` sequences still going, so the final states are those of each
+sequence's last valid step (the reverse direction starts each sequence at its own end).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 
 from .._ops.creation import empty, zeros
+from .._ops.indexing import take
 from .._ops.elementwise import tanh
 from .._ops.manipulation import concat, flip, stack, unstack
 from .. import relu, sigmoid
@@ -18,6 +23,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -92,6 +98,8 @@ class RNNBase(Module):
 
     def forward(self, input, hx=None):
         cls = type(self).__name__
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.ndim not in (2, 3):
             raise ValueError(f"{cls}: expected a 2-D (unbatched) or 3-D input, got shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
@@ -130,6 +138,86 @@ class RNNBase(Module):
             return output, h_n
         c_n = stack(c_n, axis=0)
         return output, (h_n, c_n[:, 0] if unbatched else c_n)
+
+    def _forward_packed(self, packed, hx):
+        """forward() for a PackedSequence: (PackedSequence output, h_n or (h_n, c_n)), the
+        final states in the batch's original order."""
+        cls = type(self).__name__
+        data = packed.data
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise ValueError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
+                             f"{self.input_size}, got {data.shape[-1]}")
+        sizes = [int(b) for b in packed.batch_sizes.tolist()]
+        starts = [0]
+        for b in sizes[:-1]:
+            starts.append(starts[-1] + b)
+        directions = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
+        h0, c0 = self._initial_states(hx, False, (self.num_layers * directions, sizes[0], self.hidden_size), data)
+        if hx is not None and packed.sorted_indices is not None:  # hx is in the caller's batch order
+            h0 = take(h0, packed.sorted_indices, axis=1)
+            c0 = take(c0, packed.sorted_indices, axis=1) if lstm else None
+        h_n, c_n = [], []
+        seq = data
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(directions):
+                k = layer * directions + d
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, "_reverse" if d else "")
+                gi_all = F.linear(seq, w_ih, b_ih)  # every packed step at once
+                run = self._packed_backward if d else self._packed_forward
+                out, h, c = run(gi_all, sizes, starts, h0[k], c0[k] if lstm else None, w_hh, b_hh)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            seq = outs[0] if directions == 1 else concat(outs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                seq = F.dropout(seq, self.dropout, True)
+        output = PackedSequence(seq, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        unsort = packed.unsorted_indices
+        h_n = stack(h_n, axis=0)
+        if unsort is not None:
+            h_n = take(h_n, unsort, axis=1)
+        if not lstm:
+            return output, h_n
+        c_n = stack(c_n, axis=0)
+        return output, (h_n, take(c_n, unsort, axis=1) if unsort is not None else c_n)
+
+    def _packed_forward(self, gi_all, sizes, starts, h, c, w_hh, b_hh):
+        """Steps t = 0, 1, ...: a sequence that ends leaves the batch (sorted by decreasing
+        length, so always the last rows) with its final state."""
+        done_h, done_c, steps = [], [], []
+        for start, b in zip(starts, sizes):
+            if b < h.shape[0]:
+                done_h.append(h[b:])
+                h = h[:b]
+                if c is not None:
+                    done_c.append(c[b:])
+                    c = c[:b]
+            h, c = _step(self.mode, gi_all[start:start + b], h, c, w_hh, b_hh)
+            steps.append(h)
+        if done_h:
+            h = concat([h] + done_h[::-1], axis=0)
+            if c is not None:
+                c = concat([c] + done_c[::-1], axis=0)
+        return concat(steps, axis=0), h, c
+
+    def _packed_backward(self, gi_all, sizes, starts, h0, c0, w_hh, b_hh):
+        """Steps t = T-1, ..., 0: a sequence joins the batch at its last step, from its
+        initial state."""
+        n = sizes[-1]
+        h, c = h0[:n], (c0[:n] if c0 is not None else None)
+        steps = [None] * len(sizes)
+        for t in range(len(sizes) - 1, -1, -1):
+            b = sizes[t]
+            if b > n:
+                h = concat([h, h0[n:b]], axis=0)
+                if c is not None:
+                    c = concat([c, c0[n:b]], axis=0)
+                n = b
+            h, c = _step(self.mode, gi_all[starts[t]:starts[t] + b], h, c, w_hh, b_hh)
+            steps[t] = h
+        return concat(steps, axis=0), h, c
 
     def _initial_states(self, hx, unbatched, shape, like):
         """(h0, c0) as (layers * directions, N, H) tensors; zeros where hx is None."""

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, check_setting, store, zeros_state
+from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adam", "AdamW"]
+
+
+def check_adam_settings(cls: str, lr, betas, eps, weight_decay) -> tuple:
+    """ValueError for a bad setting of the Adam family; the betas as a tuple."""
+    check_setting("learning rate", lr, cls)
+    check_setting("epsilon value", eps, cls)
+    check_setting("weight_decay value", weight_decay, cls)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{cls}: betas must be a pair of floats, got {betas!r}")
+    check_setting("beta parameter at index 0", betas[0], cls, 0.0, 1.0)
+    check_setting("beta parameter at index 1", betas[1], cls, 0.0, 1.0)
+    return tuple(betas)
+
+
+def update_moments(state, g, b1, b2):
+    """exp_avg (m) and exp_avg_sq (v) updated in place with gradient g; returns their arrays."""
+    m = state["exp_avg"]._data
+    m *= b1
+    m += (1 - b1) * g
+    store(state["exp_avg"], m)
+    v = state["exp_avg_sq"]._data
+    v *= b2
+    v += (1 - b2) * (g * g)
+    store(state["exp_avg_sq"], v)
+    return m, v
 
 
 class Adam(Optimizer):
@@ -19,15 +44,8 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> None:
-        cls = type(self).__name__
-        check_setting("learning rate", lr, cls)
-        check_setting("epsilon value", eps, cls)
-        check_setting("weight_decay value", weight_decay, cls)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{cls}: betas must be a pair of floats, got {betas!r}")
-        check_setting("beta parameter at index 0", betas[0], cls, 0.0, 1.0)
-        check_setting("beta parameter at index 1", betas[1], cls, 0.0, 1.0)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        betas = check_adam_settings(type(self).__name__, lr, betas, eps, weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
     def step(self, closure=None):
@@ -35,7 +53,7 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            amsgrad = group["amsgrad"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -46,23 +64,8 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
                 state["step"] = t = state["step"] + 1
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                pd = p._data
-                if weight_decay:
-                    if self._decoupled:
-                        pd *= 1 - lr * weight_decay
-                    else:
-                        g = g + weight_decay * pd
-                m = state["exp_avg"]._data
-                m *= b1
-                m += (1 - b1) * g
-                store(state["exp_avg"], m)
-                v = state["exp_avg_sq"]._data
-                v *= b2
-                v += (1 - b2) * (g * g)
-                store(state["exp_avg_sq"], v)
+                g, pd = step_gradient(p, group, self._decoupled)
+                m, v = update_moments(state, g, b1, b2)
                 if amsgrad:
                     vmax = state["max_exp_avg_sq"]
                     store(vmax, p._backend.xp.maximum(vmax._data, v))

@@ -40,6 +40,22 @@ def zeros_state(p):
     return wrap(b.xp.zeros_like(p._data), b)
 
 
+def step_gradient(p, group: dict, decoupled: bool = False):
+    """(the step's gradient, p's array): p.grad, negated to maximize, plus weight_decay * p
+    (L2); with decoupled decay (AdamW), p shrunk in place by lr * weight_decay instead."""
+    g = p.grad._data
+    if group.get("maximize"):
+        g = -g
+    pd = p._data
+    weight_decay = group.get("weight_decay")
+    if weight_decay:
+        if decoupled:
+            pd *= 1 - group["lr"] * weight_decay
+        else:
+            g = g + weight_decay * pd
+    return g, pd
+
+
 def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
     """A non-negative float setting (or in [low, high)), else ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

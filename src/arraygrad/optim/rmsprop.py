@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_setting, store, zeros_state
+from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["RMSprop", "Adagrad"]
-
-
-def _gradient(p, group):
-    """The step's gradient: p.grad, negated (maximize), plus weight_decay * p."""
-    g = p.grad._data
-    if group["maximize"]:
-        g = -g
-    if group["weight_decay"]:
-        g = g + group["weight_decay"] * p._data
-    return g
 
 
 class RMSprop(Optimizer):
@@ -48,7 +38,7 @@ class RMSprop(Optimizer):
                     if group["centered"]:
                         state["grad_avg"] = zeros_state(p)
                 state["step"] += 1
-                g = _gradient(p, group)
+                g, _ = step_gradient(p, group)
                 xp = p._backend.xp
                 v = state["square_avg"]._data
                 v *= alpha
@@ -106,7 +96,7 @@ class Adagrad(Optimizer):
                     continue
                 state = self.state[p]
                 state["step"] = t = state["step"] + 1
-                g = _gradient(p, group)
+                g, _ = step_gradient(p, group)
                 acc = state["sum"]._data
                 acc += g * g
                 store(state["sum"], acc)

@@ -1,0 +1,100 @@
+"""`arraygrad.nn.utils`: gradient clipping (PyTorch's `torch.nn.utils.clip_grad_norm_` and
+`clip_grad_value_`), applied in place to the parameters' `.grad`; flattening parameters into
+one vector and back (`parameters_to_vector`, `vector_to_parameters`); and `rnn`, the packed
+variable-length sequences that the recurrent layers take."""
+
+from __future__ import annotations
+
+import math
+
+from ..._autograd.grad_mode import no_grad
+from ..._dispatch import Tensor
+from ..._ops.elementwise import clip, isfinite
+from ..._ops.manipulation import stack
+from ...linalg import vector_norm
+
+from . import rnn
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]
+
+
+def _grads(parameters, fname):
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{fname}: parameters must be Tensors, got {type(p).__name__} at {i}")
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite: bool = False,
+                    foreach=None) -> Tensor:
+    """Scale the gradients so that their joint `norm_type`-norm (all gradients seen as one
+    vector) is at most `max_norm`; returns that norm, taken before scaling."""
+    grads = _grads(parameters, "clip_grad_norm_")
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not grads:
+        from ..._ops.creation import asarray
+
+        return asarray(0.0)
+    with no_grad():
+        total = vector_norm(stack([vector_norm(g, ord=norm_type) for g in grads]), ord=norm_type)
+        if error_if_nonfinite and not bool(isfinite(total)):
+            raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
+                               "is non-finite, so it cannot be clipped. To disable this error and "
+                               "scale the gradients by the non-finite norm anyway, set "
+                               "`error_if_nonfinite=False`")
+        # PyTorch's rule: always multiply, by at most 1 (no branch on the norm's value)
+        coef = clip(max_norm / (total + 1e-6), max=1.0)
+        for g in grads:
+            g *= coef.astype(g.dtype)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value]."""
+    clip_value = float(clip_value)
+    if math.isnan(clip_value):
+        raise ValueError("clip_grad_value_: clip_value must not be nan")
+    with no_grad():
+        for g in _grads(parameters, "clip_grad_value_"):
+            g.clamp_(-clip_value, clip_value)
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable; they
+    must share a device)."""
+    from ..._ops.manipulation import concat, reshape
+
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    device = None
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"expected Tensors, but got {type(p).__name__}")
+        if device is None:
+            device = p.device
+        elif p.device != device:
+            raise TypeError("Found two parameters on different devices, this is currently not supported.")
+    return concat([reshape(p, (-1,)) for p in params])
+
+
+def vector_to_parameters(vec, parameters) -> None:
+    """Copy consecutive slices of the 1-D tensor `vec` into the parameters, in place (as
+    PyTorch: the parameters' data is replaced without recording a graph)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    if vec.ndim != 1:
+        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    total = sum(p.size for p in params)
+    if vec.shape[0] != total:
+        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} elements, the parameters {total}")
+    offset = 0
+    with no_grad():
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"expected Tensors, but got {type(p).__name__}")
+            if vec.device != p.device:
+                raise TypeError("Found two parameters on different devices, this is currently not supported.")
+            n = p.size
+            p.copy_(vec[offset:offset + n].reshape(tuple(p.shape)))
+            offset += n

@@ -1,0 +1,54 @@
+"""Adadelta, as PyTorch computes it."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Zeiler (2012): with g = grad (+ weight_decay * p), v = rho v + (1 - rho) g^2,
+    delta = sqrt(u + eps) / sqrt(v + eps) * g,  u = rho u + (1 - rho) delta^2,
+    p -= lr * delta."""
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        check_setting("learning rate", lr, "Adadelta")
+        check_setting("rho value", rho, "Adadelta")
+        if rho > 1.0:
+            raise ValueError(f"Adadelta: invalid rho value: {rho} (expected in [0.0, 1.0])")
+        check_setting("epsilon value", eps, "Adadelta")
+        check_setting("weight_decay value", weight_decay, "Adadelta")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, rho, eps = group["lr"], group["rho"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "square_avg": zeros_state(p),
+                                             "acc_delta": zeros_state(p)}
+                state["step"] += 1
+                g, _ = step_gradient(p, group)
+                sqrt = p._backend.xp.sqrt
+                v = state["square_avg"]._data
+                v *= rho
+                v += (1 - rho) * (g * g)
+                store(state["square_avg"], v)
+                u = state["acc_delta"]._data
+                delta = sqrt(u + eps)
+                delta /= sqrt(v + eps)
+                delta *= g
+                u *= rho
+                u += (1 - rho) * (delta * delta)
+                store(state["acc_delta"], u)
+                pd = p._data
+                pd -= lr * delta
+                store(p, pd)
+        return loss

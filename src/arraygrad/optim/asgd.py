@@ -1,0 +1,49 @@
+"""ASGD (averaged stochastic gradient descent), as PyTorch computes it."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+
+__all__ = ["ASGD"]
+
+
+class ASGD(Optimizer):
+    """Averaged SGD (Polyak & Juditsky, 1992), as PyTorch computes it: with g = grad
+    (+ weight_decay * p), p = p (1 - lambd eta) - eta g; the average ax follows p
+    (ax += mu (p - ax)); then eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0)."""
+
+    def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
+                 t0: float = 1e6, weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        check_setting("learning rate", lr, "ASGD")
+        check_setting("weight_decay value", weight_decay, "ASGD")
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "eta": lr, "mu": 1.0, "ax": zeros_state(p)}
+                state["step"] = t = state["step"] + 1
+                g, _ = step_gradient(p, group)
+                eta = state["eta"]
+                pd = p._data
+                pd *= 1 - lambd * eta
+                pd -= eta * g
+                store(p, pd)
+                ax = state["ax"]
+                if state["mu"] != 1:
+                    a = ax._data
+                    a += state["mu"] * (pd - a)
+                    store(ax, a)
+                else:
+                    store(ax, p._backend.xp.asarray(pd, copy=True))
+                state["eta"] = lr / ((1 + lambd * lr * t) ** alpha)
+                state["mu"] = 1 / max(1, t - t0)
+        return loss
