@@ -142,10 +142,6 @@ def test_pools_in_ceil_mode_match_torch(backend, k, s, p, d, shape):
 
 def test_pool_options_errors():
     x = xp.ones((1, 1, 4, 4))
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.max_pool2d(x, 2, return_indices=True)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        xp.nn.MaxPool2d(2, return_indices=True)
     with pytest.raises(ValueError, match="divisor_override"):
         F.avg_pool2d(x, 2, divisor_override=0)
     assert gradgradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, divisor_override=2),
@@ -816,8 +812,8 @@ def test_interpolate_errors():
     x = xp.ones((1, 1, 2, 2))
     with pytest.raises(ValueError, match="size or scale_factor"):
         F.interpolate(x)
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="mode 'bogus' is not supported"):
+        F.interpolate(x, scale_factor=2, mode="bogus")
     with pytest.raises(ValueError, match="expects a 4-D input"):
         F.interpolate(xp.ones((1, 1, 3)), scale_factor=2, mode="bilinear")
     with pytest.raises(ValueError, match="align_corners"):

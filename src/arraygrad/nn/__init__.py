@@ -10,6 +10,10 @@ from .layers import (CELU, ELU, GELU, GLU, SELU, AdaptiveAvgPool2d, AvgPool2d, B
                      ReplicationPad1d, ReplicationPad2d, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softshrink,
                      Softsign, Tanh, Tanhshrink, Threshold, Unflatten, Upsample, UpsamplingBilinear2d,
                      UpsamplingNearest2d, ZeroPad2d)
+from .layers import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AlphaDropout, AvgPool1d, BatchNorm3d,
+                     Conv3d, ConvTranspose1d, ConvTranspose3d, Dropout1d, EmbeddingBag, FeatureAlphaDropout, Fold,
+                     GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, LPPool1d, LPPool2d,
+                     MaxPool1d, MaxUnpool1d, MaxUnpool2d, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss,
@@ -33,6 +37,11 @@ __all__ = [
     "Bilinear", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle", "UpsamplingNearest2d",
     "UpsamplingBilinear2d",
+    "MaxPool1d", "AvgPool1d", "MaxUnpool1d", "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "LPPool1d", "LPPool2d", "Unfold", "Fold", "Conv3d", "ConvTranspose1d", "Dropout1d", "AlphaDropout",
+    "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm", "LocalResponseNorm",
+    "EmbeddingBag", "ConvTranspose3d", "InstanceNorm3d",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # activations
     "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LeakyReLU", "ELU", "SiLU", "GELU", "Softplus",

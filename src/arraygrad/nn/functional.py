@@ -50,6 +50,11 @@ __all__ = [
     "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
     "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "bilinear",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "max_pool1d", "avg_pool1d", "max_unpool1d", "max_unpool2d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d", "group_norm", "instance_norm", "local_response_norm",
+    "conv_transpose1d", "conv3d", "unfold", "fold", "dropout1d", "alpha_dropout", "feature_alpha_dropout",
+    "gumbel_softmax", "embedding_bag", "conv_transpose3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -109,6 +114,15 @@ def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
     _pair)."""
     if n == 2:
         return _pair(value, name, fname, minimum)
+    if n > 2:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value,) * n
+        if not (isinstance(value, (tuple, list)) and len(value) == n and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            raise TypeError(f"{fname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        if min(value) < minimum:
+            raise ValueError(f"{fname}: {name} must be at least {minimum}, got {value!r}")
+        return tuple(value)
     v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError(f"{fname}: {name} must be an int, got {value!r}")
@@ -413,6 +427,182 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return squeeze(out, axis=0) if unbatched else out
 
 
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """The transposed 1-D convolution of (N, C_in, L) or (C_in, L) input, weight (C_in,
+    C_out / groups, K): conv_transpose2d over a unit height."""
+    fname = "conv_transpose1d"
+    _check_float(input, fname)
+    check_tensor(weight, fname, "weight")
+    if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
+        raise ValueError(f"{fname}: expected (N, C, L) or (C, L) input and (C_in, C_out / groups, K) weight, got "
+                         f"shapes {tuple(input._data.shape)} and {tuple(weight._data.shape)}")
+    stride, dilation = _ntuple(stride, 1, "stride", fname), _ntuple(dilation, 1, "dilation", fname)
+    padding = _ntuple(padding, 1, "padding", fname, minimum=0)
+    output_padding = _ntuple(output_padding, 1, "output_padding", fname, minimum=0)
+    if output_padding[0] >= max(stride[0], dilation[0]):
+        raise ValueError(f"{fname}: output padding must be smaller than either stride or dilation, got "
+                         f"output_padding={output_padding[0]}, stride={stride[0]}, dilation={dilation[0]}")
+    out = conv_transpose2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, (1,) + stride,
+                           (0,) + padding, (0,) + output_padding, groups, (1,) + dilation)
+    return squeeze(out, axis=-2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """3-D convolution of (N, C, D, H, W) or (C, D, H, W) `input` with (O, C / groups, KD, KH,
+    KW) `weight`: one conv2d per depth offset of the kernel, over every output depth at once
+    (the depth slices folded into the batch), summed."""
+    fname = "conv3d"
+    _check_float(input, fname)
+    _check_same_dtype(input, weight, fname, "weight")
+    _check_same_dtype(input, bias, fname, "bias")
+    if input._data.ndim not in (4, 5):
+        raise ValueError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+                         f"{tuple(input._data.shape)}")
+    x = input if input._data.ndim == 5 else expand_dims(input, axis=0)
+    ws = tuple(weight._data.shape)
+    if len(ws) != 5:
+        raise ValueError(f"{fname}: weight must be 5-D (out_channels, in_channels / groups, kD, kH, kW), got "
+                         f"shape {ws}")
+    n, c = x._data.shape[:2]
+    _check_groups(groups, {"in_channels": c, "out_channels": ws[0]}, fname)
+    if ws[1] * groups != c:
+        raise ValueError(f"{fname}: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
+                         f"of shape {tuple(input._data.shape)} has {c}")
+    if bias is not None and tuple(bias._data.shape) != (ws[0],):
+        raise ValueError(f"{fname}: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+    stride, dilation = _ntuple(stride, 3, "stride", fname), _ntuple(dilation, 3, "dilation", fname)
+    kernel = ws[2:]
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{fname}: padding must be 'valid', 'same', an int or a tuple of 3 ints, got {padding!r}")
+        if padding == "same" and stride != (1, 1, 1):
+            raise ValueError(f"{fname}: padding='same' is not supported for strided convolutions (stride={stride})")
+        totals = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
+        pads = [(t // 2, t - t // 2) for t in totals]  # the extra pixel at the end
+    else:
+        pads = [(p, p) for p in _ntuple(padding, 3, "padding", fname, minimum=0)]
+    if any(lo or hi for lo, hi in pads):
+        x = pad(x, (pads[2][0], pads[2][1], pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+    d, h, w = x._data.shape[2:]
+    out_size = [(size - dl * (k - 1) - 1) // st + 1 for size, k, st, dl in zip((d, h, w), kernel, stride, dilation)]
+    if min(out_size) < 1:
+        raise ValueError(f"{fname}: the input's spatial size {tuple(input._data.shape[-3:])} (padding {pads}) is "
+                         f"smaller than the dilated kernel "
+                         f"{tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))}")
+    od = out_size[0]
+    total = None
+    for kd in range(kernel[0]):
+        start = kd * dilation[0]
+        xs = x[:, :, start:start + stride[0] * (od - 1) + 1:stride[0]]  # (N, C, OD, H, W)
+        xs = reshape(permute_dims(xs, (0, 2, 1, 3, 4)), (n * od, c, h, w))
+        part = conv2d(xs, weight[:, :, kd], None, stride[1:], 0, dilation[1:], groups)
+        total = part if total is None else total + part
+    out = permute_dims(reshape(total, (n, od, ws[0]) + tuple(out_size[1:])), (0, 2, 1, 3, 4))
+    if bias is not None:
+        out = out + reshape(bias, (1, ws[0], 1, 1, 1))
+    return squeeze(out, axis=0) if input._data.ndim == 4 else out
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """The transposed 3-D convolution of (N, C_in, D, H, W) or (C_in, D, H, W) input, weight
+    (C_in, C_out / groups, KD, KH, KW): per depth offset of the kernel, one conv_transpose2d
+    over every input depth at once (depth folded into the batch), spread `stride` apart along
+    the output depth and shifted by the offset; the sum, cropped by `padding`."""
+    fname = "conv_transpose3d"
+    _check_float(input, fname)
+    _check_same_dtype(input, weight, fname, "weight")
+    _check_same_dtype(input, bias, fname, "bias")
+    if input._data.ndim not in (4, 5):
+        raise ValueError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+                         f"{tuple(input._data.shape)}")
+    x = input if input._data.ndim == 5 else expand_dims(input, axis=0)
+    n, c, d, h, w = x._data.shape
+    ws = tuple(weight._data.shape)
+    if len(ws) != 5 or ws[0] != c:
+        raise ValueError(f"{fname}: weight must be (in_channels={c}, out_channels / groups, kD, kH, kW), got "
+                         f"shape {ws}")
+    _check_groups(groups, {"in_channels": c}, fname)
+    stride, dilation = _ntuple(stride, 3, "stride", fname), _ntuple(dilation, 3, "dilation", fname)
+    padding = _ntuple(padding, 3, "padding", fname, minimum=0)
+    output_padding = _ntuple(output_padding, 3, "output_padding", fname, minimum=0)
+    if any(op >= max(st, dl) for op, st, dl in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{fname}: output padding must be smaller than either stride or dilation, got "
+                         f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    out_channels = ws[1] * groups
+    if bias is not None and tuple(bias._data.shape) != (out_channels,):
+        raise ValueError(f"{fname}: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
+    sd, dd, pd = stride[0], dilation[0], padding[0]
+    full = (d - 1) * sd + dd * (ws[2] - 1) + 1 + output_padding[0]
+    if full - 2 * pd < 1:
+        raise ValueError(f"{fname}: the output depth {full - 2 * pd} is not positive")
+    xs = reshape(permute_dims(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
+    total = None
+    for kd in range(ws[2]):
+        y = conv_transpose2d(xs, weight[:, :, kd], None, stride[1:], padding[1:], output_padding[1:], groups,
+                             dilation[1:])
+        oh, ow = y._data.shape[2:]
+        y = reshape(y, (n, d, 1, out_channels, oh, ow))
+        if sd > 1:  # the input depths sd apart: each followed by sd - 1 zero slices
+            gap = _ag.zeros((n, d, sd - 1, out_channels, oh, ow), dtype=y.dtype, device=y.device)
+            y = _ag.concat([y, gap], axis=2)
+        y = reshape(y, (n, d * sd, out_channels, oh, ow))[:, :(d - 1) * sd + 1]
+        front = kd * dd
+        y = pad(y, (0, 0, 0, 0, 0, 0, front, full - front - y._data.shape[1]))
+        total = y if total is None else total + y
+    out = permute_dims(total[:, pd:full - pd], (0, 2, 1, 3, 4))
+    if bias is not None:
+        out = out + reshape(bias, (1, out_channels, 1, 1, 1))
+    return squeeze(out, axis=0) if input._data.ndim == 4 else out
+
+
+def _fold_window(fname, kernel_size, dilation, padding, stride, size):
+    kernel = _pair(kernel_size, "kernel_size", fname)
+    dilation = _pair(dilation, "dilation", fname)
+    ph, pw = _pair(padding, "padding", fname, minimum=0)
+    stride = _pair(stride, "stride", fname)
+    return _window(fname, (0, 0) + tuple(size), kernel, stride, (ph, ph, pw, pw), dilation)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col: every sliding block of (N, C, H, W) or (C, H, W) input as a column, (N, C * KH *
+    KW, L) with L the number of blocks (row-major), channel-major within a column."""
+    x, unbatched = _batched(input, "unfold")
+    n, c, h, w = x._data.shape
+    win = _fold_window("unfold", kernel_size, dilation, padding, stride, (h, w))
+    oh, ow = win.out_size(h, w)
+    cols = permute_dims(im2col(x, win), (2, 3, 4, 0, 1))  # (N, C, K, OH, OW)
+    out = reshape(cols, (n, c * win.kh * win.kw, oh * ow))
+    return squeeze(out, axis=0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im, the adjoint of unfold: each column of (N, C * KH * KW, L) or (C * KH * KW, L)
+    input added back at its block of an (N, C, *output_size) image (overlaps summed)."""
+    _check_float(input, "fold")
+    if input._data.ndim not in (2, 3):
+        raise ValueError(f"fold: expected a 2-D or 3-D input (unbatched or batched columns), got shape "
+                         f"{tuple(input._data.shape)}")
+    x = input if input._data.ndim == 3 else expand_dims(input, axis=0)
+    size = _pair(output_size, "output_size", "fold")
+    win = _fold_window("fold", kernel_size, dilation, padding, stride, size)
+    n, ck, length = x._data.shape
+    k = win.kh * win.kw
+    if ck % k:
+        raise RuntimeError(f"fold: expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ck} and kernel_size={(win.kh, win.kw)}")
+    oh, ow = win.out_size(*size)
+    if length != oh * ow:
+        raise RuntimeError(f"fold: given output_size={size}, kernel_size={(win.kh, win.kw)}, expected size of "
+                           f"input's dimension 2 to match the calculated number of sliding blocks {oh} * {ow} = "
+                           f"{oh * ow}, but got input.size(2)={length}")
+    c = ck // k
+    cols = permute_dims(reshape(x, (n, c, k, oh, ow)), (3, 4, 0, 1, 2))
+    out = col2im(cols, win, (n, c) + size)
+    return squeeze(out, axis=0) if input._data.ndim == 2 else out
+
+
 # ----- pooling ---------------------------------------------------------------------------
 def _max_pool_forward(xp, x, *, window):
     a = _padded_hwnc(xp, x, window, -math.inf)
@@ -426,8 +616,9 @@ def _max_pool_forward(xp, x, *, window):
 
 def _max_pool_scatter(xp, g, x, ans, *, window):
     """Each output's gradient goes to the first element of its window equal to the maximum
-    (PyTorch's choice among ties); masks are multiplied in, branch-free."""
-    a = _padded_hwnc(xp, x, window, -math.inf)
+    (PyTorch's choice among ties); masks are multiplied in, branch-free. The padding is NaN
+    here, equal to nothing: a window of -inf sends its gradient to its first real element."""
+    a = _padded_hwnc(xp, x, window, math.nan)
     best = _hwnc(xp, ans)
     gh = _hwnc(xp, g)
     oh, ow = best.shape[0], best.shape[1]
@@ -481,21 +672,150 @@ def _pool_window(fname, x, kernel_size, stride, padding, dilation, ceil_mode=Fal
     return _window(fname, x._data.shape, kernel, stride, tuple(pads), dilation)
 
 
-def _no_pool_indices(return_indices, fname):
-    if return_indices:
-        raise NotImplementedError(f"{fname}: return_indices=True (the argmax indices for MaxUnpool2d) "
-                                  "is not supported")
+def _max_pool_indices_forward(xp, x, ans, *, window):
+    """Each window's argmax as a flat index into its (H, W) plane (PyTorch's indices): the
+    first maximum among ties, the last NaN where there is one (as PyTorch's CPU kernel);
+    padding is never picked."""
+    h, w = x.shape[2], x.shape[3]
+    a = _padded_hwnc(xp, x, window, -math.inf)
+    best = _hwnc(xp, ans)
+    oh, ow = best.shape[0], best.shape[1]
+    place = _placed(xp, x)
+    rows = xp.reshape(xp.arange(oh, dtype=xp.int64, **place) * window.sh - window.pt, (oh, 1, 1, 1))
+    cols = xp.reshape(xp.arange(ow, dtype=xp.int64, **place) * window.sw - window.pl, (1, ow, 1, 1))
+    idx = xp.zeros(best.shape, dtype=xp.int64, **place)
+    nan_idx = xp.full(best.shape, -1, dtype=xp.int64, **place)
+    taken = xp.zeros(best.shape, dtype=xp.bool, **place)
+    for k, v in enumerate(window.views(a, oh, ow)):
+        r, c = rows + (k // window.kw) * window.dh, cols + (k % window.kw) * window.dw
+        flat = r * w + c
+        valid = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+        hit = (v == best) & valid & ~taken
+        idx = xp.where(hit, flat, idx)
+        taken = taken | hit
+        nan_idx = xp.where(v != v, flat, nan_idx)
+    return _nchw(xp, xp.where(nan_idx >= 0, nan_idx, idx))
+
+
+_MAX_POOL_INDICES = Op("max_pool2d_indices", ("x", "ans"), None, dtypes="real floating",
+                       generic=_max_pool_indices_forward)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """The maximum of each window (stride defaults to the kernel size; padding is -inf;
-    ceil_mode adds a last, partial window where the input does not divide evenly)."""
-    _no_pool_indices(return_indices, "max_pool2d")
+    ceil_mode adds a last, partial window where the input does not divide evenly).
+    return_indices=True also returns each maximum's flat index into its input plane, int64
+    (h * W + w; the input of max_unpool2d)."""
     x, unbatched = _batched(input, "max_pool2d")
     win = _pool_window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     out = apply(_MAX_POOL, (x,), {"window": win})
-    return squeeze(out, axis=0) if unbatched else out
+    if not return_indices:
+        return squeeze(out, axis=0) if unbatched else out
+    idx = apply(_MAX_POOL_INDICES, (x.detach(), out.detach()), {"window": win})
+    if unbatched:
+        return squeeze(out, axis=0), squeeze(idx, axis=0)
+    return out, idx
+
+
+def _unpool_size(fname, in_sizes, kernel, stride, padding, output_size):
+    """The output's spatial size: output_size (its last len(kernel) entries) checked against
+    the default (in - 1) stride - 2 padding + kernel, as PyTorch's _unpool_output_size."""
+    default = tuple((i - 1) * s - 2 * p + k for i, k, s, p in zip(in_sizes, kernel, stride, padding))
+    if output_size is None:
+        return default
+    size = tuple(output_size)
+    n = len(kernel)
+    if len(size) == n + 2:
+        size = size[2:]
+    if len(size) != n:
+        raise ValueError(f"{fname}: output_size must have {n} or {n + 2} elements (got {len(tuple(output_size))})")
+    for d, (o, base, s) in enumerate(zip(size, default, stride)):
+        if not base - s < o < base + s:
+            raise ValueError(f'{fname}: invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                             f"{base - s} and {base + s})")
+    return size
+
+
+def _max_unpool(fname, input, indices, kernel, stride, padding, output_size, nd):
+    _check_float(input, fname)
+    check_tensor(indices, fname, "indices")
+    if indices._dtype.kind not in "iu":
+        raise TypeError(f"{fname}: indices must have an integer dtype (int64), got {indices._dtype}")
+    shape = tuple(input._data.shape)
+    if len(shape) not in (nd + 1, nd + 2):
+        raise ValueError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {shape}")
+    if tuple(indices._data.shape) != shape:
+        raise RuntimeError(f"{fname}: expected shape of indices to be the input's {shape}, got "
+                           f"{tuple(indices._data.shape)}")
+    size = _unpool_size(fname, shape[-nd:], kernel, stride, padding, output_size)
+    lead = shape[:-nd]
+    flat_i = reshape(indices, (-1, math.prod(shape[-nd:])))
+    if indices._dtype is not _ag.int64:
+        flat_i = astype(flat_i, _ag.int64)
+    out = apply(_MAX_UNPOOL, (reshape(input, (-1, math.prod(shape[-nd:]))), flat_i),
+                {"plane": math.prod(size), "fname": fname})
+    return reshape(out, lead + size)
+
+
+_FANCY_SETITEM: dict = {}  # namespace -> whether its arrays take integer-array keys in setitem
+
+
+def _max_unpool_forward(xp, x, idx, *, plane, fname):
+    """(R, L) values written at their (R, L) indices into (R, plane) zeros: a fancy-indexed
+    write where the namespace has one, else one-hot rows (duplicates, which pooling gives only
+    equal values, averaged)."""
+    rows, length = x.shape
+    place = _placed(xp, x)
+    fancy = _FANCY_SETITEM.get(xp)
+    if fancy is None:
+        try:
+            probe = xp.zeros((2,), dtype=x.dtype, **place)
+            probe[xp.asarray([1], **place)] = 1
+            fancy = True
+        except (IndexError, TypeError, NotImplementedError):
+            fancy = False
+        _FANCY_SETITEM[xp] = fancy
+    if fancy:
+        out = xp.zeros((rows, plane), dtype=x.dtype, **place)
+        r = xp.broadcast_to(xp.reshape(xp.arange(rows, dtype=idx.dtype, **place), (rows, 1)), idx.shape)
+        try:
+            out[r, idx] = x
+        except IndexError as e:
+            raise RuntimeError(f"{fname}: found an invalid max index (indices must lie in [0, {plane}), the "
+                               f"output plane's size): {e}") from None
+        return out
+    hits = xp.astype(xp.expand_dims(idx, axis=-1) == xp.arange(plane, dtype=idx.dtype, **place), x.dtype)
+    total = xp.sum(hits * xp.expand_dims(x, axis=-1), axis=1)
+    return total / xp.maximum(xp.sum(hits, axis=1), xp.asarray(1.0, dtype=x.dtype, **place))
+
+
+# max_unpool's gradient gathers the output gradient at the indices (each duplicate gets all of it,
+# as PyTorch's)
+_MAX_UNPOOL = Op("max_unpool", ("x", "idx"), {"x": lambda g, idx: take_along_axis(g, idx, axis=-1), "idx": None},
+                 dtypes="any", generic=_max_unpool_forward, grad_fn="MaxUnpool2DBackward0")
+
+
+def _pool_stride(stride, kernel):
+    return kernel if stride is None or stride == [] or stride == () else stride
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """The partial inverse of max_pool2d: each value written at its flat `indices` in a zero
+    (N, C, H_out, W_out) image (output_size picks among the sizes a stride leaves possible)."""
+    kernel = _pair(kernel_size, "kernel_size", "max_unpool2d")
+    stride = _pair(_pool_stride(stride, kernel), "stride", "max_unpool2d")
+    padding = _pair(padding, "padding", "max_unpool2d", minimum=0)
+    return _max_unpool("max_unpool2d", input, indices, kernel, stride, padding, output_size, 2)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """The partial inverse of max_pool1d: each value written at its `indices` in a zero
+    (N, C, L_out) signal."""
+    kernel = _ntuple(kernel_size, 1, "kernel_size", "max_unpool1d")
+    stride = _ntuple(_pool_stride(stride, kernel), 1, "stride", "max_unpool1d")
+    padding = _ntuple(padding, 1, "padding", "max_unpool1d", minimum=0)
+    return _max_unpool("max_unpool1d", input, indices, kernel, stride, padding, output_size, 1)
 
 
 def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_override, like):
@@ -559,6 +879,164 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     out = apply(_AVG_POOL, (x,), {"window": win, "count_include_pad": bool(count_include_pad),
                                   "divisor_override": divisor_override})
     return squeeze(out, axis=0) if unbatched else out
+
+
+# ----- 1-D pools, adaptive max and power-average pools --------------------------------------
+def _unit_height(fname, input):
+    """(N, C, L) or (C, L) input as (N, C, 1, L) or (C, 1, L): the 1-D pools are the 2-D ones
+    over a unit height, as PyTorch's."""
+    _check_float(input, fname)
+    if input._data.ndim not in (2, 3):
+        raise ValueError(f"{fname}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{tuple(input._data.shape)}")
+    return expand_dims(input, axis=-2)
+
+
+def _pool1d_args(fname, kernel_size, stride, padding, dilation=1):
+    """The 1-D settings as the 2-D ones over a unit height (kernel, stride, padding,
+    dilation pairs), checked under their 1-D names."""
+    k = _ntuple(kernel_size, 1, "kernel_size", fname)
+    s = _ntuple(_pool_stride(stride, k), 1, "stride", fname)
+    p = _ntuple(padding, 1, "padding", fname, minimum=0)
+    d = _ntuple(dilation, 1, "dilation", fname)
+    if 2 * p[0] > k[0]:
+        raise RuntimeError(f"{fname}: padding should be at most half of kernel size, but got padding={p[0]} "
+                           f"and kernel_size={k[0]}")
+    return (1,) + k, (1,) + s, (0,) + p, (1,) + d
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """The maximum of each window of (N, C, L) or (C, L) input (max_pool2d over a unit
+    height); return_indices=True also returns each maximum's position along L."""
+    x = _unit_height("max_pool1d", input)
+    k, s, p, d = _pool1d_args("max_pool1d", kernel_size, stride, padding, dilation)
+    xb = x if x._data.ndim == 4 else expand_dims(x, axis=0)
+    win = _pool_window("max_pool1d", xb, k, s, p, d, ceil_mode)
+    out = apply(_MAX_POOL, (xb,), {"window": win})
+    idx = apply(_MAX_POOL_INDICES, (xb.detach(), out.detach()), {"window": win}) if return_indices else None
+    lead = (0, 2) if x._data.ndim == 3 else (2,)  # the batch axis added here, the unit height
+    out = squeeze(out, axis=lead)
+    return (out, squeeze(idx, axis=lead)) if return_indices else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """The mean of each window of (N, C, L) or (C, L) input (avg_pool2d over a unit height)."""
+    x = _unit_height("avg_pool1d", input)
+    k, s, p, _ = _pool1d_args("avg_pool1d", kernel_size, stride, padding)
+    xb = x if x._data.ndim == 4 else expand_dims(x, axis=0)
+    win = _pool_window("avg_pool1d", xb, k, s, p, 1, ceil_mode)
+    out = apply(_AVG_POOL, (xb,), {"window": win, "count_include_pad": bool(count_include_pad),
+                                   "divisor_override": None})
+    return squeeze(out, axis=(0, 2) if x._data.ndim == 3 else (2,))
+
+
+def _adaptive_size(fname, output_size, in_sizes):
+    """output_size (an int or a tuple, None keeping an input size) as a tuple of ints."""
+    n = len(in_sizes)
+    size = (output_size,) * n if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    if len(size) != n:
+        raise ValueError(f"{fname}: output_size must be an int or {n} ints, got {output_size!r}")
+    size = tuple(i if o is None else o for o, i in zip(size, in_sizes))
+    for o in size:
+        if isinstance(o, bool) or not isinstance(o, int) or o < 1:
+            raise ValueError(f"{fname}: output_size must be positive ints, got {output_size!r}")
+    return size
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """The mean over each of output_size bins of (N, C, L) or (C, L) input."""
+    x = _unit_height("adaptive_avg_pool1d", input)
+    (o,) = _adaptive_size("adaptive_avg_pool1d", output_size, tuple(input._data.shape[-1:]))
+    return squeeze(adaptive_avg_pool2d(x, (1, o)), axis=-2)
+
+
+def _bins(n_in: int, n_out: int):
+    """PyTorch's adaptive bins: bin i spans [floor(i n_in / n_out), ceil((i + 1) n_in / n_out))."""
+    return [((i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)) for i in range(n_out)]
+
+
+def _adaptive_max_indices(x, oh, ow):
+    """Each bin's first maximum (row-major; NaN counts as the maximum) as a flat index into
+    its (H, W) plane, int64, (..., OH, OW): the columns' maxima in each column bin, then the
+    rows' maxima of those in each row bin (max is separable). Not differentiable."""
+    h, w = x._data.shape[-2:]
+    x = x.detach()
+    col = _ag.stack([argmax(x[..., a:b], axis=-1) + a for a, b in _bins(w, ow)], axis=-1)  # (..., H, OW)
+    colmax = take_along_axis(x, col, axis=-1)
+    row = _ag.stack([argmax(colmax[..., a:b, :], axis=-2) + a for a, b in _bins(h, oh)], axis=-2)  # (..., OH, OW)
+    return row * w + take_along_axis(col, row, axis=-2)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False) -> Tensor:
+    """The maximum over each of output_size bins of the last two axes of (N, C, H, W) or
+    (C, H, W) input (None keeps a size); return_indices=True also returns each maximum's flat
+    index into its plane. The gradient goes to that element alone, as PyTorch's."""
+    _check_float(input, "adaptive_max_pool2d")
+    if input._data.ndim not in (3, 4):
+        raise ValueError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {tuple(input._data.shape)}")
+    shape = tuple(input._data.shape)
+    oh, ow = _adaptive_size("adaptive_max_pool2d", output_size, shape[-2:])
+    idx = _adaptive_max_indices(input, oh, ow)
+    lead = shape[:-2]
+    out = reshape(take_along_axis(reshape(input, lead + (-1,)), reshape(idx, lead + (-1,)), axis=-1),
+                  lead + (oh, ow))
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Tensor:
+    """The maximum over each of output_size bins of (N, C, L) or (C, L) input."""
+    x = _unit_height("adaptive_max_pool1d", input)
+    (o,) = _adaptive_size("adaptive_max_pool1d", output_size, tuple(input._data.shape[-1:]))
+    idx = squeeze(_adaptive_max_indices(x, 1, o), axis=-2)
+    out = take_along_axis(input, idx, axis=-1)
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = False):
+    """max_pool1d's (values, indices), whatever return_indices says (PyTorch's)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = False):
+    """max_pool2d's (values, indices), whatever return_indices says (PyTorch's)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices: bool = False):
+    """adaptive_max_pool1d's (values, indices)."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices: bool = False):
+    """adaptive_max_pool2d's (values, indices)."""
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def _lp_finish(out, norm_type, count):
+    from .._ops.elementwise import sign
+
+    return ((sign(out) * _relu(_abs(out))) * count) ** (1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window, (sum x^p)^(1/p), p = norm_type (as PyTorch's: the mean of
+    x^p over the window times its size, then the 1/p power)."""
+    _check_float(input, "lp_pool2d")
+    kh, kw = _pair(kernel_size, "kernel_size", "lp_pool2d")
+    out = avg_pool2d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, kh * kw)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, L) or (C, L) input."""
+    _check_float(input, "lp_pool1d")
+    (k,) = _ntuple(kernel_size, 1, "kernel_size", "lp_pool1d")
+    out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, k)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1469,6 +1947,78 @@ def embedding(input, weight, padding_idx=None) -> Tensor:
     return reshape(rows, tuple(input._data.shape) + (weight._data.shape[1],))
 
 
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None) -> Tensor:
+    """The sum, mean or max of bags of embedding rows, (B, embedding_dim): each row of 2-D
+    `input` is a bag, or 1-D `input` is cut into bags at `offsets` (include_last_offset:
+    offsets also holds the end). per_sample_weights (mode='sum') scales each row; entries equal
+    to padding_idx are left out; empty bags give zeros. The bags become a (B, n) selection
+    matrix built without reading the offsets (one matrix product; max takes a masked max)."""
+    fname = "embedding_bag"
+    check_tensor(input, fname, "input")
+    check_tensor(weight, fname, "weight")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{fname}: mode has to be one of sum, mean or max, got {mode!r}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{fname}: max_norm, scale_grad_by_freq and sparse gradients are not supported")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{fname}: per_sample_weights was not None. per_sample_weights is only supported "
+                                  f"for mode='sum' (got mode={mode!r}).")
+    if input._dtype.kind not in "iu":
+        raise TypeError(f"{fname}: input must hold integer indices, got {input._dtype}")
+    if weight._data.ndim != 2:
+        raise ValueError(f"{fname}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight._data.shape)}")
+    num, dim = weight._data.shape
+    if input._data.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{fname}: if input is 2D, then offsets has to be None, as input is treated as a "
+                             "mini-batch of fixed length sequences")
+        bags, length = input._data.shape
+        flat = reshape(input, (-1,))
+        seg = _ag.arange(bags * length, device=input.device) // max(length, 1)
+    elif input._data.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            raise ValueError(f"{fname}: offsets has to be a 1D Tensor but got "
+                             f"{None if offsets is None else tuple(offsets.shape)}")
+        check_tensor(offsets, fname, "offsets")
+        starts = offsets[:-1] if include_last_offset else offsets
+        bags = starts.shape[0]
+        flat = input
+        pos = _ag.arange(flat.shape[0], dtype=starts._dtype, device=input.device)
+        # the last bag runs to the end of input (include_last_offset's final offset, which should be
+        # len(input), is not read: as PyTorch's CPU kernel)
+        seg = _sum(astype(expand_dims(starts, axis=0) <= expand_dims(pos, axis=1), _ag.int64), axis=1) - 1
+    else:
+        raise ValueError(f"{fname}: input has to be 1D or 2D Tensor, but got Tensor of dimension {input._data.ndim}")
+    if per_sample_weights is not None:
+        _check_same_dtype(weight, per_sample_weights, fname, "per_sample_weights")
+        if tuple(per_sample_weights._data.shape) != tuple(input._data.shape):
+            raise ValueError(f"{fname}: per_sample_weights must have the input's shape {tuple(input._data.shape)}, "
+                             f"got {tuple(per_sample_weights._data.shape)}")
+    rows = embedding(flat, weight)  # (n, D), with the index check
+    member = expand_dims(seg, axis=0) == expand_dims(_ag.arange(bags, dtype=seg._dtype, device=input.device),
+                                                     axis=1)  # (B, n)
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"{fname}: padding_idx must be within the number of embeddings ({num}), "
+                             f"got {padding_idx}")
+        member = member & expand_dims(flat != padding_idx % num, axis=0)
+    if mode == "max":
+        masked = _where(expand_dims(member, axis=-1), expand_dims(rows, axis=0), -math.inf)
+        best = _ag.max(masked, axis=1)
+        return _where(_any(member, axis=1, keepdims=True), best, 0.0)
+    sel = astype(member, weight._dtype)
+    if per_sample_weights is not None:
+        sel = sel * expand_dims(reshape(per_sample_weights, (-1,)), axis=0)
+    out = matmul(sel, rows)
+    if mode == "mean":
+        count = _sum(astype(member, weight._dtype), axis=1, keepdims=True)
+        out = out / _maximum(count, 1.0)
+    return out
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) axes (mean 0, biased variance 1, then
     eps), then scale by `weight` and shift by `bias` (both of normalized_shape)."""
@@ -1535,6 +2085,18 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     return matmul(matmul(_bin_means(h, oh, input), input), matrix_transpose(_bin_means(w, ow, input)))
 
 
+def _cubic_weights(t: float, a: float = -0.75) -> tuple:
+    """The four cubic-convolution weights (Keys, A = -0.75, as PyTorch's) of the samples at
+    floor(src) - 1 .. floor(src) + 2, t = src - floor(src)."""
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
 def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corners: bool, like):
     """(n_out, n_in) matrix taking one axis from n_in to n_out samples (PyTorch's source
     coordinates): a one-hot row per output for the nearest modes, two weights for linear."""
@@ -1545,6 +2107,15 @@ def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corne
             row[min(int(math.floor(o * ratio)), n_in - 1)] = 1.0
         elif mode == "nearest-exact":
             row[min(int(math.floor((o + 0.5) * ratio)), n_in - 1)] = 1.0
+        elif mode == "bicubic":  # PyTorch's: A = -0.75, unclamped source, indices clamped to the edges
+            if align_corners:
+                src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+            else:
+                src = (o + 0.5) * ratio - 0.5
+            i0 = int(math.floor(src))
+            t = src - i0
+            for i, wt in zip(range(i0 - 1, i0 + 3), _cubic_weights(t)):
+                row[min(max(i, 0), n_in - 1)] += wt
         else:
             if align_corners:
                 src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
@@ -1567,16 +2138,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     one matrix product, so gradients come for free."""
     _check_float(input, "interpolate")
     spatial = input.ndim - 2
-    modes = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,)}
+    modes = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,), "bicubic": (2,)}
     if mode not in modes:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
-                                  "(nearest, nearest-exact, linear, bilinear)")
+                                  "(nearest, nearest-exact, linear, bilinear, bicubic)")
     if spatial not in modes[mode]:
         raise ValueError(f"interpolate: mode {mode!r} expects a {modes[mode][-1] + 2}-D input, got shape "
                          f"{tuple(input.shape)}")
     if align_corners is not None and mode.startswith("nearest"):
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear")
+                         "linear | bilinear | bicubic")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     if (size is None) == (scale_factor is None):
@@ -1740,6 +2311,102 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return input * scale
 
 
+def _feature_dropout(fname, input, p, training, inplace, ranks, alpha):
+    """Dropout of whole channels (every axis but the batch and channel axes shares one draw),
+    plain or alpha (SELU-preserving: dropped elements go to the SELU's negative saturation,
+    then an affine map keeps mean and variance). `ranks`: the (unbatched, batched) ranks
+    allowed, or None for any rank >= 2 (batched)."""
+    check_tensor(input, fname)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fname}: dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.ndim
+    if ranks is None:
+        if nd < 2:
+            raise RuntimeError(f"{fname}: feature dropout requires at least 2 dimensions in the input, got shape "
+                               f"{tuple(input.shape)}")
+        unbatched = False
+    else:
+        if nd not in ranks:
+            raise RuntimeError(f"{fname}: expected {ranks[0]}D or {ranks[1]}D input, but received a {nd}D input")
+        unbatched = nd == ranks[0]
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    lead = 1 if unbatched else 2
+    noise_shape = tuple(input.shape[:lead]) + (1,) * (nd - lead)
+    return _dropout_noise(input, p, inplace, noise_shape, alpha, fname)
+
+
+def _dropout_noise(input, p, inplace, noise_shape, alpha, fname):
+    if p == 1.0 and not alpha:
+        scale, shift = zeros_like(input), None
+    else:
+        keep = astype(rand_like(_ag.zeros(noise_shape, dtype=input.dtype, device=input.device)) >= p, input._dtype)
+        if alpha:  # PyTorch's _dropout_impl: x * keep * a + a * alpha' * (p + keep - 1)
+            if p == 1.0:
+                scale, shift = zeros_like(input), None
+            else:
+                sat = _SELU_ALPHA * _SELU_SCALE  # 1.7580993408473766
+                a = 1.0 / math.sqrt((sat * sat * p + 1) * (1 - p))
+                scale, shift = keep * a, (keep - 1) * (sat * a) + sat * a * p
+        else:
+            scale, shift = keep * (1.0 / (1.0 - p)), None
+
+    def fn(x):
+        return x * scale if shift is None else x * scale + shift
+
+    if inplace:
+        from .._inplace import inplace_apply
+
+        return inplace_apply(input, fn, fname + "_")
+    return fn(input)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels (axis 1 of (N, C, L), axis 0 of (C, L)) with probability p,
+    scaling the rest by 1 / (1 - p) (training); the identity otherwise."""
+    return _feature_dropout("dropout1d", input, p, training, inplace, (2, 3), alpha=False)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout (for SELU networks): each element dropped with probability p is set to
+    the SELU's negative saturation value, then an affine map restores mean 0 and variance 1
+    (training; the identity otherwise, and by default, as PyTorch's)."""
+    check_tensor(input, "alpha_dropout")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"alpha_dropout: dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    return _dropout_noise(input, p, inplace, tuple(input.shape), True, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (axis 1 of (N, C, ...); one draw per sample and
+    channel)."""
+    return _feature_dropout("feature_alpha_dropout", input, p, training, inplace, None, alpha=True)
+
+
+def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax (Concrete) distribution: softmax((logits + g) / tau)
+    along `dim`, g standard Gumbel noise; hard=True returns the one-hot of its argmax with the
+    soft sample's gradient (the straight-through estimator). `eps` is unused (as PyTorch's)."""
+    _check_float(logits, "gumbel_softmax", "logits")
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    u = rand_like(logits)
+    gumbels = -_log(-_log1p(-u))  # -log(Exp(1)), Exp(1) = -log(1 - U)
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    axis = _dim(dim, logits, "gumbel_softmax")
+    index = argmax(y_soft.detach(), axis=axis, keepdims=True)
+    n = logits._data.shape[axis]
+    shape = [1] * logits._data.ndim
+    shape[axis] = n
+    classes = reshape(_ag.arange(n, dtype=index._dtype, device=logits.device), tuple(shape))
+    y_hard = astype(index == classes, logits._dtype)
+    return y_hard - y_soft.detach() + y_soft
+
+
 def _bn_shape(x):
     """(the reduction axes: all but channels, the broadcast shape of per-channel values)."""
     nd = x.ndim
@@ -1824,6 +2491,111 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         shift = shift + bias
     return input * reshape(scale, shape) + reshape(shift, shape)
+
+
+# ----------------------------------------------------------------------------------------
+# Group, instance and local response normalization
+# ----------------------------------------------------------------------------------------
+def _channel_affine(out, weight, bias, nd):
+    shape = (1, out._data.shape[1]) + (1,) * (nd - 2)
+    if weight is not None:
+        out = out * reshape(weight, shape)
+    return out if bias is None else out + reshape(bias, shape)
+
+
+def _check_channel_params(fname, input, c, params):
+    for name, t in params:
+        if t is not None:
+            _check_same_dtype(input, t, fname, name)
+            if tuple(t._data.shape) != (c,):
+                raise RuntimeError(f"{fname}: expected {name} to be a vector of size equal to the number of "
+                                   f"channels in input ({c}), but got {name} of shape {tuple(t._data.shape)}")
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize each sample's channels (axis 1 of (N, C, ...)) in num_groups groups, over
+    the group's channels and every spatial position (mean 0, biased variance 1, then eps),
+    then scale and shift per channel."""
+    _check_float(input, "group_norm")
+    shape = tuple(input._data.shape)
+    if len(shape) < 2:
+        raise RuntimeError(f"group_norm: expected at least 2 dimensions for input tensor but received {len(shape)}")
+    c = shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1 or c % num_groups:
+        raise RuntimeError(f"group_norm: expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(shape)} and num_groups={num_groups!r}")
+    _check_channel_params("group_norm", input, c, (("weight", weight), ("bias", bias)))
+    g = reshape(input, (shape[0], num_groups, -1))
+    centered = g - mean(g, axis=-1, keepdims=True)
+    out = reshape(centered * rsqrt(mean(centered * centered, axis=-1, keepdims=True) + eps), shape)
+    return _channel_affine(out, weight, bias, len(shape))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample (N, C, ...) over its spatial positions
+    (use_input_stats; the running statistics, when given, move by `momentum` toward the
+    batch's mean of the per-instance means and unbiased variances), or by the running
+    statistics (use_input_stats=False), then scale and shift per channel."""
+    _check_float(input, "instance_norm")
+    shape = tuple(input._data.shape)
+    if len(shape) < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, ...) with at least one spatial "
+                         f"axis, got {shape}")
+    n, c = shape[:2]
+    _check_channel_params("instance_norm", input, c, (("running_mean", running_mean), ("running_var", running_var),
+                                                      ("weight", weight), ("bias", bias)))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if math.prod(shape[2:]) <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input size "
+                         f"{shape}")
+    if running_mean is not None or running_var is not None:
+        from .._autograd.grad_mode import no_grad
+
+        axes = tuple(range(2, len(shape)))
+        with no_grad():
+            if running_mean is not None:
+                running_mean *= 1.0 - momentum
+                running_mean += mean(mean(input, axis=axes), axis=0) * momentum
+            if running_var is not None:
+                running_var *= 1.0 - momentum
+                running_var += mean(var(input, axis=axes, correction=1), axis=0) * momentum
+    # every (sample, channel) pair as a channel of one batch-norm sample (as PyTorch's)
+    flat = reshape(input, (1, n * c) + shape[2:])
+    out = reshape(apply(_BATCH_NORM, (flat, None, None), {"eps": float(eps)}), shape)
+    return _channel_affine(out, weight, bias, len(shape))
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, the neighbours
+    size // 2 before and (size - 1) // 2 after each channel (zeros past the edges)."""
+    _check_float(input, "local_response_norm")
+    shape = tuple(input._data.shape)
+    if len(shape) < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {len(shape)} "
+                         "dimensions)")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if input._data.size == 0:
+        return input
+    c = shape[1]
+    sq = input * input
+    before, after = size // 2, (size - 1) // 2
+    parts = []
+    if before:
+        parts.append(_ag.zeros((shape[0], before) + shape[2:], dtype=input.dtype, device=input.device))
+    parts.append(sq)
+    if after:
+        parts.append(_ag.zeros((shape[0], after) + shape[2:], dtype=input.dtype, device=input.device))
+    padded = _ag.concat(parts, axis=1) if len(parts) > 1 else sq
+    total = padded[:, 0:c]
+    for i in range(1, size):
+        total = total + padded[:, i:i + c]
+    div = (total * (alpha / size) + k) ** beta
+    return input / div
 
 
 # Last, so that every name above exists when transformer.py (which uses this module) imports it back.

@@ -22,7 +22,12 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "Tanhshrink", "Softshrink", "Hardshrink",
            "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
            "ReplicationPad2d", "CosineSimilarity", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle",
-           "UpsamplingNearest2d", "UpsamplingBilinear2d", "Bilinear"]
+           "UpsamplingNearest2d", "UpsamplingBilinear2d", "Bilinear",
+           "MaxPool1d", "AvgPool1d", "MaxUnpool1d", "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "Unfold", "Fold", "Conv3d", "ConvTranspose1d", "Dropout1d",
+           "AlphaDropout", "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm",
+           "LocalResponseNorm", "EmbeddingBag", "ConvTranspose3d",
+           "InstanceNorm3d"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -105,8 +110,16 @@ class _ConvNd(Module):
         if isinstance(padding, str):
             if self._transposed:
                 raise ValueError(f"{cls}: padding must be an int or a tuple of ints")
-            F._conv_padding(padding, (1,) * (2 - n) + self.kernel_size, (1,) * (2 - n) + self.dilation,
-                            (1,) * (2 - n) + self.stride, cls)
+            if n == 3:  # the same checks as the 2-D ones, over three axes
+                if padding not in ("valid", "same"):
+                    raise ValueError(f"{cls}: padding must be 'valid', 'same', an int or a tuple of 3 ints, "
+                                     f"got {padding!r}")
+                if padding == "same" and self.stride != (1, 1, 1):
+                    raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions "
+                                     f"(stride={self.stride})")
+            else:
+                    F._conv_padding(padding, (1,) * (2 - n) + self.kernel_size, (1,) * (2 - n) + self.dilation,
+                                (1,) * (2 - n) + self.stride, cls)
             self.padding = padding
         else:
             self.padding = F._ntuple(padding, n, "padding", cls, minimum=0)
@@ -164,6 +177,77 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) input with an (out, in / groups, kD, kH, kW) kernel;
+    PyTorch's initialization. `padding` may be an int, a triple, 'valid' or 'same'."""
+
+    _dims = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device=device, dtype=dtype)
+
+    def forward(self, input):
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvNd):
+    """The transposed 1-D convolution (upsampling by `stride`), weight (in, out / groups, k)."""
+
+    _dims = 1
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device=device, dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        """output_size picks among the lengths a stride > 1 leaves possible (as output_padding)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            want = tuple(output_size)[-1]
+            base = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
+                    + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
+            top = base + max(self.stride[0], self.dilation[0]) - 1
+            if not base <= want <= top:
+                raise ValueError(f"ConvTranspose1d: requested an output size of {want}, but the valid sizes "
+                                 f"range from {base} to {top}")
+            output_padding = (want - base,)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose3d(_ConvNd):
+    """The transposed 3-D convolution (upsampling by `stride`), weight (in, out / groups, kD, kH, kW)."""
+
+    _dims = 3
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device=device, dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            want = tuple(output_size)[-3:]
+            base = tuple((input.shape[-3 + k] - 1) * self.stride[k] - 2 * self.padding[k]
+                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(3))
+            output_padding = tuple(w - b for w, b in zip(want, base))
+            if any(not 0 <= p < max(s, d) for p, s, d in zip(output_padding, self.stride, self.dilation)):
+                raise ValueError(f"ConvTranspose3d: requested an output size of {want}, but the valid sizes "
+                                 f"range from {base} to "
+                                 f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}")
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+
 class ConvTranspose2d(_ConvNd):
     """The transposed 2-D convolution (upsampling by `stride`), weight (in, out / groups, kH, kW)."""
 
@@ -192,8 +276,10 @@ class ConvTranspose2d(_ConvNd):
 
 
 class _Pool2d(Module):
-    """What both poolings share: kernel, stride (defaults to the kernel) and padding, checked
-    when the layer is built."""
+    """What the poolings share: kernel, stride (defaults to the kernel) and padding, checked
+    when the layer is built (over `_dims` axes)."""
+
+    _dims = 2
 
     def __init__(self, kernel_size, stride, padding) -> None:
         super().__init__()
@@ -201,9 +287,9 @@ class _Pool2d(Module):
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
-        F._pair(kernel_size, "kernel_size", name)
-        F._pair(self.stride, "stride", name)
-        F._pair(padding, "padding", name, minimum=0)
+        F._ntuple(kernel_size, self._dims, "kernel_size", name)
+        F._ntuple(self.stride, self._dims, "stride", name)
+        F._ntuple(padding, self._dims, "padding", name, minimum=0)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -216,15 +302,15 @@ class MaxPool2d(_Pool2d):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
-        F._no_pool_indices(return_indices, "MaxPool2d")
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        F._pair(dilation, "dilation", "MaxPool2d")
+        F._ntuple(dilation, self._dims, "dilation", type(self).__name__)
 
     def forward(self, input):
+        """The pooled input, and with return_indices=True each maximum's flat index too."""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode)
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -243,6 +329,151 @@ class AvgPool2d(_Pool2d):
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
+
+
+class MaxPool1d(MaxPool2d):
+    """The maximum over each kernel_size window of (N, C, L) or (C, L) input."""
+
+    _dims = 1
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class AvgPool1d(_Pool2d):
+    """The mean over each kernel_size window of (N, C, L) or (C, L) input; the settings are
+    kept as 1-tuples (as PyTorch's)."""
+
+    _dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.kernel_size = F._ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = F._ntuple(self.stride, 1, "stride", "AvgPool1d")
+        self.padding = F._ntuple(padding, 1, "padding", "AvgPool1d", minimum=0)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: values written at their indices in a zero output."""
+
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self._dims
+        self.kernel_size = F._ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = F._ntuple(self.kernel_size if stride is None else stride, n, "stride", name)
+        self.padding = F._ntuple(padding, n, "padding", name, minimum=0)
+
+    def forward(self, input, indices, output_size=None):
+        fn = F.max_unpool1d if self._dims == 1 else F.max_unpool2d
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d (its indices say where each value goes)."""
+
+    _dims = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d (its indices say where each value goes)."""
+
+
+class _AdaptivePool(Module):
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
+    """The mean over each of `output_size` bins of (N, C, L) or (C, L) input."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    """The maximum over each of `output_size` bins of (N, C, L) or (C, L) input."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """The maximum over each of `output_size` bins (an int, or a pair with None keeping a size)."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class LPPool1d(Module):
+    """The norm_type-norm of each kernel_size window of (N, C, L) or (C, L) input."""
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input):
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(LPPool1d):
+    """The norm_type-norm of each kernel_size window of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class Unfold(Module):
+    """F.unfold as a layer: every sliding block of the input as a column (im2col)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Unfold):
+    """F.fold as a layer: columns summed back into an image of `output_size` (col2im)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}, " + super().extra_repr()
 
 
 class ReLU(Module):
@@ -816,7 +1047,7 @@ class Dropout2d(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
@@ -824,6 +1055,28 @@ class Dropout2d(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout2d):
+    """During training, zero whole channels of (N, C, L) or (C, L) input with probability p."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout2d):
+    """Alpha dropout (for SELU networks): dropped elements take the SELU's saturation value and
+    an affine map keeps mean 0 and variance 1 (training only)."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout2d):
+    """Alpha dropout of whole channels (training only)."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class Unflatten(Module):
@@ -919,3 +1172,177 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization of (N, C, H, W) input."""
 
     _ranks = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) input."""
+
+    _ranks = (5,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalization: each channel of each sample normalized over its own spatial
+    positions; running statistics (track_running_stats) are used in evaluation, momentum=None
+    counts as 0 (as PyTorch's, which never updates them cumulatively). Unbatched input allowed."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input):
+        import warnings
+
+        name, ranks = type(self).__name__, self._ranks
+        if input.ndim not in ranks:
+            raise ValueError(f"{name}: expected {ranks[0]}D or {ranks[1]}D input (got {input.ndim}D input)")
+        feature_dim = input.ndim - ranks[0]
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          UserWarning, stacklevel=2)
+        unbatched = input.ndim == ranks[0]
+        x = input.unsqueeze(0) if unbatched else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or (C, L) input."""
+
+    _ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of (N, C, H, W) or (C, H, W) input."""
+
+    _ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _ranks = (4, 5)
+
+
+class GroupNorm(Module):
+    """Group normalization: each sample's channels in num_groups groups, each normalized over
+    its channels and positions, then a learned per-channel scale and shift (affine)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__()
+        _count(num_groups, "num_groups", "GroupNorm")
+        _count(num_channels, "num_channels", "GroupNorm")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(ones((num_channels,), dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(zeros((num_channels,), dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """F.local_response_norm as a layer (normalization across `size` neighbouring channels)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embeddings (F.embedding_bag) without building the
+    per-index embeddings first; weight (num_embeddings, embedding_dim) from N(0, 1), the
+    `padding_idx` row zero and left out of every bag."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight=None,
+                 include_last_offset: bool = False, padding_idx=None, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_embeddings = _count(num_embeddings, "num_embeddings", "EmbeddingBag")
+        self.embedding_dim = _count(embedding_dim, "embedding_dim", "EmbeddingBag")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse gradients are "
+                                      "not supported")
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings ({num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx = padding_idx % num_embeddings
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset, self.padding_idx = mode, sparse, include_last_offset, \
+            padding_idx
+        if _weight is None:
+            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype, device=device))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"EmbeddingBag: _weight must have shape {(num_embeddings, embedding_dim)}, "
+                                 f"got {tuple(_weight.shape)}")
+            self.weight = Parameter(_weight)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx=None) -> "EmbeddingBag":
+        """An EmbeddingBag holding `embeddings` (2-D); frozen (no gradient) by default."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, dim = embeddings.shape
+        bag = cls(rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                  include_last_offset, padding_idx)
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                               self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
