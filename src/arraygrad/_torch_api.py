@@ -75,6 +75,16 @@ __all__ = [
     "bartlett_window", "poisson", "promote_types", "set_num_threads", "get_num_threads",
     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled",
+    # indexing, scattering and the rest of the Tensor-method functions
+    "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
+    "unique_consecutive", "index_put",
+    # in-place functions (torch.exp_(x) is x.exp_()), listed in _INPLACE_FUNCTIONS
+    "square_", "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
+    "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
+    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
 ]
 
 
@@ -2249,11 +2259,330 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _SETTINGS["warn_only"]
 
 
+# ----------------------------------------------------------------------------------------
+# Indexing, scattering and the rest of PyTorch's Tensor-method functions
+# ----------------------------------------------------------------------------------------
+def _angle_generic(xp, x):
+    if x.dtype in (xp.complex64, xp.complex128):
+        return xp.atan2(xp.imag(x), xp.real(x))
+    return xp.where(x < 0, xp.asarray(math.pi, dtype=x.dtype, device=x.device),
+                    xp.where(x != x, x, xp.zeros_like(x)))  # NaN stays NaN
+
+
+def _angle_grad(xp, g, x):
+    if x.dtype in (xp.complex64, xp.complex128):  # PyTorch's: 0 at 0, else g * z / |z|^2 * i
+        a2 = xp.real(x) ** 2 + xp.imag(x) ** 2
+        safe = xp.where(a2 == 0, xp.ones_like(a2), a2)
+        return xp.where(x == 0, xp.zeros_like(x), (g * x / safe) * 1j)
+    return xp.zeros_like(x)
+
+
+_ANGLE = Op("angle", ("x",), _angle_grad, dtypes="numeric", generic=_angle_generic, impl="arraygrad_angle")
+
+
+def angle(input, deg=False) -> Tensor:
+    """The argument of each element (radians; real input: 0 for x >= 0, pi for x < 0).
+    Integers give the default float. `deg=True` (NumPy's keyword) gives degrees."""
+    check_tensor(input, "angle", "input")
+    x = input if input._dtype.kind in "fc" else input.astype(_dtypes.DEFAULT_FLOAT)
+    out = unary(_ANGLE, x)
+    return out * (180.0 / math.pi) if deg else out
+
+
+def inner(input, other) -> Tensor:
+    """The sum of products over the last dimensions (a product when either is 0-d);
+    out.shape == input.shape[:-1] + other.shape[:-1]. NumPy's `inner` too."""
+    check_tensor(input, "inner", "input")
+    check_tensor(other, "inner", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return _linalg.tensordot(input, other, axes=((input.ndim - 1,), (other.ndim - 1,)))
+
+
+def masked_scatter(input, mask, source) -> Tensor:
+    """A copy of `input` (broadcast with the boolean `mask`) whose elements where `mask` is
+    true are, in row-major order, the first elements of `source`. Differentiable in input
+    and source (source's unused elements get zero gradient)."""
+    check_tensor(input, "masked_scatter", "input")
+    check_tensor(mask, "masked_scatter", "mask")
+    check_tensor(source, "masked_scatter", "source")
+    if mask._dtype is not _dtypes.bool:
+        raise TypeError(f"masked_scatter: expected mask to have dtype bool, got {mask._dtype}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+                           f"{input._dtype} and {source._dtype}")
+    x, m = _manip.broadcast_arrays(input, mask)
+    # The one value read: how many elements of source are used (it sizes the slice).
+    n = int(_search.count_nonzero(m))
+    flat = _manip.reshape(source, (-1,))
+    if flat.shape[0] < n:
+        raise RuntimeError(f"masked_scatter: Number of elements of source < number of ones in mask "
+                           f"(source has {flat.shape[0]} elements, mask has {n} true)")
+    return _indexing.setitem_functional(x, m, flat[:n])
+
+
+def msort(input) -> Tensor:
+    """The values sorted along the first dimension (sort(input, dim=0).values)."""
+    check_tensor(input, "msort", "input")
+    if input.ndim == 0:
+        return clone(input)
+    return _sorting.sort(input, axis=0)
+
+
+def torch_take(input, index) -> Tensor:
+    """PyTorch's take (the Tensor method `x.take(index)`): the elements of input seen as
+    1-D at `index` (negative indices count from the end), shaped as `index`.
+    The top-level `take` stays the standard's (axis required for n-d input), which NumPy's
+    take(a, indices, axis) calls also reach."""
+    check_tensor(input, "take", "input")
+    if not isinstance(index, Tensor):
+        index = _creation.asarray(index, device=input.device)
+    check_tensor(index, "take", "index")
+    if index._dtype.kind not in "iu":
+        raise TypeError(f"take(): Expected a long tensor for index, but got {index._dtype}")
+    flat = _manip.reshape(input, (-1,))
+    n = flat.shape[0]
+    idx = _manip.reshape(index, (-1,))
+    if idx.shape[0] and n == 0:
+        raise IndexError("take(): tried to take from an empty tensor")
+    if index._dtype.kind == "i":
+        idx = _search.where(idx < 0, idx + n, idx)
+    return _manip.reshape(_indexing.take(flat, idx, axis=0), tuple(index.shape))
+
+
+def ravel(input, order="C") -> Tensor:
+    """The elements as a 1-D tensor (a view when the memory allows). NumPy's `order`
+    ('C', or 'F' for column-major) is accepted too."""
+    check_tensor(input, "ravel", "input")
+    if order in ("C", "A", "K"):
+        return _manip.reshape(input, (-1,))
+    if order == "F":
+        return _manip.reshape(_manip.permute_dims(input, tuple(range(input.ndim))[::-1]), (-1,))
+    raise ValueError(f"ravel: order must be one of 'C', 'F', 'A', 'K', got {order!r}")
+
+
+def renorm(input, p, dim, maxnorm) -> Tensor:
+    """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled to norm `maxnorm`
+    (maxnorm / (norm + 1e-7), as PyTorch). Differentiable, the norm included."""
+    check_tensor(input, "renorm", "input")
+    if input._dtype.kind not in "fc":
+        raise TypeError(f"renorm: expected a floating-point or complex input, got {input._dtype}")
+    if not p > 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (p={p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    d = normalize_axis(dim, input.ndim, "renorm", "dim")
+    from .linalg import vector_norm
+
+    norms = vector_norm(input, axis=tuple(a for a in range(input.ndim) if a != d), keepdims=True, ord=p)
+    factor = _search.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor.astype(input._dtype) if input._dtype.kind == "c" else input * factor
+
+
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor:
+    """A copy of `input` where each src[i][j] (dim 0; and so on) is reduced into
+    out[index[i][j]][j] with `reduce` ('sum', 'prod', 'mean', 'amax', 'amin'); with
+    include_self=False the values of input at positions written to take no part.
+    Differentiable as PyTorch's: ties of amax/amin share the gradient evenly, prod's
+    gradient is right at zeros. 'prod', 'amax' and 'amin' compare each src element with
+    every position of `dim` (memory index.numel() * input.size(dim))."""
+    check_tensor(input, "scatter_reduce", "input")
+    check_tensor(index, "scatter_reduce", "index")
+    check_tensor(src, "scatter_reduce", "src")
+    if reduce not in _SCATTER_REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, amax or "
+                           f"amin, got {reduce!r}")
+    if src._dtype is not input._dtype:
+        raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype, got "
+                           f"{input._dtype} and {src._dtype}")
+    d = normalize_axis(dim, max(input.ndim, 1), "scatter_reduce", "dim")
+    _check_index_shape("scatter_reduce", input, d, index, src)
+    if input.ndim == 0 or math.prod(index.shape) == 0:
+        return clone(input)
+    n = input.shape[d]
+    src = src[tuple(slice(0, s) for s in index.shape)]
+    key = _scatter_key(index, d)
+    ones = _creation.ones(tuple(index.shape), dtype=_dtypes.int64, device=input.device)
+    counts = _indexing.index_add(_creation.zeros(tuple(input.shape), dtype=_dtypes.int64, device=input.device),
+                                 key, ones)  # also the bounds check, by the backend
+    hit = counts > 0
+    if reduce in ("sum", "mean"):
+        base = input if include_self else _search.where(hit, _creation.zeros((), dtype=input._dtype,
+                                                                              device=input.device), input)
+        total = _indexing.index_add(base, key, src)
+        if reduce == "sum":
+            return total
+        count = counts + 1 if include_self else counts
+        count = _search.where(count == 0, 1, count)
+        if input._dtype.kind in "iu":
+            return _elem.floor_divide(total, count.astype(input._dtype))
+        return total / count.astype(input._dtype)
+    # prod, amax, amin: one-hot along a new last axis, reduced over `dim` with input's values
+    region = tuple(slice(None) if a == d else slice(0, s) for a, s in enumerate(index.shape))
+    wrapped = _search.where(index < 0, index + n, index)
+    targets = _manip.reshape(_creation.arange(n, device=input.device), (1,) * index.ndim + (n,))
+    onehot = _manip.expand_dims(wrapped, axis=-1) == targets  # index.shape + (n,)
+    if reduce == "prod":
+        fill = 1
+    elif input._dtype.kind == "f":
+        fill = -math.inf if reduce == "amax" else math.inf
+    elif input._dtype.kind == "b":
+        fill = reduce == "amin"
+    else:
+        info = _dtypes.iinfo(input._dtype)
+        fill = info.min if reduce == "amax" else info.max
+    fill = _creation.asarray(fill, dtype=input._dtype, device=input.device)
+    spread = _search.where(onehot, _manip.expand_dims(src, axis=-1), fill)  # index.shape + (n,)
+    mine = input[region]
+    if not include_self:
+        mine = _search.where(hit[region], fill, mine)
+    mine = _manip.expand_dims(_manip.moveaxis(mine, d, -1), axis=d)  # same layout, size 1 at d
+    both = _manip.concat([mine, spread], axis=d)
+    if reduce == "prod":
+        red = _stat.prod(both, axis=d, dtype=input._dtype)
+    else:
+        red = (_stat.max if reduce == "amax" else _stat.min)(both, axis=d)
+    red = _manip.moveaxis(red, -1, d)
+    if reduce != "prod" and not include_self and red.requires_grad:
+        # PyTorch counts input's elements equal to the result among the ties even where
+        # include_self=False leaves them out (they get no gradient): the src ties' share
+        # shrinks to 1 / (src ties + 1) there. So here.
+        value = red.detach()
+        picked = _indexing.take_along_axis(value, wrapped, axis=d)
+        src_ties = _indexing.index_add(_creation.zeros(tuple(input.shape), dtype=input._dtype, device=input.device),
+                                       key, (src.detach() == picked).astype(input._dtype))[region]
+        self_ties = ((input.detach()[region] == value) & hit[region]).astype(input._dtype)
+        share = _search.where(hit[region], src_ties / _elem.maximum(src_ties + self_ties, 1), 1)
+        red = value + (red - value) * share
+    if tuple(red.shape) == tuple(input.shape):
+        return red
+    return _indexing.setitem_functional(input, region, red)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The values with runs of equal consecutive elements (or slices along `dim`) collapsed
+    to one; optionally the index of each element's run and the length of each run."""
+    check_tensor(input, "unique_consecutive", "input")
+    if dim is None:
+        moved = _manip.reshape(input, (-1,))
+        rows = moved
+    else:
+        d = normalize_axis(dim, max(input.ndim, 1), "unique_consecutive", "dim")
+        moved = _manip.moveaxis(input, d, 0)
+        rows = _manip.reshape(moved, (moved.shape[0], -1)) if moved.shape[0] else moved
+    length = moved.shape[0]
+    first = _creation.ones((min(length, 1),), dtype=_dtypes.bool, device=input.device)
+    differs = rows[1:] != rows[:-1]
+    if dim is not None and differs.ndim > 1:
+        differs = _util.any(differs, axis=tuple(range(1, differs.ndim)))
+    starts = _manip.concat([first, differs], axis=0)
+    # The one value read: the runs found size the outputs.
+    values = moved[starts]
+    if dim is not None:
+        values = _manip.moveaxis(values, 0, d)
+    if not (return_inverse or return_counts):
+        return values
+    out = [values]
+    if return_inverse:
+        inv = _stat.cumulative_sum(starts.astype(_dtypes.int64), axis=0) - 1
+        out.append(_manip.reshape(inv, tuple(input.shape)) if dim is None else inv)
+    if return_counts:
+        pos = _search.nonzero(starts)[0]
+        ends = _manip.concat([pos[1:], _creation.asarray([length], dtype=pos._dtype, device=input.device)])
+        out.append((ends - pos).astype(_dtypes.int64))
+    return tuple(out)
+
+
+def index_put(input, indices, values, accumulate=False) -> Tensor:
+    """A copy of `input` with `values` written at input[indices] (a tuple of integer or
+    boolean index tensors); accumulate=True adds instead, repeated indices summing."""
+    check_tensor(input, "index_put", "input")
+    check_tensor(values, "index_put", "values")
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
+    for i, k in enumerate(indices):
+        check_tensor(k, "index_put", f"indices[{i}]")
+        if k._dtype.kind not in "iub":
+            raise IndexError(f"index_put(): tensors used as indices must be long, int or bool tensors, "
+                             f"got {k._dtype} at indices[{i}]")
+    if len(indices) > input.ndim:
+        raise IndexError(f"index_put(): too many indices for tensor of dimension {input.ndim} "
+                         f"(got {len(indices)})")
+    if values._dtype is not input._dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {input._dtype} "
+                           f"for the destination and {values._dtype} for the source.")
+    key = tuple(indices)
+    if accumulate:
+        return _indexing.index_add(input, key, values)
+    return _indexing.setitem_functional(input, key, values)
+
+
+def put(input, index, source, accumulate=False) -> Tensor:
+    """A copy of `input` with source's elements written at the flat positions `index`
+    (negative ones count from the end); accumulate=True adds them. Tensor.put / put_ only:
+    NumPy's top-level put writes in place and returns None."""
+    check_tensor(input, "put", "input")
+    check_tensor(index, "put", "index")
+    check_tensor(source, "put", "source")
+    if index._dtype.kind not in "iu":
+        raise TypeError(f"put_(): Expected a long tensor for index, but got {index._dtype}")
+    if math.prod(index.shape) != math.prod(source.shape):
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {math.prod(source.shape)}, index.numel() = {math.prod(index.shape)}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got (self) "
+                           f"{input._dtype} and (source) {source._dtype}")
+    flat = _manip.reshape(input, (-1,))
+    n = flat.shape[0]
+    idx = _manip.reshape(index, (-1,))
+    if index._dtype.kind == "i":
+        idx = _search.where(idx < 0, idx + n, idx)
+    src = _manip.reshape(source, (-1,))
+    out = _indexing.index_add(flat, (idx,), src) if accumulate else _indexing.setitem_functional(flat, (idx,), src)
+    return _manip.reshape(out, tuple(input.shape))
+
+
+# PyTorch's top-level in-place functions: torch.exp_(x) is x.exp_() (and returns x). Not
+# round_: NumPy 1's round_ returned a new array.
+_INPLACE_FUNCTIONS = (
+    "square_", "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
+    "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+    "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
+    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
+
+
+def _inplace_function(name):
+    def function(input, *args, **kwargs):
+        check_tensor(input, name, "input")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"input.{name}(...): in place; returns input."
+    return function
+
+
+for _name in _INPLACE_FUNCTIONS:
+    globals()[_name] = _inplace_function(_name)
+del _name
+
+
 def _set_fns():
     from ._ops import sets
 
     return sets
 
+
+assert set(_INPLACE_FUNCTIONS) <= set(__all__)
 
 # The Tensor methods come from this module's functions and `_torch_methods`' tables.
 from ._torch_methods import install as _install_methods  # noqa: E402

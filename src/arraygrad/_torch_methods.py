@@ -574,8 +574,237 @@ class TorchTensorMethods:
         return _inplace.inplace_apply(self, lambda t: _api.scatter_add(t, dim, index, src),
                                       "scatter_add_", (src,))
 
+    # ----- more in-place samplers (arraygrad's generators: manual_seed repeats them) ----------
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of the exponential distribution of rate `lambd`."""
+        _float_only(self, "exponential_")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return _inplace.inplace_apply(
+            self, lambda t: _sampled(t, -_elem.log1p(-_random.rand_like(t, generator=generator)) / lambd),
+            "exponential_")
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with samples of the Cauchy distribution (location `median`, scale `sigma`)."""
+        _float_only(self, "cauchy_")
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return _inplace.inplace_apply(
+            self, lambda t: _sampled(t, median + sigma * _elem.tan(
+                math.pi * (_random.rand_like(t, generator=generator) - 0.5))), "cauchy_")
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with exp(N(mean, std**2)) samples."""
+        _float_only(self, "log_normal_")
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return _inplace.inplace_apply(
+            self, lambda t: _sampled(t, _elem.exp(_random.randn_like(t, generator=generator) * std + mean)),
+            "log_normal_")
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        if self._dtype.kind in "cb":
+            raise TypeError(f"geometric_: not implemented for {self._dtype} tensors")
+
+        def draw(t):
+            u = _random.rand_like(t, dtype=_draw_dtype(t), generator=generator)
+            k = _elem.ceil(_elem.log1p(-u) / math.log1p(-p))  # -log1p(-u) > 0 unless u == 0
+            return _sampled(t, _elem.maximum(k, 1.0).astype(t.dtype))
+        return _inplace.inplace_apply(self, draw, "geometric_")
+
+    def random_(self, *args, generator=None, **kwargs):
+        """Fill with integers uniform on [from, to): random_() up to 2**mantissa (floats) or
+        the dtype's maximum (integers), random_(to), random_(from, to) (to=None: to the same
+        top)."""
+        if len(args) > 2 or set(kwargs) - {"from", "to"}:
+            raise TypeError("random_() takes (to), (from, to) or keywords from=, to=")
+        low, high = 0, None
+        if len(args) == 1 and "to" not in kwargs and "from" not in kwargs:
+            high = args[0]
+        else:
+            low, high = (*args, None, None)[:2] if args else (0, None)
+            low, high = kwargs.get("from", low), kwargs.get("to", high)
+        d = self._dtype
+        if d.kind == "c":
+            raise TypeError(f"random_: not implemented for {d} tensors")
+        if high is None:
+            if d.kind == "f":
+                high = 2 ** {16: 11, 32: 24, 64: 53}[d.bits] + 1
+            elif d.kind == "b":
+                high = 2
+            else:
+                high = _dtypes.iinfo(d).max + 1
+        if not low < high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        wide = _dtypes.int64 if d.kind in "fb" else d
+        return _inplace.inplace_apply(
+            self, lambda t: _sampled(t, _random.randint_like(t, low, high, dtype=wide, generator=generator).astype(d)),
+            "random_")
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write `fill_value` on the main diagonal (all dimensions equal beyond 2-D; wrap:
+        tall matrices restart the diagonal every ncols + 1 rows, as NumPy's)."""
+        shape = tuple(self._data.shape)
+        if len(shape) < 2:
+            raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1 (got {len(shape)})")
+        if len(shape) > 2 and len(set(shape)) != 1:
+            raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {list(shape)}")
+        numel = math.prod(shape)
+        if len(shape) == 2:
+            step = shape[1] + 1
+            end = numel if wrap else min(numel, shape[1] * shape[1])
+        else:
+            step = sum(math.prod(shape[i + 1:]) for i in range(len(shape)))
+            end = numel
+        positions = _creation.arange(0, end, step, dtype=_dtypes.int64, device=self.device)
+        v = fill_value if isinstance(fill_value, TorchTensorMethods) else _scalar_as(fill_value, self._dtype,
+                                                                                   "fill_diagonal_")
+
+        def write(t):
+            flat = _indexing.setitem_functional(_manip.reshape(t, (-1,)), (positions,), v)
+            return _manip.reshape(flat, shape)
+        return _inplace.inplace_apply(self, write, "fill_diagonal_")
+
+    # ----- storage-level methods ----------------------------------------------------------
+    def pin_memory(self, device=None):
+        """This tensor (arraygrad does no page-locking: CPU memory is used as it is)."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def share_memory_(self):
+        """This tensor, unchanged: arraygrad does not move memory into shared segments."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def storage_offset(self) -> int:
+        """The position of the first element within the memory this tensor views, in
+        elements (0 for a tensor owning its memory, or where the backend exposes no
+        addresses)."""
+        data = self._data
+        root = data
+        while getattr(getattr(root, "base", None), "__array_interface__", None) is not None:
+            root = root.base
+        if root is data:
+            return 0
+        try:
+            return (self.data_ptr() - root.__array_interface__["data"][0]) // self._dtype.itemsize
+        except RuntimeError:
+            return 0
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape `sizes`, keeping the first elements of its data (in
+        row-major order) and zero-filling any new ones. Refused while it requires grad."""
+        sizes = _shape_args(sizes, "resize_")
+        if any(not isinstance(s, int) or s < 0 for s in sizes):
+            raise RuntimeError(f"resize_: sizes must be non-negative ints, got {list(sizes)}")
+        if self._requires_grad or _inplace.needs_tracking(self):
+            raise RuntimeError("cannot resize variables that require grad")
+        new, old = math.prod(sizes), self.numel()
+        flat = _manip.reshape(self.detach(), (-1,))
+        if new <= old:
+            flat = flat[:new]
+        else:
+            flat = _manip.concat([flat, _creation.zeros((new - old,), dtype=self._dtype, device=self.device)])
+        self._data = _api.clone(_manip.reshape(flat, tuple(sizes)))._data
+        return self
+
+    def resize_as_(self, tensor, memory_format=None):
+        return self.resize_(tuple(tensor.shape))
+
+    def apply_(self, callable):
+        """Replace each element x by callable(x) (CPU tensors, Python callables; refused
+        while the tensor requires grad, as PyTorch's)."""
+        return _map_values(self, "apply_", callable, ())
+
+    def map_(self, tensor, callable):
+        """Replace each element x by callable(x, y), y the matching element of `tensor`
+        (broadcast to this shape)."""
+        if not isinstance(tensor, TorchTensorMethods):
+            raise TypeError(f"map_(): argument 'tensor' must be a Tensor, got {type(tensor).__name__}")
+        other = _manip.broadcast_to(tensor.detach(), tuple(self.shape))
+        return _map_values(self, "map_", callable, (other,))
+
+    # ----- more shape methods ---------------------------------------------------------------
+    def take(self, index):
+        """PyTorch's take: the elements of this tensor seen as 1-D at `index` (shaped as it)."""
+        return _api.torch_take(self, index)
+
+    def moveaxis(self, source, destination):
+        return _api.movedim(self, source, destination)
+
+    def sum_to_size(self, *size):
+        """The sum of this tensor down to `size` (to which this shape must broadcast)."""
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        size = tuple(_api.int_sequence(size, "sum_to_size")) if size else ()
+        shape = tuple(self._data.shape)
+        lead = len(shape) - len(size)
+        if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+            raise RuntimeError(f"sum_to_size: size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+        out = _stat.sum(self, axis=tuple(range(lead))) if lead else self
+        axes = tuple(i for i, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1)
+        return _stat.sum(out, axis=axes, keepdims=True) if axes else out
+
+    def unfold(self, dimension, size, step):
+        """The windows of `size` elements every `step` along `dimension`, as a new last
+        dimension (a copy here, differentiable)."""
+        nd = self._data.ndim
+        d = _normalize(dimension, max(nd, 1), "unfold")
+        length = self._data.shape[d] if nd else 1
+        if size < 0 or size > length:
+            raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if nd == 0:
+            return _manip.reshape(self, (size,))
+        count = (length - size) // step + 1
+        starts = _manip.reshape(_creation.arange(count, dtype=_dtypes.int64, device=self.device) * step, (count, 1))
+        idx = _manip.reshape(starts + _creation.arange(size, dtype=_dtypes.int64, device=self.device), (-1,))
+        picked = _indexing.take(self, idx, axis=d)
+        shape = tuple(self._data.shape)
+        picked = _manip.reshape(picked, shape[:d] + (count, size) + shape[d + 1:])
+        return _manip.moveaxis(picked, d + 1, -1)
+
 
 # ----- helpers ----------------------------------------------------------------------------
+def _float_only(x, fname):
+    if x._dtype.kind != "f":
+        raise TypeError(f"{fname}: expected a floating-point tensor, got {x._dtype}")
+
+
+def _sampled(t, sample):
+    """`sample` as the new value of `t`: where t is part of a graph (a non-leaf), PyTorch's
+    samplers keep it there with a zero gradient; so does this."""
+    if not t.requires_grad:
+        return sample
+    return _search.where(_creation.zeros(tuple(t.shape), dtype=_dtypes.bool, device=t.device), t, sample)
+
+
+def _draw_dtype(t):
+    return t.dtype if t.dtype.kind == "f" else _dtypes.DEFAULT_FLOAT
+
+
+def _map_values(x, fname, fn, others):
+    if not callable(fn):
+        raise TypeError(f"{fname}(): callable must be callable, got {type(fn).__name__}")
+    if x._backend.device.type != "cpu":
+        raise TypeError(f"{fname} is only implemented on CPU tensors")
+    if x._requires_grad or _inplace.needs_tracking(x):
+        raise RuntimeError(f"{fname}(): cannot be used on a tensor that requires grad (its values come "
+                           "from a Python callable that autograd cannot differentiate)")
+    lists = [x.reshape(-1).tolist()] + [o.reshape(-1).tolist() for o in others]
+    values = [fn(*vs) for vs in zip(*lists)]
+    new = _api.tensor(values, dtype=x._dtype, device=x.device).reshape(tuple(x.shape))
+    return _inplace.inplace_apply(x, lambda t: new, fname)
+
+
 def _normalize(dim, ndim, fname):
     from ._ops import normalize_axis
 
@@ -721,11 +950,14 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "fliplr", "flipud", "rot90", "kron", "cross", "diagflat", "aminmax", "argwhere",
                "logcumsumexp", "median", "unique", "bincount", "erf", "erfc", "svd", "qr",
                "kthvalue", "cummax", "cummin", "mode", "quantile", "nanquantile", "nanmedian", "nansum",
-               "nanmean", "histc", "dist", "diag_embed", "repeat_interleave", "index_copy", "matrix_exp")
+               "nanmean", "histc", "dist", "diag_embed", "repeat_interleave", "index_copy", "matrix_exp",
+               "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
+               "unique_consecutive", "index_put", "put", "bernoulli", "multinomial")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
-               "clamp_min", "clamp_max", "erf", "erfc", "index_copy")
+               "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
+               "scatter_reduce", "index_put", "put")
 
 
 def _function(name):

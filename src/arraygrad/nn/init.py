@@ -15,7 +15,8 @@ from .._dispatch import check_tensor
 from .. import rand_like, randn_like
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
-           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+           "trunc_normal_", "sparse_", "eye_", "dirac_"]
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                  "conv_transpose2d", "conv_transpose3d", "sigmoid")
@@ -146,3 +147,137 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: 
     if _empty(tensor):
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
+
+
+def _erfinv(y):
+    """The inverse error function on (-1, 1), to double precision: Giles' approximation
+    refined by two Newton steps on erf (arraygrad's own ops, any backend)."""
+    from .. import _torch_api as api
+    from .._ops import elementwise as el
+
+    w = -el.log((1.0 - y) * (1.0 + y))
+    small = w < 5.0
+    ws, wb = w - 2.5, el.sqrt(el.where(small, 5.0, w)) - 3.0
+    ps = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+              -0.00417768164, 0.246640727, 1.50140941):
+        ps = c + ps * ws
+    pb = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+              0.00943887047, 1.00167406, 2.83297682):
+        pb = c + pb * wb
+    x = el.where(small, ps, pb) * y
+    for _ in range(2):
+        x = x - (api.erf(x) - y) / (2.0 / math.sqrt(math.pi) * el.exp(-x * x))
+    return x
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None):
+    """Fill with N(mean, std**2) samples truncated to [a, b] (inverse-CDF sampling, as
+    PyTorch's)."""
+    _check(tensor, "trunc_normal_")
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"trunc_normal_: tensor must be real floating point, got {tensor.dtype}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    lo = (1.0 + math.erf((a - mean) / std / math.sqrt(2.0))) / 2.0
+    hi = (1.0 + math.erf((b - mean) / std / math.sqrt(2.0))) / 2.0
+    with no_grad():
+        u = rand_like(tensor, dtype="float64" if _has_float64(tensor) else None, generator=generator)
+        y = (u * (2 * hi - 2 * lo) + (2 * lo - 1)).clip(-1 + 1e-12, 1 - 1e-12)
+        x = (_erfinv(y) * (std * math.sqrt(2.0)) + mean).clip(a, b)
+        return _fill(tensor, x.astype(tensor.dtype))
+
+
+def _has_float64(tensor) -> bool:
+    from .. import float64
+
+    try:
+        tensor._backend.to_native_dtype(float64)
+        return True
+    except TypeError:
+        return False
+
+
+def orthogonal_(tensor, gain: float = 1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013): the Q of the QR
+    decomposition of a normal matrix, the signs fixed by R's diagonal, times `gain`.
+    Dimensions past the first are flattened."""
+    from .. import linalg
+    from .._ops import elementwise as el
+    from .._ops import linear_algebra as la
+
+    check_tensor(tensor, "orthogonal_", "tensor")
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: Only tensors with 2 or more dimensions are supported "
+                         f"(got {tensor.ndim})")
+    _check(tensor, "orthogonal_")
+    if tensor.size == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.size // rows
+    with no_grad():
+        flat = randn_like(tensor, generator=generator).reshape(rows, cols)
+        if rows < cols:
+            flat = la.matrix_transpose(flat)
+        q, r = linalg.qr(flat)
+        d = el.sign(linalg.diagonal(r))
+        q = q * d
+        if rows < cols:
+            q = la.matrix_transpose(q)
+        return _fill(tensor, (q * gain).reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std**2) values, then zero ceil(sparsity * rows) random
+    rows of each column (Martens, 2010)."""
+    from .. import randperm
+
+    check_tensor(tensor, "sparse_", "tensor")
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: Only tensors with 2 dimensions are supported (got {tensor.ndim})")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    normal_(tensor, 0.0, std, generator)
+    with no_grad():
+        for c in range(cols):
+            picked = randperm(rows, generator=generator, device=tensor.device)[:zeros]
+            tensor[picked, c] = 0
+    return tensor
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the main diagonal)."""
+    from .. import eye
+
+    check_tensor(tensor, "eye_", "tensor")
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: Only tensors with 2 dimensions are supported (got {tensor.ndim})")
+    return _fill(tensor, eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype, device=tensor.device))
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: each of the first
+    output channels of a group passes its input channel through unchanged."""
+    check_tensor(tensor, "dirac_", "tensor")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: Only tensors with 3, 4, or 5 dimensions are supported (got {tensor.ndim})")
+    sizes = tuple(tensor.shape)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or sizes[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({sizes[0]}) must be divisible by groups ({groups!r})")
+    per_group = sizes[0] // groups
+    centre = tuple(s // 2 for s in sizes[2:])
+    with no_grad():
+        tensor[...] = 0
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d) + centre] = 1
+    return tensor
