@@ -520,3 +520,80 @@ def test_implicit_gradient_needs_a_real_scalar_output():
         xp.sum(z * z).backward()
     xp.real(xp.sum(z * z)).backward()
     assert z.grad.tolist() == [2.0 - 4.0j, 6.0 + 2.0j]  # conj(2 z), PyTorch's convention
+
+
+# ----- gradients of slices: summed in place, once per sliced tensor ---------------------------
+torch = pytest.importorskip("torch")
+
+
+def _both(values, requires_grad=True):
+    a = np.asarray(values, dtype=np.float64)
+    return xp.asarray(a, requires_grad=requires_grad), torch.tensor(a, requires_grad=requires_grad)
+
+
+def _close(ours, theirs):
+    np.testing.assert_allclose(np.asarray(ours.detach()), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("build", [
+    lambda m, x: sum((i + 1) * (p * p).sum() for i, p in enumerate(m.unbind(x) if m is torch else m.unstack(x))),
+    lambda m, x: (x * 2).sum() + x[0].sum() * 3 + (x[1:3] ** 2).sum() + x[-1, 1],  # dense and slices
+    lambda m, x: sum(((x * 3)[i] * (x * 3)[i]).sum() for i in range(4)),  # slices of non-leaves
+    lambda m, x: x[0].sum() + x[0, 1:].sum() + x[:, 0].sum() + x[..., None][2, 1, 0],  # overlapping
+], ids=["unstack", "dense-and-slices", "non-leaf", "overlapping"])
+def test_slice_gradients_match_torch(build):
+    rng = np.random.default_rng(3)
+    x, tx = _both(rng.standard_normal((4, 3)))
+    build(xp, x).backward()
+    build(torch, tx).backward()
+    _close(x.grad, tx.grad)
+
+
+def test_slice_gradients_into_a_multi_output_node_retain_graph_and_grad():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 3))
+    x, tx = _both(a @ a.T + 3 * np.eye(3))
+    vals, vecs = xp.linalg.eigh(x)
+    tvals, tvecs = torch.linalg.eigh(tx)
+    loss = vals[0] * 2 + vals[2] + vecs[:, 0].sum() ** 2 * 0 + vals[1:].sum()
+    tloss = tvals[0] * 2 + tvals[2] + tvecs[:, 0].sum() ** 2 * 0 + tvals[1:].sum()
+    loss.backward(retain_graph=True)
+    loss.backward()  # the graph runs again: the slices' sums are fresh each time
+    tloss.backward(retain_graph=True)
+    tloss.backward()
+    _close(x.grad, tx.grad)
+    y, ty = _both(rng.standard_normal(5))
+    (g,) = autograd.grad(y[1] * 3 + y[1:4].sum(), [y])
+    (tg,) = torch.autograd.grad(ty[1] * 3 + ty[1:4].sum(), [ty])
+    _close(g, tg)
+
+
+def test_slice_gradients_with_hooks_and_create_graph():
+    x, tx = _both([1.0, 2.0, 3.0])
+    p, tp = x[1:], tx[1:]
+    p.register_hook(lambda g: g * 10)
+    tp.register_hook(lambda g: g * 10)
+    (p.sum() + x[0] * 4).backward()
+    (tp.sum() + tx[0] * 4).backward()
+    _close(x.grad, tx.grad)
+    z, tz = _both([1.0, 2.0, 3.0])
+    (g,) = autograd.grad((z[0] * z[1] ** 3) + z[2:].sum() ** 2, [z], create_graph=True)
+    (tg,) = torch.autograd.grad((tz[0] * tz[1] ** 3) + tz[2:].sum() ** 2, [tz], create_graph=True)
+    _close(g, tg)
+    g.sum().backward()
+    tg.sum().backward()
+    _close(z.grad, tz.grad)
+
+
+def test_unstack_backward_fills_one_array_not_one_per_slice(monkeypatch):
+    """Looping over a tensor's rows stays linear: the rows' gradients are written into one
+    zero-filled array (a full-size array per row made unstacking a T-step sequence O(T^2))."""
+    x = xp.ones((50, 8), requires_grad=True)
+    loss = sum((r * i).sum() for i, r in enumerate(xp.unstack(x)))
+    backend = x._backend
+    zeros = backend.fn["zeros"]
+    made = []
+    monkeypatch.setitem(backend.fn, "zeros", lambda *a, **k: made.append(a) or zeros(*a, **k))
+    loss.backward()
+    assert len(made) == 1
+    np.testing.assert_array_equal(np.asarray(x.grad), np.arange(50.0)[:, None] * np.ones((1, 8)))

@@ -677,6 +677,26 @@ def test_recurrent_cells_match_torch(name, kwargs):
     np.testing.assert_allclose(host(a.grad), t.grad.numpy(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_fused_recurrent_cells_differentiate_twice_in_every_input(mode):
+    """The fused LSTM/GRU steps: first and second derivatives in the input, the initial
+    states and the weights, against finite differences."""
+    rng = np.random.default_rng(1)
+    layer = getattr(nn, mode)(2, 3).double()
+    x = xp.asarray(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    h0 = xp.asarray(rng.standard_normal((1, 2, 3)), requires_grad=True)
+    c0 = xp.asarray(rng.standard_normal((1, 2, 3)), requires_grad=True)
+    w = layer.weight_hh_l0.detach().requires_grad_()
+
+    def f(x, h0, c0, w):
+        hx = (h0, c0) if mode == "LSTM" else h0
+        return xp.func.functional_call(layer, {"weight_hh_l0": w}, (x, hx))[0]
+
+    args = (x, h0, c0, w)
+    assert xp.autograd.gradcheck(f, args)
+    assert xp.autograd.gradgradcheck(f, args)
+
+
 def test_recurrent_layers_train_differentiate_twice_and_check_shapes():
     xp.manual_seed(0)
     lstm = nn.LSTM(2, 3, num_layers=2, dropout=0.5).double()

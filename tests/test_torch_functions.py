@@ -276,3 +276,21 @@ def test_edge_cases_found_against_torch():
     y = ag.ones(3, 3)
     assert y.tril_() is y and y.tolist() == torch.ones(3, 3).tril_().tolist()
     assert tuple(ag.ones(4, 3).svd()[1].shape) == (3,) and tuple(ag.ones(4, 3).qr()[0].shape) == (4, 3)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_at_the_extremes_matches_torch_without_warnings(dtype):
+    """1 / (1 + exp(-x)) as PyTorch: 0 where exp(-x) overflows, NaN stays NaN, float16
+    computed in float32; no overflow warning on the way."""
+    import warnings
+
+    x = np.array([-1e4, -800.0, -745.0, -100.0, -88.5, -50.0, -20.0, -12.0, -1.0, -1e-8, 0.0, 1e-8, 1.0,
+                  20.0, 50.0, 800.0, np.inf, -np.inf, np.nan], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = np.asarray(ag.sigmoid(ag.asarray(x)))
+        scalar = np.asarray(ag.sigmoid(ag.asarray(x[3])))
+    theirs = torch.sigmoid(torch.tensor(x)).numpy()
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours, theirs, rtol=4 * np.finfo(dtype).eps, atol=0)
+    assert scalar.shape == () and scalar == theirs[3]

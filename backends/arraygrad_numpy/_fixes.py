@@ -30,23 +30,55 @@ def numpy_overrides(np) -> dict:
 
 
 def _scipy_special() -> dict:
-    """erf and erfc from SciPy when it is installed (NumPy has none; without SciPy the
-    core's array-API implementation runs, ~20x slower). SciPy is imported at the first
-    call, not with the backend."""
+    """erf, erfc and arraygrad.special's functions from SciPy when it is
+    installed (NumPy has none; without SciPy the core's array-API implementations run,
+    several times slower). SciPy is imported at the first call, not with the backend."""
     import importlib.util
 
     if importlib.util.find_spec("scipy") is None:
         return {}
+    loaded = []
+
+    def scipy_special():
+        if not loaded:
+            from scipy import special
+
+            loaded.append(special)
+        return loaded[0]
 
     def lazy(name):
         def fn(x, /):
-            from scipy import special
-
-            return getattr(special, name)(x)
+            return getattr(scipy_special(), name)(x)
         fn.__name__ = name
         return fn
 
-    return {"erf": lazy("erf"), "erfc": lazy("erfc")}
+
+    # arraygrad.special's functions too (polygamma's n= comes as a keyword), in the inputs' dtype
+    def lazy_cast(name, fix=None):
+        def fn(*arrays, **params):
+            import numpy as np
+
+            out = np.asarray(getattr(scipy_special(), name)(*params.values(), *arrays),
+                             np.result_type(*arrays))
+            return out if fix is None else fix(np, *arrays, out)
+        fn.__name__ = name
+        return fn
+
+    names = {"gammaln": "gammaln", "digamma": "psi", "polygamma": "polygamma", "erfinv": "erfinv",
+             "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1", "i1e": "i1e", "ndtri": "ndtri",
+             "log_ndtr": "log_ndtr", "gammainc": "gammainc", "gammaincc": "gammaincc"}
+    out = {f"special.{k}": lazy_cast(v) for k, v in names.items()}
+    # lgamma(-inf) = +inf (C's lgamma, PyTorch), where SciPy's gammaln gives -inf
+    out["special.gammaln"] = lazy_cast("gammaln", lambda np, x, r: np.where(x == -np.inf, np.inf, r))
+    erfinv = out["special.erfinv"]
+
+    def erfinv_in_domain(x, /):  # SciPy reports each value outside [-1, 1]: ~6 us apiece
+        import numpy as np
+
+        inside = np.abs(x) <= 1
+        return np.where(inside, erfinv(np.where(inside, x, 0)), np.nan)
+    out["special.erfinv"] = erfinv_in_domain
+    return {"erf": lazy("erf"), "erfc": lazy("erfc"), **out}
 
 
 def numpy_like_overrides(xp) -> dict:
@@ -257,6 +289,28 @@ def numpy_like_overrides(xp) -> dict:
                 return _square(x1)
         return _pow(x1, x2)
 
+    # Below -cap, exp(-x) would overflow (and warn); sigmoid is subnormal there (PyTorch: 0).
+    exp_cap = {xp.dtype(t): math.log(xp.finfo(t).max) - 0.01 for t in (xp.float32, xp.float64)}
+    float16 = xp.dtype(xp.float16)
+
+    def sigmoid(x, /):
+        # PyTorch's 1 / (1 + exp(-x)), exact to a few ulp everywhere, in a few in-place passes
+        # (SciPy's expit is ~3x slower per element on float32; the generic takes eight passes)
+        cap = exp_cap.get(x.dtype)
+        if cap is None:
+            if x.dtype == float16:  # exp overflows from 11 on: computed in float32, as PyTorch
+                return sigmoid(x.astype(xp.float32)).astype(float16)
+            return 1 / (1 + xp.exp(-x))  # complex
+        t = xp.empty_like(x)  # an array, also for 0-d x (where ufuncs return scalars)
+        xp.negative(x, out=t)
+        over = t > cap  # exp would overflow: PyTorch's inf there gives exactly 0
+        xp.minimum(t, cap, out=t)
+        xp.exp(t, out=t)
+        t += 1
+        xp.reciprocal(t, out=t)
+        xp.putmask(t, over, 0)
+        return t
+
     def expand_dims(x, /, axis=0):
         # np.expand_dims is a Python wrapper; indexing with None is the same view, faster
         if axis.__class__ is int:
@@ -264,7 +318,7 @@ def numpy_like_overrides(xp) -> dict:
         return xp.expand_dims(x, axis)
 
     return {
-        "where": where, "expand_dims": expand_dims,
+        "where": where, "expand_dims": expand_dims, "sigmoid": sigmoid,
         "sum": sum, "prod": prod, "mean": mean, "max": max, "min": min, "var": var, "std": std,
         "argsort": argsort, "sort": sort, "floor_divide": floor_divide, "index_add": index_add,
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,

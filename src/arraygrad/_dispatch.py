@@ -125,11 +125,10 @@ class Op:
         self.differentiable = vjp is not None if differentiable is None else differentiable
         self.diff_outputs = tuple(differentiable_outputs or (True,) * nout)
         self.rules = self._parse_rules(vjp)
-        # One differentiable output (the first), one rule per input, every rule takes `xp`:
-        # first-order backward runs them on raw backend arrays (the engine's _run_raw_node).
+        # One differentiable output (the first), every rule takes `xp`: first-order backward
+        # runs them on raw backend arrays (the engine's _run_raw_node).
         self.raw = self.diff_outputs == (True,) + (False,) * (nout - 1) and not self.variadic \
-            and self.differentiable and all(
-                r is None or r is _MISSING or (r.takes_xp and len(r.inputs) == 1) for r in self.rules)
+            and self.differentiable and all(r is None or r is _MISSING or r.takes_xp for r in self.rules)
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})

@@ -17,6 +17,7 @@ from .. import _dispatch as D
 from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars, wrap
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
+from .._ops.indexing import _GETITEM_BASIC as _SLICE
 from .. import _tensor as _tensor_module
 from .._tensor import Tensor
 
@@ -244,30 +245,37 @@ def _run_raw_node(node, op, g, xp, retain_graph):
     results = []
     rules = op.rules
     meta = node.meta
+    joint = None  # (rule, its results) for a rule giving several inputs' gradients at once
     i = 0
     for e in node.next:
         if e is None:
             results.append(None)
         else:
             rule = rules[i]
-            params = rule.params
-            if params:
-                args = []
-                for p in params:
-                    v = saved[p]
-                    c = v.__class__
-                    if c is SavedTensor:
-                        st = v  # typed where compiled: a C call below
-                        v = st.unpack_data(node)
-                    elif c is SavedOutput:
-                        so = v
-                        v = so.unpack_data(node)
-                    elif c is tuple and v and v[0].__class__ is SavedOutput:  # every output
-                        v = tuple([o.unpack_data(node) for o in v])
-                    args.append(v)
-                r = rule.fn(xp, gin, *args)
+            if joint is not None and joint[0] is rule:
+                r = joint[1][rule.inputs.index(op.inputs[i])]
             else:
-                r = rule.fn(xp, gin)
+                params = rule.params
+                if params:
+                    args = []
+                    for p in params:
+                        v = saved[p]
+                        c = v.__class__
+                        if c is SavedTensor:
+                            st = v  # typed where compiled: a C call below
+                            v = st.unpack_data(node)
+                        elif c is SavedOutput:
+                            so = v
+                            v = so.unpack_data(node)
+                        elif c is tuple and v and v[0].__class__ is SavedOutput:  # every output
+                            v = tuple([o.unpack_data(node) for o in v])
+                        args.append(v)
+                    r = rule.fn(xp, gin, *args)
+                else:
+                    r = rule.fn(xp, gin)
+                if len(rule.inputs) > 1:
+                    joint = (rule, r)
+                    r = r[rule.inputs.index(op.inputs[i])]
             shape, dtype = meta[i]
             if r is gd:  # passed through: the same tensor, so that the engine sees it shared
                 r = g if gd.shape == shape else wrap(sum_to(xp, gd, shape, op), b)
@@ -353,9 +361,56 @@ def _prod(shape):
 
 
 def _add(a, b):
+    """a + b for gradients arriving at one place: Tensors, or x[key]'s gradients (_SliceGrad)
+    summed in place into an array the engine owns (_SliceSum)."""
+    if b.__class__ is _SliceGrad:
+        return b.into(a)
     if a is None:
         return b
+    if a.__class__ is _SliceSum:
+        a.data = a.data + b._data
+        return a
     return add(a, b)
+
+
+class _SliceGrad:
+    """The gradient of x[key] (a basic key: slices, ints), not yet placed in x's shape. The
+    engine sums the gradients of x's slices into one zero-filled array, in place, instead of
+    a full-size array per slice: unstacking or looping over a tensor stays linear."""
+
+    __slots__ = ("g", "key", "shape")
+
+    def __init__(self, g, key, shape):
+        self.g, self.key, self.shape = g, key, shape
+
+    def into(self, prev):
+        """prev (None, a Tensor or a _SliceSum) with this gradient added, as a _SliceSum."""
+        acc = prev if prev.__class__ is _SliceSum else _SliceSum(self.g, self.shape, prev)
+        data, key = acc.data, self.key
+        data[key] = data[key] + self.g._data
+        return acc
+
+
+class _SliceSum:
+    """A gradient summed in place: `data` is the engine's own array, shared with no one."""
+
+    __slots__ = ("data", "backend")
+
+    def __init__(self, like, shape, prev):
+        b = self.backend = like._backend
+        if prev is None:
+            self.data = b.create("zeros", shape, dtype=b.native_dtype[like._dtype])
+        else:
+            self.data = b.xp.asarray(prev._data, copy=True)
+
+
+def _dense(g):
+    """A gradient as a Tensor (a _SliceSum wrapped; None and Tensors as they are)."""
+    if g.__class__ is _SliceSum:
+        return wrap(g.data, g.backend)
+    if g.__class__ is list:
+        return [_dense(x) for x in g]
+    return g
 
 
 def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
@@ -429,6 +484,8 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
+        if grads.__class__ is not Tensor and grads is not None:
+            grads = _dense(grads)
         if grads is None:  # no gradient reached this node: its inputs get none either
             if not retain_graph:
                 _free_saved(node)
@@ -448,7 +505,9 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
             for idx, k in target_nodes[node]:
                 captured[k] = grads if node.op.nout == 1 else grads[idx]
         op = node.op
-        if raw and op.raw:
+        if op is _SLICE and raw and hooks is None and grads._backend.mutable_arrays:
+            results = [_SliceGrad(grads, node.saved["key"], node.meta[0][0])]
+        elif raw and op.raw:
             g0 = grads if op.nout == 1 else grads[0]
             b = g0._backend
             if b is not last_backend:
@@ -474,7 +533,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                         borrowed.add(id(gi))
                     if child.op.nout == 1:
                         prev = buffers.get(child)
-                        buffers[child] = gi if prev is None else _add(prev, gi)
+                        buffers[child] = gi if prev is None and gi.__class__ is not _SliceGrad else _add(prev, gi)
                     else:
                         _buffer_add(buffers, child, e[1], gi)
                 left = deps[child] - 1
@@ -486,7 +545,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
                     borrowed.add(id(gi))
                 slot = leaf_grads.get(id(e))
                 if slot is None:
-                    leaf_grads[id(e)] = [e, gi]
+                    leaf_grads[id(e)] = [e, gi if gi.__class__ is not _SliceGrad else gi.into(None)]
                 else:
                     slot[1] = _add(slot[1], gi)
 
@@ -494,11 +553,13 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         for leaf_id, ks in target_leaves.items():
             slot = leaf_grads.get(leaf_id)
             if slot is not None:
-                g = _leaf_hooks(slot[0], slot[1])
+                g = _leaf_hooks(slot[0], _dense(slot[1]))
                 for k in ks:
                     captured[k] = g
         return [captured.get(k) for k in range(len(targets))]
     for leaf, g in leaf_grads.values():
+        if g.__class__ is _SliceSum:
+            g = _dense(g)
         if leaf._meta is not None:
             g = _leaf_hooks(leaf, g)
         accumulate_grad(leaf, g, create_graph, id(g) in borrowed)
@@ -521,7 +582,7 @@ def _run_node_checked(node, grads, retain_graph):
 def _buffer_add(buffers, node, idx, g):
     if node.op.nout == 1:
         prev = buffers.get(node)
-        buffers[node] = g if prev is None else _add(prev, g)
+        buffers[node] = g if prev is None and g.__class__ is not _SliceGrad else _add(prev, g)
     else:
         slots = buffers.get(node)
         if slots is None:

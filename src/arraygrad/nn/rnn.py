@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 
+from .._dispatch import Op, apply, grad_enabled
 from .._ops.creation import empty, zeros
 from .._ops.indexing import take
 from .._ops.elementwise import tanh
 from .._ops.manipulation import concat, flip, stack, unstack
-from .. import relu, sigmoid
+from .. import relu
 from . import functional as F
 from . import init
 from .module import Module
@@ -30,21 +31,84 @@ __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+# ----- fused cells: one recorded op per time step, as PyTorch's fused LSTM/GRU kernels -----
+def _lstm_activations(xp, gates, c):
+    """(sigmoid of every gate block, tanh of the cell-input block, the new cell state)."""
+    n = c.shape[-1]
+    s = xp.sigmoid(gates)  # i, f and o are read from it; its third block goes unused
+    g = xp.tanh(gates[..., 2 * n:3 * n])
+    return s, g, s[..., n:2 * n] * c + s[..., :n] * g
+
+
+def _lstm_cell_forward(xp, gates, c):
+    """(concat(h', c'), then what the gradient reuses: the gate sigmoids, g, tanh(c'))."""
+    n = c.shape[-1]
+    s, g, c2 = _lstm_activations(xp, gates, c)
+    tc = xp.tanh(c2)
+    return xp.concat([s[..., 3 * n:] * tc, c2], axis=-1), s, g, tc
+
+
+def _lstm_cell_grads(xp, g, gates, c, ans):
+    """d(gates), d(c) from d(concat(h', c')). Recording (create_graph), the activations are
+    recomputed from the inputs so that they differentiate again."""
+    n = c.shape[-1]
+    if grad_enabled():
+        s, gg, c2 = _lstm_activations(xp, gates, c)
+        tc = xp.tanh(c2)
+    else:
+        _, s, gg, tc = ans
+    i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
+    gh, gc = g[0][..., :n], g[0][..., n:]
+    dc2 = gc + gh * o * (1 - tc * tc)
+    d_gates = xp.concat([dc2 * gg * i * (1 - i), dc2 * c * f * (1 - f), dc2 * i * (1 - gg * gg),
+                         gh * tc * o * (1 - o)], axis=-1)
+    return d_gates, dc2 * f
+
+
+_LSTM_CELL = Op("lstm_cell", ("gates", "c"), {("gates", "c"): _lstm_cell_grads}, dtypes="real floating",
+                generic=_lstm_cell_forward, nout=4, differentiable_outputs=(True, False, False, False))
+
+
+def _gru_activations(xp, gi, gh, h):
+    """(sigmoid of the reset and update blocks, the candidate state)."""
+    n = h.shape[-1]
+    rz = xp.sigmoid(gi[..., :2 * n] + gh[..., :2 * n])
+    return rz, xp.tanh(gi[..., 2 * n:] + rz[..., :n] * gh[..., 2 * n:])
+
+
+def _gru_cell_forward(xp, gi, gh, h):
+    """(h', then what the gradient reuses: the reset/update sigmoids, the candidate)."""
+    n = h.shape[-1]
+    rz, cand = _gru_activations(xp, gi, gh, h)
+    z = rz[..., n:]
+    return cand + z * (h - cand), rz, cand
+
+
+def _gru_cell_grads(xp, g, gi, gh, h, ans):
+    """d(gi), d(gh), d(h) from d(h') (activations recomputed when recording, as for LSTM)."""
+    n = h.shape[-1]
+    rz, cand = _gru_activations(xp, gi, gh, h) if grad_enabled() else ans[1:]
+    r, z = rz[..., :n], rz[..., n:]
+    g = g[0]
+    d_cand = g * (1 - z) * (1 - cand * cand)
+    d_z = g * (h - cand) * z * (1 - z)
+    d_r = d_cand * gh[..., 2 * n:] * r * (1 - r)
+    return (xp.concat([d_r, d_z, d_cand], axis=-1), xp.concat([d_r, d_z, d_cand * r], axis=-1), g * z)
+
+
+_GRU_CELL = Op("gru_cell", ("gi", "gh", "h"), {("gi", "gh", "h"): _gru_cell_grads}, dtypes="real floating",
+               generic=_gru_cell_forward, nout=3, differentiable_outputs=(True, False, False))
+
+
 def _step(mode, gi, h, c, w_hh, b_hh):
     """One time step from gi = x W_ih^T + b_ih: (h', c'), c' None except for LSTM."""
     gh = F.linear(h, w_hh, b_hh)
-    n = h.shape[-1]
     if mode == "LSTM":
-        gates = gi + gh
-        i, f = sigmoid(gates[..., :n]), sigmoid(gates[..., n:2 * n])
-        g, o = tanh(gates[..., 2 * n:3 * n]), sigmoid(gates[..., 3 * n:])
-        c = f * c + i * g
-        return o * tanh(c), c
+        hc = apply(_LSTM_CELL, (gi + gh, c))[0]
+        n = h.shape[-1]
+        return hc[..., :n], hc[..., n:]
     if mode == "GRU":
-        r = sigmoid(gi[..., :n] + gh[..., :n])
-        z = sigmoid(gi[..., n:2 * n] + gh[..., n:2 * n])
-        cand = tanh(gi[..., 2 * n:] + r * gh[..., 2 * n:])
-        return (1 - z) * cand + z * h, None
+        return apply(_GRU_CELL, (gi, gh, h))[0], None
     pre = gi + gh
     return (tanh(pre) if mode == "RNN_TANH" else relu(pre)), None
 
