@@ -68,6 +68,8 @@ __all__ = [
     "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
     "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
     "bincount", "erf", "erfc", "einsum",
+    # torch.special, and its functions PyTorch also has at the top level
+    "special", "lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac",
     # still more: selections, quantiles, nan-reductions, distances, windows, settings
     "kthvalue", "cummax", "cummin", "mode", "quantile", "nanquantile", "nanmedian", "nansum", "nanmean",
     "histc", "bucketize", "cdist", "dist", "diag_embed", "repeat_interleave", "combinations", "index_copy",
@@ -1031,7 +1033,8 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 def logit(input, eps=None) -> Tensor:
     """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
     p = input if eps is None else clamp(input, eps, 1 - eps)
-    return _elem.log(p / (1 - p))
+    with check_tensor(input, "logit", "input")._backend.quiet_float_errors():  # PyTorch never warns
+        return _elem.log(p / (1 - p))
 
 
 def exp2(input) -> Tensor:
@@ -1043,8 +1046,18 @@ def _log_unless_both_zero(xp, x, y):
     return xp.log(xp.where((x == 0) & (y == 0), xp.ones_like(y), y))
 
 
+def quiet_log(xp, y, plus_one: bool = False):
+    """log(y) (log1p(y)) that never warns, as PyTorch's: -inf at 0 (-1), NaN below; the
+    backend's log only sees values in its domain."""
+    edge = -1.0 if plus_one else 0.0
+    inside = y > edge
+    v = (xp.log1p if plus_one else xp.log)(xp.where(inside, y, edge + 1))
+    return xp.where(y == edge, -math.inf, xp.where(inside, v, math.nan))  # scalars keep v's dtype
+
+
 def _xlogy(xp, x, y):
-    return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(y), x * _log_unless_both_zero(xp, x, y))
+    log_y = quiet_log(xp, xp.where((x == 0) & (y == 0), xp.ones_like(y), y))
+    return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(y), x * log_y)
 
 
 # PyTorch's derivatives: d/dx = log(y) (0 where both are 0), d/dy = x / y
@@ -2583,6 +2596,13 @@ def _set_fns():
 
 
 assert set(_INPLACE_FUNCTIONS) <= set(__all__)
+
+# torch.special (built on this module's functions, hence imported last) and the names
+# PyTorch gives some of its functions at the top level.
+from . import special  # noqa: E402
+
+lgamma, digamma, polygamma, erfinv, i0 = special.gammaln, special.digamma, special.polygamma, special.erfinv, special.i0
+mvlgamma, igamma, igammac = special.multigammaln, special.gammainc, special.gammaincc
 
 # The Tensor methods come from this module's functions and `_torch_methods`' tables.
 from ._torch_methods import install as _install_methods  # noqa: E402

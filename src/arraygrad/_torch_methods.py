@@ -217,6 +217,13 @@ class TorchTensorMethods:
     def expand_as(self, other):
         return self.expand(tuple(other.shape))
 
+    def polygamma(self, n):
+        """The n-th derivative of digamma at each element (torch.polygamma(n, self))."""
+        return _api.polygamma(n, self)
+
+    def polygamma_(self, n):
+        return _inplace.inplace_apply(self, lambda t: _api.polygamma(n, t), "polygamma_")
+
     def repeat(self, *sizes):
         """The tensor tiled `sizes[i]` times along each dimension (a copy)."""
         reps = _api.int_sequence(sizes, "repeat")
@@ -952,12 +959,14 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "kthvalue", "cummax", "cummin", "mode", "quantile", "nanquantile", "nanmedian", "nansum",
                "nanmean", "histc", "dist", "diag_embed", "repeat_interleave", "index_copy", "matrix_exp",
                "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
-               "unique_consecutive", "index_put", "put", "bernoulli", "multinomial")
+               "unique_consecutive", "index_put", "put", "bernoulli", "multinomial",
+               "lgamma", "digamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
                "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
-               "scatter_reduce", "index_put", "put")
+               "scatter_reduce", "index_put", "put", "lgamma", "digamma", "erfinv", "i0", "mvlgamma",
+               "igamma", "igammac")
 
 
 def _function(name):
