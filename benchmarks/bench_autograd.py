@@ -170,6 +170,42 @@ def recording_and_chain_cases():
     ]
 
 
+def recurrent_cases():
+    """No targets: the recurrent layers (one fused op per time step) and a loop over a
+    tensor's rows (their gradients summed in place), against PyTorch."""
+    rng = np.random.default_rng(2)
+    cases = []
+    for mode, (steps, batch, size, hidden) in [("LSTM", (50, 32, 64, 128)), ("GRU", (50, 32, 64, 128)),
+                                              ("LSTM", (20, 8, 16, 32))]:
+        layer, tlayer = getattr(xp.nn, mode)(size, hidden), getattr(torch.nn, mode)(size, hidden)
+        with torch.no_grad():
+            for p, tp in zip(layer.parameters(), tlayer.parameters()):
+                tp.copy_(torch.from_numpy(np.array(p.detach(), copy=True)))
+        x = rng.standard_normal((steps, batch, size), dtype=np.float32)
+        ax, tx = xp.asarray(x, copy=True), torch.from_numpy(x.copy())
+
+        def ours(layer=layer, ax=ax):
+            layer(ax)[0].sum().backward()
+            layer.zero_grad()
+
+        def theirs(tlayer=tlayer, tx=tx):
+            tlayer(tx)[0].sum().backward()
+            tlayer.zero_grad()
+
+        cases.append(Case(f"{mode} T={steps} N={batch} {size}->{hidden} fwd+bwd", ours, theirs))
+    rows = rng.standard_normal((256, 64), dtype=np.float32)
+
+    def loop(mod, unstack):
+        def f():
+            x = (xp.asarray(rows, copy=True) if mod is xp else torch.tensor(rows)).requires_grad_()
+            sum((r * i).sum() for i, r in enumerate(unstack(x))).backward()
+        return f
+
+    cases.append(Case("256 rows of a tensor, one loss term each, fwd+bwd", loop(xp, xp.unstack),
+                      loop(torch, torch.unbind)))
+    return cases
+
+
 def main(rounds=15):
     out = {}
     if torch is not None:
@@ -177,6 +213,8 @@ def main(rounds=15):
     else:
         print("torch not installed: comparisons against PyTorch skipped")
     out["mlp"] = run(mlp_cases() + tanh_layer_case(), rounds, "training steps")
+    if torch is not None:
+        out["recurrent"] = run(recurrent_cases(), max(5, rounds // 3), "recurrent layers and row loops vs PyTorch")
     return out
 
 
