@@ -597,3 +597,15 @@ def test_unstack_backward_fills_one_array_not_one_per_slice(monkeypatch):
     loss.backward()
     assert len(made) == 1
     np.testing.assert_array_equal(np.asarray(x.grad), np.arange(50.0)[:, None] * np.ones((1, 8)))
+
+
+def test_slice_gradients_on_every_backend(backend):
+    """New axes in a key (x[None], x[..., None]) are not part of the write into the sum."""
+    v = np.arange(6.0).reshape(2, 3)
+    x = xp.asarray(v, device=backend.device, requires_grad=True)
+    t = torch.tensor(v, requires_grad=True)
+    (x[None, 0] * 2).sum().backward()
+    ((x[..., None][1, :, 0] ** 2).sum() + x[:, 1].sum()).backward()
+    (t[None, 0] * 2).sum().backward()
+    ((t[..., None][1, :, 0] ** 2).sum() + t[:, 1].sum()).backward()
+    np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())

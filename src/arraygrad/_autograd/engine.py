@@ -386,8 +386,11 @@ class _SliceGrad:
     def into(self, prev):
         """prev (None, a Tensor or a _SliceSum) with this gradient added, as a _SliceSum."""
         acc = prev if prev.__class__ is _SliceSum else _SliceSum(self.g, self.shape, prev)
-        data, key = acc.data, self.key
-        data[key] = data[key] + self.g._data
+        data, key, g = acc.data, self.key, self.g._data
+        if key.__class__ is tuple and None in key:  # new axes: not in x, nor in a write's key
+            key = tuple([k for k in key if k is not None])
+            g = acc.backend.xp.reshape(g, data[key].shape)
+        data[key] = data[key] + g
         return acc
 
 
