@@ -56,4 +56,4 @@ from ._autograd.grad_mode import (  # noqa: E402,F401
 from ._torch_api import *  # noqa: E402,F401,F403
 from ._torch_dtypes import *  # noqa: E402,F401,F403  (float, long, ...: they shadow builtins)
 from ._serialization import load, save  # noqa: E402,F401
-from . import autograd, cuda, func, nn, optim, utils  # noqa: E402,F401
+from . import autograd, cuda, distributions, func, nn, optim, utils  # noqa: E402,F401
