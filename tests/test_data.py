@@ -91,7 +91,7 @@ def test_custom_collate_and_unbatched():
 
 def test_default_collate():
     out = default_collate([(xp.ones(2), 1, 2.5), (xp.zeros(2), 2, 3.5)])
-    assert isinstance(out, tuple) and out[0].shape == (2, 2)
+    assert isinstance(out, list) and out[0].shape == (2, 2)  # a list, as PyTorch's
     assert host(out[1]).tolist() == [1, 2] and host(out[2]).tolist() == [2.5, 3.5]
     assert default_collate([np.ones(3), np.zeros(3)]).shape == (2, 3)
     with pytest.raises(TypeError, match="don't know how to batch"):

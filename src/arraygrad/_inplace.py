@@ -9,6 +9,8 @@ for backward that get overwritten make backward raise (their version changed).
 
 from __future__ import annotations
 
+import math
+
 from . import _dispatch as D
 from ._dispatch import Op, Tensor, bump_version, grad_enabled, record
 
@@ -151,12 +153,25 @@ def inplace_apply(x, result_fn, fname: str, others=()):
     return commit(x, r, fname, history=False)
 
 
+class SetitemError(RuntimeError, ValueError, TypeError):
+    """`x[key] = value` with values that do not fit the indexed region: a RuntimeError as
+    PyTorch's, and the ValueError (TypeError, for NumPy's boolean-mask assignment) that the
+    backend libraries raise."""
+
+
 def setitem(x, key, value):
     """x[key] = value, differentiable with respect to both x (elsewhere) and value."""
-    from ._ops.indexing import INDEX_PUT, native_key
+    from ._ops.indexing import INDEX_PUT, getitem, native_key, setitem_functional, torch_split
 
     check_writable(x, "__setitem__")
-    k, _ = native_key(x, key, "__setitem__")
+    k, basic = native_key(x, key, "__setitem__")
+    if not basic and key.__class__ is tuple and (split := torch_split(key)) is not None:
+        # PyTorch's reading of ints apart from index tensors (see torch_split): write the
+        # advanced part into the basic part, then that back (a view on mutable backends)
+        part = getitem(x, split[0])
+        if x._backend.mutable_arrays and part._base is not None:
+            return setitem(part, split[1], value)
+        return setitem(x, split[0], setitem_functional(part, split[1], value))
     if isinstance(value, Tensor):
         if value._backend is not x._backend:
             D.raise_device_mismatch("__setitem__", x, value)
@@ -173,7 +188,13 @@ def setitem(x, key, value):
         if isinstance(value, complex) and x._dtype.kind != "c":
             raise TypeError(f"__setitem__: cannot cast a complex value to the tensor's dtype {x._dtype}")
         if isinstance(value, float) and x._dtype.kind in "biu":
-            raise TypeError(f"__setitem__: cannot cast a float value to the tensor's dtype {x._dtype}")
+            # PyTorch converts: truncation toward zero into integers, nonzero -> True into bool
+            if x._dtype.kind == "b":
+                vdata = bool(value)
+            elif value != value or value in (math.inf, -math.inf):
+                raise RuntimeError(f"value cannot be converted to type {x._dtype} without overflow")
+            else:
+                vdata = int(value)
     else:
         from ._ops.creation import asarray
 
@@ -187,8 +208,10 @@ def setitem(x, key, value):
     except IndexError:
         raise
     except (TypeError, ValueError) as exc:
-        raise D.restated(exc, f"__setitem__ with key {key!r} on a tensor of shape "
-                                f"{tuple(x._data.shape)}: {exc}") from exc
+        msg = f"__setitem__ with key {key!r} on a tensor of shape {tuple(x._data.shape)}: {exc}"
+        if type(exc) is ValueError or "assignment requires" in str(exc):
+            raise SetitemError(msg) from exc  # values that do not fit: PyTorch's RuntimeError
+        raise D.restated(exc, msg) from exc
     bump_version(x)
     if tracking:
         had_history = x._requires_grad

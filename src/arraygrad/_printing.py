@@ -198,12 +198,14 @@ def _with_suffixes(text, suffixes, indent):
     out = [text]
     last = len(text) - text.rfind("\n") + 1
     for s in suffixes:
-        if last + len(s) + 2 > OPTIONS.linewidth:
+        # measured as PyTorch's `torch.` spelling, so lines break where PyTorch's do
+        n = len(s) - 4 * s.count("arraygrad.")
+        if last + n + 2 > OPTIONS.linewidth:
             out.append(",\n" + " " * indent + s)
-            last = indent + len(s)
+            last = indent + n
         else:
             out.append(", " + s)
-            last += len(s) + 2
+            last += n + 2
     out.append(")")
     return "".join(out)
 

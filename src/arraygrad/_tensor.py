@@ -21,6 +21,16 @@ __all__ = ["Tensor", "Size"]
 _SUPPORTED_API_VERSIONS = ("2021.12", "2022.12", "2023.12", "2024.12", "2025.12")
 
 
+class ScalarConversionError(ValueError, TypeError):
+    """int() / float() / complex() of a tensor with several elements: PyTorch's ValueError
+    (a TypeError too, as NumPy's)."""
+
+
+class AmbiguousBoolError(RuntimeError, TypeError):
+    """bool() of a tensor with several (or no) elements: PyTorch's RuntimeError (a TypeError
+    too, as NumPy's)."""
+
+
 class Size(tuple):
     """A tensor's shape: a tuple (as the array API requires) that also answers `numel()`."""
 
@@ -148,8 +158,12 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         data = self._data
         if data.ndim != 0:
             if data.size != 1:
-                raise TypeError(f"only tensors with one element can be converted to Python {kind}s "
-                                f"(got shape {tuple(data.shape)})")
+                if kind == "bool":  # PyTorch's RuntimeError (and a TypeError, as before)
+                    what = "no values" if data.size == 0 else "more than one value"
+                    raise AmbiguousBoolError(f"Boolean value of Tensor with {what} is ambiguous "
+                                             f"(shape {tuple(data.shape)})")
+                raise ScalarConversionError(f"only one element tensors can be converted to Python "
+                                            f"scalars (got shape {tuple(data.shape)})")
             data = self._backend.xp.reshape(data, ())  # the standard's arrays have no .reshape
         return data
 

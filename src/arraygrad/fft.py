@@ -28,7 +28,7 @@ from ._ops.elementwise import conj, real
 from ._ops.manipulation import concat, reshape, roll
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft", "ihfft",
-           "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "fftfreq", "rfftfreq", "fftshift", "ifftshift", "fft2", "ifft2", "rfft2", "irfft2"]
 
 # The adjoint of a transform normalized one way is the opposite transform normalized the other.
 _DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -36,6 +36,8 @@ _DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 # ----- argument checks ----------------------------------------------------------------------
 def _check_norm(norm, fname: str) -> str:
+    if norm is None:  # PyTorch's (and NumPy's) spelling of the default
+        return "backward"
     if not isinstance(norm, str) or norm not in _DUAL_NORM:
         raise ValueError(f"{fname}: norm must be 'backward', 'ortho' or 'forward', got {norm!r}")
     return norm
@@ -76,6 +78,24 @@ def _axis_arg(x, axis, fname: str) -> int:
     if x._data.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
     return normalize_axis(axis, x._data.ndim, fname)
+
+
+def _dim_or_axis(dim, axis):
+    """PyTorch's `dim` or the standard's `axis` (not both)."""
+    if dim is None:
+        return axis
+    if axis != -1:
+        raise TypeError("got both dim (PyTorch's name) and axis (the standard's); pass one")
+    return dim
+
+
+def _dims_or_axes(dim, axes, s):
+    """PyTorch's `dim` (an int or a sequence) or the standard's `axes` (not both)."""
+    if dim is None:
+        return axes
+    if axes is not None:
+        raise TypeError("got both dim (PyTorch's name) and axes (the standard's); pass one")
+    return (dim,) if isinstance(dim, int) else tuple(dim)
 
 
 def _axes_and_sizes(x, s, axes, fname: str, *, one_sided: bool = False, c2r: bool = False):
@@ -187,30 +207,35 @@ def _c2r_default(m, fname):
     return 2 * (m - 1)
 
 
-def fft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def fft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The discrete Fourier transform along `axis`, of length n (the input trimmed or
-    zero-padded to n)."""
+    zero-padded to n). PyTorch's spelling works too: `fft(x, n, dim, norm)`, norm=None."""
+    axis = _dim_or_axis(dim, axis)
     return _one_dim(_FFT, _as_complex(x, "fft"), n, axis, norm, default_n=_same)
 
 
-def ifft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def ifft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The inverse discrete Fourier transform along `axis`."""
+    axis = _dim_or_axis(dim, axis)
     return _one_dim(_IFFT, _as_complex(x, "ifft"), n, axis, norm, default_n=_same)
 
 
-def rfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def rfft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The transform of real input: the n//2 + 1 non-negative frequencies."""
+    axis = _dim_or_axis(dim, axis)
     return _one_dim(_RFFT, _as_real(x, "rfft"), n, axis, norm, default_n=_same)
 
 
-def irfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def irfft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The inverse of rfft: n real points (default 2 * (m - 1)) from n//2 + 1 frequencies."""
+    axis = _dim_or_axis(dim, axis)
     return _one_dim(_IRFFT, _as_complex(x, "irfft"), n, axis, norm, default_n=_c2r_default)
 
 
-def hfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def hfft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The transform of a Hermitian-symmetric signal given by its first half: real output
     of length n (default 2 * (m - 1))."""
+    axis = _dim_or_axis(dim, axis)
     x = _as_complex(x, "hfft")
     norm = _check_norm(norm, "hfft")
     axis = _axis_arg(x, axis, "hfft")
@@ -218,8 +243,9 @@ def hfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
     return irfft(conj(x), n=n, axis=axis, norm=_DUAL_NORM[norm])
 
 
-def ihfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
+def ihfft(x, /, n=None, dim=None, norm="backward", *, axis=-1) -> Tensor:
     """The inverse of hfft: n//2 + 1 complex points from real input."""
+    axis = _dim_or_axis(dim, axis)
     x = _as_real(x, "ihfft")
     norm = _check_norm(norm, "ihfft")
     axis = _axis_arg(x, axis, "ihfft")
@@ -236,24 +262,45 @@ def _n_dim(op, x, s, axes, norm):
     return apply(op, (x,), {"s": sizes, "axes": axes, "norm": norm})
 
 
-def fftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
+def fftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
     """The n-dimensional discrete Fourier transform over `axes` (all by default), of sizes s."""
-    return _n_dim(_FFTN, _as_complex(x, "fftn"), s, axes, norm)
+    return _n_dim(_FFTN, _as_complex(x, "fftn"), s, _dims_or_axes(dim, axes, s), norm)
 
 
-def ifftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
+def ifftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
     """The n-dimensional inverse discrete Fourier transform."""
-    return _n_dim(_IFFTN, _as_complex(x, "ifftn"), s, axes, norm)
+    return _n_dim(_IFFTN, _as_complex(x, "ifftn"), s, _dims_or_axes(dim, axes, s), norm)
 
 
-def rfftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
+def rfftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
     """The n-dimensional transform of real input (one-sided along the last of `axes`)."""
-    return _n_dim(_RFFTN, _as_real(x, "rfftn"), s, axes, norm)
+    return _n_dim(_RFFTN, _as_real(x, "rfftn"), s, _dims_or_axes(dim, axes, s), norm)
 
 
-def irfftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
+def irfftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
     """The inverse of rfftn: real output of sizes s (default 2 * (m - 1) on the last axis)."""
-    return _n_dim(_IRFFTN, _as_complex(x, "irfftn"), s, axes, norm)
+    return _n_dim(_IRFFTN, _as_complex(x, "irfftn"), s, _dims_or_axes(dim, axes, s), norm)
+
+
+# PyTorch's two-dimensional transforms: the n-dimensional ones over `dim` (the last two axes).
+def fft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The 2-dimensional discrete Fourier transform (PyTorch's `torch.fft.fft2`)."""
+    return fftn(x, s, dim, norm)
+
+
+def ifft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The 2-dimensional inverse discrete Fourier transform (PyTorch's `torch.fft.ifft2`)."""
+    return ifftn(x, s, dim, norm)
+
+
+def rfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The 2-dimensional transform of real input (PyTorch's `torch.fft.rfft2`)."""
+    return rfftn(x, s, dim, norm)
+
+
+def irfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The inverse of rfft2 (PyTorch's `torch.fft.irfft2`)."""
+    return irfftn(x, s, dim, norm)
 
 
 # ----- frequencies and shifts -----------------------------------------------------------------
@@ -269,12 +316,12 @@ def _frequencies(name, n, d, dtype, device):
     return wrap(b.create(name, n, d=float(d), dtype=b.to_native_dtype(dt)), b)
 
 
-def fftfreq(n, /, *, d=1.0, dtype=None, device=None) -> Tensor:
+def fftfreq(n, /, d=1.0, *, dtype=None, device=None) -> Tensor:
     """The sample frequencies of an n-point transform: [0, 1, ..., -1] / (d * n)."""
     return _frequencies("fft.fftfreq", n, d, dtype, device)
 
 
-def rfftfreq(n, /, *, d=1.0, dtype=None, device=None) -> Tensor:
+def rfftfreq(n, /, d=1.0, *, dtype=None, device=None) -> Tensor:
     """The non-negative sample frequencies of an n-point rfft: [0, 1, ..., n//2] / (d * n)."""
     return _frequencies("fft.rfftfreq", n, d, dtype, device)
 
@@ -292,11 +339,12 @@ def _shift(x, axes, fname, direction):
     return roll(x, shifts, axis=axes)
 
 
-def fftshift(x, /, *, axes=None) -> Tensor:
-    """`x` with the zero frequency moved to the center along `axes` (all by default)."""
-    return _shift(x, axes, "fftshift", 1)
+def fftshift(x, /, dim=None, *, axes=None) -> Tensor:
+    """`x` with the zero frequency moved to the center along `axes` (all by default; PyTorch's
+    `dim` works too)."""
+    return _shift(x, axes if dim is None else dim, "fftshift", 1)
 
 
-def ifftshift(x, /, *, axes=None) -> Tensor:
+def ifftshift(x, /, dim=None, *, axes=None) -> Tensor:
     """The inverse of fftshift."""
-    return _shift(x, axes, "ifftshift", -1)
+    return _shift(x, axes if dim is None else dim, "ifftshift", -1)

@@ -32,7 +32,8 @@ import operator
 from typing import NamedTuple
 
 from . import _dtypes
-from ._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch
+from ._dispatch import Op, Tensor, check_tensor, grad_enabled, raise_device_mismatch
+from ._dispatch import apply as _apply
 from ._ops import normalize_axes
 from ._ops.creation import eye, tril, triu, zeros, zeros_like
 from ._ops.data_type import astype
@@ -48,7 +49,27 @@ __all__ = [
     "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer",
     "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
     "vector_norm", "EigResult", "EighResult", "QRResult", "SlogdetResult", "SVDResult",
+    # PyTorch's torch.linalg beyond the standard
+    "norm", "multi_dot", "solve_triangular", "vander", "cond", "LinAlgError",
 ]
+
+
+class LinAlgError(RuntimeError, ValueError):
+    """A matrix the operation cannot handle (singular, not positive definite, no
+    convergence): PyTorch's `torch.linalg.LinAlgError` (a RuntimeError), and a ValueError
+    as NumPy's `LinAlgError`, which the backends raise."""
+
+
+def apply(op, *args, **kwargs):
+    """`_dispatch.apply`, with the backend library's LinAlgError raised as arraygrad's."""
+    try:
+        return _apply(op, *args, **kwargs)
+    except LinAlgError:
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "LinAlgError":
+            raise LinAlgError(f"linalg.{op.name.removeprefix('linalg.')}: {exc}") from exc
+        raise
 
 
 class EighResult(NamedTuple):
@@ -75,6 +96,21 @@ class SVDResult(NamedTuple):
     U: Tensor
     S: Tensor
     Vh: Tensor
+
+
+def _torch_repr(name):
+    """PyTorch's repr of its named results: `torch.return_types.linalg_eigh(\n...)`."""
+    def __repr__(self):
+        fields = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"arraygrad.return_types.linalg_{name}(\n{fields})"
+    return __repr__
+
+
+EighResult.__repr__ = _torch_repr("eigh")
+EigResult.__repr__ = _torch_repr("eig")
+QRResult.__repr__ = _torch_repr("qr")
+SlogdetResult.__repr__ = _torch_repr("slogdet")
+SVDResult.__repr__ = _torch_repr("svd")
 
 
 # ----- argument checks ----------------------------------------------------------------------
@@ -264,9 +300,16 @@ _SOLVE = Op("linalg.solve", ("x1", "x2"), {("x1", "x2"): _solve_grads}, broadcas
             grad_fn="LinalgSolveExBackward0")
 
 
-def solve(x1, x2, /) -> Tensor:
+def solve(x1, x2, /, *, left=True) -> Tensor:
     """X with x1 @ X = x2 for each square x1; x2 of shape (M,) is one right-hand side for
-    every matrix, otherwise x2 is (..., M, K) and the stacks broadcast."""
+    every matrix, otherwise x2 is (..., M, K) and the stacks broadcast. PyTorch's
+    `left=False` solves X @ x1 = x2 instead."""
+    if not left:
+        x1 = _matrices(x1, "solve", square=True, argname="x1")
+        check_tensor(x2, "solve", "x2")
+        if x2._data.ndim < 2:
+            return solve(matrix_transpose(x1), x2)
+        return matrix_transpose(solve(matrix_transpose(x1), matrix_transpose(x2)))
     x1 = _matrices(x1, "solve", square=True, argname="x1")
     check_tensor(x2, "solve", "x2")
     if x1._backend is not x2._backend:
@@ -374,16 +417,28 @@ _EIGH = Op("linalg.eigh", ("x",), _eigh_grad, nout=2, grad_fn="LinalgEighBackwar
 _EIGVALSH = Op("linalg.eigvalsh", ("x",))  # its gradient goes through eigh
 
 
-def eigh(x, /) -> EighResult:
+def _uplo(x, UPLO, fname):
+    """x, or (for PyTorch's UPLO='U') the matrix its upper triangle defines, which the lower
+    triangle of x^H holds; the gradient passes to x unchanged, as PyTorch's does."""
+    if UPLO == "L":
+        return x
+    if UPLO != "U":
+        raise RuntimeError(f"{fname}: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return x + (_mH(x) - x).detach()
+
+
+def eigh(x, /, UPLO="L") -> EighResult:
     """Eigenvalues (real, ascending) and orthonormal eigenvectors (columns) of each
-    Hermitian / symmetric matrix; only the lower triangle of x is read."""
-    values, vectors = apply(_EIGH, (_float_matrices(x, "eigh", square=True),))
+    Hermitian / symmetric matrix; only the lower triangle of x is read (the upper one with
+    PyTorch's UPLO='U')."""
+    x = _uplo(_float_matrices(x, "eigh", square=True), UPLO, "eigh")
+    values, vectors = apply(_EIGH, (x,))
     return EighResult(values, vectors)
 
 
-def eigvalsh(x, /) -> Tensor:
+def eigvalsh(x, /, UPLO="L") -> Tensor:
     """The eigenvalues (real, ascending) of each Hermitian / symmetric matrix."""
-    x = _float_matrices(x, "eigvalsh", square=True)
+    x = _uplo(_float_matrices(x, "eigvalsh", square=True), UPLO, "eigvalsh")
     if _records(x):
         return eigh(x).eigenvalues
     return apply(_EIGVALSH, (x,))
@@ -648,10 +703,19 @@ def _vector_norm_grad(g, x, ans, axis, keepdims, ord):
 _VECTOR_NORM = Op("linalg.vector_norm", ("x",), _vector_norm_grad, grad_fn="LinalgVectorNormBackward0")
 
 
-def vector_norm(x, /, *, axis=None, keepdims=False, ord=2) -> Tensor:
+def vector_norm(x, /, ord=2, dim=None, keepdim=False, *, axis=None, keepdims=False,
+                dtype=None) -> Tensor:
     """The `ord`-norm over `axis` (all axes by default): sum(|x|^ord)^(1/ord); ord=inf / -inf
-    give max / min |x|, ord=0 the number of nonzeros. Real result for complex x."""
+    give max / min |x|, ord=0 the number of nonzeros. Real result for complex x. PyTorch's
+    spelling works too: `vector_norm(x, ord, dim, keepdim, dtype=)`."""
     check_tensor(x, "vector_norm")
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("vector_norm: got both dim (PyTorch's name) and axis (the standard's)")
+        axis = dim
+    keepdims = keepdims or keepdim
+    if dtype is not None:
+        x = astype(x, _dtypes.as_dtype(dtype))
     x = _floating(x, "vector_norm")
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"vector_norm: ord must be an int or float, got {type(ord).__name__}")
@@ -662,13 +726,115 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2) -> Tensor:
     return apply(_VECTOR_NORM, (x,), {"axis": axis, "keepdims": bool(keepdims), "ord": ord})
 
 
+def norm(A, /, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """PyTorch's `torch.linalg.norm`: a vector norm over an int `dim` (or of the flattened
+    input when ord and dim are None, or of a 1-D input), a matrix norm over a 2-tuple `dim`
+    (or of a 2-D input given `ord`)."""
+    check_tensor(A, "norm")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim!r}")
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A._data.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A._data.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be 1D or "
+                       f"2D. Got {A._data.ndim}D.")
+
+
+def multi_dot(tensors, /) -> Tensor:
+    """PyTorch's `torch.linalg.multi_dot`: the chained product of the matrices (the first and
+    last may be vectors), left to right."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("multi_dot(): expected at least 2 tensors but got 0")
+    if len(tensors) == 1:
+        raise RuntimeError("multi_dot(): expected at least 2 tensors but got 1")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def solve_triangular(A, B, /, *, upper, left=True, unitriangular=False) -> Tensor:
+    """PyTorch's `torch.linalg.solve_triangular`: X with A X = B (X A = B for left=False),
+    reading only the upper (lower) triangle of A, and taking its diagonal as ones when
+    `unitriangular`; the gradient of A is that triangle's, as PyTorch's."""
+    A = _matrices(A, "solve_triangular", square=True, argname="A")
+    check_tensor(B, "solve_triangular", "B")
+    if B._data.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    if unitriangular:
+        n = A._data.shape[-1]
+        T = (triu(A, k=1) if upper else tril(A, k=-1)) + _identity(n, A)
+    else:
+        T = triu(A) if upper else tril(A)
+    return solve(T, B, left=left)
+
+
+def vander(x, /, *, N=None) -> Tensor:
+    """PyTorch's `torch.linalg.vander`: the powers x**0, x**1, ..., x**(N-1) of each element
+    along a new last axis (N = x.shape[-1] by default)."""
+    check_tensor(x, "vander")
+    if x._data.ndim == 0:
+        raise RuntimeError("linalg.vander: x must have at least one dimension.")
+    n = x._data.shape[-1] if N is None else operator.index(N)
+    if n < 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}")
+    if x._dtype.kind == "b":
+        x = astype(x, _dtypes.DEFAULT_INT)
+    cols = [x ** 0] if n >= 1 else []
+    for _ in range(1, n):
+        cols.append(cols[-1] * x)
+    return stack(cols, axis=-1)
+
+
+def cond(A, /, p=None) -> Tensor:
+    """PyTorch's `torch.linalg.cond`: the condition number of each matrix in the `p` norm
+    (None / 2: largest over smallest singular value; -2 the inverse; 'fro', 'nuc', 1, -1,
+    inf, -inf: norm(A) * norm(inv(A)))."""
+    A = _float_matrices(A, "cond")
+    if p is None or p in (2, -2):
+        s = svdvals(A)
+        hi, lo = s[..., 0], s[..., -1]
+        return hi / lo if p != -2 else lo / hi
+    if A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p!r}): A must be batches of square matrices")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def matrix_norm(x, /, *, keepdims=False, ord="fro") -> Tensor:
+def matrix_norm(x, /, ord="fro", dim=(-2, -1), keepdim=False, *, keepdims=False,
+                dtype=None) -> Tensor:
     """The `ord` norm of each matrix: 'fro' (Frobenius), 'nuc' (sum of singular values),
     2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |x|),
-    inf / -inf (max / min row sum of |x|). Real result for complex x."""
+    inf / -inf (max / min row sum of |x|). Real result for complex x. PyTorch's spelling
+    works too: `matrix_norm(x, ord, dim, keepdim, dtype=)`, the matrices spanning `dim`."""
+    keepdims = keepdims or keepdim
+    check_tensor(x, "matrix_norm")
+    if dtype is not None:
+        x = astype(x, _dtypes.as_dtype(dtype))
+    if tuple(dim) != (-2, -1):
+        if len(dim) != 2:
+            raise RuntimeError(f"matrix_norm: dim must be a 2-tuple of ints, got {dim!r}")
+        d = tuple(normalize_axes(a, x._data.ndim, "matrix_norm")[0] for a in dim)
+        if len(set(d)) != 2:
+            raise RuntimeError(f"matrix_norm: dims must be different, got {dim!r}")
+        from ._ops.manipulation import expand_dims, moveaxis
+
+        out = matrix_norm(moveaxis(x, d, (-2, -1)), ord)
+        if keepdims:
+            for a in sorted(d):
+                out = expand_dims(out, axis=a)
+        return out
     x = _float_matrices(x, "matrix_norm")
     if isinstance(ord, bool) or not isinstance(ord, (int, float, str)):
         raise TypeError(f"matrix_norm: ord must be 'fro', 'nuc', or a number, got {type(ord).__name__}")

@@ -62,26 +62,37 @@ def _dtype_or(dtype, default: DType, argname="dtype") -> DType:
 
 
 # ----- filled arrays --------------------------------------------------------------------
-def _filled(fname, shape, more, dtype, device, requires_grad, default=None):
-    dims = normalize_shape(shape, more, fname)
+def _size_kw(fname, shape, size):
+    """PyTorch's `size=` keyword for the shape."""
+    if size is None:
+        if shape is None:
+            raise TypeError(f"{fname}() missing the shape (shape, or PyTorch's size=)")
+        return shape
+    if shape is not None:
+        raise TypeError(f"{fname}() got both a shape and size=")
+    return size
+
+
+def _filled(fname, shape, more, dtype, device, requires_grad, default=None, size=None):
+    dims = normalize_shape(_size_kw(fname, shape, size), more, fname)
     b = backend_for(device)
     d = _dtype_or(dtype, default or _dtypes.DEFAULT_FLOAT)
     return _finish(wrap(b.create(fname, dims, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
-def empty(shape, *more, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An uninitialized array of `shape`."""
-    return _filled("empty", shape, more, dtype, device, requires_grad)
+    return _filled("empty", shape, more, dtype, device, requires_grad, size=size)
 
 
-def zeros(shape, *more, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An array of zeros."""
-    return _filled("zeros", shape, more, dtype, device, requires_grad)
+    return _filled("zeros", shape, more, dtype, device, requires_grad, size=size)
 
 
-def ones(shape, *more, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An array of ones."""
-    return _filled("ones", shape, more, dtype, device, requires_grad)
+    return _filled("ones", shape, more, dtype, device, requires_grad, size=size)
 
 
 def _like(fname, x, dtype, device, requires_grad):
@@ -136,9 +147,13 @@ def _check_fill(fill_value, d: DType, fname):
     return fill_value
 
 
-def full(shape, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An array of `shape` filled with `fill_value` (dtype inferred from it by default)."""
-    dims = normalize_shape(shape, (), "full")
+def full(shape=None, fill_value=None, *, dtype=None, device=None, requires_grad=False,
+         size=None) -> Tensor:
+    """An array of `shape` filled with `fill_value` (dtype inferred from it by default);
+    PyTorch's `size=` names the shape too."""
+    dims = normalize_shape(_size_kw("full", shape, size), (), "full")
+    if fill_value is None:
+        raise TypeError("full() missing required argument 'fill_value'")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _fill_dtype(fill_value, "full") if dtype is None else as_dtype(dtype)
@@ -157,8 +172,19 @@ def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False)
                    requires_grad)
 
 
-def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A 2-D array with ones on the k-th diagonal."""
+def eye(n_rows=None, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=False,
+        n=None, m=None) -> Tensor:
+    """A 2-D array with ones on the k-th diagonal (PyTorch's keywords n=, m= work too)."""
+    if n is not None:
+        if n_rows is not None:
+            raise TypeError("eye() got both n_rows and n=")
+        n_rows = n
+    if m is not None:
+        if n_cols is not None:
+            raise TypeError("eye() got both n_cols and m=")
+        n_cols = m
+    if n_rows is None:
+        raise TypeError("eye() missing required argument 'n_rows' (PyTorch's n)")
     n_rows = operator.index(n_rows)
     n_cols = n_rows if n_cols is None else operator.index(n_cols)
     if n_rows < 0 or n_cols < 0:
@@ -169,8 +195,18 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=F
                    requires_grad)
 
 
-def arange(start, /, stop=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32)."""
+def arange(start=None, stop=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           end=None) -> Tensor:
+    """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32);
+    PyTorch's keywords (start=, end=, step=) work too."""
+    if end is not None:
+        if stop is not None:
+            raise TypeError("arange() got both stop and end=")
+        if start is None:
+            start = 0
+        stop = end
+    if start is None:
+        raise TypeError("arange() missing required argument 'end'")
     start, stop, step = (_dtypes.plain_scalar(v) for v in (start, stop, step))  # np.int64(3)
     for name, v in (("start", start), ("stop", stop), ("step", step)):
         if v is not None and not isinstance(v, (int, float)):
@@ -200,10 +236,16 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None, requires_gra
     return _finish(wrap(out, b), requires_grad)
 
 
-def linspace(start, stop, /, num=None, *, dtype=None, device=None, endpoint=True, requires_grad=False,
-             steps=None) -> Tensor:
+def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=True,
+             requires_grad=False, steps=None, end=None) -> Tensor:
     """`num` evenly spaced samples over [start, stop] (or [start, stop) without endpoint).
-    `steps` is PyTorch's name for `num`."""
+    `steps` is PyTorch's name for `num`, `end` for `stop`."""
+    if end is not None:
+        if stop is not None:
+            raise TypeError("linspace() got both stop and end=")
+        stop = end
+    if stop is None:
+        raise TypeError("linspace() missing required argument 'end'")
     if num is None:
         if steps is None:
             raise TypeError("linspace() missing the number of samples: num (or steps)")
@@ -400,15 +442,25 @@ _TRIL = Op("tril", ("x",), lambda xp, g, k: xp.tril(g, k=k))
 _TRIU = Op("triu", ("x",), lambda xp, g, k: xp.triu(g, k=k))
 
 
-def tril(x, /, *, k=0) -> Tensor:
-    """The lower triangle (on and below the k-th diagonal) of each matrix in `x`."""
+def tril(x, /, diagonal=None, *, k=0) -> Tensor:
+    """The lower triangle (on and below the k-th diagonal) of each matrix in `x`;
+    PyTorch's `diagonal` (positional or keyword) is k."""
     _check_matrix(x, "tril")
+    if diagonal is not None:
+        if k != 0:
+            raise TypeError("tril: got both diagonal (PyTorch's name) and k (the standard's)")
+        k = diagonal
     return apply(_TRIL, (x,), {"k": operator.index(k)})
 
 
-def triu(x, /, *, k=0) -> Tensor:
-    """The upper triangle (on and above the k-th diagonal) of each matrix in `x`."""
+def triu(x, /, diagonal=None, *, k=0) -> Tensor:
+    """The upper triangle (on and above the k-th diagonal) of each matrix in `x`;
+    PyTorch's `diagonal` (positional or keyword) is k."""
     _check_matrix(x, "triu")
+    if diagonal is not None:
+        if k != 0:
+            raise TypeError("triu: got both diagonal (PyTorch's name) and k (the standard's)")
+        k = diagonal
     return apply(_TRIU, (x,), {"k": operator.index(k)})
 
 

@@ -26,8 +26,12 @@ def _unary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = N
     """Make the array-API function `name(x, /)` for a one-input op."""
     op = Op(name, ("x",), vjp, dtypes=dtypes, grad_fn=grad_fn, generic=generic)
 
-    def function(x, /):
-        return unary(op, x)
+    def function(x, /, *, out=None):
+        if out is None:
+            return unary(op, x)
+        from .._torch_api import write_out  # PyTorch's out=
+
+        return write_out(out, unary(op, x), name, (x,))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc or f"Elementwise {name} (array API; {dtypes} inputs)."
@@ -117,10 +121,11 @@ def _atan2_grad(num, x1, x2):
 
 
 def _max_min_grad(g, mine, other, better):
-    """Gradient of maximum/minimum for one input: g where it wins, g/2 on ties (PyTorch)."""
+    """Gradient of maximum/minimum for one input: g where it does not lose (a NaN on either
+    side included), g/2 on ties, as PyTorch's rule."""
     tie = mine == other
-    win = better(mine, other)
-    return where(win, g, where(tie, g * 0.5, 0.0))
+    lose = better(other, mine)
+    return where(lose, 0.0, where(tie, g * 0.5, g))
 
 
 def _sgn_backward(g, x, ans):
@@ -163,7 +168,23 @@ negative = _unary_function("negative", "numeric", lambda xp, g: -g, grad_fn="Neg
 positive = _unary_function("positive", "numeric", lambda xp, g: g)
 real = _unary_function("real", "numeric", lambda xp, g: g)
 reciprocal = _unary_function("reciprocal", "floating-point", lambda xp, g, ans: -g * _cj(xp, ans * ans))
-round = _unary_function("round", "numeric")
+_round = _unary_function("round", "numeric")
+
+
+def round(x, /, *, decimals=0, out=None):
+    """Elementwise round half to even (array API); PyTorch's `decimals` rounds to that many
+    decimal places (negative: to tens, hundreds, ...)."""
+    if decimals:
+        r = x.round(decimals=decimals)
+        if out is None:
+            return r
+        from .._torch_api import write_out
+
+        return write_out(out, r, "round", (x,))
+    return _round(x, out=out)
+
+
+round.op = _round.op
 _sign = _unary_function("sign", "numeric")
 _SGN = Op("sgn", ("x",), lambda g, x, ans: _sgn_backward(g, x, ans), dtypes="complex floating",
           impl="sign")

@@ -64,6 +64,10 @@ def native_key(x, key, fname="__getitem__"):
                 else:
                     basic = False
         key = key if parts is None else tuple(parts)
+        if ellipsis and not basic and named == ndim:
+            # a `...` standing for no axis: NumPy would still count it as separating the
+            # index arrays around it (moving their axes first); PyTorch does not
+            key = tuple(k for k in key if k is not Ellipsis)
         return (key if ellipsis or not (basic or named < ndim) else key + (Ellipsis,)), basic
     if isinstance(key, _BASIC):
         return (key if key is Ellipsis else (key, Ellipsis)), True
@@ -77,6 +81,61 @@ def native_key(x, key, fname="__getitem__"):
     if hasattr(key, "__index__") and not hasattr(key, "shape"):
         return (operator.index(key), Ellipsis), True
     return key, False
+
+
+def torch_split(key):
+    """(basic key, advanced key) where PyTorch's and NumPy's readings of `key` differ, else None.
+
+    PyTorch applies integer indices (and 0-d integer tensors) first, as selections, and only
+    then the index tensors, whose dimensions stay in place when those tensors are adjacent
+    among themselves: `x[0, :, [0, 1]]` is `x[0][:, [0, 1]]`, shape (3, 2) for x of shape
+    (4, 3, 5). NumPy counts the integers as advanced indices too, finds them apart from the
+    list and moves the broadcast dimensions first. Such keys are split in two steps: the
+    basic part (integers, slices, None, `...`, full slices for the index tensors), then the
+    advanced part on the result.
+    """
+    if key.__class__ is not tuple:
+        return None
+    pos_int, pos_adv = [], []
+    for i, k in enumerate(key):
+        c = k.__class__
+        if c is slice or k is None or k is Ellipsis:
+            continue
+        if c is bool:
+            return None
+        if c is int:
+            pos_int.append(i)
+        elif isinstance(k, Tensor):
+            if k._dtype.kind in "iu" and k._data.ndim == 0:
+                pos_int.append(i)
+            else:
+                pos_adv.append(i)
+        elif hasattr(k, "__index__") and getattr(k, "ndim", 0) == 0:  # NumPy integers too
+            pos_int.append(i)
+        else:
+            pos_adv.append(i)
+    if not pos_int or not pos_adv:
+        return None
+    both = sorted(pos_int + pos_adv)
+    if both[-1] - both[0] == len(both) - 1:  # contiguous: NumPy and PyTorch agree
+        return None
+    basic, adv = [], []
+    for i, k in enumerate(key):
+        if i in pos_int:
+            basic.append(operator.index(k) if isinstance(k, Tensor) else k)
+        elif i in pos_adv:
+            n = k._data.ndim if isinstance(k, Tensor) and k._dtype.kind == "b" else 1
+            if n == 1 and not isinstance(k, Tensor) and getattr(getattr(k, "dtype", None), "kind", "") == "b":
+                n = k.ndim  # a backend's boolean array
+            basic.extend([slice(None)] * n)
+            adv.append(k)
+        elif k is Ellipsis:
+            basic.append(k)
+            adv.append(k)
+        else:  # a slice, or None (whose new axis the advanced step keeps)
+            basic.append(k)
+            adv.append(slice(None))
+    return tuple(basic), tuple(adv)
 
 
 def _index_array(k: Tensor, fname):
@@ -101,6 +160,8 @@ _GETITEM_BASIC = Op("getitem_basic", ("x",), _getitem_grad, grad_fn="SliceBackwa
 def getitem(x, key):
     """x[key] (a view for basic keys: ints, slices, None, Ellipsis)."""
     k, basic = native_key(x, key)
+    if not basic and key.__class__ is tuple and (split := torch_split(key)) is not None:
+        return getitem(getitem(x, split[0]), split[1])
     b = x._backend
     try:
         data = x._data[k]

@@ -49,10 +49,14 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
 _BROADCAST_TO = Op("broadcast_to", ("x",), lambda xp, g: g, grad_fn="ExpandBackward0")
 
 
-def broadcast_to(x, /, shape) -> Tensor:
-    """`x` broadcast to `shape` (a read-only view on NumPy and CuPy)."""
+def broadcast_to(x, /, shape=None, *, size=None) -> Tensor:
+    """`x` broadcast to `shape` (a read-only view on NumPy and CuPy; PyTorch's size= works)."""
     if x.__class__ is not Tensor:
         check_tensor(x, "broadcast_to")
+    if shape is None:
+        if size is None:
+            raise TypeError("broadcast_to() missing required argument 'shape' (PyTorch's size)")
+        shape = size
     if shape.__class__ is not tuple:
         shape = _shape_tuple(shape, "broadcast_to")
     params = {"shape": shape}
@@ -170,7 +174,7 @@ _MOVEAXIS = Op("moveaxis", ("x",), lambda xp, g, source, destination: xp.moveaxi
                grad_fn="MovedimBackward0")
 
 
-def moveaxis(x, source, destination, /) -> Tensor:
+def moveaxis(x, /, source, destination) -> Tensor:
     """`x` with the axes `source` moved to positions `destination`."""
     check_tensor(x, "moveaxis")
     nd = x._data.ndim
@@ -342,9 +346,15 @@ def _tile_grad(g, x_shape, repetitions):
 _TILE = Op("tile", ("x", "repetitions"), {"x": _tile_grad, "repetitions": None}, grad_fn="RepeatBackward0")
 
 
-def tile(x, repetitions, /) -> Tensor:
-    """`x` repeated `repetitions[i]` times along each axis i."""
+def tile(x, repetitions=None, /, *, dims=None) -> Tensor:
+    """`x` repeated `repetitions[i]` times along each axis i (PyTorch's keyword: dims=)."""
     check_tensor(x, "tile")
+    if dims is not None:
+        if repetitions is not None:
+            raise TypeError("tile: got both repetitions and dims= (PyTorch's name)")
+        repetitions = dims
+    if repetitions is None:
+        raise TypeError("tile() missing required argument 'repetitions' (PyTorch's dims)")
     reps = tuple(operator.index(r) for r in repetitions)
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: repetitions must be non-negative, got {reps}")

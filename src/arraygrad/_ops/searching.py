@@ -82,9 +82,14 @@ def argmin(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor
     return _arg_extremum("argmin", x, axis, keepdims)
 
 
-def count_nonzero(x, /, *, axis=None, keepdims=False) -> Tensor:
-    """How many elements along `axis` are nonzero (as the default integer dtype)."""
+def count_nonzero(x, /, dim=None, *, axis=None, keepdims=False) -> Tensor:
+    """How many elements along `axis` are nonzero (as the default integer dtype); PyTorch's
+    `dim` (positional or keyword) names the axes too."""
     check_tensor(x, "count_nonzero")
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("count_nonzero: got both dim (PyTorch's name) and axis (the standard's)")
+        axis = dim
     axes = None if axis is None else normalize_axes(axis, x._data.ndim, "count_nonzero")
     b = x._backend
     out = b.fn["count_nonzero"](x._data, axis=axes, keepdims=keepdims)
@@ -92,20 +97,46 @@ def count_nonzero(x, /, *, axis=None, keepdims=False) -> Tensor:
     return t if t._dtype is _dtypes.DEFAULT_INT else t.astype(_dtypes.DEFAULT_INT)
 
 
-def nonzero(x, /) -> tuple[Tensor, ...]:
-    """Indices of the nonzero elements, one index array per dimension."""
+def nonzero(x, /, *, as_tuple=None) -> tuple[Tensor, ...]:
+    """Indices of the nonzero elements, one index array per dimension. PyTorch's
+    `as_tuple=False` gives its (n, ndim) tensor instead (`as_tuple=True`: the tuple)."""
     check_tensor(x, "nonzero")
+    if as_tuple is False:
+        return x.nonzero()
     if x._data.ndim == 0:
         raise ValueError("nonzero: x must have at least one dimension (got a 0-d array)")
     b = x._backend
     return tuple(wrap(a, b) for a in b.fn["nonzero"](x._data))
 
 
-def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Tensor:
-    """Indices where the elements of x2 would be inserted into sorted 1-D x1."""
+def searchsorted(x1, x2, /, *, side=None, sorter=None, right=False, out_int32=False) -> Tensor:
+    """Indices where the elements of x2 would be inserted into sorted 1-D x1. PyTorch's
+    keywords work too: `right=True` (side="right"), `out_int32`, and an N-D x1 whose rows
+    (last axis) are searched for the matching rows of x2."""
     check_tensor(x1, "searchsorted", "x1")
+    if side is None:
+        side = "right" if right else "left"
+    elif right and side == "left":
+        raise RuntimeError("searchsorted: side and right can't be set to opposites, got side of "
+                           "left while right was True")
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if out_int32:
+        return searchsorted(x1, x2, side=side, sorter=sorter).astype(_dtypes.int32)
+    if (x1._data.ndim > 1 and isinstance(x2, Tensor)  # PyTorch's batched form
+            and tuple(x2._data.shape[:-1]) == tuple(x1._data.shape[:-1])):
+        from .manipulation import reshape, stack
+
+        m, k = x1._data.shape[-1], x2._data.shape[-1]
+        rows1, rows2 = reshape(x1, (-1, m)), reshape(x2, (-1, k))
+        srt = None if sorter is None else reshape(sorter, (-1, m))
+        rows = [searchsorted(rows1[i], rows2[i], side=side, sorter=None if srt is None else srt[i])
+                for i in range(rows1._data.shape[0])]
+        if not rows:
+            from .creation import zeros
+
+            return zeros(tuple(x2._data.shape), dtype=_dtypes.int64, device=x2.device)
+        return reshape(stack(rows), tuple(x2._data.shape))
     if x1._data.ndim != 1:
         raise ValueError(f"searchsorted: x1 must be 1-D, got shape {tuple(x1._data.shape)}")
     b = x1._backend

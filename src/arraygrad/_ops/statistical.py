@@ -154,11 +154,22 @@ def _check_correction(correction, fname):
         raise ValueError(f"{fname}: correction must be non-negative, got {correction}")
 
 
-def var(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=None,
+class _NotGiven:
+    """The default of `dim` in std / var: PyTorch's spelling passes dim (even dim=None)."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+_NOT_GIVEN = _NotGiven()
+
+
+def var(x, /, dim=_NOT_GIVEN, unbiased=None, keepdim=None, *, axis=None, correction=None,
         keepdims=False) -> Tensor:
     """The variance over `axis`, dividing by N - correction."""
     # PyTorch's spelling: Tensor.var's semantics
-    if dim is not None or unbiased is not None or keepdim is not None:
+    if dim is not _NOT_GIVEN or unbiased is not None or keepdim is not None:  # dim=None too
+        dim = None if dim is _NOT_GIVEN else dim
         return check_tensor(x, "var").var(dim, unbiased, keepdim, correction=correction, axis=axis,
                                           keepdims=keepdims)
     axis = _reduction_args(x, axis, "var")
@@ -169,11 +180,12 @@ def var(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=No
     return apply(_VAR, (x,), {"axis": axis, "correction": correction, "keepdims": keepdims})
 
 
-def std(x, /, dim=None, unbiased=None, keepdim=None, *, axis=None, correction=None,
+def std(x, /, dim=_NOT_GIVEN, unbiased=None, keepdim=None, *, axis=None, correction=None,
         keepdims=False) -> Tensor:
     """The standard deviation over `axis`, dividing by N - correction."""
     # PyTorch's spelling: Tensor.std's semantics
-    if dim is not None or unbiased is not None or keepdim is not None:
+    if dim is not _NOT_GIVEN or unbiased is not None or keepdim is not None:  # dim=None too
+        dim = None if dim is _NOT_GIVEN else dim
         return check_tensor(x, "std").std(dim, unbiased, keepdim, correction=correction, axis=axis,
                                           keepdims=keepdims)
     axis = _reduction_args(x, axis, "std")

@@ -29,11 +29,16 @@ def any(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False) -> Tensor:
     return _logical_reduction("any", x, axis, keepdims)
 
 
-def diff(x, /, *, axis=-1, n=1, prepend=None, append=None) -> Tensor:
-    """The n-th discrete difference along `axis` (out[i] = x[i+1] - x[i], n times)."""
+def diff(x, /, n=1, dim=None, prepend=None, append=None, *, axis=-1) -> Tensor:
+    """The n-th discrete difference along `axis` (out[i] = x[i+1] - x[i], n times); PyTorch's
+    `diff(input, n, dim, prepend, append)` spelling works too."""
     from .manipulation import concat
 
     check_tensor(x, "diff")
+    if dim is not None:
+        if axis != -1:
+            raise TypeError("diff: got both dim (PyTorch's name) and axis (the standard's)")
+        axis = dim
     if x._data.ndim == 0:
         raise ValueError("diff: x must have at least one dimension")
     axis = normalize_axis(axis, x._data.ndim, "diff")

@@ -23,8 +23,8 @@ from .._ops.manipulation import stack
 from .._dtypes import float64, int64
 from .. import Generator, multinomial, randint, randperm
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+           "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler", "DataLoader", "default_collate"]
 
 
@@ -39,6 +39,23 @@ class Dataset:
 
     def __add__(self, other) -> "ConcatDataset":
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses implement `__iter__()`. A DataLoader batches them in
+    the order they come (no sampler, no shuffle)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} is iterable-style: iterate over it")
+
+    def __len__(self) -> int:  # a stream has no length unless a subclass gives one
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other):
+        raise TypeError("ConcatDataset does not support IterableDataset")
 
 
 class TensorDataset(Dataset):
@@ -243,6 +260,8 @@ def default_collate(batch: list):
     first = batch[0]
     if isinstance(first, Tensor):
         return stack(batch, axis=0)
+    if isinstance(first, float):  # Python floats batch as float64, as PyTorch's
+        return asarray(batch, dtype=float64)
     if isinstance(first, (bool, numbers.Number)):
         return asarray(batch)
     if hasattr(first, "__array__") or hasattr(first, "__dlpack__"):  # NumPy arrays and the like
@@ -255,8 +274,27 @@ def default_collate(batch: list):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: samples in a batch have different numbers of fields")
         fields = [default_collate(list(f)) for f in zip(*batch)]
-        return tuple(fields) if isinstance(first, tuple) else fields
+        if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple stays one
+            return type(first)(*fields)
+        return fields  # tuples too: PyTorch's batches of (x, y) samples are lists [xb, yb]
     raise TypeError(f"default_collate: don't know how to batch samples of type {type(first).__name__}")
+
+
+def _default_convert(sample):
+    """PyTorch's default_convert, for unbatched samples: NumPy arrays become tensors, tuples
+    lists (namedtuples stay), containers are converted element by element."""
+    if isinstance(sample, Tensor) or isinstance(sample, (str, bytes)):
+        return sample
+    c = type(sample)
+    if c.__name__ == "ndarray" and c.__module__ == "numpy" and sample.dtype.kind not in "OSUV":
+        return asarray(sample)
+    if isinstance(sample, dict):
+        return {k: _default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(_default_convert(v) for v in sample))
+    if isinstance(sample, (tuple, list)):
+        return [_default_convert(v) for v in sample]
+    return sample
 
 
 class DataLoader:
@@ -285,7 +323,14 @@ class DataLoader:
                  drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable | None = None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
                  persistent_workers: bool = False, pin_memory_device: str = "") -> None:
-        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+        if isinstance(dataset, IterableDataset):
+            if shuffle:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 "and batch_sampler options")
+        elif not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must support len() and indexing, got "
                             f"{type(dataset).__name__}")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
@@ -335,6 +380,11 @@ class DataLoader:
         self._workers = None  # the persistent pool
 
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError where the stream has no length, as PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -350,7 +400,25 @@ class DataLoader:
             return None
         return randperm(len(self.dataset), generator=self.generator)
 
+    def _iterable_batches(self):
+        """Batches of an IterableDataset, in the order its samples come."""
+        it = iter(self.dataset)
+        if self.batch_size is None:
+            convert = self.collate_fn or _default_convert
+            for sample in it:
+                yield convert(sample)
+            return
+        collate = self.collate_fn or default_collate
+        while True:
+            batch = list(itertools.islice(it, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield collate(batch)
+
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iterable_batches()
+            return
         if self.batch_sampler is not None:
             yield from self._sampled_batches()
             return
@@ -358,7 +426,12 @@ class DataLoader:
         n = len(self.dataset) if order is None else order.shape[0]
         indices = range(n) if order is None else order.tolist()
         if self.batch_size is None:  # samples one by one, not batched
-            load, jobs = self.dataset.__getitem__, iter(indices)
+            dataset, convert = self.dataset, self.collate_fn or _default_convert
+
+            def load(i):
+                return convert(dataset[i])
+
+            jobs = iter(indices)
         else:
             bs = self.batch_size
             stop = n - n % bs if self.drop_last else n
@@ -383,7 +456,7 @@ class DataLoader:
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
             for batch in self.batch_sampler:
                 key = asarray(list(batch), dtype=int64)
-                yield tuple(take(t, key.to_device(t.device), axis=0) for t in self.dataset.tensors)
+                yield [take(t, key.to_device(t.device), axis=0) for t in self.dataset.tensors]
             return
         collate, dataset = self.collate_fn or default_collate, self.dataset
 
@@ -441,7 +514,7 @@ class DataLoader:
         for start in range(0, stop, bs):
             end = min(start + bs, stop)
             if order is None:
-                yield tuple(t[start:end] for t in tensors)
+                yield [t[start:end] for t in tensors]
                 continue
             batch = []
             for t in tensors:
@@ -449,4 +522,4 @@ class DataLoader:
                 if key is None:
                     key = keys[t.device] = order.to_device(t.device)
                 batch.append(take(t, key[start:end], axis=0))
-            yield tuple(batch)
+            yield batch

@@ -1,0 +1,344 @@
+"""Regressions found by a randomized PyTorch-oracle sweep: each test runs the same call
+through arraygrad and torch and compares values, dtypes, shapes and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import arraygrad as ag
+
+torch = pytest.importorskip("torch")
+
+
+def _np(t):
+    if isinstance(t, torch.Tensor):
+        return t.detach().resolve_conj().numpy()
+    return np.asarray(t.detach())
+
+
+def _same(a, t, rtol=1e-6, atol=1e-8):
+    """arraygrad result `a` equals torch result `t` (shape, dtype name, values)."""
+    assert tuple(a.shape) == tuple(t.shape)
+    assert str(a.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_allclose(_np(a), _np(t), rtol=rtol, atol=atol)
+
+
+def _both(fn, *arrays):
+    """fn(lib, *tensors) for both libraries, with the gradient of a weighted sum of the output
+    with respect to the float inputs: [(out, grads) for arraygrad, for torch]."""
+    results = []
+    for lib in (ag, torch):
+        ins = [lib.tensor(a.copy(), requires_grad=a.dtype.kind == "f") for a in arrays]
+        out = fn(lib, *ins)
+        w = lib.tensor(np.random.default_rng(0).standard_normal(tuple(out.shape)).astype(_np(out).dtype))
+        leaves = [i for i in ins if i.requires_grad]
+        grads = lib.autograd.grad((out * w).sum(), leaves) if out.requires_grad else []
+        results.append((out, grads))
+    return results
+
+
+def _check(fn, *arrays):
+    (a, ga), (t, gt) = _both(fn, *arrays)
+    _same(a, t)
+    if not ga and all(not _np(g).any() for g in gt):
+        return  # not differentiable in arraygrad (docs/autograd.md); PyTorch's zero gradient
+    assert len(ga) == len(gt)
+    for x, y in zip(ga, gt):
+        _same(x, y)
+
+
+X = np.random.default_rng(1).standard_normal((4, 3, 5))
+
+
+# ----- indexing: integers apart from index tensors are selections first (PyTorch) -----------
+@pytest.mark.parametrize("key", [
+    lambda L: (0, slice(None), [0, 0, 1]),
+    lambda L: (L.tensor(1), slice(None), L.tensor([2, 0])),
+    lambda L: (0, None, slice(None), [1, 2]),
+    lambda L: (-1, Ellipsis, L.tensor([[0], [4]])),
+    lambda L: (1, slice(1, 3), L.tensor([True, False, True, True, False])),
+    lambda L: (np.int64(2), slice(None), [1, 2]),
+], ids=["int-slice-list", "0d-slice-tensor", "int-None-slice", "int-ellipsis-2d", "int-slice-mask",
+        "numpy-int"])
+def test_getitem_int_then_separated_index_tensor(key):
+    _check(lambda L, x: x[key(L)] * 2, X)
+
+
+def test_setitem_int_then_separated_index_tensor():
+    def f(L, x, v):
+        y = x * 1
+        y[0, :, [0, 1]] = v.sin()  # (3, 2) in PyTorch's reading, (2, 3) in NumPy's
+        y[1, None, :, L.tensor([3, 4])] = 7.0
+        return y * x
+    _check(f, X, np.random.default_rng(2).standard_normal((3, 2)))
+
+
+def test_ellipsis_of_no_axes_between_index_tensors():
+    # `...` naming no axis does not separate the index tensors around it (PyTorch)
+    _check(lambda L, x: x[:, L.tensor([1, -1]), ..., L.tensor([-1, 0, 2])[:2]], X)
+
+
+# ----- printing: the dtype suffix wraps where PyTorch's does ------------------------------------
+def test_repr_suffix_wraps_as_pytorch():
+    a = np.array([[[446624.7977, -382167.3031, -203277.2969]],
+                  [[-945475.7748, -214635.6203, -700574.5431]]])
+    assert repr(ag.tensor(a)) == repr(torch.tensor(a)).replace("torch.", "arraygrad.")
+
+
+# ----- fft: PyTorch's spelling (positional n / dim / norm, norm=None, dim=, the 2-D forms) ------
+def test_fft_pytorch_spelling():
+    x = np.random.default_rng(3).standard_normal((3, 6))
+    for name, args, kw in [("rfft", (4, 0), {"norm": None}), ("irfft", (10,), {"dim": -1, "norm": "ortho"}),
+                           ("ifft", (), {"norm": None}), ("hfft", (5, 0, None), {}), ("fft", (None, 0), {})]:
+        _check(lambda L, x: L.stack([getattr(L.fft, name)(x, *args, **kw).real,
+                                     getattr(L.fft, name)(x, *args, **kw).imag], -1)
+               if name not in ("irfft", "hfft") else getattr(L.fft, name)(x, *args, **kw), x)
+    for name in ("fft2", "ifft2", "rfft2"):
+        _check(lambda L, x: getattr(L.fft, name)(x, norm="forward").abs(), x)
+    _check(lambda L, x: L.fft.irfft2(L.fft.rfft2(x), s=(3, 6)), x)
+    _check(lambda L, x: L.fft.fftn(x, (4, 4), (0, 1)).real, x)
+    _check(lambda L, x: L.fft.fftshift(x, dim=-1), x)
+    _same(ag.fft.fftfreq(5, 0.5), torch.fft.fftfreq(5, 0.5))
+
+
+# ----- linalg: PyTorch's norm, vector_norm / matrix_norm spelling, solve(left=), eigh(UPLO=) ----
+@pytest.mark.parametrize("call", [
+    lambda L, a: L.linalg.norm(a),
+    lambda L, a: L.linalg.norm(a, 3, dim=-1),
+    lambda L, a: L.linalg.norm(a, "fro", dim=(0, 2), keepdim=True),
+    lambda L, a: L.linalg.norm(a[0], float("inf")),
+    lambda L, a: L.linalg.norm(a[0, 0], 1),
+    lambda L, a: L.linalg.vector_norm(a, 1.5, (0, -1), True),
+    lambda L, a: L.linalg.vector_norm(a.float(), dim=1, dtype=L.float64),
+    lambda L, a: L.linalg.matrix_norm(a, "nuc"),
+    lambda L, a: L.linalg.matrix_norm(a, 1, dim=(2, 0), keepdim=True),
+], ids=["norm", "norm-ord-dim", "norm-fro-dims", "norm-2d-inf", "norm-1d-1", "vector_norm-positional",
+        "vector_norm-dim-dtype", "matrix_norm-nuc", "matrix_norm-dim"])
+def test_linalg_norms_pytorch_spelling(call):
+    _check(call, X)
+
+
+def test_linalg_solve_left_false_and_eigh_uplo():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 4, 3))
+    _check(lambda L, a, b: L.linalg.solve(a, b, left=False), a, b)
+    s = a @ a.transpose(0, 2, 1)
+    upper_only = np.triu(s) + np.tril(rng.standard_normal((2, 3, 3)), -1)  # the lower part is noise
+    _check(lambda L, s: L.linalg.eigh(s, UPLO="U").eigenvalues, upper_only)
+    _check(lambda L, s: L.linalg.eigvalsh(s, UPLO="U"), upper_only)
+    _check(lambda L, a, b: L.linalg.multi_dot([a[0], b[0].T, b[1]]), a, b)
+
+
+# ----- maximum / minimum: a NaN on either side gives both inputs the gradient (PyTorch) -------
+@pytest.mark.parametrize("name", ["maximum", "minimum", "max", "min"])
+def test_maximum_minimum_gradient_with_nan(name):
+    a = np.array([1.0, np.nan, 2.0, -np.inf, 0.0, 3.0])
+    b = np.array([np.nan, np.nan, 1.0, -np.inf, -0.0, 4.0])
+    _check(lambda L, a, b: getattr(L, name)(a, b), a, b)
+
+
+# ----- utils.data: batches of (x, y) samples are lists; Python floats batch as float64 ---------
+def _structure(obj):
+    """Containers and tensors of a batch as comparable values (tensor -> dtype name, values)."""
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [_structure(o) for o in obj])
+    if isinstance(obj, dict):
+        return {k: _structure(v) for k, v in obj.items()}
+    if isinstance(obj, (ag.Tensor, torch.Tensor)):
+        return (str(obj.dtype).split(".")[-1], _np(obj).tolist())
+    return obj
+
+
+def test_dataloader_batches_like_pytorch():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+
+    def batches(L):
+        D = L.utils.data
+        samples = [(float(i) / 2, i, np.full(2, i, dtype=np.float32), {"k": (i, True)}) for i in range(5)]
+        return [list(D.DataLoader(D.TensorDataset(L.tensor(X), L.tensor(X[:, 0])), batch_size=4)),
+                list(D.DataLoader(D.TensorDataset(L.tensor(X)), batch_size=2, sampler=[5, 0, 3])),
+                list(D.DataLoader(D.TensorDataset(L.tensor(X)), batch_sampler=[[1, 2], [0]])),
+                list(D.DataLoader(samples, batch_size=3)),
+                list(D.DataLoader(samples[:2], batch_size=None)),
+                D.default_collate([(1.5, 2), (2.5, 3)])]
+    assert _structure(batches(ag)) == _structure(batches(torch))
+
+
+def test_iterable_dataset():
+    def run(L):
+        D = L.utils.data
+
+        class Stream(D.IterableDataset):
+            def __iter__(self):
+                return iter([(i, float(i)) for i in range(5)])
+
+        out = [list(D.DataLoader(Stream(), batch_size=2)),
+               list(D.DataLoader(Stream(), batch_size=2, drop_last=True)),
+               list(D.DataLoader(Stream(), batch_size=None))]
+        with pytest.raises(TypeError):
+            len(D.DataLoader(Stream(), batch_size=2))
+        with pytest.raises(ValueError):
+            D.DataLoader(Stream(), shuffle=True)
+        return out
+    assert _structure(run(ag)) == _structure(run(torch))
+
+
+# ----- x[key] = python float into an integer / bool tensor converts, as PyTorch ----------------
+def test_setitem_float_into_integer_and_bool_tensors():
+    def run(L):
+        a = L.tensor([1, 2, 3, 4])
+        a[0] = 2.7
+        a[1:3] = -2.7
+        a[a > 3] = 0.5
+        b = L.zeros(3, dtype=L.bool)
+        b[0] = 2.5
+        b[1] = 0.0
+        with pytest.raises(RuntimeError):
+            a[0] = float("nan")
+        return [a, b]
+    assert _structure(run(ag)) == _structure(run(torch))
+
+
+# ----- count_nonzero: PyTorch's dim (positional or keyword) ------------------------------------
+def test_count_nonzero_dim():
+    x = np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0]])
+    for call in (lambda L, t: L.count_nonzero(t, dim=0), lambda L, t: L.count_nonzero(t, 1),
+                 lambda L, t: L.count_nonzero(t, dim=(0, 1)), lambda L, t: t.count_nonzero(0)):
+        _same(call(ag, ag.tensor(x)), call(torch, torch.tensor(x)))
+
+
+# ----- diff(dim=), searchsorted(right=, out_int32=, N-D boundaries): PyTorch's spelling ---------
+def test_diff_dim_and_searchsorted_pytorch_spelling():
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal((2, 3, 4))
+    _check(lambda L, v: L.diff(v, 1, 0) + 0, v)
+    _check(lambda L, v: L.diff(v, dim=-2, append=v[:, :1]), v)
+    _check(lambda L, v: L.diff(v, n=2, dim=2, prepend=v[..., :1]), v)
+    s = np.sort(rng.standard_normal((2, 3, 5)), -1)
+    for call in (lambda L, s, v: L.searchsorted(s, v),
+                 lambda L, s, v: L.searchsorted(s, v, right=True, out_int32=True),
+                 lambda L, s, v: L.searchsorted(s[0, 0], v, right=True),
+                 lambda L, s, v: L.searchsorted(s[1, 2], v, side="right")):
+        _same(call(ag, ag.tensor(s), ag.tensor(v)), call(torch, torch.tensor(s), torch.tensor(v)))
+
+
+# ----- linalg: solve_triangular, vander, cond; failures raise linalg.LinAlgError (RuntimeError) -
+def test_linalg_solve_triangular_vander_cond():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3, 4))
+    _check(lambda L, a, b: L.linalg.solve_triangular(a, b, upper=True), a, b)
+    _check(lambda L, a, b: L.linalg.solve_triangular(a, b, upper=False, unitriangular=True), a, b)
+    _check(lambda L, a, b: L.linalg.solve_triangular(a, b.mT, upper=False, left=False), a, b)
+    _check(lambda L, x: L.linalg.vander(x[0, 0]), a)
+    _check(lambda L, x: L.linalg.vander(x[0], N=4), a)
+    for p in (None, 2, -2):
+        _check(lambda L, a: L.linalg.cond(a, p), a)
+    for p in ("fro", "nuc", 1, float("inf")):  # torch's own backward fails here: values only
+        _same(ag.linalg.cond(ag.tensor(a), p), torch.linalg.cond(torch.tensor(a), p))
+
+
+@pytest.mark.parametrize("call", [lambda L: L.linalg.inv(L.zeros(2, 2)),
+                                  lambda L: L.linalg.cholesky(-L.eye(2)),
+                                  lambda L: L.linalg.solve(L.zeros(2, 2), L.ones(2))],
+                         ids=["inv", "cholesky", "solve"])
+def test_linalg_errors_are_linalgerror(call):
+    for L in (ag, torch):
+        with pytest.raises(L.linalg.LinAlgError) as info:
+            call(L)
+        assert isinstance(info.value, RuntimeError)
+
+
+# ----- x[key] = values of the wrong shape: RuntimeError, as PyTorch ----------------------------
+@pytest.mark.parametrize("key", [0, slice(None), (slice(None), [0, 2]),
+                                 "mask"], ids=["int", "slice", "advanced", "mask"])
+def test_setitem_shape_mismatch_is_runtime_error(key):
+    for L in (ag, torch):
+        x = L.zeros(4, 3, 5)
+        k = (x[..., 0] == 0) if key == "mask" else key
+        with pytest.raises(RuntimeError):
+            x[k] = L.ones(7)
+
+
+# ----- torch.std / torch.var with an explicit dim=None are PyTorch's spelling (N - 1) ------------
+def test_std_var_explicit_dim_none():
+    x = np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]])
+    for call in (lambda L, t: L.std(t, dim=None), lambda L, t: L.var(t, None),
+                 lambda L, t: L.var(t, dim=None, keepdim=True), lambda L, t: L.std(t, None, False)):
+        _check(call, x)
+
+
+# ----- creation: PyTorch's keywords (size=, n=/m=, start=/end=/step=) ----------------------------
+@pytest.mark.parametrize("call", [
+    lambda L: L.zeros(size=(2, 3)), lambda L: L.ones(size=[2], dtype=L.int64),
+    lambda L: L.empty(size=(2, 0)).shape, lambda L: L.full(size=(2,), fill_value=3.0),
+    lambda L: L.eye(3, m=2), lambda L: L.eye(n=2, dtype=L.float64),
+    lambda L: L.arange(start=0, end=5, step=2), lambda L: L.arange(end=3.0),
+    lambda L: L.linspace(start=-1, end=1, steps=5),
+], ids=["zeros", "ones", "empty", "full", "eye-m", "eye-n", "arange", "arange-end", "linspace"])
+def test_creation_pytorch_keywords(call):
+    a, t = call(ag), call(torch)
+    if isinstance(t, torch.Size):
+        assert tuple(a) == tuple(t)
+    else:
+        _same(a, t)
+
+
+# ----- bool() / float() / int() of a tensor with several elements: PyTorch's exception types ----
+@pytest.mark.parametrize("conv, exc", [(bool, RuntimeError), (float, ValueError), (int, ValueError),
+                                       (complex, ValueError)])
+@pytest.mark.parametrize("n", [0, 2])
+def test_scalar_conversion_errors(conv, exc, n):
+    for L in (ag, torch):
+        with pytest.raises(exc):
+            conv(L.ones(n))
+    with pytest.raises(TypeError):  # still a TypeError, as NumPy's
+        conv(ag.ones(n))
+
+
+# ----- tensordot(dims=), nonzero(as_tuple=): PyTorch's spelling ----------------------------------
+def test_tensordot_dims_and_nonzero_as_tuple():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 3, 5))
+    _check(lambda L, a, b: L.tensordot(a, b, dims=([1, 2], [1, 0])), a, b)
+    _check(lambda L, a, b: L.tensordot(a, b, 1), a, b)
+    _check(lambda L, a, b: L.tensordot(a[0], b[:, :, 0].T, dims=2), a, b)
+    m = a > 0.3
+    _same(ag.nonzero(ag.tensor(m), as_tuple=False), torch.nonzero(torch.tensor(m), as_tuple=False))
+    for x, y in zip(ag.nonzero(ag.tensor(m), as_tuple=True), torch.nonzero(torch.tensor(m), as_tuple=True)):
+        _same(x, y)
+
+
+# ----- tril / triu take PyTorch's diagonal (positional or keyword); tile dims=, broadcast_to size=,
+# moveaxis source=/destination= --------------------------------------------------------------------
+def test_tril_triu_diagonal_and_shape_keywords():
+    x = np.random.default_rng(8).standard_normal((2, 4, 4))
+    for call in (lambda L, x: L.triu(x, 1), lambda L, x: L.tril(x, -1), lambda L, x: L.triu(x, diagonal=2),
+                 lambda L, x: L.tril(x, diagonal=0), lambda L, x: L.tile(x, dims=(1, 2)),
+                 lambda L, x: L.broadcast_to(x[:1], size=(3, 4, 4)),
+                 lambda L, x: L.moveaxis(x, source=0, destination=-1)):
+        _check(call, x)
+    _same(ag.triu(ag.ones(3, 3), 1).bool(), torch.triu(torch.ones(3, 3), 1).bool())  # causal masks
+
+
+# ----- round(decimals=) and out= on the unary functions: PyTorch's spelling ------------------------
+def test_round_decimals_and_unary_out():
+    x = np.array([1.2345, -2.5, 0.5, 1.5, 123.456, -0.049])
+    for d in (0, 1, 2, -1):
+        _check(lambda L, x: L.round(x, decimals=d), x)
+    for L in (ag, torch):
+        o = L.empty(6, dtype=L.float64)
+        r = L.exp(L.tensor(x), out=o)
+        assert r is o
+    _same(ag.exp(ag.tensor(x), out=ag.empty(6, dtype=ag.float64)), torch.exp(torch.tensor(x)))
+
+
+# ----- linalg's named results print as PyTorch's torch.return_types ---------------------------------
+@pytest.mark.parametrize("name", ["slogdet", "eigh", "qr", "svd", "eig"])
+def test_linalg_result_repr(name):
+    x = np.array([[3.0, 1.0], [1.0, 5.0]])
+    a = repr(getattr(ag.linalg, name)(ag.tensor(x)))
+    t = repr(getattr(torch.linalg, name)(torch.tensor(x)))
+    assert a == t.replace("torch.", "arraygrad.")
