@@ -342,3 +342,31 @@ def test_linalg_result_repr(name):
     a = repr(getattr(ag.linalg, name)(ag.tensor(x)))
     t = repr(getattr(torch.linalg, name)(torch.tensor(x)))
     assert a == t.replace("torch.", "arraygrad.")
+
+
+def test_xlogy_python_scalar_is_weak_median_nan_and_random_size_keyword():
+    """xlogy(int tensor, 1.88) kept the float (it was cast to int: log(1) = 0); median of a
+    slice with a NaN is NaN (the gradient to the NaNs), as PyTorch's; rand(size=...)."""
+    import arraygrad as ag
+
+    assert np.allclose(np.asarray(ag.xlogy(ag.tensor([2]), 1.88)), torch.xlogy(torch.tensor([2]), 1.88).numpy())
+    assert np.allclose(np.asarray(ag.xlogy(2, ag.tensor([1.88]))), torch.xlogy(2, torch.tensor([1.88])).numpy())
+    assert ag.xlogy(ag.ones(2, dtype=ag.float16), 3.0).dtype == ag.float16
+    for v in ([1.0, float("nan"), 2.0], [float("nan")] * 3, [3.0, 1.0, 2.0, 5.0]):
+        x, t = ag.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        ours, theirs = x.median(), t.median()
+        ours.backward()
+        theirs.backward()
+        np.testing.assert_array_equal(np.asarray(ours.detach()), theirs.detach().numpy())
+        np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())
+    m = [[1.0, float("nan"), 0.5], [1.0, 2.0, 3.0]]
+    x, t = ag.tensor(m, requires_grad=True), torch.tensor(m, requires_grad=True)
+    ours, theirs = ag.median(x, 1), torch.median(t, 1)
+    np.testing.assert_array_equal(np.asarray(ours.values.detach()), theirs.values.detach().numpy())
+    np.testing.assert_array_equal(np.asarray(ours.indices), theirs.indices.numpy())
+    ours.values.sum().backward()
+    theirs.values.sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())
+    assert tuple(ag.rand(size=(2, 3)).shape) == (2, 3) and tuple(ag.randn(size=[4]).shape) == (4,)
+    with pytest.raises(TypeError, match="both positionally and as size="):
+        ag.rand(2, size=(2,))

@@ -280,6 +280,17 @@ def sizes(size, fname) -> tuple[int, ...]:
     return normalize_shape(size[0], size[1:], fname)
 
 
+def _size_keyword(size: tuple, size_kw: dict, fname) -> tuple:
+    """The positional sizes, or PyTorch's `size=` keyword (not both; nothing else)."""
+    if not size_kw:
+        return size
+    if set(size_kw) != {"size"}:
+        raise TypeError(f"{fname}() got an unexpected keyword argument {next(k for k in size_kw if k != 'size')!r}")
+    if size:
+        raise TypeError(f"{fname}() got the size both positionally and as size=")
+    return (size_kw["size"],)
+
+
 def _finish(data, backend, requires_grad):
     t = wrap(data, backend)
     if requires_grad:
@@ -313,16 +324,16 @@ def _draw(fname, kind, shape, dtype, device, generator, like=None):
     return b.fn["astype"](re, b.to_native_dtype(d)) + im * 1j, b
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform random numbers on [0, 1): ``rand(2, 3)`` or ``rand((2, 3))``."""
-    shape = sizes(size, "rand")
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    """Uniform random numbers on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    shape = sizes(_size_keyword(size, size_kw, "rand"), "rand")
     data, b = _draw("rand", "uniform", shape, dtype, device, generator)
     return _finish(data, b, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal random numbers: ``randn(2, 3)`` or ``randn((2, 3))``."""
-    shape = sizes(size, "randn")
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    """Standard normal random numbers: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
+    shape = sizes(_size_keyword(size, size_kw, "randn"), "randn")
     data, b = _draw("randn", "normal", shape, dtype, device, generator)
     return _finish(data, b, requires_grad)
 

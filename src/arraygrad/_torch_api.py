@@ -1068,10 +1068,10 @@ _XLOGY = Op("xlogy", ("x1", "x2"), {"x1": lambda xp, g, x1, x2: g * _log_unless_
 
 def xlogy(input, other) -> Tensor:
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
-    if not isinstance(input, Tensor):
-        input = _creation.asarray(input, dtype=other.dtype, device=other.device)
+    if not isinstance(input, Tensor):  # a Python scalar takes the tensor's kind (weakly, as in PyTorch)
+        input = _creation.asarray(input, dtype=_dtypes.scalar_dtype(input, other.dtype), device=other.device)
     if not isinstance(other, Tensor):
-        other = _creation.asarray(other, dtype=input.dtype, device=input.device)
+        other = _creation.asarray(other, dtype=_dtypes.scalar_dtype(other, input.dtype), device=input.device)
     x, y = _manip.broadcast_arrays(*_promoted("xlogy", input, other))
     return apply(_XLOGY, (x, y))
 
@@ -1312,9 +1312,12 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
         n = flat.shape[0]
         if n == 0:
             return _creation.asarray(math.nan, dtype=input.dtype)
-        picked = _sorting.sort(flat)[(n - 1) // 2].detach()
-        # the value picked; its gradient shared by the elements equal to it (PyTorch's)
-        ties = flat == picked
+        nan = _elem.isnan(flat)
+        has_nan = _util.any(nan)
+        # NaN if there is one (PyTorch's), else the lower middle value; the gradient is shared
+        # by the NaNs, or by the elements equal to the value picked
+        picked = _search.where(has_nan, math.nan, _sorting.sort(flat)[(n - 1) // 2]).detach()
+        ties = _search.where(has_nan, nan, flat == picked)
         count = _stat.sum(ties.astype(flat.dtype))
         share = _stat.sum(_search.where(ties, flat - picked, 0.0)) / _elem.maximum(count, 1.0)
         return picked + share if input.requires_grad else picked
@@ -1322,6 +1325,9 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
     n = input.shape[d]
     order = _sorting.argsort(input, axis=d, stable=True)
     pick = _manip.expand_dims(order[(slice(None),) * d + ((n - 1) // 2,)], axis=d)
+    nan = _elem.isnan(input)  # a slice with a NaN gives its first NaN (PyTorch's)
+    pick = _search.where(_util.any(nan, axis=d, keepdims=True),
+                         _search.argmax(nan, axis=d, keepdims=True), pick)
     values = _indexing.take_along_axis(input, pick, axis=d)
     if not keepdim:
         values, pick = _manip.squeeze(values, axis=d), _manip.squeeze(pick, axis=d)
