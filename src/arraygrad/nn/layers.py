@@ -192,87 +192,55 @@ class Conv3d(_ConvNd):
         return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class ConvTranspose1d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: PyTorch's argument order (output_padding
+    before groups) and forward's `output_size`."""
+
+    _transposed = True
+    _functional = None  # F.conv_transpose{1,2,3}d, set per class
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, device=device, dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            n = self._dims
+            want = tuple(output_size)[-n:]
+            base = tuple((input.shape[-n + k] - 1) * self.stride[k] - 2 * self.padding[k]
+                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(n))
+            top = tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))
+            if not all(lo <= w <= hi for w, lo, hi in zip(want, base, top)):
+                show = (lambda t: t[0]) if n == 1 else (lambda t: t)  # noqa: E731  (PyTorch: ints for 1-D)
+                raise ValueError(f"{type(self).__name__}: requested an output size of {show(want)}, but the "
+                                 f"valid sizes range from {show(base)} to {show(top)}")
+            output_padding = tuple(w - b for w, b in zip(want, base))
+        return self._functional(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
     """The transposed 1-D convolution (upsampling by `stride`), weight (in, out / groups, k)."""
 
     _dims = 1
-    _transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, device=device, dtype=dtype)
-
-    def forward(self, input, output_size=None):
-        """output_size picks among the lengths a stride > 1 leaves possible (as output_padding)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            want = tuple(output_size)[-1]
-            base = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
-                    + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
-            top = base + max(self.stride[0], self.dilation[0]) - 1
-            if not base <= want <= top:
-                raise ValueError(f"ConvTranspose1d: requested an output size of {want}, but the valid sizes "
-                                 f"range from {base} to {top}")
-            output_padding = (want - base,)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+    _functional = staticmethod(F.conv_transpose1d)
 
 
-class ConvTranspose3d(_ConvNd):
+class ConvTranspose2d(_ConvTransposeNd):
+    """The transposed 2-D convolution (upsampling by `stride`), weight (in, out / groups, kH, kW)."""
+
+    _functional = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
     """The transposed 3-D convolution (upsampling by `stride`), weight (in, out / groups, kD, kH, kW)."""
 
     _dims = 3
-    _transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, device=device, dtype=dtype)
-
-    def forward(self, input, output_size=None):
-        """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            want = tuple(output_size)[-3:]
-            base = tuple((input.shape[-3 + k] - 1) * self.stride[k] - 2 * self.padding[k]
-                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(3))
-            output_padding = tuple(w - b for w, b in zip(want, base))
-            if any(not 0 <= p < max(s, d) for p, s, d in zip(output_padding, self.stride, self.dilation)):
-                raise ValueError(f"ConvTranspose3d: requested an output size of {want}, but the valid sizes "
-                                 f"range from {base} to "
-                                 f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}")
-        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
-
-
-class ConvTranspose2d(_ConvNd):
-    """The transposed 2-D convolution (upsampling by `stride`), weight (in, out / groups, kH, kW)."""
-
-    _transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, device=device, dtype=dtype)
-
-    def forward(self, input, output_size=None):
-        """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            want = tuple(output_size)[-2:]
-            base = tuple((input.shape[-2 + k] - 1) * self.stride[k] - 2 * self.padding[k]
-                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(2))
-            output_padding = tuple(w - b for w, b in zip(want, base))
-            if any(not 0 <= p < max(s, d) for p, s, d in zip(output_padding, self.stride, self.dilation)):
-                raise ValueError(f"ConvTranspose2d: requested an output size of {want}, but the valid sizes "
-                                 f"range from {base} to "
-                                 f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}")
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+    _functional = staticmethod(F.conv_transpose3d)
 
 
 class _Pool2d(Module):
