@@ -34,7 +34,7 @@ from typing import NamedTuple
 from . import _dtypes
 from ._dispatch import Op, Tensor, check_tensor, grad_enabled, raise_device_mismatch
 from ._dispatch import apply as _apply
-from ._ops import normalize_axes
+from ._ops import either, normalize_axes
 from ._ops.creation import eye, tril, triu, zeros, zeros_like
 from ._ops.data_type import astype
 from ._ops.elementwise import _conj, abs, conj, imag, isnan, real, sign
@@ -709,10 +709,7 @@ def vector_norm(x, /, ord=2, dim=None, keepdim=False, *, axis=None, keepdims=Fal
     give max / min |x|, ord=0 the number of nonzeros. Real result for complex x. PyTorch's
     spelling works too: `vector_norm(x, ord, dim, keepdim, dtype=)`."""
     check_tensor(x, "vector_norm")
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("vector_norm: got both dim (PyTorch's name) and axis (the standard's)")
-        axis = dim
+    axis = either("vector_norm", "axis", axis, None, "dim", dim)
     keepdims = keepdims or keepdim
     if dtype is not None:
         x = astype(x, _dtypes.as_dtype(dtype))

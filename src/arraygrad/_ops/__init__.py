@@ -16,6 +16,17 @@ def exported(modname: str) -> list[str]:
                   if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == modname)
 
 
+def either(fname: str, name: str, value, default, torch_name: str, torch_value):
+    """An argument given by the standard's `name` (left at `default` otherwise) or by
+    PyTorch's `torch_name` (None when not given): TypeError when both are."""
+    if torch_value is None:
+        return value
+    if not (value is default or value == default):
+        raise TypeError(f"{fname}: got both {torch_name} (PyTorch's name) and {name} (the standard's); "
+                        "pass one")
+    return torch_value
+
+
 class AxisError(ValueError, IndexError):
     """An axis out of range for the array's rank (both a ValueError and an IndexError, as
     NumPy's AxisError, so code catching either works)."""

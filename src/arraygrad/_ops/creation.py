@@ -13,7 +13,7 @@ from .._device import Device
 from .._dispatch import Op, Tensor, apply, check_tensor, mark_exported, restated, wrap
 from .._dtypes import DType, as_dtype
 from .._registry import get_backend
-from . import exported
+from . import either, exported
 
 
 def backend_for(device, like=None):
@@ -446,10 +446,7 @@ def tril(x, /, diagonal=None, *, k=0) -> Tensor:
     """The lower triangle (on and below the k-th diagonal) of each matrix in `x`;
     PyTorch's `diagonal` (positional or keyword) is k."""
     _check_matrix(x, "tril")
-    if diagonal is not None:
-        if k != 0:
-            raise TypeError("tril: got both diagonal (PyTorch's name) and k (the standard's)")
-        k = diagonal
+    k = either("tril", "k", k, 0, "diagonal", diagonal)
     return apply(_TRIL, (x,), {"k": operator.index(k)})
 
 
@@ -457,10 +454,7 @@ def triu(x, /, diagonal=None, *, k=0) -> Tensor:
     """The upper triangle (on and above the k-th diagonal) of each matrix in `x`;
     PyTorch's `diagonal` (positional or keyword) is k."""
     _check_matrix(x, "triu")
-    if diagonal is not None:
-        if k != 0:
-            raise TypeError("triu: got both diagonal (PyTorch's name) and k (the standard's)")
-        k = diagonal
+    k = either("triu", "k", k, 0, "diagonal", diagonal)
     return apply(_TRIU, (x,), {"k": operator.index(k)})
 
 

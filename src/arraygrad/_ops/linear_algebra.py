@@ -6,7 +6,7 @@ import operator
 
 from .. import _dtypes
 from .._dispatch import Op, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch
-from . import exported, normalize_axis
+from . import either, exported, normalize_axis
 
 
 def _matmul_x1_grad(xp, g, x2, x1_shape):
@@ -101,10 +101,7 @@ def _tensordot_axes(axes, n1, n2):
 def tensordot(x1, x2, /, dims=None, *, axes=2) -> Tensor:
     """Sum products over the paired `axes` of x1 and x2 (PyTorch's `dims`, positional or
     keyword, names them too)."""
-    if dims is not None:
-        if axes != 2:
-            raise TypeError("tensordot: got both dims (PyTorch's name) and axes (the standard's)")
-        axes = dims.tolist() if isinstance(dims, Tensor) else dims
+    axes = either("tensordot", "axes", axes, 2, "dims", dims.tolist() if isinstance(dims, Tensor) else dims)
     check_tensor(x1, "tensordot", "x1")
     check_tensor(x2, "tensordot", "x2")
     if x1._backend is not x2._backend:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _dtypes
 from .._dispatch import Op, Tensor, apply, check_tensor, raise_device_mismatch, wrap
-from . import exported, normalize_axes, normalize_axis
+from . import either, exported, normalize_axes, normalize_axis
 
 _WHERE = Op("where", ("condition", "x1", "x2"), {
     "condition": None,
@@ -86,10 +86,7 @@ def count_nonzero(x, /, dim=None, *, axis=None, keepdims=False) -> Tensor:
     """How many elements along `axis` are nonzero (as the default integer dtype); PyTorch's
     `dim` (positional or keyword) names the axes too."""
     check_tensor(x, "count_nonzero")
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("count_nonzero: got both dim (PyTorch's name) and axis (the standard's)")
-        axis = dim
+    axis = either("count_nonzero", "axis", axis, None, "dim", dim)
     axes = None if axis is None else normalize_axes(axis, x._data.ndim, "count_nonzero")
     b = x._backend
     out = b.fn["count_nonzero"](x._data, axis=axes, keepdims=keepdims)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import Tensor, check_tensor, wrap
-from . import exported, normalize_axes, normalize_axis
+from . import either, exported, normalize_axes, normalize_axis
 
 
 def _logical_reduction(fname, x, axis, keepdims):
@@ -35,10 +35,7 @@ def diff(x, /, n=1, dim=None, prepend=None, append=None, *, axis=-1) -> Tensor:
     from .manipulation import concat
 
     check_tensor(x, "diff")
-    if dim is not None:
-        if axis != -1:
-            raise TypeError("diff: got both dim (PyTorch's name) and axis (the standard's)")
-        axis = dim
+    axis = either("diff", "axis", axis, -1, "dim", dim)
     if x._data.ndim == 0:
         raise ValueError("diff: x must have at least one dimension")
     axis = normalize_axis(axis, x._data.ndim, "diff")
