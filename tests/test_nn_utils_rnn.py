@@ -232,3 +232,14 @@ def test_packing_and_packed_lstm_on_every_backend(backend):
     assert lengths.tolist() == [2, 4, 3]
     xp.sum(padded).backward()
     assert all(tuple(s.grad.shape) == tuple(s.shape) for s in moved)
+
+
+def test_pad_sequence_of_integer_and_bool_sequences():
+    """The padding value takes the sequences' dtype (PyTorch converts it): token ids padded
+    with the default 0.0 stay int64."""
+    ours = xp.nn.utils.rnn.pad_sequence([xp.tensor([1, 2, 3]), xp.tensor([4])], batch_first=True, padding_value=2.7)
+    theirs = torch.nn.utils.rnn.pad_sequence([torch.tensor([1, 2, 3]), torch.tensor([4])], batch_first=True,
+                                             padding_value=2.7)
+    assert str(ours.dtype) == "arraygrad.int64" and ours.tolist() == theirs.tolist()
+    flags = xp.nn.utils.rnn.pad_sequence([xp.tensor([True]), xp.tensor([True, False])])
+    assert flags.tolist() == torch.nn.utils.rnn.pad_sequence([torch.tensor([True]), torch.tensor([True, False])]).tolist()

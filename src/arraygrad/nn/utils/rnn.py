@@ -135,7 +135,9 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for s in sequences:
         missing = longest - s.shape[0]
         if missing:
-            fill = full((missing,) + trailing, padding_value, dtype=s.dtype, device=s.device)
+            kind = s.dtype.kind  # the value converted to the sequences' dtype, as PyTorch does
+            value = bool(padding_value) if kind == "b" else int(padding_value) if kind in "iu" else padding_value
+            fill = full((missing,) + trailing, value, dtype=s.dtype, device=s.device)
             s = concat([s, fill] if padding_side == "right" else [fill, s], axis=0)
         rows.append(s)
     return stack(rows, axis=0 if batch_first else 1)
