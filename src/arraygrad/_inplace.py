@@ -224,6 +224,7 @@ def setitem(x, key, value):
 
 # ----- writes through views reach their bases ---------------------------------------------
 def _view_function(op: Op):
+    from . import _torch_api
     from ._ops import indexing, manipulation
 
     return {
@@ -235,6 +236,8 @@ def _view_function(op: Op):
         "flip": lambda t, axis: manipulation.flip(t, axis=axis),
         "broadcast_to": lambda t, shape: manipulation.broadcast_to(t, shape),
         "matrix_transpose": lambda t: t.mT,
+        "view_as_real": lambda t: _torch_api.view_as_real(t),
+        "view_as_complex": lambda t: _torch_api.view_as_complex(t),
     }[op.name]
 
 

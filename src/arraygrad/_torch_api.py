@@ -9,6 +9,7 @@ behave as PyTorch does, by forwarding here or to the Tensor method.
 
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 from collections import namedtuple
@@ -34,7 +35,7 @@ from ._random import (Generator, bernoulli, default_generator, get_rng_state, in
 __all__ = [
     # creation and conversion
     "tensor", "as_tensor", "from_numpy", "is_tensor", "is_floating_point", "is_complex", "numel",
-    "clone", "logspace",
+    "clone", "logspace", "finfo",
     # legacy tensor types
     "TensorType", "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor",
@@ -80,6 +81,10 @@ __all__ = [
     # indexing, scattering and the rest of the Tensor-method functions
     "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
     "unique_consecutive", "index_put",
+    # leftovers: splitting, complex numbers, integration, number theory, memory formats
+    "tensor_split", "broadcast_tensors", "vdot", "complex", "polar", "view_as_real", "view_as_complex",
+    "trapezoid", "trapz", "fix", "ldexp", "gcd", "lcm", "rsub", "float_power", "memory_format",
+    "contiguous_format", "preserve_format",
     # in-place functions (torch.exp_(x) is x.exp_()), listed in _INPLACE_FUNCTIONS
     "square_", "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
@@ -88,6 +93,17 @@ __all__ = [
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
     "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
 ]
+
+
+_NOT_GIVEN = object()  # an argument left out (where None means something)
+
+
+def finfo(type=None, /):
+    """Machine limits for a floating-point dtype (or tensor of one); without an argument,
+    for the default dtype (PyTorch's)."""
+    from ._config import get_default_dtype
+
+    return _dtypes.finfo(get_default_dtype() if type is None else type)
 
 
 def _no_grad():
@@ -264,17 +280,38 @@ def write_out(out, result, fname, inputs=()):
     return inplace_apply(out, lambda _: result, fname)
 
 
+def py_scalar(value):
+    """A NumPy scalar (np.float64(2), np.int64(3), ...) as the Python number it holds:
+    PyTorch's functions take them as they take Python numbers. Anything else as it is."""
+    if (not isinstance(value, Tensor) and type(value).__module__ == "numpy"
+            and getattr(value, "shape", None) == () and hasattr(value, "item")):
+        return value.item()
+    return value
+
+
 def _scaled(fname, x, other, alpha):
+    other, alpha = py_scalar(other), py_scalar(alpha)
     if alpha == 1:
         return other
     kind = x._dtype.kind if isinstance(x, Tensor) else ""
     if isinstance(alpha, float) and kind in "biu" and (not isinstance(other, Tensor) or other._dtype.kind in "biu"):
         raise TypeError(f"{fname}: for integral input tensors, argument alpha must not be a "
                         "floating point number.")
+    if isinstance(other, Tensor):  # alpha * other in the result's dtype (PyTorch's)
+        d = _dtypes.result_type(py_scalar(x), other)
+        if other._dtype is not d:
+            other = other.astype(d)
     return other * alpha
 
 
+_BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                     "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _add_sub(name, x, other, alpha):
+    x = py_scalar(x)
+    if name == "subtract" and any(isinstance(v, Tensor) and v._dtype is _dtypes.bool for v in (x, other)):
+        raise RuntimeError(_BOOL_SUBTRACTION)
     other = _scaled(name, x, other, alpha)
     return _elem.add(x, other) if name == "add" else _elem.subtract(x, other)
 
@@ -291,6 +328,7 @@ def mul(input, other, *, out=None) -> Tensor:
 
 
 def _divide(x, y, rounding_mode):
+    x, y = py_scalar(x), py_scalar(y)
     if rounding_mode is None:
         return _elem.divide(x, y)
     if rounding_mode == "floor":
@@ -339,6 +377,7 @@ def neg(input) -> Tensor:
 
 def fmod(input, other) -> Tensor:
     """C's remainder: the result has the sign of the dividend (`remainder` follows the divisor)."""
+    other = py_scalar(other)
     return input - _divide(input, other, "trunc") * other
 
 
@@ -395,14 +434,18 @@ def softmax(input, dim, dtype=None) -> Tensor:
     """exp(input) / sum(exp(input)) along `dim` (nn.functional's fused op)."""
     from .nn import functional  # imports this module
 
-    return functional.softmax(check_tensor(input, "softmax", "input"), dim, dtype)
+    if check_tensor(input, "softmax", "input").ndim == 0 and dim is not None:
+        return _on_0d(lambda x, d: functional.softmax(x, d, dtype), input, dim, "softmax")
+    return functional.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim, dtype=None) -> Tensor:
     """log(softmax(input, dim)), computed stably (nn.functional's fused op)."""
     from .nn import functional
 
-    return functional.log_softmax(check_tensor(input, "log_softmax", "input"), dim, dtype)
+    if check_tensor(input, "log_softmax", "input").ndim == 0 and dim is not None:
+        return _on_0d(lambda x, d: functional.log_softmax(x, d, dtype), input, dim, "log_softmax")
+    return functional.log_softmax(input, dim, dtype)
 
 
 # ----------------------------------------------------------------------------------------
@@ -418,11 +461,29 @@ def int_sequence(args, fname) -> tuple:
         raise TypeError(f"{fname}: expected ints or one sequence of ints, got {args!r}") from None
 
 
-def cat(tensors, dim=0, *, out=None) -> Tensor:
-    """The tensors joined along `dim` (dtypes promote)."""
+def cat(tensors, dim=_NOT_GIVEN, *, axis=_NOT_GIVEN, out=None) -> Tensor:
+    """The tensors joined along `dim` (`axis`, PyTorch's alias; dtypes promote). As PyTorch's
+    legacy rule, 1-D empty tensors (shape (0,)) are skipped (their dtype still promotes)."""
+    if dim is not _NOT_GIVEN and axis is not _NOT_GIVEN:
+        raise TypeError("cat(): give dim or its alias axis, not both")
+    dim = axis if dim is _NOT_GIVEN else dim
+    dim = 0 if dim is _NOT_GIVEN else dim
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"cat(): tensors must be a tuple or list of Tensors, got {type(tensors).__name__}")
-    r = _manip.concat(list(tensors), axis=dim)
+    tensors = list(tensors)
+    kept = [x for x in tensors if not (isinstance(x, Tensor) and tuple(x.shape) == (0,))]
+    if kept and len(kept) < len(tensors) and isinstance(kept[0], Tensor) and kept[0].ndim != 1:
+        # each (0,) tensor joins as an empty block of the others' shape (no values: it stays
+        # in the graph, its gradient empty), in the dtype all of them promote to
+        d = _dtypes.result_type(*tensors)
+        shape = list(kept[0].shape)
+        if dim is not None:
+            shape[normalize_axis(dim, len(shape), "cat", "dim")] = 0
+        empty = tuple(shape) if dim is not None else (0,)
+        r = _manip.concat([(x if tuple(x.shape) != (0,) else _manip.reshape(x, empty)).astype(d, copy=False)
+                           for x in tensors], axis=dim)
+    else:
+        r = _manip.concat(tensors, axis=dim)
     return r if out is None else write_out(out, r, "cat", tuple(tensors))
 
 
@@ -444,8 +505,15 @@ def transpose(input, dim0, dim1) -> Tensor:
 swapaxes = swapdims = transpose
 
 
-def permute(input, *dims) -> Tensor:
-    """A view with the dimensions reordered: ``x.permute(2, 0, 1)`` or ``permute(x, (2, 0, 1))``."""
+def permute(input, *dims, **kwargs) -> Tensor:
+    """A view with the dimensions reordered: ``x.permute(2, 0, 1)``, ``permute(x, (2, 0, 1))``
+    or ``permute(x, dims=(2, 0, 1))``."""
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            bad = next((k for k in kwargs if k != "dims"), "dims")
+            raise TypeError(f"permute() got an unexpected keyword argument {bad!r}" if bad != "dims"
+                            else "permute(): give dims positionally or as dims=, not both")
+        dims = (kwargs["dims"],)
     return _manip.permute_dims(check_tensor(input, "permute", "input"), int_sequence(dims, "permute"))
 
 
@@ -666,28 +734,64 @@ def masked_select(input, mask) -> Tensor:
 # Reductions
 # ----------------------------------------------------------------------------------------
 def cumsum(input, dim, *, dtype=None) -> Tensor:
-    return _stat.cumulative_sum(check_tensor(input, "cumsum", "input"), axis=dim, dtype=dtype)
+    if check_tensor(input, "cumsum", "input").ndim == 0:
+        return _on_0d(lambda x, d: cumsum(x, d, dtype=dtype), input, dim, "cumsum")
+    return _stat.cumulative_sum(input, axis=dim, dtype=dtype)
 
 
 def cumprod(input, dim, *, dtype=None) -> Tensor:
-    return _stat.cumulative_prod(check_tensor(input, "cumprod", "input"), axis=dim, dtype=dtype)
+    if check_tensor(input, "cumprod", "input").ndim == 0:
+        return _on_0d(lambda x, d: cumprod(x, d, dtype=dtype), input, dim, "cumprod")
+    return _stat.cumulative_prod(input, axis=dim, dtype=dtype)
 
 
-def reduction_axes(dim):
-    """PyTorch's `dim` (an int, a sequence, or None / () for all) as the standard's axis."""
+def reduction_axes(dim, input=None, fname="reduction"):
+    """PyTorch's `dim` (an int, a sequence, or None / () for all) as the standard's axis.
+    With `input` 0-d: PyTorch sees one dimension of size 1 there, so dim 0 or -1 (checked)
+    is the whole tensor, None."""
     if dim is None or isinstance(dim, (tuple, list)) and not dim:
         return None
+    if input is not None and input.ndim == 0:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        for d in dims:
+            _check_0d_dim(d, fname)
+        if len(dims) > 1:
+            raise RuntimeError(f"{fname}(): dim 0 appears multiple times in the list of dims")
+        return None
     return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def _check_0d_dim(dim, fname):
+    """PyTorch's check of a `dim` of a 0-d tensor: 0 or -1."""
+    from ._ops import AxisError
+
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{fname}(): dim must be an int, got {type(dim).__name__}") from None
+    if d not in (0, -1):
+        raise AxisError(f"{fname}(): Dimension out of range (expected to be in range of [-1, 0], "
+                        f"but got {dim})")
+
+
+def _on_0d(fn, input, dim, fname):
+    """fn(input as 1-D, 0) reshaped back to 0-d, for a function along one `dim` of a 0-d
+    tensor (PyTorch's: dim 0 / -1 is a dimension of size 1)."""
+    _check_0d_dim(dim, fname)
+    return _manip.reshape(fn(_manip.reshape(input, (1,)), 0), ())
 
 
 def logsumexp(input, dim=None, keepdim=False) -> Tensor:
     """log(sum(exp(input))) over `dim`, computed without overflow."""
     check_tensor(input, "logsumexp", "input")
     x = input if input._dtype.kind in "fc" else input.astype(_dtypes.DEFAULT_FLOAT)
-    axis = reduction_axes(dim)
-    m = _stat.max(_elem.real(x) if x._dtype.kind == "c" else x, axis=axis, keepdims=True).detach()
-    m = _search.where(_elem.isfinite(m), m, 0.0)  # complex x: shifted by its largest real part
-    out = _elem.log(_stat.sum(_elem.exp(x - m), axis=axis, keepdims=True)) + m
+    axis = reduction_axes(dim, x, "logsumexp")
+    if 0 in x.shape:  # an empty sum: log(0) = -inf, PyTorch's (no maximum to shift by)
+        out = _stat.sum(_elem.exp(x), axis=axis, keepdims=True) * 0 - math.inf
+    else:
+        m = _stat.max(_elem.real(x) if x._dtype.kind == "c" else x, axis=axis, keepdims=True).detach()
+        m = _search.where(_elem.isfinite(m), m, 0.0)  # complex x: shifted by its largest real part
+        out = _elem.log(_stat.sum(_elem.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdim:
         return out
     return _manip.squeeze(out, tuple(range(x.ndim)) if axis is None else axis)
@@ -699,30 +803,56 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     x = input if dtype is None else input.astype(dtype)
     if x._dtype.kind not in "fc":
         raise TypeError(f"norm(): input dtype should be either floating point or complex, got {x._dtype}")
-    if p in ("fro", None):
+    if isinstance(p, str) and p in ("fro", "nuc"):
+        dims = dim if isinstance(dim, (tuple, list)) else None if dim is None else (dim,)
+        if p == "nuc" or (dims is not None and len(dims) > 2):  # a matrix norm: two dims
+            dims = tuple(range(x.ndim)) if dims is None else tuple(dims)
+            if len(dims) != 2:
+                raise RuntimeError(f"norm(): p={p!r} is a matrix norm: dim must be a 2-tuple, got "
+                                   f"{dim if dim is not None else dims}")
+            if p == "nuc":
+                return _nuclear_norm(x, dims, keepdim)
+        p = 2
+    elif p is None:
         p = 2
     elif isinstance(p, str):
-        raise ValueError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
+        raise RuntimeError(f"norm(): p={p!r} is not supported; use a number, inf, -inf, 'fro' or 'nuc'")
     from .linalg import vector_norm  # its rules are right at 0 (sqrt's derivative is not)
 
-    return vector_norm(x, axis=reduction_axes(dim), keepdims=keepdim, ord=p)
+    return vector_norm(x, axis=reduction_axes(dim, x, "norm"), keepdims=keepdim, ord=p)
+
+
+def _nuclear_norm(x, dims, keepdim):
+    """The sum of the singular values of the matrices spanning `dims` (two of x's)."""
+    from .linalg import matrix_norm
+
+    a, b = (normalize_axis(d, x.ndim, "norm", "dim") for d in dims)
+    if a == b:
+        raise RuntimeError(f"norm(): dims must be different, got {tuple(dims)}")
+    out = matrix_norm(_manip.moveaxis(x, (a, b), (-2, -1)), ord="nuc")
+    if keepdim:
+        out = _manip.reshape(out, tuple(1 if i in (a, b) else n for i, n in enumerate(x.shape)))
+    return out
 
 
 def amax(input, dim=(), keepdim=False) -> Tensor:
     """The maximum over `dim` (all dims by default); ties share the gradient."""
-    return _stat.max(check_tensor(input, "amax", "input"), axis=reduction_axes(dim), keepdims=keepdim)
+    check_tensor(input, "amax", "input")
+    return _stat.max(input, axis=reduction_axes(dim, input, "amax"), keepdims=keepdim)
 
 
 def amin(input, dim=(), keepdim=False) -> Tensor:
-    return _stat.min(check_tensor(input, "amin", "input"), axis=reduction_axes(dim), keepdims=keepdim)
+    check_tensor(input, "amin", "input")
+    return _stat.min(input, axis=reduction_axes(dim, input, "amin"), keepdims=keepdim)
 
 
-def _return_type(name):
-    """PyTorch's (values, indices) named tuples, printed as PyTorch prints them."""
-    cls = namedtuple(name, ("values", "indices"))
+def _return_type(name, fields=("values", "indices")):
+    """PyTorch's (values, indices) named tuples (or other `fields`), printed as PyTorch
+    prints them."""
+    cls = namedtuple(name, fields)
     cls.__module__ = "arraygrad.return_types"
-    cls.__repr__ = lambda self: (f"arraygrad.return_types.{name}(\nvalues={self.values!r},\n"
-                                 f"indices={self.indices!r})")
+    cls.__repr__ = lambda self: (f"arraygrad.return_types.{name}(\n"
+                                 + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
     return cls
 
 
@@ -735,6 +865,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     dim = normalize_axis(dim, max(input.ndim, 1), "topk", "dim")
     if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
         raise IndexError(f"topk(): selected index k={k} out of range")
+    if input.ndim == 0:  # one dimension of size 1 (PyTorch's)
+        v, i = topk(_manip.reshape(input, (1,)), k, 0, largest, sorted)
+        return return_types["topk"](_manip.reshape(v, ()) if k else v, _manip.reshape(i, ()) if k else i)
     idx = _sorting.argsort(input, axis=dim, descending=largest, stable=True)
     idx = idx[(slice(None),) * dim + (slice(0, k),)]
     return return_types["topk"](_indexing.take_along_axis(input, idx, axis=dim), idx)
@@ -1223,12 +1356,12 @@ def diagflat(input, offset: int = 0) -> Tensor:
     return diag(_manip.reshape(input, (-1,)), offset)
 
 
-_MinMax = namedtuple("aminmax", ["min", "max"])
+return_types["aminmax"] = _MinMax = _return_type("aminmax", ("min", "max"))
 
 
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """(min, max) over dim (all elements by default)."""
-    axis = None if dim is None else dim
+    axis = reduction_axes(dim, check_tensor(input, "aminmax", "input"), "aminmax")
     return _MinMax(_stat.min(input, axis=axis, keepdims=keepdim), _stat.max(input, axis=axis, keepdims=keepdim))
 
 
@@ -1241,7 +1374,7 @@ def _correction(unbiased, correction):
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean), the std divided by N - correction (PyTorch's default: N - 1)."""
     correction = _correction(unbiased, correction)
-    axis = reduction_axes(dim) if dim is not None else None
+    axis = reduction_axes(dim, check_tensor(input, "std_mean", "input"), "std_mean")
     return (_stat.std(input, axis=axis, correction=correction, keepdims=keepdim),
             _stat.mean(input, axis=axis, keepdims=keepdim))
 
@@ -1249,7 +1382,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean), the variance divided by N - correction (PyTorch's default: N - 1)."""
     correction = _correction(unbiased, correction)
-    axis = reduction_axes(dim) if dim is not None else None
+    axis = reduction_axes(dim, check_tensor(input, "var_mean", "input"), "var_mean")
     return (_stat.var(input, axis=axis, correction=correction, keepdims=keepdim),
             _stat.mean(input, axis=axis, keepdims=keepdim))
 
@@ -1262,6 +1395,8 @@ def argwhere(input) -> Tensor:
 
 def logcumsumexp(input, dim: int) -> Tensor:
     """log(cumsum(exp(input))) along dim, shifted by the maximum (no overflow)."""
+    if check_tensor(input, "logcumsumexp", "input").ndim == 0:
+        return _on_0d(logcumsumexp, input, dim, "logcumsumexp")
     d = normalize_axis(dim, input.ndim, "logcumsumexp", "dim")
     if input.shape[d] == 0:
         return input * 1
@@ -1270,10 +1405,7 @@ def logcumsumexp(input, dim: int) -> Tensor:
     return _elem.log(_stat.cumulative_sum(_elem.exp(input - top), axis=d)) + top
 
 
-_Median = namedtuple("median", ["values", "indices"])
-
-
-_NOT_GIVEN = object()
+return_types["median"] = _Median = _return_type("median")
 
 
 def _numpy_median(x, axis, keepdims):
@@ -1321,6 +1453,10 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
         count = _stat.sum(ties.astype(flat.dtype))
         share = _stat.sum(_search.where(ties, flat - picked, 0.0)) / _elem.maximum(count, 1.0)
         return picked + share if input.requires_grad else picked
+    if input.ndim == 0:  # one dimension of size 1 (PyTorch's)
+        _check_0d_dim(dim, "median")
+        v, i = median(_manip.reshape(input, (1,)), 0)
+        return _Median(_manip.reshape(v, ()), _manip.reshape(i, ()))
     d = normalize_axis(dim, input.ndim, "median", "dim")
     n = input.shape[d]
     order = _sorting.argsort(input, axis=d, stable=True)
@@ -1828,8 +1964,9 @@ def _nan_zeroed(x):
 def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
     """The sum over `dim` (all by default) with NaN counted as 0 (the gradient is 0 there)."""
     check_tensor(input, "nansum", "input")
-    dim, keepdim, _ = _numpy_keywords("nansum", dim, keepdim, axis, keepdims)
-    return _stat.sum(_nan_zeroed(input), axis=reduction_axes(dim), keepdims=keepdim, dtype=dtype)
+    dim, keepdim, np_style = _numpy_keywords("nansum", dim, keepdim, axis, keepdims)
+    axes = reduction_axes(dim, None if np_style else input, "nansum")
+    return _stat.sum(_nan_zeroed(input), axis=axes, keepdims=keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
@@ -1841,7 +1978,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keep
         x = x.astype(_dtypes.DEFAULT_FLOAT)
     if x._dtype.kind not in "fc":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got {x._dtype}")
-    axes = reduction_axes(dim)
+    axes = reduction_axes(dim, None if np_style else x, "nanmean")
     count = _stat.sum((~_elem.isnan(x)).astype(x._dtype), axis=axes, keepdims=keepdim)
     return _stat.sum(_nan_zeroed(x), axis=axes, keepdims=keepdim) / count
 
@@ -2567,6 +2704,310 @@ def put(input, index, source, accumulate=False) -> Tensor:
     src = _manip.reshape(source, (-1,))
     out = _indexing.index_add(flat, (idx,), src) if accumulate else _indexing.setitem_functional(flat, (idx,), src)
     return _manip.reshape(out, tuple(input.shape))
+
+
+# ----------------------------------------------------------------------------------------
+# Leftovers: splitting and broadcasting, complex numbers, integration, number theory
+# ----------------------------------------------------------------------------------------
+class memory_format:
+    """PyTorch's memory-format constants (arraygrad's tensors are always C-ordered:
+    `contiguous_format` and `preserve_format` both give C-ordered tensors)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"arraygrad.{self._name}"
+
+    def __reduce__(self):
+        return self._name
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+
+
+def tensor_split(input, indices_or_sections=_NOT_GIVEN, dim=0, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN):
+    """Views of `input` split along `dim`: into `sections` parts (the first n % sections one
+    element longer), or at the positions `indices`. A tensor argument: 0-d int64, sections;
+    1-D int64, indices (read on the host: they decide the shapes)."""
+    check_tensor(input, "tensor_split", "input")
+    given = [a for a in (indices_or_sections, sections, indices) if a is not _NOT_GIVEN]
+    if len(given) != 1:
+        raise TypeError("tensor_split(): give one of indices_or_sections, sections or indices")
+    arg = given[0]
+    if isinstance(arg, Tensor):
+        if arg._dtype is not _dtypes.int64 or arg.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype long and "
+                               f"be 0-D or 1-D, got a {arg.ndim}-D tensor of {arg._dtype}")
+        arg = arg.item() if arg.ndim == 0 else arg.tolist()
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
+                           "with 0 dims")
+    d = normalize_axis(dim, input.ndim, "tensor_split", "dim")
+    n = input.shape[d]
+    if sections is not _NOT_GIVEN or (indices is _NOT_GIVEN and not isinstance(arg, (tuple, list))):
+        k = operator.index(arg)
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
+        size, extra = divmod(n, k)
+        bounds, start = [], 0
+        for i in builtins.range(k - 1):
+            start += size + (i < extra)
+            bounds.append(start)
+    else:
+        bounds = [operator.index(i) for i in arg]
+    out, start = [], 0
+    lead = (slice(None),) * d
+    for stop in bounds + [n]:
+        a = min(max(start + n if start < 0 else start, 0), n)
+        b = min(max(stop + n if stop < 0 else stop, 0), n)
+        out.append(input[lead + (slice(a, max(a, b)),)])
+        start = stop
+    return tuple(out)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors broadcast to their common shape (views)."""
+    for i, t_ in enumerate(tensors):
+        check_tensor(t_, "broadcast_tensors", f"tensors[{i}]")
+    return tuple(_manip.broadcast_arrays(*tensors))
+
+
+def vdot(input, other) -> Tensor:
+    """sum(conj(input) * other) of two vectors (the first is conjugated). Called with N-D
+    arrays, as NumPy's vdot, they are flattened first (PyTorch takes only 1-D)."""
+    check_tensor(input, "vdot", "input")
+    check_tensor(other, "vdot", "other")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"vdot: expected both vectors to have same dtype, but found {input._dtype} "
+                           f"and {other._dtype}")
+    a, b = _manip.reshape(input, (-1,)), _manip.reshape(other, (-1,))
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"vdot: inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                           f"[{b.shape[0]}] to have the same number of elements, but got "
+                           f"{a.shape[0]} and {b.shape[0]} elements respectively")
+    if a._dtype.kind == "c":
+        a = _elem.conj(a)
+    return _stat.sum(a * b)
+
+
+_COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+
+
+def complex(real, imag) -> Tensor:  # noqa: A001  (PyTorch's name)
+    """real + 1j * imag, two tensors of the same floating dtype (float32 -> complex64,
+    float64 -> complex128)."""
+    check_tensor(real, "complex", "real")
+    check_tensor(imag, "complex", "imag")
+    if real._dtype is not imag._dtype or real._dtype.name not in _COMPLEX_OF:
+        raise RuntimeError(f"complex(): expected real and imag to be float32 or float64 tensors of the "
+                           f"same dtype, got {real._dtype} and {imag._dtype}")
+    c = getattr(_dtypes, _COMPLEX_OF[real._dtype.name])
+    return real.astype(c) + imag.astype(c) * 1j
+
+
+def polar(abs, angle) -> Tensor:  # noqa: A002  (PyTorch's names)
+    """abs * (cos(angle) + 1j * sin(angle))."""
+    check_tensor(abs, "polar", "abs")
+    check_tensor(angle, "polar", "angle")
+    if abs._dtype is not angle._dtype or abs._dtype.name not in _COMPLEX_OF:
+        raise RuntimeError(f"polar(): expected abs and angle to be float32 or float64 tensors of the "
+                           f"same dtype, got {abs._dtype} and {angle._dtype}")
+    return complex(abs * _elem.cos(angle), abs * _elem.sin(angle))
+
+
+_VIEW_AS_REAL = Op("view_as_real", ("x",), lambda xp, g: g[..., 0] + 1j * g[..., 1],
+                   grad_fn="ViewAsRealBackward0", impl="arraygrad_view_as_real")
+_VIEW_AS_COMPLEX = Op("view_as_complex", ("x",), lambda xp, g: xp.stack([xp.real(g), xp.imag(g)], axis=-1),
+                      grad_fn="ViewAsComplexBackward0", impl="arraygrad_view_as_complex")
+
+
+def _record_view(op, out, x):
+    if x._requires_grad and grad_enabled():
+        from ._dispatch import record
+
+        record(op, (out,), (x,), None)
+    return out
+
+
+def view_as_real(input) -> Tensor:
+    """A complex tensor's memory seen as real numbers: shape (..., 2), the last axis (real,
+    imag). A view on backends whose arrays can be reinterpreted (NumPy, CuPy), else a copy.
+    Differentiable, writes through it included (an autograd view, as PyTorch's)."""
+    from ._dispatch import wrap, wrap_view
+
+    check_tensor(input, "view_as_real", "input")
+    if input._dtype.kind != "c":
+        raise RuntimeError(f"view_as_real is only supported for complex tensors, got {input._dtype}")
+    real = _dtypes.float32 if input._dtype is _dtypes.complex64 else _dtypes.float64
+    b, data = input._backend, input._data
+    if hasattr(data, "view"):
+        out = wrap_view(data[..., None].view(b.to_native_dtype(real)), b, input, _VIEW_AS_REAL, {})
+    else:
+        xp = b.generic_namespace
+        out = wrap(xp.stack([xp.real(data), xp.imag(data)], axis=-1), b)
+    return _record_view(_VIEW_AS_REAL, out, input)
+
+
+def view_as_complex(input) -> Tensor:
+    """A real tensor of shape (..., 2) seen as complex numbers (its last axis: real, imag),
+    a view; PyTorch's conditions: float32/float64, last size 2 with stride 1, even strides."""
+    from ._dispatch import wrap, wrap_view
+
+    check_tensor(input, "view_as_complex", "input")
+    if input._dtype.name not in _COMPLEX_OF:
+        raise RuntimeError(f"view_as_complex is only supported for float and double tensors, but got "
+                           f"a tensor of scalar type: {input._dtype}")
+    if input.ndim == 0 or input.shape[-1] != 2:
+        raise RuntimeError(f"view_as_complex: tensor must have a last dimension of size 2, got shape "
+                           f"{tuple(input.shape)}")
+    c = getattr(_dtypes, _COMPLEX_OF[input._dtype.name])
+    b, data = input._backend, input._data
+    if hasattr(data, "view"):
+        strides = input.stride()
+        if strides[-1] != 1 or any(st % 2 for st in strides[:-1]):
+            raise RuntimeError("view_as_complex: tensor must have a last dimension with stride 1 and "
+                               f"all other strides divisible by 2, got strides {strides}")
+        try:
+            out = wrap_view(data.view(b.to_native_dtype(c))[..., 0], b, input, _VIEW_AS_COMPLEX, {})
+        except ValueError as exc:
+            raise RuntimeError(f"view_as_complex: {exc}") from None
+    else:
+        out = wrap(data[..., 0] + 1j * data[..., 1], b)
+    return _record_view(_VIEW_AS_COMPLEX, out, input)
+
+
+def trapezoid(y, x=None, dx=None, dim=-1, *, axis=_NOT_GIVEN) -> Tensor:
+    """The trapezoidal rule's integral of `y` along `dim`, at the points `x` (1-D, or of y's
+    shape) or spaced `dx` apart (default 1). NumPy's calling convention works too:
+    trapezoid(y, x=None, dx=1.0, axis=-1)."""
+    check_tensor(y, "trapezoid", "y")
+    if axis is not _NOT_GIVEN:
+        dim = axis
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid(): give x or dx, not both")
+    if x is not None and not isinstance(x, Tensor):
+        if _is_number(x):  # NumPy's positional dx
+            x, dx = None, x
+        else:
+            x = _creation.asarray(x, device=y.device)
+    if y._dtype.kind not in "fc":
+        y = y.astype(_dtypes.DEFAULT_FLOAT if x is None or x._dtype.kind not in "fc"
+                     else _dtypes.result_type(x._dtype, _dtypes.DEFAULT_FLOAT))
+    if y.ndim == 0:
+        raise IndexError("trapezoid(): Dimension out of range (expected to be in range of [-1, 0], "
+                         f"but got {dim})" if dim not in (0, -1) else
+                         "trapezoid(): y must have at least one dimension")
+    d = normalize_axis(dim, y.ndim, "trapezoid", "dim")
+    yl = _manip.moveaxis(y, d, -1)
+    pairs = (yl[..., 1:] + yl[..., :-1]) / 2
+    if x is None:
+        return _stat.sum(pairs, axis=-1) * (1 if dx is None else py_scalar(dx))
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point along "
+                               f"dim {dim}, got {x.shape[0]} x values and {y.shape[d]} samples")
+        steps = x[1:] - x[:-1]
+    else:
+        steps = _util.diff(_manip.moveaxis(x, d if x.ndim == y.ndim else -1, -1), axis=-1)
+    return _stat.sum(pairs * steps, axis=-1)
+
+
+def _is_number(v) -> bool:
+    return isinstance(py_scalar(v), (int, float)) and not isinstance(v, bool)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1) -> Tensor:
+    """PyTorch's older name of trapezoid."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def fix(input) -> Tensor:
+    """Round toward zero (trunc)."""
+    return _elem.trunc(check_tensor(input, "fix", "input"))
+
+
+def ldexp(input, other) -> Tensor:
+    """input * 2 ** other, in floating point (integers: the default float)."""
+    check_tensor(input, "ldexp", "input")
+    other = py_scalar(other)
+    d = _dtypes.result_type(input, other)
+    if d.kind not in "fc":
+        d = _dtypes.DEFAULT_FLOAT
+    x = input if input._dtype is d else input.astype(d)
+    e = other.astype(d if d.kind == "f" else _dtypes.float64 if d is _dtypes.complex128 else _dtypes.float32) \
+        if isinstance(other, Tensor) else float(other)
+    return x * _elem.pow(2.0, e) if isinstance(e, Tensor) else x * 2.0 ** e
+
+
+def _gcd_generic(xp, a, b):
+    """Euclid's algorithm, elementwise, unrolled to its worst case for the dtype (no values
+    are read)."""
+    a, b = xp.abs(a), xp.abs(b)
+    for _ in builtins.range(3 * xp.iinfo(a.dtype).bits // 2 + 2):
+        nz = b != 0
+        a, b = xp.where(nz, b, a), xp.where(nz, a % xp.where(nz, b, xp.ones_like(b)), b)
+    return a
+
+
+def _lcm_generic(xp, a, b):
+    g = _gcd_generic(xp, a, b)
+    return xp.abs(xp.where(g != 0, a // xp.where(g != 0, g, xp.ones_like(g)), xp.zeros_like(g)) * b)
+
+
+_GCD = Op("gcd", ("x1", "x2"), None, dtypes="integer", broadcasts=True, generic=_gcd_generic)
+_LCM = Op("lcm", ("x1", "x2"), None, dtypes="integer", broadcasts=True, generic=_lcm_generic)
+
+
+def _integer_pair(fname, input, other):
+    check_tensor(input, fname, "input")
+    other = py_scalar(other)
+    for name, v in (("input", input), ("other", other)):
+        kind = v._dtype.kind if isinstance(v, Tensor) else "i" if isinstance(v, int) else "f"
+        if kind not in "iu":
+            raise NotImplementedError(f"{fname}(): expected integer tensors, got {name} of dtype "
+                               f"{v._dtype if isinstance(v, Tensor) else type(v).__name__}")
+    return other
+
+
+def gcd(input, other) -> Tensor:
+    """The greatest common divisor of integers, elementwise (non-negative; gcd(0, 0) = 0)."""
+    from ._dispatch import binary
+
+    return binary(_GCD, input, _integer_pair("gcd", input, other))
+
+
+def lcm(input, other) -> Tensor:
+    """The least common multiple of integers, elementwise (non-negative; 0 if either is 0)."""
+    from ._dispatch import binary
+
+    return binary(_LCM, input, _integer_pair("lcm", input, other))
+
+
+def rsub(input, other, *, alpha=1) -> Tensor:
+    """other - alpha * input."""
+    check_tensor(input, "rsub", "input")
+    other = py_scalar(other)
+    if input._dtype is _dtypes.bool:
+        raise RuntimeError(_BOOL_SUBTRACTION)
+    if not isinstance(other, Tensor):
+        return _elem.subtract(other, _scaled("rsub", other, input, alpha))
+    return _add_sub("subtract", other, input, alpha)
+
+
+def float_power(input, exponent) -> Tensor:
+    """input ** exponent in double precision (float64; complex128 if either is complex)."""
+    input, exponent = py_scalar(input), py_scalar(exponent)
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): expected input or exponent to be a Tensor")
+    cplx = any(isinstance(v, builtins.complex) or (isinstance(v, Tensor) and v._dtype.kind == "c")
+               for v in (input, exponent))
+    d = _dtypes.complex128 if cplx else _dtypes.float64
+    a, b = (v.astype(d) if isinstance(v, Tensor) and v._dtype is not d else v for v in (input, exponent))
+    return _elem.pow(a, b)
 
 
 # PyTorch's top-level in-place functions: torch.exp_(x) is x.exp_() (and returns x). Not

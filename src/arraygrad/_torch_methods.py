@@ -189,6 +189,9 @@ class TorchTensorMethods:
             axes = tuple(i for i, n in enumerate(shape) if n == 1)
         else:
             dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+            if not shape:  # 0-d: dim 0 / -1 names a dimension of size 1 (PyTorch's)
+                _api.reduction_axes(dims, self, "squeeze")
+                return _manip.squeeze(self, ())
             axes = tuple(a for a in (_normalize(d, len(shape), "squeeze") for d in dims) if shape[a] == 1)
         return _manip.squeeze(self, axes)
 
@@ -234,7 +237,11 @@ class TorchTensorMethods:
 
     def flip(self, *dims):
         """A copy with the order of elements reversed along `dims` (PyTorch copies)."""
-        return _api.clone(_manip.flip(self, axis=_api.int_sequence(dims, "flip")))
+        dims = _api.int_sequence(dims, "flip")
+        if self._data.ndim == 0:  # one dimension of size 1 (PyTorch's)
+            _api.reduction_axes(dims, self, "flip")
+            return _api.clone(self)
+        return _api.clone(_manip.flip(self, axis=dims))
 
     def roll(self, shifts, dims=None):
         shifts = tuple(shifts) if isinstance(shifts, list) else shifts
@@ -361,7 +368,7 @@ class TorchTensorMethods:
         return _util.diff(self, axis=dim, n=n, prepend=prepend, append=append)
 
     def count_nonzero(self, dim=None):
-        return _search.count_nonzero(self, axis=dim)
+        return _search.count_nonzero(self, axis=_api.reduction_axes(dim, self, "count_nonzero"))
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new("ones", size, dtype, device, requires_grad)
@@ -473,14 +480,14 @@ class TorchTensorMethods:
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
             return _stat.sum(self)
-        return _stat.sum(self, axis=_dims("sum", dim, axis), dtype=dtype, keepdims=_keep(keepdim, keepdims))
+        return _stat.sum(self, axis=_dims("sum", dim, axis, self), dtype=dtype, keepdims=_keep(keepdim, keepdims))
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-        return _stat.prod(self, axis=_dims("prod", dim, axis), dtype=dtype, keepdims=_keep(keepdim, keepdims))
+        return _stat.prod(self, axis=_dims("prod", dim, axis, self), dtype=dtype, keepdims=_keep(keepdim, keepdims))
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         x = self if dtype is None else self.astype(dtype)
-        return _stat.mean(x, axis=_dims("mean", dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _stat.mean(x, axis=_dims("mean", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Standard deviation; PyTorch's default divides by N - 1 (unbiased)."""
@@ -501,23 +508,29 @@ class TorchTensorMethods:
         return _extremum(self, "min", dim, keepdim, axis, keepdims)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _search.argmax(self, axis=_dims("argmax", dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _search.argmax(self, axis=_dims("argmax", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _search.argmin(self, axis=_dims("argmin", dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _search.argmin(self, axis=_dims("argmin", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _util.all(self, axis=_dims("all", dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _util.all(self, axis=_dims("all", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _util.any(self, axis=_dims("any", dim, axis), keepdims=_keep(keepdim, keepdims))
+        return _util.any(self, axis=_dims("any", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def sort(self, dim=-1, descending=False, stable=False):
         """(values, indices) sorted along `dim`."""
+        if self._data.ndim == 0:  # one dimension of size 1 (PyTorch's)
+            _api.reduction_axes(dim, self, "sort")
+            return _api.return_types["sort"](_api.clone(self), _creation.zeros_like(self, dtype=_dtypes.int64))
         idx = _sorting.argsort(self, axis=dim, descending=descending, stable=True)
         return _api.return_types["sort"](_indexing.take_along_axis(self, idx, axis=dim), idx)
 
     def argsort(self, dim=-1, descending=False, stable=False):
+        if self._data.ndim == 0:  # one dimension of size 1 (PyTorch's)
+            _api.reduction_axes(dim, self, "argsort")
+            return _creation.zeros_like(self, dtype=_dtypes.int64)
         return _sorting.argsort(self, axis=dim, descending=descending, stable=True)
 
     # ----- in-place fills -----------------------------------------------------------------
@@ -854,10 +867,14 @@ def _infer_shape(shape, n) -> tuple:
     return shape
 
 
-def _dims(fname, dim, axis):
+def _dims(fname, dim, axis, x=None):
+    """The standard's axis for PyTorch's `dim` (or the standard's own `axis`). PyTorch's dim 0
+    or -1 of a 0-d tensor `x` (a dimension of size 1) is the whole tensor: None."""
     if dim is not None and axis is not None:
         raise TypeError(f"{fname}(): give dim (PyTorch) or axis (array API), not both")
-    return _api.reduction_axes(dim if axis is None else axis)
+    if axis is not None:
+        return _api.reduction_axes(axis)
+    return _api.reduction_axes(dim, x, fname)
 
 
 def _keep(keepdim, keepdims) -> bool:
@@ -871,14 +888,18 @@ def _moment(fn, x, dim, unbiased, keepdim, correction, axis, keepdims):
         correction = 0 if unbiased is False else 1
     elif unbiased is not None:
         raise TypeError(f"{fn.__name__}(): give unbiased or correction, not both")
-    return fn(x, axis=_dims(fn.__name__, dim, axis), correction=correction, keepdims=_keep(keepdim, keepdims))
+    return fn(x, axis=_dims(fn.__name__, dim, axis, x), correction=correction, keepdims=_keep(keepdim, keepdims))
 
 
 def _extremum(x, name, dim, keepdim, axis, keepdims):
     if isinstance(dim, TorchTensorMethods):
         return (_elem.maximum if name == "max" else _elem.minimum)(x, dim)
     if dim is None or isinstance(dim, (tuple, list)):
-        return getattr(_stat, name)(x, axis=_dims(name, dim, axis), keepdims=_keep(keepdim, keepdims))
+        return getattr(_stat, name)(x, axis=_dims(name, dim, axis, x), keepdims=_keep(keepdim, keepdims))
+    if x._data.ndim == 0:  # PyTorch's dim 0 / -1 of a 0-d tensor: one dimension of size 1
+        _api.reduction_axes(dim, x, name)
+        values, idx = _extremum(_manip.reshape(x, (1,)), name, 0, False, None, None)
+        return _api.return_types[name](values, idx)
     arg = _search.argmax if name == "max" else _search.argmin
     idx = arg(x, axis=dim, keepdims=True)
     values = _indexing.take_along_axis(x, idx, axis=dim)
@@ -960,13 +981,14 @@ API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "na
                "nanmean", "histc", "dist", "diag_embed", "repeat_interleave", "index_copy", "matrix_exp",
                "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
                "unique_consecutive", "index_put", "put", "bernoulli", "multinomial",
-               "lgamma", "digamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac")
+               "lgamma", "digamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac",
+               "tensor_split", "vdot", "ldexp", "gcd", "lcm", "float_power")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
                "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
                "scatter_reduce", "index_put", "put", "lgamma", "digamma", "erfinv", "i0", "mvlgamma",
-               "igamma", "igammac")
+               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power")
 
 
 def _function(name):

@@ -9,7 +9,7 @@ own dict; attribute reads fall back to them (`__getattr__`), attribute writes ro
 
 from __future__ import annotations
 
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator
 
 from .._autograd.engine import RemovableHandle
@@ -19,7 +19,21 @@ from .parameter import Parameter
 
 __all__ = ["Module"]
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """load_state_dict's result, PyTorch's: (missing_keys, unexpected_keys), printed
+    `<All keys matched successfully>` when both are empty."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 def _check_name(owner, name, what: str) -> None:
@@ -317,7 +331,7 @@ class Module:
                    keep_vars: bool = False) -> dict:
         """Every parameter and persistent buffer by qualified name (detached tensors sharing
         memory with the module, unless keep_vars=True)."""
-        out = {} if destination is None else destination
+        out = OrderedDict() if destination is None else destination
         for key, t in self._state_items(keep_vars):
             out[prefix + key] = t
         return out
