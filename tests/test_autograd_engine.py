@@ -609,3 +609,21 @@ def test_slice_gradients_on_every_backend(backend):
     (t[None, 0] * 2).sum().backward()
     ((t[..., None][1, :, 0] ** 2).sum() + t[:, 1].sum()).backward()
     np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())
+
+
+def test_grad_runs_only_the_rules_leading_to_the_inputs_asked_for():
+    """PyTorch's grad_input_mask: grad(out, [b]) computes no gradient for another input `a`
+    of the same op (here gammainc's a-rule, which raises as torch's, is never reached)."""
+    a = xp.asarray([1.0, 2.0], requires_grad=True)
+    b = xp.asarray([1.0, 2.0], requires_grad=True)
+    ta, tb = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = autograd.grad(xp.special.gammainc(a, b).sum(), [b])
+    (tg,) = torch.autograd.grad(torch.special.gammainc(ta, tb).sum(), [tb])
+    np.testing.assert_allclose(np.asarray(g), tg.numpy(), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="gammainc"):
+        autograd.grad(xp.special.gammainc(a, b).sum(), [a])
+    calls = []
+    w = xp.asarray([1.0, 2.0], requires_grad=True)
+    w.register_hook(lambda g: calls.append(g))
+    (g,) = autograd.grad((a * w).sum(), [a])  # w's gradient is not made, so its hook never runs
+    assert calls == [] and np.asarray(g).tolist() == [1.0, 2.0]

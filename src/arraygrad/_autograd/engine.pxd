@@ -4,7 +4,7 @@ from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedO
 
 @cython.locals(rule=Rule, st=SavedTensor, so=SavedOutput, results=list,
                args=list, i=Py_ssize_t, rules=tuple)
-cpdef list _run_raw_node(Node node, Op op, TensorBase g, object xp, bint retain_graph)
+cpdef list _run_raw_node(Node node, Op op, TensorBase g, object xp, bint retain_graph, object edges)
 
 @cython.locals(node=Node, child=Node, op=Op, buffers=dict, leaf_grads=dict, borrowed=set, k=Py_ssize_t,
                deps=dict, ready=list, left=Py_ssize_t, results=list)

@@ -186,16 +186,18 @@ def _unpack(v, node):
     return v
 
 
-def _run_node(node, g, retain_graph):
+def _run_node(node, g, retain_graph, edges=None):
     """Call `node`'s VJP rules on its output gradient(s) (Tensors); return one gradient per
-    input. First-order backward runs most nodes through _run_raw_node instead."""
+    input (of `edges`: node.next, or those of its edges that lead somewhere needed, the
+    others None). First-order backward runs most nodes through _run_raw_node instead."""
     saved = node.saved
     if saved is None:
         raise RuntimeError(_FREED_MSG)
     op = node.op
     if op.nout > 1 and getattr(op, "fill_missing", True):  # custom Functions fill their own
         g = _materialize(node, g, saved)
-    edges = node.next
+    if edges is None:
+        edges = node.next
     n = len(edges)
     rules = op.rules
     if op.variadic:
@@ -230,7 +232,7 @@ def _run_node(node, g, retain_graph):
     return results
 
 
-def _run_raw_node(node, op, g, xp, retain_graph):
+def _run_raw_node(node, op, g, xp, retain_graph, edges):
     """_run_node for first-order backward through an op whose rules all take `xp` (and whose
     only differentiable output is the first): they run on the backend's arrays with its
     namespace `xp`, and only their results are wrapped — no Tensor per intermediate. It runs
@@ -247,7 +249,7 @@ def _run_raw_node(node, op, g, xp, retain_graph):
     meta = node.meta
     joint = None  # (rule, its results) for a rule giving several inputs' gradients at once
     i = 0
-    for e in node.next:
+    for e in edges:
         if e is None:
             results.append(None)
         else:
@@ -508,6 +510,8 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
             for idx, k in target_nodes[node]:
                 captured[k] = grads if node.op.nout == 1 else grads[idx]
         op = node.op
+        # with targets, only the edges leading to one get a gradient (PyTorch's grad_input_mask)
+        edges = node.next if needed is None else _needed_edges(node.next, needed, target_leaves)
         if op is _SLICE and raw and hooks is None and grads._backend.mutable_arrays:
             results = [_SliceGrad(grads, node.saved["key"], node.meta[0][0])]
         elif raw and op.raw:
@@ -515,11 +519,11 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
             b = g0._backend
             if b is not last_backend:
                 last_backend, xp = b, b.generic_namespace
-            results = _run_raw_node(node, op, g0, xp, retain_graph)
+            results = _run_raw_node(node, op, g0, xp, retain_graph, edges)
         elif anomaly:
-            results = _run_node_checked(node, grads, retain_graph)
+            results = _run_node_checked(node, grads, retain_graph, edges)
         else:
-            results = _run_node(node, grads, retain_graph)
+            results = _run_node(node, grads, retain_graph, edges)
         if hooks is not None and "post" in hooks:
             for hook in list(hooks["post"]):
                 hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
@@ -569,12 +573,26 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
     return None
 
 
-def _run_node_checked(node, grads, retain_graph):
+def _needed_edges(edges, needed, target_leaves):
+    """`edges` with None for those that lead to no target (not worth a gradient)."""
+    out = None
+    for k in range(len(edges)):
+        e = edges[k]
+        if e is None:
+            continue
+        if (e[0] not in needed) if e.__class__ is tuple else (id(e) not in target_leaves):
+            if out is None:
+                out = list(edges)
+            out[k] = None
+    return edges if out is None else tuple(out)
+
+
+def _run_node_checked(node, grads, retain_graph, edges=None):
     """_run_node under detect_anomaly: errors name the forward call, NaN results raise."""
     from .anomaly import annotate, check_results
 
     try:
-        results = _run_node(node, grads, retain_graph)
+        results = _run_node(node, grads, retain_graph, edges)
     except Exception as exc:
         annotate(node, exc)
         raise
