@@ -66,11 +66,17 @@ def _scipy_special() -> dict:
 
     names = {"gammaln": "gammaln", "digamma": "psi", "polygamma": "polygamma", "erfinv": "erfinv",
              "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1", "i1e": "i1e", "ndtri": "ndtri",
-             "log_ndtr": "log_ndtr", "gammainc": "gammainc", "gammaincc": "gammaincc"}
+             "log_ndtr": "log_ndtr", "ndtr": "ndtr", "gammainc": "gammainc", "gammaincc": "gammaincc"}
     out = {f"special.{k}": lazy_cast(v) for k, v in names.items()}
     # lgamma(-inf) = +inf (C's lgamma, PyTorch), where SciPy's gammaln gives -inf
     out["special.gammaln"] = lazy_cast("gammaln", lambda np, x, r: np.where(x == -np.inf, np.inf, r))
     erfinv = out["special.erfinv"]
+
+    def polygamma_orders(n, x, /):  # integer array of orders n (SciPy's form), in x's dtype
+        import numpy as np
+
+        return np.asarray(scipy_special().polygamma(n, x), x.dtype)
+    out["special.polygamma_orders"] = polygamma_orders
 
     def erfinv_in_domain(x, /):  # SciPy reports each value outside [-1, 1]: ~6 us apiece
         import numpy as np

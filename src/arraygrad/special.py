@@ -1,7 +1,7 @@
 """PyTorch's `torch.special` namespace: gamma-family, error-function, Bessel and normal
 distribution functions, with PyTorch's names, arguments, special values and gradients.
 
-The new primitives (gammaln, digamma, polygamma, erfinv, erfcx, i0, i0e, i1, i1e, ndtri,
+The new primitives (gammaln, digamma, polygamma, erfinv, erfcx, i0, i0e, i1, i1e, ndtr, ndtri,
 log_ndtr) are ops of the op table. Each has a VJP rule written with arraygrad functions (so
 higher derivatives work) and a `generic` forward written against the array API standard,
 used by backends without a native version: NumPy gets SciPy's (backends/arraygrad_numpy), other
@@ -275,6 +275,14 @@ def _erfcx_generic(xp, x):
     return _back(xp, xp.where(xp.isnan(w), w, out), x)
 
 
+def _ndtr_generic(xp, x):
+    """erfc(-x / sqrt2) / 2 = erfcx(|x| / sqrt2) exp(-x^2 / 2) / 2 below 0 (relative accuracy in
+    the lower tail; torch's (1 + erf(x / sqrt2)) / 2 has only absolute accuracy there)."""
+    w = _wide(xp, x)
+    tail = _erfcx_generic(xp, xp.abs(w) * (1 / _SQRT_2)) * xp.exp(w * w * -0.5) * 0.5
+    return _back(xp, xp.where(w < 0, tail, 1 - tail), x)
+
+
 def _giles_guess(xp, a, w):
     """Giles's single-precision erfinv(a) (w = -log((1 - a)(1 + a))), ~1e-7 relative."""
     w1 = w - 2.5
@@ -480,6 +488,26 @@ _GAMMALN = _op("gammaln", lambda g, x: g * digamma(x), _lgamma_generic, "LgammaB
 _DIGAMMA = _op("digamma", lambda g, x: g * polygamma(1, x), _digamma_generic, "DigammaBackward0")
 _POLYGAMMA = _op("polygamma", lambda g, x, n: g * polygamma(n + 1, x), _polygamma_generic,
                  "PolygammaBackward0")
+
+
+def _polygamma_orders_generic(xp, n, x):
+    """polygamma with an integer array of orders `n` (broadcast with x; SciPy's form): the
+    int-order implementation once per distinct order, selected elementwise; nan where n < 0
+    (SciPy's value)."""
+    n, x = xp.broadcast_arrays(n, x)
+    out = xp.full_like(x, math.nan)
+    # The one read of n's values: the orders are integer arguments (like torch's int n), each
+    # distinct one selects a different series, so they are brought to the host here.
+    for k in (int(v) for v in xp.unique_values(n)):
+        if k >= 0:
+            out = xp.where(n == k, _polygamma_generic(xp, x, n=k), out)
+    return out
+
+
+_POLYGAMMA_ORDERS = Op("special.polygamma_orders", ("n", "x"),
+                       {"n": None, "x": lambda g, n, x: g * polygamma(n + 1, x)},
+                       broadcasts=True, generic=_polygamma_orders_generic,
+                       grad_fn="PolygammaBackward0")
 _ERFINV = _op("erfinv", lambda xp, g, ans: g * (_SQRT_PI / 2) * xp.exp(ans * ans), _erfinv_generic,
               "ErfinvBackward0")
 _ERFCX = _op("erfcx", lambda xp, g, x, ans: g * (2 * x * ans - 2 / _SQRT_PI), _erfcx_generic,
@@ -495,6 +523,8 @@ _I1E = _op("i1e", lambda g, x, ans: g * _search.where(
     lambda xp, x: _bessel_generic(xp, x, 1, True), "SpecialI1EBackward0")
 _NDTRI = _op("ndtri", lambda xp, g, ans: g * _SQRT_2PI * xp.exp(ans * ans / 2), _ndtri_generic,
              "SpecialNdtriBackward0")
+_NDTR = _op("ndtr", lambda g, x: g * (_elem.exp(x * x * -0.5) * (1 / _SQRT_2PI)), _ndtr_generic,
+             "SpecialNdtrBackward0")
 _LOG_NDTR = _op("log_ndtr", lambda xp, g, x, ans: g * xp.exp(-x * x / 2 - ans) / _SQRT_2PI,
                 _log_ndtr_generic, "SpecialLogNdtrBackward0")
 
@@ -541,8 +571,22 @@ def psi(input, *, out=None) -> Tensor:
     return _unary(_DIGAMMA, input, "psi", out)
 
 
+def _polygamma_orders(n, input, out):
+    """polygamma(n, x) for an integer Tensor n: elementwise orders broadcast with x (SciPy's
+    form); nan where n < 0 (SciPy's value); gradient wrt x polygamma(n + 1, x), none wrt n."""
+    if n._dtype.kind not in "iu":
+        raise TypeError(f"polygamma(): a Tensor argument 'n' must have an integer dtype, not {n._dtype}")
+    check_tensor(input, "polygamma", "input")
+    x = input if input._dtype.kind == "f" else _float_tensor(input, "polygamma", "input")
+    r = apply(_POLYGAMMA_ORDERS, (n, x), fname="polygamma")
+    return r if out is None else _api.write_out(out, r, "polygamma", (n, input))
+
+
 def polygamma(n, input, *, out=None) -> Tensor:
-    """The n-th derivative of digamma (n >= 0; polygamma(0, x) = digamma(x))."""
+    """The n-th derivative of digamma (n >= 0; polygamma(0, x) = digamma(x)). n is an int (PyTorch)
+    or an integer Tensor of orders broadcast with input (SciPy's convention; nan where n < 0)."""
+    if isinstance(n, Tensor):
+        return _polygamma_orders(n, input, out)
     if n.__class__ is bool or not isinstance(n, int):
         try:
             n = operator.index(n)
@@ -644,12 +688,10 @@ def gammaincc(input, other, *, out=None) -> Tensor:
 
 def ndtr(input, *, out=None) -> Tensor:
     """The standard normal CDF, erfc(-x / sqrt(2)) / 2."""
-    x = _float_tensor(input, "ndtr", "input")
-    # erfc(|x|/sqrt2)/2 = erfcx(|x|/sqrt2) exp(-x^2/2) / 2: relative accuracy in the lower tail
-    # (torch's (1 + erf(x/sqrt2))/2 has only absolute accuracy there, 0 below -8.3)
-    tail = erfcx(_elem.abs(x) * (1 / _SQRT_2)) * _elem.exp(x * x * -0.5) * 0.5
-    r = _search.where(x < 0, tail, 1 - tail)
-    return r if out is None else _api.write_out(out, r, "ndtr", (input,))
+    # an op (SciPy's ndtr on NumPy): relative accuracy in the lower tail (torch's
+    # (1 + erf(x/sqrt2))/2 has only absolute accuracy there, 0 below -8.3), and the derivative
+    # exp(-x^2/2)/sqrt(2 pi) everywhere (0 at +-inf, 1/sqrt(2 pi) at 0)
+    return _unary(_NDTR, _float_tensor(input, "ndtr", "input"), "ndtr", out)
 
 
 def entr(input, *, out=None) -> Tensor:

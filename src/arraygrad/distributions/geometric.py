@@ -30,6 +30,16 @@ class Geometric(Distribution):
         probs_or_logits = probs if probs is not None else logits
         batch_shape = _ag.Size() if isinstance(probs_or_logits, Number) else probs_or_logits.shape
         super().__init__(batch_shape, validate_args=validate_args)
+        if self._validate_args and probs is not None:
+            # PyTorch's extra check beyond unit_interval: probs = 0 has no first success
+            value = self.probs
+            valid = value > 0
+            if not bool(valid.all()):
+                raise ValueError(
+                    "Expected parameter probs "
+                    f"({type(value).__name__} of shape {tuple(value.shape)}) "
+                    f"of distribution {repr(self)} "
+                    f"to be positive but found invalid values:\n{value.detach()[~valid]}")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)

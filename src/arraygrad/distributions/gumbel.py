@@ -1,4 +1,8 @@
-"""The Gumbel distribution."""
+"""The Gumbel distribution.
+
+Written in closed form (PyTorch's is a TransformedDistribution over Uniform(tiny, 1 - eps)):
+icdf(0) = -inf and icdf(1) = inf, where PyTorch's clamps to finite values (and loses accuracy
+within eps of 1)."""
 
 from __future__ import annotations
 

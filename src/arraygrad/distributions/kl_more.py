@@ -9,6 +9,7 @@ import math
 import arraygrad as _ag
 
 from .bernoulli import Bernoulli
+from .continuous_bernoulli import ContinuousBernoulli
 from .exponential import Exponential
 from .gumbel import Gumbel
 from .kl import kl_divergence, register_kl
@@ -204,6 +205,52 @@ for _p, _q in [(Exponential, Uniform), (Exponential, Pareto), (Gumbel, Uniform),
                (Normal, Uniform), (Normal, Pareto), (Normal, Exponential), (Pareto, Uniform)]:
     register_kl(_p, _q)(_infinite)
 
+for _p, _q in [(Exponential, ContinuousBernoulli), (Gumbel, ContinuousBernoulli),
+               (Laplace, ContinuousBernoulli), (Normal, ContinuousBernoulli),
+               (Pareto, ContinuousBernoulli), (ContinuousBernoulli, Pareto)]:
+    register_kl(_p, _q)(_infinite)
+
+
+def _cb_cross_entropy_tail(p_mean, q):
+    """-E_p[log q(x)] - ... : the terms of KL(p || ContinuousBernoulli q) beyond -H(p)."""
+    return -p_mean * q.logits - _ag.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + _ag.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - _ag.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - _ag.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + _ag.square(q.loc / q.scale)) + _ag.log(q.scale)
+    t3 = (p.variance + _ag.square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * _ag.square(q.scale))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    # PyTorch's test (>= and <=: infinite unless q's support strictly contains [0, 1])
+    result = -p.entropy() + (q.high - q.low).log()
+    return _ag.where((q.low >= 0) | (q.high <= 1), math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() + _cb_cross_entropy_tail(p.mean, q)
+    # PyTorch's test (>= and <=: infinite unless [0, 1] strictly contains p's support)
+    return _ag.where((p.high >= 1) | (p.low <= 0), math.inf, result)
+
+
 try:
     from arraygrad.special import digamma, gammaln
 except (ImportError, AttributeError):  # pragma: no cover
@@ -218,6 +265,12 @@ else:
                    (Gumbel, Gamma), (Gumbel, Beta), (Laplace, Gamma), (Laplace, Beta), (Normal, Gamma),
                    (Normal, Beta), (Pareto, Beta), (Poisson, Binomial), (Poisson, Bernoulli)]:
         register_kl(_p, _q)(_infinite)
+
+    register_kl(Gamma, ContinuousBernoulli)(_infinite)
+
+    @register_kl(Beta, ContinuousBernoulli)
+    def _kl_beta_continuous_bernoulli(p, q):
+        return -p.entropy() + _cb_cross_entropy_tail(p.mean, q)
 
     @register_kl(Bernoulli, Poisson)
     def _kl_bernoulli_poisson(p, q):

@@ -16,20 +16,6 @@ from .utils import broadcast_all
 __all__ = ["Multinomial"]
 
 
-class _MultinomialSupport(constraints.Constraint):
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
-    def check(self, x):
-        return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
-
-    def __repr__(self):
-        return f"Multinomial(upper_bound={self.upper_bound})"
-
-
 class Multinomial(Distribution):
     """Counts of `total_count` draws from a Categorical(probs | logits): event shape (K,)."""
 
@@ -65,7 +51,7 @@ class Multinomial(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return _MultinomialSupport(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def logits(self):

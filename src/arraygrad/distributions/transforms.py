@@ -142,6 +142,9 @@ class _InverseTransform(Transform):
     def __call__(self, x):
         return self._inv._inv_call(x)
 
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self._inv!r})"
+
     def log_abs_det_jacobian(self, x, y):
         return -self._inv.log_abs_det_jacobian(y, x)
 
