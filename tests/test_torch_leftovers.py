@@ -423,3 +423,21 @@ def test_writes_through_view_as_real_and_complex_reach_the_gradient():
         results.append((np.asarray(z.grad.detach()), np.asarray(x.grad.detach())))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs)
+
+
+def test_logit_and_xlogy_gradients_at_the_edges_match_torch():
+    """logit: inf at 0 and 1, NaN outside [0, 1] (0 outside [eps, 1 - eps] with eps); xlogy's
+    x-derivative is 0 where x is 0 whatever y (NaN for a NaN y)."""
+    import torch as reference
+
+    got = []
+    for mod in (ag, reference):
+        p = mod.tensor([-0.1, 0.0, 0.3, 1.0, 1.1], dtype=mod.float64, requires_grad=True)
+        (g1,) = mod.autograd.grad(mod.logit(p).sum(), p)
+        (g2,) = mod.autograd.grad(mod.logit(p, eps=0.2).sum(), p)
+        x = mod.tensor([0.0, 0.0, 2.0], dtype=mod.float64, requires_grad=True)
+        y = mod.tensor([-1.0, float("nan"), -1.0], dtype=mod.float64, requires_grad=True)
+        gx, gy = mod.autograd.grad(mod.xlogy(x, y).sum(), [x, y])
+        got.append([np.asarray(t.detach()) for t in (mod.logit(p), g1, g2, gx, gy)])
+    for ours, theirs in zip(*got):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -1163,20 +1163,24 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     return _search.where(_elem.isinf(x) & (x < 0), lo, x)
 
 
+def _logit_grad(xp, g, x):
+    """PyTorch's: g / (x (1 - x)): +-inf at 0 and 1, NaN outside [0, 1]."""
+    return xp.where((x < 0) | (x > 1), math.nan, g / (x * (1 - x)))
+
+
+_LOGIT = Op("logit", ("x",), _logit_grad, dtypes="real floating", grad_fn="LogitBackward0",
+            generic=lambda xp, x: quiet_log(xp, x) - quiet_log(xp, -x, plus_one=True))
+
+
 def logit(input, eps=None) -> Tensor:
-    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
-    p = input if eps is None else clamp(input, eps, 1 - eps)
-    with check_tensor(input, "logit", "input")._backend.quiet_float_errors():  # PyTorch never warns
-        return _elem.log(p / (1 - p))
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given (then its gradient is
+    0 outside, as PyTorch's); -inf/inf at 0/1 and NaN outside [0, 1], without warnings."""
+    check_tensor(input, "logit", "input")
+    return unary(_LOGIT, input if eps is None else clamp(input, eps, 1 - eps))
 
 
 def exp2(input) -> Tensor:
     return 2.0 ** check_tensor(input, "exp2", "input")
-
-
-def _log_unless_both_zero(xp, x, y):
-    """log(y), with y = 1 where x and y are both 0 (xlogy's own value and x-derivative)."""
-    return xp.log(xp.where((x == 0) & (y == 0), xp.ones_like(y), y))
 
 
 def quiet_log(xp, y, plus_one: bool = False):
@@ -1193,8 +1197,9 @@ def _xlogy(xp, x, y):
     return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(y), x * log_y)
 
 
-# PyTorch's derivatives: d/dx = log(y) (0 where both are 0), d/dy = x / y
-_XLOGY = Op("xlogy", ("x1", "x2"), {"x1": lambda xp, g, x1, x2: g * _log_unless_both_zero(xp, x1, x2),
+# PyTorch's derivatives: d/dx = log(y), 0 where x is 0 and y <= 0; d/dy = x / y
+_XLOGY = Op("xlogy", ("x1", "x2"), {"x1": lambda xp, g, x1, x2: g * xp.where((x1 == 0) & (x2 <= 0), 0.0,
+                                                                                quiet_log(xp, x2)),
                                     "x2": lambda xp, g, x1, x2: g * x1 / x2},
             dtypes="real floating", generic=_xlogy, broadcasts=True, grad_fn="XlogyBackward0")
 
