@@ -30,7 +30,9 @@ sc = pytest.importorskip("scipy.special")
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-_rng = np.random.default_rng(1234)
+def _rng():
+    """The same draws in every test, whatever ran before it in this worker (xdist)."""
+    return np.random.default_rng(1234)
 INF, NAN = math.inf, math.nan
 
 EDGES = [-INF, -3.0, -2.5, -1.0, -0.0, 0.0, 1e-300, 1e-8, 0.5, 1.0, 1.5, 2.0, 3.7, 25.0, 1e300,
@@ -45,10 +47,10 @@ NEW_OPS = ["gammaln", "digamma", "erfinv", "erfcx", "i0", "i0e", "i1", "i1e", "n
 def _grid(name):
     """Sample inputs across each function's domain (float64)."""
     if name in ("erfinv",):
-        return np.concatenate([np.array(PROBS) * 2 - 1, _rng.uniform(-1, 1, 40)])
+        return np.concatenate([np.array(PROBS) * 2 - 1, _rng().uniform(-1, 1, 40)])
     if name in ("ndtri",):
-        return np.concatenate([PROBS, _rng.uniform(0, 1, 40)])
-    return np.concatenate([EDGES, _rng.uniform(-10, 10, 40), _rng.uniform(0, 3, 20)])
+        return np.concatenate([PROBS, _rng().uniform(0, 1, 40)])
+    return np.concatenate([EDGES, _rng().uniform(-10, 10, 40), _rng().uniform(0, 3, 20)])
 
 
 def _np(t):
@@ -105,8 +107,9 @@ def test_values_float32_and_int(name, dev):
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 6])
 def test_polygamma_values(n, dev):
-    x = np.concatenate([[-2.5, -0.5, 1e-8, 0.5, 1.0, 2.0, 3.7, 25.0, NAN], _rng.uniform(-10, 10, 30),
-                        _rng.uniform(0, 3, 20)])
+    rng = np.random.default_rng(n)  # its own draws: the module's generator depends on test order
+    x = np.concatenate([[-2.5, -0.5, 1e-8, 0.5, 1.0, 2.0, 3.7, 25.0, NAN], rng.uniform(-10, 10, 30),
+                        rng.uniform(0, 3, 20)])
     ours = S.polygamma(n, _tensor(x, dev))
     theirs = torch.special.polygamma(n, torch.tensor(x, dtype=torch.float64))
     # torch's trigamma is good to ~1e-9; its (and SciPy's) zeta for negative q to ~4e-11 at
@@ -187,26 +190,26 @@ def test_gradients_at_edges_match_torch(dev):
 # Gradients
 # ----------------------------------------------------------------------------------------
 _DOMAINS = {
-    "gammaln": lambda: np.concatenate([_rng.uniform(0.1, 10, 6), -_rng.uniform(0.1, 0.9, 2) - 2]),
-    "digamma": lambda: np.concatenate([_rng.uniform(0.1, 10, 6), [-1.5, -2.3]]),
-    "erfinv": lambda: _rng.uniform(-0.95, 0.95, 8),
-    "erfcx": lambda: _rng.uniform(-3, 30, 8),
-    "i0": lambda: _rng.uniform(-25, 25, 8),
-    "i0e": lambda: np.concatenate([_rng.uniform(-25, 25, 7), [0.4]]),
-    "i1": lambda: np.concatenate([_rng.uniform(-25, 25, 7), [0.0]]),
-    "i1e": lambda: np.concatenate([_rng.uniform(-25, 25, 7), [0.0]]),
-    "ndtri": lambda: _rng.uniform(0.01, 0.99, 8),
-    "log_ndtr": lambda: _rng.uniform(-40, 8, 8),
-    "ndtr": lambda: _rng.uniform(-5, 5, 8),
-    "entr": lambda: _rng.uniform(0.05, 3, 8),
-    "erf": lambda: _rng.uniform(-3, 3, 8),
-    "erfc": lambda: _rng.uniform(-3, 3, 8),
-    "expit": lambda: _rng.uniform(-5, 5, 8),
-    "exp2": lambda: _rng.uniform(-5, 5, 8),
-    "expm1": lambda: _rng.uniform(-5, 5, 8),
-    "log1p": lambda: _rng.uniform(-0.9, 5, 8),
-    "sinc": lambda: _rng.uniform(-3, 3, 8),
-    "logit": lambda: _rng.uniform(0.05, 0.95, 8),
+    "gammaln": lambda: np.concatenate([_rng().uniform(0.1, 10, 6), -_rng().uniform(0.1, 0.9, 2) - 2]),
+    "digamma": lambda: np.concatenate([_rng().uniform(0.1, 10, 6), [-1.5, -2.3]]),
+    "erfinv": lambda: _rng().uniform(-0.95, 0.95, 8),
+    "erfcx": lambda: _rng().uniform(-3, 30, 8),
+    "i0": lambda: _rng().uniform(-25, 25, 8),
+    "i0e": lambda: np.concatenate([_rng().uniform(-25, 25, 7), [0.4]]),
+    "i1": lambda: np.concatenate([_rng().uniform(-25, 25, 7), [0.0]]),
+    "i1e": lambda: np.concatenate([_rng().uniform(-25, 25, 7), [0.0]]),
+    "ndtri": lambda: _rng().uniform(0.01, 0.99, 8),
+    "log_ndtr": lambda: _rng().uniform(-40, 8, 8),
+    "ndtr": lambda: _rng().uniform(-5, 5, 8),
+    "entr": lambda: _rng().uniform(0.05, 3, 8),
+    "erf": lambda: _rng().uniform(-3, 3, 8),
+    "erfc": lambda: _rng().uniform(-3, 3, 8),
+    "expit": lambda: _rng().uniform(-5, 5, 8),
+    "exp2": lambda: _rng().uniform(-5, 5, 8),
+    "expm1": lambda: _rng().uniform(-5, 5, 8),
+    "log1p": lambda: _rng().uniform(-0.9, 5, 8),
+    "sinc": lambda: _rng().uniform(-3, 3, 8),
+    "logit": lambda: _rng().uniform(0.05, 0.95, 8),
 }
 
 
@@ -215,7 +218,7 @@ def test_gradients_match_torch(name, dev):
     x = _DOMAINS[name]()
     ours = _tensor(x, dev, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
-    w = _rng.standard_normal(x.shape)
+    w = _rng().standard_normal(x.shape)
     (getattr(S, name)(ours) * _tensor(w, dev)).sum().backward()
     (getattr(torch.special, name)(theirs) * torch.tensor(w)).sum().backward()
     rtol = 1e-8 if name == "digamma" else 1e-11  # torch's trigamma: ~1e-9
@@ -225,7 +228,7 @@ def test_gradients_match_torch(name, dev):
 
 @pytest.mark.parametrize("n", [0, 1, 2, 4])
 def test_polygamma_gradients(n, dev):
-    x = np.concatenate([_rng.uniform(0.2, 8, 6), [-1.5, -2.3]])
+    x = np.concatenate([_rng().uniform(0.2, 8, 6), [-1.5, -2.3]])
     ours = _tensor(x, dev, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
     S.polygamma(n, ours).sum().backward()
@@ -269,7 +272,7 @@ def test_second_derivatives_match_torch(dev):
 # ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("p", [1, 2, 3, 5])
 def test_multigammaln(p, dev):
-    x = _rng.uniform((p - 1) / 2 + 0.1, 10, 8)
+    x = _rng().uniform((p - 1) / 2 + 0.1, 10, 8)
     ours = _tensor(x, dev, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
     out, tout = S.multigammaln(ours, p), torch.special.multigammaln(theirs, p)
@@ -293,8 +296,8 @@ def test_xlog1py_xlogy(name, dev):
     _check(getattr(S, name)(_tensor(x, dev), _tensor(y, dev)),
            getattr(torch.special, name)(torch.tensor(x), torch.tensor(y)), rtol=1e-13)
     # gradients on the smooth part
-    x = _rng.uniform(-2, 2, 6)
-    y = _rng.uniform(0.1, 3, 6)
+    x = _rng().uniform(-2, 2, 6)
+    y = _rng().uniform(0.1, 3, 6)
     a, b = _tensor(x, dev, requires_grad=True), _tensor(y, dev, requires_grad=True)
     ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
     getattr(S, name)(a, b).sum().backward()
@@ -318,7 +321,7 @@ def test_round_decimals(dev):
 
 
 def test_logsumexp_softmax_log_softmax(dev):
-    x = _rng.standard_normal((3, 4))
+    x = _rng().standard_normal((3, 4))
     for dim, keep in ((0, False), (1, True), ((0, 1), False)):
         _check(S.logsumexp(_tensor(x, dev), dim, keep), torch.special.logsumexp(torch.tensor(x), dim, keep),
                rtol=1e-13)
@@ -393,9 +396,9 @@ def _assert_rel(ours, ref, rtol, atol=0.0):
     np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, equal_nan=True)
 
 
-_POS = np.concatenate([np.geomspace(1e-300, 1e300, 600), _rng.uniform(0, 30, 2000),
+_POS = np.concatenate([np.geomspace(1e-300, 1e300, 600), _rng().uniform(0, 30, 2000),
                        np.linspace(0.01, 3, 600)])
-_NEG = -np.concatenate([_rng.uniform(0, 60, 2000), np.geomspace(1e-300, 1e10, 400)])
+_NEG = -np.concatenate([_rng().uniform(0, 60, 2000), np.geomspace(1e-300, 1e10, 400)])
 
 
 def _away_from(x, roots, width):
@@ -520,9 +523,9 @@ def test_generic_float32_and_0d(name):
 @pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
 def test_gammainc_values_and_grad(name, dev):
     a = np.concatenate([[0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 1.0, INF, 1.0, 0.5, NAN, 2.0],
-                        _rng.uniform(0.05, 20, 40)])
+                        _rng().uniform(0.05, 20, 40)])
     x = np.concatenate([[0.0, 1.0, 0.0, INF, -1.0, 1.0, 1e-300, 1.0, NAN, 0.25, 1.0, 40.0],
-                        _rng.uniform(0, 40, 40)])
+                        _rng().uniform(0, 40, 40)])
     fn, tfn = getattr(S, name), getattr(torch.special, name)
     _check(fn(_tensor(a, dev), _tensor(x, dev)), tfn(torch.tensor(a), torch.tensor(x)), rtol=1e-11,
            atol=1e-300)
@@ -536,7 +539,7 @@ def test_gammainc_values_and_grad(name, dev):
     assert fn(ag.asarray(np.array([1, 2]), device=dev), ag.asarray(np.array([1, 3]), device=dev)).dtype \
         == ag.float32
     # the gradient wrt x (none wrt a, as in PyTorch)
-    a, x = _rng.uniform(0.5, 10, (3, 1)), _rng.uniform(0.1, 15, (1, 4))
+    a, x = _rng().uniform(0.5, 10, (3, 1)), _rng().uniform(0.1, 15, (1, 4))
     ours, theirs = _tensor(x, dev, requires_grad=True), torch.tensor(x, requires_grad=True)
     fn(_tensor(a, dev), ours).sum().backward()
     tfn(torch.tensor(a), theirs).sum().backward()
@@ -553,8 +556,8 @@ def test_generic_gammainc():
     exp(a log x - x - lgamma(a)) cancels ~a log a), 3e-12 up to a = 1000; Q for tiny a is 1 - P
     (2e-13). torch itself is ~1e-9 off at a = 100."""
     for (lo, hi), rtol in (((0.1, 10), 5e-14), ((0.1, 100), 3e-13), ((100, 1000), 3e-12), ((1e-3, 0.1), 3e-13)):
-        a = _rng.uniform(lo, hi, 4000)
-        x = a * _rng.uniform(0, 3, 4000)
+        a = _rng().uniform(lo, hi, 4000)
+        x = a * _rng().uniform(0, 3, 4000)
         for name in ("gammainc", "gammaincc"):
             ref = getattr(sc, name)(a, x)
             _assert_rel(_generic(name)(np, a, x), ref, rtol, atol=1e-300)

@@ -13,7 +13,7 @@ from .layers import (CELU, ELU, GELU, GLU, SELU, AdaptiveAvgPool2d, AvgPool2d, B
 from .layers import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AlphaDropout, AvgPool1d, BatchNorm3d,
                      Conv3d, ConvTranspose1d, ConvTranspose3d, Dropout1d, EmbeddingBag, FeatureAlphaDropout, Fold,
                      GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, LPPool1d, LPPool2d,
-                     MaxPool1d, MaxUnpool1d, MaxUnpool2d, Unfold)
+                     MaxPool1d, MaxUnpool1d, MaxUnpool2d, RMSNorm, Unfold)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss,
@@ -41,7 +41,7 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "LPPool1d", "LPPool2d", "Unfold", "Fold", "Conv3d", "ConvTranspose1d", "Dropout1d", "AlphaDropout",
     "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm", "LocalResponseNorm",
-    "EmbeddingBag", "ConvTranspose3d", "InstanceNorm3d",
+    "EmbeddingBag", "ConvTranspose3d", "InstanceNorm3d", "RMSNorm",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     # activations
     "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LeakyReLU", "ELU", "SiLU", "GELU", "Softplus",

@@ -126,6 +126,12 @@ class Sequential(_ModuleSequence):
     def __add__(self, other) -> "Sequential":
         return Sequential(*self, *other)
 
+    def insert(self, index: int, module) -> "Sequential":
+        """Insert `module` before position `index`; returns self (PyTorch's Sequential.insert
+        chains, ModuleList's returns None)."""
+        super().insert(index, module)
+        return self
+
     def forward(self, input):
         for m in self._modules.values():
             input = m(input)

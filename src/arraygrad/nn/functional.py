@@ -54,7 +54,7 @@ __all__ = [
     "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d", "group_norm", "instance_norm", "local_response_norm",
     "conv_transpose1d", "conv3d", "unfold", "fold", "dropout1d", "alpha_dropout", "feature_alpha_dropout",
     "gumbel_softmax", "embedding_bag", "conv_transpose3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "rms_norm",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1925,11 +1925,36 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     return input * (keep * (1.0 / (1.0 - p)))
 
 
-def embedding(input, weight, padding_idx=None) -> Tensor:
+def _embedding_renorm_(weight, flat, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: the rows of `weight` that `flat` picks and whose
+    norm_type-norm exceeds max_norm are scaled (in place, outside the graph) to
+    max_norm / (norm + 1e-7) of themselves."""
+    from .._autograd.grad_mode import no_grad
+
+    with no_grad():
+        w = weight.detach()
+        rows = _ag.take(w, flat, axis=0)
+        a = _abs(rows)
+        if norm_type == float("inf"):
+            norms = _ag.max(a, axis=1)
+        elif norm_type == 0:
+            norms = _sum(astype(a != 0, rows.dtype), axis=1)
+        else:
+            norms = _sum(a ** norm_type, axis=1) ** (1.0 / norm_type)
+        scale = _where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[flat] = rows * expand_dims(astype(scale, rows.dtype), axis=1)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` picked by the integer indices `input` (any shape): the result has
-    shape input.shape + (embedding_dim,). Rows at `padding_idx` get no gradient."""
+    shape input.shape + (embedding_dim,). Rows at `padding_idx` get no gradient. max_norm
+    first renormalizes the picked rows of `weight` in place (as PyTorch); scale_grad_by_freq
+    divides each row's gradient by how often the batch picks it."""
     check_tensor(input, "embedding", "input")
     check_tensor(weight, "embedding", "weight")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported")
     if input._dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, got {input._dtype}")
     if weight._data.ndim != 2:
@@ -1939,10 +1964,19 @@ def embedding(input, weight, padding_idx=None) -> Tensor:
     flat = reshape(input, (-1,))
     if flat._data.size and (int(_ag.min(flat)) < 0 or int(_ag.max(flat)) >= n):  # PyTorch checks too
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
+    if max_norm is not None:
+        _embedding_renorm_(weight, flat, float(max_norm), float(norm_type))
     rows = _ag.take(weight, flat, axis=0)
+    keep = None
     if padding_idx is not None:
         pad = padding_idx + n if padding_idx < 0 else padding_idx
         keep = expand_dims(astype(flat != pad, weight._dtype), axis=1)
+    if scale_grad_by_freq and flat._data.size:
+        # a picked row's gradient is divided by its count: the values stay the rows'
+        counts = _ag.take(_ag.bincount(flat, minlength=n), flat, axis=0)
+        inv = expand_dims(astype(1.0 / astype(counts, weight._dtype), weight._dtype), axis=1)
+        keep = inv if keep is None else keep * inv
+    if keep is not None:
         rows = rows * keep + _ag.take(weight.detach(), flat, axis=0) * (1 - keep)  # same values
     return reshape(rows, tuple(input._data.shape) + (weight._data.shape[1],))
 
@@ -1960,8 +1994,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     check_tensor(weight, fname, "weight")
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{fname}: mode has to be one of sum, mean or max, got {mode!r}")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{fname}: max_norm, scale_grad_by_freq and sparse gradients are not supported")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{fname}: scale_grad_by_freq and sparse gradients are not supported")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"{fname}: per_sample_weights was not None. per_sample_weights is only supported "
                                   f"for mode='sum' (got mode={mode!r}).")
@@ -1997,7 +2031,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         if tuple(per_sample_weights._data.shape) != tuple(input._data.shape):
             raise ValueError(f"{fname}: per_sample_weights must have the input's shape {tuple(input._data.shape)}, "
                              f"got {tuple(per_sample_weights._data.shape)}")
-    rows = embedding(flat, weight)  # (n, D), with the index check
+    # (n, D), with the index check; max_norm renormalizes the picked rows of weight first
+    rows = embedding(flat, weight, None, max_norm, norm_type)
     member = expand_dims(seg, axis=0) == expand_dims(_ag.arange(bags, dtype=seg._dtype, device=input.device),
                                                      axis=1)  # (B, n)
     if padding_idx is not None:
@@ -2039,6 +2074,26 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if weight is not None:
         out = out * weight
     return out if bias is None else out + bias
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """x / sqrt(mean(x^2 over the last len(normalized_shape) axes) + eps), times `weight`;
+    eps=None is the machine epsilon of input's dtype (PyTorch's)."""
+    _check_float(input, "rms_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
+        raise ValueError(f"rms_norm: normalized_shape {shape} must be the last axes of the input's "
+                         f"shape {tuple(input._data.shape)}")
+    if weight is not None:
+        _check_same_dtype(input, weight, "rms_norm", "weight")
+        if tuple(weight._data.shape) != shape:
+            raise ValueError(f"rms_norm: weight must have shape {shape}, got {tuple(weight._data.shape)}")
+    if eps is None:
+        eps = _ag.finfo(input.dtype).eps
+    axes = tuple(range(-k, 0))
+    out = input * rsqrt(mean(input * input, axis=axes, keepdims=True) + eps)
+    return out if weight is None else out * weight
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
@@ -2107,6 +2162,10 @@ def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corne
             row[min(int(math.floor(o * ratio)), n_in - 1)] = 1.0
         elif mode == "nearest-exact":
             row[min(int(math.floor((o + 0.5) * ratio)), n_in - 1)] = 1.0
+        elif mode == "area":  # adaptive average pooling's windows
+            start, end = (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out)
+            for i in range(start, end):
+                row[i] = 1.0 / (end - start)
         elif mode == "bicubic":  # PyTorch's: A = -0.75, unclamped source, indices clamped to the edges
             if align_corners:
                 src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
@@ -2132,22 +2191,24 @@ def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corne
 
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
-    """Resize the spatial axes of (N, C, L) or (N, C, H, W) input to `size` or by
-    `scale_factor`: mode 'nearest', 'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D),
-    with PyTorch's source coordinates (align_corners for the linear modes). Each axis is
+    """Resize the spatial axes of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to `size` or
+    by `scale_factor`: mode 'nearest', 'nearest-exact', 'area' (adaptive average pooling),
+    'linear' (3-D), 'bilinear' / 'bicubic' (4-D) or 'trilinear' (5-D), with PyTorch's source
+    coordinates (align_corners for the linear modes). Each axis is
     one matrix product, so gradients come for free."""
     _check_float(input, "interpolate")
     spatial = input.ndim - 2
-    modes = {"nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,), "bicubic": (2,)}
+    modes = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3), "linear": (1,),
+             "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
     if mode not in modes:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
-                                  "(nearest, nearest-exact, linear, bilinear, bicubic)")
+                                  "(nearest, nearest-exact, area, linear, bilinear, bicubic, trilinear)")
     if spatial not in modes[mode]:
         raise ValueError(f"interpolate: mode {mode!r} expects a {modes[mode][-1] + 2}-D input, got shape "
                          f"{tuple(input.shape)}")
-    if align_corners is not None and mode.startswith("nearest"):
+    if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic")
+                         "linear | bilinear | bicubic | trilinear")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     if (size is None) == (scale_factor is None):

@@ -100,13 +100,15 @@ _GRU_CELL = Op("gru_cell", ("gi", "gh", "h"), {("gi", "gh", "h"): _gru_cell_grad
                generic=_gru_cell_forward, nout=3, differentiable_outputs=(True, False, False))
 
 
-def _step(mode, gi, h, c, w_hh, b_hh):
-    """One time step from gi = x W_ih^T + b_ih: (h', c'), c' None except for LSTM."""
+def _step(mode, gi, h, c, w_hh, b_hh, w_hr=None):
+    """One time step from gi = x W_ih^T + b_ih: (h', c'), c' None except for LSTM (whose h'
+    is projected by w_hr where proj_size is set)."""
     gh = F.linear(h, w_hh, b_hh)
     if mode == "LSTM":
         hc = apply(_LSTM_CELL, (gi + gh, c))[0]
-        n = h.shape[-1]
-        return hc[..., :n], hc[..., n:]
+        n = c.shape[-1]
+        h = hc[..., :n]
+        return (h if w_hr is None else F.linear(h, w_hr)), hc[..., n:]
     if mode == "GRU":
         return apply(_GRU_CELL, (gi, gh, h))[0], None
     pre = gi + gh
@@ -132,21 +134,29 @@ class RNNBase(Module):
             raise ValueError(f"{cls}: num_layers must be a positive int, got {num_layers!r}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{cls}: dropout must be in [0, 1], got {dropout}")
-        if proj_size:
-            raise NotImplementedError(f"{cls}: proj_size (projected LSTM states) is not supported")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        real_hidden = proj_size or hidden_size  # the size of h (the projection's, where set)
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size * directions
+            width = input_size if layer == 0 else real_hidden * directions
             for suffix in ("", "_reverse")[:directions]:
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
-                shapes = [(gate_size, width), (gate_size, hidden_size)]
+                shapes = [(gate_size, width), (gate_size, real_hidden)]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     shapes += [(gate_size,), (gate_size,)]
+                if proj_size:
+                    names.append(f"weight_hr_l{layer}{suffix}")
+                    shapes.append((proj_size, hidden_size))
                 for name, shape in zip(names, shapes):
                     setattr(self, name, Parameter(empty(shape, dtype=dtype, device=device)))
         self.reset_parameters()
@@ -158,7 +168,7 @@ class RNNBase(Module):
 
     def _weights(self, layer: int, suffix: str):
         get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
     def forward(self, input, hx=None):
         cls = type(self).__name__
@@ -180,12 +190,12 @@ class RNNBase(Module):
             outs = []
             for d in range(directions):
                 k = layer * directions + d
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, "_reverse" if d else "")
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if d else "")
                 gi_all = F.linear(flip(seq, axis=0) if d else seq, w_ih, b_ih)  # all steps at once
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 steps = []
                 for gi in unstack(gi_all, axis=0):
-                    h, c = _step(self.mode, gi, h, c, w_hh, b_hh)
+                    h, c = _step(self.mode, gi, h, c, w_hh, b_hh, w_hr)
                     steps.append(h)
                 out = stack(steps, axis=0)
                 outs.append(flip(out, axis=0) if d else out)
@@ -227,10 +237,10 @@ class RNNBase(Module):
             outs = []
             for d in range(directions):
                 k = layer * directions + d
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, "_reverse" if d else "")
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if d else "")
                 gi_all = F.linear(seq, w_ih, b_ih)  # every packed step at once
                 run = self._packed_backward if d else self._packed_forward
-                out, h, c = run(gi_all, sizes, starts, h0[k], c0[k] if lstm else None, w_hh, b_hh)
+                out, h, c = run(gi_all, sizes, starts, h0[k], c0[k] if lstm else None, w_hh, b_hh, w_hr)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -247,7 +257,7 @@ class RNNBase(Module):
         c_n = stack(c_n, axis=0)
         return output, (h_n, take(c_n, unsort, axis=1) if unsort is not None else c_n)
 
-    def _packed_forward(self, gi_all, sizes, starts, h, c, w_hh, b_hh):
+    def _packed_forward(self, gi_all, sizes, starts, h, c, w_hh, b_hh, w_hr=None):
         """Steps t = 0, 1, ...: a sequence that ends leaves the batch (sorted by decreasing
         length, so always the last rows) with its final state."""
         done_h, done_c, steps = [], [], []
@@ -258,7 +268,7 @@ class RNNBase(Module):
                 if c is not None:
                     done_c.append(c[b:])
                     c = c[:b]
-            h, c = _step(self.mode, gi_all[start:start + b], h, c, w_hh, b_hh)
+            h, c = _step(self.mode, gi_all[start:start + b], h, c, w_hh, b_hh, w_hr)
             steps.append(h)
         if done_h:
             h = concat([h] + done_h[::-1], axis=0)
@@ -266,7 +276,7 @@ class RNNBase(Module):
                 c = concat([c] + done_c[::-1], axis=0)
         return concat(steps, axis=0), h, c
 
-    def _packed_backward(self, gi_all, sizes, starts, h0, c0, w_hh, b_hh):
+    def _packed_backward(self, gi_all, sizes, starts, h0, c0, w_hh, b_hh, w_hr=None):
         """Steps t = T-1, ..., 0: a sequence joins the batch at its last step, from its
         initial state."""
         n = sizes[-1]
@@ -279,16 +289,19 @@ class RNNBase(Module):
                 if c is not None:
                     c = concat([c, c0[n:b]], axis=0)
                 n = b
-            h, c = _step(self.mode, gi_all[starts[t]:starts[t] + b], h, c, w_hh, b_hh)
+            h, c = _step(self.mode, gi_all[starts[t]:starts[t] + b], h, c, w_hh, b_hh, w_hr)
             steps[t] = h
         return concat(steps, axis=0), h, c
 
     def _initial_states(self, hx, unbatched, shape, like):
-        """(h0, c0) as (layers * directions, N, H) tensors; zeros where hx is None."""
+        """(h0, c0) as (layers * directions, N, H) tensors (h0's last axis proj_size where
+        set); zeros where hx is None."""
         cls = type(self).__name__
+        shapes = [shape[:-1] + (self.proj_size or shape[-1],), shape]
         if hx is None:
             z = zeros(shape, dtype=like.dtype, device=like.device)
-            return z, (z if self.mode == "LSTM" else None)
+            h = zeros(shapes[0], dtype=like.dtype, device=like.device) if self.proj_size else z
+            return h, (z if self.mode == "LSTM" else None)
         if self.mode == "LSTM":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"{cls}: hx must be a tuple (h_0, c_0)")
@@ -296,7 +309,7 @@ class RNNBase(Module):
         else:
             states = [hx]
         out = []
-        for name, s in zip(("h_0", "c_0"), states):
+        for name, s, shape in zip(("h_0", "c_0"), states, shapes):
             s = s[:, None] if unbatched else s
             if tuple(s.shape) != shape:
                 want = shape[:1] + shape[2:] if unbatched else shape
@@ -307,6 +320,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:  # (PyTorch's RNN does not print its nonlinearity; its cell does)

@@ -13,14 +13,17 @@ class Adadelta(Optimizer):
     p -= lr * delta."""
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         check_setting("learning rate", lr, "Adadelta")
         check_setting("rho value", rho, "Adadelta")
         if rho > 1.0:
             raise ValueError(f"Adadelta: invalid rho value: {rho} (expected in [0.0, 1.0])")
         check_setting("epsilon value", eps, "Adadelta")
         check_setting("weight_decay value", weight_decay, "Adadelta")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -31,7 +34,7 @@ class Adadelta(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "square_avg": zeros_state(p),
                                              "acc_delta": zeros_state(p)}
                 state["step"] += 1

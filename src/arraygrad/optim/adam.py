@@ -43,10 +43,14 @@ class Adam(Optimizer):
     _decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, fused=None,
+                 decoupled_weight_decay: bool = False) -> None:
         betas = check_adam_settings(type(self).__name__, lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, foreach=foreach, maximize=maximize, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -58,13 +62,13 @@ class Adam(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p),
                                              "exp_avg_sq": zeros_state(p)}
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
                 state["step"] = t = state["step"] + 1
-                g, pd = step_gradient(p, group, self._decoupled)
+                g, pd = step_gradient(p, group, group.get("decoupled_weight_decay", self._decoupled))
                 m, v = update_moments(state, g, b1, b2)
                 if amsgrad:
                     vmax = state["max_exp_avg_sq"]
@@ -87,5 +91,8 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False, foreach=None,
+                 capturable: bool = False, differentiable: bool = False, fused=None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -17,10 +17,12 @@ class Adamax(Optimizer):
     p -= lr / (1 - b1^t) * m / u."""
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         betas = check_adam_settings("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -31,7 +33,7 @@ class Adamax(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p), "exp_inf": zeros_state(p)}
                 state["step"] = t = state["step"] + 1
                 g, pd = step_gradient(p, group)
@@ -58,12 +60,16 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False, foreach=None,
+                 capturable: bool = False,
+                 differentiable: bool = False) -> None:
         betas = check_adam_settings("NAdam", lr, betas, eps, weight_decay)
         check_setting("momentum_decay value", momentum_decay, "NAdam")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                                      capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -75,7 +81,7 @@ class NAdam(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": zeros_state(p),
                                              "exp_avg_sq": zeros_state(p)}
                 state["step"] = t = state["step"] + 1
@@ -101,10 +107,13 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         betas = check_adam_settings("RAdam", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                                      capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -116,7 +125,7 @@ class RAdam(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
                 state["step"] = t = state["step"] + 1
                 g, pd = step_gradient(p, group, group["decoupled_weight_decay"])

@@ -15,9 +15,17 @@ from __future__ import annotations
 import bisect
 import math
 import types
+import warnings
 from collections import Counter
 
 from .optimizer import Optimizer
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
+    "Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from "
+    "None, the closed form is used instead of the new chainable form, where available. Please open an issue if "
+    "you are unable to replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
+)
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
            "PolynomialLR", "CosineAnnealingLR", "LambdaLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts",
@@ -84,8 +92,11 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch (or jump to `epoch`) and set the groups' learning rates."""
+        """Advance one epoch (or jump to `epoch`, deprecated as PyTorch's) and set the groups'
+        learning rates."""
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -279,7 +290,26 @@ def _lambdas(cls, optimizer, lr_lambda):
     return lambdas
 
 
-class LambdaLR(LRScheduler):
+class _LambdaState:
+    """PyTorch's state dict of the lambda schedulers: "lr_lambdas" holds None per plain
+    function, a copy of the __dict__ of a callable object (restored into it on load)."""
+
+    def state_dict(self) -> dict:
+        state = LRScheduler.state_dict(self)
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", None) or []
+        LRScheduler.load_state_dict(self, state_dict)
+        for fn, d in zip(self.lr_lambdas, saved):
+            if d is not None:
+                fn.__dict__.update(d)
+
+
+class LambdaLR(_LambdaState, LRScheduler):
     """lr = base_lr * lr_lambda(epoch): one function, or one per param group (not part of
     the state dict, as in PyTorch)."""
 
@@ -293,7 +323,7 @@ class LambdaLR(LRScheduler):
         return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaState, LRScheduler):
     """lr = previous lr * lr_lambda(epoch), from epoch 1 on (one function, or one per group)."""
 
     _not_state = ("optimizer", "lr_lambdas")
@@ -670,10 +700,15 @@ class ReduceLROnPlateau:
         bar = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
         return current > bar
 
-    def step(self, metrics) -> None:
-        """One epoch, with its metric (e.g. the validation loss: a number or 0-d tensor)."""
+    def step(self, metrics, epoch=None) -> None:
+        """One epoch, with its metric (e.g. the validation loss: a number or 0-d tensor);
+        `epoch` (deprecated, as PyTorch's) sets the epoch number."""
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         if self._is_better(current):
             self.best = current
             self.num_bad_epochs = 0

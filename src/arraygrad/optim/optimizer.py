@@ -7,9 +7,15 @@ Steps update the parameters' storage in place, with backend arrays and no graph:
 of a step is a handful of array expressions per parameter, so going through the op table
 (wrapping, dtype checks) would cost more than the arithmetic itself on small models.
 Backends whose arrays are immutable get the results written back (`store`).
+
+PyTorch's implementation flags (`foreach`, `fused`, `capturable`, `differentiable`) are
+accepted and kept in the groups, as PyTorch's are; they change nothing here (one
+implementation, steps outside the graph).
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from .._autograd.grad_mode import no_grad
 from .._dispatch import Tensor, bump_version, wrap
@@ -75,7 +81,8 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
-        self.state: dict = {}
+        # a defaultdict as PyTorch's: custom optimizers read `self.state[p]` before filling it
+        self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -159,7 +166,7 @@ class Optimizer:
             for p in group["params"]:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
-            groups.append(dict(group, params=ids))
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
@@ -181,7 +188,7 @@ class Optimizer:
                                  f"the size of optimizer's group ({len(saved['params'])} vs "
                                  f"{len(group['params'])} parameters)")
             by_index.update(zip(saved["params"], group["params"]))
-        state = {}
+        state = defaultdict(dict)
         for i, s in state_dict["state"].items():
             p = by_index.get(int(i))
             if p is None:

@@ -15,12 +15,15 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                             ("weight_decay value", weight_decay), ("alpha value", alpha)):
             check_setting(name, value, "RMSprop")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -31,7 +34,7 @@ class RMSprop(Optimizer):
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "square_avg": zeros_state(p)}
                     if momentum > 0:
                         state["momentum_buffer"] = zeros_state(p)
@@ -72,20 +75,27 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach=None, differentiable: bool = False,
+                 fused=None) -> None:
         for name, value in (("learning rate", lr), ("lr_decay value", lr_decay),
                             ("weight_decay value", weight_decay), ("epsilon value", eps),
                             ("initial_accumulator_value", initial_accumulator_value)):
             check_setting(name, value, "Adagrad")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, differentiable=differentiable,
+                                      fused=fused))
         for group in self.param_groups:  # PyTorch creates the accumulators up front
             for p in group["params"]:
-                acc = zeros_state(p)
-                if group["initial_accumulator_value"]:
-                    acc._data += group["initial_accumulator_value"]
-                self.state[p] = {"step": 0, "sum": acc}
+                self.state[p] = self._new_state(p)
+
+    def _new_state(self, p) -> dict:
+        # PyTorch fills with the constructor's initial_accumulator_value, for groups added
+        # later too (their state is made at their first step)
+        acc = zeros_state(p)
+        if self.defaults["initial_accumulator_value"]:
+            acc._data += self.defaults["initial_accumulator_value"]
+        return {"step": 0, "sum": acc}
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -94,7 +104,9 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
+                state = self.state.get(p)
+                if not state:
+                    state = self.state[p] = self._new_state(p)
                 state["step"] = t = state["step"] + 1
                 g, _ = step_gradient(p, group)
                 acc = state["sum"]._data

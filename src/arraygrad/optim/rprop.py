@@ -15,13 +15,15 @@ class Rprop(Optimizer):
     step_sizes; p -= sign(g) * step_size."""
 
     def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False) -> None:
         check_setting("learning rate", lr, "Rprop")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Rprop: invalid eta values: {etas[0]}, {etas[1]} "
                              "(expected 0 < etaminus < 1 < etaplus)")
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -35,7 +37,7 @@ class Rprop(Optimizer):
                 b = p._backend
                 xp = b.xp
                 state = self.state.get(p)
-                if state is None:
+                if not state:  # none yet (or an empty one that self.state[p] made)
                     size = xp.full_like(p._data, group["lr"])
                     state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": wrap(size, b)}
                 state["step"] += 1
