@@ -839,3 +839,22 @@ def test_second_derivatives_at_zero_like_torch(name):
         return lib.autograd.grad(g.sum(), z)[0]
 
     np.testing.assert_allclose(np.asarray(run(xp, F)), run(torch, TF).numpy(), rtol=1e-12)
+
+
+def test_batch_norm_differentiates_twice_and_moves_running_statistics_like_torch():
+    """The fused op: first and second derivatives in input, weight and bias (the saved
+    statistics on the raw path, recomputed when recording), and PyTorch's running updates
+    (unbiased variance) from the statistics the forward computed."""
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal((4, 3, 2))
+    x, w, b = (xp.asarray(a, requires_grad=True) for a in (v, rng.standard_normal(3), rng.standard_normal(3)))
+    f = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+    assert xp.autograd.gradcheck(f, (x, w, b)) and xp.autograd.gradgradcheck(f, (x, w, b))
+    rm, rv = xp.zeros(3, dtype=xp.float64), xp.ones(3, dtype=xp.float64)
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    for _ in range(3):
+        out = F.batch_norm(xp.asarray(v), rm, rv, training=True, momentum=0.3)
+        ref = torch.nn.functional.batch_norm(torch.tensor(v), trm, trv, training=True, momentum=0.3)
+    np.testing.assert_allclose(np.asarray(out), ref.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(rm), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(rv), trv.numpy(), rtol=1e-12)

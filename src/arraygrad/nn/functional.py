@@ -2475,37 +2475,58 @@ def _bn_shape(x):
 
 
 def _batch_norm_forward(xp, x, weight, bias, *, eps):
+    """(the normalized x, then for the gradient and the running statistics: the batch's mean
+    and biased variance per channel). The per-channel scale is folded before touching x."""
     axes, shape = _bn_shape(x)
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    out = centered / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    mu = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mu
+    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    scale = 1 / xp.sqrt(var + eps)
     if weight is not None:
-        out = out * xp.reshape(weight, shape)
+        scale = scale * xp.reshape(weight, shape)
+    out = centered * scale
     if bias is not None:
         out = out + xp.reshape(bias, shape)
-    return out
+    return out, mu, var
 
 
-def _batch_norm_grads(g, x, weight, eps, needs_grad):
-    """The fused batch-statistics gradient, written with arraygrad functions (so the
-    statistics are differentiated too under create_graph)."""
+def _batch_norm_grads(xp, g, x, weight, ans, eps, needs_grad):
+    """The fused batch-statistics gradient: from the saved statistics on raw arrays in
+    first-order backward; recomputed from x when recording, so that they differentiate too."""
     axes, shape = _bn_shape(x)
-    centered = x - mean(x, axis=axes, keepdims=True)
-    invstd = rsqrt(mean(centered * centered, axis=axes, keepdims=True) + eps)
+    g = g[0]
+    if grad_enabled():
+        mu = xp.mean(x, axis=axes, keepdims=True)
+        centered = x - mu
+        var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    else:
+        centered, var = x - ans[1], ans[2]
+    invstd = 1 / xp.sqrt(var + eps)
     xhat = centered * invstd
     gx = gw = gb = None
     if needs_grad[0]:
-        gh = g if weight is None else g * reshape(weight, shape)
-        gx = invstd * (gh - mean(gh, axis=axes, keepdims=True)
-                       - xhat * mean(gh * xhat, axis=axes, keepdims=True))
+        gh = g if weight is None else g * xp.reshape(weight, shape)
+        gx = invstd * (gh - xp.mean(gh, axis=axes, keepdims=True)
+                       - xhat * xp.mean(gh * xhat, axis=axes, keepdims=True))
     if needs_grad[1]:
-        gw = _sum(g * xhat, axis=axes)
+        gw = xp.sum(g * xhat, axis=axes)
     if needs_grad[2]:
-        gb = _sum(g, axis=axes)
+        gb = xp.sum(g, axis=axes)
     return gx, gw, gb
 
 
 _BATCH_NORM = Op("batch_norm", ("x", "weight", "bias"), {("x", "weight", "bias"): _batch_norm_grads},
-                 dtypes="real floating", generic=_batch_norm_forward, grad_fn="NativeBatchNormBackward0")
+                 dtypes="real floating", generic=_batch_norm_forward, grad_fn="NativeBatchNormBackward0",
+                 nout=3, differentiable_outputs=(True, False, False))
+
+
+def _move_running(buffer, stat, momentum: float) -> None:
+    """buffer = (1 - momentum) * buffer + momentum * stat (PyTorch's order), in place: the
+    buffer's memory, version counter and dtype stay (stat: a backend array)."""
+    from .._inplace import commit
+
+    commit(buffer, wrap(buffer._data * (1.0 - momentum) + stat * momentum, buffer._backend),
+           "batch_norm", history=False)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -2524,23 +2545,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _check_same_dtype(input, t, "batch_norm", name)
             if tuple(t._data.shape) != (c,):
                 raise ValueError(f"batch_norm: {name} must have shape ({c},), got {tuple(t._data.shape)}")
-    axes = (0,) + tuple(range(2, nd))
     if training:
         count = input._data.size // c
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input of shape {tuple(input._data.shape)}")
-        if running_mean is not None or running_var is not None:
-            from .._autograd.grad_mode import no_grad
-
-            with no_grad():
-                if running_mean is not None:
-                    running_mean *= 1.0 - momentum
-                    running_mean += mean(input, axis=axes) * momentum
-                if running_var is not None:
-                    running_var *= 1.0 - momentum
-                    running_var += var(input, axis=axes, correction=1) * momentum
-        return apply(_BATCH_NORM, (input, weight, bias), {"eps": float(eps)})
+        out, batch_mean, batch_var = apply(_BATCH_NORM, (input, weight, bias), {"eps": float(eps)})
+        xp = input._backend.generic_namespace  # the running statistics move outside the graph
+        if running_mean is not None:
+            _move_running(running_mean, xp.reshape(batch_mean._data, (c,)), momentum)
+        if running_var is not None:  # unbiased, as PyTorch's
+            _move_running(running_var, xp.reshape(batch_var._data, (c,)) * (count / (count - 1)), momentum)
+        return out
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
                          "(training=False)")
@@ -2626,7 +2642,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 running_var += mean(var(input, axis=axes, correction=1), axis=0) * momentum
     # every (sample, channel) pair as a channel of one batch-norm sample (as PyTorch's)
     flat = reshape(input, (1, n * c) + shape[2:])
-    out = reshape(apply(_BATCH_NORM, (flat, None, None), {"eps": float(eps)}), shape)
+    out = reshape(apply(_BATCH_NORM, (flat, None, None), {"eps": float(eps)})[0], shape)
     return _channel_affine(out, weight, bias, len(shape))
 
 
