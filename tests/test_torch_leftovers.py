@@ -441,3 +441,23 @@ def test_logit_and_xlogy_gradients_at_the_edges_match_torch():
         got.append([np.asarray(t.detach()) for t in (mod.logit(p), g1, g2, gx, gy)])
     for ours, theirs in zip(*got):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_module_half_get_parameter_get_buffer_share_memory():
+    """The Module methods PyTorch code calls: half() casts floating parameters and buffers
+    only; get_parameter/get_buffer by dotted path (AttributeError naming the missing one)."""
+    import torch as reference
+
+    ours = ag.nn.Sequential(ag.nn.Linear(2, 3), ag.nn.BatchNorm1d(3))
+    theirs = reference.nn.Sequential(reference.nn.Linear(2, 3), reference.nn.BatchNorm1d(3))
+    assert tuple(ours.get_parameter("0.weight").shape) == tuple(theirs.get_parameter("0.weight").shape)
+    assert ours.get_parameter("0.weight") is ours[0].weight and ours.get_buffer("1.running_var") is ours[1].running_var
+    with pytest.raises(AttributeError, match="Linear has no parameter `nope`"):
+        ours.get_parameter("0.nope")
+    with pytest.raises(AttributeError, match="no buffer `weight`"):
+        ours.get_buffer("0.weight")
+    assert ours.share_memory() is ours
+    ours.half()
+    theirs.half()
+    assert str(ours[0].weight.dtype) == "arraygrad.float16" == str(theirs[0].weight.dtype).replace("torch", "arraygrad")
+    assert str(ours[1].num_batches_tracked.dtype) == "arraygrad.int64"

@@ -265,6 +265,22 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def get_parameter(self, target: str):
+        """The parameter at dotted path `target` ("layer.0.weight")."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str):
+        """The buffer at dotted path `target` ("bn.running_mean")."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target: str, registry: str, what: str):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        members = getattr(mod, registry)
+        if name not in members:
+            raise AttributeError(f"{type(mod).__name__} has no {what} `{name}` (looking up {target!r})")
+        return members[name]
+
     def get_submodule(self, target: str) -> "Module":
         """The module at dotted path `target` ("" is this module)."""
         mod = self
@@ -437,6 +453,16 @@ class Module:
         from .. import float64
 
         return self.to(float64)
+
+    def half(self) -> "Module":
+        from .. import float16
+
+        return self.to(float16)
+
+    def share_memory(self) -> "Module":
+        """PyTorch's move to shared memory for worker processes: a no-op here (arraygrad's
+        DataLoader workers are threads, which share the tensors already)."""
+        return self
 
     # ----- printing -------------------------------------------------------------------------
     def extra_repr(self) -> str:
