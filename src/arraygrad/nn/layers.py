@@ -824,6 +824,21 @@ class Embedding(Module):
         return s
 
 
+def _add_scale_and_shift(module, shape, affine: bool, bias: bool, dtype, device) -> None:
+    """A normalization's learned scale (ones) and shift (zeros) of `shape`, as `weight` and
+    `bias`; None where affine (or bias) is off, as PyTorch registers them."""
+    module.register_parameter("weight", Parameter(ones(shape, dtype=dtype, device=device)) if affine else None)
+    module.register_parameter("bias", Parameter(zeros(shape, dtype=dtype, device=device))
+                              if affine and bias else None)
+
+
+def _reset_scale_and_shift(module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def _normalized_shape(value, cls: str) -> tuple:
     """The trailing shape a LayerNorm/RMSNorm normalizes over: an int or a sequence of them."""
     shape = (value,) if isinstance(value, int) else tuple(value)
@@ -840,21 +855,10 @@ class LayerNorm(Module):
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -1139,15 +1143,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:  # bias=False: a scale without a shift (PyTorch 2.x)
-            self.weight = Parameter(ones((num_features,), dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros((num_features,), dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (num_features,), affine, bias, dtype, device)  # bias=False: PyTorch 2.x
         if track_running_stats:
             self.register_buffer("running_mean", zeros((num_features,), dtype=dtype, device=device))
             self.register_buffer("running_var", ones((num_features,), dtype=dtype, device=device))
@@ -1165,10 +1161,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input):
         if input.ndim not in self._ranks:
@@ -1271,21 +1264,10 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones((num_channels,), dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros((num_channels,), dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (num_channels,), affine, bias, dtype, device)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
