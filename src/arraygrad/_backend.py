@@ -53,6 +53,11 @@ class Backend:
     overrides: ClassVar[dict[str, Callable]] = {}
     #: whether arrays support in-place writes (`x[...] = y`, `x += y`) and memory views.
     mutable_arrays: ClassVar[bool] = True
+    #: whether arrays are computed on demand (Dask): reading a value would compute the whole
+    #: graph before it, so the core skips the checks that read values (indices in range;
+    #: PyTorch's CUDA kernels check those asynchronously) and the rules take no shortcut
+    #: that depends on values (tests/test_lazy_reads.py holds the core to it).
+    lazy: ClassVar[bool] = False
     #: whether creating arrays needs `device_context()` (several devices of this type).
     multi_device: ClassVar[bool] = False
 

@@ -184,17 +184,22 @@ def _solve_right(a, b) -> Tensor:
 
 
 def _is_zero(t) -> bool:
-    """Whether every element of `t` is zero: the engine fills the gradient of an output that
-    the loss does not use with zeros, and the rules then take PyTorch's shortcut for an
-    undefined gradient (which also stays finite for repeated eigenvalues)."""
-    return not bool(any(t != 0))
+    """Whether gradient `t` is zero: the engine fills the gradient of an output that the loss
+    does not use with zeros (known without reading them), and the rules then take PyTorch's
+    shortcut for an undefined gradient (which also stays finite for repeated eigenvalues).
+    On eager backends, a gradient of zeros from the loss takes the shortcut too."""
+    from ._autograd.engine import is_undefined_grad  # (the engine imports this module's ops)
+
+    if is_undefined_grad(t):
+        return True
+    return not t._backend.lazy and not bool(any(t != 0))
 
 
 def _check_phase_invariance(imag_diag, fname: str, tolerance=None) -> None:
     """A loss of complex eigen/singular vectors must not depend on their phases: the
     imaginary part of diag(V^H gV) must vanish (PyTorch's check, with its 1e-2 tolerance)."""
     bound = 1e-2 if tolerance is None else tolerance
-    if bool(any(abs(imag_diag) > bound)):
+    if not imag_diag._backend.lazy and bool(any(abs(imag_diag) > bound)):  # see Backend.lazy
         raise RuntimeError(
             f"{fname} backward: complex eigenvectors (singular vectors) are defined only up to "
             "a phase e^{i phi}, and the loss depends on that phase, so its gradient is not defined")
@@ -230,14 +235,15 @@ def _det_grad(g, x, ans):
     scale = g * _conj(ans)
     eps = _dtypes.finfo(x._dtype).eps
     singular = abs(ans) < 100 * eps
-    if not bool(any(singular)):
+    lazy = x._backend.lazy  # no shortcuts that read values: the masked formula below
+    if not lazy and not bool(any(singular)):
         return solve(_mH(x), scale[..., None, None] * _identity(n, x))
     U, S, Vh = svd(x)
     alpha = _conj(det(U) * det(Vh)) * g
     # d det / d S_i = the product of the other singular values (exact with zeros)
     D = _prod_grad(alpha, S, (S.ndim - 1,), False)
     adjugate_grad = matmul(U * D[..., None, :], Vh)
-    if bool(all(singular)):
+    if not lazy and bool(all(singular)):
         return adjugate_grad
     mask = singular[..., None, None]
     safe = where(mask, _identity(n, x), x)

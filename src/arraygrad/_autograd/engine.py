@@ -9,6 +9,7 @@ once, for every op (`Node.meta` holds each input's shape and dtype).
 from __future__ import annotations
 
 import sys
+import weakref
 from contextlib import nullcontext
 
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
@@ -337,9 +338,27 @@ def _free_saved(node):
         node.saved = None
 
 
+# The zeros _materialize made, by id: rules tell an output the loss never used (PyTorch's
+# undefined gradient, for which eigh/eig/svd take a shortcut) from a zero gradient without
+# reading it. (Not a WeakSet: its lookups compare tensors with ==, which is elementwise.)
+_UNDEFINED_GRADS: dict = {}
+
+
+def is_undefined_grad(g) -> bool:
+    """Whether gradient `g` is the zeros filled in for an output that received none."""
+    ref = _UNDEFINED_GRADS.get(id(g))
+    return ref is not None and ref() is g
+
+
+def _mark_undefined(g):
+    key = id(g)
+    _UNDEFINED_GRADS[key] = weakref.ref(g, lambda _, key=key: _UNDEFINED_GRADS.pop(key, None))
+
+
 def _materialize(node, grads, saved):
     """Zeros for the differentiable outputs of a multi-output node that received no
-    gradient (the others never get one: their rules must not read it)."""
+    gradient (the others never get one: their rules must not read it), marked as such
+    (is_undefined_grad)."""
     outs = None
     filled = []
     diff_outputs = node.op.diff_outputs
@@ -351,6 +370,7 @@ def _materialize(node, grads, saved):
                 raise RuntimeError(f"{type(node).__name__}: gradient for output {i} is missing "
                                    "and the output was not saved to build zeros")
             gi = zeros_like(outs[i])
+            _mark_undefined(gi)
         filled.append(gi)
     return tuple(filled)
 

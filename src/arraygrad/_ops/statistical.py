@@ -257,7 +257,8 @@ def _cumprod_grad(g, x, ans, axis, include_initial):
     ans = _drop_initial(ans, axis, include_initial)
     zero = x == 0
 
-    if grad_enabled() and bool(_any(zero)):  # create_graph: a rule differentiable at zeros
+    # create_graph: a rule differentiable at zeros (lazy backends: always, not to read x)
+    if grad_enabled() and (x._backend.lazy or bool(_any(zero))):
         return _cumprod_grad_differentiable(g, x, axis)
     zeros_so_far = cumulative_sum(astype(zero, _dtypes.int64), axis=axis)
     before = zeros_so_far == 0

@@ -1361,19 +1361,22 @@ def _reduce_raw(xp, loss, w, reduction):
     return total / xp.sum(w) if reduction == "mean" else total
 
 
-def _check_targets(xp, target, n_classes, ignore_index, fname):
-    """IndexError for a target outside [0, n_classes) that is not ignore_index. Two
-    reductions settle the usual case; the elementwise check runs only when they do not."""
-    if target.size == 0 or (int(xp.min(target)) >= 0 and int(xp.max(target)) < n_classes):
+def _check_targets(target, n_classes, ignore_index, fname):
+    """IndexError for a target (a Tensor) outside [0, n_classes) that is not ignore_index,
+    as PyTorch's check on the host. Two reductions settle the usual case; the elementwise
+    check runs only when they do not. It reads values, so lazy backends skip it (as
+    PyTorch's CUDA kernels check asynchronously): a bad target then fails when computed."""
+    if target._backend.lazy or target._data.size == 0:
+        return
+    if int(_ag.min(target)) >= 0 and int(_ag.max(target)) < n_classes:
         return
     bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
-    if xp.any(bad):
+    if _ag.any(bad):
         raise IndexError(f"{fname}: target {int(target[bad][0])} is out of bounds for "
                          f"{n_classes} classes")
 
 
 def _nll_forward(xp, input, target, weight, *, ignore_index, reduction):
-    _check_targets(xp, target, input.shape[1], ignore_index, "nll_loss")
     w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
     picked = xp.take_along_axis(input, xp.expand_dims(safe, axis=1), axis=1)[:, 0]
     return _reduce_raw(xp, -picked * w, w, reduction)
@@ -1410,8 +1413,10 @@ _NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "targe
 
 def _plain_targets(input, target, weight, ignore_index, label_smoothing) -> bool:
     """Whether the common case holds — no weights, no smoothing, every target a class in range
-    and none ignored — so that the leaner forward and gradient apply (reads two values)."""
-    if weight is not None or label_smoothing or target._data.size == 0 or input._data.ndim == 0:
+    and none ignored — so that the leaner forward and gradient apply (reads two values, so
+    never on lazy backends)."""
+    if (weight is not None or label_smoothing or target._data.size == 0 or input._data.ndim == 0
+            or target._backend.lazy):
         return False
     n_classes = input._data.shape[1 if input._data.ndim > 1 else 0]
     if 0 <= ignore_index < n_classes:
@@ -1423,8 +1428,6 @@ def _plain_targets(input, target, weight, ignore_index, label_smoothing) -> bool
 def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction, label_smoothing,
                            plain):
     n_classes = input.shape[1]
-    if not plain:  # plain targets were checked already
-        _check_targets(xp, target, n_classes, ignore_index, "cross_entropy")
     # second output: the probabilities, which the gradient reuses (not differentiable)
     shifted = input - xp.max(input, axis=1, keepdims=True)
     e = xp.exp(shifted)
@@ -1518,6 +1521,8 @@ def _class_loss(op, fname, input, target, weight, reduction, params):
         raise TypeError(f"{fname}: class-index targets must have an integer dtype, got {target._dtype}")
     rows, t, shape = _class_rows(input, target, fname)
     _check_class_weight(rows, weight, fname)
+    if not params.get("plain"):  # plain targets are known to be in range
+        _check_targets(t, rows._data.shape[1], params["ignore_index"], fname)
     loss = apply(op, (rows, t, weight), dict(params, reduction=reduction))
     if op.nout > 1:  # cross_entropy's second output, the probabilities, stays internal
         loss = loss[0]
@@ -1962,7 +1967,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
                          f"{tuple(weight._data.shape)}")
     n = weight._data.shape[0]
     flat = reshape(input, (-1,))
-    if flat._data.size and (int(_ag.min(flat)) < 0 or int(_ag.max(flat)) >= n):  # PyTorch checks too
+    if flat._data.size and not flat._backend.lazy and (  # PyTorch checks too (see Backend.lazy)
+            int(_ag.min(flat)) < 0 or int(_ag.max(flat)) >= n):
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
     if max_norm is not None:
         _embedding_renorm_(weight, flat, float(max_norm), float(norm_type))
@@ -2106,7 +2112,8 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
         if tensor._data.size == 0:
             raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor")
         num_classes = int(_ag.max(tensor)) + 1
-    if tensor._data.size and (int(_ag.min(tensor)) < 0 or int(_ag.max(tensor)) >= num_classes):
+    if tensor._data.size and not tensor._backend.lazy and (  # see Backend.lazy
+            int(_ag.min(tensor)) < 0 or int(_ag.max(tensor)) >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
     classes = _ag.arange(num_classes, dtype=tensor._dtype, device=tensor.device)
     return astype(expand_dims(tensor, axis=-1) == classes, _ag.int64)
