@@ -22,10 +22,16 @@ def _capsule_name(capsule) -> str:
 
 
 # ----- __dlpack__ / __dlpack_device__ ------------------------------------------------------
+def _dlpack_device_of(backend):
+    if backend.device.type == "cpu":
+        return CPU_DLPACK
+    return (2, backend.device.index)  # (kDLCUDA, device id)
+
+
 def test_dlpack_device(backend):
     t = xp.ones((2,), device=backend.device)
     dev_type, dev_id = t.__dlpack_device__()
-    assert (int(dev_type), int(dev_id)) == CPU_DLPACK
+    assert (int(dev_type), int(dev_id)) == _dlpack_device_of(backend)
 
 
 def test_dlpack_max_version(backend):
@@ -36,9 +42,11 @@ def test_dlpack_max_version(backend):
 
 def test_dlpack_dl_device(backend):
     t = xp.ones((2,), device=backend.device)
-    t.__dlpack__(dl_device=CPU_DLPACK)
+    own = _dlpack_device_of(backend)
+    t.__dlpack__(dl_device=own)
+    other = (2, 0) if own == CPU_DLPACK else CPU_DLPACK
     with pytest.raises(BufferError):
-        t.__dlpack__(dl_device=(2, 0))  # CUDA: this tensor cannot be exported there
+        t.__dlpack__(dl_device=other, copy=False)  # not without a copy to the other device
 
 
 def test_dlpack_copy_flag():
@@ -56,11 +64,11 @@ def test_dlpack_refuses_tensors_that_require_grad(backend):
     with pytest.raises(BufferError, match="detach"):
         t.__dlpack__()
     with pytest.raises(BufferError):
-        np.from_dlpack(t)
+        backend.xp.from_dlpack(t)  # NumPy's, or CuPy's for a CUDA tensor
     with pytest.raises(BufferError):
         torch.from_dlpack(t)
-    out = np.from_dlpack(t.detach())
-    np.testing.assert_array_equal(out, [1.0, 1.0])
+    out = backend.xp.from_dlpack(t.detach())
+    np.testing.assert_array_equal(np.asarray(backend.to_host(out)), [1.0, 1.0])
 
 
 # ----- zero copy with NumPy and PyTorch ----------------------------------------------------

@@ -20,7 +20,7 @@ def _rand(shape, complex_=False, seed=0):
 
 
 def _np(t):
-    return np.asarray(t.detach())
+    return np.asarray(t.detach().to_device("cpu"))
 
 
 def check_torch(f, tf, a, rtol=1e-10, atol=1e-12):

@@ -40,7 +40,7 @@ def _positive_definite(shape, complex_=False, seed=0):
 
 
 def _np(t):
-    return np.asarray(t.detach())
+    return np.asarray(t.detach().to_device("cpu"))
 
 
 def _as_tuple(out):

@@ -18,7 +18,7 @@ from arraygrad.nn import init
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 class Net(nn.Module):

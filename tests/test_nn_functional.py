@@ -31,7 +31,7 @@ def ag(a, backend=None, requires_grad=False):
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 def compare(fn, torch_fn, arrays, backend, *, consts=(), ints=(), atol=1e-10, kwargs=None):

@@ -16,7 +16,7 @@ LENGTHS = (3, 5, 1, 4, 5)
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 def _sequences(lengths=LENGTHS, features=2, seed=0):

@@ -16,7 +16,7 @@ from arraygrad import nn, optim
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 def roundtrip(obj, tmp_path, **kwargs):

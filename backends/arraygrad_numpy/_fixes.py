@@ -6,6 +6,7 @@ Written against the module `xp` so that the CuPy backend reuses them.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ._linalg_fft_fixes import linalg_fft_overrides
@@ -89,25 +90,33 @@ def _scipy_special() -> dict:
 
 def numpy_like_overrides(xp) -> dict:
     """name -> replacement for NumPy-like namespace `xp`."""
-    add_reduce = xp.add.reduce
     int64, uint64 = xp.dtype(xp.int64), xp.dtype(xp.uint64)
+    if xp.__name__ == "numpy":
+        # The ufuncs' reduce skips np.sum's (np.max's ...) Python-level dispatch; out=...
+        # makes a full reduction return a 0-d array, not a NumPy scalar.
+        add_reduce = xp.add.reduce
+        reduce_sum = functools.partial(add_reduce, out=...)
+        reduce_prod = functools.partial(xp.multiply.reduce, out=...)
+        reduce_max = functools.partial(xp.maximum.reduce, out=...)
+        reduce_min = functools.partial(xp.minimum.reduce, out=...)
+    else:  # CuPy: reductions return arrays already; its ufuncs' reduce takes no out=...
+        add_reduce = reduce_sum = xp.sum
+        reduce_prod, reduce_max, reduce_min = xp.prod, xp.max, xp.min
 
     # Sums and products of small integers (and bools) accumulate in the default 64-bit
     # integer dtype, as the standard asks; floating dtypes keep theirs (None).
     accumulate_as = {xp.dtype(t): int64 for t in (xp.bool_, xp.int8, xp.int16, xp.int32)}
     accumulate_as.update({xp.dtype(t): uint64 for t in (xp.uint8, xp.uint16, xp.uint32)})
-    multiply_reduce = xp.multiply.reduce
 
     def sum(x, /, *, axis=None, dtype=None, keepdims=False):
-        # np.add.reduce skips np.sum's Python-level dispatch
         if dtype is None:
             dtype = accumulate_as.get(x.dtype)
-        return add_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
+        return reduce_sum(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         if dtype is None:
             dtype = accumulate_as.get(x.dtype)
-        return multiply_reduce(x, axis=axis, dtype=dtype, out=..., keepdims=keepdims)
+        return reduce_prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
     float32 = xp.dtype(xp.float32)
     # Scans and half-precision means accumulate wider, as PyTorch's CPU kernels do: a float32
@@ -136,10 +145,10 @@ def numpy_like_overrides(xp) -> dict:
              if hasattr(xp, name)}
 
     def max(x, /, *, axis=None, keepdims=False):
-        return xp.maximum.reduce(x, axis=axis, out=..., keepdims=keepdims)
+        return reduce_max(x, axis=axis, keepdims=keepdims)
 
     def min(x, /, *, axis=None, keepdims=False):
-        return xp.minimum.reduce(x, axis=axis, out=..., keepdims=keepdims)
+        return reduce_min(x, axis=axis, keepdims=keepdims)
 
     def var(x, /, *, axis=None, correction=0.0, keepdims=False):
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
@@ -330,5 +339,43 @@ def numpy_like_overrides(xp) -> dict:
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
         "expm1": expm1, "tanh": tanh, "unique_values": unique_values, "pow": pow,
-        **scans, **linalg_fft_overrides(xp),
+        **scans, **linalg_fft_overrides(xp), **({} if xp.__name__ == "numpy" else _cupy_gaps(xp)),
     }
+
+
+def _cupy_gaps(xp) -> dict:
+    """What CuPy lacks of the standard, or spells otherwise (seen on CuPy 14 / CUDA 13)."""
+
+    def count_nonzero(x, /, *, axis=None, keepdims=False):  # no keepdims
+        out = xp.count_nonzero(x, axis=axis)
+        if not keepdims:
+            return out
+        axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        return xp.reshape(out, tuple(1 if i in {a % x.ndim for a in axes} else n
+                                     for i, n in enumerate(x.shape)))
+
+    def linspace(start, stop, /, num, *, dtype=None, endpoint=True):  # real endpoints only
+        if not (isinstance(start, complex) or isinstance(stop, complex)):
+            return xp.linspace(start, stop, num, dtype=dtype, endpoint=endpoint)
+        start, stop = complex(start), complex(stop)
+        real = xp.linspace(start.real, stop.real, num, endpoint=endpoint)
+        imag = xp.linspace(start.imag, stop.imag, num, endpoint=endpoint)
+        return (real + 1j * imag).astype(dtype, copy=False)
+
+    def tensordot(x1, x2, /, *, axes=2):  # axes=0 (an outer product) refuses 0-d operands
+        if axes == 0 or axes == ((), ()) or axes == [[], []]:
+            return xp.reshape(x1, x1.shape + (1,) * x2.ndim) * x2
+        return xp.tensordot(x1, x2, axes=axes)
+
+    def cholesky(x, /, *, upper=False):  # lower factors only
+        lower = xp.linalg.cholesky(x)
+        return xp.conj(xp.swapaxes(lower, -1, -2)) if upper else lower
+
+    def diagonal(x, /, *, offset=0):
+        return xp.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+    def svdvals(x, /):
+        return xp.linalg.svd(x, compute_uv=False)
+
+    return {"count_nonzero": count_nonzero, "linspace": linspace, "tensordot": tensordot,
+            "linalg.cholesky": cholesky, "linalg.diagonal": diagonal, "linalg.svdvals": svdvals}

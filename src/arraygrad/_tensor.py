@@ -188,7 +188,7 @@ class Tensor(D.TensorBase, TorchTensorMethods):
     def __index__(self):
         if self._dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, got dtype {self._dtype}")
-        return operator.index(self._scalar("int").__index__())
+        return int(self._scalar("int"))  # CuPy's 0-d arrays have no __index__
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -706,7 +706,24 @@ def _vector_norm_grad(g, x, ans, axis, keepdims, ord):
     return x * x_abs ** (ord - 2) * where(norm == 0, 0.0, g / norm ** (ord - 1))
 
 
-_VECTOR_NORM = Op("linalg.vector_norm", ("x",), _vector_norm_grad, grad_fn="LinalgVectorNormBackward0")
+def _vector_norm_generic(xp, x, *, axis, keepdims, ord):
+    """The standard's definition, for namespaces without linalg.vector_norm (CuPy)."""
+    a = xp.abs(x)
+    if ord == math.inf:
+        return xp.max(a, axis=axis, keepdims=keepdims)
+    if ord == -math.inf:
+        return xp.min(a, axis=axis, keepdims=keepdims)
+    if ord == 0:
+        return xp.sum(xp.astype(a != 0, a.dtype), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return xp.sum(a, axis=axis, keepdims=keepdims)
+    if ord == 2:
+        return xp.sqrt(xp.sum(a * a, axis=axis, keepdims=keepdims))
+    return xp.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+_VECTOR_NORM = Op("linalg.vector_norm", ("x",), _vector_norm_grad, grad_fn="LinalgVectorNormBackward0",
+                  generic=_vector_norm_generic)
 
 
 def vector_norm(x, /, ord=2, dim=None, keepdim=False, *, axis=None, keepdims=False,

@@ -56,6 +56,7 @@ def native_key(x, key, fname="__getitem__"):
             elif k is None:
                 continue
             elif not isinstance(k, _BASIC):
+                _refuse_scalar_key(k, fname)
                 named += 1
                 if hasattr(k, "__index__") and not hasattr(k, "shape"):
                     if parts is None:
@@ -80,7 +81,16 @@ def native_key(x, key, fname="__getitem__"):
         return (data if ndim <= 1 else (data, Ellipsis)), False
     if hasattr(key, "__index__") and not hasattr(key, "shape"):
         return (operator.index(key), Ellipsis), True
+    _refuse_scalar_key(key, fname)
     return key, False
+
+
+def _refuse_scalar_key(k, fname):
+    """PyTorch's IndexError for a float (complex, str) index: NumPy raises one, CuPy would
+    truncate the float, so the core checks it for every backend."""
+    if isinstance(k, (float, complex, str, bytes)):
+        raise IndexError(f"{fname}: only integers, slices (`:`), ellipsis (`...`), None and integer "
+                         f"or boolean tensors are valid indices (got {type(k).__name__})")
 
 
 def torch_split(key):
