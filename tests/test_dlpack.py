@@ -194,6 +194,10 @@ def test_to_device_between_numpy_and_strict(src, dst):
 # ----- the NumPy bridge: __array__ -------------------------------------------------------------
 def test_numpy_asarray_of_tensor(backend):
     t = xp.asarray([1.0, 2.0], device=backend.device)
+    if backend.device.type != "cpu":  # NumPy sees host memory only (PyTorch's TypeError)
+        with pytest.raises(TypeError, match="cpu"):
+            np.asarray(t)
+        t = t.to_device("cpu")
     a = np.asarray(t)
     assert a.dtype == np.float32
     np.testing.assert_array_equal(a, [1.0, 2.0])

@@ -12,7 +12,7 @@ from arraygrad import nn, optim
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 def _run_both(make, make_torch, steps=6, groups=False, backend=None, rtol=1e-10):

@@ -22,7 +22,7 @@ def _case_id(value) -> str:
 
 
 def host(t):
-    return np.array(t.detach(), copy=True)
+    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 @pytest.fixture

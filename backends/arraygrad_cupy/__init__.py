@@ -63,6 +63,15 @@ class CupyBackend(Backend):
             return contextlib.nullcontext()
         return cp.cuda.Device(self._index)
 
+    def asarray(self, obj, dtype=None, copy=None):
+        # CuPy fills a Python scalar equal to 0 with a memset, which drops the sign of -0.0;
+        # Python data goes to the device through a NumPy array instead (one copy either way)
+        if isinstance(obj, (float, complex, list, tuple)):
+            import numpy
+
+            obj, copy = numpy.asarray(obj, dtype=dtype), None
+        return super().asarray(obj, dtype=dtype, copy=copy)
+
     def is_writeable(self, array) -> bool:
         return True
 

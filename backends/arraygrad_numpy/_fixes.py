@@ -345,6 +345,16 @@ def numpy_like_overrides(xp) -> dict:
 
 def _cupy_gaps(xp) -> dict:
     """What CuPy lacks of the standard, or spells otherwise (seen on CuPy 14 / CUDA 13)."""
+    import numpy
+
+    def full(shape, fill_value, *, dtype=None):
+        # CuPy fills a value equal to 0 with a memset: -0.0 would become +0.0 (the standard's
+        # special cases start from -0); such a fill is copied from a host array instead
+        if isinstance(fill_value, (float, complex)) and fill_value == 0 and (
+                math.copysign(1.0, complex(fill_value).real) < 0
+                or math.copysign(1.0, complex(fill_value).imag) < 0):
+            return xp.asarray(numpy.full(shape, fill_value, dtype=dtype))
+        return xp.full(shape, fill_value, dtype=dtype)
 
     def count_nonzero(x, /, *, axis=None, keepdims=False):  # no keepdims
         out = xp.count_nonzero(x, axis=axis)
@@ -362,8 +372,8 @@ def _cupy_gaps(xp) -> dict:
         imag = xp.linspace(start.imag, stop.imag, num, endpoint=endpoint)
         return (real + 1j * imag).astype(dtype, copy=False)
 
-    def tensordot(x1, x2, /, *, axes=2):  # axes=0 (an outer product) refuses 0-d operands
-        if axes == 0 or axes == ((), ()) or axes == [[], []]:
+    def tensordot(x1, x2, /, *, axes=2):  # no axes (an outer product) refuses 0-d operands
+        if (axes == 0) if isinstance(axes, int) else not len(axes[0]):
             return xp.reshape(x1, x1.shape + (1,) * x2.ndim) * x2
         return xp.tensordot(x1, x2, axes=axes)
 
@@ -377,5 +387,5 @@ def _cupy_gaps(xp) -> dict:
     def svdvals(x, /):
         return xp.linalg.svd(x, compute_uv=False)
 
-    return {"count_nonzero": count_nonzero, "linspace": linspace, "tensordot": tensordot,
+    return {"full": full, "count_nonzero": count_nonzero, "linspace": linspace, "tensordot": tensordot,
             "linalg.cholesky": cholesky, "linalg.diagonal": diagonal, "linalg.svdvals": svdvals}

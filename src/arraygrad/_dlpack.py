@@ -30,7 +30,10 @@ def export_dlpack(t, *, stream=None, max_version=None, dl_device=None, copy=None
         kwargs["copy"] = copy
     if not copy:
         mark_exported(t)
-    return t._data.__dlpack__(**kwargs)
+    try:
+        return t._data.__dlpack__(**kwargs)
+    except ValueError as exc:  # CuPy's "GPU memory cannot be exported to CPU without copy"
+        raise BufferError(f"__dlpack__: {exc}") from exc
 
 
 def _device_of_dlpack(obj):

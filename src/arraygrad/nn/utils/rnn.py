@@ -23,10 +23,11 @@ __all__ = ["PackedSequence", "pad_sequence", "pack_padded_sequence", "pad_packed
            "unpad_sequence", "unpack_sequence", "invert_permutation"]
 
 
-def _host_ints(values, name) -> list[int]:
-    """A list of Python ints from a list, tuple, NumPy array or 1-D (CPU) tensor."""
+def _host_ints(values, name, cpu_only=True) -> list[int]:
+    """A list of Python ints from a list, tuple, NumPy array or 1-D tensor (on the CPU,
+    as PyTorch requires of lengths; a permutation lives with the data)."""
     if isinstance(values, Tensor):
-        if values.device.type != "cpu":
+        if cpu_only and values.device.type != "cpu":
             raise RuntimeError(f"'{name}' argument should be a 1D CPU int64 tensor, but got 1D "
                                f"{values.device.type} {values.dtype} tensor")
         if values.ndim != 1:
@@ -46,7 +47,7 @@ def invert_permutation(permutation):
     """The inverse of an index permutation (None stays None)."""
     if permutation is None:
         return None
-    perm = _host_ints(permutation, "permutation")
+    perm = _host_ints(permutation, "permutation", cpu_only=False)
     inv = [0] * len(perm)
     for i, j in enumerate(perm):
         inv[j] = i
