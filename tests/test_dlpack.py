@@ -203,7 +203,7 @@ def test_numpy_asarray_of_tensor(backend):
     np.testing.assert_array_equal(a, [1.0, 2.0])
     np.testing.assert_array_equal(np.asarray(t, dtype=np.float64), [1.0, 2.0])
     with pytest.raises(RuntimeError, match="detach"):
-        np.asarray(xp.ones(2, device=backend.device, requires_grad=True))
+        np.asarray(xp.ones(2, device=t.device, requires_grad=True))
 
 
 def test_numpy_asarray_of_a_non_cpu_tensor_is_a_type_error(mps):

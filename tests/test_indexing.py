@@ -176,3 +176,38 @@ def test_take_errors(backend):
         xp.take_along_axis(x, i, axis=0)  # rank mismatch
     with pytest.raises(TypeError, match="take_along_axis"):
         xp.take_along_axis(x, xp.ones((2, 3), device=backend.device), axis=0)
+
+
+# ----- backends whose index arrays wrap around (CuPy): the core checks the range --------------
+@pytest.fixture
+def wrapping_numpy(monkeypatch):
+    """The NumPy backend flagged as wrapping out-of-range indices (CuPy does): the core's
+    check must raise before NumPy's own (and name the axis), and pass what is in range."""
+    backend = xp.ones(1)._backend
+    monkeypatch.setattr(type(backend), "wraps_indices", True)
+    return backend
+
+
+@pytest.mark.parametrize("key, axis", [
+    (lambda i: i, 0), (lambda i: (slice(None), i), 1), (lambda i: (..., i), 2),
+    (lambda i: (None, 0, i), 1), (lambda i: (xp.asarray([[True, False, True], [False, False, False]]), i), 2),
+    (lambda i: ([0, 1], slice(None), i), 2),
+])
+def test_out_of_range_index_arrays_raise_on_wrapping_backends(wrapping_numpy, key, axis):
+    x = xp.reshape(xp.arange(24), (2, 3, 4))
+    n = x.shape[axis]
+    with pytest.raises(IndexError, match=f"index {n} is out of bounds for axis {axis} with size {n}"):
+        x[key(xp.asarray([0, n]))]
+    with pytest.raises(IndexError, match=f"out of bounds for axis {axis}"):
+        x[key(xp.asarray([-n - 1]))]
+    ok = x[key(xp.asarray([-n, n - 1]))]  # in range, negative ones too
+    np.testing.assert_array_equal(to_np(ok), to_np(x[key(xp.asarray([0, n - 1]))]))
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[key(xp.asarray([n]))] = 0
+
+
+def test_out_of_range_take_raises_on_wrapping_backends(wrapping_numpy):
+    x = xp.reshape(xp.arange(6.0), (2, 3))
+    with pytest.raises(IndexError, match="take: index 3 is out of bounds for axis 1 with size 3"):
+        xp.take(x, xp.asarray([0, 3]), axis=1)
+    np.testing.assert_array_equal(to_np(xp.take(x, xp.asarray([-3, 2]), axis=1)), [[0, 2], [3, 5]])

@@ -26,6 +26,7 @@ class CupyBackend(Backend):
     name = "cupy"
     device_type = "cuda"
     multi_device = True
+    wraps_indices = True  # CuPy's fancy indexing and take wrap out-of-range indices around
 
     @classmethod
     def load_namespace(cls):
@@ -69,7 +70,9 @@ class CupyBackend(Backend):
         if isinstance(obj, (float, complex, list, tuple)):
             import numpy
 
-            obj, copy = numpy.asarray(obj, dtype=dtype), None
+            host = numpy.asarray(obj, dtype=dtype)
+            # (a 0-d host array is filled from its value too: it travels as one element)
+            return super().asarray(host.reshape(-1), dtype=dtype).reshape(host.shape)
         return super().asarray(obj, dtype=dtype, copy=copy)
 
     def is_writeable(self, array) -> bool:

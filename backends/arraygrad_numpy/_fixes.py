@@ -353,7 +353,8 @@ def _cupy_gaps(xp) -> dict:
         if isinstance(fill_value, (float, complex)) and fill_value == 0 and (
                 math.copysign(1.0, complex(fill_value).real) < 0
                 or math.copysign(1.0, complex(fill_value).imag) < 0):
-            return xp.asarray(numpy.full(shape, fill_value, dtype=dtype))
+            host = numpy.full(shape, fill_value, dtype=dtype)  # 0-d: one element, reshaped
+            return xp.asarray(host.reshape(-1)).reshape(host.shape)
         return xp.full(shape, fill_value, dtype=dtype)
 
     def count_nonzero(x, /, *, axis=None, keepdims=False):  # no keepdims

@@ -58,6 +58,9 @@ class Backend:
     #: PyTorch's CUDA kernels check those asynchronously) and the rules take no shortcut
     #: that depends on values (tests/test_lazy_reads.py holds the core to it).
     lazy: ClassVar[bool] = False
+    #: whether integer index arrays out of range wrap around (CuPy) instead of raising: the
+    #: core then checks them (an error, as NumPy's and PyTorch's, not a silent wrong value).
+    wraps_indices: ClassVar[bool] = False
     #: whether creating arrays needs `device_context()` (several devices of this type).
     multi_device: ClassVar[bool] = False
 

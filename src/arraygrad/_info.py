@@ -18,7 +18,8 @@ class Info:
         return {"boolean indexing": True, "data-dependent shapes": True, "max dimensions": 64}
 
     def default_device(self):
-        return default_device()
+        # the device itself, as devices() lists it: "cuda" set as the default means cuda:N
+        return get_backend(default_device()).device
 
     def default_dtypes(self, *, device=None) -> dict:
         if device is not None:

@@ -23,8 +23,51 @@ def native_key(x, key, fname="__getitem__"):
     Keys get an explicit trailing `...` when they have none and name fewer axes than x has
     (NumPy assumes it; the standard leaves such keys unspecified and array-api-strict
     refuses them) or are basic (so that NumPy returns a 0-d view, not a scalar copy, when
-    every axis is indexed by an int: PyTorch's views).
+    every axis is indexed by an int: PyTorch's views). Index arrays are checked to be in
+    range where the backend would wrap them around (CuPy) instead of raising, as NumPy does
+    (Backend.wraps_indices).
     """
+    k, basic = _native_key(x, key, fname)
+    if not basic and x._backend.wraps_indices:
+        _check_index_arrays(x, k, fname)
+    return k, basic
+
+
+def _check_index_arrays(x, key, fname):
+    """IndexError for an integer index array with an entry outside its axis (reads two
+    values per array; never on lazy backends)."""
+    b = x._backend
+    if b.lazy:
+        return
+    shape = x._data.shape
+    parts = key if key.__class__ is tuple else (key,)
+    masks = [getattr(k, "dtype", None) is not None and k.dtype.kind == "b" for k in parts]
+    named = sum(k.ndim if m else 0 if k is None or k is Ellipsis else 1 for k, m in zip(parts, masks))
+    axis = 0
+    for k, mask in zip(parts, masks):
+        if k is Ellipsis:
+            axis += len(shape) - named
+        elif mask:
+            axis += k.ndim
+        elif k is not None:
+            if isinstance(k, list):
+                k = b.xp.asarray(k)
+            if getattr(k, "dtype", None) is not None and k.dtype.kind in "iu":
+                check_index_range(b, k, shape[axis], axis, fname)
+            axis += 1
+
+
+def check_index_range(b, indices, n, axis, fname):
+    """IndexError unless every entry of backend array `indices` is in [-n, n)."""
+    if not indices.size:
+        return
+    lo, hi = int(b.fn["min"](indices)), int(b.fn["max"](indices))
+    if lo < -n or hi >= n:
+        raise IndexError(f"{fname}: index {hi if hi >= n else lo} is out of bounds for axis {axis} "
+                         f"with size {n}")
+
+
+def _native_key(x, key, fname):
     if key.__class__ is tuple:
         for k in key:
             c = k.__class__
@@ -267,6 +310,8 @@ def take(x, indices, /, *, axis=None) -> Tensor:
                              f"(got shape {tuple(x._data.shape)})")
         axis = 0
     axis = normalize_axis(axis, x._data.ndim, "take")
+    if x._backend.wraps_indices and not x._backend.lazy:
+        check_index_range(x._backend, indices._data, x._data.shape[axis], axis, "take")
     return apply(_TAKE, (x, indices), {"axis": axis})
 
 
