@@ -542,3 +542,7 @@ class IndependentTransform(Transform):
 
 
 __all__ += ["StickBreakingTransform", "LowerCholeskyTransform", "IndependentTransform"]
+
+from ._matrix_transforms import CorrCholeskyTransform, PositiveDefiniteTransform  # noqa: E402
+
+__all__ += ["CorrCholeskyTransform", "PositiveDefiniteTransform"]

@@ -14,10 +14,15 @@ from .layers import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, Al
                      Conv3d, ConvTranspose1d, ConvTranspose3d, Dropout1d, EmbeddingBag, FeatureAlphaDropout, Fold,
                      GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, LPPool1d, LPPool2d,
                      MaxPool1d, MaxUnpool1d, MaxUnpool2d, RMSNorm, Unfold)
+from .layers import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss,
                    TripletMarginLoss)
+from .loss import CTCLoss
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear, UninitializedBuffer,
+                   UninitializedParameter)
 from .module import Module
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -42,7 +47,12 @@ __all__ = [
     "LPPool1d", "LPPool2d", "Unfold", "Fold", "Conv3d", "ConvTranspose1d", "Dropout1d", "AlphaDropout",
     "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm", "LocalResponseNorm",
     "EmbeddingBag", "ConvTranspose3d", "InstanceNorm3d", "RMSNorm",
+    "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    # lazy layers
+    "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "UninitializedParameter",
+    "UninitializedBuffer",
     # activations
     "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LeakyReLU", "ELU", "SiLU", "GELU", "Softplus",
     "LogSigmoid", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish", "Softmin", "Softsign", "Hardswish", "Hardsigmoid",
@@ -51,4 +61,5 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+    "CTCLoss",
 ]

@@ -55,6 +55,8 @@ __all__ = [
     "conv_transpose1d", "conv3d", "unfold", "fold", "dropout1d", "alpha_dropout", "feature_alpha_dropout",
     "gumbel_softmax", "embedding_bag", "conv_transpose3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "rms_norm",
+    "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d",
+    "max_pool3d_with_indices", "adaptive_max_pool3d_with_indices", "affine_grid", "grid_sample",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -115,14 +117,13 @@ def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
     if n == 2:
         return _pair(value, name, fname, minimum)
     if n > 2:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = (value,) * n
-        if not (isinstance(value, (tuple, list)) and len(value) == n and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
+        if not (isinstance(values, (tuple, list)) and len(values) == n and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in values)):
             raise TypeError(f"{fname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-        if min(value) < minimum:
+        if min(values) < minimum:
             raise ValueError(f"{fname}: {name} must be at least {minimum}, got {value!r}")
-        return tuple(value)
+        return tuple(values)
     v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError(f"{fname}: {name} must be an int, got {value!r}")
@@ -131,15 +132,18 @@ def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
     return (v,)
 
 
-def _batched(x, fname: str):
-    """(x as (N, C, H, W), whether it was unbatched (C, H, W))."""
+_SPATIAL = {2: "H, W", 3: "D, H, W"}  # the spatial axes' names, by count
+
+
+def _batched(x, fname: str, nd: int = 2):
+    """(x as (N, C, H, W), whether it was unbatched (C, H, W)); nd=3: (N, C, D, H, W)."""
     _check_float(x, fname)
-    if x._data.ndim == 4:
+    if x._data.ndim == nd + 2:
         return x, False
-    if x._data.ndim == 3:
+    if x._data.ndim == nd + 1:
         return expand_dims(x, axis=0), True
-    raise ValueError(f"{fname}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-                     f"{tuple(x._data.shape)}")
+    raise ValueError(f"{fname}: expected a {nd + 1}-D (C, {_SPATIAL[nd]}) or {nd + 2}-D (N, C, {_SPATIAL[nd]}) "
+                     f"input, got shape {tuple(x._data.shape)}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -737,7 +741,12 @@ def _unpool_size(fname, in_sizes, kernel, stride, padding, output_size):
     return size
 
 
-def _max_unpool(fname, input, indices, kernel, stride, padding, output_size, nd):
+def _max_unpool(fname, nd, input, indices, kernel_size, stride, padding, output_size):
+    """max_unpool1d/2d/3d: the settings as nd-tuples, then each value written at its flat
+    index into its (zero) output plane."""
+    kernel = _ntuple(kernel_size, nd, "kernel_size", fname)
+    stride = _ntuple(_pool_stride(stride, kernel), nd, "stride", fname)
+    padding = _ntuple(padding, nd, "padding", fname, minimum=0)
     _check_float(input, fname)
     check_tensor(indices, fname, "indices")
     if indices._dtype.kind not in "iu":
@@ -803,19 +812,19 @@ def _pool_stride(stride, kernel):
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of max_pool2d: each value written at its flat `indices` in a zero
     (N, C, H_out, W_out) image (output_size picks among the sizes a stride leaves possible)."""
-    kernel = _pair(kernel_size, "kernel_size", "max_unpool2d")
-    stride = _pair(_pool_stride(stride, kernel), "stride", "max_unpool2d")
-    padding = _pair(padding, "padding", "max_unpool2d", minimum=0)
-    return _max_unpool("max_unpool2d", input, indices, kernel, stride, padding, output_size, 2)
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of max_pool1d: each value written at its `indices` in a zero
     (N, C, L_out) signal."""
-    kernel = _ntuple(kernel_size, 1, "kernel_size", "max_unpool1d")
-    stride = _ntuple(_pool_stride(stride, kernel), 1, "stride", "max_unpool1d")
-    padding = _ntuple(padding, 1, "padding", "max_unpool1d", minimum=0)
-    return _max_unpool("max_unpool1d", input, indices, kernel, stride, padding, output_size, 1)
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """The partial inverse of max_pool3d: each value written at its flat `indices`
+    (d * H * W + h * W + w) in a zero (N, C, D_out, H_out, W_out) volume."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
 def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_override, like):
@@ -866,6 +875,12 @@ _AVG_POOL = Op("avg_pool2d", ("x",), lambda g, x_shape, window, count_include_pa
     dtypes="real floating", generic=_avg_pool_forward, grad_fn="AvgPool2DBackward0")
 
 
+def _check_divisor(fname, divisor_override):
+    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
+                                         or divisor_override < 1):
+        raise ValueError(f"{fname}: divisor_override must be a positive int, got {divisor_override!r}")
+
+
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """The mean of each window (stride defaults to the kernel size; padding is zeros, counted
@@ -873,9 +888,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     divisor_override divides every window's sum by that number instead)."""
     x, unbatched = _batched(input, "avg_pool2d")
     win = _pool_window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
-    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
-                                         or divisor_override < 1):
-        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+    _check_divisor("avg_pool2d", divisor_override)
     out = apply(_AVG_POOL, (x,), {"window": win, "count_include_pad": bool(count_include_pad),
                                   "divisor_override": divisor_override})
     return squeeze(out, axis=0) if unbatched else out
@@ -892,16 +905,23 @@ def _unit_height(fname, input):
     return expand_dims(input, axis=-2)
 
 
+def _pool_args(fname, nd, kernel_size, stride, padding, dilation=1):
+    """kernel, stride (the kernel by default), padding and dilation as nd-tuples, checked
+    under their names; padding at most half the kernel (PyTorch's RuntimeError)."""
+    k = _ntuple(kernel_size, nd, "kernel_size", fname)
+    s = _ntuple(_pool_stride(stride, k), nd, "stride", fname)
+    p = _ntuple(padding, nd, "padding", fname, minimum=0)
+    d = _ntuple(dilation, nd, "dilation", fname)
+    if any(2 * pi > ki for pi, ki in zip(p, k)):
+        raise RuntimeError(f"{fname}: padding should be at most half of kernel size, but got "
+                           f"padding={p if nd > 1 else p[0]} and kernel_size={k if nd > 1 else k[0]}")
+    return k, s, p, d
+
+
 def _pool1d_args(fname, kernel_size, stride, padding, dilation=1):
     """The 1-D settings as the 2-D ones over a unit height (kernel, stride, padding,
     dilation pairs), checked under their 1-D names."""
-    k = _ntuple(kernel_size, 1, "kernel_size", fname)
-    s = _ntuple(_pool_stride(stride, k), 1, "stride", fname)
-    p = _ntuple(padding, 1, "padding", fname, minimum=0)
-    d = _ntuple(dilation, 1, "dilation", fname)
-    if 2 * p[0] > k[0]:
-        raise RuntimeError(f"{fname}: padding should be at most half of kernel size, but got padding={p[0]} "
-                           f"and kernel_size={k[0]}")
+    k, s, p, d = _pool_args(fname, 1, kernel_size, stride, padding, dilation)
     return (1,) + k, (1,) + s, (0,) + p, (1,) + d
 
 
@@ -932,6 +952,71 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     return squeeze(out, axis=(0, 2) if x._data.ndim == 3 else (2,))
 
 
+# ----- 3-D pools: two 2-D passes ------------------------------------------------------------
+def _volume_passes(fname, op, x, kernel, stride, padding, dilation, ceil_mode, params_hw, params_d):
+    """A 3-D pool of (N, C, D, H, W) x as two 2-D ones (max and sum are separable, and so are
+    the averages' divisors: each window is a box): `op` over the (H, W) planes of the
+    (N, C * D) slices, then over the depth of that, (N, C, D, OH * OW), with a (KD, 1)
+    window. Returns each pass's (input, window, output); the last output is (N, C, OD, OH * OW).
+    Ties go to the first maximum in (d, h, w) order, as PyTorch's."""
+    n, c, d, h, w = x._data.shape
+    spans = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))
+    if any(size + 2 * p < span for size, p, span in zip((d, h, w), padding, spans)):
+        raise ValueError(f"{fname}: the input's spatial size {(d, h, w)} (padding {padding}) is smaller than "
+                         f"the dilated kernel {spans}")
+    planes = reshape(x, (n, c * d, h, w))
+    win_hw = _pool_window(fname, planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode)
+    flat = apply(op, (planes,), dict(params_hw, window=win_hw))
+    oh, ow = flat._data.shape[2:]
+    cols = reshape(flat, (n, c, d, oh * ow))
+    win_d = _pool_window(fname, cols, (kernel[0], 1), (stride[0], 1), (padding[0], 0), (dilation[0], 1), ceil_mode)
+    return (planes, win_hw, flat), (cols, win_d, apply(op, (cols,), dict(params_d, window=win_d)))
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """The maximum of each window of (N, C, D, H, W) or (C, D, H, W) input (max_pool2d's
+    settings, one more axis); return_indices=True also returns each maximum's flat index
+    into its input volume, int64 (d * H * W + h * W + w; the input of max_unpool3d)."""
+    fname = "max_pool3d"
+    x, unbatched = _batched(input, fname, 3)
+    kernel, stride, padding, dilation = _pool_args(fname, 3, kernel_size, stride, padding, dilation)
+    (planes, win_hw, flat), (cols, win_d, out) = _volume_passes(fname, _MAX_POOL, x, kernel, stride, padding,
+                                                                dilation, ceil_mode, {}, {})
+    n, c, d, h, w = x._data.shape
+    oh, ow = flat._data.shape[2:]
+    shape = (n, c, out._data.shape[2], oh, ow)
+    if return_indices:
+        # the depth pass's index is depth * (OH * OW) + column: its depth picks the plane index
+        plane_idx = apply(_MAX_POOL_INDICES, (planes.detach(), flat.detach()), {"window": win_hw})
+        depth = apply(_MAX_POOL_INDICES, (cols.detach(), out.detach()), {"window": win_d}) // (oh * ow)
+        in_plane = take_along_axis(reshape(plane_idx, (n, c, d, oh * ow)), depth, axis=2)
+        idx = reshape(depth * (h * w) + in_plane, shape)
+    out = reshape(out, shape)
+    if unbatched:
+        out = squeeze(out, axis=0)
+        idx = squeeze(idx, axis=0) if return_indices else None
+    return (out, idx) if return_indices else out
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """The mean of each window of (N, C, D, H, W) or (C, D, H, W) input (avg_pool2d's
+    settings, one more axis)."""
+    fname = "avg_pool3d"
+    x, unbatched = _batched(input, fname, 3)
+    kernel, stride, padding, dilation = _pool_args(fname, 3, kernel_size, stride, padding)
+    _check_divisor(fname, divisor_override)
+    include = bool(count_include_pad)
+    # an override divides once: the planes' pass only sums
+    (_, _, flat), (_, _, out) = _volume_passes(
+        fname, _AVG_POOL, x, kernel, stride, padding, dilation, ceil_mode,
+        {"count_include_pad": include, "divisor_override": None if divisor_override is None else 1},
+        {"count_include_pad": include, "divisor_override": divisor_override})
+    out = reshape(out, tuple(out._data.shape[:3]) + tuple(flat._data.shape[2:]))
+    return squeeze(out, axis=0) if unbatched else out
+
+
 def _adaptive_size(fname, output_size, in_sizes):
     """output_size (an int or a tuple, None keeping an input size) as a tuple of ints."""
     n = len(in_sizes)
@@ -957,39 +1042,60 @@ def _bins(n_in: int, n_out: int):
     return [((i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)) for i in range(n_out)]
 
 
-def _adaptive_max_indices(x, oh, ow):
+def _adaptive_max_indices(x, out_sizes):
     """Each bin's first maximum (row-major; NaN counts as the maximum) as a flat index into
-    its (H, W) plane, int64, (..., OH, OW): the columns' maxima in each column bin, then the
-    rows' maxima of those in each row bin (max is separable). Not differentiable."""
-    h, w = x._data.shape[-2:]
+    its plane (or volume), int64, (..., *out_sizes): the maxima in each bin of the last axis,
+    then those maxima's maxima in each bin of the axis before, and so on (max is separable).
+    Not differentiable."""
     x = x.detach()
-    col = _ag.stack([argmax(x[..., a:b], axis=-1) + a for a, b in _bins(w, ow)], axis=-1)  # (..., H, OW)
-    colmax = take_along_axis(x, col, axis=-1)
-    row = _ag.stack([argmax(colmax[..., a:b, :], axis=-2) + a for a, b in _bins(h, oh)], axis=-2)  # (..., OH, OW)
-    return row * w + take_along_axis(col, row, axis=-2)
+    vals, flat, inner = x, None, 1
+    for k in range(1, len(out_sizes) + 1):  # axis -k, the last first
+        n_in = x._data.shape[-k]
+        rest = (slice(None),) * (k - 1)
+        pick = _ag.stack([argmax(vals[(..., slice(a, b)) + rest], axis=-k) + a for a, b in _bins(n_in, out_sizes[-k])],
+                         axis=-k)
+        flat = pick if flat is None else pick * inner + take_along_axis(flat, pick, axis=-k)
+        if k < len(out_sizes):
+            vals = take_along_axis(vals, pick, axis=-k)
+        inner *= n_in
+    return flat
+
+
+def _adaptive_max_pool(fname, nd, input, output_size, return_indices):
+    """The maximum over each of output_size bins of the last nd axes of input with one or two
+    leading axes (None keeps a size); return_indices=True also returns each maximum's flat
+    index into its plane (volume). The gradient goes to that element alone, as PyTorch's."""
+    _check_float(input, fname)
+    if input._data.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input._data.shape)}")
+    shape = tuple(input._data.shape)
+    out_sizes = _adaptive_size(fname, output_size, shape[-nd:])
+    idx = _adaptive_max_indices(input, out_sizes)
+    lead = shape[:-nd]
+    out = reshape(take_along_axis(reshape(input, lead + (-1,)), reshape(idx, lead + (-1,)), axis=-1),
+                  lead + out_sizes)
+    return (out, idx) if return_indices else out
 
 
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False) -> Tensor:
     """The maximum over each of output_size bins of the last two axes of (N, C, H, W) or
     (C, H, W) input (None keeps a size); return_indices=True also returns each maximum's flat
     index into its plane. The gradient goes to that element alone, as PyTorch's."""
-    _check_float(input, "adaptive_max_pool2d")
-    if input._data.ndim not in (3, 4):
-        raise ValueError(f"adaptive_max_pool2d: expected a 3-D or 4-D input, got shape {tuple(input._data.shape)}")
-    shape = tuple(input._data.shape)
-    oh, ow = _adaptive_size("adaptive_max_pool2d", output_size, shape[-2:])
-    idx = _adaptive_max_indices(input, oh, ow)
-    lead = shape[:-2]
-    out = reshape(take_along_axis(reshape(input, lead + (-1,)), reshape(idx, lead + (-1,)), axis=-1),
-                  lead + (oh, ow))
-    return (out, idx) if return_indices else out
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Tensor:
+    """The maximum over each of output_size bins of the last three axes of (N, C, D, H, W) or
+    (C, D, H, W) input; return_indices=True also returns each maximum's flat index into its
+    volume (d * H * W + h * W + w)."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Tensor:
     """The maximum over each of output_size bins of (N, C, L) or (C, L) input."""
     x = _unit_height("adaptive_max_pool1d", input)
     (o,) = _adaptive_size("adaptive_max_pool1d", output_size, tuple(input._data.shape[-1:]))
-    idx = squeeze(_adaptive_max_indices(x, 1, o), axis=-2)
+    idx = squeeze(_adaptive_max_indices(x, (1, o)), axis=-2)
     out = take_along_axis(input, idx, axis=-1)
     return (out, idx) if return_indices else out
 
@@ -1016,27 +1122,46 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices: bool = 
     return adaptive_max_pool2d(input, output_size, return_indices=True)
 
 
-def _lp_finish(out, norm_type, count):
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = False):
+    """max_pool3d's (values, indices), whatever return_indices says (PyTorch's)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices: bool = False):
+    """adaptive_max_pool3d's (values, indices)."""
+    return adaptive_max_pool3d(input, output_size, return_indices=True)
+
+
+def _lp_pool(fname, nd, input, norm_type, kernel_size, stride, ceil_mode):
+    """The p-norm of each window, (sum x^p)^(1/p), p = norm_type (as PyTorch's: the mean of
+    x^p over the window times its size, then the 1/p power; p = +-inf: the max (min) of |x|)."""
     from .._ops.elementwise import sign
 
-    return ((sign(out) * _relu(_abs(out))) * count) ** (1.0 / norm_type)
-
-
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
-    """The p-norm of each window, (sum x^p)^(1/p), p = norm_type (as PyTorch's: the mean of
-    x^p over the window times its size, then the 1/p power)."""
-    _check_float(input, "lp_pool2d")
-    kh, kw = _pair(kernel_size, "kernel_size", "lp_pool2d")
-    out = avg_pool2d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(out, norm_type, kh * kw)
+    _check_float(input, fname)
+    kernel = _ntuple(kernel_size, nd, "kernel_size", fname)
+    max_pool, avg_pool = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}[nd]
+    if isinstance(norm_type, (int, float)) and math.isinf(norm_type):
+        if norm_type > 0:
+            return max_pool(_abs(input), kernel_size, stride, 0, 1, ceil_mode)
+        return -max_pool(-_abs(input), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return ((sign(out) * _relu(_abs(out))) * math.prod(kernel)) ** (1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
     """The p-norm of each window of (N, C, L) or (C, L) input."""
-    _check_float(input, "lp_pool1d")
-    (k,) = _ntuple(kernel_size, 1, "kernel_size", "lp_pool1d")
-    out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(out, norm_type, k)
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, H, W) or (C, H, W) input (see _lp_pool)."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, D, H, W) or (C, D, H, W) input."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 # ----------------------------------------------------------------------------------------
@@ -2129,22 +2254,44 @@ def _bin_means(n_in: int, n_out: int, like):
     return _ag.asarray(rows, dtype=like.dtype, device=like.device)
 
 
+def _adaptive_avg_pool(fname, nd, input, output_size):
+    """The mean over each of output_size bins of the last nd axes (None keeps a size)."""
+    _check_float(input, fname)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{fname}: expected {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input.shape)}")
+    shape = tuple(input.shape)
+    sizes, lead = shape[-nd:], shape[:-nd]
+    out_sizes = _adaptive_size(fname, output_size, sizes)
+    if all(i % o == 0 for i, o in zip(sizes, out_sizes)):  # equal bins: a reshape and a mean
+        split = sum(((o, i // o) for i, o in zip(sizes, out_sizes)), ())
+        return mean(reshape(input, lead + split), axis=tuple(range(1 - 2 * nd, 0, 2)))
+    # bins of two sizes (overlapping where they must): separable averaging matrices, one per
+    # axis; an axis before the last as the rows of a (..., n_in, rest) matrix
+    out = input
+    for k in range(nd, 0, -1):  # axis -k
+        n_in, n_out = sizes[-k], out_sizes[-k]
+        if n_in == n_out:
+            continue
+        bins = _bin_means(n_in, n_out, input)
+        if k == 1:
+            out = matmul(out, matrix_transpose(bins))
+        elif k == 2:
+            out = matmul(bins, out)
+        else:
+            now = tuple(out.shape)
+            out = reshape(matmul(bins, reshape(out, now[:-k] + (n_in, -1))), now[:-k] + (n_out,) + now[1 - k:])
+    return out
+
+
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """The mean over each of output_size bins of the last two axes (None keeps a size)."""
-    _check_float(input, "adaptive_avg_pool2d")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"adaptive_avg_pool2d: expected 3-D or 4-D input, got shape {tuple(input.shape)}")
-    h, w = input.shape[-2:]
-    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    oh, ow = h if oh is None else oh, w if ow is None else ow
-    for n in (oh, ow):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"adaptive_avg_pool2d: output_size must be positive ints, got {output_size!r}")
-    if h % oh == 0 and w % ow == 0:  # equal bins: a reshape and a mean
-        lead = tuple(input.shape[:-2])
-        return mean(reshape(input, lead + (oh, h // oh, ow, w // ow)), axis=(-3, -1))
-    # bins of two sizes (overlapping where they must): separable averaging matrices
-    return matmul(matmul(_bin_means(h, oh, input), input), matrix_transpose(_bin_means(w, ow, input)))
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """The mean over each of output_size bins of the last three axes of (N, C, D, H, W) or
+    (C, D, H, W) input (None keeps a size)."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
 
 
 def _cubic_weights(t: float, a: float = -0.75) -> tuple:
@@ -2237,6 +2384,195 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         moved = moveaxis(out, axis, -1)
         out = moveaxis(matmul(moved, matrix_transpose(m)), -1, axis)
     return out
+
+
+# ----- sampling at grid points (spatial transformers) ------------------------------------------
+def _align_corners(align_corners) -> bool:
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+                      "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+                      "documentation of grid_sample for details.", UserWarning, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+def _base_axis(n: int, align_corners: bool, like):
+    """The normalized coordinates of n pixels along one axis, in [-1, 1] (PyTorch's
+    linspace_from_neg_one: the corner pixels' centres at +-1 with align_corners, else their
+    outer edges; a single pixel at 0)."""
+    if n <= 1:
+        return _ag.zeros((n,), dtype=like.dtype, device=like.device)
+    r = _ag.linspace(-1.0, 1.0, n, dtype=like.dtype, device=like.device)
+    return r if align_corners else r * (n - 1) / n
+
+
+def affine_grid(theta, size, align_corners=None) -> Tensor:
+    """The sampling grid of a batch of affine maps for grid_sample: theta (N, 2, 3) and
+    size (N, C, H, W) give (N, H, W, 2), theta (N, 3, 4) and size (N, C, D, H, W) give
+    (N, D, H, W, 3): theta applied to each output pixel's normalized (x, y[, z], 1).
+    Differentiable in theta."""
+    fname = "affine_grid"
+    align_corners = _align_corners(align_corners)
+    check_tensor(theta, fname, "theta")
+    if theta._dtype.kind != "f":
+        raise ValueError(f"{fname}: expected theta to have a floating point dtype, but got {theta._dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(f"{fname} only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    nd = len(size) - 2
+    shape = tuple(theta._data.shape)
+    if len(shape) != 3 or shape[1:] != (nd, nd + 1):
+        raise ValueError(f"{fname}: expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+                         f"{size}, got theta of shape {shape}")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the "
+                      "documentation of affine_grid for details.", UserWarning, stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"{fname}: expected non-zero, positive output size, got {size}")
+    if shape[0] != size[0]:
+        raise RuntimeError(f"{fname}: theta holds {shape[0]} matrices, but size asks for a batch of {size[0]}")
+    columns = []  # x along the last axis, then y, z: each broadcast over the grid
+    for k in range(nd):
+        axis = nd - 1 - k
+        view = [1] * nd
+        view[axis] = spatial[axis]
+        columns.append(_ag.broadcast_to(reshape(_base_axis(spatial[axis], align_corners, theta), tuple(view)),
+                                        spatial))
+    columns.append(_ag.ones(spatial, dtype=theta.dtype, device=theta.device))
+    base = reshape(_ag.stack(columns, axis=-1), (1, math.prod(spatial), nd + 1))
+    return reshape(matmul(base, matrix_transpose(theta)), (size[0],) + spatial + (nd,))
+
+
+def _clip_coordinates(c, size: int):
+    """c clamped to [0, size - 1], NaN to 0, with a zero gradient on and beyond the borders
+    (PyTorch's clip_coordinates_set_grad)."""
+    return _where(c > 0, _where(c >= size - 1, float(size - 1), c), 0.0)
+
+
+def _reflect_coordinates(c, twice_low: int, twice_high: int):
+    """c reflected into [twice_low / 2, twice_high / 2] as often as it takes (PyTorch's
+    reflect_coordinates): the gradient's sign flips with each reflection."""
+    if twice_low == twice_high:
+        return _zero_linked(c)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    d = c - low
+    d = _where(d < 0, -d, d)
+    flips = _ag.floor(d.detach() / span)
+    extra = d - flips * span
+    return _where(_ag.remainder(flips, 2.0) == 0, extra + low, span - extra + low)
+
+
+def _padded_coordinates(c, size: int, padding_mode: str, align_corners: bool):
+    """Source coordinates for the padding mode: as they are ('zeros': outside reads 0),
+    clamped to the edges ('border'), or reflected at them, then clamped ('reflection')."""
+    if padding_mode == "border":
+        return _clip_coordinates(c, size)
+    if padding_mode == "reflection":
+        c = _reflect_coordinates(c, 0, 2 * (size - 1)) if align_corners else _reflect_coordinates(c, -1, 2 * size - 1)
+        return _clip_coordinates(c, size)
+    return c
+
+
+def _zero_linked(c):
+    """Zeros shaped like c whose gradient reaches c as zeros (PyTorch's zero gradient for
+    what a result does not depend on, not a missing one)."""
+    return _where(_ag.zeros(tuple(c.shape), dtype=_ag.bool, device=c.device), c, 0.0)
+
+
+def _grid_taps(flat_input, sizes, coords, weights, link=None):
+    """The weighted sum of (N, C, P) flat_input's values at the taps around each of L points:
+    coords[a] holds the integer-valued coordinates along spatial axis a of K_a taps per point,
+    (N, 1, K_a, L), weights[a] their weights; each combination of one tap per axis is read
+    (0 outside the input), all in one gather. weights=None: one tap of weight 1 (nearest),
+    the grid then linked through `link` with a zero gradient. Returns (N, C, L)."""
+    nd = len(sizes)
+    n, c = tuple(flat_input.shape[:2])
+    length = coords[0].shape[-1]
+
+    def spread(t, a):  # (N, 1, K, L) -> (N, 1, 1, .., K at tap axis a, .., 1, L)
+        return reshape(t, (n, 1) + tuple(t.shape[2] if b == a else 1 for b in range(nd)) + (length,))
+
+    inside = index = None
+    for a, (t, size) in enumerate(zip(coords, sizes)):
+        ok = (t >= 0) & (t <= size - 1)  # False for NaN
+        i = spread(astype(_where(ok, t, 0.0), _ag.int64) * math.prod(sizes[a + 1:]), a)
+        ok = spread(ok, a)
+        inside = ok if inside is None else inside & ok
+        index = i if index is None else index + i
+    taps = tuple(inside.shape[2:-1])
+    index = reshape(_ag.broadcast_to(index, (n, 1) + taps + (length,)), (n, 1, -1))
+    value = reshape(take_along_axis(flat_input, index, axis=-1), (n, c) + taps + (length,))
+    if weights is None:
+        return reshape(_where(inside, value, _zero_linked(spread(expand_dims(link, axis=2), 0))), (n, c, length))
+    weight = None
+    for a, w in enumerate(weights):
+        weight = spread(w, a) if weight is None else weight * spread(w, a)
+    # masked, then weighted: a NaN point gives NaN, as PyTorch's
+    return _sum(_where(inside, value, 0.0) * weight, axis=tuple(range(2, 2 + nd)))
+
+
+def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None) -> Tensor:
+    """input (N, C, H, W) sampled at grid (N, H_out, W_out, 2) points, normalized (x, y) in
+    [-1, 1] (x along W), giving (N, C, H_out, W_out); 5-D input (N, C, D, H, W) with grid
+    (N, D_out, H_out, W_out, 3) for 'bilinear' (trilinear) and 'nearest'. mode: 'bilinear',
+    'nearest' (round half to even) or 'bicubic' (A = -0.75); padding_mode: 'zeros', 'border'
+    or 'reflection'; align_corners as in interpolate. Written with differentiable ops, so
+    gradients of any order flow to input and grid (zero to the grid for 'nearest')."""
+    fname = "grid_sample"
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"{fname}: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: {mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"{fname}: expected padding_mode to be 'zeros', 'border', or 'reflection', but got: "
+                         f"{padding_mode!r}")
+    align_corners = _align_corners(align_corners)
+    _check_float(input, fname)
+    _check_float(grid, fname, "grid")
+    _check_same_dtype(input, grid, fname, "grid")
+    ishape, gshape = tuple(input._data.shape), tuple(grid._data.shape)
+    if len(ishape) not in (4, 5):
+        raise RuntimeError(f"{fname}: expected a 4-D or 5-D input, got input of shape {ishape}")
+    nd = len(ishape) - 2
+    if len(gshape) != nd + 2 or gshape[0] != ishape[0]:
+        raise RuntimeError(f"{fname}: expected a {nd + 2}-D grid with the input's batch size {ishape[0]}, got grid "
+                           f"of shape {gshape} for input of shape {ishape}")
+    if gshape[-1] != nd:
+        raise RuntimeError(f"{fname}: expected grid to have size {nd} in last dimension, but got grid of shape "
+                           f"{gshape}")
+    if min(ishape[2:]) == 0:
+        raise RuntimeError(f"{fname}: expected input to have non-empty spatial dimensions, got shape {ishape}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError(f"{fname}: bicubic interpolation only supports 4-D input, got shape {ishape}")
+    n, c = ishape[:2]
+    sizes = ishape[2:]
+    length = math.prod(gshape[1:-1])
+    flat_input = reshape(input, (n, c, math.prod(sizes)))
+    points = reshape(grid, (n, 1, length, nd))
+    source = []  # unnormalized coordinates, one (N, 1, L) tensor per spatial axis (D, H, W order)
+    for axis, size in enumerate(sizes):
+        g = points[..., nd - 1 - axis]  # x (the grid's first component) runs along the last axis
+        source.append((g + 1) * ((size - 1) / 2) if align_corners else (g + 1) * (size / 2) - 0.5)
+    # per axis: the taps' integer-valued coordinates and their weights, (N, 1, K, L)
+    coords, weights, link = [], [], None
+    if mode == "bicubic":  # the 4 taps from floor - 1, each moved by the padding mode
+        offsets = reshape(_ag.asarray([-1.0, 0.0, 1.0, 2.0], dtype=input.dtype, device=input.device), (1, 1, 4, 1))
+        for s, size in zip(source, sizes):
+            first = expand_dims(_ag.floor(s.detach()), axis=2)
+            coords.append(_padded_coordinates(first + offsets, size, padding_mode, align_corners))
+            weights.append(_ag.concat(_cubic_weights(expand_dims(s, axis=2) - first), axis=2))
+    else:
+        source = [_padded_coordinates(s, size, padding_mode, align_corners) for s, size in zip(source, sizes)]
+        if mode == "nearest":
+            coords = [expand_dims(_ag.round(s.detach()), axis=2) for s in source]
+            weights, link = None, source[0]
+        else:  # (tri)linear: the pixels below and above each point
+            for s in source:
+                low = _ag.floor(s.detach())
+                coords.append(_ag.stack([low, low + 1], axis=2))
+                weights.append(_ag.stack([low + 1 - s, s - low], axis=2))
+    return reshape(_grid_taps(flat_input, sizes, coords, weights, link), (n, c) + gshape[1:-1])
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
@@ -2684,3 +3020,4 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
 
 # Last, so that every name above exists when transformer.py (which uses this module) imports it back.
 from .transformer import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401
+from ._ctc import ctc_loss  # noqa: E402,F401

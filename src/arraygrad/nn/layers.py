@@ -27,7 +27,8 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "Unfold", "Fold", "Conv3d", "ConvTranspose1d", "Dropout1d",
            "AlphaDropout", "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm",
            "LocalResponseNorm", "EmbeddingBag", "ConvTranspose3d",
-           "InstanceNorm3d", "RMSNorm"]
+           "InstanceNorm3d", "RMSNorm",
+           "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -287,6 +288,8 @@ class MaxPool2d(_Pool2d):
     """The maximum over each kernel_size window (stride defaults to kernel_size; ceil_mode
     adds a last, partial window where the input does not divide evenly)."""
 
+    _function = staticmethod(F.max_pool2d)
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
@@ -297,8 +300,8 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, input):
         """The pooled input, and with return_indices=True each maximum's flat index too."""
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return self._function(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
@@ -306,6 +309,8 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     """The mean over each kernel_size window (stride defaults to kernel_size)."""
+
+    _function = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None) -> None:
@@ -315,18 +320,29 @@ class AvgPool2d(_Pool2d):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return self._function(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                              self.count_include_pad, self.divisor_override)
+
+
+class AvgPool3d(AvgPool2d):
+    """The mean over each kernel_size window of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _dims = 3
+    _function = staticmethod(F.avg_pool3d)
 
 
 class MaxPool1d(MaxPool2d):
     """The maximum over each kernel_size window of (N, C, L) or (C, L) input."""
 
     _dims = 1
+    _function = staticmethod(F.max_pool1d)
 
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+class MaxPool3d(MaxPool2d):
+    """The maximum over each kernel_size window of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _dims = 3
+    _function = staticmethod(F.max_pool3d)
 
 
 class AvgPool1d(_Pool2d):
@@ -362,7 +378,7 @@ class _MaxUnpoolNd(Module):
         self.padding = F._ntuple(padding, n, "padding", name, minimum=0)
 
     def forward(self, input, indices, output_size=None):
-        fn = F.max_unpool1d if self._dims == 1 else F.max_unpool2d
+        fn = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}[self._dims]
         return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
@@ -377,6 +393,12 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """The partial inverse of MaxPool2d (its indices say where each value goes)."""
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d (its indices say where each value goes)."""
+
+    _dims = 3
 
 
 class _AdaptivePool(Module):
@@ -399,29 +421,51 @@ class AdaptiveAvgPool1d(_AdaptivePool):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptivePool):
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """The mean over each of `output_size` bins of (N, C, D, H, W) or (C, D, H, W) input (an
+    int, or a triple with None keeping a size)."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__(output_size)
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class _AdaptiveMaxPool(_AdaptivePool):
+    def forward(self, input):
+        return self._function(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """The maximum over each of `output_size` bins of (N, C, L) or (C, L) input."""
 
-    def forward(self, input):
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _function = staticmethod(F.adaptive_max_pool1d)
 
 
-class AdaptiveMaxPool2d(_AdaptivePool):
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """The maximum over each of `output_size` bins (an int, or a pair with None keeping a size)."""
 
-    def forward(self, input):
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _function = staticmethod(F.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """The maximum over each of `output_size` bins of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _function = staticmethod(F.adaptive_max_pool3d)
 
 
 class LPPool1d(Module):
     """The norm_type-norm of each kernel_size window of (N, C, L) or (C, L) input."""
+
+    _function = staticmethod(F.lp_pool1d)
 
     def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> None:
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
     def forward(self, input):
-        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return self._function(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -431,8 +475,13 @@ class LPPool1d(Module):
 class LPPool2d(LPPool1d):
     """The norm_type-norm of each kernel_size window of (N, C, H, W) or (C, H, W) input."""
 
-    def forward(self, input):
-        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+    _function = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(LPPool1d):
+    """The norm_type-norm of each kernel_size window of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    _function = staticmethod(F.lp_pool3d)
 
 
 class Unfold(Module):
@@ -1152,6 +1201,20 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    _version = 2  # 2: num_batches_tracked is saved (PyTorch 0.4.1 on)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        # checkpoints older than version 2 have no num_batches_tracked: keep ours (or 0)
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                    else zeros((), dtype=_dtypes.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:

@@ -5,19 +5,247 @@ A module registers what is assigned to it: `Parameter`s, sub-`Module`s and (thro
 own dict; attribute reads fall back to them (`__getattr__`), attribute writes route into them
 (`__setattr__`), so ``self.weight`` works as a plain attribute while `parameters()`,
 `state_dict()` and `to()` find everything by walking the dicts.
+
+Calling a module runs PyTorch's hook protocol (`_call_with_hooks`): forward pre-hooks and
+hooks (global ones first), and full backward hooks, which wrap the module's tensor inputs and
+outputs in identity nodes (`BackwardHookFunction`) whose backward sees, and may replace,
+grad_output and grad_input. `state_dict()` / `load_state_dict()` recurse through each module's
+`_save_to_state_dict` / `_load_from_state_dict` with PyTorch's `_metadata` ({"version":
+cls._version} per module prefix) and state-dict hooks, so subclasses convert old checkpoint
+layouts by version as in PyTorch.
 """
 
 from __future__ import annotations
 
+import contextvars
+import itertools
+import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Callable, Iterator
 
-from .._autograd.engine import RemovableHandle
+from .._autograd.function import Function
 from .._autograd.grad_mode import no_grad
-from .._dispatch import Tensor
+from .._dispatch import GRAD_ENABLED, Tensor
 from .parameter import Parameter
 
-__all__ = ["Module"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
+
+
+class RemovableHandle:
+    """What every `register_*hook` returns: `remove()` takes the hook out of the dicts it was
+    registered in (PyTorch's `torch.utils.hooks.RemovableHandle`; also a context manager)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict = hooks_dict
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        if extra_dict is None:
+            extra_dict = ()
+        elif isinstance(extra_dict, dict):
+            extra_dict = (extra_dict,)
+        self.extra_dicts = tuple(extra_dict)
+
+    def remove(self) -> None:
+        self.hooks_dict.pop(self.id, None)
+        for d in self.extra_dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add_hook(hooks: dict, hook, what: str, *, prepend: bool = False, flags=()):
+    """Register `hook` in the ordered dict `hooks` (first with prepend=True); `flags` are
+    dicts that mark it (with_kwargs, always_call)."""
+    if not callable(hook):
+        raise TypeError(f"{what}: hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks, extra_dict=list(flags))
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    for d in flags:
+        d[handle.id] = True
+    return handle
+
+
+# Hooks of every module (PyTorch's torch.nn.modules.module.register_module_*_hook)
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict = OrderedDict()
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, args) -> None or new args, before every module's forward."""
+    return _add_hook(_global_forward_pre_hooks, hook, "register_module_forward_pre_hook")
+
+
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """hook(module, args[, kwargs], output) -> None or a new output, after every module's forward."""
+    flags = ([_global_forward_hooks_with_kwargs] if with_kwargs else []) + \
+        ([_global_forward_hooks_always_called] if always_call else [])
+    return _add_hook(_global_forward_hooks, hook, "register_module_forward_hook", flags=flags)
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, grad_output) -> None or new grad_output, for every module."""
+    return _add_hook(_global_backward_pre_hooks, hook, "register_module_full_backward_pre_hook")
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, grad_input, grad_output) -> None or new grad_input, for every module."""
+    return _add_hook(_global_backward_hooks, hook, "register_module_full_backward_hook")
+
+
+# ----- full backward hooks ------------------------------------------------------------------
+class BackwardHookFunction(Function):
+    """Identity on the tensors given; its backward hands their gradients to a callback, which
+    may replace them (how a module's full backward hooks see its inputs' and outputs'
+    gradients, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, callback, *tensors):
+        ctx.callback = callback
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.callback(grads))
+
+
+class _BackwardHook:
+    """One forward call's backward hooks (PyTorch's `torch.utils.hooks.BackwardHook`): the
+    outputs' identity node records grad_output (running the pre-hooks, which may replace it),
+    the inputs' identity node then calls the full hooks with (grad_input, grad_output)."""
+
+    def __init__(self, module, user_hooks, user_pre_hooks):
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = self.n_outputs = -1
+        self.input_tensors_index = self.output_tensors_index = None
+
+    @staticmethod
+    def _pack_with_none(indices, values, size):
+        res = [None] * size
+        for idx, val in zip(indices, values):
+            res[idx] = val
+        return tuple(res)
+
+    def _apply_on_tensors(self, callback, args):
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not (GRAD_ENABLED.get() and any(args[i].requires_grad for i in idx)):
+            return args, None
+        new = BackwardHookFunction.apply(callback, *[args[i] for i in idx])
+        out = list(args)
+        for i, t in zip(idx, new):
+            out[i] = t
+        return (tuple(out) if type(args) is tuple else type(args)(*out)), idx  # namedtuples stay
+
+    def _on_input_grads(self, grads):
+        if self.grad_outputs is None:  # reached the inputs without passing the outputs
+            return grads
+        res = self._pack_with_none(self.input_tensors_index, grads, self.n_inputs)
+        for hook in self.user_hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if not isinstance(out, (tuple, list)) or len(out) != len(res):
+                got = len(out) if isinstance(out, (tuple, list)) else type(out).__name__
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {got}, but expected {len(res)}")
+            res = tuple(out)
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_tensors_index)
+
+    def _on_output_grads(self, grads):
+        self.grad_outputs = self._pack_with_none(self.output_tensors_index, grads, self.n_outputs)
+        for hook in self.user_pre_hooks:
+            out = hook(self.module, self.grad_outputs)
+            if out is None:
+                continue
+            if not isinstance(out, (tuple, list)) or len(out) != len(self.grad_outputs):
+                got = len(out) if isinstance(out, (tuple, list)) else type(out).__name__
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {got}, but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(out)
+        local = self.grad_outputs
+        if self.input_tensors_index is None:  # no input requires grad: call the hooks here
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients.", stacklevel=2)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.user_hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(e is None for e in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient "
+                                       "should always return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.output_tensors_index)
+
+    def setup_input_hook(self, args):
+        res, self.input_tensors_index = self._apply_on_tensors(self._on_input_grads, args)
+        self.n_inputs = len(args)
+        return res
+
+    def setup_output_hook(self, result):
+        single = not isinstance(result, tuple)
+        args = (result,) if single else result
+        res, self.output_tensors_index = self._apply_on_tensors(self._on_output_grads, args)
+        self.n_outputs = len(args)
+        return res[0] if single else res
+
+
+class _NonFullBackwardHook:
+    """A forward hook that puts a (deprecated, non-full) backward hook on the node that made
+    the output: hook(module, grad_input, grad_output) with that node's gradients."""
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def __call__(self, module, args, result):
+        var = result
+        while not isinstance(var, Tensor):
+            if isinstance(var, dict):
+                var = next((v for v in var.values() if isinstance(v, Tensor)), None)
+            elif isinstance(var, (tuple, list)) and var:
+                var = var[0]
+            else:
+                return None
+            if var is None:
+                return None
+        if var.grad_fn is None:
+            return None
+        user_hook = self.hook
+
+        def node_hook(grad_inputs, grad_outputs):
+            if user_hook(module, grad_inputs, grad_outputs) is not None:
+                raise RuntimeError("register_backward_hook: returning a new grad_input is not supported "
+                                   "by arraygrad's non-full backward hooks; use "
+                                   "register_full_backward_hook")
+
+        var.grad_fn.register_hook(node_hook)
+        return None
+
+
+# ----- state dicts ------------------------------------------------------------------------
+_PENDING_WRITES = contextvars.ContextVar("arraygrad_pending_state_writes", default=None)
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_pre_hooks",
+               "_backward_hooks", "_state_dict_pre_hooks", "_state_dict_hooks",
+               "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """load_state_dict's result, PyTorch's: (missing_keys, unexpected_keys), printed
@@ -77,36 +305,187 @@ class Module:
         set_(self, "_buffers", {})
         set_(self, "_non_persistent", set())
         set_(self, "_modules", {})
-        set_(self, "_forward_pre_hooks", [])
-        set_(self, "_forward_hooks", [])
+        for name in _HOOK_DICTS:
+            set_(self, name, OrderedDict())
+
+    # the version of this class's state-dict layout, saved in state_dict()._metadata and
+    # handed to _load_from_state_dict (a subclass bumps it when it changes its layout)
+    _version: int = 1
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in _HOOK_DICTS:  # modules pickled before these existed
+            if name not in self.__dict__:
+                object.__setattr__(self, name, OrderedDict())
+        if "_non_persistent" not in self.__dict__:
+            object.__setattr__(self, "_non_persistent", set())
+
+    @property
+    def _non_persistent_buffers_set(self) -> set:
+        """PyTorch's name for the non-persistent buffers' names."""
+        return self._non_persistent
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
                                   "\"forward\" function")
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_pre_hooks or _global_backward_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks):
-            replaced = hook(self, args)
-            if replaced is not None:
-                args = replaced if isinstance(replaced, tuple) else (replaced,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks):
-            replaced = hook(self, args, out)
-            if replaced is not None:
-                out = replaced
-        return out
+        return self._call_with_hooks(args, kwargs)
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, args) -> None or new args, before each forward."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    def _call_with_hooks(self, args, kwargs):
+        """PyTorch's `_call_impl`: global then own forward pre-hooks, the backward hooks'
+        identity nodes around forward, then global and own forward hooks (those registered
+        with always_call also when forward raised)."""
+        result = None
+        called = set()
+        try:
+            backward_pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+            backward = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        if not (isinstance(res, tuple) and len(res) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {res}.")
+                        args, kwargs = res
+                else:
+                    res = hook(self, args)
+                    if res is not None:
+                        args = res if isinstance(res, tuple) else (res,)
+            bw_hook = None
+            if backward or backward_pre:
+                bw_hook = _BackwardHook(self, backward, backward_pre)
+                args = bw_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called \
+                        or hook_id in _global_forward_hooks_always_called:
+                    called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    res = hook(self, args, kwargs, result)
+                else:
+                    res = hook(self, args, result)
+                if res is not None:
+                    result = res
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor "
+                                  f"or a tuple of Tensors but received {type(result)}", stacklevel=3)
+                else:
+                    result = bw_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            for hooks, always, with_kwargs in (
+                    (_global_forward_hooks, _global_forward_hooks_always_called, _global_forward_hooks_with_kwargs),
+                    (self._forward_hooks, self._forward_hooks_always_called, self._forward_hooks_with_kwargs)):
+                for hook_id, hook in hooks.items():
+                    if hook_id not in always or hook_id in called:
+                        continue
+                    try:
+                        res = hook(self, args, kwargs, result) if hook_id in with_kwargs \
+                            else hook(self, args, result)
+                        if res is not None:
+                            result = res
+                    except Exception as e:
+                        warnings.warn("module forward hook with ``always_call=True`` raised an exception "
+                                      f"that was silenced as another error was raised in forward: {e}",
+                                      stacklevel=3)
+            raise
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, args, output) -> None or a new output, after each forward."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """hook(module, args) -> None or new args (a non-tuple is wrapped in one), before each
+        forward; with_kwargs=True: hook(module, args, kwargs) -> None or (new_args, new_kwargs).
+        prepend=True runs it before the hooks already registered."""
+        return _add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook", prepend=prepend,
+                         flags=[self._forward_pre_hooks_with_kwargs] if with_kwargs else [])
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """hook(module, args, output) -> None or a new output, after each forward
+        (hook(module, args, kwargs, output) with with_kwargs=True); always_call=True runs it
+        even when forward raised."""
+        flags = ([self._forward_hooks_with_kwargs] if with_kwargs else []) + \
+            ([self._forward_hooks_always_called] if always_call else [])
+        return _add_hook(self._forward_hooks, hook, "register_forward_hook", prepend=prepend, flags=flags)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_output) -> None or a new grad_output (a tuple, one entry per
+        output, None for non-tensor outputs), when the gradients w.r.t. the module's outputs
+        are computed, before they flow on into forward's graph."""
+        return _add_hook(self._backward_pre_hooks, hook, "register_full_backward_pre_hook", prepend=prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> None or a new grad_input, once the
+        gradients w.r.t. the module's positional tensor inputs are computed (None for inputs
+        that are no tensors or do not require grad). The inputs and outputs are passed through
+        identity nodes: don't modify them in place inside forward."""
+        if self.__dict__.get("_is_full_backward_hook") is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", True)
+        return _add_hook(self._backward_hooks, hook, "register_full_backward_hook", prepend=prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's deprecated backward hook: hook(module, grad_input, grad_output) on the
+        node that made forward's (first) output, so grad_input are that last op's input
+        gradients, not the module's. Returning a new grad_input is not supported here (use
+        register_full_backward_hook, which PyTorch recommends anyway)."""
+        if self.__dict__.get("_is_full_backward_hook") is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", False)
+        handle = _add_hook(self._forward_hooks, _NonFullBackwardHook(hook), "register_backward_hook")
+        return handle
+
+    # ----- state-dict hooks -----------------------------------------------------------------
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars), before state_dict() saves this module."""
+        return _add_hook(self._state_dict_pre_hooks, hook, "register_state_dict_pre_hook")
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) -> None, after state_dict() saved
+        this module (and its children); it may edit state_dict in place."""
+        if not callable(hook):
+            raise TypeError(f"register_state_dict_post_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+        hook._from_public_api = True
+        return _add_hook(self._state_dict_hooks, hook, "register_state_dict_post_hook")
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's private post-hook: hook(module, state_dict, prefix, local_metadata) may
+        return a new state_dict, which replaces it."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that "
+                               "was previously registered via register_state_dict_post_hook")
+        return _add_hook(self._state_dict_hooks, hook, "_register_state_dict_hook")
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
+        """hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs), with the module first when with_module=True, before this module loads."""
+        if with_module:
+            fn = hook
+
+            def hook(*args):
+                return fn(self, *args)
+        return _add_hook(self._load_state_dict_pre_hooks, hook, "_register_load_state_dict_pre_hook")
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) -> None, before this module loads its part of a state
+        dict (it may edit state_dict in place, e.g. rename old keys)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, incompatible_keys) -> None, after load_state_dict loaded this module;
+        it may edit incompatible_keys.missing_keys / unexpected_keys in place (before strict
+        checks them)."""
+        return _add_hook(self._load_state_dict_post_hooks, hook, "register_load_state_dict_post_hook")
 
     # ----- registration -----------------------------------------------------------------
     def register_parameter(self, name: str, param) -> None:
@@ -332,79 +711,187 @@ class Module:
                     g[...] = 0
 
     # ----- state ------------------------------------------------------------------------
-    def _state_items(self, keep_vars: bool):
-        """(key, tensor) of every persistent tensor: each module's parameters, then buffers."""
-        for prefix, mod in self.named_modules(remove_duplicate=False):
-            head = prefix + "." if prefix else ""
-            for name, p in mod._parameters.items():
-                if p is not None:
-                    yield head + name, p if keep_vars else p.detach()
-            for name, b in mod._buffers.items():
-                if b is not None and name not in mod._non_persistent:
-                    yield head + name, b if keep_vars else b.detach()
+    def get_extra_state(self):
+        """Override (with set_extra_state) to save extra, non-tensor state in the state dict
+        under `<prefix>_extra_state`."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called: override get_extra_state() to return the extra state")
 
-    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+    def set_extra_state(self, state) -> None:
+        """Restore what get_extra_state returned (override both)."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called: override set_extra_state() to restore the extra state")
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """Put this module's own parameters and persistent buffers (not its children's) into
+        `destination` under `prefix` (PyTorch's hook point for custom layouts)."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def state_dict(self, *args, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict:
         """Every parameter and persistent buffer by qualified name (detached tensors sharing
-        memory with the module, unless keep_vars=True)."""
-        out = OrderedDict() if destination is None else destination
-        for key, t in self._state_items(keep_vars):
-            out[prefix + key] = t
-        return out
+        memory with the module, unless keep_vars=True), in an OrderedDict whose `_metadata`
+        maps each module's prefix ("" for this one, "bn" ...) to {"version": its _version}."""
+        if args:
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning, stacklevel=2)
+            if len(args) > 3:
+                raise TypeError(f"state_dict() takes at most 3 positional arguments (destination, "
+                                f"prefix, keep_vars), got {len(args)}")
+            destination, prefix, keep_vars = (*args, *(destination, prefix, keep_vars)[len(args):])
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
+        return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy the values of `state_dict` into the parameters and buffers (in place, on their
-        device and dtype; assign=True adopts the given tensors instead). Shapes must match;
-        with strict=True the keys must match exactly. Nothing is written unless all checks
-        pass. Returns (missing_keys, unexpected_keys)."""
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        owners = {}
-        for prefix, mod in self.named_modules(remove_duplicate=False):
-            head = prefix + "." if prefix else ""
-            for name, p in mod._parameters.items():
-                if p is not None:
-                    owners[head + name] = (mod, name, p)
-            for name, b in mod._buffers.items():
-                if b is not None and name not in mod._non_persistent:
-                    owners[head + name] = (mod, name, b)
-        missing = [k for k in owners if k not in state_dict]
-        unexpected = [k for k in state_dict.keys() if k not in owners]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
-            if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-        updates = []
-        for key, (mod, name, current) in owners.items():
+    def _load_from_state_dict(self, state_dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Load this module's own parameters and persistent buffers (not its children's) from
+        `state_dict`, whose keys carry `prefix`; `local_metadata` is this module's entry of
+        the state dict's `_metadata` ({"version": ...} of the saving class, or {}). Appends
+        to missing_keys / unexpected_keys (when strict) and error_msgs instead of raising.
+        Subclasses override it to convert old layouts (by version) before calling super()."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        local_state = {k: v for k, v in itertools.chain(
+            self._parameters.items(),
+            ((k, v) for k, v in self._buffers.items() if k not in self._non_persistent)) if v is not None}
+        assign = bool(local_metadata.get("assign_to_params_buffers", False))
+        pending = _PENDING_WRITES.get()
+        for name, current in local_state.items():
+            key = prefix + name
             if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected an arraygrad '
-                              f"Tensor from the checkpoint but received {type(value).__name__}")
-            elif tuple(value.shape) != tuple(current.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{tuple(value.shape)} from checkpoint, the shape in current model is "
-                              f"{tuple(current.shape)}.")
+                error_msgs.append(f'While copying the parameter named "{key}", expected an arraygrad '
+                                  f"Tensor from the checkpoint but received {type(value).__name__}")
+                continue
+            lazy = getattr(current, "_is_uninitialized", False)
+            if not lazy and current.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+                value = value[0]  # PyTorch's allowance for 0.3-era checkpoints
+            if not lazy and tuple(value.shape) != tuple(current.shape):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{tuple(value.shape)} from checkpoint, the shape in current model is "
+                                  f"{tuple(current.shape)}.")
+                continue
+            if lazy and getattr(value, "_is_uninitialized", False):
+                continue  # both uninitialized: nothing to copy
+            write = (self, name, current, value, assign)
+            if pending is None:
+                _write_state(*write)
             else:
-                updates.append((mod, name, current, value))
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        with no_grad():
-            for mod, name, current, value in updates:
-                if assign:
-                    if isinstance(current, Parameter):
-                        mod._parameters[name] = value if isinstance(value, Parameter) else \
-                            Parameter(value, current.requires_grad)
-                    else:
-                        mod._buffers[name] = value
+                pending.append(write)
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                if pending is None:
+                    self.set_extra_state(state_dict[extra_key])
                 else:
-                    current[...] = value.to_device(current.device).astype(current.dtype, copy=False)
-        return IncompatibleKeys(missing, unexpected)
+                    pending.append((self, None, None, state_dict[extra_key], None))
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict.keys():
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in self._modules) if dot else (head not in local_state):
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy the values of `state_dict` into the parameters and buffers (in place, on their
+        device and dtype; assign=True adopts the given tensors instead), each module through
+        its `_load_from_state_dict` (with its `_metadata` entry) and load-state-dict hooks.
+        Shapes must match; with strict=True the keys must match exactly. Nothing is written
+        when a value is wrong, nor when keys mismatch under strict=True (unless post-hooks,
+        which may forgive missing keys, are registered: then they run after the writes, as
+        PyTorch's). Returns _IncompatibleKeys(missing_keys, unexpected_keys)."""
+        if not isinstance(state_dict, Mapping) and not (hasattr(state_dict, "keys")
+                                                        and hasattr(state_dict, "__getitem__")):
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"load_state_dict: strict must be a bool, got {type(strict).__name__}")
+        missing, unexpected, error_msgs = [], [], []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict((k, state_dict[k]) for k in state_dict.keys())
+        if metadata is not None:
+            state_dict._metadata = metadata
+        post_order, pending = [], []
+
+        def load(module, local, prefix=""):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = True
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing, unexpected, error_msgs)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
+            post_order.append(module)
+
+        token = _PENDING_WRITES.set(pending)
+        try:
+            load(self, state_dict)
+        finally:
+            _PENDING_WRITES.reset(token)
+
+        def failure(msgs):
+            if strict:
+                if unexpected:
+                    msgs.insert(0, "Unexpected key(s) in state_dict: "
+                                + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                if missing:
+                    msgs.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if msgs:
+                return RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                                    + "\n\t".join(msgs))
+            return None
+
+        has_post_hooks = any(m._load_state_dict_post_hooks for m in post_order)
+        err = failure(list(error_msgs)) if error_msgs or not has_post_hooks else None
+        if err is not None:
+            raise err
+        with no_grad():
+            for write in pending:
+                _write_state(*write)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in post_order:
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError("load_state_dict post-hook must return None: it should edit "
+                                       "incompatible_keys in place")
+        err = failure(list(error_msgs))
+        if err is not None:
+            raise err
+        return incompatible
 
     # ----- devices and dtypes ---------------------------------------------------------------
     def _apply(self, fn: Callable) -> "Module":
@@ -480,6 +967,29 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return f"{self._get_name()}({lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _write_state(module, name, current, value, assign) -> None:
+    """One checked write of load_state_dict: into `current` in place (on its device and
+    dtype), or with assign=True the value itself (a Parameter where a parameter was);
+    name=None sets the module's extra state."""
+    if name is None:
+        module.set_extra_state(value)
+        return
+    with no_grad():
+        if name in module._parameters:
+            if assign:
+                if isinstance(value, Parameter):
+                    value.requires_grad_(current.requires_grad)
+                else:
+                    value = Parameter(value, current.requires_grad)
+                module._parameters[name] = value
+            else:
+                current[...] = value.to_device(current.device).astype(current.dtype, copy=False)
+        elif assign:
+            module._buffers[name] = value
+        else:
+            current[...] = value.to_device(current.device).astype(current.dtype, copy=False)
 
 
 def _parse_to(args, kwargs):
