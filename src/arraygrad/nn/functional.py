@@ -36,7 +36,7 @@ from .._ops.utility import any as _any
 from .. import rand_like, relu as _relu, sigmoid as _sigmoid  # PyTorch's top-level functions
 
 __all__ = [
-    "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid",
+    "ctc_loss", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "relu", "tanh", "sigmoid",
     "softmax",
     "leaky_relu", "elu", "silu", "softplus", "logsigmoid", "hardtanh", "relu6", "gelu",
     "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -3020,4 +3020,4 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
 
 # Last, so that every name above exists when transformer.py (which uses this module) imports it back.
 from .transformer import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401
-from ._ctc import ctc_loss  # noqa: E402,F401
+from ._ctc import ctc_loss  # noqa: E402  (it uses this module's helpers)
