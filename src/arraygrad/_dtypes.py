@@ -323,12 +323,19 @@ class finfo_object(NamedTuple):
     def resolution(self) -> float:
         return 10.0 ** -math.floor(-math.log10(self.eps))
 
+    def __repr__(self) -> str:  # PyTorch's
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype.name})")
+
 
 class iinfo_object(NamedTuple):
     bits: int
     max: int
     min: int
     dtype: DType
+
+    def __repr__(self) -> str:  # PyTorch's
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype.name})"
 
 
 _FINFO = {

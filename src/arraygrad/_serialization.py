@@ -2,8 +2,8 @@
 
 A file is an uncompressed `.npz` (zip) archive: one `.npy` entry per tensor ("t0", "t1",
 ...) and a JSON manifest (entry "manifest", its UTF-8 bytes as uint8) describing the saved
-object: None, bools, numbers, strings, lists, tuples, dicts (any of these as keys), and
-tensors, referenced by entry name with their dtype, device, requires_grad and whether they
+object: None, bools, numbers, strings, lists, tuples, dicts (any of these as keys;
+OrderedDicts, as state dicts are, stay OrderedDicts: format version 2), and tensors, referenced by entry name with their dtype, device, requires_grad and whether they
 were Parameters. A tensor saved twice is stored once and loads as one object.
 
 Loading never unpickles (`np.load(allow_pickle=False)`), so a file can hold data only,
@@ -17,11 +17,12 @@ import io
 import json
 import math
 import os
+from collections import OrderedDict
 
 __all__ = ["save", "load"]
 
 FORMAT = "arraygrad"
-VERSION = 1
+VERSION = 2  # 2: OrderedDicts ("$odict"); a file without one is written as version 1
 _MANIFEST = "manifest"
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -36,6 +37,7 @@ class _Writer:
         self.arrays: dict = {}
         self.names: dict[int, str] = {}  # id(tensor) -> entry name (shared tensors once)
         self.keep: list = []  # the tensors, alive until the arrays are written (ids stay unique)
+        self.version = 1  # the oldest format version that can hold what was encoded
 
     def encode(self, obj, where: str):
         from ._dispatch import Tensor
@@ -54,10 +56,18 @@ class _Writer:
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return items if isinstance(obj, list) else {"$tuple": items}
         if isinstance(obj, dict):
-            return {"$dict": [[self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
-                              for k, v in obj.items()]}
+            items = [[self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
+                     for k, v in obj.items()]
+            if isinstance(obj, OrderedDict):  # a state dict: loads as one, as PyTorch's
+                self.version = max(self.version, 2)
+                return {"$odict": items}
+            return {"$dict": items}
+        hint = ""
+        if hasattr(obj, "state_dict") and callable(obj.state_dict):  # a Module, Optimizer, scheduler
+            hint = (f" (save its state_dict() instead, and load it into a new {type(obj).__name__} "
+                    "with load_state_dict(); arraygrad files never hold code, so a whole object cannot be saved)")
         raise TypeError(f"save: cannot store a {type(obj).__name__} (at {where}); arraygrad files "
-                        "hold tensors, numbers, strings, None, and lists, tuples and dicts of them")
+                        "hold tensors, numbers, strings, None, and lists, tuples and dicts of them" + hint)
 
     def _tensor(self, t) -> dict:
         from .nn.parameter import Parameter
@@ -71,13 +81,16 @@ class _Writer:
                 "requires_grad": t.requires_grad, "parameter": isinstance(t, Parameter)}
 
 
-def save(obj, f) -> None:
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False) -> None:
     """Write `obj` (a tensor, a state dict, optimizer state, or lists/tuples/dicts holding
-    tensors, numbers, strings and None) to `f`, a path or a writable binary file."""
+    tensors, numbers, strings and None) to `f`, a path or a writable binary file.
+    PyTorch's pickle settings are accepted and ignored: arraygrad files hold no pickles."""
     import numpy as np
 
     writer = _Writer()
-    manifest = {"format": FORMAT, "version": VERSION, "object": writer.encode(obj, "obj")}
+    encoded = writer.encode(obj, "obj")
+    manifest = {"format": FORMAT, "version": writer.version, "object": encoded}
     blob = json.dumps(manifest, allow_nan=False).encode("utf-8")
     entries = dict(writer.arrays)
     entries[_MANIFEST] = np.frombuffer(blob, dtype=np.uint8)
@@ -128,8 +141,8 @@ class _Reader:
         (tag, value), = obj.items() if len(obj) == 1 else ((None, None),)
         if tag == "$tuple" and isinstance(value, list):
             return tuple(self.decode(v) for v in value)
-        if tag == "$dict" and isinstance(value, list):
-            out = {}
+        if tag in ("$dict", "$odict") and isinstance(value, list):
+            out = {} if tag == "$dict" else OrderedDict()
             for pair in value:
                 if not isinstance(pair, list) or len(pair) != 2:
                     raise self.bad(f"malformed dict item {pair!r}")
@@ -201,13 +214,14 @@ def _host_tensor(host):
     return wrap(host if isinstance(host, b.array_type) else b.from_host(host), b)
 
 
-def load(f, map_location=None, *, weights_only: bool = True):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read what `save` wrote to `f` (a path or a readable binary file).
 
     map_location: where the tensors go: None (where they were saved), a device ("cpu",
     "cuda:0"), a dict {saved device: device}, or a function (cpu_tensor, saved_device) ->
-    tensor. `weights_only` is accepted for PyTorch compatibility: arraygrad files never hold
-    code, so loading is always weights-only.
+    tensor. `weights_only`, `pickle_module`, `mmap` and pickle arguments are accepted for
+    PyTorch compatibility: arraygrad files never hold code, so loading is always
+    weights-only, and always reads the file into memory.
     """
     import zipfile
 

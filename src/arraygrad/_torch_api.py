@@ -85,6 +85,13 @@ __all__ = [
     "tensor_split", "broadcast_tensors", "vdot", "complex", "polar", "view_as_real", "view_as_complex",
     "trapezoid", "trapz", "fix", "ldexp", "gcd", "lcm", "rsub", "float_power", "memory_format",
     "contiguous_format", "preserve_format",
+    # what tutorials of PyTorch 2 call: compile, matmul precision, statistics, small helpers
+    "compile", "set_float32_matmul_precision", "get_float32_matmul_precision", "cov", "corrcoef",
+    "cosine_similarity", "pairwise_distance", "typename", "is_nonzero",
+    # PyTorch's other names of the standard's functions, and small functions tutorials use
+    "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "arctan2", "bitwise_not",
+    "fmax", "fmin", "isposinf", "isneginf", "isreal", "logaddexp2", "hsplit", "vsplit", "dsplit",
+    "unravel_index", "scalar_tensor", "is_signed", "get_default_device", "is_same_size",
     # in-place functions (torch.exp_(x) is x.exp_()), listed in _INPLACE_FUNCTIONS
     "square_", "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
@@ -633,7 +640,7 @@ def index_select(input, dim, index) -> Tensor:
 def _check_index_shape(fname, input, dim, index, other=None):
     if index._dtype.kind not in "iu":
         raise TypeError(f"{fname}(): Expected dtype int64 for index, got {index._dtype}")
-    if index.ndim != input.ndim:
+    if builtins.max(index.ndim, 1) != builtins.max(input.ndim, 1):  # a 0-d index counts as 1-d, as PyTorch's
         raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as "
                            f"input tensor ({index.ndim} vs {input.ndim})")
     for d, (i, n) in enumerate(zip(index.shape, input.shape)):
@@ -647,6 +654,8 @@ def gather(input, dim, index) -> Tensor:
     """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): values picked along `dim`."""
     check_tensor(input, "gather", "input")
     check_tensor(index, "gather", "index")
+    if index.ndim == 0 and input.ndim == 1:  # PyTorch's: the one element, as a 0-d tensor
+        return _manip.reshape(gather(input, dim, _manip.reshape(index, (1,))), ())
     dim = normalize_axis(dim, input.ndim, "gather", "dim")
     _check_index_shape("gather", input, dim, index)
     part = input[tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))]
@@ -670,6 +679,10 @@ def _scatter_source(fname, input, dim, index, src):
     check_tensor(input, fname, "input")
     check_tensor(index, fname, "index")
     dim = normalize_axis(dim, input.ndim, fname, "dim")
+    if index.ndim == 0 and input.ndim == 1:  # a 0-d index (and src) count as one element, as PyTorch's
+        index = _manip.reshape(index, (1,))
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = _manip.reshape(src, (1,))
     if isinstance(src, Tensor):
         _check_index_shape(fname, input, dim, index, src)
         src = src[tuple(slice(0, s) for s in index.shape)]
@@ -689,8 +702,16 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
         raise TypeError("scatter(): give src (a tensor) or value (a number)")
     if reduce == "add":
         return scatter_add(input, dim, index, src)
+    if reduce == "multiply":  # PyTorch's (deprecated) product reduction: scatter_reduce's "prod"
+        check_tensor(input, "scatter", "input")
+        check_tensor(index, "scatter", "index")
+        if not isinstance(src, Tensor):
+            src = _creation.full(tuple(index.shape), src, dtype=input._dtype, device=input.device)
+        elif src.ndim == index.ndim:
+            src = src[tuple(slice(0, s) for s in index.shape)]
+        return scatter_reduce(input, dim, index, src.astype(input._dtype), "prod")
     if reduce is not None:
-        raise ValueError(f"scatter(): reduce must be None or 'add', got {reduce!r}")
+        raise ValueError(f"scatter(): reduce must be None, 'add' or 'multiply', got {reduce!r}")
     key, src = _scatter_source("scatter", input, dim, index, src)
     return _indexing.setitem_functional(input, key, src)
 
@@ -1565,10 +1586,40 @@ def erfc(input) -> Tensor:
     return unary(_ERFC, input)
 
 
+def _einsum_sublists(args):
+    """(equation, operands) of einsum's sublist form (op, sublist, op, sublist, ..., [out])."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sub, where):
+        if not isinstance(sub, (list, tuple)):
+            raise TypeError(f"einsum: expected a sublist (a list of ints) for {where}, got {type(sub).__name__}")
+        out = []
+        for v in sub:
+            if v is Ellipsis:
+                out.append("...")
+            elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 52:
+                out.append(letters[v])
+            else:
+                raise ValueError(f"einsum: subscript in {where} must be an int in [0, 52) or Ellipsis, got {v!r}")
+        return "".join(out)
+
+    operands, terms = [], []
+    for i in range(0, len(args) - 1, 2):
+        operands.append(args[i])
+        terms.append(term(args[i + 1], f"the sublist of operand {i // 2}"))
+    eq = ",".join(terms)
+    if len(args) % 2:
+        eq += "->" + term(args[-1], "the output sublist")
+    return eq, tuple(operands)
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation: 'ij,jk->ik' (output after ->, else the labels seen once, sorted;
     '...' for broadcast axes; a label repeated in one operand takes its diagonal). Operands
-    are contracted pairwise, left to right, each pair as one batched matmul."""
+    are contracted pairwise, left to right, each pair as one batched matmul. Also PyTorch's
+    sublist form: einsum(op1, [0, 1], op2, [1, 2], [0, 2]) (ints 0-51, Ellipsis for '...')."""
+    if isinstance(equation, Tensor):
+        equation, operands = _einsum_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not isinstance(equation, str) or not operands:
@@ -2565,6 +2616,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
         raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype, got "
                            f"{input._dtype} and {src._dtype}")
     d = normalize_axis(dim, max(input.ndim, 1), "scatter_reduce", "dim")
+    if index.ndim == 0 and input.ndim == 1:  # a 0-d index (and src) count as one element, as PyTorch's
+        index = _manip.reshape(index, (1,))
+        src = _manip.reshape(src, (1,)) if src.ndim == 0 else src
     _check_index_shape("scatter_reduce", input, d, index, src)
     if input.ndim == 0 or math.prod(index.shape) == 0:
         return clone(input)
@@ -3039,6 +3093,296 @@ def _inplace_function(name):
 for _name in _INPLACE_FUNCTIONS:
     globals()[_name] = _inplace_function(_name)
 del _name
+
+
+_COMPILE_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
+            options=None, disable: bool = False):
+    """PyTorch's `torch.compile`: arraygrad has no graph compiler, so this returns `model`
+    itself (a Module or function, run eagerly as before; a Module's state_dict keys stay
+    as they were, without PyTorch's "_orig_mod." prefix). Also a decorator, with or
+    without arguments: `@torch.compile`, `@torch.compile(mode="max-autotune")`."""
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _COMPILE_MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_COMPILE_MODES)}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"compile: options must be a dict, got {type(options).__name__}")
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                  options=options, disable=disable)
+    if not callable(model):
+        raise TypeError(f"compile: expected a callable (a Module or function) to compile, got "
+                        f"{type(model).__name__}")
+    return model
+
+
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's float32 matmul precision setting ("highest", "high" or "medium"), which
+    lets PyTorch use TF32 on GPUs. arraygrad's float32 matmuls always run in float32: the
+    setting is recorded (get_float32_matmul_precision returns it) and changes nothing."""
+    if not isinstance(precision, str):
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}")
+    if precision not in _MATMUL_PRECISIONS:
+        raise ValueError(f"set_float32_matmul_precision: precision must be one of "
+                         f"{', '.join(repr(p) for p in _MATMUL_PRECISIONS)}, got {precision!r}")
+    _SETTINGS["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The float32 matmul precision set_float32_matmul_precision recorded ("highest")."""
+    return _SETTINGS.get("matmul_precision", "highest")
+
+
+def _check_weights(fname, name, w, n, integral):
+    check_tensor(w, fname, name)
+    if w._data.ndim > 1:
+        raise RuntimeError(f"{fname}(): expected {name} to have one or fewer dimensions but got "
+                           f"{w._data.ndim} dimensions")
+    if w._data.ndim == 1 and w._data.shape[0] != n:
+        raise RuntimeError(f"{fname}(): expected {name} to have the same numel as there are observations "
+                           f"in the input but got {w._data.shape[0]} != {n}")
+    if integral and w._dtype.kind not in "iu":
+        raise RuntimeError(f"{fname}(): expected {name} to have integral dtype but got {w._dtype}")
+    if not integral and w._dtype.kind not in "f":
+        raise RuntimeError(f"{fname}(): expected {name} to have floating point dtype but got {w._dtype}")
+
+
+def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in `input`'s rows (observations in its
+    columns; a 1-D input is one variable: a 0-d result), with `correction` (1: Bessel's),
+    integer frequency weights and float observation weights per column (PyTorch's)."""
+    check_tensor(input, "cov", "input")
+    if input._data.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input "
+                         f"with {input._data.ndim} dimensions")
+    x = input if input._data.ndim == 2 else _manip.reshape(input, (1, -1))
+    if x._dtype.kind in "biu":
+        from ._config import get_default_dtype
+
+        x = x.astype(get_default_dtype())
+    n = x._data.shape[1]
+    w = None
+    if fweights is not None:
+        _check_weights("cov", "fweights", fweights, n, True)
+        w = fweights
+    if aweights is not None:
+        _check_weights("cov", "aweights", aweights, n, False)
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = n
+        avg = _stat.mean(x, axis=1)
+    else:
+        w = w.astype(x._dtype)
+        w_sum = _stat.sum(w)
+        avg = _stat.sum(x * w, axis=1) / w_sum
+    if w is None or aweights is None:
+        norm = w_sum - correction
+    else:
+        norm = w_sum - correction * _stat.sum(w * aweights) / w_sum
+    centered = x - _manip.expand_dims(avg, axis=1)
+    weighted = centered if w is None else centered * w
+    c = _linalg.matmul(weighted, _manip.permute_dims(_elem.conj(centered) if centered._dtype.kind == "c"
+                                                   else centered, (1, 0)))
+    c = c / norm
+    return _manip.reshape(c, ()) if input._data.ndim < 2 else c
+
+
+def corrcoef(input) -> Tensor:
+    """Pearson correlation coefficients of the variables in `input`'s rows (cov(input)
+    normalized by the standard deviations; real results clipped to [-1, 1])."""
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = diagonal(c)
+    stddev = _elem.sqrt(_elem.real(d) if d._dtype.kind == "c" else d)
+    c = c / _manip.expand_dims(stddev, axis=1)
+    c = c / _manip.expand_dims(stddev, axis=0)
+    return c if c._dtype.kind == "c" else clamp(c, -1, 1)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """torch.cosine_similarity: nn.functional.cosine_similarity."""
+    from .nn import functional as F
+
+    return F.cosine_similarity(x1, x2, dim=dim, eps=eps)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """torch.pairwise_distance: nn.functional.pairwise_distance."""
+    from .nn import functional as F
+
+    return F.pairwise_distance(x1, x2, p=p, eps=eps, keepdim=keepdim)
+
+
+def typename(obj) -> str:
+    """A tensor's type string (x.type(), e.g. 'torch.FloatTensor' in PyTorch), else the
+    object's module-qualified name (builtins without the module: 'int')."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_nonzero(input) -> bool:
+    """Whether a one-element tensor's value is not zero (RuntimeError for other sizes)."""
+    check_tensor(input, "is_nonzero", "input")
+    n = input._data.size
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return builtins.bool(input.item() != 0)
+
+
+absolute, arccos, arccosh, arcsin, arcsinh = _elem.abs, _elem.acos, _elem.acosh, _elem.asin, _elem.asinh
+arctan, arctanh, arctan2, bitwise_not = _elem.atan, _elem.atanh, _elem.atan2, _elem.bitwise_invert
+
+
+def _nan_aware(fname, pick):
+    def function(input, other, *, out=None) -> Tensor:
+        check_tensor(input, fname, "input")
+        other = other if isinstance(other, Tensor) else tensor(other, dtype=input._dtype, device=input.device)
+        if input._dtype.kind not in "fiu" or other._dtype.kind not in "fiu":
+            raise TypeError(f"{fname}(): expected real (integer or floating-point) tensors, got "
+                            f"{input._dtype} and {other._dtype}")
+        r = pick(input, other)
+        if input._dtype.kind == "f" or other._dtype.kind == "f":  # NaN only where both are
+            r = _search.where(_elem.isnan(input), other, _search.where(_elem.isnan(other), input, r))
+        return r if out is None else write_out(out, r, fname, (input, other))
+
+    function.__name__ = function.__qualname__ = fname
+    function.__doc__ = (f"Elementwise {'maximum' if fname == 'fmax' else 'minimum'} that ignores NaN "
+                        "(NaN only where both are NaN), with broadcasting.")
+    return function
+
+
+fmax = _nan_aware("fmax", _elem.maximum)
+fmin = _nan_aware("fmin", _elem.minimum)
+
+
+def isposinf(input) -> Tensor:
+    """Where `input` is +inf (real tensors)."""
+    check_tensor(input, "isposinf", "input")
+    if input._dtype.kind == "c":
+        raise RuntimeError("isposinf does not support complex inputs.")
+    return _elem.logical_and(_elem.isinf(input), input > 0) if input._dtype.kind == "f" else \
+        _creation.zeros_like(input, dtype=_dtypes.bool)
+
+
+def isneginf(input) -> Tensor:
+    """Where `input` is -inf (real tensors)."""
+    check_tensor(input, "isneginf", "input")
+    if input._dtype.kind == "c":
+        raise RuntimeError("isneginf does not support complex inputs.")
+    return _elem.logical_and(_elem.isinf(input), input < 0) if input._dtype.kind == "f" else \
+        _creation.zeros_like(input, dtype=_dtypes.bool)
+
+
+def isreal(input) -> Tensor:
+    """Where `input` is real: True everywhere for real dtypes, where the imaginary part is 0
+    for complex ones."""
+    check_tensor(input, "isreal", "input")
+    if input._dtype.kind != "c":
+        return _creation.ones_like(input, dtype=_dtypes.bool)
+    return _elem.imag(input) == 0
+
+
+def logaddexp2(input, other) -> Tensor:
+    """log2(2**input + 2**other), computed stably."""
+    ln2 = math.log(2.0)
+    return _elem.logaddexp(input * ln2, other * ln2) / ln2
+
+
+def _split_at(fname, input, sections, dim, min_ndim):
+    check_tensor(input, fname, "input")
+    nd = input._data.ndim
+    if nd < min_ndim:
+        raise RuntimeError(f"torch.{fname} requires a tensor with at least {min_ndim} dimension"
+                           f"{'s' if min_ndim > 1 else ''}, but got a tensor with {nd} dimensions!")
+    if isinstance(sections, int) and not isinstance(sections, builtins.bool):
+        size = input._data.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{fname} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    """Split along the columns (axis 1; axis 0 of a 1-D tensor): an int must divide the size."""
+    return _split_at("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """Split along the rows (axis 0) of a tensor of 2 or more axes."""
+    return _split_at("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """Split along the depth (axis 2) of a tensor of 3 or more axes."""
+    return _split_at("dsplit", input, indices_or_sections, 2, 3)
+
+
+def unravel_index(indices, shape):
+    """The coordinates, one int64 tensor per axis of `shape`, of the flat `indices`."""
+    if not isinstance(indices, Tensor):
+        indices = tensor(indices)
+    if indices._dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected 'indices' to be an integer tensor, but got {indices._dtype}")
+    dims = (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(operator.index(d) for d in shape)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {dims}")
+    total = math.prod(dims)
+    flat = indices._data
+    xp = indices._backend.generic_namespace
+    if flat.size and (int(xp.max(flat)) >= total or int(xp.min(flat)) < -total):
+        raise RuntimeError(f"unravel_index: 'indices' must be in range [-{total}, {total - 1}] for 'shape' {dims}")
+    rem = _search.where(indices < 0, indices + total, indices).astype(_dtypes.int64)
+    out = []
+    for d in reversed(dims):
+        out.append(rem % d)
+        rem = rem // d
+    return tuple(reversed(out))
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number `s` (the default floating dtype unless `dtype`)."""
+    from ._config import get_default_dtype
+
+    return tensor(s, dtype=get_default_dtype() if dtype is None else dtype, device=device,
+                  requires_grad=requires_grad)
+
+
+def is_signed(input) -> bool:
+    """Whether `input`'s dtype is signed (floating, complex and signed integer ones)."""
+    check_tensor(input, "is_signed", "input")
+    return input._dtype.kind in "fci"
+
+
+def get_default_device():
+    """The device new tensors go to (set_default_device's; "cpu" before)."""
+    from ._config import default_device
+
+    return default_device()
+
+
+def is_same_size(input, other) -> bool:
+    """Whether the two tensors have the same shape."""
+    check_tensor(input, "is_same_size", "input")
+    check_tensor(other, "is_same_size", "other")
+    return tuple(input.shape) == tuple(other.shape)
 
 
 def _set_fns():

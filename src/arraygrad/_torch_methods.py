@@ -966,7 +966,8 @@ CAST_METHODS = {"float": _dtypes.float32, "double": _dtypes.float64, "long": _dt
                 "cdouble": _dtypes.complex128, "half": _dtypes.float16}
 
 # PyTorch functions that double as methods (the tensor is their first argument).
-API_METHODS = ("clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
+API_METHODS = ("cov", "corrcoef", "is_nonzero", "fmax", "fmin", "isposinf", "isneginf", "isreal", "logaddexp2",
+               "hsplit", "vsplit", "dsplit", "is_signed", "is_same_size", "clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
                "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim", "index_select",
                "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
                "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose",
@@ -988,7 +989,7 @@ API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "ler
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
                "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
                "scatter_reduce", "index_put", "put", "lgamma", "digamma", "erfinv", "i0", "mvlgamma",
-               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power")
+               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power", "cumsum", "cumprod")
 
 
 def _function(name):
@@ -1035,6 +1036,14 @@ def _inplace_binary(fn, fname):
     return lambda self, other: _inplace.inplace_apply(self, lambda t: fn(t, other), fname, (other,))
 
 
+def _inplace_comparison(fn, fname):
+    """x.eq_(other) and the like: x <- (x == other), in x's own dtype (PyTorch's)."""
+    def method(self, other):
+        others = (other,) if isinstance(other, _api.Tensor) else ()
+        return _inplace.inplace_apply(self, lambda t: fn(t, other).astype(t.dtype), fname, others)
+    return method
+
+
 def _cast_method(d):
     return lambda self: self.to(dtype=d)
 
@@ -1077,6 +1086,9 @@ def install() -> None:
         if fname not in _COMPARISONS:
             _define(name + "_", _inplace_binary(fn, name + "_"),
                     f"self = {fname}(self, other), in place; returns self.")
+        elif fname in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
+            _define(name + "_", _inplace_comparison(fn, name + "_"),
+                    f"self = {fname}(self, other) in self's dtype (1 or 0), in place; returns self.")
     for name, d in CAST_METHODS.items():
         _define(name, _cast_method(d), f"self.to({d!r}) (self when it already has that dtype).")
     _define("bfloat16", _bfloat16, BFLOAT16_UNSUPPORTED)

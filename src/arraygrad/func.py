@@ -27,7 +27,7 @@ from ._dispatch import GRAD_ENABLED, Tensor
 from ._random import VmapRandomness
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vmap",
-           "functional_call"]
+           "functional_call", "stack_module_state"]
 
 
 # ----- pytrees ------------------------------------------------------------------------------
@@ -580,6 +580,37 @@ def _stack_results(results, n, out_dims, name):
         else:
             out.append(stack(column, axis=d % nd))
     return rebuild(out)
+
+
+# ----- stack_module_state (model ensembling) ---------------------------------------------------
+def stack_module_state(models) -> tuple[dict, dict]:
+    """The parameters and buffers of `models` (same class, same training mode), each
+    stacked on a new first axis: ({name: stacked}, {name: stacked}), for
+    `vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))`. Stacked parameters are
+    new leaves that require grad where the models' do."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    first = type(models[0])
+    if not all(type(m) is first for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(tensors, name):
+        from ._ops.manipulation import stack
+
+        flags = {t.requires_grad for t in tensors}
+        if len(flags) > 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+        out = stack([t.detach() for t in tensors], axis=0)
+        return out.requires_grad_() if flags == {True} else out
+
+    all_params = [dict(m.named_parameters()) for m in models]
+    all_buffers = [dict(m.named_buffers()) for m in models]
+    params = {k: stacked(tuple(p[k] for p in all_params), k) for k in all_params[0]}
+    buffers = {k: stacked(tuple(b[k] for b in all_buffers), k) for k in all_buffers[0]}
+    return params, buffers
 
 
 # ----- functional_call -------------------------------------------------------------------------

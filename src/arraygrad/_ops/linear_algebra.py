@@ -34,8 +34,13 @@ _MATMUL = Op("matmul", ("x1", "x2"), {"x1": _matmul_x1_grad, "x2": _matmul_x2_gr
              broadcasts=True, grad_fn="MmBackward0")
 
 
-def matmul(x1, x2, /) -> Tensor:
-    """Matrix product (batched, with broadcasting; 1-D operands as vectors)."""
+def matmul(x1, x2, /, *, out=None) -> Tensor:
+    """Matrix product (batched, with broadcasting; 1-D operands as vectors). `out=` is
+    PyTorch's (the result written into that tensor)."""
+    if out is not None:
+        from .._torch_api import write_out
+
+        return write_out(out, matmul(x1, x2), "matmul", (x1, x2))
     if x1.__class__ is Tensor and x2.__class__ is Tensor and x1._dtype.kind != "b":
         try:
             return binary(_MATMUL, x1, x2)

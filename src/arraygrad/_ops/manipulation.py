@@ -27,11 +27,12 @@ def _shape_tuple(shape, fname):
 
 # ----- broadcasting ---------------------------------------------------------------------
 def broadcast_shapes(*shapes) -> tuple[int, ...]:
-    """The shape that arrays of `shapes` broadcast to (ValueError if they do not)."""
+    """The shape that arrays of `shapes` broadcast to (ValueError if they do not), as a
+    Size (a tuple), as PyTorch's torch.broadcast_shapes returns."""
+    shapes = tuple(_shape_tuple(s, "broadcast_shapes") for s in shapes)  # an int n is (n,)
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for s in shapes:
-        s = _shape_tuple(s, "broadcast_shapes")
         for i, n in enumerate(s):
             j = ndim - len(s) + i
             m = out[j]
@@ -42,7 +43,9 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
             elif n != 1 and n != m:
                 raise ValueError(f"broadcast_shapes: shapes {tuple(shapes)} cannot be broadcast to a "
                                  f"single shape (dimension {j}: {m} vs {n})")
-    return tuple(out)
+    from .._tensor import Size
+
+    return Size(out)
 
 
 # The engine sums the gradient back to the input's shape: the rule is the identity.

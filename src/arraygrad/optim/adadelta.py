@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -13,7 +13,7 @@ class Adadelta(Optimizer):
     p -= lr * delta."""
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False, foreach=None, capturable: bool = False,
+                 weight_decay: float = 0, *, maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_setting("learning rate", lr, "Adadelta")
         check_setting("rho value", rho, "Adadelta")
@@ -22,7 +22,7 @@ class Adadelta(Optimizer):
         check_setting("epsilon value", eps, "Adadelta")
         check_setting("weight_decay value", weight_decay, "Adadelta")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
-                                      foreach=foreach, capturable=capturable,
+                                      capturable=capturable, foreach=foreach,
                                       differentiable=differentiable))
 
     def step(self, closure=None):
@@ -37,7 +37,7 @@ class Adadelta(Optimizer):
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "square_avg": zeros_state(p),
                                              "acc_delta": zeros_state(p)}
-                state["step"] += 1
+                advance_step(state)
                 g, _ = step_gradient(p, group)
                 sqrt = p._backend.xp.sqrt
                 v = state["square_avg"]._data

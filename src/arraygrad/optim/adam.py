@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adam", "AdamW"]
 
@@ -43,12 +43,12 @@ class Adam(Optimizer):
     _decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None, maximize: bool = False,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused=None,
                  decoupled_weight_decay: bool = False) -> None:
         betas = check_adam_settings(type(self).__name__, lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, foreach=foreach, maximize=maximize, capturable=capturable,
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
@@ -67,7 +67,7 @@ class Adam(Optimizer):
                                              "exp_avg_sq": zeros_state(p)}
                     if amsgrad:
                         state["max_exp_avg_sq"] = zeros_state(p)
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, pd = step_gradient(p, group, group.get("decoupled_weight_decay", self._decoupled))
                 m, v = update_moments(state, g, b1, b2)
                 if amsgrad:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .adam import check_adam_settings, update_moments
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
@@ -17,12 +17,12 @@ class Adamax(Optimizer):
     p -= lr / (1 - b1^t) * m / u."""
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False, foreach=None, capturable: bool = False,
+                 weight_decay: float = 0, *, maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False) -> None:
         betas = check_adam_settings("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize, foreach=foreach, capturable=capturable,
-                                      differentiable=differentiable))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -35,7 +35,7 @@ class Adamax(Optimizer):
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p), "exp_inf": zeros_state(p)}
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, pd = step_gradient(p, group)
                 xp = p._backend.xp
                 m = state["exp_avg"]._data
@@ -59,7 +59,7 @@ class NAdam(Optimizer):
     decoupled_weight_decay: AdamW-style decay (p *= 1 - lr weight_decay)."""
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False, foreach=None,
                  capturable: bool = False,
                  differentiable: bool = False) -> None:
@@ -84,7 +84,7 @@ class NAdam(Optimizer):
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": zeros_state(p),
                                              "exp_avg_sq": zeros_state(p)}
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, pd = step_gradient(p, group, group["decoupled_weight_decay"])
                 mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
                 mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
@@ -106,13 +106,13 @@ class RAdam(Optimizer):
     decoupled_weight_decay: AdamW-style decay (p *= 1 - lr weight_decay)."""
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False) -> None:
         betas = check_adam_settings("RAdam", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
-                                      capturable=capturable,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      decoupled_weight_decay=decoupled_weight_decay,
                                       differentiable=differentiable))
 
     def step(self, closure=None):
@@ -127,7 +127,7 @@ class RAdam(Optimizer):
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, pd = step_gradient(p, group, group["decoupled_weight_decay"])
                 m, v = update_moments(state, g, b1, b2)
                 bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t

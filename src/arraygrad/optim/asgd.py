@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["ASGD"]
 
@@ -13,14 +13,14 @@ class ASGD(Optimizer):
     (ax += mu (p - ax)); then eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0)."""
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, *, maximize: bool = False, foreach=None,
+                 t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False, foreach=None,
                  capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_setting("learning rate", lr, "ASGD")
         check_setting("weight_decay value", weight_decay, "ASGD")
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                                      maximize=maximize, foreach=foreach, capturable=capturable,
-                                      differentiable=differentiable))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -33,7 +33,7 @@ class ASGD(Optimizer):
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     state = self.state[p] = {"step": 0, "eta": lr, "mu": 1.0, "ax": zeros_state(p)}
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, _ = step_gradient(p, group)
                 eta = state["eta"]
                 pd = p._data

@@ -78,6 +78,7 @@ class LRScheduler:
     def _initial_step(self) -> None:
         self._step_count = 0
         self._is_initial = True
+        self._get_lr_called_within_step = False  # PyTorch's flag, kept so that state dicts match its
         try:
             self.step()
         finally:
@@ -94,6 +95,13 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to `epoch`, deprecated as PyTorch's) and set the groups'
         learning rates."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 "
+                          "and later, you should call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the "
+                          "first value of the learning rate schedule. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -120,8 +128,15 @@ class LRScheduler:
 
 
 def _positive_int(cls, name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """A positive whole number: an int, or a float holding one (PyTorch's tutorials write
+    StepLR(optimizer, 1.0, gamma=0.1)); it is kept as given, as PyTorch keeps it."""
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < 1:
         raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's old name of LRScheduler, which custom schedulers in older code subclass."""
 
 
 class StepLR(LRScheduler):
@@ -669,7 +684,7 @@ class ReduceLROnPlateau:
     relative or absolute), then wait `cooldown` epochs; never below `min_lr`."""
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0.0,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
                  eps: float = 1e-8) -> None:
         _check_optimizer(optimizer)
         if not factor < 1.0:
@@ -683,15 +698,19 @@ class ReduceLROnPlateau:
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
         if len(min_lrs) != n:
             raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs, got {len(min_lrs)}")
+        # PyTorch's attributes, in its order (state_dict() holds them all)
+        self.factor = factor
         self.optimizer = optimizer
-        self.mode, self.factor, self.patience = mode, factor, patience
-        self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
-        self.min_lrs, self.eps = min_lrs, eps
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
+        self.min_lrs = min_lrs
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
 
     def _is_better(self, current: float) -> bool:
         if self.mode == "min":

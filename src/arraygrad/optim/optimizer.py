@@ -15,12 +15,14 @@ implementation, steps outside the graph).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+import itertools
+from collections import OrderedDict, defaultdict
 
 from .._autograd.grad_mode import no_grad
 from .._dispatch import Tensor, bump_version, wrap
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
 
 class _Required:
@@ -62,6 +64,26 @@ def step_gradient(p, group: dict, decoupled: bool = False):
     return g, pd
 
 
+def step_count(n: int):
+    """A step count as PyTorch's optimizers keep state["step"]: a 0-d tensor on the CPU,
+    float32 (float64 where that is the default dtype)."""
+    from .._config import get_default_dtype
+    from .._ops.creation import backend_for
+
+    b = backend_for("cpu")
+    dtype = "float64" if get_default_dtype().name == "float64" else "float32"
+    return wrap(b.xp.asarray(float(n), dtype=getattr(b.xp, dtype)), b)
+
+
+def advance_step(state: dict) -> int:
+    """state["step"] += 1 (kept as `step_count` makes it; an int there, from older saved
+    state, is read too); returns the new count as an int, for the step's arithmetic."""
+    t = state["step"]
+    n = int(t._data if isinstance(t, Tensor) else t) + 1
+    state["step"] = step_count(n)
+    return n
+
+
 def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
     """A non-negative float setting (or in [low, high)), else ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -71,6 +93,81 @@ def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | No
         raise ValueError(f"{cls}: invalid {name}: {value} (expected {bounds})")
 
 
+class _HookHandle:
+    """What register_step_pre_hook and the like return: `.remove()` unregisters the hook
+    (also as a context manager, on exit)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: OrderedDict, hook) -> None:
+        self._hooks, self.id = hooks, next(self._ids)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+# hooks every optimizer runs around step() (register_optimizer_step_pre_hook / _post_hook)
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def _check_hook(hook, fname):
+    if not callable(hook):
+        raise TypeError(f"{fname}: hook must be callable, got {type(hook).__name__}")
+
+
+def register_optimizer_step_pre_hook(hook) -> _HookHandle:
+    """hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs), before every
+    optimizer's step()."""
+    _check_hook(hook, "register_optimizer_step_pre_hook")
+    return _HookHandle(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook) -> _HookHandle:
+    """hook(optimizer, args, kwargs) -> None, after every optimizer's step()."""
+    _check_hook(hook, "register_optimizer_step_post_hook")
+    return _HookHandle(_global_step_post_hooks, hook)
+
+
+def _with_step_hooks(step):
+    """`step` running the global and the optimizer's own step hooks around it (once: a
+    subclass's step calling super().step() runs them only in the outermost call)."""
+
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        self._opt_called = True  # for the schedulers' "lr_scheduler.step() before optimizer.step()" warning
+        pre, post = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        if (not pre and not post and not _global_step_pre_hooks and not _global_step_post_hooks) \
+                or self.__dict__.get("_in_hooked_step"):
+            return step(self, *args, **kwargs)
+        args = (self,) + args  # as PyTorch's: the hooks see step's arguments, self first
+        for hook in list(_global_step_pre_hooks.values()) + list((pre or {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"optimizer step pre hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result!r}")
+                args, kwargs = result
+        self._in_hooked_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_hooked_step = False
+        for hook in list((post or {}).values()) + list(_global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    hooked._arraygrad_step_hooks = True
+    return hooked
+
+
 class Optimizer:
     """Base class: holds param groups and state; subclasses implement `step`.
 
@@ -78,6 +175,22 @@ class Optimizer:
     groups: {"params": [...], setting: value}); settings missing from a group come from
     `defaults`.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and callable(step) and not getattr(step, "_arraygrad_step_hooks", False):
+            cls.step = _with_step_hooks(step)
+
+    def register_step_pre_hook(self, hook) -> _HookHandle:
+        """hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs), before each step()."""
+        _check_hook(hook, "register_step_pre_hook")
+        return _HookHandle(self.__dict__.setdefault("_step_pre_hooks", OrderedDict()), hook)
+
+    def register_step_post_hook(self, hook) -> _HookHandle:
+        """hook(optimizer, args, kwargs) -> None, after each step()."""
+        _check_hook(hook, "register_step_post_hook")
+        return _HookHandle(self.__dict__.setdefault("_step_post_hooks", OrderedDict()), hook)
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
@@ -98,6 +211,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
         for i, group in enumerate(self.param_groups):
+            if i:
+                lines.append("")  # PyTorch's blank line between groups
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines) + "\n)"
@@ -193,10 +308,16 @@ class Optimizer:
             p = by_index.get(int(i))
             if p is None:
                 raise ValueError(f"loaded state dict has state for parameter {i}, which is in no group")
-            state[p] = {k: _like_param(v, p) for k, v in s.items()}
+            state[p] = {k: (_step_like(v) if k == "step" else _like_param(v, p)) for k, v in s.items()}
         self.state = state
         self.param_groups = [dict(saved, params=group["params"])
                              for group, saved in zip(self.param_groups, saved_groups)]
+
+
+def _step_like(value):
+    """A loaded state["step"]: a step tensor stays a CPU step count (PyTorch keeps it there
+    whatever the parameter's device or dtype); a number stays as it is."""
+    return step_count(int(value._data)) if isinstance(value, Tensor) else value
 
 
 def _like_param(value, p):

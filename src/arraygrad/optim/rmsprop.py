@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_count, step_gradient, store, zeros_state
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -14,16 +14,15 @@ class RMSprop(Optimizer):
     buf = momentum buf + g / denominator, p -= lr buf."""
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  maximize: bool = False, foreach=None, capturable: bool = False,
                  differentiable: bool = False) -> None:
         for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                             ("weight_decay value", weight_decay), ("alpha value", alpha)):
             check_setting(name, value, "RMSprop")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize,
-                                      foreach=foreach, capturable=capturable,
-                                      differentiable=differentiable))
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -40,7 +39,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = zeros_state(p)
                     if group["centered"]:
                         state["grad_avg"] = zeros_state(p)
-                state["step"] += 1
+                advance_step(state)
                 g, _ = step_gradient(p, group)
                 xp = p._backend.xp
                 v = state["square_avg"]._data
@@ -73,17 +72,17 @@ class Adagrad(Optimizer):
     """Duchi et al.'s Adagrad, as PyTorch computes it: with g = grad (+ weight_decay * p),
     sum += g^2, p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)."""
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, *,
                  maximize: bool = False, foreach=None, differentiable: bool = False,
                  fused=None) -> None:
         for name, value in (("learning rate", lr), ("lr_decay value", lr_decay),
                             ("weight_decay value", weight_decay), ("epsilon value", eps),
                             ("initial_accumulator_value", initial_accumulator_value)):
             check_setting(name, value, "Adagrad")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize, foreach=foreach, differentiable=differentiable,
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
                                       fused=fused))
         for group in self.param_groups:  # PyTorch creates the accumulators up front
             for p in group["params"]:
@@ -95,7 +94,7 @@ class Adagrad(Optimizer):
         acc = zeros_state(p)
         if self.defaults["initial_accumulator_value"]:
             acc._data += self.defaults["initial_accumulator_value"]
-        return {"step": 0, "sum": acc}
+        return {"step": step_count(0), "sum": acc}
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -107,7 +106,7 @@ class Adagrad(Optimizer):
                 state = self.state.get(p)
                 if not state:
                     state = self.state[p] = self._new_state(p)
-                state["step"] = t = state["step"] + 1
+                t = advance_step(state)
                 g, _ = step_gradient(p, group)
                 acc = state["sum"]._data
                 acc += g * g

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._dispatch import wrap
-from .optimizer import Optimizer, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Rprop"]
 
@@ -22,8 +22,8 @@ class Rprop(Optimizer):
             raise ValueError(f"Rprop: invalid eta values: {etas[0]}, {etas[1]} "
                              "(expected 0 < etaminus < 1 < etaplus)")
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
-                                      maximize=maximize, foreach=foreach, capturable=capturable,
-                                      differentiable=differentiable))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -40,7 +40,7 @@ class Rprop(Optimizer):
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     size = xp.full_like(p._data, group["lr"])
                     state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": wrap(size, b)}
-                state["step"] += 1
+                advance_step(state)
                 g, _ = step_gradient(p, group)
                 sign = xp.sign(g * state["prev"]._data)
                 ones = xp.ones_like(g)

@@ -13,8 +13,8 @@ class SGD(Optimizer):
     buf = momentum * buf + (1 - dampening) * g (buf = g at the first step),
     p -= lr * (g + momentum * buf if nesterov else buf) (g itself without momentum)."""
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False, foreach=None,
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False, foreach=None,
                  differentiable: bool = False, fused=None) -> None:
         for name, value in (("learning rate", lr), ("momentum value", momentum),
                             ("weight_decay value", weight_decay), ("dampening", dampening)):

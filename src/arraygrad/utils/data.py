@@ -11,6 +11,8 @@ import bisect
 import itertools
 import math
 import numbers
+import threading
+import types
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as _FutureTimeout
@@ -25,11 +27,35 @@ from .. import Generator, multinomial, randint, randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler", "DataLoader", "default_collate"]
+           "BatchSampler", "DataLoader", "default_collate", "get_worker_info", "WorkerInfo",
+           "ChainDataset", "StackDataset", "default_convert"]
+
+_worker_local = threading.local()  # .info: this worker thread's WorkerInfo
+
+
+class WorkerInfo:
+    """What `get_worker_info()` tells code running in a DataLoader worker: its `id`
+    (0 .. num_workers - 1), `num_workers`, `seed` and the loader's `dataset`."""
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset):
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __repr__(self) -> str:
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, dataset={self.dataset!r})"
+
+
+def get_worker_info():
+    """The WorkerInfo of the DataLoader worker this runs in, or None outside the workers (in
+    the main thread, where arraygrad also reads an IterableDataset: its stream is read once,
+    so code that shards the stream by worker sees None and reads all of it)."""
+    return getattr(_worker_local, "info", None)
 
 
 class Dataset:
-    """A map-style dataset: subclasses implement `__getitem__(index)` and `__len__()`."""
+    """A map-style dataset: subclasses implement `__getitem__(index)` and `__len__()`.
+    Generic, as PyTorch's: `class Pairs(Dataset[tuple[Tensor, int]])`."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
@@ -54,8 +80,56 @@ class IterableDataset(Dataset):
     def __len__(self) -> int:  # a stream has no length unless a subclass gives one
         raise TypeError(f"object of type '{type(self).__name__}' has no len()")
 
-    def __add__(self, other):
-        raise TypeError("ConcatDataset does not support IterableDataset")
+    def __add__(self, other) -> "ChainDataset":
+        return ChainDataset([self, other])  # PyTorch's: one stream after the other
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets' streams, one after another (chained as they are read)."""
+
+    def __init__(self, datasets) -> None:
+        self.datasets = datasets
+
+    def _each(self):
+        for i, d in enumerate(self.datasets):
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset: datasets[{i}] is a "
+                                f"{type(d).__name__} (use ConcatDataset for map-style datasets)")
+            yield d
+
+    def __iter__(self):
+        for d in self._each():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._each())
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample i is (a[i], b[i], ...) for
+    StackDataset(a, b, ...), or {"x": a[i], ...} for StackDataset(x=a, ...)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets either as positional arguments (samples "
+                             "are tuples) or as keywords (samples are dicts), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets = args if args else kwargs
+        named = list(kwargs.items()) if kwargs else [(f"args[{i}]", d) for i, d in enumerate(args)]
+        self._length = len(named[0][1])
+        for name, d in named:
+            if len(d) != self._length:
+                raise ValueError(f"StackDataset: size mismatch between datasets: {named[0][0]} has "
+                                 f"{self._length} samples, {name} has {len(d)}")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class TensorDataset(Dataset):
@@ -149,7 +223,9 @@ def _as_generator(generator, fname):
 
 
 class Sampler:
-    """An iterable of dataset indices (one epoch's order)."""
+    """An iterable of dataset indices (one epoch's order). Generic: `Sampler[int]`."""
+
+    __class_getitem__ = classmethod(types.GenericAlias)
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
@@ -252,6 +328,19 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+def _stack_samples(batch: list):
+    """stack(batch, axis=0), with PyTorch's RuntimeError where the samples' shapes differ (the
+    usual cause: variable-length samples, which need a collate_fn that pads them)."""
+    ref = tuple(batch[0].shape)
+    for i, t in enumerate(batch):
+        if isinstance(t, Tensor) and tuple(t.shape) != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i} (default_collate: samples of different "
+                               "shapes need a collate_fn, e.g. one that pads them with "
+                               "nn.utils.rnn.pad_sequence)")
+    return stack(batch, axis=0)
+
+
 def default_collate(batch: list):
     """Stack a list of samples into a batch: tensors are stacked on a new first axis, Python
     numbers become a tensor, tuples/lists and dicts are collated field by field."""
@@ -259,13 +348,13 @@ def default_collate(batch: list):
         raise ValueError("default_collate: the batch is empty")
     first = batch[0]
     if isinstance(first, Tensor):
-        return stack(batch, axis=0)
+        return _stack_samples(batch)
     if isinstance(first, float):  # Python floats batch as float64, as PyTorch's
         return asarray(batch, dtype=float64)
     if isinstance(first, (bool, numbers.Number)):
         return asarray(batch)
     if hasattr(first, "__array__") or hasattr(first, "__dlpack__"):  # NumPy arrays and the like
-        return stack([asarray(sample) for sample in batch], axis=0)
+        return _stack_samples([asarray(sample) for sample in batch])
     if isinstance(first, str):
         return list(batch)
     if isinstance(first, dict):
@@ -280,6 +369,13 @@ def default_collate(batch: list):
     raise TypeError(f"default_collate: don't know how to batch samples of type {type(first).__name__}")
 
 
+def default_convert(data):
+    """PyTorch's default_convert (the collate_fn of a DataLoader with batch_size=None): NumPy
+    arrays in `data` become tensors; tuples become lists (namedtuples stay); dicts and lists
+    are converted element by element; anything else is returned as it is."""
+    return _default_convert(data)
+
+
 def _default_convert(sample):
     """PyTorch's default_convert, for unbatched samples: NumPy arrays become tensors, tuples
     lists (namedtuples stay), containers are converted element by element."""
@@ -287,6 +383,9 @@ def _default_convert(sample):
         return sample
     c = type(sample)
     if c.__name__ == "ndarray" and c.__module__ == "numpy" and sample.dtype.kind not in "OSUV":
+        return asarray(sample)
+    if c.__module__ == "numpy" and getattr(sample, "shape", None) == () and hasattr(sample, "dtype") \
+            and sample.dtype.kind not in "OSUV":  # a NumPy scalar (np.float32(1)): a 0-d tensor
         return asarray(sample)
     if isinstance(sample, dict):
         return {k: _default_convert(v) for k, v in sample.items()}
@@ -490,9 +589,17 @@ class DataLoader:
 
     def _start_workers(self):
         ids = itertools.count()
-        init = self.worker_init_fn
+        init, n, dataset = self.worker_init_fn, self.num_workers, self.dataset
+        base_seed = int(randint(0, 2 ** 62, (1,), generator=self.generator).item())
+
+        def start():
+            i = next(ids)
+            _worker_local.info = WorkerInfo(i, n, base_seed + i, dataset)
+            if init is not None:
+                init(i)
+
         pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="arraygrad-DataLoader",
-                                  initializer=None if init is None else lambda: init(next(ids)))
+                                  initializer=start)
         if self.persistent_workers:
             self._workers = pool
         return pool
