@@ -696,3 +696,17 @@ def test_norm_and_conv_errors():
         F.interpolate(xp.ones((1, 1, 2, 2)), scale_factor=2, mode="trilinear")
     with pytest.raises(ValueError, match="interpolate: mode 'bicubic' expects a 4-D input"):
         F.interpolate(xp.ones((1, 1, 3)), scale_factor=2, mode="bicubic")
+
+
+@pytest.mark.parametrize("act", ["ReLU", "LeakyReLU", "Hardtanh"])
+def test_batch_norm_then_an_in_place_activation(act):
+    """DCGAN's BatchNorm -> ReLU(inplace=True): the fused op's backward reads its saved
+    statistics, not its output, so writing over the output is no error (as in PyTorch)."""
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5)).astype(np.float32)
+    tconv = torch.nn.Conv2d(3, 4, 3)
+    conv = nn.Conv2d(3, 4, 3)
+    conv.load_state_dict({k: xp.asarray(v.detach().numpy()) for k, v in tconv.state_dict().items()})
+    for lib, c in ((torch, tconv), (xp, conv)):
+        m = lib.nn.Sequential(c, lib.nn.BatchNorm2d(4), getattr(lib.nn, act)(inplace=True))
+        m(lib.tensor(x)).pow(2).sum().backward()
+    np.testing.assert_allclose(host(conv.weight.grad), tconv.weight.grad.numpy(), rtol=1e-4, atol=1e-4)

@@ -102,16 +102,19 @@ class Op:
     nout      number of outputs (tuple results)
     broadcasts  whether inputs broadcast against each other (the engine unbroadcasts grads)
     differentiable_outputs  for nout > 1: which outputs carry gradients
+    saved_outputs  for nout > 1: the outputs the rules read through `ans` (default: all);
+              an in-place write to another output is then no error (PyTorch saves only
+              what its backward reads: BatchNorm's statistics, not its output)
     """
 
     __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
                  "category", "float_inputs", "broadcasts", "differentiable", "_plans",
-                 "diff_outputs", "raw", "__weakref__")
+                 "diff_outputs", "raw", "saved_outputs", "__weakref__")
 
     def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
                  nout: int = 1, broadcasts: bool = False, differentiable_outputs=None,
-                 differentiable: bool | None = None, impl: str | None = None):
+                 differentiable: bool | None = None, impl: str | None = None, saved_outputs=None):
         self.name = name
         self.impl = impl or name
         self.variadic = len(inputs) == 1 and inputs[0].startswith("*")
@@ -124,6 +127,7 @@ class Op:
         self.broadcasts = broadcasts
         self.differentiable = vjp is not None if differentiable is None else differentiable
         self.diff_outputs = tuple(differentiable_outputs or (True,) * nout)
+        self.saved_outputs = tuple(i in (saved_outputs or range(nout)) for i in range(nout))
         self.rules = self._parse_rules(vjp)
         # One differentiable output (the first), every rule takes `xp`: first-order backward
         # runs them on raw backend arrays (the engine's _run_raw_node).
@@ -825,6 +829,12 @@ def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
     return node
 
 
+class SavedOutputs(tuple):
+    """A multi-output op's saved outputs (None for those its rules do not read)."""
+
+    __slots__ = ()
+
+
 class SavedVars(dict):
     """A node's saved values that include an input or output: freed after backward (unless
     retain_graph). A plain dict (shapes and parameters only) survives, so that such a node
@@ -845,8 +855,8 @@ def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
         elif kind == _SAVE_PARAM:
             saved[name] = params[name]
         elif kind == _SAVE_ANS:
-            saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1
-                           else tuple([SavedOutput(outs[i], i) for i in range(len(outs))]))
+            saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1 else SavedOutputs(
+                [SavedOutput(outs[i], i) if op.saved_outputs[i] else None for i in range(len(outs))]))
         elif kind == _SAVE_SHAPE:
             if op.variadic:
                 saved[name] = [x._data.shape for x in inputs]

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
 
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, SavedOutput, SavedTensor, SavedVars, wrap
+from .._dispatch import GRAD_ENABLED, SavedOutput, SavedOutputs, SavedTensor, SavedVars, wrap
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .._ops.indexing import _GETITEM_BASIC as _SLICE
@@ -182,8 +182,8 @@ def _unpack(v, node):
         return v.unpack(node)
     if c is list:
         return [_unpack(x, node) for x in v]
-    if c is tuple and v and v[0].__class__ is SavedOutput:
-        return tuple(x.unpack(node) for x in v)
+    if c is SavedOutputs:
+        return tuple([None if x is None else x.unpack(node) for x in v])
     return v
 
 
@@ -270,8 +270,8 @@ def _run_raw_node(node, op, g, xp, retain_graph, edges):
                         elif c is SavedOutput:
                             so = v
                             v = so.unpack_data(node)
-                        elif c is tuple and v and v[0].__class__ is SavedOutput:  # every output
-                            v = tuple([o.unpack_data(node) for o in v])
+                        elif c is SavedOutputs:  # the outputs (None: not saved)
+                            v = tuple([None if o is None else o.unpack_data(node) for o in v])
                         args.append(v)
                     r = rule.fn(xp, gin, *args)
                 else:
@@ -366,7 +366,7 @@ def _materialize(node, grads, saved):
         if gi is None and diff_outputs[i]:
             if outs is None:
                 outs = _unpack(saved["ans"], node) if "ans" in saved else None
-            if outs is None:
+            if outs is None or outs[i] is None:
                 raise RuntimeError(f"{type(node).__name__}: gradient for output {i} is missing "
                                    "and the output was not saved to build zeros")
             gi = zeros_like(outs[i])

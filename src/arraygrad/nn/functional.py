@@ -2860,7 +2860,7 @@ def _batch_norm_grads(xp, g, x, weight, ans, eps, needs_grad):
 
 _BATCH_NORM = Op("batch_norm", ("x", "weight", "bias"), {("x", "weight", "bias"): _batch_norm_grads},
                  dtypes="real floating", generic=_batch_norm_forward, grad_fn="NativeBatchNormBackward0",
-                 nout=3, differentiable_outputs=(True, False, False))
+                 nout=3, differentiable_outputs=(True, False, False), saved_outputs=(1, 2))
 
 
 def _move_running(buffer, stat, momentum: float) -> None:
