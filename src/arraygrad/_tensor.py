@@ -392,6 +392,7 @@ UNARY_OPERATORS = {"neg": "negative", "pos": "positive", "abs": "abs", "invert":
 
 D.Tensor = Tensor
 _dtypes.Tensor = Tensor
+Tensor.__module__ = "arraygrad"  # type(t) prints <class 'arraygrad.Tensor'>, as torch's
 
 
 _NON_LEAF_GRAD = (
