@@ -49,16 +49,6 @@ def _specs():
 G, SPECS = _specs()
 
 
-def _on(device, arrays, diff):
-    out = []
-    for i, a in enumerate(arrays):
-        t = xp.asarray(np.array(a, copy=True), device=device)
-        if i in diff and a.dtype.kind in "fc":
-            t.requires_grad_(True)
-        out.append(t)
-    return out
-
-
 def _vjp(s, ins, kw):
     outs = [o for o in G._outputs(s.call(xp, *ins, **kw)) if o.requires_grad]
     want = [t for t in ins if t.requires_grad]
@@ -78,14 +68,14 @@ def _vjp(s, ins, kw):
 def test_gradcheck_on_cuda_and_same_as_cpu(s, data):
     G._skip_missing(s)
     arrays, kw, diff = G._draw_case(s, data.draw, np.float64)
-    ins = _on("cuda", arrays, diff)
+    ins = G._to_xp(arrays, diff, device="cuda")
     if any(t.requires_grad for t in ins):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             assert gradcheck(lambda *a: s.call(xp, *a, **kw), tuple(ins), eps=s.eps, atol=s.atol,
                              rtol=s.rtol)
     got_out, got_grads = _vjp(s, ins, kw)
-    want_out, want_grads = _vjp(s, _on("cpu", arrays, diff), kw)
+    want_out, want_grads = _vjp(s, G._to_xp(arrays, diff, device="cpu"), kw)
     for g, w in zip(got_out + got_grads, want_out + want_grads):
         if w is None:
             assert g is None

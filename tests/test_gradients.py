@@ -970,10 +970,10 @@ def _draw_case(s: Spec, draw, dtype):
     return arrays, kw, diff
 
 
-def _to_xp(arrays, diff):
+def _to_xp(arrays, diff, device=None):
     out = []
     for i, a in enumerate(arrays):
-        t = xp.asarray(np.array(a, copy=True))
+        t = xp.asarray(np.array(a, copy=True), device=device)
         if i in diff and a.dtype.kind in "fc":
             t.requires_grad_(True)
         out.append(t)

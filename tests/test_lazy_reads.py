@@ -35,16 +35,6 @@ def probe_backend():
     unregister_backend("probe")
 
 
-def _on_probe(arrays, diff):
-    out = []
-    for i, a in enumerate(arrays):
-        t = xp.asarray(np.array(a, copy=True), device=DEVICE)
-        if i in diff and a.dtype.kind in "fc":
-            t.requires_grad_(True)
-        out.append(t)
-    return out
-
-
 def _forward_backward(fn, ins, create_graph=False):
     """fn(*ins), then d(outputs)/d(inputs) with a cotangent of ones (and, with
     create_graph, the gradient of the gradients' sum: a second-order pass)."""
@@ -70,7 +60,7 @@ def _assert_no_reads(reads, what):
 def test_differentiable_functions_read_no_values(s, data):
     G._skip_missing(s)
     arrays, kw, diff = G._draw_case(s, data.draw, np.float64)
-    ins = _on_probe(arrays, diff)
+    ins = G._to_xp(arrays, diff, device=DEVICE)
     with watching() as reads:
         _forward_backward(lambda *a: s.call(xp, *a, **kw), ins, create_graph=s.gradgrad)
     _assert_no_reads(reads, s.id)
