@@ -329,6 +329,28 @@ class Tensor(D.TensorBase, TorchTensorMethods):
             node._retained = {}
         node._retained[self._meta.out_index] = weakref.ref(self)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` after backward has accumulated this leaf's gradient into
+        `.grad` (PyTorch 2.1's; e.g. an optimizer step per parameter). Returns a handle with
+        `.remove()`."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        import weakref
+
+        from ._autograd.engine import _HookList
+
+        key = id(self)
+        entry = POST_ACCUMULATE_HOOKS.get(key)
+        if entry is None or entry[0]() is not self:
+            def forget(ref, key=key):
+                if POST_ACCUMULATE_HOOKS.get(key, (None,))[0] is ref:
+                    del POST_ACCUMULATE_HOOKS[key]
+
+            entry = POST_ACCUMULATE_HOOKS[key] = (weakref.ref(self, forget), _HookList())
+        return entry[1].add(hook)
+
     def register_hook(self, hook):
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle with `.remove()`."""
@@ -389,6 +411,18 @@ BINARY_OPERATORS = {
 COMPARISON_OPERATORS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
                         "gt": "greater", "ge": "greater_equal"}
 UNARY_OPERATORS = {"neg": "negative", "pos": "positive", "abs": "abs", "invert": "bitwise_invert"}
+
+# Tensor.register_post_accumulate_grad_hook's registry, read by the engine's accumulate_grad:
+# id(leaf) -> (weak reference to the leaf, its hooks); empty (one falsy check) when unused
+POST_ACCUMULATE_HOOKS: dict = {}
+
+
+def run_post_accumulate_hooks(leaf) -> None:
+    entry = POST_ACCUMULATE_HOOKS.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        for hook in list(entry[1]):
+            hook(leaf)
+
 
 D.Tensor = Tensor
 _dtypes.Tensor = Tensor

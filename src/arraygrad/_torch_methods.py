@@ -29,6 +29,33 @@ BFLOAT16_UNSUPPORTED = ("bfloat16 is not supported: no backend of arraygrad's ha
                         "'half', is: an extension of the standard's dtypes); use float16 or float32")
 
 
+class UntypedStorage:
+    """A tensor's memory as PyTorch's `untyped_storage()` describes it: its size in bytes
+    and its address (read-only: arraygrad does not hand out raw memory)."""
+
+    __slots__ = ("_nbytes", "_ptr", "device")
+
+    def __init__(self, nbytes: int, ptr, device) -> None:
+        self._nbytes, self._ptr, self.device = nbytes, ptr, device
+
+    def nbytes(self) -> int:
+        return self._nbytes
+
+    def size(self) -> int:
+        return self._nbytes
+
+    def __len__(self) -> int:
+        return self._nbytes
+
+    def data_ptr(self) -> int:
+        if self._ptr is None:
+            raise RuntimeError(f"data_ptr(): the backend of device {self.device} does not expose addresses")
+        return self._ptr
+
+    def __repr__(self) -> str:
+        return f"UntypedStorage(nbytes={self._nbytes}, device={self.device})"
+
+
 class TorchTensorMethods:
     __slots__ = ()
 
@@ -108,6 +135,25 @@ class TorchTensorMethods:
             if iface is not None:
                 return iface["data"][0]
         raise RuntimeError(f"data_ptr(): backend {self._backend.name!r} does not expose addresses")
+
+    def untyped_storage(self) -> "UntypedStorage":
+        """The memory this tensor views, as bytes (PyTorch's minimal storage: `nbytes()`,
+        `data_ptr()`, `size()`): the whole allocation that a view shares with its base, where
+        the backend exposes it (NumPy's `.base` chain), else the tensor's own bytes."""
+        data = self._data
+        while getattr(data, "base", None) is not None and hasattr(data.base, "__array_interface__"):
+            data = data.base
+        if not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
+            data = self._data
+        nbytes = getattr(data, "nbytes", None)
+        if nbytes is None:
+            nbytes = self.nbytes
+        try:
+            iface = getattr(data, "__array_interface__", None) or getattr(data, "__cuda_array_interface__")
+            ptr = iface["data"][0]
+        except AttributeError:
+            ptr = None
+        return UntypedStorage(int(nbytes), ptr, self.device)
 
     def is_contiguous(self, memory_format=None) -> bool:
         flags = getattr(self._data, "flags", None)

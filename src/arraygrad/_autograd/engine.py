@@ -20,7 +20,7 @@ from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .._ops.indexing import _GETITEM_BASIC as _SLICE
 from .. import _tensor as _tensor_module
-from .._tensor import Tensor
+from .._tensor import POST_ACCUMULATE_HOOKS, Tensor, run_post_accumulate_hooks
 
 __all__ = ["backward", "grad"]
 
@@ -706,6 +706,8 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
             D.bump_version(cur)
         else:
             leaf._grad = wrap(cur._data + g._data, cur._backend)
+    if POST_ACCUMULATE_HOOKS:  # Tensor.register_post_accumulate_grad_hook
+        run_post_accumulate_hooks(leaf)
 
 
 # ----------------------------------------------------------------------------------------

@@ -208,6 +208,27 @@ _GETITEM = Op("getitem", ("x",), _getitem_grad, grad_fn="IndexBackward0",
               generic=lambda xp, x, key: x[key])
 _GETITEM_BASIC = Op("getitem_basic", ("x",), _getitem_grad, grad_fn="SliceBackward0",
                     generic=lambda xp, x, key: x[key])
+# PyTorch names a basic x[key]'s node after the last step its indexing takes: select for an
+# integer (x[0], x[:, 0]), unsqueeze for None, slice otherwise (`:` and `...` take none).
+# Subclasses of the slice node: the same op (the engine's slice path, views) under its name.
+_SELECT_NODE = type("SelectBackward0", (_GETITEM_BASIC.node_type,), {"__slots__": ()})
+_UNSQUEEZE_NODE = type("UnsqueezeBackward0", (_GETITEM_BASIC.node_type,), {"__slots__": ()})
+_FULL = slice(None)
+
+
+def _basic_node_type(key):
+    """The node class of x[key] for a basic key (None: the slice node)."""
+    if key.__class__ is not tuple:
+        key = (key,)
+    for k in reversed(key):
+        if k.__class__ is slice:
+            if k == _FULL:
+                continue
+            return None
+        if k is Ellipsis:
+            continue
+        return _UNSQUEEZE_NODE if k is None else _SELECT_NODE
+    return None
 
 
 def getitem(x, key):
@@ -225,7 +246,13 @@ def getitem(x, key):
     out = wrap(data, b)
     op = _GETITEM_BASIC if basic else _GETITEM
     if x._requires_grad and grad_enabled():
-        record(op, (out,), (x,), {"key": k})
+        node = record(op, (out,), (x,), {"key": k})
+        if basic:  # x requires grad: `node` is a node
+            c = key.__class__
+            if c is int:
+                node.__class__ = _SELECT_NODE
+            elif c is not slice and (cls := _basic_node_type(key)) is not None:
+                node.__class__ = cls
     if basic and b.mutable_arrays:
         out._base = (x, op, {"key": k})
     return out

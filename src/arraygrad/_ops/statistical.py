@@ -54,6 +54,9 @@ def _native(x, dtype):
 
 # ----- sum, prod, mean ------------------------------------------------------------------
 _SUM = Op("sum", ("x",), unreduce)
+# PyTorch's overload with `dim` records another node (SumBackward1, sum.dim_IntList): the
+# same rule under that name, picked once per call by whether an axis was given.
+_SUM_DIM = Op("sum_dim", ("x",), unreduce, impl="sum", grad_fn="SumBackward1")
 
 
 def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
@@ -70,7 +73,8 @@ def sum(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) 
         axis = normalize_axes(axis, x._data.ndim, "sum")
     if dtype is not None:
         dtype = _native(x, dtype)
-    return apply(_SUM, (x,), {"axis": axis, "dtype": dtype, "keepdims": keepdims})
+    return apply(_SUM if axis is None else _SUM_DIM, (x,),
+                 {"axis": axis, "dtype": dtype, "keepdims": keepdims})
 
 
 def _prod_grad(g, x, axis, keepdims):
@@ -98,6 +102,7 @@ def _prod_grad(g, x, axis, keepdims):
 
 
 _PROD = Op("prod", ("x",), _prod_grad)
+_PROD_DIM = Op("prod_dim", ("x",), _prod_grad, impl="prod", grad_fn="ProdBackward1")  # as _SUM_DIM
 
 
 def prod(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False) -> Tensor:
@@ -105,11 +110,17 @@ def prod(x, /, dim=None, keepdim=None, *, axis=None, dtype=None, keepdims=False)
     if dim is not None or keepdim is not None:  # PyTorch's spelling: Tensor.prod's semantics
         return check_tensor(x, "prod").prod(dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
     axis = _reduction_args(x, axis, "prod")
-    return apply(_PROD, (x,), {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
+    return apply(_PROD if axis is None else _PROD_DIM, (x,),
+                 {"axis": axis, "dtype": _native(x, dtype), "keepdims": keepdims})
 
 
-_MEAN = Op("mean", ("x",), lambda xp, g, x_shape, axis, keepdims:
-           unreduce(xp, g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1), dtypes="floating-point")
+def _mean_grad(xp, g, x_shape, axis, keepdims):
+    return unreduce(xp, g, x_shape, axis, keepdims) / (_count(x_shape, axis) or 1)
+
+
+_MEAN = Op("mean", ("x",), _mean_grad, dtypes="floating-point")
+_MEAN_DIM = Op("mean_dim", ("x",), _mean_grad, dtypes="floating-point", impl="mean",
+               grad_fn="MeanBackward1")  # as _SUM_DIM
 
 
 def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None) -> Tensor:
@@ -120,7 +131,7 @@ def mean(x, /, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None)
     axis = _reduction_args(x, axis, "mean")
     if x._dtype not in _MEAN.dtypes:
         x = coerce_dtype(_MEAN, x)
-    return apply(_MEAN, (x,), {"axis": axis, "keepdims": keepdims})
+    return apply(_MEAN if axis is None else _MEAN_DIM, (x,), {"axis": axis, "keepdims": keepdims})
 
 
 # ----- var, std -------------------------------------------------------------------------

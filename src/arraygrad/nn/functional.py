@@ -57,6 +57,9 @@ __all__ = [
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "rms_norm",
     "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool3d", "max_unpool3d",
     "max_pool3d_with_indices", "adaptive_max_pool3d_with_indices", "affine_grid", "grid_sample",
+    "elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "pdist",
+    "channel_shuffle", "native_channel_shuffle", "upsample", "dropout3d", "soft_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_with_distance_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1190,8 +1193,19 @@ def _linear_grads(g, x, weight, needs_grad):
     return gx, gw, gb
 
 
-_LINEAR = Op("linear", ("x", "weight", "bias"), {("x", "weight", "bias"): _linear_grads},
-             dtypes="real floating", generic=_linear_forward, grad_fn="AddmmBackward0")
+def _linear_op(name, grad_fn):
+    return Op(name, ("x", "weight", "bias"), {("x", "weight", "bias"): _linear_grads},
+              dtypes="real floating", generic=_linear_forward, impl="linear", grad_fn=grad_fn)
+
+
+_LINEAR = _linear_op("linear", "AddmmBackward0")
+# PyTorch's linear records the node of its last step, which depends on the input's rank and
+# the bias: the same rule under each name, [min(ndim, 3) - 1][bias is None] picking it.
+_LINEAR_BY_RANK = (
+    (_linear_op("linear_vector", "ViewBackward0"), _linear_op("linear_vector_mv", "SqueezeBackward4")),
+    (_LINEAR, _linear_op("linear_mm", "MmBackward0")),
+    (_linear_op("linear_batched", "ViewBackward0"), _linear_op("linear_batched_mm", "UnsafeViewBackward0")),
+)
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -1205,7 +1219,8 @@ def linear(input, weight, bias=None) -> Tensor:
                          f"{tuple(ws)} do not match (weight must be (out_features, in_features))")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
         raise ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
-    return apply(_LINEAR, (input, weight, bias))
+    nd = input._data.ndim
+    return apply(_LINEAR_BY_RANK[(nd if nd < 3 else 3) - 1][bias is None], (input, weight, bias))
 
 
 def relu(input, inplace: bool = False) -> Tensor:
@@ -1377,6 +1392,56 @@ def hardshrink(input, lambd: float = 0.5) -> Tensor:
 def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value."""
     return _activation("threshold", input, inplace, lambda x: _where(x > threshold, x, float(value)))
+
+
+# PyTorch's in-place spellings of the activations: the same function, written into `input`
+def elu_(input, alpha: float = 1.0) -> Tensor:
+    """elu(input, alpha), written into `input`."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu(input, negative_slope), written into `input`."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """hardtanh(input, min_val, max_val), written into `input`."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input) -> Tensor:
+    """selu(input), written into `input`."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0) -> Tensor:
+    """celu(input, alpha), written into `input`."""
+    return celu(input, alpha, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float) -> Tensor:
+    """threshold(input, threshold, value), written into `input`."""
+    return _activation("threshold", input, True, lambda x: _where(x > threshold, x, float(value)))
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """The randomized leaky ReLU: x where x > 0, else a * x, with a drawn uniformly from
+    [lower, upper] for each element (training), or the mean slope (lower + upper) / 2 (eval)."""
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got "
+                           f"lower={lower} and upper={upper}")
+    if not training:
+        return _activation("rrelu", input, inplace, lambda x: _where(x > 0, x, x * ((lower + upper) / 2)))
+    _check_float(input, "rrelu")
+    slope = (rand_like(input) * (upper - lower) + lower).detach()  # PyTorch's noise: a constant
+    return _activation("rrelu", input, inplace, lambda x: _where(x > 0, x, x * slope))
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """rrelu(input, lower, upper, training), written into `input`."""
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def glu(input, dim: int = -1) -> Tensor:
@@ -1872,6 +1937,28 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     return vector_norm(d, ord=p, axis=-1, keepdims=keepdim)
 
 
+def pdist(input, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of an (N, M) input, each pair i < j once, in row
+    order: N (N - 1) / 2 values (PyTorch's `pdist`)."""
+    check_tensor(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist: only supports 2D tensors, got: {input.ndim}D (shape {tuple(input.shape)})")
+    if input._dtype.kind != "f":
+        raise RuntimeError(f"pdist: only supports floating-point dtypes, got {input._dtype}")
+    if p < 0:
+        raise RuntimeError(f"pdist: only supports non-negative p values, got p={p}")
+    from ..linalg import vector_norm
+
+    n = input.shape[0]
+    rows = [i for i in range(n) for _ in range(i + 1, n)]
+    cols = [j for i in range(n) for j in range(i + 1, n)]
+    if not rows:
+        return _ag.zeros((0,), dtype=input.dtype, device=input.device)
+    idx = _ag.asarray([rows, cols], dtype=_ag.int64, device=input.device)
+    d = _ag.take(input, idx[0], axis=0) - _ag.take(input, idx[1], axis=0)
+    return vector_norm(d, ord=p, axis=-1)
+
+
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """max(0, d(a, p) - d(a, n) + margin), d the pairwise p-distance; swap also tries d(p, n)
@@ -1885,6 +1972,32 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = _minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin) for any distance function `d` (default:
+    pairwise_distance); swap also tries d(p, n) for the negative distance (the smaller wins)."""
+    fname = "triplet_margin_with_distance_loss"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fname}: {reduction} is not a valid value for reduction (one of {_REDUCTIONS})")
+    if margin <= 0:
+        raise ValueError(f"{fname}: margin must be greater than 0, got {margin}")
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_tensor(t, fname, name)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"{fname}: The anchor, positive, and negative tensors are expected to have the same "
+                           f"number of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, "
+                           f"and negative {negative.ndim}D inputs")
+    if distance_function is None:
+        distance_function = pairwise_distance
+    elif not callable(distance_function):
+        raise TypeError(f"{fname}: distance_function must be callable, got {type(distance_function).__name__}")
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = _minimum(d_neg, distance_function(positive, negative))
     return _reduce(_clamp_min(margin + d_pos - d_neg, 0.0), reduction)
 
 
@@ -1949,6 +2062,46 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         _check_same_dtype(input, weight, "multilabel_soft_margin_loss", "weight")
         loss = loss * weight
     return _reduce(_sum(loss, axis=-1) / input.shape[-1], reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)), elementwise (targets 1 or -1), reduced."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "soft_margin_loss")
+    _check_float(input, "soft_margin_loss")
+    check_tensor(target, "soft_margin_loss", "target")
+    return _reduce(_softplus_unit(-target * input), reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """The multi-class multi-label hinge loss: per sample, the sum over its target classes j
+    and its other classes i of max(0, 1 - (x[j] - x[i])), divided by the number of classes.
+    `target` (int64, input's shape) lists the target classes first, ended by the first -1."""
+    fname = "multilabel_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, fname)
+    _check_float(input, fname)
+    check_tensor(target, fname, "target")
+    if target._dtype is not _ag.int64:
+        raise RuntimeError(f"{fname}: expected target of scalar type int64 (Long), but found {target._dtype}")
+    if input.ndim > 2 or (input.ndim == 2 and input.shape[1] == 0) or (input.ndim == 1 and input.shape[0] == 0):
+        raise RuntimeError(f"{fname}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{tuple(input.shape)}")
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"{fname}: inconsistent target size: {tuple(target.shape)} for input of size: "
+                           f"{tuple(input.shape)}")
+    unbatched = input.ndim < 2
+    x = reshape(input, (1, -1)) if unbatched else input
+    t = reshape(target, (1, -1)) if unbatched else target
+    c = x.shape[1]
+    valid = _ag.cumulative_sum(astype(t < 0, _ag.int64), axis=1) == 0  # the targets before the first -1
+    tc = _where(valid, t, 0)
+    classes = _ag.arange(c, dtype=_ag.int64, device=t.device)
+    is_target = _any(expand_dims(valid, axis=2) & (expand_dims(tc, axis=2) == classes), axis=1)  # (N, C)
+    z = 1 - (expand_dims(take_along_axis(x, tc, axis=1), axis=2) - expand_dims(x, axis=1))  # (N, J, C)
+    pair = expand_dims(valid, axis=2) & expand_dims(~is_target, axis=1)
+    loss = _sum(_where(pair & (z > 0), z, 0.0), axis=(1, 2)) / c  # gradient 0 at z = 0, as PyTorch
+    return _reduce(reshape(loss, ()) if unbatched else loss, reduction)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
@@ -2588,6 +2741,13 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (constant, reflect, replicate, circular)")
     if mode != "constant" and value:
         raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    if mode != "constant" and not (1 <= len(pad) // 2 <= 3 and input.ndim - len(pad) // 2 in (1, 2)):
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor (mode {mode!r}).\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     out = input
     for k in range(len(pad) // 2):
         axis = input.ndim - 1 - k
@@ -2618,6 +2778,13 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
             idx = [i % n for i in range(-left, n + right)]
         out = _ag.take(out, _ag.asarray(idx, dtype=_ag.int64, device=out.device), axis=axis)
     return out
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+    """The deprecated spelling of `interpolate` (with PyTorch's warning)."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
@@ -2674,6 +2841,31 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     x = reshape(input, lead + (c, h // r, r, w // r, r))
     x = permute_dims(x, tuple(range(k)) + tuple(k + i for i in (0, 2, 4, 1, 3)))
     return reshape(x, lead + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups: int) -> Tensor:
+    """(N, C, *) -> (N, C, *) with the channels seen as (groups, C / groups) and transposed
+    to (C / groups, groups): channel k of group g moves to position k * groups + g."""
+    check_tensor(input, "channel_shuffle")
+    if isinstance(groups, bool) or not isinstance(groups, int):
+        raise TypeError(f"channel_shuffle: groups must be an int, got {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle: expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if c % groups:
+        raise RuntimeError(f"channel_shuffle: Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    x = reshape(input, (n, groups, c // groups) + rest)
+    x = permute_dims(x, (0, 2, 1) + tuple(range(3, x.ndim)))
+    return reshape(x, (n, c) + rest)
+
+
+native_channel_shuffle = channel_shuffle
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
@@ -2769,6 +2961,27 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """Zero whole channels (axis 1 of (N, C, L), axis 0 of (C, L)) with probability p,
     scaling the rest by 1 / (1 - p) (training); the identity otherwise."""
     return _feature_dropout("dropout1d", input, p, training, inplace, (2, 3), alpha=False)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels (axis 1 of (N, C, D, H, W), axis 0 of (C, D, H, W)) with probability
+    p, scaling the rest by 1 / (1 - p) (training); the identity otherwise. Other ranks warn,
+    as PyTorch's (deprecated), and are treated as unbatched."""
+    check_tensor(input, "dropout3d")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout3d: dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.ndim
+    if nd not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with "
+                      "3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", UserWarning, stacklevel=2)
+    if not training or p == 0.0 or input._data.size == 0:
+        return input
+    lead = 2 if nd == 5 else 1
+    noise_shape = tuple(input.shape[:lead]) + (1,) * (nd - lead)
+    return _dropout_noise(input, p, inplace, noise_shape, False, "dropout3d")
 
 
 def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:

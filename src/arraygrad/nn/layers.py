@@ -28,7 +28,9 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "AlphaDropout", "FeatureAlphaDropout", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "GroupNorm",
            "LocalResponseNorm", "EmbeddingBag", "ConvTranspose3d",
            "InstanceNorm3d", "RMSNorm",
-           "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d"]
+           "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d",
+           "Softmax2d", "Dropout3d", "ZeroPad1d", "ZeroPad3d", "ConstantPad3d", "CircularPad1d", "CircularPad2d",
+           "CircularPad3d", "ReflectionPad3d", "ReplicationPad3d", "RReLU", "ChannelShuffle"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -711,6 +713,21 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
 
 
+class RReLU(Module):
+    """The randomized leaky ReLU: slopes drawn from [lower, upper] for each negative element
+    in training, the mean slope (lower + upper) / 2 in evaluation."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
 class GLU(Module):
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -769,6 +786,16 @@ class Softmin(Softmax):
 
     def forward(self, input):
         return F.softmin(input, self.dim)
+
+
+class Softmax2d(Module):
+    """softmax over the channels (axis -3) of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
+                             f"(shape {tuple(input.shape)})")
+        return F.softmax(input, -3)
 
 
 class Flatten(Module):
@@ -1055,6 +1082,59 @@ class ReplicationPad2d(_PadNd):
     _dims, _mode = 2, "replicate"
 
 
+class ReflectionPad3d(_PadNd):
+    _dims, _mode = 3, "reflect"
+
+
+class ReplicationPad3d(_PadNd):
+    _dims, _mode = 3, "replicate"
+
+
+class ConstantPad3d(ConstantPad1d):
+    _dims = 3
+
+
+class ZeroPad1d(ConstantPad1d):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _CircularPadNd(_PadNd):
+    """Circular padding; the input must be (C, *spatial) or (N, C, *spatial) (ValueError
+    otherwise, as PyTorch's)."""
+
+    _mode = "circular"
+
+    def forward(self, input):
+        if input.ndim not in (self._dims + 1, self._dims + 2):
+            raise ValueError(f"{type(self).__name__}: expected {self._dims + 1}D or {self._dims + 2}D input "
+                             f"(got {input.ndim}D input)")
+        return super().forward(input)
+
+
+class CircularPad1d(_CircularPadNd):
+    _dims = 1
+
+
+class CircularPad2d(_CircularPadNd):
+    _dims = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    _dims = 3
+
+
 class CosineSimilarity(Module):
     def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
@@ -1146,6 +1226,14 @@ class Dropout1d(Dropout2d):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
+class Dropout3d(Dropout2d):
+    """During training, zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with
+    probability p."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
 class AlphaDropout(Dropout2d):
     """Alpha dropout (for SELU networks): dropped elements take the SELU's saturation value and
     an affine map keeps mean 0 and variance 1 (training only)."""
@@ -1159,6 +1247,20 @@ class FeatureAlphaDropout(Dropout2d):
 
     def forward(self, input):
         return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class ChannelShuffle(Module):
+    """Shuffle the channels of (N, C, *) input across `groups` groups (F.channel_shuffle)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
 
 
 class Unflatten(Module):

@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 from .._autograd.function import Function
 from .._autograd.grad_mode import no_grad
 from .._dispatch import GRAD_ENABLED, Tensor
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
@@ -558,6 +558,10 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
                                 "(arraygrad.nn.Module or None expected)")
             d["_modules"][name] = None
+        elif isinstance(value, Buffer):  # PyTorch's nn.Buffer: registered, with its persistence
+            if "_buffers" not in d:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "

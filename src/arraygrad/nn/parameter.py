@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._dispatch import Tensor, check_tensor
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
@@ -32,3 +32,35 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A Tensor that modules register as a buffer when assigned as an attribute (PyTorch 2.5's
+    `nn.Buffer`): state that is not learned, such as running statistics.
+
+    ``Buffer(data, persistent=True)`` shares `data`'s memory (like ``data.detach()``, keeping
+    its `requires_grad`); a non-persistent buffer stays out of the module's state dict. The
+    flag lives in the class (tensors have no attribute dict): `persistent` reads it.
+    """
+
+    __slots__ = ()
+    persistent = True
+
+    def __new__(cls, data=None, *, persistent: bool = True):
+        if data is None:
+            from .._ops.creation import empty
+
+            data = empty((0,))
+        check_tensor(data, "Buffer", "data")
+        b = data.detach()
+        b.requires_grad = data.requires_grad
+        b.__class__ = Buffer if persistent else _NonPersistentBuffer  # same slots as Tensor
+        return b
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        pass  # everything happens in __new__
+
+
+class _NonPersistentBuffer(Buffer):
+    __slots__ = ()
+    persistent = False

@@ -13,13 +13,15 @@ from ..._ops.elementwise import clip, isfinite
 from ..._ops.manipulation import stack
 from ...linalg import vector_norm
 
-from . import parametrizations, parametrize, rnn
+from . import parametrizations, parametrize, prune, rnn
+from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
            "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
-           "remove_spectral_norm"]
+           "remove_spectral_norm", "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "prune"]
 
 
 def _grads(parameters, fname):
@@ -52,6 +54,59 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite: boo
         for g in grads:
             g *= coef.astype(g.dtype)
     return total
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """The `norm_type`-norm of all `tensors` seen as one vector (PyTorch 2.6's; usually the
+    gradients: `get_total_norm([p.grad for p in params])`)."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"get_total_norm: tensors must be Tensors, got {type(t).__name__} at {i}")
+    norm_type = float(norm_type)
+    if not tensors:
+        from ..._ops.creation import asarray
+
+        return asarray(0.0)
+    with no_grad():
+        total = vector_norm(stack([vector_norm(t, ord=norm_type) for t in tensors]), ord=norm_type)
+    if error_if_nonfinite and not bool(isfinite(total)):  # PyTorch reads it on the host too
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
+                           "is non-finite, so it cannot be clipped. To disable this error and "
+                           "scale the gradients by the non-finite norm anyway, set "
+                           "`error_if_nonfinite=False`")
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> None:
+    """Scale the parameters' gradients by min(1, max_norm / (total_norm + 1e-6)), given the
+    precomputed `total_norm` (PyTorch 2.6's second half of clip_grad_norm_)."""
+    grads = _grads(parameters, "clip_grads_with_norm_")
+    max_norm = float(max_norm)
+    if not grads:
+        return
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(f"clip_grads_with_norm_: total_norm must be a Tensor, got {type(total_norm).__name__}")
+    with no_grad():
+        coef = clip(max_norm / (total_norm + 1e-6), max=1.0)
+        for g in grads:
+            g *= coef.astype(g.dtype)
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """`module_cls(*args, **kwargs)` whose parameters' values are unspecified (PyTorch
+    builds it on the meta device; here it is built normally, which PyTorch allows too:
+    only the shapes, dtypes and devices are promised)."""
+    import inspect
+
+    from ..module import Module
+
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise RuntimeError(f"skip_init: Expected a Module; got {module_cls}")
+    if "device" not in inspect.signature(module_cls).parameters:
+        raise RuntimeError(f"skip_init: Module must support a 'device' arg to skip initialization "
+                           f"({module_cls.__name__} has none)")
+    return module_cls(*args, **kwargs)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
