@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the array API standard's test suite (data-apis/array-api-tests) against arraygrad.
 #
-#   conformance/run.sh [BACKEND] [extra pytest args...]     BACKEND: numpy (default) | cupy | strict
+#   conformance/run.sh [BACKEND] [extra pytest args...]     BACKEND: numpy (default) | cupy | strict | dask
 #
 # Environment: ARRAY_API_TESTS_DIR   a checkout of data-apis/array-api-tests with its array-api
 #                                    submodule (default: .conformance-suite/array-api-tests, cloned
@@ -41,7 +41,10 @@ case "$backend" in
   cupy)  module="exec('import arraygrad; arraygrad.set_default_device(\"cuda\"); xp = arraygrad')" ;;
   # array-api-strict as a second CPU backend (the test suite's plugin, tests/_strict_backend.py)
   strict) module="exec('import sys; sys.path.insert(0, \"$root/tests\"); import arraygrad, _strict_backend; arraygrad.register_backend(\"strict\", _strict_backend.StrictBackend, default_for=\"cpu\"); xp = arraygrad')" ;;
-  *) echo "unknown backend $backend (numpy, cupy, strict)" >&2; exit 2 ;;
+  # the Dask backend on device "dask" (registered from backends/ as well, for a checkout
+  # whose install predates its entry point)
+  dask) module="exec('import sys; sys.path.insert(0, \"$root/backends\"); import arraygrad, arraygrad_dask; arraygrad.register_backend(\"dask\", arraygrad_dask.DaskBackend); arraygrad.set_default_device(\"dask\"); xp = arraygrad')" ;;
+  *) echo "unknown backend $backend (numpy, cupy, strict, dask)" >&2; exit 2 ;;
 esac
 
 xfails="$here/xfails-$backend.txt"

@@ -168,6 +168,7 @@ class Backend:
             ns = types.ModuleType(f"{getattr(xp, '__name__', 'namespace')}+{self.name}_overrides")
             ns.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("__")})
             ns.__dict__.update({k: v for k, v in self.overrides.items() if "." not in k})
+            ns.__mutable_arrays__ = self.mutable_arrays  # for rules that write into views
             fn = self.fn
 
             def missing(name):  # module __getattr__ (PEP 562): only for names not found above
@@ -256,14 +257,15 @@ class Backend:
         """Make this device's work wait for `stream` (`to_device(..., stream=)`)."""
 
     def is_writeable(self, array) -> bool:
-        """Whether writes into `array` are allowed (a read-only NumPy view says no)."""
-        return self.mutable_arrays
+        """Whether writes into `array` are allowed (a read-only NumPy view says no). Arrays
+        of an immutable library are: a write makes a new array (see `write`)."""
+        return True
 
     def write(self, dst, src):
         """Write `src` into `dst` in place and return the array that now holds the result
         (backends with immutable arrays return `src` and arraygrad rebinds the tensor)."""
-        if not self.mutable_arrays:
-            return src
+        if not self.mutable_arrays:  # the tensor keeps its dtype, as an in-place write would
+            return src if src.dtype == dst.dtype else self.xp.astype(src, dst.dtype)
         dst[...] = src
         return dst
 

@@ -176,14 +176,19 @@ class Window(NamedTuple):
         ow = (w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
         return oh, ow
 
-    def views(self, a, oh: int, ow: int) -> list:
-        """The KH*KW strided slices of padded (H, W, ...) array `a`, one per kernel offset,
-        each (OH, OW, ...): position (y, x) of view k sees the pixel that kernel offset k
-        covers when the window sits at output (y, x)."""
+    def keys(self, oh: int, ow: int) -> list:
+        """The KH*KW strided-slice keys into a padded (H, W, ...) array, one per kernel
+        offset, each selecting (OH, OW, ...): position (y, x) of key k's slice holds the
+        pixel that kernel offset k covers when the window sits at output (y, x)."""
         rows = self.sh * (oh - 1) + 1
         cols = self.sw * (ow - 1) + 1
-        return [a[i * self.dh:i * self.dh + rows:self.sh, j * self.dw:j * self.dw + cols:self.sw, ...]
+        return [(slice(i * self.dh, i * self.dh + rows, self.sh),
+                  slice(j * self.dw, j * self.dw + cols, self.sw), Ellipsis)
                 for i in range(self.kh) for j in range(self.kw)]
+
+    def views(self, a, oh: int, ow: int) -> list:
+        """The slices of `a` at `keys(oh, ow)`."""
+        return [a[k] for k in self.keys(oh, ow)]
 
 
 def _window(fname, x_shape, kernel_size, stride, padding, dilation) -> Window:
@@ -211,7 +216,7 @@ def _placed(xp, like) -> dict:
         try:
             xp.zeros((0,), dtype=like.dtype, device=like.device)
             takes = True
-        except TypeError:
+        except (TypeError, AttributeError):  # no device= keyword, or arrays without .device
             takes = False
         _TAKES_DEVICE[xp] = takes
     return {"device": like.device} if takes else {}
@@ -248,8 +253,13 @@ def _scatter(xp, parts, x_shape, win: Window):
     like = parts[0]
     out = xp.zeros((h + win.pt + win.pb, w + win.pl + win.pr, n, c), dtype=like.dtype,
                    **_placed(xp, like))
-    for view, part in zip(win.views(out, oh, ow), parts):
-        view += part
+    backend = getattr(like, "_backend", None)  # Tensors (recording) or raw arrays of `xp`
+    if backend.mutable_arrays if backend is not None else getattr(xp, "__mutable_arrays__", True):
+        for view, part in zip(win.views(out, oh, ow), parts):
+            view += part
+    else:  # immutable arrays (Dask): item assignment makes a new array; views see no write
+        for key, part in zip(win.keys(oh, ow), parts):
+            out[key] = out[key] + part
     if win.padded:
         out = out[win.pt:win.pt + h, win.pl:win.pl + w, ...]
     return _nchw(xp, out)

@@ -130,10 +130,11 @@ class LBFGS(Optimizer):
                 for i in range(len(old_dirs) - 1, -1, -1):
                     al[i] = self._dot(old_stps[i], q) * ro[i]
                     q = q - al[i] * old_dirs[i]
-                d = r = q * H_diag
+                r = q * H_diag
                 for i in range(len(old_dirs)):
                     be_i = self._dot(old_dirs[i], r) * ro[i]
-                    r += (al[i] - be_i) * old_stps[i]
+                    r = r + (al[i] - be_i) * old_stps[i]  # no aliasing (immutable backends)
+                d = r
             prev_flat_grad = xp.asarray(flat_grad, copy=True)
             prev_loss = loss
             if state["n_iter"] == 1:
