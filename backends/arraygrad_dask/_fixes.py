@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from arraygrad_numpy._fixes import wide_scans
+
 
 def getitem(x, key):
     """x[key] with NumPy's rules where dask falls short: several integer index arrays (dask
@@ -71,20 +73,6 @@ def _vindex(x, parts, arrays):
 def dask_overrides(xp) -> dict:
     """name -> replacement for array-api-compat's `dask.array` namespace `xp`."""
     import dask.array as da
-
-    # Scans of float32 / complex64 accumulate in double width (PyTorch's CPU kernels and the
-    # NumPy plugin do): a float32 running sum of 1e5 tenths drifts to 9998.6.
-    wider = {np.dtype(np.float16): np.float64, np.dtype(np.float32): np.float64,
-             np.dtype(np.complex64): np.complex128}
-
-    def _wide_scan(scan):
-        def wide(x, /, *, axis=None, dtype=None, include_initial=False):
-            target = x.dtype if dtype is None else np.dtype(dtype)
-            acc = wider.get(target)
-            if acc is None:
-                return scan(x, axis=axis, dtype=dtype, include_initial=include_initial)
-            return scan(x, axis=axis, dtype=acc, include_initial=include_initial).astype(target)
-        return wide
 
     def floor_divide(x1, x2, /):
         # The standard: an infinite numerator gives +-inf, a finite one over an infinite
@@ -215,4 +203,4 @@ def dask_overrides(xp) -> dict:
     return {**ffts, "linalg.inv": inv, "linalg.svdvals": svdvals, "floor_divide": floor_divide, "isin": isin, "index_add": index_add,
             "from_dlpack": from_dlpack, "take_along_axis": take_along_axis, "take": take, "repeat": repeat,
             "searchsorted": searchsorted, "eye": eye, "linspace": linspace,
-            **{name: _wide_scan(getattr(xp, name)) for name in ("cumulative_sum", "cumulative_prod")}}
+            **wide_scans(xp)}  # scans accumulate in double width, as on the CPU

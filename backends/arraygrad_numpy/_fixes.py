@@ -88,6 +88,31 @@ def _scipy_special() -> dict:
     return {"erf": lazy("erf"), "erfc": lazy("erfc"), **out}
 
 
+# Scans and half-precision means accumulate wider, as PyTorch's CPU kernels do: a float32
+# running sum of 1e5 tenths drifts to 9998.6, and float16 cannot hold a count past 65504.
+_WIDER = {"float16": "float64", "float32": "float64", "complex64": "complex128"}
+
+
+def wide_scans(xp) -> dict:
+    """cumulative_sum / cumulative_prod of `xp` accumulating float16/32 and complex64 in
+    double width (NumPy dtypes: NumPy, CuPy and Dask share them)."""
+    import numpy as np
+
+    wider = {np.dtype(k): np.dtype(v) for k, v in _WIDER.items()}
+
+    def wide_scan(scan):
+        def wide(x, /, *, axis=None, dtype=None, include_initial=False):
+            target = x.dtype if dtype is None else np.dtype(dtype)
+            acc = wider.get(target)
+            if acc is None:
+                return scan(x, axis=axis, dtype=dtype, include_initial=include_initial)
+            return scan(x, axis=axis, dtype=acc, include_initial=include_initial).astype(target)
+        return wide
+
+    return {name: wide_scan(getattr(xp, name)) for name in ("cumulative_sum", "cumulative_prod")
+            if hasattr(xp, name)}
+
+
 def numpy_like_overrides(xp) -> dict:
     """name -> replacement for NumPy-like namespace `xp`."""
     int64, uint64 = xp.dtype(xp.int64), xp.dtype(xp.uint64)
@@ -119,10 +144,6 @@ def numpy_like_overrides(xp) -> dict:
         return reduce_prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
     float32 = xp.dtype(xp.float32)
-    # Scans and half-precision means accumulate wider, as PyTorch's CPU kernels do: a float32
-    # running sum of 1e5 tenths drifts to 9998.6, and float16 cannot hold a count past 65504.
-    wider = {xp.dtype(xp.float16): xp.dtype(xp.float64), float32: xp.dtype(xp.float64),
-             xp.dtype(xp.complex64): xp.dtype(xp.complex128)}
 
     def mean(x, /, *, axis=None, keepdims=False):
         n = x.size if axis is None else math.prod(x.shape[a] for a in axis)
@@ -132,17 +153,7 @@ def numpy_like_overrides(xp) -> dict:
             return xp.divide(add_reduce(x, axis=axis, dtype=float32, keepdims=keepdims), n).astype(x.dtype)
         return xp.divide(add_reduce(x, axis=axis, keepdims=keepdims), n, dtype=x.dtype)
 
-    def _wide_scan(scan):
-        def wide(x, /, *, axis=None, dtype=None, include_initial=False):
-            target = x.dtype if dtype is None else xp.dtype(dtype)
-            acc = wider.get(target)
-            if acc is None:
-                return scan(x, axis=axis, dtype=dtype, include_initial=include_initial)
-            return scan(x, axis=axis, dtype=acc, include_initial=include_initial).astype(target)
-        return wide
-
-    scans = {name: _wide_scan(getattr(xp, name)) for name in ("cumulative_sum", "cumulative_prod")
-             if hasattr(xp, name)}
+    scans = wide_scans(xp)
 
     def max(x, /, *, axis=None, keepdims=False):
         return reduce_max(x, axis=axis, keepdims=keepdims)
