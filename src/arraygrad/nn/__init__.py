@@ -70,3 +70,5 @@ __all__ = [
     "CircularPad3d", "ReflectionPad3d", "ReplicationPad3d", "RReLU", "ChannelShuffle", "SoftMarginLoss",
     "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
 ]
+
+from . import modules  # noqa: E402,F401  (torch.nn.modules.batchnorm._BatchNorm, .utils._pair ...)

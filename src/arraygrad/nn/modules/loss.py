@@ -1,0 +1,53 @@
+"""`torch.nn.modules.loss`: the same classes as `arraygrad.nn` (code imports them from here)."""
+
+from .. import (  # noqa: F401
+    L1Loss,
+    NLLLoss,
+    PoissonNLLLoss,
+    GaussianNLLLoss,
+    KLDivLoss,
+    MSELoss,
+    BCELoss,
+    BCEWithLogitsLoss,
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    SmoothL1Loss,
+    HuberLoss,
+    SoftMarginLoss,
+    CrossEntropyLoss,
+    MultiLabelSoftMarginLoss,
+    CosineEmbeddingLoss,
+    MarginRankingLoss,
+    MultiMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+    CTCLoss,
+)
+from ..loss import (  # noqa: F401
+    _Loss,
+    _WeightedLoss,
+)
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "MSELoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "NLLLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]

@@ -1,0 +1,15 @@
+"""`torch.nn.modules.normalization`: the same classes as `arraygrad.nn` (code imports them from here)."""
+
+from .. import (  # noqa: F401
+    LocalResponseNorm,
+    LayerNorm,
+    GroupNorm,
+    RMSNorm,
+)
+
+__all__ = [
+    "GroupNorm",
+    "LayerNorm",
+    "LocalResponseNorm",
+    "RMSNorm",
+]
