@@ -24,21 +24,9 @@ from arraygrad.autograd import gradcheck, gradgradcheck  # noqa: E402
 
 import torch.nn.utils.prune as TP  # noqa: E402  (torch does not import it with nn.utils)
 
+from test_nn_functional import ag, host, rand  # noqa: E402
+
 TF = torch.nn.functional
-
-
-def rand(*shape, seed=0, low=-1.0, high=1.0):
-    return np.random.default_rng(seed).uniform(low, high, shape)
-
-
-def ag(a, backend=None, requires_grad=False):
-    device = None if backend is None else backend.device
-    t = xp.asarray(np.asarray(a), device=device, copy=True)
-    return t.requires_grad_() if requires_grad else t
-
-
-def host(t):
-    return np.array(t.detach().to_device("cpu"), copy=True)
 
 
 def compare(fn, torch_fn, arrays, backend=None, *, consts=(), atol=1e-10, kwargs=None):

@@ -22,20 +22,7 @@ from test_nn_functional import ag, compare, host, rand  # noqa: E402
 TF = torch.nn.functional
 
 
-def compare_indexed(fn, torch_fn, a, backend, atol=1e-10):
-    """fn and torch_fn return (values, indices): indices equal (int64), values and input
-    gradients close."""
-    x = ag(a, backend, requires_grad=True)
-    t = torch.tensor(a, requires_grad=True)
-    out, idx = fn(x)
-    tout, tidx = torch_fn(t)
-    assert idx.dtype == xp.int64
-    np.testing.assert_array_equal(host(idx), tidx.numpy())
-    np.testing.assert_allclose(host(out), tout.detach().numpy(), atol=atol)
-    g = rand(*tout.shape, seed=9)
-    xp.sum(out * ag(g, backend)).backward()
-    (tout * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(host(x.grad), t.grad.numpy(), atol=atol)
+from test_nn_pool_norm import compare_with_indices as compare_indexed  # noqa: E402
 
 
 # ----- max_pool3d / avg_pool3d -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arraygrad_numpy._fixes import wide_scans
+from arraygrad_numpy._fixes import standard_floor_divide, wide_scans
 
 
 def getitem(x, key):
@@ -74,16 +74,7 @@ def dask_overrides(xp) -> dict:
     """name -> replacement for array-api-compat's `dask.array` namespace `xp`."""
     import dask.array as da
 
-    def floor_divide(x1, x2, /):
-        # The standard: an infinite numerator gives +-inf, a finite one over an infinite
-        # denominator +-0 (NumPy gives nan and -1 there). Selected, not branched on.
-        out = xp.floor_divide(x1, x2)
-        if getattr(out, "dtype", None) is None or out.dtype.kind != "f":
-            return out
-        a1, a2 = xp.asarray(x1), xp.asarray(x2)
-        inf1, inf2 = xp.isinf(a1), xp.isinf(a2)
-        fix = (inf1 & xp.isfinite(a2)) | (xp.isfinite(a1) & inf2)
-        return xp.where(fix, xp.divide(a1, a2), out)
+    floor_divide = standard_floor_divide(xp, lazy=True)  # selected, not branched on
 
     def isin(x1, x2, /, *, invert=False):
         # the compat namespace re-exports numpy.isin, which would compute both operands

@@ -113,6 +113,27 @@ def wide_scans(xp) -> dict:
             if hasattr(xp, name)}
 
 
+def standard_floor_divide(xp, *, lazy=False):
+    """floor_divide with the standard's infinities: an infinite numerator gives +-inf, a
+    finite one over an infinite denominator +-0 (NumPy gives nan and -1 there). Eager
+    arrays skip the fix when no infinity is present; lazy ones (Dask) select without
+    reading a value."""
+
+    def floor_divide(x1, x2, /):
+        out = xp.floor_divide(x1, x2)
+        if getattr(out, "dtype", None) is None or out.dtype.kind != "f":
+            return out
+        a1, a2 = xp.asarray(x1), xp.asarray(x2)
+        inf1, inf2 = xp.isinf(a1), xp.isinf(a2)
+        if not lazy and not (inf1.any() or inf2.any()):
+            return out
+        q = xp.divide(a1, a2)
+        fix = (inf1 & xp.isfinite(a2)) | (xp.isfinite(a1) & inf2)
+        return xp.where(fix, q if out.ndim else q[()], out)
+
+    return floor_divide
+
+
 def numpy_like_overrides(xp) -> dict:
     """name -> replacement for NumPy-like namespace `xp`."""
     int64, uint64 = xp.dtype(xp.int64), xp.dtype(xp.uint64)
@@ -181,19 +202,7 @@ def numpy_like_overrides(xp) -> dict:
         out = xp.sort(x, axis=axis, kind=kind)
         return xp.flip(out, axis=axis) if descending else out
 
-    def floor_divide(x1, x2, /):
-        out = xp.floor_divide(x1, x2)
-        if getattr(out, "dtype", None) is None or out.dtype.kind != "f":
-            return out
-        # The standard: an infinite numerator gives +-inf, a finite one over an infinite
-        # denominator gives +-0 (NumPy gives nan and -1 there). Only touch those elements.
-        a1, a2 = xp.asarray(x1), xp.asarray(x2)
-        inf1, inf2 = xp.isinf(a1), xp.isinf(a2)
-        if not (inf1.any() or inf2.any()):
-            return out
-        q = xp.divide(a1, a2)
-        fix = (inf1 & xp.isfinite(a2)) | (xp.isfinite(a1) & inf2)
-        return xp.where(fix, q if out.ndim else q[()], out)
+    floor_divide = standard_floor_divide(xp)
 
     _matmul = xp.matmul
 

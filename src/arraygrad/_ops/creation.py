@@ -175,14 +175,8 @@ def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False)
 def eye(n_rows=None, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=False,
         n=None, m=None) -> Tensor:
     """A 2-D array with ones on the k-th diagonal (PyTorch's keywords n=, m= work too)."""
-    if n is not None:
-        if n_rows is not None:
-            raise TypeError("eye() got both n_rows and n=")
-        n_rows = n
-    if m is not None:
-        if n_cols is not None:
-            raise TypeError("eye() got both n_cols and m=")
-        n_cols = m
+    n_rows = either("eye", "n_rows", n_rows, None, "n", n)
+    n_cols = either("eye", "n_cols", n_cols, None, "m", m)
     if n_rows is None:
         raise TypeError("eye() missing required argument 'n_rows' (PyTorch's n)")
     n_rows = operator.index(n_rows)
@@ -240,16 +234,12 @@ def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=Tr
              requires_grad=False, steps=None, end=None) -> Tensor:
     """`num` evenly spaced samples over [start, stop] (or [start, stop) without endpoint).
     `steps` is PyTorch's name for `num`, `end` for `stop`."""
-    if end is not None:
-        if stop is not None:
-            raise TypeError("linspace() got both stop and end=")
-        stop = end
+    stop = either("linspace", "stop", stop, None, "end", end)
     if stop is None:
         raise TypeError("linspace() missing required argument 'end'")
+    num = either("linspace", "num", num, None, "steps", steps)
     if num is None:
-        if steps is None:
-            raise TypeError("linspace() missing the number of samples: num (or steps)")
-        num = steps
+        raise TypeError("linspace() missing the number of samples: num (or steps)")
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")

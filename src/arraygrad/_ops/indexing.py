@@ -27,6 +27,16 @@ def native_key(x, key, fname="__getitem__"):
     range where the backend would wrap them around (CuPy) instead of raising, as NumPy does
     (Backend.wraps_indices).
     """
+    c = key.__class__
+    if c is tuple:
+        for k in key:
+            c = k.__class__
+            if c is not int and c is not slice:
+                break
+        else:  # ints and slices only, the usual key: basic, nothing to convert
+            return key + (Ellipsis,), True
+    elif c is int:
+        return (key, Ellipsis), True
     k, basic = _native_key(x, key, fname)
     if not basic and x._backend.wraps_indices:
         _check_index_arrays(x, k, fname)
@@ -68,13 +78,6 @@ def check_index_range(b, indices, n, axis, fname):
 
 
 def _native_key(x, key, fname):
-    if key.__class__ is tuple:
-        for k in key:
-            c = k.__class__
-            if c is not int and c is not slice:
-                break
-        else:  # ints and slices only, the usual key: basic, nothing to convert
-            return key + (Ellipsis,), True
     ndim = x._data.ndim
     if key.__class__ is tuple:
         basic = True

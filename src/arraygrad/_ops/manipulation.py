@@ -6,7 +6,7 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record, wrap
-from . import AxisError, exported, normalize_axes, normalize_axis
+from . import AxisError, either, exported, normalize_axes, normalize_axis
 
 
 def _as_view(out, x, op, params):
@@ -352,10 +352,7 @@ _TILE = Op("tile", ("x", "repetitions"), {"x": _tile_grad, "repetitions": None},
 def tile(x, repetitions=None, /, *, dims=None) -> Tensor:
     """`x` repeated `repetitions[i]` times along each axis i (PyTorch's keyword: dims=)."""
     check_tensor(x, "tile")
-    if dims is not None:
-        if repetitions is not None:
-            raise TypeError("tile: got both repetitions and dims= (PyTorch's name)")
-        repetitions = dims
+    repetitions = either("tile", "repetitions", repetitions, None, "dims", dims)
     if repetitions is None:
         raise TypeError("tile() missing required argument 'repetitions' (PyTorch's dims)")
     reps = tuple(operator.index(r) for r in repetitions)

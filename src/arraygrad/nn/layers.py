@@ -1058,12 +1058,18 @@ class ConstantPad2d(ConstantPad1d):
     _dims = 2
 
 
-class ZeroPad2d(ConstantPad2d):
+class _ZeroPad:
+    """Constant padding with zeros; the repr shows only the padding, as PyTorch's."""
+
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"
+
+
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    pass
 
 
 class ReflectionPad1d(_PadNd):
@@ -1094,20 +1100,12 @@ class ConstantPad3d(ConstantPad1d):
     _dims = 3
 
 
-class ZeroPad1d(ConstantPad1d):
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    pass
 
 
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    pass
 
 
 class _CircularPadNd(_PadNd):
