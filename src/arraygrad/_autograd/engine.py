@@ -412,7 +412,11 @@ class _SliceGrad:
         if key.__class__ is tuple and None in key:  # new axes: not in x, nor in a write's key
             key = tuple([k for k in key if k is not None])
             g = acc.backend.xp.reshape(g, data[key].shape)
-        data[key] = data[key] + g
+        part = data[key]
+        if part.__class__ is data.__class__:  # a view (NumPy returns 0-d parts as scalars)
+            part += g  # no temporary: unstacking a (T, N, H) tensor adds T rows in place
+        else:
+            data[key] = part + g
         return acc
 
 
