@@ -636,6 +636,20 @@ def test_batch_norm_training_matches_torch(backend, shape, affine):
     np.testing.assert_allclose(host(rv), trv.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_differentiates_twice(affine):
+    """The fused backward (per-channel sums, then one pass) differentiates again: the
+    second-order terms through the batch statistics."""
+    arrays = [rand(3, 2, 4, 2)] + ([rand(2, seed=1, low=0.5, high=1.5), rand(2, seed=2)] if affine else [])
+    inputs = tuple(ag(a, requires_grad=True) for a in arrays)
+
+    def fn(x, *wb):
+        return F.batch_norm(x, None, None, *wb, training=True, eps=1e-3)
+
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
 def test_batch_norm_eval_uses_running_stats(backend):
     rm, rv = rand(3, seed=4), rand(3, seed=5, low=0.5, high=2)
     arrays = [rand(4, 3, 2), rand(3, seed=1), rand(3, seed=2)]

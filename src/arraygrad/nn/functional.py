@@ -177,12 +177,12 @@ class Window(NamedTuple):
         return oh, ow
 
     def keys(self, oh: int, ow: int) -> list:
-        """The KH*KW strided-slice keys into a padded (H, W, ...) array, one per kernel
-        offset, each selecting (OH, OW, ...): position (y, x) of key k's slice holds the
+        """The KH*KW strided-slice keys into a padded (N, H, W, C) image, one per kernel
+        offset, each selecting (N, OH, OW, C): position (y, x) of key k's slice holds the
         pixel that kernel offset k covers when the window sits at output (y, x)."""
         rows = self.sh * (oh - 1) + 1
         cols = self.sw * (ow - 1) + 1
-        return [(slice(i * self.dh, i * self.dh + rows, self.sh),
+        return [(slice(None), slice(i * self.dh, i * self.dh + rows, self.sh),
                   slice(j * self.dw, j * self.dw + cols, self.sw), Ellipsis)
                 for i in range(self.kh) for j in range(self.kw)]
 
@@ -222,36 +222,40 @@ def _placed(xp, like) -> dict:
     return {"device": like.device} if takes else {}
 
 
-def _hwnc(xp, x):
-    """(N, C, H, W) -> (H, W, N, C): a free view when x is already laid out that way."""
-    return xp.permute_dims(x, (2, 3, 0, 1))
+# The convolutions and pools work on channels-last images, (N, H, W, C): a window's slice
+# keeps whole (C,) rows together, and moving between (N, C, H, W) and (N, H, W, C) is a
+# transpose within each sample (~1 ms for 8 MB; through (H, W, N, C), whose every pixel
+# gathers from the whole batch, it took 15).
+def _nhwc(xp, x):
+    """(N, C, H, W) -> (N, H, W, C): a free view when x is already laid out that way."""
+    return xp.permute_dims(x, (0, 2, 3, 1))
 
 
 def _nchw(xp, a):
-    """(H, W, N, C) -> (N, C, H, W), copied to C order: the layout PyTorch's convolutions and
+    """(N, H, W, C) -> (N, C, H, W), copied to C order: the layout PyTorch's convolutions and
     pools return, which `.view()` (and code written for PyTorch) relies on."""
-    t = xp.permute_dims(a, (2, 3, 0, 1))
+    t = xp.permute_dims(a, (0, 3, 1, 2))
     return xp.reshape(xp.reshape(t, (-1,)), t.shape)  # reshaping a permuted array copies
 
 
-def _padded_hwnc(xp, x, win: Window, fill):
-    a = _hwnc(xp, x)
+def _padded_nhwc(xp, x, win: Window, fill):
+    a = _nhwc(xp, x)
     if not win.padded:
         return a
-    h, w, n, c = a.shape
-    out = xp.full((h + win.pt + win.pb, w + win.pl + win.pr, n, c), fill, dtype=x.dtype,
+    n, h, w, c = a.shape
+    out = xp.full((n, h + win.pt + win.pb, w + win.pl + win.pr, c), fill, dtype=x.dtype,
                   **_placed(xp, x))
-    out[win.pt:win.pt + h, win.pl:win.pl + w, ...] = a
+    out[:, win.pt:win.pt + h, win.pl:win.pl + w, ...] = a
     return out
 
 
 def _scatter(xp, parts, x_shape, win: Window):
-    """The adjoint of taking window views: each (OH, OW, N, C) part added into its view of
+    """The adjoint of taking window views: each (N, OH, OW, C) part added into its view of
     a zero image; returns the (N, C, H, W) image (col2im as strided slice-adds)."""
     n, c, h, w = x_shape
     oh, ow = win.out_size(h, w)
     like = parts[0]
-    out = xp.zeros((h + win.pt + win.pb, w + win.pl + win.pr, n, c), dtype=like.dtype,
+    out = xp.zeros((n, h + win.pt + win.pb, w + win.pl + win.pr, c), dtype=like.dtype,
                    **_placed(xp, like))
     backend = getattr(like, "_backend", None)  # Tensors (recording) or raw arrays of `xp`
     if backend.mutable_arrays if backend is not None else getattr(xp, "__mutable_arrays__", True):
@@ -261,21 +265,22 @@ def _scatter(xp, parts, x_shape, win: Window):
         for key, part in zip(win.keys(oh, ow), parts):
             out[key] = out[key] + part
     if win.padded:
-        out = out[win.pt:win.pt + h, win.pl:win.pl + w, ...]
+        out = out[:, win.pt:win.pt + h, win.pl:win.pl + w, ...]
     return _nchw(xp, out)
 
 
 def _im2col_forward(xp, x, *, window, fill):
     oh, ow = window.out_size(x.shape[2], x.shape[3])
-    return xp.stack(window.views(_padded_hwnc(xp, x, window, fill), oh, ow), axis=-1)
+    # kernel offsets outside the channels: each view lands as whole (C,) rows
+    return xp.stack(window.views(_padded_nhwc(xp, x, window, fill), oh, ow), axis=-2)
 
 
 def _col2im_forward(xp, cols, *, window, x_shape):
-    k = cols.shape[-1]
-    return _scatter(xp, [cols[..., i] for i in range(k)], x_shape, window)
+    k = cols.shape[-2]
+    return _scatter(xp, [cols[..., i, :] for i in range(k)], x_shape, window)
 
 
-# im2col: (N, C, H, W) -> (OH, OW, N, C, KH*KW), every window's pixels; col2im is its adjoint.
+# im2col: (N, C, H, W) -> (N, OH, OW, KH*KW, C), every window's pixels; col2im is its adjoint.
 _IM2COL = Op("im2col", ("x",), lambda g, window, x_shape: col2im(g, window, x_shape),
              dtypes="real floating", generic=_im2col_forward, grad_fn="Im2ColBackward0")
 _COL2IM = Op("col2im", ("cols",), lambda g, window: im2col(g, window),
@@ -292,26 +297,32 @@ def col2im(cols, window: Window, x_shape):
     return apply(_COL2IM, (cols,), {"window": window, "x_shape": tuple(x_shape)})
 
 
+def _kernel_rows(xp, weight):
+    """(O, C, KH, KW) weights as (O, KH*KW*C) rows, in im2col's column order (a small copy)."""
+    o, c, kh, kw = weight.shape
+    return xp.reshape(xp.permute_dims(weight, (0, 2, 3, 1)), (o, kh * kw * c))
+
+
 def _conv_forward(xp, cols, weight, bias):
-    oh, ow, n, c, k = cols.shape
+    n, oh, ow, k, c = cols.shape
     o = weight.shape[0]
-    out = xp.matmul(xp.reshape(cols, (oh * ow * n, c * k)), xp.reshape(weight, (o, c * k)).T)
+    out = xp.matmul(xp.reshape(cols, (n * oh * ow, k * c)), _kernel_rows(xp, weight).T)
     if bias is not None:
         out += bias
-    return _nchw(xp, xp.reshape(out, (oh, ow, n, o)))
+    return _nchw(xp, xp.reshape(out, (n, oh, ow, o)))
 
 
 def _conv_grads(g, cols, weight, needs_grad):
-    """One matmul per input: (OH*OW*N, O) gradient rows against the (OH*OW*N, C*K) windows."""
-    oh, ow, n, c, k = cols.shape
-    o = weight.shape[0]
-    g2 = reshape(permute_dims(g, (2, 3, 0, 1)), (oh * ow * n, o))
+    """One matmul per input: (N*OH*OW, O) gradient rows against the (N*OH*OW, K*C) windows."""
+    n, oh, ow, k, c = cols.shape
+    o, _, kh, kw = weight.shape
+    g2 = reshape(permute_dims(g, (0, 2, 3, 1)), (n * oh * ow, o))
     gcols = gw = gb = None
     if needs_grad[0]:
-        gcols = reshape(matmul(g2, reshape(weight, (o, c * k))), tuple(cols.shape))
+        gcols = reshape(matmul(g2, _kernel_rows(_ag, weight)), tuple(cols.shape))
     if needs_grad[1]:
-        gw = reshape(matmul(matrix_transpose(g2), reshape(cols, (oh * ow * n, c * k))),
-                     tuple(weight.shape))
+        rows = matmul(matrix_transpose(g2), reshape(cols, (n * oh * ow, k * c)))
+        gw = permute_dims(reshape(rows, (o, kh, kw, c)), (0, 3, 1, 2))
     if needs_grad[2]:
         gb = _sum(g2, axis=0)
     return gcols, gw, gb
@@ -427,8 +438,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     def one_group(xg, wg, bg):
         cin, cout = wg._data.shape[:2]
         win = _window("conv_transpose2d", (n, cout) + size, (kh, kw), stride, (ph, ph, pw, pw), dilation)
-        rows = reshape(permute_dims(xg, (2, 3, 0, 1)), (h * w * n, cin))  # x seen as conv2d's output gradient
-        cols = reshape(matmul(rows, reshape(wg, (cin, cout * kh * kw))), (h, w, n, cout, kh * kw))
+        rows = reshape(permute_dims(xg, (0, 2, 3, 1)), (n * h * w, cin))  # x seen as conv2d's output gradient
+        kernel = reshape(permute_dims(wg, (0, 2, 3, 1)), (cin, kh * kw * cout))
+        cols = reshape(matmul(rows, kernel), (n, h, w, kh * kw, cout))
         out = col2im(cols, win, (n, cout) + size)
         return out if bg is None else out + reshape(bg, (1, cout, 1, 1))
 
@@ -589,7 +601,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     n, c, h, w = x._data.shape
     win = _fold_window("unfold", kernel_size, dilation, padding, stride, (h, w))
     oh, ow = win.out_size(h, w)
-    cols = permute_dims(im2col(x, win), (2, 3, 4, 0, 1))  # (N, C, K, OH, OW)
+    cols = permute_dims(im2col(x, win), (0, 4, 3, 1, 2))  # (N, C, K, OH, OW)
     out = reshape(cols, (n, c * win.kh * win.kw, oh * ow))
     return squeeze(out, axis=0) if unbatched else out
 
@@ -615,14 +627,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
                            f"input's dimension 2 to match the calculated number of sliding blocks {oh} * {ow} = "
                            f"{oh * ow}, but got input.size(2)={length}")
     c = ck // k
-    cols = permute_dims(reshape(x, (n, c, k, oh, ow)), (3, 4, 0, 1, 2))
+    cols = permute_dims(reshape(x, (n, c, k, oh, ow)), (0, 3, 4, 2, 1))  # im2col's (N, OH, OW, K, C)
     out = col2im(cols, win, (n, c) + size)
     return squeeze(out, axis=0) if input._data.ndim == 2 else out
 
 
 # ----- pooling ---------------------------------------------------------------------------
 def _max_pool_forward(xp, x, *, window):
-    a = _padded_hwnc(xp, x, window, -math.inf)
+    a = _padded_nhwc(xp, x, window, -math.inf)
     oh, ow = window.out_size(x.shape[2], x.shape[3])
     views = window.views(a, oh, ow)
     best = xp.maximum(views[0], views[-1])  # a new array, even for a 1x1 window
@@ -635,10 +647,10 @@ def _max_pool_scatter(xp, g, x, ans, *, window):
     """Each output's gradient goes to the first element of its window equal to the maximum
     (PyTorch's choice among ties); masks are multiplied in, branch-free. The padding is NaN
     here, equal to nothing: a window of -inf sends its gradient to its first real element."""
-    a = _padded_hwnc(xp, x, window, math.nan)
-    best = _hwnc(xp, ans)
-    gh = _hwnc(xp, g)
-    oh, ow = best.shape[0], best.shape[1]
+    a = _padded_nhwc(xp, x, window, math.nan)
+    best = _nhwc(xp, ans)
+    gh = _nhwc(xp, g)
+    oh, ow = best.shape[1], best.shape[2]
     taken = None
     parts = []
     for v in window.views(a, oh, ow):
@@ -655,9 +667,9 @@ def _max_pool_scatter(xp, g, x, ans, *, window):
 def _max_pool_gather(gg, x, window):
     """The adjoint of the max-pool backward: each window's element at its (first) maximum."""
     cols = im2col(x, window, -math.inf)
-    first = expand_dims(argmax(cols, axis=-1), axis=-1)
-    picked = squeeze(take_along_axis(im2col(gg, window), first, axis=-1), axis=-1)
-    return permute_dims(picked, (2, 3, 0, 1))
+    first = expand_dims(argmax(cols, axis=-2), axis=-2)
+    picked = squeeze(take_along_axis(im2col(gg, window), first, axis=-2), axis=-2)
+    return permute_dims(picked, (0, 3, 1, 2))
 
 
 _MAX_POOL_BACKWARD = Op("max_pool2d_backward", ("g", "x", "ans"), {
@@ -694,12 +706,12 @@ def _max_pool_indices_forward(xp, x, ans, *, window):
     first maximum among ties, the last NaN where there is one (as PyTorch's CPU kernel);
     padding is never picked."""
     h, w = x.shape[2], x.shape[3]
-    a = _padded_hwnc(xp, x, window, -math.inf)
-    best = _hwnc(xp, ans)
-    oh, ow = best.shape[0], best.shape[1]
+    a = _padded_nhwc(xp, x, window, -math.inf)
+    best = _nhwc(xp, ans)
+    oh, ow = best.shape[1], best.shape[2]
     place = _placed(xp, x)
-    rows = xp.reshape(xp.arange(oh, dtype=xp.int64, **place) * window.sh - window.pt, (oh, 1, 1, 1))
-    cols = xp.reshape(xp.arange(ow, dtype=xp.int64, **place) * window.sw - window.pl, (1, ow, 1, 1))
+    rows = xp.reshape(xp.arange(oh, dtype=xp.int64, **place) * window.sh - window.pt, (1, oh, 1, 1))
+    cols = xp.reshape(xp.arange(ow, dtype=xp.int64, **place) * window.sw - window.pl, (1, 1, ow, 1))
     idx = xp.zeros(best.shape, dtype=xp.int64, **place)
     nan_idx = xp.full(best.shape, -1, dtype=xp.int64, **place)
     taken = xp.zeros(best.shape, dtype=xp.bool, **place)
@@ -843,7 +855,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_override, like):
     """What each window's sum is divided by: divisor_override if given, else the number of
     its pixels in the padded image (count_include_pad; the kernel size, except for
-    ceil_mode's partial windows) or in the image itself, as an (OH, OW, 1, 1) array."""
+    ceil_mode's partial windows) or in the image itself, as a (1, OH, OW, 1) array."""
     if divisor_override is not None:
         return divisor_override
     overhang = window.pb != window.pt or window.pr != window.pl  # ceil_mode's last windows
@@ -858,12 +870,12 @@ def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_
 
     rows = inside(oh, window.sh, window.pt, h, window.kh, window.dh)
     cols = inside(ow, window.sw, window.pl, w, window.kw, window.dw)
-    counts = [[[[float(r * c)]] for c in cols] for r in rows]
+    counts = [[[[float(r * c)] for c in cols] for r in rows]]
     return xp.asarray(counts, dtype=like.dtype, **_placed(xp, like))
 
 
 def _avg_pool_forward(xp, x, *, window, count_include_pad, divisor_override):
-    a = _padded_hwnc(xp, x, window, 0)
+    a = _padded_nhwc(xp, x, window, 0)
     oh, ow = window.out_size(x.shape[2], x.shape[3])
     views = window.views(a, oh, ow)
     total = sum(views[1:], views[0])
@@ -871,7 +883,7 @@ def _avg_pool_forward(xp, x, *, window, count_include_pad, divisor_override):
 
 
 def _avg_pool_scatter(xp, g, *, window, x_shape, count_include_pad, divisor_override):
-    share = _hwnc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, divisor_override, g)
+    share = _nhwc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, divisor_override, g)
     return _scatter(xp, [share] * (window.kh * window.kw), x_shape, window)
 
 
@@ -3068,16 +3080,20 @@ def _batch_norm_grads(xp, g, x, weight, ans, eps, needs_grad):
     else:
         centered, var = x - ans[1], ans[2]
     invstd = 1 / xp.sqrt(var + eps)
-    xhat = centered * invstd
+    # Per-channel sums first, then one a*g + b*centered + c pass: dx = a (g - mean(g)
+    # - xhat mean(g xhat)) with a = weight * invstd and xhat = centered * invstd, in 8
+    # passes over x's size instead of 13 (xhat and g * weight are never formed).
+    m = math.prod(x.shape[i] for i in axes)
+    sum_g = xp.sum(g, axis=axes, keepdims=True)
+    sum_gc = xp.sum(g * centered, axis=axes, keepdims=True) if needs_grad[0] or needs_grad[1] else None
     gx = gw = gb = None
     if needs_grad[0]:
-        gh = g if weight is None else g * xp.reshape(weight, shape)
-        gx = invstd * (gh - xp.mean(gh, axis=axes, keepdims=True)
-                       - xhat * xp.mean(gh * xhat, axis=axes, keepdims=True))
+        a = invstd if weight is None else invstd * xp.reshape(weight, shape)
+        gx = a * g - centered * (a * invstd * invstd * sum_gc / m) - a * sum_g / m
     if needs_grad[1]:
-        gw = xp.sum(g * xhat, axis=axes)
+        gw = xp.reshape(sum_gc * invstd, (-1,))
     if needs_grad[2]:
-        gb = xp.sum(g, axis=axes)
+        gb = xp.reshape(sum_g, (-1,))
     return gx, gw, gb
 
 
