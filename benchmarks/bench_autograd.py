@@ -206,6 +206,45 @@ def recurrent_cases():
     return cases
 
 
+def conv_cases():
+    """No targets: a CIFAR-sized CNN (the PyTorch tutorials' classifier shape: two conv-relu-
+    pool blocks, batch norm, a linear head), one training step and one eval forward, with
+    the same weights and batch on both sides."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((64, 3, 32, 32), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(64 * 8 * 8, 10))
+
+    ours, theirs = build(xp), build(torch)
+    with torch.no_grad():
+        for p, tp in zip(ours.parameters(), theirs.parameters()):
+            tp.copy_(torch.from_numpy(np.array(p.detach(), copy=True)))
+    sides = ((ours, xp, xp.asarray(x, copy=True), xp.asarray(y, copy=True)),
+             (theirs, torch, torch.from_numpy(x.copy()), torch.from_numpy(y.copy())))
+
+    def step(model, lib, bx, by):
+        def f():
+            lib.nn.functional.cross_entropy(model(bx), by).backward()
+            model.zero_grad()
+        return f
+
+    def infer(model, lib, bx, by):
+        def f():
+            model.eval()
+            with lib.no_grad():
+                model(bx)
+            model.train()
+        return f
+
+    return [Case("CNN 64x3x32x32 (2 conv blocks, BN) fwd+bwd", step(*sides[0]), step(*sides[1])),
+            Case("  the same CNN, eval forward", infer(*sides[0]), infer(*sides[1]))]
+
+
 def main(rounds=15):
     out = {}
     if torch is not None:
@@ -215,6 +254,7 @@ def main(rounds=15):
     out["mlp"] = run(mlp_cases() + tanh_layer_case(), rounds, "training steps")
     if torch is not None:
         out["recurrent"] = run(recurrent_cases(), max(5, rounds // 3), "recurrent layers and row loops vs PyTorch")
+        out["conv"] = run(conv_cases(), max(5, rounds // 3), "convolutional network vs PyTorch")
     return out
 
 
