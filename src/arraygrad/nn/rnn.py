@@ -32,40 +32,44 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ----- fused cells: one recorded op per time step, as PyTorch's fused LSTM/GRU kernels -----
-def _lstm_activations(xp, gates, c):
-    """(sigmoid of every gate block, tanh of the cell-input block, the new cell state)."""
+def _lstm_activations(xp, gi, gh, c):
+    """(sigmoid of every gate block, tanh of the cell-input block, the new cell state) from
+    the gates' input and hidden parts."""
     n = c.shape[-1]
+    gates = gi + gh
     s = xp.sigmoid(gates)  # i, f and o are read from it; its third block goes unused
     g = xp.tanh(gates[..., 2 * n:3 * n])
     return s, g, s[..., n:2 * n] * c + s[..., :n] * g
 
 
-def _lstm_cell_forward(xp, gates, c):
+def _lstm_cell_forward(xp, gi, gh, c):
     """(concat(h', c'), then what the gradient reuses: the gate sigmoids, g, tanh(c'))."""
     n = c.shape[-1]
-    s, g, c2 = _lstm_activations(xp, gates, c)
+    s, g, c2 = _lstm_activations(xp, gi, gh, c)
     tc = xp.tanh(c2)
     return xp.concat([s[..., 3 * n:] * tc, c2], axis=-1), s, g, tc
 
 
-def _lstm_cell_grads(xp, g, gates, c, ans):
-    """d(gates), d(c) from d(concat(h', c')). Recording (create_graph), the activations are
-    recomputed from the inputs so that they differentiate again."""
+def _lstm_cell_grads(xp, g, gi, gh, c, ans):
+    """d(gi) = d(gh) = d(gates), and d(c), from d(concat(h', c')). Recording (create_graph),
+    the activations are recomputed from the inputs so that they differentiate again."""
     n = c.shape[-1]
     if grad_enabled():
-        s, gg, c2 = _lstm_activations(xp, gates, c)
+        s, gg, c2 = _lstm_activations(xp, gi, gh, c)
         tc = xp.tanh(c2)
     else:
         _, s, gg, tc = ans
     i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
-    gh, gc = g[0][..., :n], g[0][..., n:]
-    dc2 = gc + gh * o * (1 - tc * tc)
+    gh2, gc2 = g[0][..., :n], g[0][..., n:]
+    dc2 = gc2 + gh2 * o * (1 - tc * tc)
     d_gates = xp.concat([dc2 * gg * i * (1 - i), dc2 * c * f * (1 - f), dc2 * i * (1 - gg * gg),
-                         gh * tc * o * (1 - o)], axis=-1)
-    return d_gates, dc2 * f
+                         gh2 * tc * o * (1 - o)], axis=-1)
+    return d_gates, d_gates, dc2 * f
 
 
-_LSTM_CELL = Op("lstm_cell", ("gates", "c"), {("gates", "c"): _lstm_cell_grads}, dtypes="real floating",
+# One op per time step (PyTorch's fused cell); the gates' input and hidden parts are added
+# inside it, which saves a recorded add per step.
+_LSTM_CELL = Op("lstm_cell", ("gi", "gh", "c"), {("gi", "gh", "c"): _lstm_cell_grads}, dtypes="real floating",
                 generic=_lstm_cell_forward, nout=4, differentiable_outputs=(True, False, False, False))
 
 
@@ -105,7 +109,7 @@ def _step(mode, gi, h, c, w_hh, b_hh, w_hr=None):
     is projected by w_hr where proj_size is set)."""
     gh = F.linear(h, w_hh, b_hh)
     if mode == "LSTM":
-        hc = apply(_LSTM_CELL, (gi + gh, c))[0]
+        hc = apply(_LSTM_CELL, (gi, gh, c))[0]
         n = c.shape[-1]
         h = hc[..., :n]
         return (h if w_hr is None else F.linear(h, w_hr)), hc[..., n:]
