@@ -622,7 +622,7 @@ def _copy_from_torch(ours, theirs):
 
 RNN_CASES = [("RNN", {}), ("RNN", dict(nonlinearity="relu", bias=False)), ("LSTM", {}),
              ("LSTM", dict(num_layers=2, bidirectional=True, batch_first=True)), ("GRU", dict(num_layers=2)),
-             ("GRU", dict(bidirectional=True))]
+             ("GRU", dict(bidirectional=True)), ("LSTM", dict(bias=False)), ("GRU", dict(bias=False, batch_first=True))]
 
 
 @pytest.mark.parametrize("unbatched", [False, True])

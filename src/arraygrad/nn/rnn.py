@@ -4,6 +4,9 @@ parameter names, shapes and initialization).
 Built from differentiable functions (`linear`, `sigmoid`, `tanh`, slicing, `stack`), so
 autograd, higher orders and every backend come for free. Each layer multiplies the whole
 input sequence by W_ih in one product; only the recurrent product runs per time step.
+LSTM (without a projection) and GRU run each layer's whole sequence as one op, whose
+backward loop is written with the same functions; RNN, LSTM's projection and packed
+sequences record one fused cell per step.
 
 The layers also take a `PackedSequence` (`nn.utils.rnn`) and then return one: each step
 runs on the `batch_sizes[t]` sequences still going, so the final states are those of each
@@ -71,6 +74,132 @@ def _lstm_cell_grads(xp, g, gi, gh, c, ans):
 # inside it, which saves a recorded add per step.
 _LSTM_CELL = Op("lstm_cell", ("gi", "gh", "c"), {("gi", "gh", "c"): _lstm_cell_grads}, dtypes="real floating",
                 generic=_lstm_cell_forward, nout=4, differentiable_outputs=(True, False, False, False))
+
+
+# ----- a whole LSTM sequence as one op (the common case: no projection, no packing) ------
+# Per step, autograd would record the recurrent product and the cell and later run them
+# one node at a time; as one op the forward and backward loops run on the backend's arrays,
+# and the recurrent weights' gradient is one (4H, T*N) @ (T*N, H) product at the end, as
+# PyTorch's fused kernels do.
+def _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_hh):
+    """(concat(h_1..h_T, c_T) as a (T + 1, N, H) array, then what the gradient reuses: the
+    gate sigmoids (T, N, 4H), g (T, N, H), tanh(c_t) and c_t (T, N, H) each)."""
+    n = c0.shape[-1]
+    w = xp.matrix_transpose(w_hh)
+    h, c = h0, c0
+    hs, cs, ss, gs, tcs = [], [], [], [], []
+    for t in range(gi_all.shape[0]):
+        gates = gi_all[t, ...] + xp.matmul(h, w)
+        if b_hh is not None:
+            gates = gates + b_hh
+        s = xp.sigmoid(gates)
+        g = xp.tanh(gates[..., 2 * n:3 * n])
+        c = s[..., n:2 * n] * c + s[..., :n] * g
+        tc = xp.tanh(c)
+        h = s[..., 3 * n:] * tc
+        hs.append(h), cs.append(c), ss.append(s), gs.append(g), tcs.append(tc)
+    return xp.stack(hs + [c], axis=0), xp.stack(ss, axis=0), xp.stack(gs, axis=0), \
+        xp.stack(tcs, axis=0), xp.stack(cs, axis=0)
+
+
+def _lstm_sequence_grads(xp, g, gi_all, h0, c0, w_hh, b_hh, ans, needs_grad):
+    """The backward loop: d(gi_all), d(h0), d(c0), d(w_hh), d(b_hh) from d(h_1..h_T, c_T).
+    Recording (create_graph), the forward is recomputed from the inputs so that the result
+    differentiates again."""
+    if grad_enabled():
+        ans = _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_hh)
+    y, ss, gs, tcs, cs = ans
+    g = g[0]
+    steps = gi_all.shape[0]
+    n = c0.shape[-1]
+    dh_next, dc = None, g[steps, ...]
+    d_gates = [None] * steps
+    for t in range(steps - 1, -1, -1):
+        s, gg, tc = ss[t, ...], gs[t, ...], tcs[t, ...]
+        c_prev = cs[t - 1, ...] if t else c0
+        i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
+        dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
+        dc = dc + dh * o * (1 - tc * tc)
+        dg = xp.concat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg),
+                        dh * tc * o * (1 - o)], axis=-1)
+        d_gates[t] = dg
+        dh_next = xp.matmul(dg, w_hh)
+        dc = dc * f
+    d_all = xp.stack(d_gates, axis=0)
+    d_w, d_b = _recurrent_weight_grads(xp, d_all, h0, y, b_hh, needs_grad[3], needs_grad[4])
+    return d_all, dh_next, dc, d_w, d_b
+
+
+def _recurrent_weight_grads(xp, d_hidden, h0, y, b_hh, need_w, need_b):
+    """(d(w_hh), d(b_hh)) from the gradients of every step's hidden product (T, N, G*H): one
+    product over all steps, sum_t d_t^T h_(t-1), with h_0..h_(T-1) from h0 and the outputs."""
+    d_w = d_b = None
+    if need_w:
+        steps, rows = d_hidden.shape[0], d_hidden.shape[0] * h0.shape[0]
+        h_prev = xp.concat([xp.expand_dims(h0, axis=0), y[:steps - 1, ...]], axis=0)
+        d_w = xp.matmul(xp.matrix_transpose(xp.reshape(d_hidden, (rows, d_hidden.shape[-1]))),
+                        xp.reshape(h_prev, (rows, h0.shape[-1])))
+    if b_hh is not None and need_b:
+        d_b = xp.sum(d_hidden, axis=(0, 1))
+    return d_w, d_b
+
+
+_LSTM_SEQUENCE = Op("lstm_sequence", ("gi_all", "h0", "c0", "w_hh", "b_hh"),
+                    {("gi_all", "h0", "c0", "w_hh", "b_hh"): _lstm_sequence_grads}, dtypes="real floating",
+                    generic=_lstm_sequence_forward, nout=5, differentiable_outputs=(True,) + (False,) * 4,
+                    grad_fn="LstmBackward0")
+
+
+def _gru_sequence_forward(xp, gi_all, h0, w_hh, b_hh):
+    """(h_1..h_T as a (T, N, H) array, then what the gradient reuses: the reset/update
+    sigmoids (T, N, 2H), the candidates and the hidden product's candidate part (T, N, H))."""
+    n = h0.shape[-1]
+    w = xp.matrix_transpose(w_hh)
+    h = h0
+    hs, rzs, cands, ghns = [], [], [], []
+    for t in range(gi_all.shape[0]):
+        gi = gi_all[t, ...]
+        gh = xp.matmul(h, w)
+        if b_hh is not None:
+            gh = gh + b_hh
+        rz = xp.sigmoid(gi[..., :2 * n] + gh[..., :2 * n])
+        ghn = gh[..., 2 * n:]
+        cand = xp.tanh(gi[..., 2 * n:] + rz[..., :n] * ghn)
+        h = cand + rz[..., n:] * (h - cand)
+        hs.append(h), rzs.append(rz), cands.append(cand), ghns.append(ghn)
+    return xp.stack(hs, axis=0), xp.stack(rzs, axis=0), xp.stack(cands, axis=0), xp.stack(ghns, axis=0)
+
+
+def _gru_sequence_grads(xp, g, gi_all, h0, w_hh, b_hh, ans, needs_grad):
+    """The backward loop: d(gi_all), d(h0), d(w_hh), d(b_hh) from d(h_1..h_T) (the forward
+    recomputed from the inputs when recording, as for LSTM)."""
+    if grad_enabled():
+        ans = _gru_sequence_forward(xp, gi_all, h0, w_hh, b_hh)
+    y, rzs, cands, ghns = ans
+    g = g[0]
+    steps = gi_all.shape[0]
+    n = h0.shape[-1]
+    dh_next = None
+    d_gi, d_gh = [None] * steps, [None] * steps
+    for t in range(steps - 1, -1, -1):
+        rz, cand, ghn = rzs[t, ...], cands[t, ...], ghns[t, ...]
+        h_prev = y[t - 1, ...] if t else h0
+        r, z = rz[..., :n], rz[..., n:]
+        dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
+        d_cand = dh * (1 - z) * (1 - cand * cand)
+        d_z = dh * (h_prev - cand) * z * (1 - z)
+        d_r = d_cand * ghn * r * (1 - r)
+        d_gi[t] = xp.concat([d_r, d_z, d_cand], axis=-1)
+        d_gh[t] = dgh = xp.concat([d_r, d_z, d_cand * r], axis=-1)
+        dh_next = dh * z + xp.matmul(dgh, w_hh)
+    d_w, d_b = _recurrent_weight_grads(xp, xp.stack(d_gh, axis=0), h0, y, b_hh, needs_grad[2], needs_grad[3])
+    return xp.stack(d_gi, axis=0), dh_next, d_w, d_b
+
+
+_GRU_SEQUENCE = Op("gru_sequence", ("gi_all", "h0", "w_hh", "b_hh"),
+                   {("gi_all", "h0", "w_hh", "b_hh"): _gru_sequence_grads}, dtypes="real floating",
+                   generic=_gru_sequence_forward, nout=4, differentiable_outputs=(True, False, False, False),
+                   grad_fn="GruBackward0")
 
 
 def _gru_activations(xp, gi, gh, h):
@@ -197,11 +326,18 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if d else "")
                 gi_all = F.linear(flip(seq, axis=0) if d else seq, w_ih, b_ih)  # all steps at once
                 h, c = h0[k], (c0[k] if c0 is not None else None)
-                steps = []
-                for gi in unstack(gi_all, axis=0):
-                    h, c = _step(self.mode, gi, h, c, w_hh, b_hh, w_hr)
-                    steps.append(h)
-                out = stack(steps, axis=0)
+                if self.mode == "LSTM" and w_hr is None and gi_all.shape[0]:
+                    y = apply(_LSTM_SEQUENCE, (gi_all, h, c, w_hh, b_hh))[0]
+                    out, h, c = y[:-1], y[-2], y[-1]
+                elif self.mode == "GRU" and gi_all.shape[0]:
+                    out = apply(_GRU_SEQUENCE, (gi_all, h, w_hh, b_hh))[0]
+                    h = out[-1]
+                else:
+                    steps = []
+                    for gi in unstack(gi_all, axis=0):
+                        h, c = _step(self.mode, gi, h, c, w_hh, b_hh, w_hr)
+                        steps.append(h)
+                    out = stack(steps, axis=0)
                 outs.append(flip(out, axis=0) if d else out)
                 h_n.append(h)
                 c_n.append(c)
