@@ -27,6 +27,24 @@ def numpy_overrides(np) -> dict:
             return out
         return _broadcast_to(x, shape)
 
+    shared = numpy_like_overrides(np)
+    shared_sigmoid = shared["sigmoid"]
+    exact_floats = {np.dtype(np.float32), np.dtype(np.float64)}
+
+    def sigmoid(x, /):
+        # 1 / (1 + exp(-x)) in four in-place passes: where exp(-x) overflows to inf the
+        # result is 0, PyTorch's value; NumPy's errstate silences the overflow's warning
+        # (the shared version, for CuPy, clamps and masks instead: seven passes)
+        if x.dtype not in exact_floats:
+            return shared_sigmoid(x)
+        t = np.empty_like(x)  # an array, also for 0-d x (where ufuncs return scalars)
+        np.negative(x, out=t)
+        with np.errstate(over="ignore"):
+            np.exp(t, out=t)
+        t += 1
+        np.reciprocal(t, out=t)
+        return t
+
     as_strided = np.lib.stride_tricks.as_strided
 
     def im2col(x, /, *, window, fill):
@@ -43,7 +61,7 @@ def numpy_overrides(np) -> dict:
                           writeable=False)
         return cols.reshape(n, oh, ow, window.kh * window.kw, c)  # the copy
 
-    return {**numpy_like_overrides(np), "broadcast_to": broadcast_to, "im2col": im2col, **_scipy_special()}
+    return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "im2col": im2col, **_scipy_special()}
 
 
 def _scipy_special() -> dict:

@@ -231,11 +231,15 @@ def _nhwc(xp, x):
     return xp.permute_dims(x, (0, 2, 3, 1))
 
 
+def _c_order(xp, a):
+    """`a` copied to C order, in any namespace (reshaping a permuted array copies)."""
+    return xp.reshape(xp.reshape(a, (-1,)), a.shape)
+
+
 def _nchw(xp, a):
     """(N, H, W, C) -> (N, C, H, W), copied to C order: the layout PyTorch's convolutions and
     pools return, which `.view()` (and code written for PyTorch) relies on."""
-    t = xp.permute_dims(a, (0, 3, 1, 2))
-    return xp.reshape(xp.reshape(t, (-1,)), t.shape)  # reshaping a permuted array copies
+    return _c_order(xp, xp.permute_dims(a, (0, 3, 1, 2)))
 
 
 def _padded_nhwc(xp, x, win: Window, fill):

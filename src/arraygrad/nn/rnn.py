@@ -85,7 +85,7 @@ def _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_hh):
     """(concat(h_1..h_T, c_T) as a (T + 1, N, H) array, then what the gradient reuses: the
     gate sigmoids (T, N, 4H), g (T, N, H), tanh(c_t) and c_t (T, N, H) each)."""
     n = c0.shape[-1]
-    w = xp.matrix_transpose(w_hh)
+    w = F._c_order(xp, xp.matrix_transpose(w_hh))  # BLAS takes a C-order operand ~30% faster
     h, c = h0, c0
     hs, cs, ss, gs, tcs = [], [], [], [], []
     for t in range(gi_all.shape[0]):
@@ -154,7 +154,7 @@ def _gru_sequence_forward(xp, gi_all, h0, w_hh, b_hh):
     """(h_1..h_T as a (T, N, H) array, then what the gradient reuses: the reset/update
     sigmoids (T, N, 2H), the candidates and the hidden product's candidate part (T, N, H))."""
     n = h0.shape[-1]
-    w = xp.matrix_transpose(w_hh)
+    w = F._c_order(xp, xp.matrix_transpose(w_hh))  # see _lstm_sequence_forward
     h = h0
     hs, rzs, cands, ghns = [], [], [], []
     for t in range(gi_all.shape[0]):
