@@ -147,6 +147,22 @@ def test_indexing_accumulates_repeated_positions():
     compare(lambda ns, x: x[x > 1.5], [1.0, 2.0, 3.0], cotangent=[5.0, 7.0])
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_repeated_rows_accumulate_on_every_path(dtype):
+    """Gathered rows (x[rows], take along the first axis, Embedding): the NumPy backend's
+    flat-position scatter-add (negative rows, narrow index dtypes, rows of any rank)."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((6, 2, 3))
+    rows = np.array([1, 5, 1, 0, 1] + ([-1, -6] if dtype != "uint8" else [5, 0]), dtype=dtype)
+    g = rng.standard_normal((len(rows), 2, 3))
+    want = np.zeros_like(x0)
+    np.add.at(want, rows.astype(np.int64) % 6, g)
+    for fn in (lambda x, r: x[r], lambda x, r: xp.take(x, r, axis=0)):
+        x = xp.asarray(x0, requires_grad=True)
+        fn(x, xp.asarray(rows)).backward(xp.asarray(g))
+        np.testing.assert_allclose(np.asarray(x.grad), want, rtol=1e-14)
+
+
 def test_repeat_with_counts():
     compare(lambda ns, x: ns.repeat(x, ns.asarray([2, 0, 3]), axis=0), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
             cotangent=np.arange(10.0).reshape(5, 2))

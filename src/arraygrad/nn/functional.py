@@ -6,11 +6,11 @@ rules that run on arraygrad tensors when the backward pass records, so `create_g
 differentiates them again.
 
 Convolution and pooling slide a window over the image: each of the KH*KW kernel offsets is
-one strided slice of the (padded) input. They work in (H, W, N, C) order internally: the
-slices then cut only the two leading axes, and every inner loop of the backend runs over a
-contiguous N*C block instead of a few pixels, which is what makes them fast on small images.
-Their outputs are copied back to (N, C, H, W) in C order, as PyTorch's are: code written for
-PyTorch calls `.view()` on them.
+one strided slice of the (padded) input. They work channels-last, (N, H, W, C), internally:
+a slice keeps whole (C,) rows, im2col's columns are (N, OH, OW, KH*KW, C) (one matmul row
+per output pixel), and moving between (N, C, H, W) and (N, H, W, C) is a transpose within
+each sample. Their outputs are copied back to (N, C, H, W) in C order, as PyTorch's are:
+code written for PyTorch calls `.view()` on them.
 """
 
 from __future__ import annotations
