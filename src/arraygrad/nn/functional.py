@@ -176,19 +176,26 @@ class Window(NamedTuple):
         ow = (w + self.pl + self.pr - self.dw * (self.kw - 1) - 1) // self.sw + 1
         return oh, ow
 
-    def keys(self, oh: int, ow: int) -> list:
-        """The KH*KW strided-slice keys into a padded (N, H, W, C) image, one per kernel
-        offset, each selecting (N, OH, OW, C): position (y, x) of key k's slice holds the
-        pixel that kernel offset k covers when the window sits at output (y, x)."""
+    def keys(self, oh: int, ow: int, channels_last: bool = True) -> list:
+        """The KH*KW strided-slice keys into a padded (N, H, W, C) image (or (N, C, H, W)),
+        one per kernel offset, each selecting (N, OH, OW, C) (or (N, C, OH, OW)): position
+        (y, x) of key k's slice holds the pixel that kernel offset k covers when the window
+        sits at output (y, x)."""
         rows = self.sh * (oh - 1) + 1
         cols = self.sw * (ow - 1) + 1
-        return [(slice(None), slice(i * self.dh, i * self.dh + rows, self.sh),
-                  slice(j * self.dw, j * self.dw + cols, self.sw), Ellipsis)
+        lead = (slice(None),) if channels_last else (slice(None), slice(None))
+        return [lead + (slice(i * self.dh, i * self.dh + rows, self.sh),
+                        slice(j * self.dw, j * self.dw + cols, self.sw), Ellipsis)
                 for i in range(self.kh) for j in range(self.kw)]
 
-    def views(self, a, oh: int, ow: int) -> list:
-        """The slices of `a` at `keys(oh, ow)`."""
-        return [a[k] for k in self.keys(oh, ow)]
+    def views(self, a, oh: int, ow: int, channels_last: bool = True) -> list:
+        """The slices of `a` at `keys(oh, ow, channels_last)`."""
+        return [a[k] for k in self.keys(oh, ow, channels_last)]
+
+    def inner(self, h: int, w: int, channels_last: bool = True) -> tuple:
+        """The key of the (h, w) image inside the padded one."""
+        lead = (slice(None),) if channels_last else (slice(None), slice(None))
+        return lead + (slice(self.pt, self.pt + h), slice(self.pl, self.pl + w), Ellipsis)
 
 
 def _window(fname, x_shape, kernel_size, stride, padding, dilation) -> Window:
@@ -222,10 +229,11 @@ def _placed(xp, like) -> dict:
     return {"device": like.device} if takes else {}
 
 
-# The convolutions and pools work on channels-last images, (N, H, W, C): a window's slice
-# keeps whole (C,) rows together, and moving between (N, C, H, W) and (N, H, W, C) is a
-# transpose within each sample (~1 ms for 8 MB; through (H, W, N, C), whose every pixel
-# gathers from the whole batch, it took 15).
+# The convolutions work on channels-last images, (N, H, W, C): a window's slice keeps whole
+# (C,) rows together, im2col's columns come out as matmul rows, and moving between (N, C, H,
+# W) and (N, H, W, C) is a transpose within each sample (~1 ms for 8 MB; through (H, W, N,
+# C), whose every pixel gathers from the whole batch, it took 15). The pools take their
+# window slices from (N, C, H, W) itself: elementwise work, no layout to change.
 def _nhwc(xp, x):
     """(N, C, H, W) -> (N, H, W, C): a free view when x is already laid out that way."""
     return xp.permute_dims(x, (0, 2, 3, 1))
@@ -242,41 +250,48 @@ def _nchw(xp, a):
     return _c_order(xp, xp.permute_dims(a, (0, 3, 1, 2)))
 
 
-def _padded_nhwc(xp, x, win: Window, fill):
-    a = _nhwc(xp, x)
+def _padded_shape(x_shape, win: Window, channels_last: bool) -> tuple:
+    """The padded image's shape for (N, C, H, W) input, channels-last or not."""
+    n, c, h, w = x_shape
+    hp, wp = h + win.pt + win.pb, w + win.pl + win.pr
+    return (n, hp, wp, c) if channels_last else (n, c, hp, wp)
+
+
+def _padded(xp, x, win: Window, fill, channels_last: bool = True):
+    """(N, C, H, W) `x` with the window's padding filled with `fill`, as (N, H, W, C) (or
+    (N, C, H, W)): a view of x when there is no padding."""
+    a = _nhwc(xp, x) if channels_last else x
     if not win.padded:
         return a
-    n, h, w, c = a.shape
-    out = xp.full((n, h + win.pt + win.pb, w + win.pl + win.pr, c), fill, dtype=x.dtype,
-                  **_placed(xp, x))
-    out[:, win.pt:win.pt + h, win.pl:win.pl + w, ...] = a
+    out = xp.full(_padded_shape(x.shape, win, channels_last), fill, dtype=x.dtype, **_placed(xp, x))
+    out[win.inner(x.shape[2], x.shape[3], channels_last)] = a
     return out
 
 
-def _scatter(xp, parts, x_shape, win: Window):
-    """The adjoint of taking window views: each (N, OH, OW, C) part added into its view of
-    a zero image; returns the (N, C, H, W) image (col2im as strided slice-adds)."""
-    n, c, h, w = x_shape
+def _scatter(xp, parts, x_shape, win: Window, channels_last: bool = True):
+    """The adjoint of taking window views: each (N, OH, OW, C) (or (N, C, OH, OW)) part
+    added into its view of a zero image; returns the (N, C, H, W) image (col2im as strided
+    slice-adds)."""
+    h, w = x_shape[2], x_shape[3]
     oh, ow = win.out_size(h, w)
     like = parts[0]
-    out = xp.zeros((n, h + win.pt + win.pb, w + win.pl + win.pr, c), dtype=like.dtype,
-                   **_placed(xp, like))
+    out = xp.zeros(_padded_shape(x_shape, win, channels_last), dtype=like.dtype, **_placed(xp, like))
     backend = getattr(like, "_backend", None)  # Tensors (recording) or raw arrays of `xp`
     if backend.mutable_arrays if backend is not None else getattr(xp, "__mutable_arrays__", True):
-        for view, part in zip(win.views(out, oh, ow), parts):
+        for view, part in zip(win.views(out, oh, ow, channels_last), parts):
             view += part
     else:  # immutable arrays (Dask): item assignment makes a new array; views see no write
-        for key, part in zip(win.keys(oh, ow), parts):
+        for key, part in zip(win.keys(oh, ow, channels_last), parts):
             out[key] = out[key] + part
     if win.padded:
-        out = out[:, win.pt:win.pt + h, win.pl:win.pl + w, ...]
-    return _nchw(xp, out)
+        out = out[win.inner(h, w, channels_last)]
+    return _nchw(xp, out) if channels_last else out
 
 
 def _im2col_forward(xp, x, *, window, fill):
     oh, ow = window.out_size(x.shape[2], x.shape[3])
     # kernel offsets outside the channels: each view lands as whole (C,) rows
-    return xp.stack(window.views(_padded_nhwc(xp, x, window, fill), oh, ow), axis=-2)
+    return xp.stack(window.views(_padded(xp, x, window, fill), oh, ow), axis=-2)
 
 
 def _col2im_forward(xp, cols, *, window, x_shape):
@@ -638,34 +653,32 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
 
 # ----- pooling ---------------------------------------------------------------------------
 def _max_pool_forward(xp, x, *, window):
-    a = _padded_nhwc(xp, x, window, -math.inf)
+    a = _padded(xp, x, window, -math.inf, channels_last=False)
     oh, ow = window.out_size(x.shape[2], x.shape[3])
-    views = window.views(a, oh, ow)
+    views = window.views(a, oh, ow, channels_last=False)
     best = xp.maximum(views[0], views[-1])  # a new array, even for a 1x1 window
     for v in views[1:-1]:
         best = xp.maximum(best, v)  # NaN propagates, as in PyTorch
-    return _nchw(xp, best)
+    return best
 
 
 def _max_pool_scatter(xp, g, x, ans, *, window):
     """Each output's gradient goes to the first element of its window equal to the maximum
     (PyTorch's choice among ties); masks are multiplied in, branch-free. The padding is NaN
     here, equal to nothing: a window of -inf sends its gradient to its first real element."""
-    a = _padded_nhwc(xp, x, window, math.nan)
-    best = _nhwc(xp, ans)
-    gh = _nhwc(xp, g)
-    oh, ow = best.shape[1], best.shape[2]
+    a = _padded(xp, x, window, math.nan, channels_last=False)
+    oh, ow = ans.shape[2], ans.shape[3]
     taken = None
     parts = []
-    for v in window.views(a, oh, ow):
-        hit = v == best
+    for v in window.views(a, oh, ow, channels_last=False):
+        hit = v == ans
         if taken is None:
             taken = hit
         else:
             hit = hit & ~taken
             taken = taken | hit
-        parts.append(gh * xp.astype(hit, g.dtype))
-    return _scatter(xp, parts, x.shape, window)
+        parts.append(g * xp.astype(hit, g.dtype))
+    return _scatter(xp, parts, x.shape, window, channels_last=False)
 
 
 def _max_pool_gather(gg, x, window):
@@ -710,16 +723,16 @@ def _max_pool_indices_forward(xp, x, ans, *, window):
     first maximum among ties, the last NaN where there is one (as PyTorch's CPU kernel);
     padding is never picked."""
     h, w = x.shape[2], x.shape[3]
-    a = _padded_nhwc(xp, x, window, -math.inf)
-    best = _nhwc(xp, ans)
-    oh, ow = best.shape[1], best.shape[2]
+    a = _padded(xp, x, window, -math.inf, channels_last=False)
+    best = ans
+    oh, ow = best.shape[2], best.shape[3]
     place = _placed(xp, x)
-    rows = xp.reshape(xp.arange(oh, dtype=xp.int64, **place) * window.sh - window.pt, (1, oh, 1, 1))
-    cols = xp.reshape(xp.arange(ow, dtype=xp.int64, **place) * window.sw - window.pl, (1, 1, ow, 1))
+    rows = xp.reshape(xp.arange(oh, dtype=xp.int64, **place) * window.sh - window.pt, (1, 1, oh, 1))
+    cols = xp.reshape(xp.arange(ow, dtype=xp.int64, **place) * window.sw - window.pl, (1, 1, 1, ow))
     idx = xp.zeros(best.shape, dtype=xp.int64, **place)
     nan_idx = xp.full(best.shape, -1, dtype=xp.int64, **place)
     taken = xp.zeros(best.shape, dtype=xp.bool, **place)
-    for k, v in enumerate(window.views(a, oh, ow)):
+    for k, v in enumerate(window.views(a, oh, ow, channels_last=False)):
         r, c = rows + (k // window.kw) * window.dh, cols + (k % window.kw) * window.dw
         flat = r * w + c
         valid = (r >= 0) & (r < h) & (c >= 0) & (c < w)
@@ -727,7 +740,7 @@ def _max_pool_indices_forward(xp, x, ans, *, window):
         idx = xp.where(hit, flat, idx)
         taken = taken | hit
         nan_idx = xp.where(v != v, flat, nan_idx)
-    return _nchw(xp, xp.where(nan_idx >= 0, nan_idx, idx))
+    return xp.where(nan_idx >= 0, nan_idx, idx)
 
 
 _MAX_POOL_INDICES = Op("max_pool2d_indices", ("x", "ans"), None, dtypes="real floating",
@@ -859,7 +872,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_override, like):
     """What each window's sum is divided by: divisor_override if given, else the number of
     its pixels in the padded image (count_include_pad; the kernel size, except for
-    ceil_mode's partial windows) or in the image itself, as a (1, OH, OW, 1) array."""
+    ceil_mode's partial windows) or in the image itself, as a (1, 1, OH, OW) array."""
     if divisor_override is not None:
         return divisor_override
     overhang = window.pb != window.pt or window.pr != window.pl  # ceil_mode's last windows
@@ -874,21 +887,21 @@ def _pool_divisor(xp, window: Window, x_shape, count_include_pad: bool, divisor_
 
     rows = inside(oh, window.sh, window.pt, h, window.kh, window.dh)
     cols = inside(ow, window.sw, window.pl, w, window.kw, window.dw)
-    counts = [[[[float(r * c)] for c in cols] for r in rows]]
+    counts = [[[[float(r * c) for c in cols] for r in rows]]]
     return xp.asarray(counts, dtype=like.dtype, **_placed(xp, like))
 
 
 def _avg_pool_forward(xp, x, *, window, count_include_pad, divisor_override):
-    a = _padded_nhwc(xp, x, window, 0)
+    a = _padded(xp, x, window, 0, channels_last=False)
     oh, ow = window.out_size(x.shape[2], x.shape[3])
-    views = window.views(a, oh, ow)
+    views = window.views(a, oh, ow, channels_last=False)
     total = sum(views[1:], views[0])
-    return _nchw(xp, total / _pool_divisor(xp, window, x.shape, count_include_pad, divisor_override, x))
+    return total / _pool_divisor(xp, window, x.shape, count_include_pad, divisor_override, x)
 
 
 def _avg_pool_scatter(xp, g, *, window, x_shape, count_include_pad, divisor_override):
-    share = _nhwc(xp, g) / _pool_divisor(xp, window, x_shape, count_include_pad, divisor_override, g)
-    return _scatter(xp, [share] * (window.kh * window.kw), x_shape, window)
+    share = g / _pool_divisor(xp, window, x_shape, count_include_pad, divisor_override, g)
+    return _scatter(xp, [share] * (window.kh * window.kw), x_shape, window, channels_last=False)
 
 
 # avg_pool2d is linear: its VJP spreads each output's gradient over its window, and the VJP
