@@ -245,6 +245,33 @@ def conv_cases():
             Case("  the same CNN, eval forward", infer(*sides[0]), infer(*sides[1]))]
 
 
+def text_cases():
+    """No targets: a transformer encoder layer and an embedding lookup, fwd+bwd, with the
+    same weights and inputs on both sides."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 32, 128), dtype=np.float32)
+    tokens = rng.integers(0, 1000, (32, 50))
+    cases = []
+    for name, build, data in [
+            ("transformer encoder layer (d=128, 4 heads, 16x32) fwd+bwd",
+             lambda nn: nn.TransformerEncoderLayer(128, 4, dim_feedforward=256, dropout=0.0, batch_first=True), x),
+            ("Embedding(1000, 64) on 32x50 tokens fwd+bwd", lambda nn: nn.Embedding(1000, 64), tokens)]:
+        ours, theirs = build(xp.nn), build(torch.nn)
+        with torch.no_grad():
+            for p, tp in zip(ours.parameters(), theirs.parameters()):
+                tp.copy_(torch.from_numpy(np.array(p.detach(), copy=True)))
+
+        def run_one(model, tensor):
+            def f():
+                model(tensor).sum().backward()
+                model.zero_grad()
+            return f
+
+        cases.append(Case(name, run_one(ours, xp.asarray(data, copy=True)),
+                          run_one(theirs, torch.from_numpy(data.copy()))))
+    return cases
+
+
 def main(rounds=15):
     out = {}
     if torch is not None:
@@ -254,7 +281,7 @@ def main(rounds=15):
     out["mlp"] = run(mlp_cases() + tanh_layer_case(), rounds, "training steps")
     if torch is not None:
         out["recurrent"] = run(recurrent_cases(), max(5, rounds // 3), "recurrent layers and row loops vs PyTorch")
-        out["conv"] = run(conv_cases(), max(5, rounds // 3), "convolutional network vs PyTorch")
+        out["conv"] = run(conv_cases() + text_cases(), max(5, rounds // 3), "layers vs PyTorch")
     return out
 
 
