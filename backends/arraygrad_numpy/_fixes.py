@@ -81,7 +81,8 @@ def numpy_overrides(np) -> dict:
                           writeable=False)
         return cols.reshape(n, oh, ow, window.kh * window.kw, c)  # the copy
 
-    return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add, "im2col": im2col, **_scipy_special()}
+    return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
+            "im2col": im2col, **_scipy_special()}
 
 
 def _scipy_special() -> dict:

@@ -62,12 +62,19 @@ def _lstm_cell_grads(xp, g, gi, gh, c, ans):
         tc = xp.tanh(c2)
     else:
         _, s, gg, tc = ans
+    d_gates, dc = _lstm_step_grads(xp, g[0][..., :n], g[0][..., n:], s, gg, tc, c)
+    return d_gates, d_gates, dc
+
+
+def _lstm_step_grads(xp, dh, dc, s, gg, tc, c_prev):
+    """One step back through the cell: (d(gates), d(c_prev)) from d(h') and d(c') (the
+    gate sigmoids s, g and tanh(c') of the step's forward)."""
+    n = tc.shape[-1]
     i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
-    gh2, gc2 = g[0][..., :n], g[0][..., n:]
-    dc2 = gc2 + gh2 * o * (1 - tc * tc)
-    d_gates = xp.concat([dc2 * gg * i * (1 - i), dc2 * c * f * (1 - f), dc2 * i * (1 - gg * gg),
-                         gh2 * tc * o * (1 - o)], axis=-1)
-    return d_gates, d_gates, dc2 * f
+    dc = dc + dh * o * (1 - tc * tc)
+    d_gates = xp.concat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg),
+                         dh * tc * o * (1 - o)], axis=-1)
+    return d_gates, dc * f
 
 
 # One op per time step (PyTorch's fused cell); the gates' input and hidden parts are added
@@ -111,20 +118,13 @@ def _lstm_sequence_grads(xp, g, gi_all, h0, c0, w_hh, b_hh, ans, needs_grad):
     y, ss, gs, tcs, cs = ans
     g = g[0]
     steps = gi_all.shape[0]
-    n = c0.shape[-1]
     dh_next, dc = None, g[steps, ...]
     d_gates = [None] * steps
     for t in range(steps - 1, -1, -1):
-        s, gg, tc = ss[t, ...], gs[t, ...], tcs[t, ...]
-        c_prev = cs[t - 1, ...] if t else c0
-        i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
         dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
-        dc = dc + dh * o * (1 - tc * tc)
-        dg = xp.concat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg),
-                        dh * tc * o * (1 - o)], axis=-1)
-        d_gates[t] = dg
-        dh_next = xp.matmul(dg, w_hh)
-        dc = dc * f
+        d_gates[t], dc = _lstm_step_grads(xp, dh, dc, ss[t, ...], gs[t, ...], tcs[t, ...],
+                                          cs[t - 1, ...] if t else c0)
+        dh_next = xp.matmul(d_gates[t], w_hh)
     d_all = xp.stack(d_gates, axis=0)
     d_w, d_b = _recurrent_weight_grads(xp, d_all, h0, y, b_hh, needs_grad[3], needs_grad[4])
     return d_all, dh_next, dc, d_w, d_b
@@ -178,20 +178,13 @@ def _gru_sequence_grads(xp, g, gi_all, h0, w_hh, b_hh, ans, needs_grad):
     y, rzs, cands, ghns = ans
     g = g[0]
     steps = gi_all.shape[0]
-    n = h0.shape[-1]
     dh_next = None
     d_gi, d_gh = [None] * steps, [None] * steps
     for t in range(steps - 1, -1, -1):
-        rz, cand, ghn = rzs[t, ...], cands[t, ...], ghns[t, ...]
-        h_prev = y[t - 1, ...] if t else h0
-        r, z = rz[..., :n], rz[..., n:]
         dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
-        d_cand = dh * (1 - z) * (1 - cand * cand)
-        d_z = dh * (h_prev - cand) * z * (1 - z)
-        d_r = d_cand * ghn * r * (1 - r)
-        d_gi[t] = xp.concat([d_r, d_z, d_cand], axis=-1)
-        d_gh[t] = dgh = xp.concat([d_r, d_z, d_cand * r], axis=-1)
-        dh_next = dh * z + xp.matmul(dgh, w_hh)
+        d_gi[t], d_gh[t], dh_direct = _gru_step_grads(xp, dh, y[t - 1, ...] if t else h0, rzs[t, ...],
+                                                      cands[t, ...], ghns[t, ...])
+        dh_next = dh_direct + xp.matmul(d_gh[t], w_hh)
     d_w, d_b = _recurrent_weight_grads(xp, xp.stack(d_gh, axis=0), h0, y, b_hh, needs_grad[2], needs_grad[3])
     return xp.stack(d_gi, axis=0), dh_next, d_w, d_b
 
@@ -221,12 +214,18 @@ def _gru_cell_grads(xp, g, gi, gh, h, ans):
     """d(gi), d(gh), d(h) from d(h') (activations recomputed when recording, as for LSTM)."""
     n = h.shape[-1]
     rz, cand = _gru_activations(xp, gi, gh, h) if grad_enabled() else ans[1:]
+    return _gru_step_grads(xp, g[0], h, rz, cand, gh[..., 2 * n:])
+
+
+def _gru_step_grads(xp, dh, h_prev, rz, cand, ghn):
+    """One step back through the cell: (d(gi), d(gh), d(h_prev) not through gh) from d(h')
+    (the reset/update sigmoids rz, the candidate and gh's candidate part of the forward)."""
+    n = cand.shape[-1]
     r, z = rz[..., :n], rz[..., n:]
-    g = g[0]
-    d_cand = g * (1 - z) * (1 - cand * cand)
-    d_z = g * (h - cand) * z * (1 - z)
-    d_r = d_cand * gh[..., 2 * n:] * r * (1 - r)
-    return (xp.concat([d_r, d_z, d_cand], axis=-1), xp.concat([d_r, d_z, d_cand * r], axis=-1), g * z)
+    d_cand = dh * (1 - z) * (1 - cand * cand)
+    d_z = dh * (h_prev - cand) * z * (1 - z)
+    d_r = d_cand * ghn * r * (1 - r)
+    return xp.concat([d_r, d_z, d_cand], axis=-1), xp.concat([d_r, d_z, d_cand * r], axis=-1), dh * z
 
 
 _GRU_CELL = Op("gru_cell", ("gi", "gh", "h"), {("gi", "gh", "h"): _gru_cell_grads}, dtypes="real floating",
