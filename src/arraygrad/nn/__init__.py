@@ -1,7 +1,8 @@
 """`arraygrad.nn`: layers, losses, initializers and gradient clipping (PyTorch's `torch.nn`)."""
 
-from . import functional, init, utils
-from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from . import functional, init, parallel, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .containers import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (CELU, ELU, GELU, GLU, SELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Bilinear,
                      ConstantPad1d, ConstantPad2d, Conv1d, Conv2d, ConvTranspose2d, CosineSimilarity, Dropout,
                      Dropout2d, Embedding, Flatten, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, Identity,
@@ -15,6 +16,7 @@ from .layers import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, Al
                      GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, LPPool1d, LPPool2d,
                      MaxPool1d, MaxUnpool1d, MaxUnpool2d, RMSNorm, Unfold)
 from .layers import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d
+from .layers import CrossMapLRN2d, FractionalMaxPool2d, FractionalMaxPool3d, SyncBatchNorm
 from .layers import (ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad3d, Dropout3d,
                      ReflectionPad3d, ReplicationPad3d, RReLU, Softmax2d, ZeroPad1d, ZeroPad3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
@@ -22,13 +24,14 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
                    MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss,
                    TripletMarginLoss)
 from .loss import CTCLoss
-from .loss import MultiLabelMarginLoss, SoftMarginLoss, TripletMarginWithDistanceLoss
+from .loss import MultiLabelMarginLoss, NLLLoss2d, SoftMarginLoss, TripletMarginWithDistanceLoss
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
-                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear, UninitializedBuffer,
-                   UninitializedParameter)
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, UninitializedBuffer, UninitializedParameter)
 from .module import Module
 from .parameter import Buffer, Parameter
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .parallel import DataParallel
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
 
@@ -69,6 +72,9 @@ __all__ = [
     "Buffer", "Softmax2d", "Dropout3d", "ZeroPad1d", "ZeroPad3d", "ConstantPad3d", "CircularPad1d", "CircularPad2d",
     "CircularPad3d", "ReflectionPad3d", "ReplicationPad3d", "RReLU", "ChannelShuffle", "SoftMarginLoss",
     "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d", "SyncBatchNorm", "DataParallel", "Container", "NLLLoss2d",
+    "RNNBase", "RNNCellBase", "parallel", "CrossMapLRN2d",
 ]
 
 from . import modules  # noqa: E402,F401  (torch.nn.modules.batchnorm._BatchNorm, .utils._pair ...)

@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 
 from .module import Module, _indent
 from .parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"]
 
 
 def _index(i, n: int, cls: str) -> int:
@@ -252,3 +253,15 @@ class ParameterDict(_KeyedChildren):
 
     def extra_repr(self) -> str:
         return _parameter_lines(self._parameters)
+
+
+class Container(Module):
+    """Deprecated (PyTorch's warning): a Module whose keyword arguments become its children."""
+
+    def __init__(self, **kwargs) -> None:
+        if type(self) is Container:
+            warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in "
+                          "`nn.Module`. Subclass that instead.", FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)

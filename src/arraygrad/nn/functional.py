@@ -60,6 +60,8 @@ __all__ = [
     "elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "threshold_", "rrelu", "rrelu_", "pdist",
     "channel_shuffle", "native_channel_shuffle", "upsample", "dropout3d", "soft_margin_loss",
     "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+    "fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices", "upsample_nearest", "upsample_bilinear",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1173,6 +1175,124 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices: bool = False):
     """adaptive_max_pool3d's (values, indices)."""
     return adaptive_max_pool3d(input, output_size, return_indices=True)
+
+
+# ----- fractional max pooling (Graham's pseudo-random windows) ----------------------------------
+def _fractional_starts(samples, n_in: int, n_out: int, pool: int):
+    """PyTorch's generate_intervals, per plane: window k of n_out along an axis of n_in starts at
+    int((k + u) alpha) - int(u alpha), alpha = (n_in - pool) / (n_out - 1), in the samples' dtype
+    (as PyTorch's kernel computes it); the last window ends at the edge. samples (...,) -> (..., n_out)."""
+    last = _ag.full(tuple(samples.shape) + (min(n_out, 1),), n_in - pool, dtype=_ag.int64, device=samples.device)
+    if n_out <= 1:
+        return last
+    alpha = _ag.asarray(n_in - pool, dtype=samples.dtype, device=samples.device) / (n_out - 1)
+    u = expand_dims(samples, axis=-1)
+    k = _ag.arange(n_out - 1, dtype=samples.dtype, device=samples.device)
+    starts = astype((k + u) * alpha, _ag.int64) - astype(u * alpha, _ag.int64)
+    return _ag.concat([starts, last], axis=-1)
+
+
+def _fractional_max_pool(fname, nd, input, kernel_size, output_size, output_ratio, _random_samples):
+    """The maximum over each pseudo-random window (fractional_max_pool2d / 3d) and its flat index
+    into the plane (volume): the first maximum in row-major order, the last NaN if any (PyTorch's
+    kernel). The value is gathered at that index, so its gradient goes to that element alone."""
+    _check_float(input, fname)
+    ranks = (nd + 1, nd + 2)
+    if input.ndim not in ranks:
+        raise ValueError(f"{fname}: expected a {ranks[0]}-D or {ranks[1]}-D input, got shape {tuple(input.shape)}")
+    kernel = _ntuple(kernel_size, nd, "kernel_size", fname)
+    in_sizes = tuple(input.shape[-nd:])
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fname} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratios = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
+        if len(ratios) != nd:
+            raise ValueError(f"{fname}: output_ratio must be a number or a tuple of {nd} numbers, got {output_ratio!r}")
+        output_size = tuple(int(n * r) for n, r in zip(in_sizes, ratios))
+    out_sizes = _ntuple(output_size, nd, "output_size", fname, minimum=0)
+    axes = ("height", "width") if nd == 2 else ("time", "height", "width")
+    for axis, n, k, o in zip(axes, in_sizes, kernel, out_sizes):
+        if o + k - 1 > n - (nd == 3):  # PyTorch's 3-D kernel wants it strictly below
+            raise RuntimeError(f"{fname}: pool {axis} {k} too large relative to input {axis} {n} "
+                               f"(output_size {o} + kernel_size {k} - 1 must be at most {n - (nd == 3)})")
+    batched = input.ndim == ranks[1]
+    x = input if batched else expand_dims(input, axis=0)
+    n_batch, channels = int(x.shape[0]), int(x.shape[1])
+    if _random_samples is None:
+        samples = _ag.rand((n_batch, channels, nd), dtype=input.dtype, device=input.device)
+    else:
+        samples = _random_samples
+        check_tensor(samples, fname, "_random_samples")
+        if samples.ndim != 3 or samples.shape[1] != channels or samples.shape[2] != nd:
+            raise RuntimeError(f"{fname}: _random_samples must have shape (>= {n_batch}, {channels}, {nd}), "
+                               f"got {tuple(samples.shape)}")
+        if samples.shape[0] < n_batch:
+            raise RuntimeError(f"{fname}: _random_samples.size(0) ({samples.shape[0]}) must be no less than "
+                               f"the input batch size ({n_batch})")
+        if samples.dtype != input.dtype:
+            raise RuntimeError(f"{fname}: _random_samples must have the same dtype as input ({input.dtype}), "
+                               f"got {samples.dtype}")
+        samples = samples.detach()[:n_batch]
+    # PyTorch's sample order: (W, H) in 2-D, (T, H, W) in 3-D
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    flat, inner = None, 1  # flat index of every window element, (N, C, *out_sizes, *kernel)
+    for d in reversed(range(nd)):
+        starts = _fractional_starts(samples[..., order[d]], in_sizes[d], out_sizes[d], kernel[d])
+        pos = expand_dims(starts, axis=-1) + _ag.arange(kernel[d], dtype=_ag.int64, device=input.device)
+        shape = (n_batch, channels) + tuple(out_sizes[i] if i == d else 1 for i in range(nd)) + \
+            tuple(kernel[i] if i == d else 1 for i in range(nd))
+        term = reshape(pos * inner, shape)
+        flat = term if flat is None else flat + term
+        inner *= in_sizes[d]
+    window = math.prod(kernel)
+    lead = (n_batch, channels)
+    flat = reshape(_ag.broadcast_to(flat, lead + out_sizes + kernel), lead + out_sizes + (window,))
+    planes = reshape(x, lead + (-1,))
+    vals = reshape(take_along_axis(planes.detach(), reshape(flat, lead + (-1,)), axis=-1), tuple(flat.shape))
+    nan = _ag.isnan(vals)
+    last_nan = (window - 1) - argmax(astype(_ag.flip(nan, axis=-1), _ag.int8), axis=-1, keepdims=True)
+    pick = _where(_any(nan, axis=-1, keepdims=True), last_nan, argmax(vals, axis=-1, keepdims=True))
+    idx = squeeze(take_along_axis(flat, pick, axis=-1), axis=-1)
+    out = reshape(take_along_axis(planes, reshape(idx, lead + (-1,)), axis=-1), lead + out_sizes)
+    if not batched:
+        out, idx = squeeze(out, axis=0), squeeze(idx, axis=0)
+    return out, idx
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices: bool = False, _random_samples=None):
+    """fractional_max_pool2d's (values, indices), whatever return_indices says (PyTorch's)."""
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio,
+                                _random_samples)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                          _random_samples=None):
+    """2-D fractional max pooling of (N, C, H, W) or (C, H, W) input (Graham, arXiv:1412.6071): the
+    maximum over kernel_size windows at pseudo-random steps that give output_size (or
+    output_ratio * the input size). Each plane's window starts come from its two samples in
+    [0, 1) (`_random_samples`, (N, C, 2), else drawn from arraygrad's generator), by PyTorch's
+    formula, so given samples the values and indices equal PyTorch's. return_indices=True also
+    returns each maximum's flat index into its plane (for max_unpool2d)."""
+    out, idx = fractional_max_pool2d_with_indices(input, kernel_size, output_size, output_ratio, True,
+                                                  _random_samples)
+    return (out, idx) if return_indices else out
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices: bool = False, _random_samples=None):
+    """fractional_max_pool3d's (values, indices), whatever return_indices says (PyTorch's)."""
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio,
+                                _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                          _random_samples=None):
+    """3-D fractional max pooling of (N, C, T, H, W) or (C, T, H, W) input: fractional_max_pool2d
+    with three samples per plane, (N, C, 3), for (T, H, W); indices are flat into each volume."""
+    out, idx = fractional_max_pool3d_with_indices(input, kernel_size, output_size, output_ratio, True,
+                                                  _random_samples)
+    return (out, idx) if return_indices else out
 
 
 def _lp_pool(fname, nd, input, norm_type, kernel_size, stride, ceil_mode):
@@ -2824,6 +2944,21 @@ def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_c
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
                   UserWarning, stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+    """The deprecated `interpolate(..., mode='nearest')` (with PyTorch's warning)."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+    """The deprecated `interpolate(..., mode='bilinear', align_corners=True)` (with PyTorch's
+    warning)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

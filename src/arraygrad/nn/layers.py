@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 
+import arraygrad as _ag
+
+from .._autograd.function import Function
 from .._autograd.grad_mode import no_grad
-from .._ops.creation import empty, ones, zeros
+from .._ops.creation import empty, ones, zeros, zeros_like
 from .._ops.manipulation import reshape
 from .. import _dtypes
 from . import functional as F
@@ -30,7 +33,8 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
            "InstanceNorm3d", "RMSNorm",
            "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "MaxUnpool3d",
            "Softmax2d", "Dropout3d", "ZeroPad1d", "ZeroPad3d", "ConstantPad3d", "CircularPad1d", "CircularPad2d",
-           "CircularPad3d", "ReflectionPad3d", "ReplicationPad3d", "RReLU", "ChannelShuffle"]
+           "CircularPad3d", "ReflectionPad3d", "ReplicationPad3d", "RReLU", "ChannelShuffle",
+           "FractionalMaxPool2d", "FractionalMaxPool3d", "SyncBatchNorm", "CrossMapLRN2d"]
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
@@ -1523,3 +1527,150 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s
+
+
+class FractionalMaxPool2d(Module):
+    """F.fractional_max_pool2d as a layer: kernel_size windows at pseudo-random steps giving
+    output_size (or output_ratio, in (0, 1), times the input size); exactly one of the two.
+    `_random_samples` (N, C, 2), if given, fixes the windows (a buffer, as PyTorch's)."""
+
+    _nd = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                 _random_samples=None) -> None:
+        super().__init__()
+        name, nd = type(self).__name__, self._nd
+
+        def tup(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,) * nd
+
+        self.kernel_size = tup(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = tup(output_size) if output_size is not None else None
+        self.output_ratio = tup(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        fn = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                  _random_samples=self._random_samples)
+
+
+class FractionalMaxPool3d(FractionalMaxPool2d):
+    """F.fractional_max_pool3d as a layer; `_random_samples` is (N, C, 3)."""
+
+    _nd = 3
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization of input with a channel axis (at least 2-D). Statistics are synchronized
+    across processes only in a distributed run; in one process (arraygrad's case) it is BatchNorm.
+    `convert_sync_batchnorm(module)` turns every BatchNorm*d in a model into one."""
+
+    _ranks = range(2, 1 << 16)  # any input with a channel axis
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group=None, device=None, dtype=None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def forward(self, input):
+        if input.ndim < 2:
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """`module` with every BatchNorm*d (any _BatchNorm but instance norms) replaced by a
+        SyncBatchNorm sharing its parameters and running statistics; a BatchNorm module itself
+        comes back as a new SyncBatchNorm."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                      process_group, bias=module.bias is not None)
+            if module.affine:
+                with no_grad():
+                    out.weight = module.weight
+                    out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+            if hasattr(module, "qconfig"):
+                out.qconfig = module.qconfig
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
+
+
+def _window_sums(t, lo, hi):
+    """sum(t[:, lo[c]:hi[c]]) along axis 1 for each channel c (host bounds, clipped to [0, C])."""
+    c = t.shape[1]
+    cum = _ag.concat([zeros_like(t[:, :1]), _ag.cumulative_sum(t, axis=1)], axis=1)
+
+    def at(bounds):
+        idx = _ag.asarray([min(max(v, 0), c) for v in bounds], dtype=_dtypes.int64, device=t.device)
+        return _ag.take(cum, idx, axis=1)
+
+    return at(hi) - at(lo)
+
+
+class _CrossMapLRN2dFunction(Function):
+    """PyTorch's legacy (Lua Torch) cross-channel LRN, with its exact forward and hand-written
+    backward: the forward's window for channel c is [c - pre_pad + 1, c + pre_pad - 1] but
+    keeps channel 0 once c > pre_pad, pre_pad = (size - 1) // 2 + 1 (a 1-based index kept in the
+    0-based port); the backward sums over [c - (size - (size - 1) / 2), ...] of size channels.
+    Both are reproduced so values and gradients equal PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha, beta, k):
+        c = input.shape[1]
+        pre_pad = int((size - 1) / 2 + 1)
+        keep0 = [0 if v <= pre_pad else 1 for v in range(c)]  # the drops start at channel 1
+        lo = [max(v - pre_pad + 1, 1) if v > pre_pad else 0 for v in range(c)]
+        sq = input * input
+        sums = _window_sums(sq, lo, [v + pre_pad for v in range(c)])
+        sums = sums + sq[:, :1] * _ag.asarray(keep0, dtype=input.dtype, device=input.device)[:, None, None]
+        scale = sums * (alpha / size) + k
+        out = input * scale ** -beta
+        ctx.save_for_backward(input, out, scale)
+        ctx.args = (size, alpha, beta)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, out, scale = ctx.saved_tensors
+        size, alpha, beta = ctx.args
+        c = input.shape[1]
+        ratio = grad_output * out / scale
+        shift = int(size - (size - 1) / 2)
+        accum = _window_sums(ratio, [v - shift for v in range(c)], [v - shift + size for v in range(c)])
+        grad = scale ** -beta * grad_output - (2 * alpha * beta / size) * input * accum
+        return grad, None, None, None, None
+
+
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy cross-channel local response normalization of (N, C, H, W) input:
+    x * (k + alpha / size * sum of x^2 over nearby channels)^-beta, with the legacy layer's
+    windows and gradients (see `_CrossMapLRN2dFunction`); LocalResponseNorm is the modern one."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+        return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

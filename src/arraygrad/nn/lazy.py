@@ -21,7 +21,8 @@ from .parameter import Parameter
 
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
            "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-           "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "is_lazy"]
+           "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "is_lazy",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class _UninitializedTensorMixin:
@@ -284,14 +285,15 @@ class LazyConvTranspose3d(_LazyConvXdMixin, L.ConvTranspose3d):
 
 class _LazyNormBase(LazyModuleMixin):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__(1, eps, momentum, False, False, device=device, dtype=dtype)
         self.num_features = 0
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = UninitializedParameter(**_factory(device, dtype))
-            self.bias = UninitializedParameter(**_factory(device, dtype))
+            if bias:
+                self.bias = UninitializedParameter(**_factory(device, dtype))
         if track_running_stats:
             self.running_mean = UninitializedBuffer(**_factory(device, dtype))
             self.running_var = UninitializedBuffer(**_factory(device, dtype))
@@ -311,7 +313,8 @@ class _LazyNormBase(LazyModuleMixin):
             with no_grad():
                 if self.affine:
                     self.weight.materialize((self.num_features,))
-                    self.bias.materialize((self.num_features,))
+                    if self.bias is not None:
+                        self.bias.materialize((self.num_features,))
                 if self.track_running_stats:
                     self.running_mean.materialize((self.num_features,))
                     self.running_var.materialize((self.num_features,))
@@ -335,3 +338,21 @@ class LazyBatchNorm3d(_LazyNormBase, L.BatchNorm3d):
 
     cls_to_become = L.BatchNorm3d
 
+
+class LazyInstanceNorm1d(_LazyNormBase, L.InstanceNorm1d):
+    """An InstanceNorm1d whose num_features is inferred from the first input's axis 1 (PyTorch's
+    defaults: affine and track_running_stats on)."""
+
+    cls_to_become = L.InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, L.InstanceNorm2d):
+    """An InstanceNorm2d whose num_features is inferred from the first input's axis 1."""
+
+    cls_to_become = L.InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, L.InstanceNorm3d):
+    """An InstanceNorm3d whose num_features is inferred from the first input's axis 1."""
+
+    cls_to_become = L.InstanceNorm3d

@@ -575,3 +575,7 @@ class LSTMCell(_Cell):
 
 class GRUCell(_Cell):
     mode = "GRU"
+
+
+RNNCellBase = _Cell  # PyTorch's name for the cells' base class (isinstance checks, subclassing)
+__all__ += ["RNNBase", "RNNCellBase"]

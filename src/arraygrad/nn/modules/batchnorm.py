@@ -7,6 +7,7 @@ from .. import (  # noqa: F401
     LazyBatchNorm2d,
     BatchNorm3d,
     LazyBatchNorm3d,
+    SyncBatchNorm,
 )
 from ..layers import (  # noqa: F401
     _BatchNorm,
@@ -22,4 +23,5 @@ __all__ = [
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
     "LazyBatchNorm3d",
+    "SyncBatchNorm",
 ]

@@ -6,9 +6,11 @@ from .. import (  # noqa: F401
     ModuleDict,
     ParameterList,
     ParameterDict,
+    Container,
 )
 
 __all__ = [
+    "Container",
     "ModuleDict",
     "ModuleList",
     "ParameterDict",

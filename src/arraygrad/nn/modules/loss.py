@@ -22,6 +22,7 @@ from .. import (  # noqa: F401
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
     CTCLoss,
+    NLLLoss2d,
 )
 from ..loss import (  # noqa: F401
     _Loss,
@@ -45,6 +46,7 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "NLLLoss2d",
     "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",

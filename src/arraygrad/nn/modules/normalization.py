@@ -5,9 +5,11 @@ from .. import (  # noqa: F401
     LayerNorm,
     GroupNorm,
     RMSNorm,
+    CrossMapLRN2d,
 )
 
 __all__ = [
+    "CrossMapLRN2d",
     "GroupNorm",
     "LayerNorm",
     "LocalResponseNorm",

@@ -19,6 +19,8 @@ from .. import (  # noqa: F401
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
 )
 from ..layers import (  # noqa: F401
     _MaxUnpoolNd,
@@ -34,6 +36,8 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",

@@ -10,6 +10,7 @@ from .. import (  # noqa: F401
 )
 from ..rnn import (  # noqa: F401
     RNNBase,
+    RNNCellBase,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "RNN",
     "RNNBase",
     "RNNCell",
+    "RNNCellBase",
 ]
