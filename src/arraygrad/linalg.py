@@ -21,7 +21,13 @@ Where gradients exist only in part:
 - svd with full_matrices=True: the columns of U (rows of Vh) beyond min(M, N) are
   arbitrary; their gradients are ignored. qr(mode="complete") with M > N is not
   differentiable.
-- pinv: the gradient assumes the rank stays constant near x.
+- pinv: the gradient assumes the rank stays constant near x; so does lstsq's (through pinv).
+- lu / lu_factor: PyTorch's linalg_lu_backward, for matrices whose leading minors are not
+  singular; the pivots take no gradient. lu_solve, lu_unpack and the legacy cholesky_solve /
+  cholesky_inverse / triangular_solve are composites; the gradients of cholesky_solve and
+  cholesky_inverse are full matrices (PyTorch's), though only the factor's triangle is read.
+- matrix_exp is a composite (scaling and squaring, Pade [13/13]): its gradient is that of the
+  approximation, exact to rounding.
 """
 
 from __future__ import annotations
@@ -35,12 +41,12 @@ from . import _dtypes
 from ._dispatch import Op, Tensor, check_tensor, grad_enabled, raise_device_mismatch
 from ._dispatch import apply as _apply
 from ._ops import either, normalize_axes
-from ._ops.creation import eye, tril, triu, zeros, zeros_like
+from ._ops.creation import arange, eye, tril, triu, zeros, zeros_like
 from ._ops.data_type import astype
-from ._ops.elementwise import _conj, abs, conj, imag, isnan, real, sign
+from ._ops.elementwise import _conj, abs, ceil, conj, imag, isfinite, isnan, log2, real, sign
 from ._ops.linear_algebra import matmul, matrix_transpose, tensordot, vecdot
 from ._ops.manipulation import broadcast_shapes, broadcast_to, concat, reshape, stack
-from ._ops.searching import where
+from ._ops.searching import argmax, where
 from ._ops.statistical import _prod_grad, max, min, restore_reduced, sum
 from ._ops.utility import all, any
 
@@ -51,7 +57,12 @@ __all__ = [
     "vector_norm", "EigResult", "EighResult", "QRResult", "SlogdetResult", "SVDResult",
     # PyTorch's torch.linalg beyond the standard
     "norm", "multi_dot", "solve_triangular", "vander", "cond", "LinAlgError",
+    "lstsq", "matrix_exp", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "solve_ex", "inv_ex",
+    "cholesky_ex", "tensorinv", "tensorsolve", "householder_product",
 ]
+
+# PyTorch's top-level (not torch.linalg) functions defined here.
+TORCH_LEGACY = ("lu_unpack", "cholesky_solve", "cholesky_inverse", "triangular_solve")
 
 
 class LinAlgError(RuntimeError, ValueError):
@@ -872,3 +883,636 @@ def matrix_norm(x, /, ord="fro", dim=(-2, -1), keepdim=False, *, keepdims=False,
         else:  # column sums for 1, row sums for inf
             out = pick(sum(abs(x), axis=-2 if ord in (1, -1) else -1), axis=-1)
     return reshape(out, tuple(out._data.shape) + (1, 1)) if keepdims else out
+
+
+# ----- LU: lu_factor(_ex), lu, lu_unpack, lu_solve ----------------------------------------------
+class LUFactorResult(NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+
+
+class LUFactorExResult(NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+class LUResult(NamedTuple):
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+class LUUnpackResult(NamedTuple):
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+class LstsqResult(NamedTuple):
+    solution: Tensor
+    residuals: Tensor
+    rank: Tensor
+    singular_values: Tensor
+
+
+class SolveExResult(NamedTuple):
+    result: Tensor
+    info: Tensor
+
+
+class InvExResult(NamedTuple):
+    inverse: Tensor
+    info: Tensor
+
+
+class CholeskyExResult(NamedTuple):
+    L: Tensor
+    info: Tensor
+
+
+class TriangularSolveResult(NamedTuple):
+    solution: Tensor
+    cloned_coefficient: Tensor
+
+
+LUFactorResult.__repr__ = _torch_repr("lu_factor")
+LUFactorExResult.__repr__ = _torch_repr("lu_factor_ex")
+LUResult.__repr__ = _torch_repr("lu")
+LstsqResult.__repr__ = _torch_repr("lstsq")
+SolveExResult.__repr__ = _torch_repr("solve_ex")
+InvExResult.__repr__ = _torch_repr("inv_ex")
+CholeskyExResult.__repr__ = _torch_repr("cholesky_ex")
+
+
+def _legacy_repr(name):
+    def __repr__(self):
+        fields = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"arraygrad.return_types.{name}(\n{fields})"
+    return __repr__
+
+
+LUUnpackResult.__repr__ = _legacy_repr("lu_unpack")
+TriangularSolveResult.__repr__ = _legacy_repr("triangular_solve")
+
+
+def _lu_factor_generic(xp, A):
+    """Gaussian elimination with partial pivoting, one column at a time (LAPACK's getf2),
+    batched, with array-API functions only: (LU packed as LAPACK's, 1-based int32 pivots).
+    The pivot is the first entry of largest |re| + |im| (LAPACK's i?amax); a zero pivot
+    leaves its column as it is."""
+    m, n = A.shape[-2:]
+    k = builtins.min(m, n)
+    rows = xp.arange(m)
+    cols = xp.arange(n)
+    complex_ = xp.isdtype(A.dtype, "complex floating")
+    pivots = []
+    for j in range(k):
+        col = A[..., :, j]
+        mag = xp.abs(xp.real(col)) + xp.abs(xp.imag(col)) if complex_ else xp.abs(col)
+        p = xp.argmax(xp.where(rows >= j, mag, -1.0), axis=-1)
+        pivots.append(p)
+        is_p = rows == p[..., None]
+        row_j = A[..., j, :]
+        row_p = xp.sum(xp.where(is_p[..., None], A, 0.0), axis=-2)
+        A = xp.where((rows == j)[:, None], row_p[..., None, :],
+                     xp.where(is_p[..., None], row_j[..., None, :], A))
+        piv = A[..., j, j]
+        scale = 1 / xp.where(piv == 0, 1.0, piv)
+        below = rows > j
+        l = xp.where(below, A[..., :, j] * scale[..., None], 0.0)
+        u = xp.where(cols > j, A[..., j, :], 0.0)
+        A = A - l[..., :, None] * u[..., None, :]
+        A = xp.where(below[:, None] & (cols == j), l[..., :, None], A)
+    if pivots:
+        piv_out = xp.astype(xp.stack(pivots, axis=-1) + 1, xp.int32)
+    else:
+        piv_out = xp.zeros(A.shape[:-2] + (0,), dtype=xp.int32)
+    return A, piv_out
+
+
+def _lu_backward(gL, gU, P, L, U):
+    """PyTorch's linalg_lu_backward (FunctionsManual.cpp): A = P L U with L (..., M, K) unit
+    lower and U (..., K, N) upper triangular; gL or gU may be None."""
+    m, n = L._data.shape[-2], U._data.shape[-1]
+    k = builtins.min(m, n)
+    Lh, Uh = _mH(L), _mH(U)
+    if m == n:
+        gA = tril(matmul(Lh, gL), k=-1) if gL is not None else None
+        if gU is not None:
+            term = triu(matmul(gU, Uh))
+            gA = term if gA is None else gA + term
+        gA = solve_triangular(Uh, gA, upper=False, left=False)
+        gA = solve_triangular(Lh, gA, upper=True, unitriangular=True)
+    elif m < n:
+        U1 = U[..., :, :k]
+        gA = matmul(Lh, gL) if gL is not None else None
+        if gU is not None:
+            term = matmul(triu(gU), Uh)
+            gA = -term if gA is None else gA - term
+        gA = solve_triangular(_mH(U1), tril(gA, k=-1), upper=False, left=False)
+        if gU is not None:
+            gA = concat([gA + triu(gU[..., :, :k]), gU[..., :, k:]], axis=-1)
+        gA = solve_triangular(Lh, gA, upper=True, unitriangular=True)
+        if gU is None:
+            gA = concat([gA, zeros_like(U[..., :, k:])], axis=-1)
+    else:
+        L1 = L[..., :k, :]
+        gA = matmul(gU, Uh) if gU is not None else None
+        if gL is not None:
+            term = matmul(Lh, tril(gL, k=-1))
+            gA = -term if gA is None else gA - term
+        gA = solve_triangular(_mH(L1), triu(gA), upper=True, unitriangular=True)
+        if gL is not None:
+            gA = concat([gA + tril(gL[..., :k, :], k=-1), gL[..., k:, :]], axis=-2)
+        gA = solve_triangular(Uh, gA, upper=False, left=False)
+        if gL is None:
+            gA = concat([gA, zeros_like(L[..., k:, :])], axis=-2)
+    return matmul(P, gA)
+
+
+def _lu_factor_grad(g, ans):
+    """PyTorch's lu_factor_ex_backward: the packed gradient split into L's and U's."""
+    gLU = g[0]  # pivots take no gradient
+    LU, pivots = ans
+    m, n = LU._data.shape[-2:]
+    k = builtins.min(m, n)
+    P, L, U = lu_unpack(LU, pivots)
+    return _lu_backward(gLU[..., :, :k], gLU[..., :k, :], P, L, U)
+
+
+_LU_FACTOR = Op("linalg.lu_factor", ("A",), _lu_factor_grad, nout=2, differentiable_outputs=(True, False),
+                generic=_lu_factor_generic, grad_fn="LinalgLuFactorExBackward0")
+
+
+def _pivot_arg(pivot, fname):
+    if not pivot:
+        raise RuntimeError(f"{fname}: LU without pivoting is not implemented on the CPU")
+
+
+def _lu_info(LU) -> Tensor:
+    """LAPACK's info: 1 + the index of the first exactly zero diagonal entry of U, else 0."""
+    d = diagonal(LU.detach())
+    k = d._data.shape[-1]
+    if k == 0:
+        return zeros(tuple(LU._data.shape[:-2]), dtype=_dtypes.int32, device=LU.device)
+    zero = d == 0
+    first = argmax(astype(zero, _dtypes.int32), axis=-1)
+    return astype(where(any(zero, axis=-1), first + 1, 0), _dtypes.int32)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False) -> LUFactorExResult:
+    """PyTorch's `torch.linalg.lu_factor_ex`: (LU, pivots, info) of each matrix, info > 0
+    where U[info-1, info-1] is exactly zero (an error only with check_errors=True)."""
+    A = _float_matrices(A, "lu_factor_ex")
+    _pivot_arg(pivot, "linalg.lu_factor_ex")
+    LU, pivots = apply(_LU_FACTOR, (A,))
+    info = _lu_info(LU)
+    if check_errors:
+        _raise_info(info, "linalg.lu_factor_ex",
+                    "U[{i},{i}] is zero and using it on lu_solve would result in a division by zero")
+    return LUFactorExResult(LU, pivots, info)
+
+
+def _raise_info(info, fname, what):
+    """LinAlgError for the first matrix with info > 0 (`what` formats the zero-based {i})."""
+    bad = info.detach()
+    if info._backend.lazy or not bool(any(bad > 0)):
+        return
+    flat = reshape(bad, (-1,))
+    b = int(argmax(astype(flat > 0, _dtypes.int32)))
+    where_ = f" (batch element {b})" if info._data.ndim else ""
+    raise LinAlgError(f"{fname}{where_}: " + what.format(i=int(flat[b]) - 1, n=int(flat[b])))
+
+
+def lu_factor(A, *, pivot=True) -> LUFactorResult:
+    """PyTorch's `torch.linalg.lu_factor`: the LU decomposition with partial pivoting of each
+    (..., M, N) matrix, packed as LAPACK's getrf: LU holds L's strict lower triangle (its unit
+    diagonal implied) and U; pivots (..., min(M, N)) are 1-based int32 row interchanges.
+    LinAlgError where U has an exactly zero diagonal entry (lu_factor_ex does not raise)."""
+    A = _float_matrices(A, "lu_factor")
+    _pivot_arg(pivot, "linalg.lu_factor")
+    LU, pivots = apply(_LU_FACTOR, (A,))
+    _raise_info(_lu_info(LU), "torch.linalg.lu_factor",
+                "U[{i},{i}] is zero and using it on lu_solve would result in a division by zero. "
+                "If you still want to perform the factorization, consider calling "
+                "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return LUFactorResult(LU, pivots)
+
+
+def _permutation(pivots, m) -> Tensor:
+    """perm (..., M): row i of P^T A is row perm[i] of A, from LAPACK's sequential swaps."""
+    k = pivots._data.shape[-1]
+    ar = arange(m, device=pivots.device)
+    perm = broadcast_to(ar, tuple(pivots._data.shape[:-1]) + (m,))
+    for i in range(k):
+        j = astype(pivots[..., i], ar._dtype)[..., None] - 1
+        at_j = ar == j
+        pi = perm[..., i:i + 1]
+        pj = sum(where(at_j, perm, 0), axis=-1, keepdims=True)
+        perm = where(ar == i, pj, where(at_j, pi, perm))
+    return perm
+
+
+def _check_pivots(LU_pivots, LU_data, fname):
+    check_tensor(LU_pivots, fname, "LU_pivots")
+    if LU_pivots._dtype.kind not in "iu":
+        raise TypeError(f"{fname}: LU_pivots must have an integer dtype (int32, as lu_factor "
+                        f"returns), got {LU_pivots._dtype}")
+    m, n = LU_data._data.shape[-2:]
+    want = tuple(LU_data._data.shape[:-2]) + (builtins.min(m, n),)
+    if tuple(LU_pivots._data.shape) != want:
+        raise ValueError(f"{fname}: LU_pivots must have shape {want} for LU_data of shape "
+                         f"{tuple(LU_data._data.shape)}, got {tuple(LU_pivots._data.shape)}")
+    if LU_pivots._backend is not LU_data._backend:
+        raise_device_mismatch(fname, LU_data, LU_pivots)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> LUUnpackResult:
+    """PyTorch's `torch.lu_unpack`: (P, L, U) with A = P L U from lu_factor's packed output;
+    P (..., M, M), L (..., M, K), U (..., K, N). An output not asked for is an empty tensor."""
+    LU_data = _matrices(LU_data, "lu_unpack", argname="LU_data")
+    _check_pivots(LU_pivots, LU_data, "lu_unpack")
+    m, n = LU_data._data.shape[-2:]
+    k = builtins.min(m, n)
+    empty_ = zeros((0,), dtype=LU_data._dtype, device=LU_data.device)
+    if unpack_data:
+        L = tril(LU_data[..., :, :k], k=-1) + eye(m, k, dtype=LU_data._dtype, device=LU_data.device)
+        U = triu(LU_data[..., :k, :])
+    else:
+        L = U = empty_
+    if unpack_pivots:
+        perm = _permutation(LU_pivots, m)
+        P = astype(perm[..., None, :] == arange(m, device=LU_data.device)[:, None], LU_data._dtype)
+    else:
+        P = empty_
+    return LUUnpackResult(P, L, U)
+
+
+def lu(A, *, pivot=True) -> LUResult:
+    """PyTorch's `torch.linalg.lu`: A = P L U for each (..., M, N) matrix, with P a
+    permutation, L (..., M, K) unit lower and U (..., K, N) upper triangular, K = min(M, N);
+    differentiable in A (PyTorch's linalg_lu_backward)."""
+    A = _float_matrices(A, "lu")
+    _pivot_arg(pivot, "linalg.lu")
+    LU, pivots = apply(_LU_FACTOR, (A,))
+    return LUResult(*lu_unpack(LU, pivots))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
+    """PyTorch's `torch.linalg.lu_solve`: X with A X = B (X A = B for left=False; A^H in
+    place of A with adjoint=True), A given by lu_factor's (LU, pivots); differentiable in LU
+    and B."""
+    LU = _float_matrices(LU, "lu_solve")
+    check_tensor(B, "lu_solve", "B")
+    _check_pivots(pivots, LU, "lu_solve")
+    m, n = LU._data.shape[-2:]
+    if m != n:
+        raise ValueError(f"lu_solve: LU must be a stack of square matrices, got shape "
+                         f"{tuple(LU._data.shape)}")
+    if B._data.ndim < 2:
+        raise ValueError(f"lu_solve: B must have at least 2 dimensions, got shape {tuple(B._data.shape)}")
+    if LU._backend is not B._backend:
+        raise_device_mismatch("lu_solve", LU, B)
+    rows = B._data.shape[-2] if left else B._data.shape[-1]
+    if rows != n:
+        raise ValueError(f"lu_solve: B's {'rows' if left else 'columns'} must number {n} for "
+                         f"{n} x {n} matrices, got shape {tuple(B._data.shape)}")
+    B = _floating(B, "lu_solve", "B")
+    if LU._dtype is not B._dtype:
+        d = _dtypes.promote(LU._dtype, B._dtype)
+        LU, B = astype(LU, d), astype(B, d)
+    if not left:  # X A' = B  <=>  A'^H X^H = B^H
+        return _mH(lu_solve(LU, pivots, _mH(B), adjoint=not adjoint))
+    P, L, U = lu_unpack(LU, pivots)
+    if adjoint:  # A^H = U^H L^H P^T
+        Z = solve_triangular(_mH(U), B, upper=False)
+        return matmul(P, solve_triangular(_mH(L), Z, upper=True, unitriangular=True))
+    Y = matmul(matrix_transpose(P), B)
+    return solve_triangular(U, solve_triangular(L, Y, upper=False, unitriangular=True), upper=True)
+
+
+# ----- the _ex variants: (result, info) ----------------------------------------------------------
+def _lu_solve_singular(LU, pivots, B):
+    """X with P L U X = B by substitution, row by row, for a U with zero diagonal entries:
+    the infs / NaNs LAPACK's getrs gives, where the (raising) solve cannot go."""
+    LU, B = LU.detach(), B.detach()
+    n = LU._data.shape[-1]
+    P, L, U = lu_unpack(LU, pivots)
+    Y = matmul(matrix_transpose(P), B)
+    rows = [None] * n
+    for i in range(n):  # L y = P^T b, L unit lower
+        acc = Y[..., i, :]
+        for j in range(i):
+            acc = acc - L[..., i, j:j + 1] * rows[j]
+        rows[i] = acc
+    for i in reversed(range(n)):  # U x = y
+        acc = rows[i]
+        for j in range(i + 1, n):
+            acc = acc - U[..., i, j:j + 1] * rows[j]
+        rows[i] = acc / U[..., i, i:i + 1]
+    return stack(rows, axis=-2)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False) -> SolveExResult:
+    """PyTorch's `torch.linalg.solve_ex`: (solve(A, B), info); for a singular matrix info > 0
+    (the first zero pivot of its LU, 1-based) and the result holds infs / NaNs, as LAPACK's,
+    unless check_errors=True, which raises LinAlgError."""
+    A = _float_matrices(A, "solve_ex", square=True)
+    check_tensor(B, "solve_ex", "B")
+    # PyTorch's vector case: B (M,), or (..., M) with A's batch shape
+    vector = B._data.ndim == 1 or (left and tuple(B._data.shape) == tuple(A._data.shape[:-1]))
+    Bm = B[..., None] if vector else B
+    try:
+        result = solve(A, Bm, left=left)
+        if vector:
+            result = result[..., 0]
+    except LinAlgError:
+        if check_errors:
+            raise
+        LU, pivots, info = lu_factor_ex(A)
+        if left:
+            result = _lu_solve_singular(LU, pivots, Bm)
+        else:  # X A = B  <=>  A^T X^T = B^T
+            LUt, pivt, _ = lu_factor_ex(matrix_transpose(A))
+            result = matrix_transpose(_lu_solve_singular(LUt, pivt, matrix_transpose(Bm)))
+        return SolveExResult(result[..., 0] if vector else result, info)
+    batch = broadcast_shapes(tuple(A._data.shape[:-2]), tuple(Bm._data.shape[:-2]))
+    return SolveExResult(result, zeros(batch, dtype=_dtypes.int32, device=A.device))
+
+
+def inv_ex(A, *, check_errors=False) -> InvExResult:
+    """PyTorch's `torch.linalg.inv_ex`: (inv(A), info), info > 0 for singular matrices
+    (whose inverse then holds infs / NaNs), LinAlgError only with check_errors=True."""
+    A = _float_matrices(A, "inv_ex", square=True)
+    try:
+        result = inv(A)
+    except LinAlgError:
+        if check_errors:
+            raise
+        LU, pivots, info = lu_factor_ex(A)
+        n = A._data.shape[-1]
+        eye_ = broadcast_to(_identity(n, A), tuple(A._data.shape))
+        return InvExResult(_lu_solve_singular(LU, pivots, eye_), info)
+    return InvExResult(result, zeros(tuple(A._data.shape[:-2]), dtype=_dtypes.int32, device=A.device))
+
+
+def _cholesky_partial(A):
+    """(the lower factor computed up to the first non-positive pivot, info), column by column
+    (LAPACK's potf2): the failing pivot holds its Schur complement and the columns after it
+    the input's lower triangle, as LAPACK leaves them."""
+    n = A._data.shape[-1]
+    A = tril(A)
+    info = zeros(tuple(A._data.shape[:-2]), dtype=_dtypes.int32, device=A.device)
+    ar = arange(n, device=A.device)
+    for j in range(n):
+        Lj = A[..., j, :j]
+        ajj = real(A[..., j, j]) - sum(real(Lj * _conj(Lj)), axis=-1)
+        active = info == 0
+        ok = active & (ajj > 0)
+        failed = active & ~(ajj > 0)
+        info = where(failed, j + 1, info)
+        d = where(ok, ajj, 1.0) ** 0.5
+        old = A[..., :, j]
+        rest = old - matmul(A[..., :, :j], _conj(Lj)[..., None])[..., 0]
+        below = rest / astype(d, A._dtype)[..., None]
+        col = where(ok[..., None] & (ar > j), below, old)
+        pivot = astype(where(ok, d, ajj), A._dtype)[..., None]
+        col = where((ok | failed)[..., None] & (ar == j), pivot, col)
+        A = where(ar == j, col[..., :, None], A)
+    return A, info
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False) -> CholeskyExResult:
+    """PyTorch's `torch.linalg.cholesky_ex`: (cholesky(A), info); info > 0 is the order of
+    the leading minor that is not positive definite, where the factor is LAPACK's partial
+    one; LinAlgError only with check_errors=True."""
+    A = _float_matrices(A, "cholesky_ex", square=True)
+    try:
+        result = cholesky(A, upper=upper)
+    except LinAlgError:
+        if check_errors:
+            raise
+        L, info = _cholesky_partial(A.detach())
+        return CholeskyExResult(_mH(L) if upper else L, info)
+    info = zeros(tuple(A._data.shape[:-2]), dtype=_dtypes.int32, device=A.device)
+    return CholeskyExResult(result, info)
+
+
+# ----- lstsq ------------------------------------------------------------------------------------
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
+    """PyTorch's `torch.linalg.lstsq` (CPU drivers): the least-squares solution X of A X = B
+    for each (..., M, N) A, the minimum-norm one where A is rank-deficient (X = pinv(A) B with
+    singular values up to rcond * the largest dropped; default rcond: eps * max(M, N)).
+    B is (..., M, K) or (..., M); the stacks broadcast. The other fields, empty where
+    PyTorch's are: residuals ||A X - B||^2 per column (M > N, driver not 'gelsy', and for
+    'gelsd' / 'gelss' every matrix of full rank), rank (all drivers but 'gels'), and
+    singular_values ('gelsd', 'gelss'). Differentiable in A and B where the rank is locally
+    constant (PyTorch's linalg_lstsq_backward, through pinv)."""
+    A = _float_matrices(A, "lstsq")
+    check_tensor(B, "lstsq", "B")
+    if A._backend is not B._backend:
+        raise_device_mismatch("lstsq", A, B)
+    if driver is None:
+        driver = "gelsy"
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
+                           f"{_LSTSQ_DRIVERS}, got {driver!r}")
+    m, n = A._data.shape[-2:]
+    # PyTorch's vector case: B (M,), or (..., M) with A's batch shape
+    vector = B._data.ndim == 1 or tuple(B._data.shape) == tuple(A._data.shape[:-1])
+    if B._data.ndim < 1 or (not vector and B._data.ndim < 2):
+        raise ValueError(f"lstsq: B must be (..., M, K) or (..., M), got shape {tuple(B._data.shape)}")
+    Bm = B[..., None] if vector else B
+    if Bm._data.shape[-2] != m:
+        raise ValueError(f"lstsq: B must have {m} rows (A is {tuple(A._data.shape)}), got shape "
+                         f"{tuple(B._data.shape)}")
+    Bm = _floating(Bm, "lstsq", "B")
+    if A._dtype is not Bm._dtype:
+        raise TypeError(f"lstsq: A and B must have the same dtype, got {A._dtype} and {Bm._dtype}")
+    if rcond is None:
+        rcond = _dtypes.finfo(A._dtype).eps * builtins.max(m, n)
+    elif isinstance(rcond, bool) or not isinstance(rcond, (int, float)):
+        raise TypeError(f"lstsq: rcond must be a float or None, got {type(rcond).__name__}")
+    rcond = float(rcond)
+    real_dtype = A._dtype.to_real()
+    empty_ = zeros((0,), dtype=real_dtype, device=A.device)
+    if builtins.min(m, n) == 0:
+        batch = broadcast_shapes(tuple(A._data.shape[:-2]), tuple(Bm._data.shape[:-2]))
+        X = zeros(batch + (n, Bm._data.shape[-1]), dtype=A._dtype, device=A.device)
+        rank = zeros(tuple(A._data.shape[:-2]), dtype=_dtypes.int64, device=A.device)
+        if driver == "gels":
+            rank = zeros((0,), dtype=_dtypes.int64, device=A.device)
+        return LstsqResult(X[..., 0] if vector else X, empty_, rank, empty_)
+    # rcond < 0 keeps every singular value (LAPACK uses machine precision instead)
+    rtol = builtins.max(rcond, 0.0) if driver != "gels" else 0.0
+    X = matmul(pinv(A, rtol=rtol), Bm)
+    rank, singular_values = zeros((0,), dtype=_dtypes.int64, device=A.device), empty_
+    if driver != "gels":
+        s = svdvals(A.detach())
+        tol = s[..., :1] * (rcond if rcond > 0 else _dtypes.finfo(A._dtype).eps)
+        rank = sum(astype(s > tol, _dtypes.int64), axis=-1)
+        if driver in ("gelsd", "gelss"):
+            singular_values = svdvals(A)
+    residuals = empty_
+    if m > n and driver != "gelsy":
+        full = driver == "gels" or A._backend.lazy or bool(all(rank == n))
+        if full:
+            r = matmul(A, X) - Bm
+            residuals = sum(real(r * _conj(r)), axis=-2)
+    return LstsqResult(X[..., 0] if vector else X, residuals, rank, singular_values)
+
+
+# ----- matrix_exp -------------------------------------------------------------------------------
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited":
+# the [13/13] Pade approximant's coefficients and the largest 1-norm it serves in double.
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+def matrix_exp(A) -> Tensor:
+    """PyTorch's `torch.linalg.matrix_exp`: the exponential of each square matrix, by scaling
+    and squaring with the [13/13] Pade approximant (Higham 2005), each matrix of the stack
+    scaled by its own power of two. Written with arraygrad functions, so it differentiates
+    (to any order) as the approximation it computes."""
+    A = _float_matrices(A, "matrix_exp", square=True)
+    n = A._data.shape[-1]
+    if n == 0:
+        return astype(A, A._dtype, copy=True)
+    b = _PADE13
+    norm1 = max(sum(abs(A.detach()), axis=-2), axis=-1)  # the 1-norm of each matrix
+    s = ceil(log2(where(norm1 > 0, norm1, 1.0) / _THETA13))
+    s = where(isfinite(s) & (s > 0), s, 0.0)
+    # on a lazy backend nothing is read: as many squarings as a finite float64 norm could need
+    squarings = 64 if A._backend.lazy else int(max(s))
+    A = A / astype(2.0 ** s, A._dtype)[..., None, None]
+    eye_ = _identity(n, A)
+    A2 = matmul(A, A)
+    A4 = matmul(A2, A2)
+    A6 = matmul(A4, A2)
+    U = matmul(A, matmul(A6, b[13] * A6 + b[11] * A4 + b[9] * A2)
+               + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye_)
+    V = matmul(A6, b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye_
+    R = solve(V - U, V + U)
+    for j in range(squarings):
+        R = where((s > j)[..., None, None], matmul(R, R), R)
+    return R
+
+
+# ----- tensorinv, tensorsolve -------------------------------------------------------------------
+def tensorinv(A, ind=2) -> Tensor:
+    """PyTorch's `torch.linalg.tensorinv`: the inverse of A for tensordot over `ind` axes:
+    A reshaped to a (prod(shape[:ind]), prod(shape[ind:])) square matrix, inverted, and
+    reshaped to shape[ind:] + shape[:ind]."""
+    check_tensor(A, "tensorinv", "A")
+    ind = _require_int(ind, "tensorinv", "ind")
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+    shape = tuple(A._data.shape)
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != cols:
+        raise ValueError(f"tensorinv: the product of A's first ind={ind} dimensions ({rows}) must "
+                         f"equal that of the rest ({cols}); got shape {shape}")
+    Ainv = inv(reshape(A, (rows, cols)))
+    return reshape(Ainv, shape[ind:] + shape[:ind])
+
+
+def tensorsolve(A, B, dims=None) -> Tensor:
+    """PyTorch's `torch.linalg.tensorsolve`: X with tensordot(A, X, X.ndim) = B, where X has
+    shape A.shape[B.ndim:]; the axes `dims` of A move to its end first."""
+    check_tensor(A, "tensorsolve", "A")
+    check_tensor(B, "tensorsolve", "B")
+    if dims is not None:
+        from ._ops.manipulation import moveaxis
+
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        nd = A._data.ndim
+        src = normalize_axes(dims, nd, "tensorsolve")
+        A = moveaxis(A, src, tuple(range(nd - len(src), nd)))
+    shape, bshape = tuple(A._data.shape), tuple(B._data.shape)
+    if shape[:len(bshape)] != bshape:
+        raise ValueError(f"tensorsolve: B's shape {bshape} must lead A's shape {shape}")
+    xshape = shape[len(bshape):]
+    rows, cols = math.prod(bshape), math.prod(xshape)
+    if rows != cols:
+        raise ValueError(f"tensorsolve: the product of B's dimensions ({rows}) must equal that of "
+                         f"A's remaining dimensions {xshape} ({cols})")
+    X = solve(reshape(A, (rows, cols)), reshape(B, (rows,)))
+    return reshape(X, xshape)
+
+
+# ----- householder_product ----------------------------------------------------------------------
+def householder_product(A, tau) -> Tensor:
+    """PyTorch's `torch.linalg.householder_product`: the first N columns of H_1 ... H_K,
+    H_i = I - tau_i v_i v_i^H, v_i the i-th column of A (..., M, N) below its diagonal with a
+    1 on it (LAPACK's orgqr); tau (..., K), K <= N <= M. Differentiable in A and tau."""
+    A = _float_matrices(A, "householder_product")
+    check_tensor(tau, "householder_product", "tau")
+    m, n = A._data.shape[-2:]
+    if n > m:
+        raise RuntimeError(f"torch.linalg.householder_product: input.shape[-2] must be greater than or "
+                           f"equal to input.shape[-1], got shape {tuple(A._data.shape)}")
+    k = tau._data.shape[-1] if tau._data.ndim else -1
+    if tau._data.ndim != A._data.ndim - 1 or k > n:
+        raise RuntimeError(f"torch.linalg.householder_product: tau must be (..., K) with K <= "
+                           f"{n} and A's batch shape {tuple(A._data.shape[:-2])}, got shape "
+                           f"{tuple(tau._data.shape)}")
+    if tuple(tau._data.shape[:-1]) != tuple(A._data.shape[:-2]):
+        raise RuntimeError("torch.linalg.householder_product: batch dimensions of tau must be equal "
+                           f"to batch dimensions of input, got {tuple(tau._data.shape[:-1])} and "
+                           f"{tuple(A._data.shape[:-2])}")
+    if tau._dtype is not A._dtype:
+        raise TypeError(f"householder_product: tau must have A's dtype {A._dtype}, got {tau._dtype}")
+    below = tril(A, k=-1) + eye(m, n, dtype=A._dtype, device=A.device)
+    Q = broadcast_to(eye(m, n, dtype=A._dtype, device=A.device), tuple(A._data.shape))
+    for i in reversed(range(k)):  # Q <- H_i Q, innermost first
+        v = below[..., :, i:i + 1]
+        Q = Q - tau[..., i, None, None] * matmul(v, matmul(_mH(v), Q))
+    return Q
+
+
+# ----- PyTorch's legacy top-level functions (torch.lu_unpack above) --------------------------
+def _triangle_grad_full(T, upper):
+    """T's triangle for the values and all of T for the gradient, as PyTorch's cholesky_solve
+    and cholesky_inverse (whose gradients are full matrices)."""
+    return T + ((triu(T) if upper else tril(T)) - T).detach()
+
+
+def cholesky_solve(B, L, upper=False) -> Tensor:
+    """PyTorch's `torch.cholesky_solve` (B first): X with A X = B for A = L L^H (U^H U with
+    upper=True), reading only that triangle of L; the stacks broadcast."""
+    L = _float_matrices(L, "cholesky_solve", square=True)
+    check_tensor(B, "cholesky_solve", "B")
+    if B._data.ndim < 2:
+        raise ValueError(f"cholesky_solve: B must have at least 2 dimensions, got shape "
+                         f"{tuple(B._data.shape)}")
+    T = _triangle_grad_full(L, upper)
+    if upper:  # A = U^H U: X = U^{-1} U^{-H} B
+        return solve(T, solve(_mH(T), B))
+    return solve(_mH(T), solve(T, B))
+
+
+def cholesky_inverse(L, upper=False) -> Tensor:
+    """PyTorch's `torch.cholesky_inverse`: the inverse of A = L L^H (U^H U with upper=True)
+    from its Cholesky factor, reading only that triangle."""
+    L = _float_matrices(L, "cholesky_inverse", square=True)
+    Tinv = inv(_triangle_grad_full(L, upper))
+    return matmul(Tinv, _mH(Tinv)) if upper else matmul(_mH(Tinv), Tinv)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False) -> TriangularSolveResult:
+    """PyTorch's `torch.triangular_solve` (b first): (X with op(A) X = b, a copy of A), op(A)
+    = A, or A^T with transpose=True; only the upper (lower) triangle of A is read."""
+    A = _matrices(A, "triangular_solve", square=True, argname="A")
+    check_tensor(b, "triangular_solve", "b")
+    if b._data.ndim < 2:
+        raise ValueError(f"triangular_solve: b must have at least 2 dimensions, got shape "
+                         f"{tuple(b._data.shape)}")
+    T, tri_upper = (matrix_transpose(A), not upper) if transpose else (A, upper)
+    X = solve_triangular(T, b, upper=tri_upper, unitriangular=unitriangular)
+    return TriangularSolveResult(X, astype(A, A._dtype, copy=True))
