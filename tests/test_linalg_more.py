@@ -515,3 +515,36 @@ def test_errors():
         LA.cholesky_inverse(rect)
     with pytest.raises(ValueError, match="triangular_solve: A must be a stack of square"):
         LA.triangular_solve(sq, rect)
+
+
+# ----- PyTorch's top-level and Tensor-method forms ----------------------------------------------
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's deprecation notes for its older names
+def test_top_level_and_method_forms_match_torch():
+    """torch.lu / lu_solve (b first) / lu_unpack / cholesky_solve / cholesky_inverse /
+    triangular_solve / orgqr / matrix_exp, and their Tensor methods, with gradients."""
+    a0, b0 = _rand((3, 4, 4), seed=1), _rand((3, 4, 2), seed=2)
+    a, b = xp.asarray(a0, requires_grad=True), xp.asarray(b0, requires_grad=True)
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    (lu, piv), (tlu, tpiv) = a.lu(), ta.lu()
+    np.testing.assert_array_equal(_np(piv), tpiv.numpy())
+    x, tx = b.lu_solve(lu, piv), tb.lu_solve(tlu, tpiv)
+    np.testing.assert_allclose(_np(xp.lu_solve(b, lu, piv)), tx.detach().numpy(), rtol=1e-12)
+    (x * x).sum().backward()
+    (tx * tx).sum().backward()
+    np.testing.assert_allclose(_np(a.grad), ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(_np(b.grad), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert [tuple(t.shape) for t in xp.lu(a, get_infos=True)] == [(3, 4, 4), (3, 4), (3,)]
+    for ours, theirs in zip(xp.lu_unpack(lu, piv), torch.lu_unpack(tlu, tpiv)):
+        np.testing.assert_allclose(_np(ours), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+    spd = _positive_definite((3, 4, 4), seed=3)
+    low, tlow = xp.linalg.cholesky(xp.asarray(spd)), torch.linalg.cholesky(torch.from_numpy(spd))
+    pairs = [(xp.cholesky_solve(xp.asarray(b0), low), torch.cholesky_solve(torch.from_numpy(b0), tlow)),
+             (low.cholesky_inverse(), tlow.cholesky_inverse()),
+             (xp.asarray(b0).triangular_solve(low, upper=False)[0],
+              torch.from_numpy(b0).triangular_solve(tlow, upper=False)[0]),
+             (xp.matrix_exp(xp.asarray(a0)), torch.matrix_exp(torch.from_numpy(a0)))]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(_np(ours), theirs.numpy(), rtol=1e-10, atol=1e-12)
+    q, tau = xp.linalg.qr(xp.asarray(a0)).Q, xp.asarray(_rand((3, 4), seed=4))
+    np.testing.assert_allclose(_np(q.orgqr(tau)), torch.from_numpy(_np(q)).orgqr(torch.from_numpy(_np(tau))).numpy(),
+                               rtol=1e-12, atol=1e-14)

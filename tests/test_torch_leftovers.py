@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import arraygrad as ag
+from _torch_oracle import flat as _flat, same as _same  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
@@ -21,16 +22,6 @@ _rng = np.random.default_rng(7)
 
 def R(*shape):
     return _rng.standard_normal(shape)
-
-
-def _flat(o):
-    return [x for y in o for x in _flat(y)] if isinstance(o, (tuple, list)) else [o]
-
-
-def _same(x, y, rtol=1e-10, atol=1e-12):
-    assert x.dtype.name == str(y.dtype).removeprefix("torch."), (x.dtype, y.dtype)
-    assert tuple(x.shape) == tuple(y.shape), (tuple(x.shape), tuple(y.shape))
-    np.testing.assert_allclose(np.asarray(x.detach()), y.detach().numpy(), rtol=rtol, atol=atol, equal_nan=True)
 
 
 def _both(fn, *arrays, grad=True, rtol=1e-10, atol=1e-12):

@@ -65,6 +65,7 @@ __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack", "column_stack",
     "addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "inverse", "det", "slogdet",
     "logdet", "cholesky", "qr", "svd", "pinverse", "matrix_power", "nan_to_num", "logit", "exp2", "xlogy",
+    "lu", "lu_solve", "lu_unpack", "cholesky_solve", "cholesky_inverse", "triangular_solve", "orgqr",
     "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim", "fliplr",
     "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
     "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
@@ -98,7 +99,22 @@ __all__ = [
     "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
     "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
-    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_",
+    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "round_",
+    # PyTorch's top-level forms of nn.functional ops (PyTorch's torch.X signatures)
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+    "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
+    "adaptive_max_pool1d", "dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
+    "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "batch_norm", "instance_norm",
+    "layer_norm", "group_norm", "rms_norm", "embedding", "constant_pad_nd", "pixel_shuffle", "pixel_unshuffle",
+    "channel_shuffle", "prelu", "selu", "selu_", "celu", "celu_", "threshold", "threshold_", "rrelu", "rrelu_",
+    "hardshrink", "bilinear", "pdist",
+    # small tensor utilities, layouts, creation from memory, more settings
+    "detach", "fill", "adjoint", "addr", "is_conj", "is_neg", "resolve_conj", "resolve_neg", "conj_physical",
+    "conj_physical_", "is_inference", "get_device", "split_with_sizes", "unsafe_split", "unsafe_chunk",
+    "unsafe_split_with_sizes", "slice_scatter", "select_scatter", "diagonal_scatter", "frexp", "put", "layout",
+    "strided", "frombuffer", "empty_strided", "set_default_tensor_type", "set_flush_denormal",
+    "set_num_interop_threads", "get_num_interop_threads", "set_warn_always", "is_warn_always_enabled",
+    "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "cond",
 ]
 
 
@@ -1143,6 +1159,42 @@ def logdet(input) -> Tensor:
 
 def cholesky(input, upper: bool = False) -> Tensor:
     return _linalg_ext().cholesky(input, upper=upper)
+
+
+def lu(A, pivot: bool = True, get_infos: bool = False):
+    """PyTorch's older LU: (LU, pivots), and the factorizations' infos with get_infos=True
+    (linalg.lu_factor_ex's); a singular matrix raises unless get_infos is set."""
+    la = _linalg_ext()
+    if get_infos:
+        return tuple(la.lu_factor_ex(A, pivot=pivot))
+    return tuple(la.lu_factor(A, pivot=pivot))
+
+
+def lu_solve(b, LU_data, LU_pivots) -> Tensor:
+    """PyTorch's older lu_solve (b first): linalg.lu_solve(LU_data, LU_pivots, b)."""
+    return _linalg_ext().lu_solve(LU_data, LU_pivots, b)
+
+
+def orgqr(input, tau) -> Tensor:
+    """linalg.householder_product (PyTorch's LAPACK name)."""
+    return _linalg_ext().householder_product(input, tau)
+
+
+# The older linalg functions PyTorch keeps at the top level (defined in linalg.py).
+def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool = True):
+    return _linalg_ext().lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
+
+
+def cholesky_solve(B, L, upper: bool = False) -> Tensor:
+    return _linalg_ext().cholesky_solve(B, L, upper)
+
+
+def cholesky_inverse(L, upper: bool = False) -> Tensor:
+    return _linalg_ext().cholesky_inverse(L, upper)
+
+
+def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
+    return _linalg_ext().triangular_solve(b, A, upper, transpose, unitriangular)
 
 
 def qr(input, some: bool = True):
@@ -2264,40 +2316,8 @@ def chain_matmul(*matrices, out=None) -> Tensor:
 
 
 def matrix_exp(input) -> Tensor:
-    """exp of square matrices (batched): scaling and squaring around a degree-16 Taylor
-    polynomial, written with matmuls (so differentiable to any order)."""
-    check_tensor(input, "matrix_exp", "input")
-    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but got shape "
-                           f"{tuple(input.shape)}")
-    if input._dtype.kind not in "fc":
-        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as input. Got "
-                           f"{input._dtype}")
-    n = input.shape[-1]
-    eye = _creation.eye(n, dtype=input.dtype, device=input.device)
-    if math.prod(input.shape) == 0:
-        return input + 0
-    s = _matrix_exp_squarings(input)
-    a = input / float(2 ** s) if s else input
-    p = eye
-    for k in range(16, 0, -1):  # Horner: I + a/1 (I + a/2 (I + ... (I + a/16)))
-        p = eye + _linalg.matmul(a, p) / k
-    for _ in range(s):
-        p = _linalg.matmul(p, p)
-    return p
-
-
-def _matrix_exp_squarings(input) -> int:
-    """The one value read of matrix_exp(): how many squarings bring the largest 1-norm of
-    the matrices below 1/2."""
-    token = _no_grad()
-    try:
-        norm = float(_stat.max(_stat.sum(_elem.abs(input.detach()), axis=-2)))
-    finally:
-        GRAD_ENABLED.reset(token)
-    if not math.isfinite(norm) or norm <= 0.5:
-        return 0
-    return int(math.ceil(math.log2(norm / 0.5)))
+    """exp of square matrices (batched): linalg.matrix_exp (PyTorch's top-level alias)."""
+    return _linalg_ext().matrix_exp(input)
 
 
 # ----- creation -------------------------------------------------------------------------
@@ -2742,8 +2762,8 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:
 
 def put(input, index, source, accumulate=False) -> Tensor:
     """A copy of `input` with source's elements written at the flat positions `index`
-    (negative ones count from the end); accumulate=True adds them. Tensor.put / put_ only:
-    NumPy's top-level put writes in place and returns None."""
+    (negative ones count from the end); accumulate=True adds them. Out of place, as
+    PyTorch's torch.put (NumPy's top-level put writes in place and returns None)."""
     check_tensor(input, "put", "input")
     check_tensor(index, "put", "index")
     check_tensor(source, "put", "source")
@@ -2768,9 +2788,8 @@ def put(input, index, source, accumulate=False) -> Tensor:
 # ----------------------------------------------------------------------------------------
 # Leftovers: splitting and broadcasting, complex numbers, integration, number theory
 # ----------------------------------------------------------------------------------------
-class memory_format:
-    """PyTorch's memory-format constants (arraygrad's tensors are always C-ordered:
-    `contiguous_format` and `preserve_format` both give C-ordered tensors)."""
+class _NamedConstant:
+    """A constant that prints, and pickles, as the module attribute `arraygrad.<name>`."""
 
     __slots__ = ("_name",)
 
@@ -2782,6 +2801,13 @@ class memory_format:
 
     def __reduce__(self):
         return self._name
+
+
+class memory_format(_NamedConstant):
+    """PyTorch's memory-format constants (arraygrad's tensors are always C-ordered:
+    `contiguous_format` and `preserve_format` both give C-ordered tensors)."""
+
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")
@@ -3077,7 +3103,7 @@ _INPLACE_FUNCTIONS = (
     "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
     "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
-    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
+    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_")
 
 
 def _inplace_function(name):
@@ -3093,6 +3119,14 @@ def _inplace_function(name):
 for _name in _INPLACE_FUNCTIONS:
     globals()[_name] = _inplace_function(_name)
 del _name
+
+
+def round_(input, *, decimals=0) -> Tensor:
+    """input rounded (half to even) to `decimals` places, in place; returns input."""
+    check_tensor(input, "round_", "input")
+    from ._inplace import inplace_apply
+
+    return inplace_apply(input, lambda t: t.round(decimals), "round_")
 
 
 _COMPILE_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
@@ -3383,6 +3417,645 @@ def is_same_size(input, other) -> bool:
     check_tensor(input, "is_same_size", "input")
     check_tensor(other, "is_same_size", "other")
     return tuple(input.shape) == tuple(other.shape)
+
+
+# ----------------------------------------------------------------------------------------
+# PyTorch's top-level forms of nn.functional ops (their signatures are PyTorch's torch.X,
+# not F.X: dropout(input, p, train), embedding(weight, indices, ...), batch_norm with every
+# argument positional). Each is a call to arraygrad.nn.functional, which does the math.
+# ----------------------------------------------------------------------------------------
+def _nnf():
+    from .nn import functional  # nn imports this module: bound at call time
+
+    return functional
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """nn.functional.conv1d."""
+    return _nnf().conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """nn.functional.conv2d."""
+    return _nnf().conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """nn.functional.conv3d."""
+    return _nnf().conv3d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """nn.functional.conv_transpose1d."""
+    return _nnf().conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """nn.functional.conv_transpose2d."""
+    return _nnf().conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """nn.functional.conv_transpose3d."""
+    return _nnf().conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def _pool_stride(stride):
+    """PyTorch's `stride=[]` (the schema's default): the kernel size, as None is in F."""
+    return None if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> Tensor:
+    """nn.functional.max_pool1d without return_indices (see max_pool1d_with_indices)."""
+    return _nnf().max_pool1d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> Tensor:
+    """nn.functional.max_pool2d without return_indices."""
+    return _nnf().max_pool2d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> Tensor:
+    """nn.functional.max_pool3d without return_indices."""
+    return _nnf().max_pool3d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False) -> tuple:
+    """(values, indices) of nn.functional.max_pool1d."""
+    return tuple(_nnf().max_pool1d(input, kernel_size, _pool_stride(stride), padding, dilation, ceil_mode,
+                                   return_indices=True))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> Tensor:
+    """nn.functional.avg_pool1d."""
+    return _nnf().avg_pool1d(input, kernel_size, _pool_stride(stride), padding, ceil_mode, count_include_pad)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """nn.functional.adaptive_avg_pool1d."""
+    return _nnf().adaptive_avg_pool1d(input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size) -> tuple:
+    """(values, indices): nn.functional.adaptive_max_pool1d with return_indices=True."""
+    return tuple(_nnf().adaptive_max_pool1d(input, output_size, return_indices=True))
+
+
+def _check_dropout_p(fname, p):
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"{fname}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _check_feature_rank(fname, input):
+    check_tensor(input, fname, "input")
+    if input.ndim < 2:
+        raise RuntimeError(f"{fname}: Feature dropout requires at least 2 dimensions in the input, got "
+                           f"shape {tuple(input.shape)}")
+
+
+def _torch_dropout(name: str, inplace: bool, features: bool, alpha: bool):
+    """torch.<name>(input, p, train): the nn.functional dropout of that kind, with
+    PyTorch's RuntimeErrors for p and (feature dropouts) the input's rank."""
+
+    def fn(input, p, train) -> Tensor:
+        _check_dropout_p(name, p)
+        if features:
+            _check_feature_rank(name, input)
+            return _nnf()._feature_dropout(name.rstrip("_"), input, p, train, inplace, None, alpha=alpha)
+        functional = _nnf().alpha_dropout if alpha else _nnf().dropout
+        return functional(input, p, train, inplace=inplace)
+
+    kind = ("feature " if features else "") + ("alpha " if alpha else "")
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"{kind}dropout of `input` with probability p when `train`"
+                  + (", in place (returns input)." if inplace else "."))
+    return fn
+
+
+dropout = _torch_dropout("dropout", False, False, False)
+dropout_ = _torch_dropout("dropout_", True, False, False)
+alpha_dropout = _torch_dropout("alpha_dropout", False, False, True)
+alpha_dropout_ = _torch_dropout("alpha_dropout_", True, False, True)
+feature_dropout = _torch_dropout("feature_dropout", False, True, False)
+feature_dropout_ = _torch_dropout("feature_dropout_", True, True, False)
+feature_alpha_dropout = _torch_dropout("feature_alpha_dropout", False, True, True)
+feature_alpha_dropout_ = _torch_dropout("feature_alpha_dropout_", True, True, True)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled) -> Tensor:
+    """nn.functional.batch_norm, in PyTorch's top-level argument order (cudnn_enabled is
+    accepted and ignored)."""
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"batch_norm: running_mean and running_var must be defined in evaluation mode "
+                           f"(training=False), got running_mean={type(running_mean).__name__}, "
+                           f"running_var={type(running_var).__name__}")
+    return _nnf().batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
+                  cudnn_enabled) -> Tensor:
+    """nn.functional.instance_norm, in PyTorch's top-level argument order."""
+    return _nnf().instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True) -> Tensor:
+    """nn.functional.layer_norm (cudnn_enable is accepted and ignored)."""
+    return _nnf().layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True) -> Tensor:
+    """nn.functional.group_norm (cudnn_enabled is accepted and ignored)."""
+    return _nnf().group_norm(input, num_groups, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """nn.functional.rms_norm."""
+    return _nnf().rms_norm(input, normalized_shape, weight, eps)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False) -> Tensor:
+    """Rows of `weight` picked by `indices` (note the order: weight first, as PyTorch's
+    torch.embedding; F.embedding takes indices first). padding_idx < 0: no padding row."""
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx = None
+    return _nnf().embedding(indices, weight, padding_idx, None, 2.0, scale_grad_by_freq, sparse)
+
+
+def constant_pad_nd(input, pad, value=0) -> Tensor:
+    """nn.functional.pad(input, pad, 'constant', value)."""
+    if len(pad) % 2:
+        raise RuntimeError(f"constant_pad_nd: Length of pad must be even but instead it equals {len(pad)}")
+    return _nnf().pad(input, tuple(pad), "constant", value)
+
+
+def pixel_shuffle(input, upscale_factor) -> Tensor:
+    """nn.functional.pixel_shuffle."""
+    return _nnf().pixel_shuffle(input, upscale_factor)
+
+
+def pixel_unshuffle(input, downscale_factor) -> Tensor:
+    """nn.functional.pixel_unshuffle."""
+    return _nnf().pixel_unshuffle(input, downscale_factor)
+
+
+def channel_shuffle(input, groups) -> Tensor:
+    """nn.functional.channel_shuffle."""
+    return _nnf().channel_shuffle(input, groups)
+
+
+def prelu(input, weight) -> Tensor:
+    """nn.functional.prelu."""
+    return _nnf().prelu(input, weight)
+
+
+def selu(input) -> Tensor:
+    """nn.functional.selu."""
+    return _nnf().selu(input)
+
+
+def selu_(input) -> Tensor:
+    """selu in place; returns input."""
+    return _nnf().selu_(input)
+
+
+def celu(input, alpha=1.0) -> Tensor:
+    """nn.functional.celu."""
+    return _nnf().celu(input, alpha)
+
+
+def celu_(input, alpha=1.0) -> Tensor:
+    """celu in place; returns input."""
+    return _nnf().celu_(input, alpha)
+
+
+def threshold(input, threshold, value) -> Tensor:
+    """nn.functional.threshold: `value` where input <= threshold, else input."""
+    return _nnf().threshold(input, threshold, value)
+
+
+def threshold_(input, threshold, value) -> Tensor:
+    """threshold in place; returns input."""
+    return _nnf().threshold_(input, threshold, value)
+
+
+def _check_no_generator(fname, generator):
+    if generator is not None:
+        raise TypeError(f"{fname}(): the generator argument is not supported (draws come from the "
+                        f"default generator; seed it with manual_seed), got {type(generator).__name__}")
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None) -> Tensor:
+    """nn.functional.rrelu."""
+    _check_no_generator("rrelu", generator)
+    return _nnf().rrelu(input, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None) -> Tensor:
+    """rrelu in place; returns input."""
+    _check_no_generator("rrelu_", generator)
+    return _nnf().rrelu_(input, lower, upper, training)
+
+
+def hardshrink(input, lambd=0.5) -> Tensor:
+    """nn.functional.hardshrink."""
+    return _nnf().hardshrink(input, lambd)
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """nn.functional.bilinear."""
+    return _nnf().bilinear(input1, input2, weight, bias)
+
+
+def pdist(input, p=2.0) -> Tensor:
+    """nn.functional.pdist."""
+    return _nnf().pdist(input, p)
+
+
+# ----------------------------------------------------------------------------------------
+# Small tensor utilities: copies and fills, conjugation bits, splits, out-of-place scatters
+# ----------------------------------------------------------------------------------------
+def detach(input) -> Tensor:
+    """input.detach(): the same memory, outside the graph."""
+    return check_tensor(input, "detach", "input").detach()
+
+
+def fill(input, value) -> Tensor:
+    """A new tensor of input's shape and dtype, every element `value` (a number, or a 0-d
+    tensor: then differentiable in it; input gets a zero gradient, as PyTorch's)."""
+    return clone(check_tensor(input, "fill", "input")).fill_(value)
+
+
+def adjoint(input) -> Tensor:
+    """The conjugate transpose of the last two dimensions (a view for real tensors)."""
+    check_tensor(input, "adjoint", "input")
+    if input.ndim < 2:
+        raise RuntimeError(f"adjoint(): tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {input.ndim}-D tensor.")
+    out = transpose(input, -2, -1)
+    return _elem.conj(out) if input._dtype.kind == "c" else out
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2); beta = 0 ignores input (NaN included)."""
+    _check_ranks("addr", vec1=(vec1, 1), vec2=(vec2, 1))
+    check_tensor(input, "addr", "input")
+    if input._dtype.kind in "biu" and (isinstance(py_scalar(alpha), float) or isinstance(py_scalar(beta), float)):
+        raise RuntimeError("addr: for integral input tensors, arguments beta and alpha must not be floating "
+                           f"point numbers, got beta={beta!r}, alpha={alpha!r}")
+    target = (vec1.shape[0], vec2.shape[0])
+    if _manip_broadcast_shape(tuple(input.shape), target) != target:
+        raise RuntimeError(f"addr: input of shape {tuple(input.shape)} cannot be broadcast to the outer "
+                           f"product's shape {target}")
+    r = _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
+    return r if out is None else write_out(out, r, "addr", (input, vec1, vec2))
+
+
+def _manip_broadcast_shape(a: tuple, b: tuple):
+    """The broadcast shape of two shapes, or None where they do not broadcast."""
+    n = builtins.max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for p, q in zip(a, b):
+        if p != q and 1 not in (p, q):
+            return None
+        out.append(q if p == 1 else p)
+    return tuple(out)
+
+
+def is_conj(input) -> bool:
+    """False: arraygrad conjugates eagerly (it has no lazy conjugate bit)."""
+    check_tensor(input, "is_conj", "input")
+    return False
+
+
+def is_neg(input) -> bool:
+    """False: arraygrad negates eagerly (it has no lazy negative bit)."""
+    check_tensor(input, "is_neg", "input")
+    return False
+
+
+def resolve_conj(input) -> Tensor:
+    """input itself: no tensor of arraygrad's has a conjugate bit to resolve."""
+    return check_tensor(input, "resolve_conj", "input")
+
+
+def resolve_neg(input) -> Tensor:
+    """input itself: no tensor of arraygrad's has a negative bit to resolve."""
+    return check_tensor(input, "resolve_neg", "input")
+
+
+def conj_physical(input) -> Tensor:
+    """The complex conjugate, computed (input itself for real tensors)."""
+    check_tensor(input, "conj_physical", "input")
+    return _elem.conj(input) if input._dtype.kind == "c" else input
+
+
+def conj_physical_(input) -> Tensor:
+    """conj_physical in place; returns input."""
+    check_tensor(input, "conj_physical_", "input")
+    if input._dtype.kind != "c":
+        return input
+    from ._inplace import inplace_apply
+
+    return inplace_apply(input, _elem.conj, "conj_physical_")
+
+
+def is_inference(input) -> bool:
+    """False: arraygrad has no inference tensors (inference_mode only stops recording)."""
+    check_tensor(input, "is_inference", "input")
+    return False
+
+
+def get_device(input) -> int:
+    """The CUDA device index of `input` (-1 for CPU tensors)."""
+    return check_tensor(input, "get_device", "input").get_device()
+
+
+def split_with_sizes(input, split_sizes, dim=0) -> tuple:
+    """Views of consecutive pieces of the listed sizes along `dim` (they must add up to it)."""
+    check_tensor(input, "split_with_sizes", "input")
+    d = normalize_axis(dim, input.ndim, "split_with_sizes", "dim")
+    sizes = [operator.index(s) for s in split_sizes]
+    n = input.shape[d]
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                           f"dimension {d}), but got split_sizes={sizes}")
+    return split(input, sizes, d)
+
+
+def unsafe_split(input, split_size, dim=0) -> tuple:
+    """split(input, split_size, dim) (PyTorch's unsafe_ form skips view tracking; these are
+    ordinary views)."""
+    if not isinstance(split_size, int) or isinstance(split_size, bool):
+        raise TypeError(f"unsafe_split(): argument 'split_size' must be int, not {type(split_size).__name__}")
+    return split(input, split_size, dim)
+
+
+def unsafe_chunk(input, chunks, dim=0) -> tuple:
+    """chunk(input, chunks, dim) (ordinary views)."""
+    return chunk(input, chunks, dim)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0) -> tuple:
+    """split_with_sizes(input, split_sizes, dim) (ordinary views)."""
+    return split_with_sizes(input, split_sizes, dim)
+
+
+def _positions(values, device) -> Tensor:
+    return _creation.asarray(list(values), dtype=_dtypes.int64, device=device)
+
+
+def _check_src_shape(fname, src, want):
+    if tuple(src.shape) != tuple(want):
+        raise RuntimeError(f"{fname}: expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(want)}")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
+    """A copy of `input` with input[..., start:end:step, ...] (along `dim`) replaced by
+    `src`; differentiable in both."""
+    check_tensor(input, "slice_scatter", "input")
+    check_tensor(src, "slice_scatter", "src")
+    d = normalize_axis(dim, input.ndim, "slice_scatter", "dim")
+    if step <= 0:
+        raise RuntimeError(f"slice_scatter: slice step must be positive, got {step}")
+    where = builtins.range(*slice(start, end, step).indices(input.shape[d]))
+    _check_src_shape("slice_scatter", src, input.shape[:d] + (len(where),) + input.shape[d + 1:])
+    return index_copy(input, d, _positions(where, input.device), src)
+
+
+def select_scatter(input, src, dim, index) -> Tensor:
+    """A copy of `input` with the slice input.select(dim, index) replaced by `src`;
+    differentiable in both."""
+    check_tensor(input, "select_scatter", "input")
+    check_tensor(src, "select_scatter", "src")
+    d = normalize_axis(dim, input.ndim, "select_scatter", "dim")
+    n = input.shape[d]
+    i = operator.index(index)
+    if not -n <= i < n:
+        raise IndexError(f"select_scatter(): index {i} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
+    _check_src_shape("select_scatter", src, input.shape[:d] + input.shape[d + 1:])
+    return index_copy(input, d, _positions([i % n], input.device), unsqueeze(src, d))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
+    """A copy of `input` with its diagonal(offset, dim1, dim2) replaced by `src`;
+    differentiable in both."""
+    check_tensor(input, "diagonal_scatter", "input")
+    check_tensor(src, "diagonal_scatter", "src")
+    _check_src_shape("diagonal_scatter", src, tuple(diagonal(input, offset, dim1, dim2).shape))
+    d1 = normalize_axis(dim1, input.ndim, "diagonal_scatter", "dim1")
+    d2 = normalize_axis(dim2, input.ndim, "diagonal_scatter", "dim2")
+    moved = movedim(input, (d1, d2), (-2, -1))  # (..., m, n): the diagonal in the last two
+    m, n = moved.shape[-2:]
+    flat = _manip.reshape(moved, tuple(moved.shape[:-2]) + (m * n,))
+    row0, col0 = builtins.max(-offset, 0), builtins.max(offset, 0)
+    where = [(row0 + i) * n + col0 + i for i in builtins.range(src.shape[-1])]
+    out = index_copy(flat, -1, _positions(where, input.device), src)
+    return movedim(_manip.reshape(out, tuple(moved.shape)), (-2, -1), (d1, d2))
+
+
+return_types["frexp"] = _Frexp = _return_type("frexp", ("mantissa", "exponent"))
+
+
+def _pow2(e, like) -> tuple:
+    """2**e as two factors (2**(e//2), 2**(e - e//2)) in like's dtype: each stays finite
+    and normal where 2**e alone would overflow (float16's 2**16) or be subnormal."""
+    half = _elem.floor_divide(e, 2)
+    return _elem.pow(2.0, half).astype(like._dtype), _elem.pow(2.0, e - half).astype(like._dtype)
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1)
+    (0, inf and NaN: themselves with exponent 0); exponent is int32. Differentiable in the
+    mantissa."""
+    check_tensor(input, "frexp", "input")
+    if input._dtype.kind != "f":
+        raise RuntimeError(f"frexp(): input must have a floating-point dtype (torch.frexp() only supports "
+                           f"floating-point dtypes), got {input._dtype}")
+    if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
+        raise TypeError(f"frexp(): out must be a (mantissa, exponent) pair of tensors, got {type(out).__name__}")
+    token = _no_grad()
+    try:
+        a = _elem.abs(input.detach())
+        finite = _elem.isfinite(a) & (a != 0)
+        safe = _search.where(finite, a, _creation.ones_like(a))
+        e = _elem.floor(_elem.log2(safe.astype(_dtypes.float64) if input._dtype.itemsize < 8 else safe)) + 1
+        p, q = _pow2(e, safe)
+        m = safe / p / q  # in [0.5, 1) but for log2's rounding near powers of two: fix by one
+        e = e + (m >= 1).astype(e.dtype) - (m < 0.5).astype(e.dtype)
+        e = _search.where(finite, e, _creation.zeros_like(e))
+        p, q = _pow2(e, safe)
+    finally:
+        GRAD_ENABLED.reset(token)
+    mantissa, exponent = input / p / q, e.astype(_dtypes.int32)
+    if out is not None:
+        mantissa = write_out(out[0], mantissa, "frexp", (input,))
+        exponent = write_out(out[1], exponent, "frexp")
+    return _Frexp(mantissa, exponent)
+
+
+# ----- layouts ------------------------------------------------------------------------------
+class layout(_NamedConstant):
+    """PyTorch's tensor layouts: arraygrad's tensors are all dense (`strided`)."""
+
+    __slots__ = ()
+
+
+strided = layout("strided")
+
+
+# ----- creation from memory ---------------------------------------------------------------
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Tensor:
+    """A 1-D CPU tensor over the bytes of a Python buffer (bytearray, array.array, mmap, ...),
+    sharing its memory: `count` elements of `dtype` (-1: all) from byte `offset`. A
+    read-only buffer (bytes) gives a tensor whose writes raise."""
+    import numpy as np
+
+    d = _dtypes.as_dtype(dtype)
+    view = memoryview(buffer)
+    length, size = view.nbytes, d.itemsize
+    if length == 0 or count == 0:
+        raise ValueError(f"frombuffer(): both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"frombuffer(): offset ({offset} bytes) must be non-negative and no greater than buffer "
+                         f"length ({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % size:
+            raise ValueError(f"frombuffer(): buffer length ({length - offset} bytes) after offset ({offset} bytes) "
+                             f"must be a multiple of element size ({size})")
+        count = (length - offset) // size
+    elif offset + count * size > length:
+        raise ValueError(f"frombuffer(): requested buffer length ({count} * {size} bytes) after offset ({offset} "
+                         f"bytes) must not be greater than actual buffer length ({length} bytes)")
+    out = from_numpy(np.frombuffer(buffer, dtype=np.dtype(d.name), count=count, offset=offset))
+    return out.requires_grad_() if requires_grad else out
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialized tensor of shape `size`. arraygrad's new tensors are always C-ordered:
+    `stride` is checked against `size` for length, then ignored."""
+    size, stride = int_sequence((size,), "empty_strided"), int_sequence((stride,), "empty_strided")
+    if len(size) != len(stride):
+        raise RuntimeError(f"empty_strided: dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    out = _creation.empty(size, dtype=dtype, device=device)
+    return out.requires_grad_() if requires_grad else out
+
+
+# ----- more process-wide settings -----------------------------------------------------------
+def set_default_tensor_type(t, /) -> None:
+    """Deprecated (PyTorch 2.1): set the default dtype from a tensor type ('torch.FloatTensor',
+    DoubleTensor, 'torch.cuda.FloatTensor'); a CUDA type also makes CUDA the default device
+    (TypeError without a CUDA device). Use set_default_dtype / set_default_device."""
+    import warnings
+
+    from ._config import set_default_device, set_default_dtype
+
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
+    if isinstance(t, str):
+        t = parse_tensor_type(t)
+    if not isinstance(t, TensorType):
+        raise TypeError(f"set_default_tensor_type(): invalid type object: expected a tensor type such as "
+                        f"FloatTensor or 'torch.FloatTensor', got {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"set_default_tensor_type(): only floating-point types are supported as the default "
+                        f"type, got {t.type_name()}")
+    if t.is_cuda:
+        from . import cuda
+
+        if not cuda.is_available():
+            raise TypeError(f"set_default_tensor_type(): type {t.type_name()} not available: no CUDA device "
+                            "(arraygrad.cuda.is_available() is False)")
+        set_default_device("cuda")
+    set_default_dtype(t.dtype)
+
+
+def set_flush_denormal(mode) -> bool:
+    """Whether the requested denormal mode holds: arraygrad's backends cannot flush
+    denormals to zero, so True for mode=False (they are kept) and False for mode=True
+    (PyTorch's answer where flushing is unsupported)."""
+    return not mode
+
+
+def set_num_interop_threads(int, /) -> None:  # noqa: A002  (PyTorch's parameter name)
+    """Record the number of inter-op threads (arraygrad runs ops on the calling thread: the
+    number is only reported back by get_num_interop_threads)."""
+    n = int
+    if isinstance(n, bool) or not hasattr(n, "__index__") or operator.index(n) <= 0:
+        raise RuntimeError(f"set_num_interop_threads expects a positive integer, got {n!r}")
+    _SETTINGS["interop_threads"] = operator.index(n)
+
+
+def get_num_interop_threads() -> int:
+    """The number set by set_num_interop_threads; before that, the CPU count."""
+    n = _SETTINGS.get("interop_threads")
+    if n is None:
+        import os
+
+        n = os.cpu_count() or 1
+    return n
+
+
+def set_warn_always(b, /) -> None:
+    """Record PyTorch's warn-always flag. arraygrad's warnings go through Python's `warnings`,
+    whose filters decide how often each repeats; the flag is kept for code that reads it."""
+    if not isinstance(b, bool):
+        raise TypeError(f"set_warn_always(): argument 'b' must be bool, not {type(b).__name__}")
+    _SETTINGS["warn_always"] = b
+
+
+def is_warn_always_enabled() -> bool:
+    return _SETTINGS.get("warn_always", False)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (autograd.detect_anomaly / set_detect_anomaly)."""
+    from ._autograd import anomaly
+
+    return anomaly.is_anomaly_enabled()
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection checks backward results for NaN."""
+    from ._autograd import anomaly
+
+    return anomaly.is_anomaly_check_nan_enabled()
+
+
+def set_anomaly_enabled(enabled, check_nan=True) -> None:
+    """Turn anomaly detection on or off (autograd.set_detect_anomaly without a block)."""
+    from ._autograd import anomaly
+
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_anomaly_enabled(): argument 'enabled' must be bool, not {type(enabled).__name__}")
+    anomaly.set_detect_anomaly(enabled, bool(check_nan))
+
+
+def cond(pred, true_fn, false_fn, operands=()):
+    """true_fn(*operands) if pred else false_fn(*operands), run eagerly (PyTorch's
+    control-flow operator; `pred`: a bool, a number or a one-element tensor)."""
+    if isinstance(pred, Tensor):
+        if math.prod(pred.shape) != 1:
+            raise RuntimeError(f"cond(): Expected pred to be bool or single-element tensor, but got a tensor of "
+                               f"shape {tuple(pred.shape)}")
+    elif not isinstance(pred, (bool, int, float)):
+        raise RuntimeError(f"cond(): Expected pred to be bool or single-element tensor, but got "
+                           f"{type(pred).__name__}")
+    if not callable(true_fn) or not callable(false_fn):
+        raise RuntimeError(f"cond(): Expect both branches to be callable, got {type(true_fn).__name__} and "
+                           f"{type(false_fn).__name__}")
+    if not isinstance(operands, (tuple, list)):
+        raise RuntimeError(f"cond(): Expect operands to be a tuple or list, got {type(operands).__name__}")
+    return (true_fn if bool(pred) else false_fn)(*operands)
 
 
 def _set_fns():

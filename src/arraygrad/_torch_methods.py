@@ -309,6 +309,73 @@ class TorchTensorMethods:
     def unsqueeze_(self, dim):
         return _restride(self, lambda x: _api.unsqueeze(x, dim), "unsqueeze_")
 
+    def swapaxes_(self, axis0, axis1):
+        return _restride(self, lambda x: _api.transpose(x, axis0, axis1), "swapaxes_")
+
+    def swapdims_(self, dim0, dim1):
+        return _restride(self, lambda x: _api.transpose(x, dim0, dim1), "swapdims_")
+
+    def broadcast_to(self, size):
+        """torch.broadcast_to(self, size): expand(size)."""
+        return self.expand(tuple(size))
+
+    # ----- legacy and layout attributes ---------------------------------------------------
+    @property
+    def output_nr(self) -> int:
+        """Which output of the op that made it this tensor is (0 for leaves and single outputs;
+        arraygrad's split and chunk make one view op per piece, so each piece is output 0)."""
+        meta = self._meta
+        return 0 if meta is None or self.grad_fn is None else meta.out_index
+
+    @property
+    def is_meta(self) -> bool:
+        """False: arraygrad has no meta (data-less) tensors."""
+        return False
+
+    @property
+    def layout(self):
+        """arraygrad.strided: every tensor is dense."""
+        return _api.strided
+
+    @property
+    def volatile(self) -> bool:
+        """Removed in PyTorch 0.4 (always False, with PyTorch's warning); use no_grad()."""
+        import warnings
+
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value) -> None:
+        import warnings
+
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                      UserWarning, stacklevel=2)
+
+    def resize(self, *sizes):
+        """Deprecated (warns): this tensor reshaped to `sizes`, which must keep its element
+        count (autograd's resize, as PyTorch's); resize_ changes the count in place."""
+        import warnings
+
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        return self._resized(_shape_args(sizes, "resize"))
+
+    def resize_as(self, tensor):
+        """Deprecated (warns): resize(tensor.size())."""
+        import warnings
+
+        warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+        return self._resized(tuple(tensor.shape))
+
+    def _resized(self, sizes):
+        new, old = math.prod(sizes), self.numel()
+        if new != old:
+            raise RuntimeError(f"resize: requested resize to {'x'.join(map(str, sizes))} ({new} elements in total), "
+                               f"but the given tensor has a size of {'x'.join(map(str, self.shape))} ({old} "
+                               "elements). autograd's resize can only change the shape of a given tensor, while "
+                               "preserving the number of elements.")
+        return self.reshape(sizes)
+
     # ----- conversions ------------------------------------------------------------------
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -1029,13 +1096,17 @@ API_METHODS = ("cov", "corrcoef", "is_nonzero", "fmax", "fmin", "isposinf", "isn
                "angle", "inner", "masked_scatter", "msort", "ravel", "renorm", "scatter_reduce",
                "unique_consecutive", "index_put", "put", "bernoulli", "multinomial",
                "lgamma", "digamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac",
-               "tensor_split", "vdot", "ldexp", "gcd", "lcm", "float_power")
+               "tensor_split", "vdot", "ldexp", "gcd", "lcm", "float_power",
+               "addr", "hardshrink", "prelu", "adjoint", "conj_physical", "conj_physical_", "resolve_conj",
+               "resolve_neg", "is_conj", "is_neg", "is_inference", "split_with_sizes", "unsafe_split",
+               "unsafe_chunk", "unsafe_split_with_sizes", "slice_scatter", "select_scatter", "diagonal_scatter",
+               "frexp", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "orgqr")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
                "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
                "scatter_reduce", "index_put", "put", "lgamma", "digamma", "erfinv", "i0", "mvlgamma",
-               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power", "cumsum", "cumprod")
+               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power", "cumsum", "cumprod", "addr")
 
 
 def _function(name):
