@@ -344,9 +344,9 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         key = id(self)
         entry = POST_ACCUMULATE_HOOKS.get(key)
         if entry is None or entry[0]() is not self:
-            def forget(ref, key=key):
-                if POST_ACCUMULATE_HOOKS.get(key, (None,))[0] is ref:
-                    del POST_ACCUMULATE_HOOKS[key]
+            def forget(ref, key=key, hooks=POST_ACCUMULATE_HOOKS):  # the dict itself: at exit
+                if hooks.get(key, (None,))[0] is ref:                # module globals are None
+                    del hooks[key]
 
             entry = POST_ACCUMULATE_HOOKS[key] = (weakref.ref(self, forget), _HookList())
         return entry[1].add(hook)

@@ -2316,7 +2316,14 @@ def chain_matmul(*matrices, out=None) -> Tensor:
 
 
 def matrix_exp(input) -> Tensor:
-    """exp of square matrices (batched): linalg.matrix_exp (PyTorch's top-level alias)."""
+    """exp of square matrices (batched): linalg.matrix_exp, with torch.matrix_exp's errors."""
+    check_tensor(input, "matrix_exp", "input")
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but got shape "
+                           f"{tuple(input.shape)}")
+    if input._dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as input. Got "
+                           f"{input._dtype}")
     return _linalg_ext().matrix_exp(input)
 
 
