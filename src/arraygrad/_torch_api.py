@@ -3714,23 +3714,15 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:
         raise RuntimeError("addr: for integral input tensors, arguments beta and alpha must not be floating "
                            f"point numbers, got beta={beta!r}, alpha={alpha!r}")
     target = (vec1.shape[0], vec2.shape[0])
-    if _manip_broadcast_shape(tuple(input.shape), target) != target:
+    try:
+        fits = tuple(_manip.broadcast_shapes(tuple(input.shape), target)) == target
+    except ValueError:
+        fits = False
+    if not fits:
         raise RuntimeError(f"addr: input of shape {tuple(input.shape)} cannot be broadcast to the outer "
                            f"product's shape {target}")
     r = _scaled_sum("addr", input, outer(vec1, vec2), beta, alpha)
     return r if out is None else write_out(out, r, "addr", (input, vec1, vec2))
-
-
-def _manip_broadcast_shape(a: tuple, b: tuple):
-    """The broadcast shape of two shapes, or None where they do not broadcast."""
-    n = builtins.max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for p, q in zip(a, b):
-        if p != q and 1 not in (p, q):
-            return None
-        out.append(q if p == 1 else p)
-    return tuple(out)
 
 
 def is_conj(input) -> bool:
