@@ -547,3 +547,31 @@ def test_names_exist_in_torch_and_arraygrad():
     for n in ("addr", "addr_", "adjoint", "broadcast_to", "conj_physical_", "frexp", "hardshrink", "prelu",
               "output_nr", "is_meta", "layout", "resize", "resize_as", "swapaxes_", "swapdims_", "slice_scatter"):
         assert hasattr(torch.Tensor, n) and hasattr(ag.Tensor, n), n
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+def test_typed_storage_like_torch():
+    """tensor.storage(): the viewed memory's elements in memory order, shared by views,
+    written through; writes after a save cannot corrupt a gradient (the memory counts as
+    exported, as through the NumPy bridge)."""
+    a, ta = ag.arange(6.0), torch.arange(6.0)
+    for make in (lambda t: t, lambda t: t.view(2, 3), lambda t: t[2:], lambda t: t.view(2, 3).t()):
+        s, ts = make(a).storage(), make(ta).storage()
+        assert len(s) == len(ts) == s.size() and s.tolist() == ts.tolist() and list(s) == list(ts)
+        assert s.data_ptr() == a.storage().data_ptr() and s.nbytes() == ts.nbytes() == 24
+    assert a[2:].storage_offset() == 2 and a.storage()[-1] == ta.storage()[-1] == 5.0
+    s, ts = a.storage(), ta.storage()
+    s[0], ts[0] = 100, 100
+    s[1:3], ts[1:3] = 5, 5
+    np.testing.assert_array_equal(np.asarray(a), ta.numpy())
+    assert s.fill_(1) is s and a.tolist() == [1.0] * 6
+    assert repr(ag.arange(2).storage()).splitlines()[:2] == [" 0", " 1"]
+    for idx, exc, msg in ((6, IndexError, "out of range for storage of size 6"),
+                          (slice(1, 3), RuntimeError, "slices are only supported")):
+        with pytest.raises(exc, match=msg):
+            s[idx]
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (w * w).sum()
+    w.detach().storage()[0] = 10.0
+    y.backward()
+    np.testing.assert_array_equal(np.asarray(w.grad), [2.0, 4.0, 6.0])

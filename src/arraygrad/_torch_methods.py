@@ -17,6 +17,7 @@ bound by `install()` once they exist (module globals: looked up at call time).
 from __future__ import annotations
 
 import math
+import operator
 
 from . import _dtypes
 from ._dispatch import binary, unary
@@ -54,6 +55,96 @@ class UntypedStorage:
 
     def __repr__(self) -> str:
         return f"UntypedStorage(nbytes={self._nbytes}, device={self.device})"
+
+
+def _allocation(data):
+    """The whole allocation `data` views, where the backend exposes one (NumPy's and CuPy's
+    `.base` chain), else `data` itself."""
+    alloc = data
+    while getattr(alloc, "base", None) is not None and (
+            hasattr(alloc.base, "__array_interface__") or hasattr(alloc.base, "__cuda_array_interface__")):
+        alloc = alloc.base
+    return alloc
+
+
+_TYPED_STORAGE_WARNED = []
+
+
+class TypedStorage:
+    """PyTorch's (deprecated) `tensor.storage()`: the elements of the memory a tensor views,
+    in memory order, as a flat sequence. Reads give Python numbers; writes go into the
+    tensor's memory. That memory is then shared outside the op path, as through the NumPy
+    bridge: autograd keeps copies of what backward still needs."""
+
+    __slots__ = ("_flat", "_backend", "dtype", "device")
+
+    def __init__(self, tensor) -> None:
+        from ._dispatch import mark_exported
+
+        alloc = _allocation(tensor._data)
+        order = "F" if getattr(getattr(alloc, "flags", None), "f_contiguous", False) and alloc.ndim > 1 else "C"
+        flat = alloc.reshape(-1, order=order) if order == "F" else tensor._backend.xp.reshape(alloc, (-1,))
+        self._flat, self._backend = flat, tensor._backend
+        self.dtype, self.device = tensor.dtype, tensor.device
+        mark_exported(tensor)
+
+    def __len__(self) -> int:
+        return int(self._flat.shape[0])
+
+    def size(self) -> int:
+        return len(self)
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def nbytes(self) -> int:
+        return len(self) * self.dtype.itemsize
+
+    def _index(self, idx) -> int:
+        if isinstance(idx, slice):
+            raise RuntimeError("slices are only supported in UntypedStorage.__getitem__")
+        n = len(self)
+        i = operator.index(idx)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} out of range for storage of size {n}")
+        return i % n if n else i
+
+    def __getitem__(self, idx):
+        return self._backend.to_host(self._flat[self._index(idx)]).item()
+
+    def __setitem__(self, idx, value) -> None:
+        if not self._backend.mutable_arrays:
+            raise RuntimeError(f"storage of a {self.device} tensor is read-only (its arrays are immutable)")
+        key = idx if isinstance(idx, slice) else self._index(idx)
+        self._flat[key] = value
+
+    def __iter__(self):
+        return iter(self.tolist())
+
+    def tolist(self) -> list:
+        return self._backend.to_host(self._flat).tolist()
+
+    def fill_(self, value) -> "TypedStorage":
+        self[:] = value
+        return self
+
+    def data_ptr(self) -> int:
+        for attr in ("__array_interface__", "__cuda_array_interface__"):
+            iface = getattr(self._flat, attr, None)
+            if iface is not None:
+                return iface["data"][0]
+        raise RuntimeError(f"data_ptr(): the backend of device {self.device} does not expose addresses")
+
+    def is_shared(self) -> bool:
+        return False
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def __repr__(self) -> str:
+        lines = "".join(f" {v}\n" for v in self.tolist())
+        return f"{lines}[arraygrad.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {len(self)}]"
 
 
 class TorchTensorMethods:
@@ -136,13 +227,24 @@ class TorchTensorMethods:
                 return iface["data"][0]
         raise RuntimeError(f"data_ptr(): backend {self._backend.name!r} does not expose addresses")
 
+    def storage(self) -> "TypedStorage":
+        """PyTorch's deprecated typed storage (with its warning, once): the elements of the
+        memory this tensor views, flat, readable and writable (see `TypedStorage`)."""
+        if not _TYPED_STORAGE_WARNED:
+            import warnings
+
+            _TYPED_STORAGE_WARNED.append(True)
+            warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
+                          "be the only storage class. This should only matter to you if you are using storages "
+                          "directly.  To access UntypedStorage directly, use tensor.untyped_storage() instead "
+                          "of tensor.storage()", UserWarning, stacklevel=2)
+        return TypedStorage(self)
+
     def untyped_storage(self) -> "UntypedStorage":
         """The memory this tensor views, as bytes (PyTorch's minimal storage: `nbytes()`,
         `data_ptr()`, `size()`): the whole allocation that a view shares with its base, where
         the backend exposes it (NumPy's `.base` chain), else the tensor's own bytes."""
-        data = self._data
-        while getattr(data, "base", None) is not None and hasattr(data.base, "__array_interface__"):
-            data = data.base
+        data = _allocation(self._data)
         if not hasattr(data, "__array_interface__") and not hasattr(data, "__cuda_array_interface__"):
             data = self._data
         nbytes = getattr(data, "nbytes", None)
