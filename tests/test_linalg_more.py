@@ -16,6 +16,7 @@ import torch
 import arraygrad as xp
 from arraygrad import linalg as LA
 from arraygrad.autograd import gradcheck, gradgradcheck
+from test_linalg import _as_tuple, _np  # noqa: E402
 
 # ----- helpers ----------------------------------------------------------------------------
 
@@ -33,12 +34,6 @@ def _positive_definite(shape, complex_=False, seed=0):
     return a @ np.conj(np.swapaxes(a, -1, -2)) + shape[-1] * np.eye(shape[-1])
 
 
-def _np(t):
-    return np.asarray(t.detach().to_device("cpu"))
-
-
-def _as_tuple(out):
-    return tuple(out) if isinstance(out, tuple) else (out,)
 
 
 def _differentiable(outs):

@@ -109,11 +109,12 @@ class SVDResult(NamedTuple):
     Vh: Tensor
 
 
-def _torch_repr(name):
-    """PyTorch's repr of its named results: `torch.return_types.linalg_eigh(\n...)`."""
+def _torch_repr(name, prefix="linalg_"):
+    """PyTorch's repr of its named results: `torch.return_types.linalg_eigh(\n...)` (no
+    prefix for the older top-level functions': `torch.return_types.lu_unpack(...)`)."""
     def __repr__(self):
         fields = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"arraygrad.return_types.linalg_{name}(\n{fields})"
+        return f"arraygrad.return_types.{prefix}{name}(\n{fields})"
     return __repr__
 
 
@@ -945,15 +946,8 @@ InvExResult.__repr__ = _torch_repr("inv_ex")
 CholeskyExResult.__repr__ = _torch_repr("cholesky_ex")
 
 
-def _legacy_repr(name):
-    def __repr__(self):
-        fields = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"arraygrad.return_types.{name}(\n{fields})"
-    return __repr__
-
-
-LUUnpackResult.__repr__ = _legacy_repr("lu_unpack")
-TriangularSolveResult.__repr__ = _legacy_repr("triangular_solve")
+LUUnpackResult.__repr__ = _torch_repr("lu_unpack", prefix="")
+TriangularSolveResult.__repr__ = _torch_repr("triangular_solve", prefix="")
 
 
 def _lu_factor_generic(xp, A):
