@@ -6,6 +6,7 @@ derivatives, reprs, argument errors, and that the op path reads no array values.
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -105,21 +106,31 @@ def test_with_indices_functions_3d(backend):
 
 
 # ----- power-average pools -----------------------------------------------------------------------
+def _torch_lp(lp_pool, max_pool, norm_type, *args, **kwargs):
+    """PyTorch's lp pool; for p = +-inf the max (min) of |x|, as PyTorch 2.13 computes it
+    (earlier versions take the 1/inf power of a sum: 1.0 in every window)."""
+    if math.isinf(norm_type):
+        sign = 1.0 if norm_type > 0 else -1.0
+        return lambda t: sign * max_pool(sign * t.abs(), *args, **kwargs)
+    return lambda t: lp_pool(t, norm_type, *args, **kwargs)
+
+
 @pytest.mark.parametrize("norm_type", [1, 2, 1.5, float("inf"), -float("inf")])
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=(2, 3, 2), stride=(1, 2, 2)),
                                     dict(kernel_size=3, stride=2, ceil_mode=True)])
 def test_lp_pool3d_matches_torch(backend, norm_type, kwargs):
     a = np.abs(rand(2, 2, 5, 6, 7)) + 0.1
-    compare(lambda t: F.lp_pool3d(t, norm_type, **kwargs), lambda t: TF.lp_pool3d(t, norm_type, **kwargs), [a],
-            backend)
+    compare(lambda t: F.lp_pool3d(t, norm_type, **kwargs), _torch_lp(TF.lp_pool3d, TF.max_pool3d, norm_type, **kwargs),
+            [a], backend)
 
 
 @pytest.mark.parametrize("norm_type", [float("inf"), -float("inf")])
 def test_lp_pools_1d_2d_infinite_norm(backend, norm_type):
     """p = +-inf is the max (min) of |x| over each window, as PyTorch's."""
     a = rand(2, 3, 6, 5)
-    compare(lambda t: F.lp_pool2d(t, norm_type, 2), lambda t: TF.lp_pool2d(t, norm_type, 2), [a], backend)
-    compare(lambda t: F.lp_pool1d(t, norm_type, 3, 2), lambda t: TF.lp_pool1d(t, norm_type, 3, 2), [a[0]], backend)
+    compare(lambda t: F.lp_pool2d(t, norm_type, 2), _torch_lp(TF.lp_pool2d, TF.max_pool2d, norm_type, 2), [a], backend)
+    compare(lambda t: F.lp_pool1d(t, norm_type, 3, 2), _torch_lp(TF.lp_pool1d, TF.max_pool1d, norm_type, 3, 2), [a[0]],
+            backend)
 
 
 # ----- max_unpool3d ------------------------------------------------------------------------------

@@ -278,9 +278,13 @@ NORM_LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("make, shape", NORM_LAYERS, ids=[str(m(torch.nn)) for m, _ in NORM_LAYERS])
+@pytest.mark.parametrize("make, shape", NORM_LAYERS, ids=[str(m(nn)) for m, _ in NORM_LAYERS])
 def test_norm_layers_match_torch(make, shape):
-    check_layer(make(nn), make(torch.nn), shape, modes=("train", "train", "eval", "train"))
+    try:
+        theirs = make(torch.nn)
+    except TypeError as e:  # an argument newer than this PyTorch (GroupNorm's bias=: 2.13)
+        pytest.skip(f"this PyTorch ({torch.__version__}) lacks it: {e}")
+    check_layer(make(nn), theirs, shape, modes=("train", "train", "eval", "train"))
 
 
 def test_instance_norm_num_features_mismatch():

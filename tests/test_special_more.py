@@ -49,7 +49,7 @@ def _rng():
 
 
 def _np(t):
-    return np.asarray(t.detach())
+    return np.asarray(t.detach().cpu())
 
 
 def _check(ours, theirs, rtol, atol=0.0):
