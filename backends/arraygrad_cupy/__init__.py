@@ -33,7 +33,9 @@ class CupyBackend(Backend):
         cp = _cupy()
         from arraygrad_numpy._fixes import numpy_like_overrides
 
-        cls.overrides = numpy_like_overrides(cp)
+        from ._fixes import cupy_overrides
+
+        cls.overrides = {**numpy_like_overrides(cp), **cupy_overrides(cp)}
         return cp
 
     @classmethod

@@ -1,0 +1,57 @@
+"""Where CuPy's kernels depart from the standard and from NumPy (found on an NVIDIA H200,
+CuPy 14.2, CUDA 13). Written against the module `cp` so that the CPU test suite checks them
+with NumPy standing in for CuPy (tests/test_cupy_fixes.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["cupy_overrides"]
+
+_INV_LN2 = 1.0 / math.log(2.0)
+
+
+def cupy_overrides(cp) -> dict:
+    """name -> replacement, for CuPy-like namespace `cp`."""
+    int32, float32 = cp.dtype(cp.int32), cp.dtype(cp.float32)
+    # float32 bit patterns, as int32: the smallest subnormals of each sign and a quiet NaN
+    tiny_pos, tiny_neg, quiet_nan = 1, -(2**31) + 1, 0x7FC00000
+
+    def remainder(x1, x2, /):
+        # CuPy computes x1 - floor(x1 / x2) * x2, which overflows with the quotient
+        # (1368 % 4e-36 gave -inf in float32) and loses x % inf. fmod is exact; a nonzero
+        # result then moves to x2's sign and a zero takes x2's sign, as NumPy's npy_divmod.
+        if cp.result_type(x1, x2).kind != "f":
+            return cp.remainder(x1, x2)
+        r = cp.fmod(x1, x2)
+        moved = cp.where((r != 0) & ((r < 0) != (x2 < 0)), r + x2, r)
+        return cp.where(moved == 0, cp.copysign(cp.zeros_like(moved), x2), moved)
+
+    def log2(x, /):
+        # CuPy's complex log2 divides log(x) by a complex log(2): log2(0j) = -inf+nanj.
+        # Scaling the real and imaginary parts apart keeps log's special cases.
+        if x.dtype.kind != "c":
+            return cp.log2(x)
+        r = cp.log(x)
+        out = cp.empty_like(r)
+        out.real[...] = r.real * _INV_LN2
+        out.imag[...] = r.imag * _INV_LN2
+        return out
+
+    def nextafter(x1, x2, /):
+        # CUDA's float32 nextafterf flushes subnormals: nextafter(0, 1) gave the smallest
+        # normal (1.2e-38), not 1e-45. float32 steps are taken on the bits instead.
+        if cp.result_type(x1, x2) != float32:
+            return cp.nextafter(x1, x2)
+        x1, x2 = cp.broadcast_arrays(cp.asarray(x1, dtype=float32), cp.asarray(x2, dtype=float32))
+        x1, x2 = x1.copy(), x2.copy()  # C order (the bits are read as int32), 0-d kept
+        bits = x1.view(int32)
+        # sign-magnitude bits: moving away from zero adds one, toward it subtracts one
+        stepped = cp.where((x2 > x1) == (x1 > 0), bits + 1, bits - 1)
+        stepped = cp.where(x1 == 0, cp.where(x2 > 0, tiny_pos, tiny_neg).astype(int32), stepped)
+        stepped = cp.where(x1 == x2, x2.view(int32), stepped)
+        stepped = cp.where(cp.isnan(x1) | cp.isnan(x2), int32.type(quiet_nan), stepped)
+        return stepped.astype(int32, copy=False).view(float32)
+
+    return {"remainder": remainder, "log2": log2, "nextafter": nextafter}
