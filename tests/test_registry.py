@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import arraygrad as xp
@@ -239,3 +240,13 @@ def test_set_default_backend_errors():
 def test_unknown_backend_name():
     with pytest.raises(ValueError, match="no_such_backend"):
         xp.zeros(2, device=xp.device("cpu", backend="no_such_backend"))
+
+
+def test_extrema_reads_min_and_max(backend):
+    # the range checks of index arrays and class targets: one transfer (one GPU sync)
+    for values, want in (([3, -7, 12, 0], (-7, 12)), ([5], (5, 5))):
+        for dtype in ("int8", "int32", "int64"):
+            arr = backend.asarray(np.array(values, dtype=dtype))
+            got = backend.extrema(arr)
+            assert got == want and all(type(v) is int for v in got), (dtype, got)
+    assert backend.extrema(backend.asarray(np.array([7, 250], dtype="uint8"))) == (7, 250)

@@ -50,6 +50,9 @@ class NumpyBackend(Backend):
     def to_host(self, array):
         return array
 
+    def extrema(self, array) -> tuple[int, int]:
+        return int(np.minimum.reduce(array, axis=None)), int(np.maximum.reduce(array, axis=None))
+
     def from_host(self, host):
         return np.array(host, copy=True)
 

@@ -237,6 +237,13 @@ class Backend:
         """A backend array on this device copied from NumPy array `host`."""
         return self.asarray(host, copy=True)
 
+    def extrema(self, array) -> tuple[int, int]:
+        """(min, max) of a nonempty integer `array` as Python ints, read in one transfer (one
+        synchronization on a GPU): the range checks of index arrays and class targets."""
+        fn = self.fn
+        both = self.to_host(fn["stack"]([fn["min"](array), fn["max"](array)]))
+        return int(both[0]), int(both[1])
+
     def rng(self, seed: int):
         """A random source for this device seeded with `seed`: an object whose methods
         uniform/normal(shape, dtype), integers(low, high, shape, dtype) and

@@ -3387,9 +3387,11 @@ def unravel_index(indices, shape):
         raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {dims}")
     total = math.prod(dims)
     flat = indices._data
-    xp = indices._backend.generic_namespace
-    if flat.size and (int(xp.max(flat)) >= total or int(xp.min(flat)) < -total):
-        raise RuntimeError(f"unravel_index: 'indices' must be in range [-{total}, {total - 1}] for 'shape' {dims}")
+    if flat.size:
+        lo, hi = indices._backend.extrema(flat)
+        if hi >= total or lo < -total:
+            raise RuntimeError(f"unravel_index: 'indices' must be in range [-{total}, {total - 1}] "
+                               f"for 'shape' {dims}")
     rem = _search.where(indices < 0, indices + total, indices).astype(_dtypes.int64)
     out = []
     for d in reversed(dims):

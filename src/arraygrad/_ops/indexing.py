@@ -71,7 +71,7 @@ def check_index_range(b, indices, n, axis, fname):
     """IndexError unless every entry of backend array `indices` is in [-n, n)."""
     if not indices.size:
         return
-    lo, hi = int(b.fn["min"](indices)), int(b.fn["max"](indices))
+    lo, hi = b.extrema(indices)
     if lo < -n or hi >= n:
         raise IndexError(f"{fname}: index {hi if hi >= n else lo} is out of bounds for axis {axis} "
                          f"with size {n}")

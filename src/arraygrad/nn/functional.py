@@ -1712,12 +1712,13 @@ def _reduce_raw(xp, loss, w, reduction):
 
 def _check_targets(target, n_classes, ignore_index, fname):
     """IndexError for a target (a Tensor) outside [0, n_classes) that is not ignore_index,
-    as PyTorch's check on the host. Two reductions settle the usual case; the elementwise
+    as PyTorch's check on the host. The extrema settle the usual case; the elementwise
     check runs only when they do not. It reads values, so lazy backends skip it (as
     PyTorch's CUDA kernels check asynchronously): a bad target then fails when computed."""
     if target._backend.lazy or target._data.size == 0:
         return
-    if int(_ag.min(target)) >= 0 and int(_ag.max(target)) < n_classes:
+    lo, hi = target._backend.extrema(target._data)
+    if lo >= 0 and hi < n_classes:
         return
     bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
     if _ag.any(bad):
@@ -1762,16 +1763,16 @@ _NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "targe
 
 def _plain_targets(input, target, weight, ignore_index, label_smoothing) -> bool:
     """Whether the common case holds — no weights, no smoothing, every target a class in range
-    and none ignored — so that the leaner forward and gradient apply (reads two values, so
-    never on lazy backends)."""
+    and none ignored — so that the leaner forward and gradient apply (reads the targets'
+    extrema, so never on lazy backends)."""
     if (weight is not None or label_smoothing or target._data.size == 0 or input._data.ndim == 0
             or target._backend.lazy):
         return False
     n_classes = input._data.shape[1 if input._data.ndim > 1 else 0]
     if 0 <= ignore_index < n_classes:
         return False
-    fn, t = target._backend.fn, target._data
-    return int(fn["min"](t)) >= 0 and int(fn["max"](t)) < n_classes
+    lo, hi = target._backend.extrema(target._data)
+    return lo >= 0 and hi < n_classes
 
 
 def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction, label_smoothing,
@@ -2404,9 +2405,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
                          f"{tuple(weight._data.shape)}")
     n = weight._data.shape[0]
     flat = reshape(input, (-1,))
-    if flat._data.size and not flat._backend.lazy and (  # PyTorch checks too (see Backend.lazy)
-            int(_ag.min(flat)) < 0 or int(_ag.max(flat)) >= n):
-        raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
+    if flat._data.size and not flat._backend.lazy:  # PyTorch checks too (see Backend.lazy)
+        lo, hi = flat._backend.extrema(flat._data)
+        if lo < 0 or hi >= n:
+            raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
     if max_norm is not None:
         _embedding_renorm_(weight, flat, float(max_norm), float(norm_type))
     rows = _ag.take(weight, flat, axis=0)
@@ -2549,9 +2551,10 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
         if tensor._data.size == 0:
             raise RuntimeError("one_hot: cannot infer the number of classes from an empty tensor")
         num_classes = int(_ag.max(tensor)) + 1
-    if tensor._data.size and not tensor._backend.lazy and (  # see Backend.lazy
-            int(_ag.min(tensor)) < 0 or int(_ag.max(tensor)) >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    if tensor._data.size and not tensor._backend.lazy:  # see Backend.lazy
+        lo, hi = tensor._backend.extrema(tensor._data)
+        if lo < 0 or hi >= num_classes:
+            raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
     classes = _ag.arange(num_classes, dtype=tensor._dtype, device=tensor.device)
     return astype(expand_dims(tensor, axis=-1) == classes, _ag.int64)
 
