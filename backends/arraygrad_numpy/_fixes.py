@@ -46,6 +46,7 @@ def numpy_overrides(np) -> dict:
         return t
 
     shared_index_add = shared["index_add"]
+    as_pairs = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 
     def index_add(x, values, *, key):
         # Whole rows gathered by one integer array along the first axis (the gradient of
@@ -58,10 +59,18 @@ def numpy_overrides(np) -> dict:
                 and values.shape == rows.shape + x.shape[1:]):
             width = math.prod(x.shape[1:])
             out = x.copy()  # C order: its flat view is the array
+            flat_out = out.reshape(-1)
+            flat_values = np.ascontiguousarray(values).reshape(-1)
+            pair = as_pairs.get(x.dtype)
+            if pair is not None and width % 2 == 0 and width:
+                # Pairs of floats as one complex number: complex addition is the two float
+                # additions, and add.at does half the elements (with a flat index half as big).
+                width //= 2
+                flat_out, flat_values = flat_out.view(pair), flat_values.view(pair)
             rows = rows.astype(np.intp, copy=False)  # no overflow in rows * width
             rows = np.where(rows < 0, rows + x.shape[0], rows)
             flat = (rows[:, None] * width + np.arange(width)).reshape(-1)
-            np.add.at(out.reshape(-1), flat, values.reshape(-1))
+            np.add.at(flat_out, flat, flat_values)
             return out
         return shared_index_add(x, values, key=key)
 
