@@ -35,7 +35,8 @@ class CupyBackend(Backend):
 
         from ._fixes import cupy_overrides
 
-        cls.overrides = {**numpy_like_overrides(cp), **cupy_overrides(cp)}
+        shared = numpy_like_overrides(cp)
+        cls.overrides = {**shared, **cupy_overrides(cp, shared)}
         return cp
 
     @classmethod

@@ -12,8 +12,9 @@ __all__ = ["cupy_overrides"]
 _INV_LN2 = 1.0 / math.log(2.0)
 
 
-def cupy_overrides(cp) -> dict:
-    """name -> replacement, for CuPy-like namespace `cp`."""
+def cupy_overrides(cp, shared=None) -> dict:
+    """name -> replacement, for CuPy-like namespace `cp` (`shared`: the NumPy plugin's
+    numpy_like_overrides for it, which these take precedence over)."""
     int32, float32 = cp.dtype(cp.int32), cp.dtype(cp.float32)
     # float32 bit patterns, as int32: the smallest subnormals of each sign and a quiet NaN
     tiny_pos, tiny_neg, quiet_nan = 1, -(2**31) + 1, 0x7FC00000
@@ -54,4 +55,25 @@ def cupy_overrides(cp) -> dict:
         stepped = cp.where(cp.isnan(x1) | cp.isnan(x2), int32.type(quiet_nan), stepped)
         return stepped.astype(int32, copy=False).view(float32)
 
-    return {"remainder": remainder, "log2": log2, "nextafter": nextafter}
+    fixes = {"remainder": remainder, "log2": log2, "nextafter": nextafter}
+    if hasattr(cp, "ElementwiseKernel"):  # CuPy itself (the CPU tests stand NumPy in)
+        fixes.update(_one_kernel_overrides(cp, shared))
+    return fixes
+
+
+def _one_kernel_overrides(cp, shared) -> dict:
+    """Where the NumPy plugin's shared versions (written for NumPy's CPU loops) launch several
+    kernels and one does: each launch costs the CPU several microseconds of CuPy's Python,
+    which bounds small training steps."""
+    exact = {cp.dtype(cp.float32), cp.dtype(cp.float64)}
+    # PyTorch's 1 / (1 + exp(-x)); exp's overflow to inf gives exactly 0, as there (the
+    # shared version clamps and masks for NumPy's sake: seven launches)
+    sigmoid_kernel = cp.ElementwiseKernel("T x", "T y", "y = T(1) / (T(1) + exp(-x))", "arraygrad_sigmoid")
+    other_sigmoid = shared["sigmoid"]
+
+    def sigmoid(x, /):
+        return sigmoid_kernel(x) if x.dtype in exact else other_sigmoid(x)
+
+    # The shared `where` selects with bitwise operations on large arrays (NumPy's branchy
+    # loop mispredicts on gradient masks); on a GPU that is four launches for one.
+    return {"sigmoid": sigmoid, "where": cp.where}
