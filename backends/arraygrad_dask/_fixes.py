@@ -18,8 +18,8 @@ def getitem(x, key):
     """x[key] with NumPy's rules where dask falls short: several integer index arrays (dask
     takes one; see `_vindex`), and a 1-element index array, which is doubled and the
     result's first half kept (dask/dask#6709: the index array [0] gives a result with the
-    whole axis' shape; the values are right). The core indexes `array[key]` itself (it has
-    no backend hook for it yet): this serves the plugin's own functions."""
+    whole axis' shape; the values are right). The core calls it for advanced keys (basic
+    keys index the array directly), and so do the plugin's own functions."""
     import dask.array as da
 
     parts = key if isinstance(key, tuple) else (key,)
@@ -193,5 +193,5 @@ def dask_overrides(xp) -> dict:
 
     return {**ffts, "linalg.inv": inv, "linalg.svdvals": svdvals, "floor_divide": floor_divide, "isin": isin, "index_add": index_add,
             "from_dlpack": from_dlpack, "take_along_axis": take_along_axis, "take": take, "repeat": repeat,
-            "searchsorted": searchsorted, "eye": eye, "linspace": linspace,
+            "searchsorted": searchsorted, "eye": eye, "linspace": linspace, "getitem": getitem,
             **wide_scans(xp)}  # scans accumulate in double width, as on the CPU

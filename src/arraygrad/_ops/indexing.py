@@ -241,7 +241,8 @@ def getitem(x, key):
         return getitem(getitem(x, split[0]), split[1])
     b = x._backend
     try:
-        data = x._data[k]
+        # advanced keys through a plugin's `getitem` where it has one (Dask's index arrays)
+        data = x._data[k] if basic or "getitem" not in b.overrides else b.fn["getitem"](x._data, k)
     except IndexError:
         raise
     except (TypeError, ValueError) as exc:
