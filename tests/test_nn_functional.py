@@ -804,6 +804,73 @@ def test_grouped_and_transposed_conv_gradgradcheck_and_errors():
         F.conv1d(xp.ones((1, 2, 3, 4)), xp.ones((1, 2, 2)))
 
 
+COL2IM_WINDOWS = [  # kernel, stride, padding (top, bottom, left, right), dilation
+    ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1)),
+    ((3, 2), (2, 3), (0, 0, 2, 2), (1, 2)),
+    ((2, 3), (3, 1), (2, 1, 0, 1), (2, 1)),
+    ((1, 1), (2, 2), (1, 1, 1, 1), (1, 1)),  # offsets that see only padding at the edges
+    ((3, 3), (1, 2), (2, 2, 2, 2), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", COL2IM_WINDOWS, ids=str)
+@pytest.mark.parametrize("channels_first", [True, False])
+def test_numpy_col2im_matches_the_generic(kernel, stride, padding, dilation, channels_first):
+    # NumPy's col2im sums in the layout its columns come in: the blocks of the convolution's
+    # (N, K, C, OH, OW) gradient, or contiguous (N, OH, OW, K, C) columns (conv_transpose2d)
+    from arraygrad.nn.functional import Window, _col2im_forward
+    from arraygrad_numpy._fixes import numpy_overrides
+
+    win = Window(*kernel, *stride, *padding, *dilation)
+    x_shape = (2, 3, 7, 6)
+    oh, ow = win.out_size(7, 6)
+    k = kernel[0] * kernel[1]
+    if channels_first:
+        cols = np.moveaxis(rand(2, k, 3, oh, ow), (1, 2), (3, 4))
+    else:
+        cols = rand(2, oh, ow, k, 3)
+    ours = numpy_overrides(np)["col2im"](cols, window=win, x_shape=x_shape)
+    assert ours.flags.c_contiguous  # PyTorch's layout, for .view()
+    np.testing.assert_allclose(ours, _col2im_forward(np, cols, window=win, x_shape=x_shape), atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2, padding=2, dilation=2), dict(groups=4),
+                                    dict(stride=(2, 1), padding=(0, 1))], ids=str)
+def test_conv2d_float32_many_channels_matches_torch(kwargs):
+    # the shapes of a small CNN's layers, in float32: values and all three gradients
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 8, 11, 9), dtype=np.float32)
+    w = rng.standard_normal((16, 8 // kwargs.get("groups", 1), 3, 3), dtype=np.float32)
+    b = rng.standard_normal(16, dtype=np.float32)
+    ours = [xp.asarray(a, copy=True).requires_grad_() for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out, tout = F.conv2d(*ours, **kwargs), TF.conv2d(*theirs, **kwargs)
+    np.testing.assert_allclose(host(out), tout.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(tuple(tout.shape), dtype=np.float32)
+    out.backward(xp.asarray(g))
+    tout.backward(torch.tensor(g))
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(host(a.grad), t.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_convolutions_gradcheck_through_the_fast_paths():
+    # float64 gradients (and their gradients) of conv2d with stride, dilation and padding,
+    # and of the 1-d, 3-d and transposed convolutions that share im2col and col2im
+    x = ag(rand(2, 2, 5, 6), requires_grad=True)
+    w = ag(rand(3, 2, 3, 2, seed=1), requires_grad=True)
+    b = ag(rand(3, seed=2), requires_grad=True)
+    conv = lambda a, c, d: F.conv2d(a, c, d, stride=(2, 1), padding=2, dilation=(1, 2))
+    assert gradcheck(conv, (x, w, b)) and gradgradcheck(conv, (x, w, b))
+    x1, w1 = ag(rand(2, 2, 7), requires_grad=True), ag(rand(4, 1, 3, seed=1), requires_grad=True)
+    assert gradcheck(lambda a, c: F.conv1d(a, c, stride=2, padding=1, groups=2), (x1, w1))
+    x3, w3 = ag(rand(1, 2, 3, 4, 3), requires_grad=True), ag(rand(2, 2, 2, 2, 2, seed=1), requires_grad=True)
+    assert gradcheck(lambda a, c: F.conv3d(a, c, padding=1, dilation=(1, 2, 1)), (x3, w3))
+    wt = ag(rand(2, 3, 3, 2, seed=1), requires_grad=True)
+    assert gradcheck(lambda a, c: F.conv_transpose2d(a, c, stride=2, padding=1, output_padding=1), (x, wt))
+    w3t = ag(rand(2, 1, 2, 2, 2, seed=1), requires_grad=True)
+    assert gradcheck(lambda a, c: F.conv_transpose3d(a, c, stride=2, padding=1), (x3, w3t))
+
+
 INTERP_CASES = [(mode, ac, kw) for kw in (dict(scale_factor=2), dict(size=(7, 3)), dict(scale_factor=1.7),
                                           dict(scale_factor=(2, 0.5)), dict(size=(8, 10)))
                 for mode, ac in (("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True))]

@@ -90,8 +90,43 @@ def numpy_overrides(np) -> dict:
                           writeable=False)
         return cols.reshape(n, oh, ow, window.kh * window.kw, c)  # the copy
 
+    def col2im(cols, /, *, window, x_shape):
+        # The core's col2im (im2col's adjoint): each kernel offset's (N, OH, OW, C) block
+        # added into the pixels it covers, clipped to the image, so there is no padded buffer
+        # to crop and copy. The sums run in the layout the blocks come in, whole rows at a
+        # time: (N, C, H, W), which needs no transpose after, for the convolutions' gradient
+        # (blocks of an (N, K, C, OH, OW) array); channels-last, transposed once at the end,
+        # for contiguous columns (conv_transpose2d, fold).
+        n, c, h, w = x_shape
+        oh, ow = cols.shape[1], cols.shape[2]
+        channels_first = cols.strides[4] > cols.strides[2]
+        out = np.zeros((n, c, h, w) if channels_first else (n, h, w, c), dtype=cols.dtype)
+        for k in range(window.kh * window.kw):
+            rows = _covered(k // window.kw * window.dh - window.pt, window.sh, oh, h)
+            cols_ = _covered(k % window.kw * window.dw - window.pl, window.sw, ow, w)
+            if rows is None or cols_ is None:  # this offset sees only padding
+                continue
+            block = cols[:, rows[0], cols_[0], k]
+            if channels_first:
+                out[:, :, rows[1], cols_[1]] += block.transpose(0, 3, 1, 2)
+            else:
+                out[:, rows[1], cols_[1]] += block
+        return out if channels_first else np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
     return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
-            "im2col": im2col, **_scipy_special(), **_scipy_lu()}
+            "im2col": im2col, "col2im": col2im, **_scipy_special(), **_scipy_lu()}
+
+
+def _covered(offset: int, stride: int, n_out: int, size: int):
+    """(the output positions, the input pixels they land on) as slices, for one kernel offset
+    along one axis: output position y covers pixel y * stride + offset (offset: the kernel
+    offset less the padding); None when none of them lands inside the `size` pixels."""
+    first = max(0, -(offset // stride))  # ceil(-offset / stride)
+    stop = min(n_out, (size - 1 - offset) // stride + 1)
+    if stop <= first:
+        return None
+    start = first * stride + offset
+    return slice(first, stop), slice(start, start + (stop - first - 1) * stride + 1, stride)
 
 
 def _scipy_lu() -> dict:

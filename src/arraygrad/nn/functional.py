@@ -309,7 +309,7 @@ _COL2IM = Op("col2im", ("cols",), lambda g, window: im2col(g, window),
 
 
 def im2col(x, window: Window, fill: float = 0.0):
-    """Every window's pixels, (OH, OW, N, C, KH*KW); padding holds `fill`."""
+    """Every window's pixels, (N, OH, OW, KH*KW, C); padding holds `fill`."""
     return apply(_IM2COL, (x,), {"window": window, "fill": fill})
 
 
@@ -327,25 +327,33 @@ def _kernel_rows(xp, weight):
 def _conv_forward(xp, cols, weight, bias):
     n, oh, ow, k, c = cols.shape
     o = weight.shape[0]
-    out = xp.matmul(xp.reshape(cols, (n * oh * ow, k * c)), _kernel_rows(xp, weight).T)
+    # One product per sample, (O, K*C) kernel rows against its (K*C, OH*OW) windows: the
+    # output comes out (N, O, OH*OW), PyTorch's layout, so no channels-last result is copied
+    # to (N, C, H, W) (that copy cost more than the product for 3-channel input) and the
+    # gradient arrives in a layout the backward reads as it is.
+    out = xp.matmul(_kernel_rows(xp, weight), xp.matrix_transpose(xp.reshape(cols, (n, oh * ow, k * c))))
     if bias is not None:
-        out += bias
-    return _nchw(xp, xp.reshape(out, (n, oh, ow, o)))
+        out += xp.reshape(bias, (o, 1))
+    return xp.reshape(out, (n, o, oh, ow))
 
 
 def _conv_grads(g, cols, weight, needs_grad):
-    """One matmul per input: (N*OH*OW, O) gradient rows against the (N*OH*OW, K*C) windows."""
+    """One matmul per sample and input, from the (N, O, OH*OW) gradient as it comes: no
+    channels-last copy of it."""
     n, oh, ow, k, c = cols.shape
     o, _, kh, kw = weight.shape
-    g2 = reshape(permute_dims(g, (0, 2, 3, 1)), (n * oh * ow, o))
+    g3 = reshape(g, (n, o, oh * ow))
     gcols = gw = gb = None
     if needs_grad[0]:
-        gcols = reshape(matmul(g2, _kernel_rows(_ag, weight)), tuple(cols.shape))
+        # (N, K*C, OH*OW): each kernel offset's block is an (N, C, OH, OW) image, which col2im
+        # adds into the (N, C, H, W) gradient in place; seen as im2col's (N, OH, OW, K, C)
+        rows = matmul(matrix_transpose(_kernel_rows(_ag, weight)), g3)
+        gcols = permute_dims(reshape(rows, (n, k, c, oh, ow)), (0, 3, 4, 1, 2))
     if needs_grad[1]:
-        rows = matmul(matrix_transpose(g2), reshape(cols, (n * oh * ow, k * c)))
+        rows = _sum(matmul(g3, reshape(cols, (n, oh * ow, k * c))), axis=0)
         gw = permute_dims(reshape(rows, (o, kh, kw, c)), (0, 3, 1, 2))
     if needs_grad[2]:
-        gb = _sum(g2, axis=0)
+        gb = _sum(g3, axis=(0, 2))
     return gcols, gw, gb
 
 
