@@ -35,46 +35,56 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ----- fused cells: one recorded op per time step, as PyTorch's fused LSTM/GRU kernels -----
-def _lstm_activations(xp, gi, gh, c):
-    """(sigmoid of every gate block, tanh of the cell-input block, the new cell state) from
-    the gates' input and hidden parts."""
+def _lstm_gate_scales(xp, gates, rows: bool = False):
+    """(a, 1 - a, a * a) over the i, f, g, o blocks, a = 1/2 except 1 for g: with sigmoid(x) =
+    (1 + tanh(x / 2)) / 2, one tanh of a * gates gives every gate's activation as
+    a * tanh + 1 - a, and its derivative as a * a * (1 - tanh^2) (NumPy's sigmoid costs 3x
+    a tanh, and the g block needed one more). Arrays of `gates`' shape, for loops: NumPy
+    multiplies arrays of one shape 2-3x faster than it broadcasts a row; single rows where
+    `rows` (one step: cheaper to make)."""
+    lead = () if rows else gates.shape[:-1]
+    half = xp.full(lead + (gates.shape[-1] // 4,), 0.5, dtype=gates.dtype, **F._placed(xp, gates))
+    a = xp.concat([half, half, half + half, half], axis=-1)
+    return a, 1 - a, a * a
+
+
+def _lstm_step(xp, gates, c, scales):
+    """One cell step from the gates' pre-activations: (h', c', then what the backward step
+    reads: gate_factors (N, 4H), with d(gates) = concat(d(c'), d(c'), d(c'), d(h')) *
+    gate_factors, then d(h') / d(c') and the forget gate (N, H) each)."""
     n = c.shape[-1]
-    gates = gi + gh
-    s = xp.sigmoid(gates)  # i, f and o are read from it; its third block goes unused
-    g = xp.tanh(gates[..., 2 * n:3 * n])
-    return s, g, s[..., n:2 * n] * c + s[..., :n] * g
+    a, offset, a_sq = scales
+    ta = xp.tanh(gates * a) * a
+    act = ta + offset
+    i, f, g, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
+    c2 = f * c + i * g
+    tc = xp.tanh(c2)
+    h = o * tc
+    gate_factors = xp.concat([g, c, i, tc], axis=-1) * (a_sq - ta * ta)
+    return h, c2, gate_factors, o - h * tc, f
+
+
+def _lstm_step_back(xp, dh, dc, gate_factors, dh_dc, f):
+    """One step back through the cell, from d(h') and d(c') not through h': (d(gates),
+    d(c)), with _lstm_step's saved factors."""
+    dc = dc + dh * dh_dc
+    return xp.concat([dc, dc, dc, dh], axis=-1) * gate_factors, dc * f
 
 
 def _lstm_cell_forward(xp, gi, gh, c):
-    """(concat(h', c'), then what the gradient reuses: the gate sigmoids, g, tanh(c'))."""
-    n = c.shape[-1]
-    s, g, c2 = _lstm_activations(xp, gi, gh, c)
-    tc = xp.tanh(c2)
-    return xp.concat([s[..., 3 * n:] * tc, c2], axis=-1), s, g, tc
+    """(concat(h', c'), then what the gradient reuses: _lstm_step's saved factors)."""
+    gates = gi + gh
+    h, c2, *saved = _lstm_step(xp, gates, c, _lstm_gate_scales(xp, gates, rows=True))
+    return (xp.concat([h, c2], axis=-1), *saved)
 
 
 def _lstm_cell_grads(xp, g, gi, gh, c, ans):
     """d(gi) = d(gh) = d(gates), and d(c), from d(concat(h', c')). Recording (create_graph),
-    the activations are recomputed from the inputs so that they differentiate again."""
+    the factors are recomputed from the inputs so that they differentiate again."""
     n = c.shape[-1]
-    if grad_enabled():
-        s, gg, c2 = _lstm_activations(xp, gi, gh, c)
-        tc = xp.tanh(c2)
-    else:
-        _, s, gg, tc = ans
-    d_gates, dc = _lstm_step_grads(xp, g[0][..., :n], g[0][..., n:], s, gg, tc, c)
+    saved = _lstm_cell_forward(xp, gi, gh, c)[1:] if grad_enabled() else ans[1:]
+    d_gates, dc = _lstm_step_back(xp, g[0][..., :n], g[0][..., n:], *saved)
     return d_gates, d_gates, dc
-
-
-def _lstm_step_grads(xp, dh, dc, s, gg, tc, c_prev):
-    """One step back through the cell: (d(gates), d(c_prev)) from d(h') and d(c') (the
-    gate sigmoids s, g and tanh(c') of the step's forward)."""
-    n = tc.shape[-1]
-    i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
-    dc = dc + dh * o * (1 - tc * tc)
-    d_gates = xp.concat([dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg),
-                         dh * tc * o * (1 - o)], axis=-1)
-    return d_gates, dc * f
 
 
 # One op per time step (PyTorch's fused cell); the gates' input and hidden parts are added
@@ -83,153 +93,183 @@ _LSTM_CELL = Op("lstm_cell", ("gi", "gh", "c"), {("gi", "gh", "c"): _lstm_cell_g
                 generic=_lstm_cell_forward, nout=4, differentiable_outputs=(True, False, False, False))
 
 
+class _PerStep:
+    """Arrays set per time step, read back as one (steps, ...) array: written into one
+    preallocated array where the backend's arrays are mutable (stacking a list at the end
+    touches twice the memory, and fresh pages cost more than the copies), else stacked."""
+
+    def __init__(self, xp, steps):
+        self.xp, self.steps = xp, steps
+        self.mutable = getattr(xp, "__mutable_arrays__", False)
+        self.parts, self.out = [None] * steps, None
+
+    def __setitem__(self, t, a):
+        if not self.mutable:
+            self.parts[t] = a
+            return
+        if self.out is None:
+            self.out = self.xp.empty((self.steps,) + tuple(a.shape), dtype=a.dtype, **F._placed(self.xp, a))
+        self.out[t, ...] = a
+
+    def array(self):
+        return self.out if self.mutable else self.xp.stack(self.parts, axis=0)
+
+
 # ----- a whole LSTM sequence as one op (the common case: no projection, no packing) ------
 # Per step, autograd would record the recurrent product and the cell and later run them
 # one node at a time; as one op the forward and backward loops run on the backend's arrays,
 # and the recurrent weights' gradient is one (4H, T*N) @ (T*N, H) product at the end, as
-# PyTorch's fused kernels do.
-def _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_hh):
-    """(concat(h_1..h_T, c_T) as a (T + 1, N, H) array, then what the gradient reuses: the
-    gate sigmoids (T, N, 4H), g (T, N, H), tanh(c_t) and c_t (T, N, H) each)."""
-    n = c0.shape[-1]
+# PyTorch's fused kernels do. gi_all comes without b_ih: both biases are added per step,
+# where the sum is small and in cache (added to the whole (T, N, 4H) product, the sum is a
+# fresh array, whose pages cost more than the adds). The forward saves each step's factors
+# of the backward (_lstm_step), so that the backward loop is a few passes per step besides
+# its product.
+def _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_ih, b_hh):
+    """(concat(h_1..h_T, c_T) as a (T + 1, N, H) array, then _lstm_step's saved factors of
+    every step: (T, N, 4H), (T, N, H), (T, N, H))."""
+    steps = gi_all.shape[0]
     w = F._c_order(xp, xp.matrix_transpose(w_hh))  # BLAS takes a C-order operand ~30% faster
+    scales = _lstm_gate_scales(xp, gi_all[0, ...])
+    b = None if b_ih is None else (b_ih + b_hh) + xp.zeros_like(scales[0])  # of the gates' shape (see scales)
+    ys, gate_factors, dh_dc, forget = _PerStep(xp, steps + 1), _PerStep(xp, steps), _PerStep(xp, steps), \
+        _PerStep(xp, steps)
     h, c = h0, c0
-    hs, cs, ss, gs, tcs = [], [], [], [], []
-    for t in range(gi_all.shape[0]):
+    for t in range(steps):
         gates = gi_all[t, ...] + xp.matmul(h, w)
-        if b_hh is not None:
-            gates = gates + b_hh
-        s = xp.sigmoid(gates)
-        g = xp.tanh(gates[..., 2 * n:3 * n])
-        c = s[..., n:2 * n] * c + s[..., :n] * g
-        tc = xp.tanh(c)
-        h = s[..., 3 * n:] * tc
-        hs.append(h), cs.append(c), ss.append(s), gs.append(g), tcs.append(tc)
-    return xp.stack(hs + [c], axis=0), xp.stack(ss, axis=0), xp.stack(gs, axis=0), \
-        xp.stack(tcs, axis=0), xp.stack(cs, axis=0)
+        h, c, gate_factors[t], dh_dc[t], forget[t] = _lstm_step(xp, gates if b is None else gates + b, c, scales)
+        ys[t] = h
+    ys[steps] = c
+    return ys.array(), gate_factors.array(), dh_dc.array(), forget.array()
 
 
-def _lstm_sequence_grads(xp, g, gi_all, h0, c0, w_hh, b_hh, ans, needs_grad):
-    """The backward loop: d(gi_all), d(h0), d(c0), d(w_hh), d(b_hh) from d(h_1..h_T, c_T).
-    Recording (create_graph), the forward is recomputed from the inputs so that the result
-    differentiates again."""
+def _lstm_sequence_grads(xp, g, gi_all, h0, c0, w_hh, b_ih, b_hh, ans, needs_grad):
+    """The backward loop: d(gi_all), d(h0), d(c0), d(w_hh), d(b_ih) = d(b_hh) from
+    d(h_1..h_T, c_T). Recording (create_graph), the forward is recomputed from the inputs so
+    that the result differentiates again."""
     if grad_enabled():
-        ans = _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_hh)
-    y, ss, gs, tcs, cs = ans
+        ans = _lstm_sequence_forward(xp, gi_all, h0, c0, w_hh, b_ih, b_hh)
+    y, gate_factors, dh_dc, forget = ans
     g = g[0]
     steps = gi_all.shape[0]
     dh_next, dc = None, g[steps, ...]
-    d_gates = [None] * steps
+    d_all = _PerStep(xp, steps)
     for t in range(steps - 1, -1, -1):
         dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
-        d_gates[t], dc = _lstm_step_grads(xp, dh, dc, ss[t, ...], gs[t, ...], tcs[t, ...],
-                                          cs[t - 1, ...] if t else c0)
-        dh_next = xp.matmul(d_gates[t], w_hh)
-    d_all = xp.stack(d_gates, axis=0)
-    d_w, d_b = _recurrent_weight_grads(xp, d_all, h0, y, b_hh, needs_grad[3], needs_grad[4])
-    return d_all, dh_next, dc, d_w, d_b
+        d, dc = _lstm_step_back(xp, dh, dc, gate_factors[t, ...], dh_dc[t, ...], forget[t, ...])
+        d_all[t] = d
+        dh_next = xp.matmul(d, w_hh)
+    d_all = d_all.array()
+    d_w = _recurrent_weight_grads(xp, d_all, h0, y) if needs_grad[3] else None
+    d_b_ih = d_b_hh = None
+    if b_ih is not None and (needs_grad[4] or needs_grad[5]):
+        d_b_ih = d_b_hh = xp.sum(d_all, axis=(0, 1))
+        if needs_grad[4] and needs_grad[5]:  # two arrays: each parameter's .grad accumulates in place
+            d_b_hh = xp.asarray(d_b_ih, copy=True)
+    return d_all, dh_next, dc, d_w, d_b_ih if needs_grad[4] else None, d_b_hh if needs_grad[5] else None
 
 
-def _recurrent_weight_grads(xp, d_hidden, h0, y, b_hh, need_w, need_b):
-    """(d(w_hh), d(b_hh)) from the gradients of every step's hidden product (T, N, G*H): one
-    product over all steps, sum_t d_t^T h_(t-1), with h_0..h_(T-1) from h0 and the outputs."""
-    d_w = d_b = None
-    if need_w:
-        steps, rows = d_hidden.shape[0], d_hidden.shape[0] * h0.shape[0]
-        h_prev = xp.concat([xp.expand_dims(h0, axis=0), y[:steps - 1, ...]], axis=0)
-        d_w = xp.matmul(xp.matrix_transpose(xp.reshape(d_hidden, (rows, d_hidden.shape[-1]))),
-                        xp.reshape(h_prev, (rows, h0.shape[-1])))
-    if b_hh is not None and need_b:
-        d_b = xp.sum(d_hidden, axis=(0, 1))
-    return d_w, d_b
+def _recurrent_weight_grads(xp, d_hidden, h0, y):
+    """d(w_hh) from the gradients of every step's hidden product (T, N, G*H): sum_t d_t^T
+    h_(t-1), with h_1..h_(T-1) read from the outputs in one product (no copy of them)."""
+    t_ = xp.matrix_transpose
+    d_w = xp.matmul(t_(d_hidden[0, ...]), h0)
+    steps, rows = d_hidden.shape[0], (d_hidden.shape[0] - 1) * h0.shape[0]
+    if steps > 1:
+        d_w = d_w + xp.matmul(t_(xp.reshape(d_hidden[1:, ...], (rows, d_hidden.shape[-1]))),
+                              xp.reshape(y[:steps - 1, ...], (rows, h0.shape[-1])))
+    return d_w
 
 
-_LSTM_SEQUENCE = Op("lstm_sequence", ("gi_all", "h0", "c0", "w_hh", "b_hh"),
-                    {("gi_all", "h0", "c0", "w_hh", "b_hh"): _lstm_sequence_grads}, dtypes="real floating",
-                    generic=_lstm_sequence_forward, nout=5, differentiable_outputs=(True,) + (False,) * 4,
+_LSTM_SEQUENCE = Op("lstm_sequence", ("gi_all", "h0", "c0", "w_hh", "b_ih", "b_hh"),
+                    {("gi_all", "h0", "c0", "w_hh", "b_ih", "b_hh"): _lstm_sequence_grads}, dtypes="real floating",
+                    generic=_lstm_sequence_forward, nout=4, differentiable_outputs=(True,) + (False,) * 3,
                     grad_fn="LstmBackward0")
 
 
-def _gru_sequence_forward(xp, gi_all, h0, w_hh, b_hh):
-    """(h_1..h_T as a (T, N, H) array, then what the gradient reuses: the reset/update
-    sigmoids (T, N, 2H), the candidates and the hidden product's candidate part (T, N, H))."""
-    n = h0.shape[-1]
-    w = F._c_order(xp, xp.matrix_transpose(w_hh))  # see _lstm_sequence_forward
-    h = h0
-    hs, rzs, cands, ghns = [], [], [], []
-    for t in range(gi_all.shape[0]):
-        gi = gi_all[t, ...]
-        gh = xp.matmul(h, w)
-        if b_hh is not None:
-            gh = gh + b_hh
-        rz = xp.sigmoid(gi[..., :2 * n] + gh[..., :2 * n])
-        ghn = gh[..., 2 * n:]
-        cand = xp.tanh(gi[..., 2 * n:] + rz[..., :n] * ghn)
-        h = cand + rz[..., n:] * (h - cand)
-        hs.append(h), rzs.append(rz), cands.append(cand), ghns.append(ghn)
-    return xp.stack(hs, axis=0), xp.stack(rzs, axis=0), xp.stack(cands, axis=0), xp.stack(ghns, axis=0)
-
-
-def _gru_sequence_grads(xp, g, gi_all, h0, w_hh, b_hh, ans, needs_grad):
-    """The backward loop: d(gi_all), d(h0), d(w_hh), d(b_hh) from d(h_1..h_T) (the forward
-    recomputed from the inputs when recording, as for LSTM)."""
-    if grad_enabled():
-        ans = _gru_sequence_forward(xp, gi_all, h0, w_hh, b_hh)
-    y, rzs, cands, ghns = ans
-    g = g[0]
-    steps = gi_all.shape[0]
-    dh_next = None
-    d_gi, d_gh = [None] * steps, [None] * steps
-    for t in range(steps - 1, -1, -1):
-        dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
-        d_gi[t], d_gh[t], dh_direct = _gru_step_grads(xp, dh, y[t - 1, ...] if t else h0, rzs[t, ...],
-                                                      cands[t, ...], ghns[t, ...])
-        dh_next = dh_direct + xp.matmul(d_gh[t], w_hh)
-    d_w, d_b = _recurrent_weight_grads(xp, xp.stack(d_gh, axis=0), h0, y, b_hh, needs_grad[2], needs_grad[3])
-    return xp.stack(d_gi, axis=0), dh_next, d_w, d_b
-
-
-_GRU_SEQUENCE = Op("gru_sequence", ("gi_all", "h0", "w_hh", "b_hh"),
-                   {("gi_all", "h0", "w_hh", "b_hh"): _gru_sequence_grads}, dtypes="real floating",
-                   generic=_gru_sequence_forward, nout=4, differentiable_outputs=(True, False, False, False),
-                   grad_fn="GruBackward0")
-
-
-def _gru_activations(xp, gi, gh, h):
-    """(sigmoid of the reset and update blocks, the candidate state)."""
+def _gru_step(xp, gi, gh, h):
+    """One cell step from the gates' input and hidden parts (each with its bias): (h', then
+    what the backward step reads: gate_factors (N, 3H), with d(gi) = concat(d(h'), d(h'),
+    d(h')) * gate_factors, and the reset and update gates (N, 2H))."""
     n = h.shape[-1]
     rz = xp.sigmoid(gi[..., :2 * n] + gh[..., :2 * n])
-    return rz, xp.tanh(gi[..., 2 * n:] + rz[..., :n] * gh[..., 2 * n:])
+    r, z = rz[..., :n], rz[..., n:]
+    ghn = gh[..., 2 * n:]
+    cand = xp.tanh(gi[..., 2 * n:] + r * ghn)
+    diff = h - cand
+    d_rz = rz - rz * rz
+    d_cand = (1 - z) * (1 - cand * cand)
+    gate_factors = xp.concat([d_cand * ghn * d_rz[..., :n], diff * d_rz[..., n:], d_cand], axis=-1)
+    return cand + z * diff, gate_factors, rz
+
+
+def _gru_step_back(xp, dh, gate_factors, rz):
+    """One step back through the cell: (d(gi), d(gh), d(h) not through gh) from d(h'), with
+    _gru_step's saved factors."""
+    n = dh.shape[-1]
+    d_gi = xp.concat([dh, dh, dh], axis=-1) * gate_factors
+    return d_gi, xp.concat([d_gi[..., :2 * n], d_gi[..., 2 * n:] * rz[..., :n]], axis=-1), dh * rz[..., n:]
 
 
 def _gru_cell_forward(xp, gi, gh, h):
-    """(h', then what the gradient reuses: the reset/update sigmoids, the candidate)."""
-    n = h.shape[-1]
-    rz, cand = _gru_activations(xp, gi, gh, h)
-    z = rz[..., n:]
-    return cand + z * (h - cand), rz, cand
+    """(h', then what the gradient reuses: _gru_step's saved factors)."""
+    return _gru_step(xp, gi, gh, h)
 
 
 def _gru_cell_grads(xp, g, gi, gh, h, ans):
-    """d(gi), d(gh), d(h) from d(h') (activations recomputed when recording, as for LSTM)."""
-    n = h.shape[-1]
-    rz, cand = _gru_activations(xp, gi, gh, h) if grad_enabled() else ans[1:]
-    return _gru_step_grads(xp, g[0], h, rz, cand, gh[..., 2 * n:])
-
-
-def _gru_step_grads(xp, dh, h_prev, rz, cand, ghn):
-    """One step back through the cell: (d(gi), d(gh), d(h_prev) not through gh) from d(h')
-    (the reset/update sigmoids rz, the candidate and gh's candidate part of the forward)."""
-    n = cand.shape[-1]
-    r, z = rz[..., :n], rz[..., n:]
-    d_cand = dh * (1 - z) * (1 - cand * cand)
-    d_z = dh * (h_prev - cand) * z * (1 - z)
-    d_r = d_cand * ghn * r * (1 - r)
-    return xp.concat([d_r, d_z, d_cand], axis=-1), xp.concat([d_r, d_z, d_cand * r], axis=-1), dh * z
+    """d(gi), d(gh), d(h) from d(h') (the factors recomputed when recording, as for LSTM)."""
+    return _gru_step_back(xp, g[0], *(_gru_step(xp, gi, gh, h) if grad_enabled() else ans)[1:])
 
 
 _GRU_CELL = Op("gru_cell", ("gi", "gh", "h"), {("gi", "gh", "h"): _gru_cell_grads}, dtypes="real floating",
                generic=_gru_cell_forward, nout=3, differentiable_outputs=(True, False, False))
+
+
+# ----- a whole GRU sequence as one op, as for LSTM -----------------------------------------
+def _gru_sequence_forward(xp, gi_all, h0, w_hh, b_ih, b_hh):
+    """(h_1..h_T as a (T, N, H) array, then _gru_step's saved factors of every step:
+    (T, N, 3H), (T, N, 2H)); gi_all comes without b_ih (see _lstm_sequence_forward)."""
+    steps = gi_all.shape[0]
+    w = F._c_order(xp, xp.matrix_transpose(w_hh))  # see _lstm_sequence_forward
+    if b_ih is not None:  # of the gates' shape (see _lstm_gate_scales)
+        zeros = xp.zeros_like(gi_all[0, ...])
+        b_ih, b_hh = b_ih + zeros, b_hh + zeros
+    ys, gate_factors, rzs = _PerStep(xp, steps), _PerStep(xp, steps), _PerStep(xp, steps)
+    h = h0
+    for t in range(steps):
+        gi, gh = gi_all[t, ...], xp.matmul(h, w)
+        if b_ih is not None:
+            gi, gh = gi + b_ih, gh + b_hh
+        h, gate_factors[t], rzs[t] = _gru_step(xp, gi, gh, h)
+        ys[t] = h
+    return ys.array(), gate_factors.array(), rzs.array()
+
+
+def _gru_sequence_grads(xp, g, gi_all, h0, w_hh, b_ih, b_hh, ans, needs_grad):
+    """The backward loop: d(gi_all), d(h0), d(w_hh), d(b_ih), d(b_hh) from d(h_1..h_T) (the
+    forward recomputed from the inputs when recording, as for LSTM)."""
+    if grad_enabled():
+        ans = _gru_sequence_forward(xp, gi_all, h0, w_hh, b_ih, b_hh)
+    y, gate_factors, rzs = ans
+    g = g[0]
+    steps = gi_all.shape[0]
+    dh_next = None
+    d_gi, d_gh = _PerStep(xp, steps), _PerStep(xp, steps)
+    for t in range(steps - 1, -1, -1):
+        dh = g[t, ...] if dh_next is None else g[t, ...] + dh_next
+        d_gi[t], d, dh_direct = _gru_step_back(xp, dh, gate_factors[t, ...], rzs[t, ...])
+        d_gh[t] = d
+        dh_next = dh_direct + xp.matmul(d, w_hh)
+    d_gi, d_gh = d_gi.array(), d_gh.array()
+    d_w = _recurrent_weight_grads(xp, d_gh, h0, y) if needs_grad[2] else None
+    biased = b_ih is not None
+    return (d_gi, dh_next, d_w, xp.sum(d_gi, axis=(0, 1)) if biased and needs_grad[3] else None,
+            xp.sum(d_gh, axis=(0, 1)) if biased and needs_grad[4] else None)
+
+
+_GRU_SEQUENCE = Op("gru_sequence", ("gi_all", "h0", "w_hh", "b_ih", "b_hh"),
+                   {("gi_all", "h0", "w_hh", "b_ih", "b_hh"): _gru_sequence_grads}, dtypes="real floating",
+                   generic=_gru_sequence_forward, nout=3, differentiable_outputs=(True, False, False),
+                   grad_fn="GruBackward0")
 
 
 def _step(mode, gi, h, c, w_hh, b_hh, w_hr=None):
@@ -323,15 +363,16 @@ class RNNBase(Module):
             for d in range(directions):
                 k = layer * directions + d
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if d else "")
-                gi_all = F.linear(flip(seq, axis=0) if d else seq, w_ih, b_ih)  # all steps at once
+                x_d = flip(seq, axis=0) if d else seq
                 h, c = h0[k], (c0[k] if c0 is not None else None)
-                if self.mode == "LSTM" and w_hr is None and gi_all.shape[0]:
-                    y = apply(_LSTM_SEQUENCE, (gi_all, h, c, w_hh, b_hh))[0]
+                if self.mode == "LSTM" and w_hr is None and x_d.shape[0]:  # (the op adds the biases)
+                    y = apply(_LSTM_SEQUENCE, (F.linear(x_d, w_ih), h, c, w_hh, b_ih, b_hh))[0]
                     out, h, c = y[:-1], y[-2], y[-1]
-                elif self.mode == "GRU" and gi_all.shape[0]:
-                    out = apply(_GRU_SEQUENCE, (gi_all, h, w_hh, b_hh))[0]
+                elif self.mode == "GRU" and x_d.shape[0]:
+                    out = apply(_GRU_SEQUENCE, (F.linear(x_d, w_ih), h, w_hh, b_ih, b_hh))[0]
                     h = out[-1]
                 else:
+                    gi_all = F.linear(x_d, w_ih, b_ih)
                     steps = []
                     for gi in unstack(gi_all, axis=0):
                         h, c = _step(self.mode, gi, h, c, w_hh, b_hh, w_hr)
