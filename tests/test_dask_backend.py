@@ -7,7 +7,6 @@ only reading a value does (`.to("cpu")`, `.item()`, printing).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -20,14 +19,7 @@ pytest.importorskip("array_api_compat")
 import dask  # noqa: E402
 
 import arraygrad as xp  # noqa: E402
-from arraygrad._registry import plugin_class, register_backend, unregister_backend  # noqa: E402
-
-BACKENDS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "backends")
-try:  # installed (entry point "dask"), or straight from the source tree before a reinstall
-    from arraygrad_dask import DaskBackend, persist
-except ImportError:
-    sys.path.insert(0, BACKENDS_DIR)
-    from arraygrad_dask import DaskBackend, persist
+from _dask_plugin import BACKENDS_DIR, dask_registered, persist  # noqa: E402
 
 D = "dask"
 F = xp.nn.functional
@@ -35,16 +27,8 @@ F = xp.nn.functional
 
 @pytest.fixture(scope="module", autouse=True)
 def dask_backend():
-    """The installed plugin (entry point "dask"), else this one registered for the module."""
-    try:
-        installed = plugin_class("dask") is DaskBackend
-    except (ValueError, ImportError):
-        installed = False
-    if not installed:
-        register_backend("dask", DaskBackend)
-    yield
-    if not installed:
-        unregister_backend("dask")
+    with dask_registered():
+        yield
 
 
 class _Computes:

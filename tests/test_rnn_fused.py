@@ -5,9 +5,6 @@ saved factors stay as they were), and the biases' first and second derivatives."
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
 
@@ -101,22 +98,10 @@ def test_layers_on_every_backend_match_numpy(mode, backend):
 def dask_device():
     pytest.importorskip("dask")
     pytest.importorskip("array_api_compat")
-    from arraygrad._registry import plugin_class, register_backend, unregister_backend
+    from _dask_plugin import dask_registered
 
-    try:
-        from arraygrad_dask import DaskBackend
-    except ImportError:
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "backends"))
-        from arraygrad_dask import DaskBackend
-    try:
-        installed = plugin_class("dask") is DaskBackend
-    except (ValueError, ImportError):
-        installed = False
-    if not installed:
-        register_backend("dask", DaskBackend)
-    yield "dask"
-    if not installed:
-        unregister_backend("dask")
+    with dask_registered() as device:
+        yield device
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
