@@ -512,6 +512,66 @@ def test_layer_norm_matches_torch(backend, normalized_shape, affine):
             arrays, backend)
 
 
+@pytest.mark.parametrize("which", ["weight", "bias"])
+def test_layer_norm_weight_or_bias_alone_matches_torch(backend, which):
+    arrays = [rand(2, 3, 4), rand(4, seed=1)]
+    kw = (lambda a: {which: a})
+    compare(lambda x, a: F.layer_norm(x, (4,), **kw(a)), lambda x, a: TF.layer_norm(x, (4,), **kw(a)),
+            arrays, backend)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_second_order_matches_torch(affine):
+    # the fused op's backward recomputes its statistics from x when recording: the gradient
+    # of the gradient (x, weight and bias all in it) is torch's
+    arrays = [rand(3, 5), rand(5, seed=1), rand(5, seed=2)] if affine else [rand(3, 5)]
+    ours = [ag(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    seed = rand(3, 5, seed=7)
+    out = F.layer_norm(ours[0], (5,), *ours[1:])
+    tout = TF.layer_norm(theirs[0], (5,), *theirs[1:])
+    assert type(out.grad_fn).__name__ == type(tout.grad_fn).__name__ == "NativeLayerNormBackward0"
+    gs = xp.autograd.grad(xp.sum(out * ag(seed)), ours, create_graph=True)
+    tgs = torch.autograd.grad((tout * torch.tensor(seed)).sum(), theirs, create_graph=True)
+    xp.sum(sum(xp.sum(g * g) for g in gs)).backward()
+    sum((g * g).sum() for g in tgs).backward()
+    for a, b in zip(ours, theirs):  # bias's gradient is a constant: no second-order one
+        assert (a.grad is None) == (b.grad is None)
+        if b.grad is not None:
+            np.testing.assert_allclose(host(a.grad), b.grad.numpy(), atol=1e-10, rtol=1e-8)
+    assert gradgradcheck(lambda *t: F.layer_norm(t[0], (5,), *t[1:]), tuple(ours))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_output_written_in_place_keeps_gradient(affine):
+    # the saved normalized input is not the output: an in-place write to the output
+    # (which backward does not read) leaves the gradient alone
+    wb = [ag(rand(4, seed=1), requires_grad=True), ag(rand(4, seed=2), requires_grad=True)] if affine else []
+    x = ag(rand(2, 4), requires_grad=True)
+    out = F.layer_norm(x, (4,), *wb)
+    xp.sum(out * ag(rand(2, 4, seed=3))).backward()
+    expected = host(x.grad)
+    x.grad = None
+    out = F.layer_norm(x, (4,), *wb)
+    loss = xp.sum(out * ag(rand(2, 4, seed=3)))
+    with xp.no_grad():
+        out.mul_(0.0)
+    loss.backward()
+    np.testing.assert_allclose(host(x.grad), expected, atol=1e-12)
+
+
+def test_linear_bias_added_in_place_leaves_bias_alone():
+    # the product is fresh, the bias is added into it: the bias itself and its gradient stay
+    x, w, b = ag(rand(3, 2, 4), requires_grad=True), ag(rand(5, 4, seed=1), requires_grad=True), \
+        ag(rand(5, seed=2), requires_grad=True)
+    before = host(b)
+    out = F.linear(x, w, b)
+    np.testing.assert_allclose(host(out), rand(3, 2, 4) @ rand(5, 4, seed=1).T + before, atol=1e-12)
+    np.testing.assert_array_equal(host(b), before)
+    xp.sum(out).backward()
+    np.testing.assert_allclose(host(b.grad), np.full(5, 6.0))
+
+
 def test_one_hot_like_torch():
     for idx, n in (([0, 2, 1], -1), ([[1], [0]], 3), ([], 4)):
         ours = F.one_hot(xp.asarray(np.array(idx, dtype=np.int64)), n)

@@ -714,3 +714,96 @@ def test_batch_norm_then_an_in_place_activation(act):
         m = lib.nn.Sequential(c, lib.nn.BatchNorm2d(4), getattr(lib.nn, act)(inplace=True))
         m(lib.tensor(x)).pow(2).sum().backward()
     np.testing.assert_allclose(host(conv.weight.grad), tconv.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# ----- batch norm in float32: statistics far from 0, both per-channel layouts -------------
+@pytest.mark.parametrize("shape", [(16, 5), (8, 4, 6, 6), (2, 2, 200, 200), (1, 3, 7, 9), (4, 3, 2, 3, 4)],
+                         ids=str)
+def test_batch_norm_float32_far_from_zero_matches_torch(shape):
+    """Mean 100, std 3 (the statistics' cancellation case), a zero weight, a gradient with a
+    mean: output and running statistics at rtol 1e-4 from PyTorch's float32; the gradients
+    within 3x PyTorch's own float32 error (from float64), which a float32 mean's rounding
+    times sum(g) dominates. (2, 2, 200, 200) broadcasts per-channel columns, the smaller
+    shapes whole (C, ...) planes."""
+    rng = np.random.default_rng(0)
+    c = shape[1]
+    x = (rng.standard_normal(shape) * 3 + 100).astype(np.float32)
+    g = (rng.standard_normal(shape) + 0.5).astype(np.float32)
+    w = rng.standard_normal(c).astype(np.float32)
+    w[0] = 0.0
+    b = rng.standard_normal(c).astype(np.float32)
+    ours = [xp.asarray(a, requires_grad=True) for a in (x, w, b)]
+    rm, rv = xp.zeros(c, dtype=xp.float32), xp.ones(c, dtype=xp.float32)
+    out = F.batch_norm(ours[0], rm, rv, *ours[1:], training=True, momentum=0.3)
+    xp.sum(out * xp.asarray(g)).backward()
+    refs = {}
+    for dtype in (torch.float32, torch.float64):
+        theirs = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b)]
+        trm, trv = torch.zeros(c, dtype=dtype), torch.ones(c, dtype=dtype)
+        ref = TF.batch_norm(theirs[0], trm, trv, *theirs[1:], training=True, momentum=0.3)
+        (ref * torch.tensor(g, dtype=dtype)).sum().backward()
+        refs[dtype] = ref.detach().numpy(), trm.numpy(), trv.numpy(), [t.grad.numpy() for t in theirs]
+    ref, trm, trv, grads32 = refs[torch.float32]
+    np.testing.assert_allclose(np.asarray(out.detach()), ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(rm), trm, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(rv), trv, rtol=1e-4)
+    for a, t32, t64 in zip(ours, grads32, refs[torch.float64][3]):
+        scale = np.abs(t64).max()
+        assert np.abs(np.asarray(a.grad) - t64).max() <= 3 * np.abs(t32 - t64).max() + 1e-6 * scale
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_per_channel_columns_differentiate_twice(affine):
+    """A batch of one broadcasts (C, 1, ...) columns instead of planes: first and second
+    derivatives through the batch statistics there too."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((1, 2, 3, 2)) * 2 + 5] + (
+        [rng.uniform(0.5, 1.5, 2), rng.standard_normal(2)] if affine else [])
+    inputs = tuple(xp.asarray(a, requires_grad=True) for a in arrays)
+
+    def fn(x, *wb):
+        return F.batch_norm(x, None, None, *wb, training=True, eps=1e-3)
+
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"affine": False}, {"track_running_stats": False}],
+                         ids=str)
+def test_batch_norm2d_module_float32_train_then_eval_like_torch(kwargs):
+    """Three training steps (running statistics by momentum or cumulative average), then
+    evaluation from them, in float32 on inputs far from 0."""
+    rng = np.random.default_rng(1)
+    ours, theirs = nn.BatchNorm2d(3, **kwargs), torch.nn.BatchNorm2d(3, **kwargs)
+    if ours.weight is not None:
+        w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(w))
+            theirs.bias.copy_(torch.tensor(b))
+        ours.weight.data = xp.asarray(w)
+        ours.bias.data = xp.asarray(b)
+    batches = [(rng.standard_normal((4, 3, 5, 5)) * 3 + 100).astype(np.float32) for _ in range(4)]
+    for v in batches[:3]:
+        np.testing.assert_allclose(np.asarray(ours(xp.asarray(v)).detach()),
+                                   theirs(torch.tensor(v)).detach().numpy(), rtol=1e-4, atol=1e-4)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(np.asarray(ours(xp.asarray(batches[3])).detach()),
+                               theirs(torch.tensor(batches[3])).detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("wants", [(False, True, False), (False, False, True), (True, False, False)], ids=str)
+def test_batch_norm_gradient_of_some_inputs_like_torch(wants):
+    """Only some of input, weight and bias require grad: the joint rule skips the others
+    (the bias's gradient alone needs no pass over x)."""
+    rng = np.random.default_rng(2)
+    arrays = (rng.standard_normal((3, 2, 4, 2)) + 4, rng.standard_normal(2), rng.standard_normal(2))
+    ours = [xp.asarray(a, requires_grad=r) for a, r in zip(arrays, wants)]
+    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, wants)]
+    g = rng.standard_normal((3, 2, 4, 2))
+    xp.sum(F.batch_norm(ours[0], None, None, *ours[1:], training=True) * xp.asarray(g)).backward()
+    (TF.batch_norm(theirs[0], None, None, *theirs[1:], training=True) * torch.tensor(g)).sum().backward()
+    for a, t, r in zip(ours, theirs, wants):
+        assert (a.grad is None) == (not r)
+        if r:
+            np.testing.assert_allclose(np.asarray(a.grad), t.grad.numpy(), rtol=1e-10, atol=1e-12)

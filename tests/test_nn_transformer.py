@@ -303,6 +303,29 @@ def test_mha_self_attention_same_tensor_batch_first():
     close(o_w, t_w)
 
 
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("aliasing", ["self", "key_is_value"])
+def test_mha_packed_in_projection_grads(batch_first, aliasing):
+    # query is key is value (one product with the packed weight) and key is value (one for k
+    # and v): the gradients of the shared input and of every parameter match torch's
+    ours, theirs = _mha_pair(embed_dim=8, num_heads=2, batch_first=batch_first)
+    x, mem = randn(2, 5, 8, grad=True), randn(*((2, 6, 8) if batch_first else (6, 5, 8)), grad=True)
+    ax, amem = A(x).requires_grad_(), A(mem).requires_grad_()
+    if aliasing == "self":
+        t_out, o_out = theirs(x, x, x)[0], ours(ax, ax, ax)[0]
+    else:
+        t_out, o_out = theirs(x, mem, mem)[0], ours(ax, amem, amem)[0]
+    close(o_out, t_out)
+    g = randn(*t_out.shape)
+    t_out.backward(g)
+    o_out.backward(A(g))
+    close(ax.grad, x.grad)
+    if aliasing == "key_is_value":
+        close(amem.grad, mem.grad)
+    for name, p in theirs.named_parameters():
+        close(dict(ours.named_parameters())[name].grad, p.grad)
+
+
 def test_multi_head_attention_forward_functional():
     theirs = torch.nn.MultiheadAttention(8, 2).double().eval()
     q, k, v = randn(4, 3, 8), randn(5, 3, 8), randn(5, 3, 8)

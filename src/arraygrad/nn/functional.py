@@ -1340,7 +1340,10 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = Fals
 def _linear_forward(xp, x, weight, bias):
     out = xp.matmul(x, weight.T)
     if bias is not None:
-        out = out + bias
+        if getattr(xp, "__mutable_arrays__", False):
+            out += bias  # the product is a fresh array this op owns: no second full-size array
+        else:
+            out = out + bias
     return out
 
 
@@ -2507,6 +2510,62 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     return out
 
 
+def _layer_norm_stats(xp, x, axes, eps):
+    """(x normalized over `axes`, 1 / its standard deviation there)."""
+    xhat = x - xp.mean(x, axis=axes, keepdims=True)
+    rstd = 1 / xp.sqrt(xp.mean(xhat * xhat, axis=axes, keepdims=True) + eps)
+    if getattr(xp, "__mutable_arrays__", False):
+        xhat *= rstd  # a fresh array this op owns
+        return xhat, rstd
+    return xhat * rstd, rstd
+
+
+def _layer_norm_forward(xp, x, weight, bias, *, axes, eps):
+    """(the output, then for the gradient: x normalized, before weight and bias, and 1 / std
+    per row), so that backward needs no pass to recompute them."""
+    xhat, rstd = _layer_norm_stats(xp, x, axes, eps)
+    if weight is None and bias is None:
+        return xhat * 1, xhat, rstd  # a copy: an in-place write to the output must not reach xhat
+    out = xhat + bias if weight is None else xhat * weight
+    if weight is not None and bias is not None:
+        if getattr(xp, "__mutable_arrays__", False):
+            out += bias  # the product is fresh
+        else:
+            out = out + bias
+    return out, xhat, rstd
+
+
+def _layer_norm_grads(xp, g, x, weight, ans, axes, eps, needs_grad):
+    """dx = rstd (gy - mean(gy) - xhat mean(gy xhat)) over the normalized axes, gy = g weight:
+    from the saved xhat and rstd on raw arrays in first-order backward; recomputed from x when
+    recording, so that they differentiate too."""
+    g = g[0]
+    xhat, rstd = _layer_norm_stats(xp, x, axes, eps) if grad_enabled() else ans[1:]
+    lead = tuple(range(x.ndim - len(axes)))
+    g_xhat = g * xhat if needs_grad[0] or needs_grad[1] else None
+    gw = xp.sum(g_xhat, axis=lead) if needs_grad[1] else None
+    gb = xp.sum(g, axis=lead) if needs_grad[2] else None
+    gx = None
+    if needs_grad[0]:
+        gy = g
+        if weight is not None:
+            gy = g * weight
+            g_xhat = g_xhat * weight
+        gx = gy - xp.mean(gy, axis=axes, keepdims=True)
+        proj = xhat * xp.mean(g_xhat, axis=axes, keepdims=True)
+        if getattr(xp, "__mutable_arrays__", False):  # gx is fresh (g itself is never written)
+            gx -= proj
+            gx *= rstd
+        else:
+            gx = (gx - proj) * rstd
+    return gx, gw, gb
+
+
+_LAYER_NORM = Op("layer_norm", ("x", "weight", "bias"), {("x", "weight", "bias"): _layer_norm_grads},
+                 dtypes="real floating", generic=_layer_norm_forward, grad_fn="NativeLayerNormBackward0",
+                 nout=3, differentiable_outputs=(True, False, False), saved_outputs=(1, 2))
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) axes (mean 0, biased variance 1, then
     eps), then scale by `weight` and shift by `bias` (both of normalized_shape)."""
@@ -2521,12 +2580,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             _check_same_dtype(input, t, "layer_norm", name)
             if tuple(t._data.shape) != shape:
                 raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t._data.shape)}")
-    axes = tuple(range(-k, 0))
-    centered = input - mean(input, axis=axes, keepdims=True)
-    out = centered * rsqrt(mean(centered * centered, axis=axes, keepdims=True) + eps)
-    if weight is not None:
-        out = out * weight
-    return out if bias is None else out + bias
+    out, _, _ = apply(_LAYER_NORM, (input, weight, bias), {"axes": tuple(range(-k, 0)), "eps": float(eps)})
+    return out
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
@@ -3209,54 +3264,93 @@ def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-1
     return y_hard - y_soft.detach() + y_soft
 
 
-def _bn_shape(x):
-    """(the reduction axes: all but channels, the broadcast shape of per-channel values)."""
-    nd = x.ndim
-    return (0,) + tuple(range(2, nd)), (1, x.shape[1]) + (1,) * (nd - 2)
+def _channel_sums(xp, a, b=None):
+    """Per-channel sums of a (or of a * b, with no product array: one dot product per row)
+    over every axis of (N, C, ...) but the channels, as (C,). Each (sample, channel) row is
+    summed in a's dtype and the rows' totals in float64: a float32 running total over the
+    batch loses ~5 bits of a mean far from 0 (PyTorch accumulates in double too)."""
+    n, c = a.shape[:2]
+    if a.ndim == 2:  # rows of one value
+        rows = a if b is None else a * b
+    else:
+        rows_a = xp.reshape(a, (n, c, -1))
+        rows = xp.sum(rows_a, axis=-1) if b is None else xp.vecdot(rows_a, xp.reshape(b, (n, c, -1)), axis=-1)
+    return xp.astype(xp.sum(rows, axis=0, dtype=xp.float64), a.dtype)
+
+
+def _per_channel(xp, v, x):
+    """Per-channel values v (C,) shaped to broadcast against x (N, C, ...): a whole (C, ...)
+    plane when it is small (NumPy runs one short inner loop per spatial row against a
+    (C, 1, ...) column, ~1.5x slower than against a plane that stays in cache)."""
+    column = xp.reshape(v, (x.shape[1],) + (1,) * (x.ndim - 2))
+    if x.ndim > 2 and x.shape[0] > 1 and math.prod(x.shape[1:]) <= 1 << 16:
+        return column * xp.ones_like(x[0, ...])
+    return column
+
+
+def _batch_norm_stats(xp, x):
+    """(x - mean, biased variance) per channel: the variance from the centered values (two
+    passes, as accurate as PyTorch's for inputs far from 0), with no squares array."""
+    count = math.prod(x.shape) // x.shape[1]
+    mean = _channel_sums(xp, x) / count
+    centered = x - _per_channel(xp, mean, x)
+    return centered, mean, _channel_sums(xp, centered, centered) / count
 
 
 def _batch_norm_forward(xp, x, weight, bias, *, eps):
     """(the normalized x, then for the gradient and the running statistics: the batch's mean
-    and biased variance per channel). The per-channel scale is folded before touching x."""
-    axes, shape = _bn_shape(x)
-    mu = xp.mean(x, axis=axes, keepdims=True)
-    centered = x - mu
-    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    and biased variance, shaped (1, C, 1, ...)). The weight is folded into the per-channel
+    scale, so the output is x - mean scaled and shifted in place: 5 passes over x's size."""
+    centered, mean, var = _batch_norm_stats(xp, x)
     scale = 1 / xp.sqrt(var + eps)
     if weight is not None:
-        scale = scale * xp.reshape(weight, shape)
-    out = centered * scale
-    if bias is not None:
-        out = out + xp.reshape(bias, shape)
-    return out, mu, var
+        scale = scale * weight
+    if getattr(xp, "__mutable_arrays__", False):  # centered is a fresh array this op owns
+        out = centered
+        out *= _per_channel(xp, scale, x)
+        if bias is not None:
+            out += _per_channel(xp, bias, x)
+    else:
+        out = centered * _per_channel(xp, scale, x)
+        if bias is not None:
+            out = out + _per_channel(xp, bias, x)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return out, xp.reshape(mean, shape), xp.reshape(var, shape)
 
 
 def _batch_norm_grads(xp, g, x, weight, ans, eps, needs_grad):
-    """The fused batch-statistics gradient: from the saved statistics on raw arrays in
-    first-order backward; recomputed from x when recording, so that they differentiate too."""
-    axes, shape = _bn_shape(x)
+    """dx = a (g - mean(g) - k (x - mean)), a = weight invstd, k = invstd^2 mean(g (x - mean)),
+    from two per-channel reductions: the statistics saved on raw arrays in first-order
+    backward; recomputed from x when recording, so that they differentiate too."""
     g = g[0]
+    sum_g = _channel_sums(xp, g)
+    if not (needs_grad[0] or needs_grad[1]):  # the bias's alone: no pass over x
+        return None, None, sum_g
+    c = x.shape[1]
+    count = math.prod(x.shape) // c
     if grad_enabled():
-        mu = xp.mean(x, axis=axes, keepdims=True)
-        centered = x - mu
-        var = xp.mean(centered * centered, axis=axes, keepdims=True)
+        centered, _, var = _batch_norm_stats(xp, x)
     else:
-        centered, var = x - ans[1], ans[2]
+        centered, var = x - _per_channel(xp, xp.reshape(ans[1], (c,)), x), xp.reshape(ans[2], (c,))
     invstd = 1 / xp.sqrt(var + eps)
-    # Per-channel sums first, then one a*g + b*centered + c pass: dx = a (g - mean(g)
-    # - xhat mean(g xhat)) with a = weight * invstd and xhat = centered * invstd, in 8
-    # passes over x's size instead of 13 (xhat and g * weight are never formed).
-    m = math.prod(x.shape[i] for i in axes)
-    sum_g = xp.sum(g, axis=axes, keepdims=True)
-    sum_gc = xp.sum(g * centered, axis=axes, keepdims=True) if needs_grad[0] or needs_grad[1] else None
+    sum_gc = _channel_sums(xp, g, centered)
     gx = gw = gb = None
     if needs_grad[0]:
-        a = invstd if weight is None else invstd * xp.reshape(weight, shape)
-        gx = a * g - centered * (a * invstd * invstd * sum_gc / m) - a * sum_g / m
+        a = invstd if weight is None else invstd * weight
+        minus_k = invstd * invstd * sum_gc / -count
+        if getattr(xp, "__mutable_arrays__", False):  # centered is fresh: 4 in-place passes
+            gx = centered
+            gx *= _per_channel(xp, minus_k, x)
+            gx += g
+            gx -= _per_channel(xp, sum_g / count, x)
+            gx *= _per_channel(xp, a, x)
+        else:
+            gx = (centered * _per_channel(xp, minus_k, x) + g - _per_channel(xp, sum_g / count, x)) \
+                * _per_channel(xp, a, x)
     if needs_grad[1]:
-        gw = xp.reshape(sum_gc * invstd, (-1,))
+        gw = sum_gc * invstd
     if needs_grad[2]:
-        gb = xp.reshape(sum_g, (-1,))
+        gb = sum_g
     return gx, gw, gb
 
 

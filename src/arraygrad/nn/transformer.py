@@ -197,6 +197,21 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads, 
                      f"{query.ndim}-D query tensor")
 
 
+def _in_projection_packed(query, key, value, w, b):
+    """q, k, v from the packed (3E, E) weight. Self-attention (query is key is value) takes one
+    product with the whole weight and encoder-decoder attention (key is value) one for k and v,
+    as PyTorch: one larger matrix product instead of three, and the input read once."""
+    E = w.shape[0] // 3
+    if key is value:
+        if query is key:
+            proj = F.linear(query, w, b)
+            return proj[..., :E], proj[..., E:2 * E], proj[..., 2 * E:]
+        kv = F.linear(key, w[E:], None if b is None else b[E:])
+        return F.linear(query, w[:E], None if b is None else b[:E]), kv[..., :E], kv[..., E:]
+    b_q, b_k, b_v = (None,) * 3 if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+    return F.linear(query, w[:E], b_q), F.linear(key, w[E:2 * E], b_k), F.linear(value, w[2 * E:], b_v)
+
+
 def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int, in_proj_weight,
                                  in_proj_bias, bias_k, bias_v, add_zero_attn: bool, dropout_p: float,
                                  out_proj_weight, out_proj_bias, training: bool = True, key_padding_mask=None,
@@ -246,21 +261,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
 
     # in-projection
     E = embed_dim
-    if in_proj_bias is None:
-        b_q = b_k = b_v = None
-    else:
-        b_q, b_k, b_v = in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:]
     if use_separate_proj_weight:
         for name, w in (("q_proj_weight", q_proj_weight), ("k_proj_weight", k_proj_weight),
                         ("v_proj_weight", v_proj_weight)):
             if w is None:
                 raise ValueError(f"{fname}: use_separate_proj_weight is True but {name} is None")
-        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+        b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else (
+            in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+        q, k, v = F.linear(query, q_proj_weight, b_q), F.linear(key, k_proj_weight, b_k), F.linear(
+            value, v_proj_weight, b_v)
     else:
         if in_proj_weight is None:
             raise ValueError(f"{fname}: use_separate_proj_weight is False but in_proj_weight is None")
-        w_q, w_k, w_v = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
-    q, k, v = F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
 
     # attention mask as 3-D
     if attn_mask is not None:
@@ -454,7 +467,10 @@ class MultiheadAttention(Module):
                 if t.ndim != 3:
                     raise ValueError(f"MultiheadAttention: for batched (3-D) query, expected {name} to be 3-D "
                                      f"but found {t.ndim}-D tensor")
-            query, key, value = (_ag.swapaxes(t, 0, 1) for t in (query, key, value))
+            # each distinct tensor swapped once: the in-projection packs aliased inputs
+            swapped = {id(t): t for t in (query, key, value)}
+            swapped = {i: _ag.swapaxes(t, 0, 1) for i, t in swapped.items()}
+            query, key, value = swapped[id(query)], swapped[id(key)], swapped[id(value)]
         separate = not self._qkv_same_embed_dim
         out, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
