@@ -3274,7 +3274,12 @@ def _channel_sums(xp, a, b=None):
         rows = a if b is None else a * b
     else:
         rows_a = xp.reshape(a, (n, c, -1))
-        rows = xp.sum(rows_a, axis=-1) if b is None else xp.vecdot(rows_a, xp.reshape(b, (n, c, -1)), axis=-1)
+        if b is None:
+            rows = xp.sum(rows_a, axis=-1)
+        else:
+            rows_b = xp.reshape(b, (n, c, -1))
+            vecdot = getattr(xp, "vecdot", None)  # CuPy has none: the product, then its sum
+            rows = vecdot(rows_a, rows_b, axis=-1) if vecdot is not None else xp.sum(rows_a * rows_b, axis=-1)
     return xp.astype(xp.sum(rows, axis=0, dtype=xp.float64), a.dtype)
 
 
