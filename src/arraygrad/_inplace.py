@@ -92,7 +92,7 @@ def commit(x, result, fname: str, history: bool = True):
 
 def inplace_binary(op: Op, x, other):
     """x op= other (the operators' in-place forms and PyTorch's `add_`-style methods)."""
-    if not needs_tracking(x, (other,)):
+    if not grad_enabled() or not needs_tracking(x, (other,)):  # no_grad: one C call decides
         b = x._backend
         if other.__class__ is Tensor or isinstance(other, Tensor):
             if other._backend is not b:

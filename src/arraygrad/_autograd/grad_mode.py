@@ -68,13 +68,16 @@ class no_grad(_GradModeContext):
 
     _mode = False
 
+    # All set up in __new__: `with no_grad():` runs in every optimizer step and eval loop,
+    # and one Python call is the whole construction (no __init__ chain).
     def __new__(cls, orig_func=None):
         if orig_func is not None:  # @no_grad without parentheses
             return cls()(orig_func)
-        return super().__new__(cls)
+        self = object.__new__(cls)
+        self._tokens = []
+        return self
 
-    def __init__(self, orig_func=None):
-        super().__init__()
+    __init__ = object.__init__  # (C) instead of _GradModeContext's: __new__ did its work
 
 
 class enable_grad(no_grad):
