@@ -362,6 +362,35 @@ def test_cross_entropy_unbatched(backend):
     assert out.shape == ()
 
 
+@pytest.mark.parametrize("rows,classes", [(1, 1), (7, 10), (130, 33), (3, 1000)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_plain_targets_at_many_shapes(backend, rows, classes, reduction):
+    # the plain path (no weight, nothing ignored, no smoothing), which a backend may fuse
+    # (CuPy: one warp per row, so class counts below, at and above a warp's 32 lanes, and
+    # row counts that fill no whole block)
+    logits = rand(rows, classes, low=-30, high=30)
+    target = np.random.default_rng(2).integers(0, classes, rows)
+    compare(lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+            lambda x, t: TF.cross_entropy(x, t, reduction=reduction), [logits], backend, ints=[target])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_plain_targets_strided_logits_and_nan_rows(backend, dtype):
+    base = rand(12, 5, seed=4, low=-5, high=5)
+    base[3, 1] = np.nan  # a NaN logit: its row's loss and gradient are NaN, the others not
+    target = np.array([0, 1, 2, 3, 4])
+    x = ag(base, backend).astype(getattr(xp, dtype)).requires_grad_()
+    loss = F.cross_entropy(x.mT, ag(target, backend), reduction="none")  # (5, 12), strided
+    tx = torch.tensor(base, dtype=getattr(torch, dtype), requires_grad=True)
+    tloss = TF.cross_entropy(tx.mT, torch.tensor(target), reduction="none")
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(host(loss), tloss.detach().numpy(), rtol=rtol, atol=rtol)
+    loss.sum().backward()
+    tloss.sum().backward()
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=rtol, atol=rtol)
+    assert host(x).dtype == np.dtype(dtype) and host(x.grad).dtype == np.dtype(dtype)
+
+
 def test_cross_entropy_is_stable_for_huge_logits():
     x = xp.asarray([[1e4, 0.0, -1e4]], requires_grad=True)
     loss = F.cross_entropy(x, xp.asarray([1]))

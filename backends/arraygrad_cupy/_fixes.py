@@ -76,4 +76,75 @@ def _one_kernel_overrides(cp, shared) -> dict:
 
     # The shared `where` selects with bitwise operations on large arrays (NumPy's branchy
     # loop mispredicts on gradient masks); on a GPU that is four launches for one.
-    return {"sigmoid": sigmoid, "where": cp.where}
+    return {"sigmoid": sigmoid, "where": cp.where,
+            "softmax_cross_entropy_rows": _softmax_cross_entropy_rows(cp, exact),
+            "softmax_cross_entropy_rows_grad": _softmax_cross_entropy_rows_grad(cp)}
+
+
+# One warp per row of the logits: its max, the sum of exponentials, the softmax written out
+# and the row's loss log(sum) - (x[target] - max), each reduction by shuffles (every lane
+# ends with the result). fmax skips NaN, but a NaN logit still makes the row's sum, its
+# softmax and its loss NaN, as the unfused formula does.
+_CE_ROWS_SOURCE = r"""
+extern "C" __global__ void arraygrad_ce_rows_NAME(const SCALAR* x, const long long* target, SCALAR* probs,
+                                                  SCALAR* loss, long long n_rows, int n_cls) {
+    long long row = (long long)blockIdx.x * blockDim.y + threadIdx.y;
+    if (row >= n_rows) return;  // whole warps leave: the shuffles below keep a full mask
+    const SCALAR* xr = x + row * n_cls;
+    SCALAR* pr = probs + row * n_cls;
+    int lane = threadIdx.x;
+    SCALAR m = xr[0];
+    for (int j = lane; j < n_cls; j += 32) m = FMAX(m, xr[j]);
+    for (int o = 16; o > 0; o >>= 1) m = FMAX(m, __shfl_xor_sync(0xffffffffu, m, o));
+    SCALAR s = 0;
+    for (int j = lane; j < n_cls; j += 32) s += EXP(xr[j] - m);
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    for (int j = lane; j < n_cls; j += 32) pr[j] = EXP(xr[j] - m) / s;
+    if (lane == 0) loss[row] = LOG(s) - (xr[target[row]] - m);
+}
+"""
+_ROWS_PER_BLOCK = 8
+# the C type and its math functions (float's own, not double's: no round trip through double)
+_C_SCALAR = {"f": ("float", "fmaxf", "expf", "logf"), "d": ("double", "fmax", "exp", "log")}
+
+
+def _softmax_cross_entropy_rows(cp, exact):
+    """The plain cross-entropy's forward (arraygrad.nn.functional._softmax_cross_entropy_rows)
+    in one kernel for float32/float64 logits; other dtypes take the unfused formula."""
+    def source(dt):
+        scalar, fmax, exp, log = _C_SCALAR[dt.char]
+        return (_CE_ROWS_SOURCE.replace("SCALAR", scalar).replace("FMAX", fmax).replace("EXP", exp)
+                .replace("LOG", log).replace("NAME", dt.name))
+
+    kernels = {dt: cp.RawKernel(source(dt), f"arraygrad_ce_rows_{dt.name}") for dt in exact}
+
+    def rows(input, target):
+        kernel = kernels.get(input.dtype)
+        n_rows, n_cls = input.shape
+        if kernel is None or n_rows == 0 or n_cls >= 2**31:
+            from arraygrad.nn.functional import _softmax_cross_entropy_rows as unfused
+
+            return unfused(cp, input, target)
+        x = cp.ascontiguousarray(input)
+        t = cp.ascontiguousarray(target.astype(cp.int64, copy=False))
+        probs = cp.empty_like(x)
+        loss = cp.empty(n_rows, dtype=x.dtype)
+        blocks = (n_rows + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
+        kernel((blocks,), (32, _ROWS_PER_BLOCK), (x, t, probs, loss, cp.int64(n_rows), cp.int32(n_cls)))
+        return loss, probs
+
+    return rows
+
+
+def _softmax_cross_entropy_rows_grad(cp):
+    """(softmax - onehot(target)) * scale in one kernel instead of five launches: `i` is
+    the flat index of the (rows, classes) output, C-ordered as CuPy allocates it."""
+    kernel = cp.ElementwiseKernel(
+        "T p, raw I target, T scale, int64 n_cls", "T g",
+        "g = (p - (i % n_cls == target[i / n_cls] ? T(1) : T(0))) * scale",
+        "arraygrad_ce_rows_grad")
+
+    def rows_grad(probs, target, scale):
+        return kernel(probs, target, cp.asarray(scale, dtype=probs.dtype), probs.shape[1])
+
+    return rows_grad

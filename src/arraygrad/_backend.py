@@ -175,9 +175,11 @@ class Backend:
                 if name.startswith("__"):
                     raise AttributeError(name)
                 try:
-                    return fn[name]
+                    found = fn[name]
                 except NotImplementedError as exc:
                     raise AttributeError(str(exc)) from None
+                ns.__dict__[name] = found  # found once: later lookups skip this call
+                return found
 
             ns.__getattr__ = missing
             self.__dict__["_generic_namespace"] = ns

@@ -103,8 +103,10 @@ def _as_grad_like(out, g, i):
 
         b = out._backend  # ones like `out`, without the public function's checks
         shape = out._data.shape
-        one = b.create("asarray", 1, dtype=b.native_dtype[out._dtype]) if shape == () else \
-            b.create("ones", shape, dtype=b.native_dtype[out._dtype])
+        # a 0-d one from a Python scalar is the cheapest on the host; on a GPU that is a copy
+        # from host memory, and `ones` one fill kernel
+        one = b.create("asarray", 1, dtype=b.native_dtype[out._dtype]) if shape == () and \
+            b.device_type == "cpu" else b.create("ones", shape, dtype=b.native_dtype[out._dtype])
         return wrap(one, b), False
     if not isinstance(g, Tensor):
         g = asarray(g, dtype=out._dtype, device=out.device)
