@@ -250,3 +250,14 @@ def test_extrema_reads_min_and_max(backend):
             got = backend.extrema(arr)
             assert got == want and all(type(v) is int for v in got), (dtype, got)
     assert backend.extrema(backend.asarray(np.array([7, 250], dtype="uint8"))) == (7, 250)
+    # sizes around one block's 256 threads and past the one-block bound (CuPy's kernel),
+    # strided views, int64's ends and uint64 values past int64's
+    rng = np.random.default_rng(0)
+    for n in (255, 257, 1000, 70_000):
+        values = rng.integers(-10**6, 10**6, n)
+        values[n // 3], values[-1] = -(2**63), 2**63 - 1
+        assert backend.extrema(backend.asarray(values)) == (-(2**63), 2**63 - 1)
+    grid = np.arange(60).reshape(6, 10)
+    assert backend.extrema(backend.asarray(grid)[::2, 3:]) == (3, 49)
+    big = np.array([2**64 - 1, 5], dtype="uint64")
+    assert backend.extrema(backend.asarray(big)) == (5, 2**64 - 1)
