@@ -391,6 +391,24 @@ def test_cross_entropy_plain_targets_strided_logits_and_nan_rows(backend, dtype)
     assert host(x).dtype == np.dtype(dtype) and host(x.grad).dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_plain_targets_float16(backend, reduction):
+    # float16 logits take the unfused path where a backend fuses float32/float64 only
+    if backend.name == "strict":
+        pytest.skip("the strict backend has no float16")
+    logits, target = rand(9, 5, seed=6, low=-4, high=4), np.array([0, 4, 1, 2, 3, 3, 0, 1, 4])
+    x = ag(logits, backend).astype(xp.float16).requires_grad_()
+    loss = F.cross_entropy(x, ag(target, backend), reduction=reduction)
+    tx = torch.tensor(logits.astype(np.float16).astype(np.float32), requires_grad=True)
+    tloss = TF.cross_entropy(tx, torch.tensor(target), reduction=reduction)
+    assert loss.dtype == xp.float16
+    np.testing.assert_allclose(host(loss).astype(np.float32), tloss.detach().numpy(), rtol=5e-3, atol=5e-3)
+    loss.sum().backward()
+    tloss.sum().backward()
+    assert x.grad.dtype == xp.float16
+    np.testing.assert_allclose(host(x.grad).astype(np.float32), tx.grad.numpy(), rtol=5e-3, atol=5e-3)
+
+
 def test_cross_entropy_is_stable_for_huge_logits():
     x = xp.asarray([[1e4, 0.0, -1e4]], requires_grad=True)
     loss = F.cross_entropy(x, xp.asarray([1]))

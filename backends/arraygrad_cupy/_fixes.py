@@ -78,7 +78,7 @@ def _one_kernel_overrides(cp, shared) -> dict:
     # loop mispredicts on gradient masks); on a GPU that is four launches for one.
     return {"sigmoid": sigmoid, "where": cp.where,
             "softmax_cross_entropy_rows": _softmax_cross_entropy_rows(cp, exact),
-            "softmax_cross_entropy_rows_grad": _softmax_cross_entropy_rows_grad(cp)}
+            "softmax_cross_entropy_rows_grad": _softmax_cross_entropy_rows_grad(cp, exact)}
 
 
 # One warp per row of the logits: its max, the sum of exponentials, the softmax written out
@@ -109,8 +109,9 @@ _C_SCALAR = {"f": ("float", "fmaxf", "expf", "logf"), "d": ("double", "fmax", "e
 
 
 def _softmax_cross_entropy_rows(cp, exact):
-    """The plain cross-entropy's forward (arraygrad.nn.functional._softmax_cross_entropy_rows)
-    in one kernel for float32/float64 logits; other dtypes take the unfused formula."""
+    """The plain cross-entropy's forward (arraygrad.nn.functional._softmax_cross_entropy_rows):
+    one kernel for float32/float64 logits (then the reduction's); other dtypes take the
+    unfused formula."""
     def source(dt):
         scalar, fmax, exp, log = _C_SCALAR[dt.char]
         return (_CE_ROWS_SOURCE.replace("SCALAR", scalar).replace("FMAX", fmax).replace("EXP", exp)
@@ -118,34 +119,44 @@ def _softmax_cross_entropy_rows(cp, exact):
 
     kernels = {dt: cp.RawKernel(source(dt), f"arraygrad_ce_rows_{dt.name}") for dt in exact}
 
-    def rows(input, target):
+    def rows(input, target, reduction):
         kernel = kernels.get(input.dtype)
         n_rows, n_cls = input.shape
         if kernel is None or n_rows == 0 or n_cls >= 2**31:
             from arraygrad.nn.functional import _softmax_cross_entropy_rows as unfused
 
-            return unfused(cp, input, target)
+            return unfused(cp, input, target, reduction)
         x = cp.ascontiguousarray(input)
         t = cp.ascontiguousarray(target.astype(cp.int64, copy=False))
         probs = cp.empty_like(x)
         loss = cp.empty(n_rows, dtype=x.dtype)
         blocks = (n_rows + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
         kernel((blocks,), (32, _ROWS_PER_BLOCK), (x, t, probs, loss, cp.int64(n_rows), cp.int32(n_cls)))
+        if reduction != "none":  # CuPy's mean is one reduction kernel (sum, then divide)
+            loss = loss.mean() if reduction == "mean" else loss.sum()
         return loss, probs
 
     return rows
 
 
-def _softmax_cross_entropy_rows_grad(cp):
-    """(softmax - onehot(target)) * scale in one kernel instead of five launches: `i` is
-    the flat index of the (rows, classes) output, C-ordered as CuPy allocates it."""
+def _softmax_cross_entropy_rows_grad(cp, exact):
+    """(softmax - onehot(target)) * g / divisor in one kernel instead of six launches: `i`
+    is the flat index of the (rows, classes) output, C-ordered as CuPy allocates it."""
     kernel = cp.ElementwiseKernel(
-        "T p, raw I target, T scale, int64 n_cls", "T g",
-        "g = (p - (i % n_cls == target[i / n_cls] ? T(1) : T(0))) * scale",
+        "T p, raw I target, T g, float64 divisor, int64 n_cls", "T grad",
+        "grad = (p - (i % n_cls == target[i / n_cls] ? T(1) : T(0))) * (g / divisor)",
         "arraygrad_ce_rows_grad")
 
-    def rows_grad(probs, target, scale):
-        return kernel(probs, target, cp.asarray(scale, dtype=probs.dtype), probs.shape[1])
+    def rows_grad(probs, target, g, reduction):
+        n_rows, n_cls = probs.shape
+        g = cp.asarray(g, dtype=probs.dtype)
+        if reduction == "none":
+            g = g[:, None]  # one gradient per row
+        divisor = n_rows if reduction == "mean" else 1
+        if probs.dtype not in exact:  # float16: CuPy's half type mixes with double poorly
+            onehot = (target[:, None] == cp.arange(n_cls)).astype(probs.dtype)
+            return (probs - onehot) * (g / divisor)
+        return kernel(probs, target, g, divisor, n_cls)
 
     return rows_grad
 

@@ -1786,21 +1786,26 @@ def _plain_targets(input, target, weight, ignore_index, label_smoothing) -> bool
     return lo >= 0 and hi < n_classes
 
 
-def _softmax_cross_entropy_rows(xp, input, target):
-    """The plain cross-entropy's forward on (M, C) logits and in-range targets: (each row's
-    loss lse - shifted[target], the softmax). A backend function of its own (an override
-    by this name replaces it) so that a GPU backend computes it in one kernel instead of
-    eight launches (CuPy's plugin does)."""
+def _softmax_cross_entropy_rows(xp, input, target, reduction):
+    """The plain cross-entropy's forward on (M, C) logits and in-range targets: (the rows'
+    losses lse - shifted[target], reduced by `reduction`; the softmax). A backend function
+    of its own (an override by this name replaces it) so that a GPU backend computes it in
+    two launches instead of ten (CuPy's plugin does)."""
     shifted = input - xp.max(input, axis=1, keepdims=True)
     e = xp.exp(shifted)
     total_e = xp.sum(e, axis=1, keepdims=True)
     loss = xp.log(total_e)[:, 0] - shifted[xp.arange(shifted.shape[0]), target]
+    if reduction != "none":
+        loss = xp.sum(loss) / loss.shape[0] if reduction == "mean" else xp.sum(loss)
     return loss, e / total_e
 
 
-def _softmax_cross_entropy_rows_grad(xp, probs, target, scale):
-    """(softmax - onehot(target)) * scale: the plain cross-entropy's gradient, a backend
+def _softmax_cross_entropy_rows_grad(xp, probs, target, g, reduction):
+    """(softmax - onehot(target)) times the loss's gradient `g` (divided by the rows for
+    'mean', one per row for 'none'): the plain cross-entropy's gradient, a backend
     function for the forward's reason."""
+    scale = xp.expand_dims(g, axis=1) if reduction == "none" else (
+        g / probs.shape[0] if reduction == "mean" else g)
     return (probs - _onehot(xp, target, probs.shape[1], probs.dtype)) * scale
 
 
@@ -1812,11 +1817,7 @@ def _cross_entropy_forward(xp, input, target, weight, *, ignore_index, reduction
                            plain):
     # second output: the probabilities, which the gradient reuses (not differentiable)
     if plain:  # no weights, no ignored rows, no smoothing
-        loss, probs = xp.softmax_cross_entropy_rows(input, target)
-        if reduction == "none":
-            return loss, probs
-        total = xp.sum(loss)
-        return (total / loss.shape[0] if reduction == "mean" else total), probs
+        return xp.softmax_cross_entropy_rows(input, target, reduction)
     n_classes = input.shape[1]
     shifted = input - xp.max(input, axis=1, keepdims=True)
     e = xp.exp(shifted)
@@ -1845,11 +1846,9 @@ def _cross_entropy_grad(xp, g, input, target, weight, ignore_index, reduction, l
     recording = grad_enabled()
     p = softmax(input, 1) if recording else ans[1]
     if plain:  # every row weighs 1
-        scale = xp.expand_dims(g, axis=1) if reduction == "none" else (
-            g / n_rows if reduction == "mean" else g)
         if recording:  # arraygrad's own namespace: the formula, which differentiates again
-            return _softmax_cross_entropy_rows_grad(xp, p, target, scale)
-        return xp.softmax_cross_entropy_rows_grad(p, target, scale)
+            return _softmax_cross_entropy_rows_grad(xp, p, target, g, reduction)
+        return xp.softmax_cross_entropy_rows_grad(p, target, g, reduction)
     onehot = _onehot(xp, target, n_classes, p.dtype)
     w, _ = _row_weights(xp, target, weight, ignore_index, p.dtype)
     factor = _row_factor(xp, g, w, reduction)
