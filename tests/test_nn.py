@@ -16,6 +16,8 @@ import arraygrad as xp
 from arraygrad import nn
 from arraygrad.nn import init
 
+from _torch_oracle import recurrent_layers_agree
+
 
 def host(t):
     return np.array(t.detach().to_device("cpu"), copy=True)
@@ -641,22 +643,8 @@ def test_recurrent_layers_match_torch(name, kwargs, unbatched):
     layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
     state_shape = (layers, 4) if unbatched else (layers, batch, 4)
     x, h0, c0 = rng.standard_normal(shape), rng.standard_normal(state_shape), rng.standard_normal(state_shape)
-    leaves = [xp.asarray(a, requires_grad=True) for a in (x, h0, c0)]
-    tleaves = [torch.tensor(a, requires_grad=True) for a in (x, h0, c0)]
-    lstm = name == "LSTM"
-    out, state = ours(leaves[0], tuple(leaves[1:]) if lstm else leaves[1])
-    tout, tstate = theirs(tleaves[0], tuple(tleaves[1:]) if lstm else tleaves[1])
-    states, tstates = (state, tstate) if lstm else ((state,), (tstate,))
-    np.testing.assert_allclose(host(out), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for s, ts in zip(states, tstates):
-        np.testing.assert_allclose(host(s), ts.detach().numpy(), rtol=1e-10, atol=1e-12)
-    (xp.sum(out * out) + sum(xp.sum(s) for s in states)).backward()
-    ((tout * tout).sum() + sum(s.sum() for s in tstates)).backward()
-    for a, b in zip(leaves[:3 if lstm else 2], tleaves):
-        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-9, atol=1e-12)
-    for p, tp in zip(ours.parameters(), theirs.parameters()):
-        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
-
+    recurrent_layers_agree(ours, theirs, [x, h0, c0], name == "LSTM", state_term=lambda s: s,
+                           value_tol=(1e-10, 1e-12), grad_tol=(1e-9, 1e-12))
 
 @pytest.mark.parametrize("name, kwargs", [("RNNCell", {}), ("RNNCell", dict(nonlinearity="relu", bias=False)),
                                           ("LSTMCell", {}), ("GRUCell", {})], ids=str)

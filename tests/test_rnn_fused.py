@@ -11,6 +11,8 @@ import pytest
 import arraygrad as xp
 from arraygrad import nn
 
+from _torch_oracle import recurrent_layers_agree
+
 torch = pytest.importorskip("torch")
 
 
@@ -38,22 +40,8 @@ def test_float32_layers_match_torch(mode, kwargs):
     layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
     shape = (4, 9, 5) if kwargs.get("batch_first") else (9, 4, 5)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in (shape, (layers, 4, 24), (layers, 4, 24))]
-    lstm = mode == "LSTM"
-    leaves = [xp.asarray(a, requires_grad=True) for a in arrays[:3 if lstm else 2]]
-    tleaves = [torch.tensor(a, requires_grad=True) for a in arrays[:3 if lstm else 2]]
-    out, state = ours(leaves[0], tuple(leaves[1:]) if lstm else leaves[1])
-    tout, tstate = theirs(tleaves[0], tuple(tleaves[1:]) if lstm else tleaves[1])
-    states, tstates = (state, tstate) if lstm else ((state,), (tstate,))
-    np.testing.assert_allclose(host(out), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
-    for s, ts in zip(states, tstates):
-        np.testing.assert_allclose(host(s), ts.detach().numpy(), rtol=1e-5, atol=1e-6)
-    (xp.sum(out * out) + sum(xp.sum(s * s) for s in states)).backward()
-    ((tout * tout).sum() + sum((s * s).sum() for s in tstates)).backward()
-    for a, b in zip(leaves, tleaves):
-        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-5)
-    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-
+    recurrent_layers_agree(ours, theirs, arrays, mode == "LSTM", state_term=lambda s: s * s,
+                           value_tol=(1e-5, 1e-6), grad_tol=(1e-4, 1e-5))
 
 def _run(mode, device, x, state, params, retain=False):
     """(output, final states, grads of x, the states and every parameter) of a float64 layer

@@ -1842,7 +1842,7 @@ def _cross_entropy_grad(xp, g, input, target, weight, ignore_index, reduction, l
     reused), arraygrad's tensors when the pass records (the probabilities recomputed, so that
     they differentiate again)."""
     g = g[0]  # the loss's gradient; the probabilities (output 1) carry none
-    n_rows, n_classes = input.shape
+    n_classes = input.shape[1]
     recording = grad_enabled()
     p = softmax(input, 1) if recording else ans[1]
     if plain:  # every row weighs 1
