@@ -370,3 +370,225 @@ def test_xlogy_python_scalar_is_weak_median_nan_and_random_size_keyword():
     assert tuple(ag.rand(size=(2, 3)).shape) == (2, 3) and tuple(ag.randn(size=[4]).shape) == (4,)
     with pytest.raises(TypeError, match="both positionally and as size="):
         ag.rand(2, size=(2,))
+
+
+# ----- the eleventh session's sweep: elementwise edge values --------------------------------
+def _grads(lib, fn, *values, dtype="float64"):
+    ins = [lib.tensor(np.asarray(v, dtype=dtype), requires_grad=True) for v in values]
+    out = fn(lib, *ins)
+    return out, lib.autograd.grad(out.sum(), ins)
+
+
+def _agree(fn, *values, dtype="float64"):
+    """fn's value and gradients (of its sum) agree between arraygrad and torch, NaN included."""
+    import arraygrad as ag
+
+    (a, ga), (t, gt) = (_grads(lib, fn, *values, dtype=dtype) for lib in (ag, torch))
+    np.testing.assert_array_equal(np.asarray(a.detach()), t.detach().numpy())
+    for x, y in zip(ga, gt):
+        np.testing.assert_allclose(np.asarray(x), y.numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_fmod_exact_and_its_gradient():
+    """fmod was x - trunc(x / y) * y: nan for an infinite divisor, 0 once the quotient passed
+    2**53; now the backend's fmod (exact), PyTorch's gradient."""
+    import arraygrad as ag
+
+    _agree(lambda L, x, y: L.fmod(x, y), [1.0, 1e17, 1e300, -5.5, 5.5, -7.0, -0.0, 3.0],
+           [np.inf, 3.0, 7.0, 2.0, -2.0, 3.0, 2.0, 1.5])
+    assert ag.fmod(ag.tensor([1.5, -1.5], dtype=ag.float32), 1.0).dtype == ag.float32
+    np.testing.assert_array_equal(np.asarray(ag.fmod(ag.tensor([-7, 7, -8]), 3)), [-1, 1, -2])
+
+
+def test_fmod_generic_matches_numpy():
+    """The generic fmod (backends without one: the standard has none) from remainder."""
+    import array_api_strict as strict
+
+    from arraygrad._torch_api import _fmod_generic
+
+    a = [1.0, 1e17, 1e300, -5.5, 5.5, -7.0, 0.0, -0.0, np.inf, np.nan, 3.0, -4.0, 4.0]
+    b = [np.inf, 3.0, 7.0, 2.0, -2.0, 3.0, 2.0, 2.0, 2.0, 1.0, 0.0, 2.0, -2.0]
+    with np.errstate(invalid="ignore"):
+        got = np.asarray(_fmod_generic(strict, strict.asarray(a), strict.asarray(b)))
+        want = np.fmod(a, b)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_floor_divide_keeps_float32_next_to_an_infinity():
+    import arraygrad as ag
+
+    x = ag.tensor(np.array([1.0, np.inf, -np.inf, 3.0], dtype=np.float32))
+    for out in (x // 2, ag.floor_divide(x, 2.0), -1.5 // x, ag.floor_divide(ag.ones(4), x)):
+        assert out.dtype == ag.float32
+
+
+def test_logaddexp_gradient_at_infinities():
+    """exp(x - ans) was exp(inf - inf) = nan; PyTorch's logistic of the difference is 1 or 0."""
+    vals = [np.inf, 1.0, -np.inf, 5.0, -800.0, 800.0]
+    others = [1.0, np.inf, 3.0, -np.inf, 800.0, -800.0]
+    _agree(lambda L, x, y: L.logaddexp(x, y), vals, others)
+    _agree(lambda L, x, y: L.logaddexp2(x, y), vals, others)
+
+
+def test_pow_gradients_at_nan_base_and_negative_scalar_base():
+    _agree(lambda L, x, y: L.pow(x, y), [np.nan, 2.0, 0.0, -1.0], [0.0, 0.0, 0.0, 2.0])
+    _agree(lambda L, y: (-1.5) ** y, [2.0, 3.0])  # a real power of a negative base: nan
+    _agree(lambda L, y: 1.5 ** y, [2.0, 3.0])
+
+
+def test_fmax_fmin_gradients_follow_pytorch():
+    """Ties and NaN pairs go to the first input (PyTorch), not split as maximum's."""
+    nan = np.nan
+    for name in ("fmax", "fmin"):
+        _agree(lambda L, x, y: getattr(L, name)(x, y), [1.0, nan, nan, 2.0, 3.0, -1.0],
+               [1.0, nan, 1.0, nan, 5.0, -4.0])
+
+
+# ----- linear algebra ---------------------------------------------------------------------
+def test_det_gradient_of_rank_deficient_matrices():
+    """The cofactor matrix from a separate solve lost all accuracy next to a singular matrix
+    (det = rounding noise above the old absolute threshold), or raised; ill-conditioned
+    matrices take the SVD adjugate now."""
+    import arraygrad as ag
+
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 7))
+        a = 10.0 ** int(rng.integers(0, 4)) * rng.standard_normal((n, n - 1)) @ rng.standard_normal((n - 1, n))
+        x, t = ag.asarray(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ag.linalg.det(x).backward()
+        torch.linalg.det(t).backward()
+        np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy(), rtol=1e-6,
+                                   atol=1e-9 * np.abs(t.grad.numpy()).max())
+
+
+def test_det_second_order_on_a_mixed_batch_matches_finite_differences():
+    """One regular and one singular matrix: the gradient of |grad det|^2 (PyTorch's own is
+    off by ~1e4 at the singular one)."""
+    import arraygrad as ag
+
+    rng = np.random.default_rng(5)
+    a = np.stack([rng.standard_normal((3, 3)) + 3 * np.eye(3),
+                  10 * rng.standard_normal((3, 2)) @ rng.standard_normal((2, 3))])
+
+    def grad_norm2(m):
+        x = ag.asarray(m, requires_grad=True)
+        g, = ag.autograd.grad(ag.linalg.det(x).sum(), x, create_graph=True)
+        return x, (g * g).sum()
+
+    x, f = grad_norm2(a)
+    gg, = ag.autograd.grad(f, x)
+    fd = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        plus, minus = a.copy(), a.copy()
+        plus[idx] += 1e-6
+        minus[idx] -= 1e-6
+        fd[idx] = (float(grad_norm2(plus)[1]) - float(grad_norm2(minus)[1])) / 2e-6
+    np.testing.assert_allclose(np.asarray(gg), fd, rtol=1e-5, atol=1e-4)
+
+
+# ----- indexing, reductions ----------------------------------------------------------------
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+@pytest.mark.parametrize("key", [
+    lambda L: True, lambda L: False, lambda L: (Ellipsis, True), lambda L: (True, 0),
+    lambda L: (True, True), lambda L: (slice(None), True), lambda L: (True, slice(None), None),
+    lambda L: (Ellipsis, L.tensor(True)), lambda L: (0, Ellipsis, True), lambda L: (0, slice(None), True),
+    lambda L: (1, Ellipsis, L.tensor(True)), lambda L: (True, Ellipsis, 1)])
+def test_python_bool_keys_are_zero_d_masks(ndim, key):
+    """x[True] was read as the int 1's basic index (a view whose gradient was lost: zeros);
+    a 0-d mask after `...` on 1-D input broke backward."""
+    shape = (2, 3, 4)[3 - ndim:]
+    data = np.arange(float(np.prod(shape))).reshape(shape)
+    results = []
+    for lib in (__import__("arraygrad"), torch):
+        x = lib.tensor(data, requires_grad=True)
+        try:
+            y = x[key(lib)]
+        except IndexError:
+            results.append("IndexError")
+            continue
+        w = lib.tensor(np.arange(1.0, 1 + np.prod(tuple(y.shape))).reshape(tuple(y.shape)))
+        g, = lib.autograd.grad((y * w).sum(), x)
+        results.append((tuple(y.shape), np.asarray(y.detach()).tolist(), np.asarray(g).tolist()))
+    assert results[0] == results[1]
+
+
+def test_clamp_takes_numpy_scalar_bounds():
+    import arraygrad as ag
+
+    x = ag.asarray([-1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(np.asarray(x.clamp(min=np.float64(0.0))), [0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(np.asarray(ag.clamp(x, np.int64(0), np.float32(1.0))), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(np.asarray(x.clamp_max(np.float64(1))), [-1.0, 0.5, 1.0])
+
+
+def test_std_second_derivative_where_the_spread_is_zero():
+    """The discarded 0/0 of the first derivative made the second nan; PyTorch's is 0."""
+    import arraygrad as ag
+
+    for lib in (ag, torch):
+        x = lib.tensor([[1.5, 1.5], [2.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        g, = lib.autograd.grad(lib.std(x, dim=1, unbiased=False).sum(), x, create_graph=True)
+        gg, = lib.autograd.grad((g * g).sum() + g.sum(), x)
+        assert np.isfinite(np.asarray(gg.detach())).all()
+        np.testing.assert_allclose(np.asarray(gg.detach()), 0.0, atol=1e-12)
+
+
+# ----- nn.functional ----------------------------------------------------------------------
+def test_max_pool_sends_a_nan_windows_gradient_to_its_last_nan():
+    """NaN equals nothing: such windows lost their gradient. PyTorch's kernel (and the
+    indices return_indices gives) pick the window's last NaN; padding is never picked."""
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        h, w = (int(v) for v in rng.integers(2, 7, 2))
+        x = rng.standard_normal((1, 2, h, w))
+        x[rng.random(x.shape) < 0.25] = np.nan
+        x[rng.random(x.shape) < 0.1] = -np.inf
+        k = int(rng.integers(1, min(h, w) + 1))
+        args = (k, int(rng.integers(1, 3)), int(rng.integers(0, k // 2 + 1)))
+        weights = None
+        out = []
+        for lib in (ag, torch):
+            t = lib.tensor(x, requires_grad=True)
+            y, i = lib.nn.functional.max_pool2d(t, *args, ceil_mode=bool(trial % 2), return_indices=True)
+            if weights is None:
+                weights = rng.standard_normal(tuple(y.shape))
+            g, = lib.autograd.grad((y * lib.tensor(weights)).sum(), t)
+            out.append((np.asarray(y.detach()), np.asarray(i), np.asarray(g)))
+        for a, b in zip(*out):
+            np.testing.assert_allclose(a, b, equal_nan=True)
+    for lib in (ag, torch):  # 1-D and 3-D share the 2-D backward
+        x = lib.tensor([[[1.0, np.nan, 3.0, 2.0]]], requires_grad=True)
+        lib.nn.functional.max_pool1d(x, 2).sum().backward()
+        assert np.asarray(x.grad).tolist() == [[[0.0, 1.0, 1.0, 0.0]]]
+
+
+def test_shrink_functions_keep_nan():
+    """softshrink and hardshrink turned NaN into 0. (PyTorch's gradients at NaN differ between
+    its float32 and float64 kernels: compared without NaN.)"""
+    import arraygrad as ag
+
+    vals = [2.0, -2.0, 0.3, -0.3, 0.5, -0.5, np.inf, -np.inf, 0.0]
+    for name in ("softshrink", "hardshrink"):
+        _agree(lambda L, x: getattr(L.nn.functional, name)(x), vals)
+        out = getattr(ag.nn.functional, name)(ag.tensor([np.nan, 1.0]))
+        assert np.isnan(np.asarray(out)[0])
+
+
+def test_linear_interpolation_copies_an_axis_that_keeps_its_size():
+    """PyTorch's linear kernels copy such an axis whatever the scale factor (1.3 on 3 pixels:
+    3 out); arraygrad resampled it at 1 / 1.3."""
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    for mode, shape, sf in [("linear", (1, 2, 3), 1.3), ("bilinear", (1, 1, 5, 3), (3, 1.3)),
+                            ("trilinear", (1, 1, 2, 3, 4), (3, 1.3, 1.2)), ("bilinear", (1, 1, 7, 7), (1.1, 2.0))]:
+        x = rng.standard_normal(shape)
+        out = [lib.nn.functional.interpolate(lib.tensor(x), scale_factor=sf, mode=mode, align_corners=False)
+               for lib in (ag, torch)]
+        np.testing.assert_allclose(np.asarray(out[0]), out[1].numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="greater than 0"):
+        ag.nn.functional.interpolate(ag.ones((1, 1, 3)), size=0, mode="linear")

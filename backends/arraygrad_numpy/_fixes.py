@@ -275,7 +275,9 @@ def standard_floor_divide(xp, *, lazy=False):
         inf1, inf2 = xp.isinf(a1), xp.isinf(a2)
         if not lazy and not (inf1.any() or inf2.any()):
             return out
-        q = xp.divide(a1, a2)
+        q = xp.divide(x1, x2)  # the operands as given: a Python scalar stays weak (float32 kept)
+        if q.dtype != out.dtype:
+            q = q.astype(out.dtype)
         fix = (inf1 & xp.isfinite(a2)) | (xp.isfinite(a1) & inf2)
         return xp.where(fix, q if out.ndim else q[()], out)
 

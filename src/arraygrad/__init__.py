@@ -6,8 +6,6 @@ backends (NumPy on "cpu" by default, CuPy on "cuda", any array-API library as a 
     (x ** 2).sum().backward(); x.grad           # tensor([2., 4., 6.])
 """
 
-from __future__ import annotations
-
 __array_api_version__ = "2025.12"
 __version__ = "0.1.0"
 

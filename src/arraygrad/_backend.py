@@ -169,6 +169,7 @@ class Backend:
             ns.__dict__.update({k: getattr(xp, k) for k in dir(xp) if not k.startswith("__")})
             ns.__dict__.update({k: v for k, v in self.overrides.items() if "." not in k})
             ns.__mutable_arrays__ = self.mutable_arrays  # for rules that write into views
+            ns.__lazy_arrays__ = self.lazy  # for rules that would branch on a value
             fn = self.fn
 
             def missing(name):  # module __getattr__ (PEP 562): only for names not found above

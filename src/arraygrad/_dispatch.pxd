@@ -1,5 +1,7 @@
 # Declarations that make the op path's classes C structs and its hot functions C calls
 # when _dispatch.py is compiled with Cython (optional: the .py runs as it is without).
+# Cython lets None through typed arguments (a crash when read): unary and binary, which
+# public modules import, refuse it themselves.
 cimport cython
 
 cdef class _AnomalyState:

@@ -529,6 +529,8 @@ def scalar_operand(op: Op, x, value, argname: str):
 # ----------------------------------------------------------------------------------------
 def unary(op: Op, x):
     """Apply a one-input op (elementwise functions, mostly)."""
+    if op is None:  # compiled, a typed argument lets None through (see _dispatch.pxd)
+        raise TypeError("unary: op must be an Op, got None")
     if x.__class__ is not Tensor:
         check_tensor(x, op.name)
     t = x  # a Tensor now (typed as one where this module is compiled)
@@ -543,6 +545,8 @@ def unary(op: Op, x):
 
 def binary(op: Op, x1, x2):
     """Apply a two-input broadcasting op; either input may be a Python scalar."""
+    if op is None:  # as in unary
+        raise TypeError("binary: op must be an Op, got None")
     c1 = x1.__class__
     c2 = x2.__class__
     if c1 is Tensor:  # t1, t2: the same objects, typed as Tensors where compiled

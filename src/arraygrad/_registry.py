@@ -51,6 +51,9 @@ def register_backend(name: str, plugin: type | Callable[[], type], *, default_fo
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"register_backend: name must be a non-empty str, got {name!r}")
+    if not callable(plugin):  # a class is callable too
+        raise TypeError(f"register_backend: plugin must be a Backend subclass or a zero-argument callable "
+                        f"returning one, got {type(plugin).__name__}")
     _scan_entry_points()
     with _lock:
         _factories[name] = (lambda: plugin) if isinstance(plugin, type) else plugin

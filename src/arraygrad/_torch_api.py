@@ -15,7 +15,7 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, check_tensor, grad_enabled, unary
+from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, unary
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -25,7 +25,7 @@ from ._ops import searching as _search
 from ._ops import sorting as _sorting
 from ._ops import statistical as _stat
 from ._ops import utility as _util
-from ._ops import normalize_axis
+from ._ops import int_arg, int_list, normalize_axis
 from ._ops.elementwise import _cj
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
@@ -398,10 +398,26 @@ def neg(input) -> Tensor:
     return _elem.negative(input)
 
 
+def _fmod_generic(xp, x1, x2):
+    """fmod from the standard's remainder (exact; the divisor's sign): moved to the dividend's
+    sign, and x1 itself for a finite x1 over an infinite x2."""
+    r = xp.remainder(x1, x2)
+    r = xp.where((r != 0) & ((r < 0) != (x1 < 0)), r - x2, r)
+    if not xp.isdtype(r.dtype, "real floating"):
+        return r
+    r = xp.where(r == 0, xp.copysign(r, x1), r)  # a zero result keeps the dividend's sign
+    return xp.where(xp.isinf(x2) & xp.isfinite(x1), x1, r)
+
+
+# C's fmod, exact (x - trunc(x / y) * y loses the remainder once the quotient passes 2**53)
+_FMOD = Op("fmod", ("x1", "x2"), {"x1": lambda xp, g: g, "x2": lambda xp, g, x1, x2: -g * xp.trunc(x1 / x2)},
+           dtypes="real numeric", broadcasts=True, generic=_fmod_generic)
+
+
 def fmod(input, other) -> Tensor:
     """C's remainder: the result has the sign of the dividend (`remainder` follows the divisor)."""
-    other = py_scalar(other)
-    return input - _divide(input, other, "trunc") * other
+    check_tensor(input, "fmod", "input")
+    return binary(_FMOD, input, py_scalar(other))
 
 
 def frac(input) -> Tensor:
@@ -414,6 +430,7 @@ def clamp(input, min=None, max=None) -> Tensor:
     check_tensor(input, "clamp", "input")
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    min, max = (None if b is None else py_scalar(b) for b in (min, max))  # NumPy scalars too
     d = _dtypes.result_type(input, *(b for b in (min, max) if b is not None))
     x = input if input._dtype is d else input.astype(d)
     bounds = [b.astype(d) if isinstance(b, Tensor) and b._dtype is not d else b for b in (min, max)]
@@ -576,7 +593,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
             raise ValueError(f"split(): split_size must be positive, got {size}")
         sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
     else:
-        sizes = [operator.index(s) for s in split_size_or_sections]
+        sizes = int_list(split_size_or_sections, "split", "split_size_or_sections")
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise ValueError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                              f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}")
@@ -591,6 +608,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
 def chunk(input, chunks, dim=0) -> tuple:
     """`input` split into `chunks` views of equal size (the last may be smaller; fewer when
     the dimension is short)."""
+    chunks = int_arg(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     check_tensor(input, "chunk", "input")
@@ -1066,15 +1084,26 @@ def atleast_3d(*tensors):
     return _atleast("atleast_3d", 3, tensors)
 
 
+def _tensor_list(fname, tensors) -> list:
+    """`tensors`, a non-empty list or tuple of Tensors, as a list (PyTorch's errors)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fname}: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{fname} expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        check_tensor(t, fname, f"tensors[{i}]")
+    return list(tensors)
+
+
 def hstack(tensors) -> Tensor:
     """Concatenate along axis 1 (axis 0 for 1-D tensors)."""
-    ts = atleast_1d(list(tensors))
+    ts = atleast_1d(_tensor_list("hstack", tensors))
     return _manip.concat(list(ts), axis=0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
     """Concatenate as rows (1-D tensors become rows)."""
-    return _manip.concat(list(atleast_2d(list(tensors))), axis=0)
+    return _manip.concat(list(atleast_2d(_tensor_list("vstack", tensors))), axis=0)
 
 
 row_stack = vstack
@@ -1082,11 +1111,12 @@ row_stack = vstack
 
 def dstack(tensors) -> Tensor:
     """Concatenate along axis 2 (after atleast_3d)."""
-    return _manip.concat(list(atleast_3d(list(tensors))), axis=2)
+    return _manip.concat(list(atleast_3d(_tensor_list("dstack", tensors))), axis=2)
 
 
 def column_stack(tensors) -> Tensor:
     """Tensors as columns side by side (0-d and 1-D ones become columns)."""
+    tensors = _tensor_list("column_stack", tensors)
     cols = [_manip.reshape(t, (-1, 1)) if t.ndim <= 1 else t for t in tensors]
     return _manip.concat(cols, axis=1)
 
@@ -1124,18 +1154,28 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     return _scaled_sum("addbmm", input, _stat.sum(_linalg.matmul(batch1, batch2), axis=0), beta, alpha)
 
 
+def _check_tensors(fname, **tensors) -> None:
+    for argname, t in tensors.items():
+        check_tensor(t, fname, argname)
+
+
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """input + value * tensor1 * tensor2."""
+    _check_tensors("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
     return input + value * (tensor1 * tensor2)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """input + value * tensor1 / tensor2."""
+    _check_tensors("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
     return input + value * (tensor1 / tensor2)
 
 
 def lerp(input, end, weight) -> Tensor:
     """input + weight * (end - input)."""
+    _check_tensors("lerp", input=input, end=end)
+    if not isinstance(weight, (Tensor, builtins.int, builtins.float, builtins.complex)):
+        raise TypeError(f"lerp: weight must be a Tensor or a number, got {type(weight).__name__}")
     return input + weight * (end - input)
 
 
@@ -1297,10 +1337,12 @@ def _promoted(fname, a, b):
 
 
 def deg2rad(input) -> Tensor:
+    check_tensor(input, "deg2rad", "input")
     return input * (math.pi / 180.0)
 
 
 def rad2deg(input) -> Tensor:
+    check_tensor(input, "rad2deg", "input")
     return input * (180.0 / math.pi)
 
 
@@ -1366,6 +1408,7 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
 
 def kron(input, other) -> Tensor:
     """The Kronecker product (the lower-rank operand gets leading unit axes)."""
+    _check_tensors("kron", input=input, other=other)
     nd = max(input.ndim, other.ndim)
     sa = (1,) * (nd - input.ndim) + tuple(input.shape)
     sb = (1,) * (nd - other.ndim) + tuple(other.shape)
@@ -1377,6 +1420,7 @@ def kron(input, other) -> Tensor:
 
 def cross(input, other, dim=None) -> Tensor:
     """The cross product along `dim` (PyTorch's default: the first axis of size 3)."""
+    _check_tensors("cross", input=input, other=other)
     if dim is None:
         dims = [i for i, n in enumerate(_manip.broadcast_shapes(tuple(input.shape), tuple(other.shape))) if n == 3]
         if not dims:
@@ -1416,18 +1460,40 @@ def cartesian_prod(*tensors) -> Tensor:
     return _manip.stack([_manip.reshape(g, (-1,)) for g in grids], axis=1)
 
 
+def _triangle_indices(fname, row, col, offset, upper, dtype, device) -> Tensor:
+    """The (2, N) row-major indices of a row x col matrix's lower (upper) triangle: each
+    row's run of columns from its count, O(N) work (no row x col mask)."""
+    sizes = []
+    for argname, v in (("row", row), ("col", col), ("offset", offset)):
+        if isinstance(v, builtins.bool) or not isinstance(v, int) and not hasattr(v, "__index__"):
+            raise TypeError(f"{fname}(): argument '{argname}' must be int, not {type(v).__name__}")
+        sizes.append(operator.index(v))
+    row, col, offset = sizes
+    for argname, v in (("row", row), ("col", col)):
+        if v < 0:
+            raise RuntimeError(f"{fname}: {argname} must be non-negative, got {v}")
+    i = _creation.arange(row, dtype=_dtypes.int64, device=device)
+    if upper:  # row i holds columns max(i + offset, 0) .. col - 1
+        first = _elem.clip(i + offset, 0, col)
+        counts = col - first
+    else:  # row i holds columns 0 .. min(i + offset, col - 1)
+        first = _creation.zeros_like(i)
+        counts = _elem.clip(i + (offset + 1), 0, col)
+    rows = _manip.repeat(i, counts)
+    starts = _stat.cumulative_sum(counts, include_initial=True)[:-1]  # each row's first position
+    cols = _creation.arange(rows.shape[0], dtype=_dtypes.int64, device=device) + _manip.repeat(first - starts, counts)
+    out = _manip.stack([rows, cols])
+    return out if dtype is None else out.astype(dtype)
+
+
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, N) row and column indices of the lower triangle (offset: diagonal shift)."""
-    pairs = [(i, j) for i in range(row) for j in range(col) if j - i <= offset]
-    return _creation.asarray([[p[0] for p in pairs], [p[1] for p in pairs]] if pairs else [[], []],
-                             dtype=dtype or _dtypes.int64, device=device)
+    return _triangle_indices("tril_indices", row, col, offset, False, dtype, device)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, N) row and column indices of the upper triangle (offset: diagonal shift)."""
-    pairs = [(i, j) for i in range(row) for j in range(col) if j - i >= offset]
-    return _creation.asarray([[p[0] for p in pairs], [p[1] for p in pairs]] if pairs else [[], []],
-                             dtype=dtype or _dtypes.int64, device=device)
+    return _triangle_indices("triu_indices", row, col, offset, True, dtype, device)
 
 
 def diagflat(input, offset: int = 0) -> Tensor:
@@ -1467,6 +1533,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 
 def argwhere(input) -> Tensor:
     """The (N, ndim) indices of the nonzero elements."""
+    check_tensor(input, "argwhere", "input")
     return _manip.stack(_search.nonzero(input), axis=1) if input.ndim else \
         _creation.zeros((1 if bool(input) else 0, 0), dtype=_dtypes.int64)
 
@@ -1823,7 +1890,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     goes to that element. Among equal values the index is the k-th in a stable sort
     (PyTorch's quickselect may return another of the equal elements)."""
     check_tensor(input, "kthvalue", "input")
-    k = operator.index(k)
+    k = int_arg(k, "kthvalue", "k")
     d = normalize_axis(dim, max(input.ndim, 1), "kthvalue", "dim")
     n = input.shape[d] if input.ndim else 1
     if n and not 1 <= k <= n:
@@ -2172,7 +2239,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
 
 def dist(input, other, p=2) -> Tensor:
     """The p-norm of input - other (broadcast), over all elements."""
-    check_tensor(input, "dist", "input")
+    _check_tensors("dist", input=input, other=other)
     diff = input - other
     if diff._dtype.kind not in "fc":
         raise RuntimeError(f"dist(): input dtype should be either floating point or complex. Got {diff._dtype} "
@@ -2841,7 +2908,7 @@ def tensor_split(input, indices_or_sections=_NOT_GIVEN, dim=0, *, sections=_NOT_
     d = normalize_axis(dim, input.ndim, "tensor_split", "dim")
     n = input.shape[d]
     if sections is not _NOT_GIVEN or (indices is _NOT_GIVEN and not isinstance(arg, (tuple, list))):
-        k = operator.index(arg)
+        k = int_arg(arg, "tensor_split", "sections")
         if k <= 0:
             raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
         size, extra = divmod(n, k)
@@ -3292,16 +3359,31 @@ absolute, arccos, arccosh, arcsin, arcsinh = _elem.abs, _elem.acos, _elem.acosh,
 arctan, arctanh, arctan2, bitwise_not = _elem.atan, _elem.atanh, _elem.atan2, _elem.bitwise_invert
 
 
-def _nan_aware(fname, pick):
+def _nan_aware(fname, pick, wins):
+    """fmax or fmin: `pick` (maximum, minimum) ignoring NaN (NaN only where both are). The
+    gradient goes to input where wins(input, other) holds (ties included) or other is NaN,
+    else to other: PyTorch's rule."""
+
+    def generic(xp, x1, x2):
+        r = getattr(xp, pick)(x1, x2)
+        if not xp.isdtype(r.dtype, "real floating"):
+            return r
+        return xp.where(xp.isnan(x1), x2, xp.where(xp.isnan(x2), x1, r))
+
+    def to_input(xp, x1, x2):
+        return wins(x1, x2) | xp.isnan(x2)
+
+    op = Op(fname, ("x1", "x2"), {"x1": lambda xp, g, x1, x2: xp.where(to_input(xp, x1, x2), g, 0.0),
+                                  "x2": lambda xp, g, x1, x2: xp.where(to_input(xp, x1, x2), 0.0, g)},
+            dtypes="real numeric", broadcasts=True, generic=generic)
+
     def function(input, other, *, out=None) -> Tensor:
         check_tensor(input, fname, "input")
         other = other if isinstance(other, Tensor) else tensor(other, dtype=input._dtype, device=input.device)
         if input._dtype.kind not in "fiu" or other._dtype.kind not in "fiu":
             raise TypeError(f"{fname}(): expected real (integer or floating-point) tensors, got "
                             f"{input._dtype} and {other._dtype}")
-        r = pick(input, other)
-        if input._dtype.kind == "f" or other._dtype.kind == "f":  # NaN only where both are
-            r = _search.where(_elem.isnan(input), other, _search.where(_elem.isnan(other), input, r))
+        r = binary(op, input, other)
         return r if out is None else write_out(out, r, fname, (input, other))
 
     function.__name__ = function.__qualname__ = fname
@@ -3310,8 +3392,8 @@ def _nan_aware(fname, pick):
     return function
 
 
-fmax = _nan_aware("fmax", _elem.maximum)
-fmin = _nan_aware("fmin", _elem.minimum)
+fmax = _nan_aware("fmax", "maximum", operator.ge)
+fmin = _nan_aware("fmin", "minimum", operator.le)
 
 
 def isposinf(input) -> Tensor:
@@ -3343,6 +3425,7 @@ def isreal(input) -> Tensor:
 
 def logaddexp2(input, other) -> Tensor:
     """log2(2**input + 2**other), computed stably."""
+    _check_tensors("logaddexp2", input=input, other=other)
     ln2 = math.log(2.0)
     return _elem.logaddexp(input * ln2, other * ln2) / ln2
 
@@ -3363,6 +3446,7 @@ def _split_at(fname, input, sections, dim, min_ndim):
 
 def hsplit(input, indices_or_sections):
     """Split along the columns (axis 1; axis 0 of a 1-D tensor): an int must divide the size."""
+    check_tensor(input, "hsplit", "input")
     return _split_at("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
 
 
@@ -3780,7 +3864,7 @@ def split_with_sizes(input, split_sizes, dim=0) -> tuple:
     """Views of consecutive pieces of the listed sizes along `dim` (they must add up to it)."""
     check_tensor(input, "split_with_sizes", "input")
     d = normalize_axis(dim, input.ndim, "split_with_sizes", "dim")
-    sizes = [operator.index(s) for s in split_sizes]
+    sizes = int_list(split_sizes, "split_with_sizes", "split_sizes")
     n = input.shape[d]
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "

@@ -20,7 +20,7 @@ import math
 import operator
 
 from . import _dtypes
-from ._dispatch import binary, unary
+from ._dispatch import binary, check_tensor, unary
 from ._dtypes import DType
 
 _api = _stat = _manip = _elem = _search = _sorting = _util = _creation = _indexing = None
@@ -316,7 +316,7 @@ class TorchTensorMethods:
         return D.wrap_view(out, b, self)
 
     def view_as(self, other):
-        return self.view(tuple(other.shape))
+        return self.view(tuple(check_tensor(other, "view_as", "other").shape))
 
     def reshape(self, *shape):
         """A tensor of another shape: a view when the memory allows, else a copy."""
@@ -328,7 +328,7 @@ class TorchTensorMethods:
             raise
 
     def reshape_as(self, other):
-        return self.reshape(tuple(other.shape))
+        return self.reshape(tuple(check_tensor(other, "reshape_as", "other").shape))
 
     def squeeze(self, dim=None):
         """A view without size-1 dimensions (all, or those of `dim` that have size 1)."""
@@ -366,7 +366,7 @@ class TorchTensorMethods:
         return _manip.broadcast_to(self, tuple(target))
 
     def expand_as(self, other):
-        return self.expand(tuple(other.shape))
+        return self.expand(tuple(check_tensor(other, "expand_as", "other").shape))
 
     def polygamma(self, n):
         """The n-th derivative of digamma at each element (torch.polygamma(n, self))."""
@@ -419,7 +419,7 @@ class TorchTensorMethods:
 
     def broadcast_to(self, size):
         """torch.broadcast_to(self, size): expand(size)."""
-        return self.expand(tuple(size))
+        return self.expand(tuple(_api.int_list(size, "broadcast_to", "size")))
 
     # ----- legacy and layout attributes ---------------------------------------------------
     @property
@@ -562,7 +562,7 @@ class TorchTensorMethods:
 
     def type_as(self, other):
         """This tensor cast to `other`'s dtype."""
-        return self.to(dtype=other.dtype)
+        return self.to(dtype=check_tensor(other, "type_as", "other").dtype)
 
     def tril(self, diagonal: int = 0):
         return _creation.tril(self, k=diagonal)
@@ -654,6 +654,7 @@ class TorchTensorMethods:
 
     def equal(self, other) -> bool:
         """Whether `other` has this tensor's shape and values (one bool, not elementwise)."""
+        check_tensor(other, "equal", "other")
         return tuple(self.shape) == tuple(other.shape) and bool(_util.all(self == other))
 
     def where(self, condition, other):
@@ -951,7 +952,7 @@ class TorchTensorMethods:
         return self
 
     def resize_as_(self, tensor, memory_format=None):
-        return self.resize_(tuple(tensor.shape))
+        return self.resize_(tuple(check_tensor(tensor, "resize_as_", "tensor").shape))
 
     def apply_(self, callable):
         """Replace each element x by callable(x) (CPU tensors, Python callables; refused

@@ -239,28 +239,41 @@ def cholesky(x, /, *, upper=False) -> Tensor:
 
 # ----- det, slogdet, inv, solve, pinv ----------------------------------------------------------
 def _det_grad(g, x, ans):
-    """g * conj(det) * x^{-H}; for (nearly) singular matrices the adjugate through the SVD,
-    which is exact everywhere (PyTorch's linalg_det_backward)."""
+    """g * conj(det) * x^{-H} (the cofactor matrix); for ill-conditioned or singular matrices
+    the adjugate through the SVD, which is exact everywhere (PyTorch's linalg_det_backward
+    gets there by reusing the forward's LU, which NumPy does not expose)."""
     n = x._data.shape[-1]
     if n == 0:
         return x * 0
-    scale = g * _conj(ans)
-    eps = _dtypes.finfo(x._dtype).eps
-    singular = abs(ans) < 100 * eps
+    scale = (g * _conj(ans))[..., None, None]
     lazy = x._backend.lazy  # no shortcuts that read values: the masked formula below
-    if not lazy and not bool(any(singular)):
-        return solve(_mH(x), scale[..., None, None] * _identity(n, x))
+    if not lazy:
+        # det * x^{-H} from a separate solve loses cond(x) * eps of relative accuracy (all of
+        # it next to a singular matrix, whose tiny det is rounding noise); the adjugate path
+        # takes the matrices whose 1-norm condition number passes 1 / sqrt(eps).
+        try:
+            inv_h = solve(_mH(x), _identity(n, x))
+        except LinAlgError:
+            inv_h = None
+        if inv_h is not None:
+            cond = matrix_norm(x, ord=1) * matrix_norm(inv_h, ord=math.inf)
+            ill = ~(cond < 1 / math.sqrt(_dtypes.finfo(x._dtype).eps))  # nan, inf included
+            if not bool(any(ill)):
+                return scale * inv_h
     U, S, Vh = svd(x)
     alpha = _conj(det(U) * det(Vh)) * g
     # d det / d S_i = the product of the other singular values (exact with zeros)
     D = _prod_grad(alpha, S, (S.ndim - 1,), False)
     adjugate_grad = matmul(U * D[..., None, :], Vh)
-    if not lazy and bool(all(singular)):
+    if not lazy and (inv_h is None or bool(all(ill))):
         return adjugate_grad
-    mask = singular[..., None, None]
-    safe = where(mask, _identity(n, x), x)
-    regular = solve(_mH(safe), scale[..., None, None] * _identity(n, x))
-    return where(mask, adjugate_grad, regular)
+    if lazy:
+        ill = abs(ans) < 100 * _dtypes.finfo(x._dtype).eps  # cannot solve first: a mask by the value
+    # a batch of both kinds: the ill matrices replaced by I in the solve, so that its own
+    # gradient (create_graph) stays finite where the where() discards it
+    mask = ill[..., None, None]
+    inv_h = solve(_mH(where(mask, _identity(n, x), x)), _identity(n, x))
+    return where(mask, adjugate_grad, scale * inv_h)
 
 
 _DET = Op("linalg.det", ("x",), _det_grad, grad_fn="LinalgDetBackward0")
@@ -783,6 +796,8 @@ def norm(A, /, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 def multi_dot(tensors, /) -> Tensor:
     """PyTorch's `torch.linalg.multi_dot`: the chained product of the matrices (the first and
     last may be vectors), left to right."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"multi_dot: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("multi_dot(): expected at least 2 tensors but got 0")

@@ -6,6 +6,7 @@ Each category module defines its functions (and, beside each, its gradient) and 
 
 from __future__ import annotations
 
+import operator
 import sys
 
 
@@ -25,6 +26,24 @@ def either(fname: str, name: str, value, default, torch_name: str, torch_value):
         raise TypeError(f"{fname}: got both {torch_name} (PyTorch's name) and {name} (the standard's); "
                         "pass one")
     return torch_value
+
+
+def int_arg(value, fname: str, argname: str) -> int:
+    """An int argument (anything with __index__), or TypeError naming it."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{fname}: {argname} must be an int, got {type(value).__name__}") from None
+
+
+def int_list(values, fname: str, argname: str) -> list[int]:
+    """A sequence-of-ints argument (list, tuple, Size), or TypeError naming it."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{fname}: {argname} must be a sequence of ints, got {type(values).__name__}")
+    try:
+        return [operator.index(v) for v in values]
+    except TypeError:
+        raise TypeError(f"{fname}: {argname} must be a sequence of ints, got {values!r}") from None
 
 
 class AxisError(ValueError, IndexError):

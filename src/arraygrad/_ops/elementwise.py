@@ -96,6 +96,8 @@ def _pow_exponent_grad(xp, g, x1, x2, ans):
     """d/dy x**y = x**y log(x); 0 where x = 0 and Re y >= 0 (PyTorch's convention)."""
     if not hasattr(x1, "dtype"):  # a Python scalar base
         if x1 != 0:
+            if x1.__class__ is not complex and x1 < 0 and not xp.isdtype(x2.dtype, "complex floating"):
+                return g * math.nan  # a real power of a negative base: nan, as a tensor base gives
             return g * _cj(xp, ans * _log_any(x1))
         return xp.where(xp.real(x2) >= 0, 0.0, g * _cj(xp, ans * -math.inf))
     zero = xp.logical_and(x1 == 0, xp.real(x2) >= 0)  # x2 is an array: it is differentiated
@@ -103,15 +105,16 @@ def _pow_exponent_grad(xp, g, x1, x2, ans):
 
 
 def _pow_base_grad(xp, g, x1, x2):
-    """d/dx x**y = y x**(y-1); 0 where y = 0 (PyTorch's value: not 0 * inf at x = 0). Only
-    x = y = 0 is masked, through a safe base, so that the rule differentiates again."""
+    """d/dx x**y = y x**(y-1); 0 where y = 0 (PyTorch's value: not 0 * inf at x = 0, nor
+    0 * nan at x = nan). Only those points are masked, through a safe base, so that the rule
+    differentiates again (in y too: PyTorch's mask on y = 0 alone zeroes the mixed derivative)."""
     if not hasattr(x2, "dtype"):  # a Python scalar exponent
         if x2 == 2:  # the common square: no pow in the backward pass
             return g * _cj(xp, x1 * 2)
         return g * 0 if x2 == 0 else g * _cj(xp, x2 * x1 ** (x2 - 1))
-    both_zero = xp.logical_and(x2 == 0, x1 == 0)
-    safe = xp.where(both_zero, 1.0, x1)
-    return xp.where(both_zero, 0.0, g * _cj(xp, x2 * safe ** (x2 - 1)))
+    masked = xp.logical_and(x2 == 0, xp.logical_or(x1 == 0, xp.isnan(x1)))
+    safe = xp.where(masked, 1.0, x1)
+    return xp.where(masked, 0.0, g * _cj(xp, x2 * safe ** (x2 - 1)))
 
 
 def _atan2_grad(num, x1, x2):
@@ -235,9 +238,11 @@ hypot = _binary_function("hypot", "real floating", {
     "x2": lambda xp, g, x2, ans: g * x2 / ans})
 less = _binary_function("less", "real")
 less_equal = _binary_function("less_equal", "real")
+# The logistic of the difference (PyTorch's form): exp(x1 - ans) would be exp(inf - inf) = nan
+# at an infinite input, where the derivative is 1 (or 0).
 logaddexp = _binary_function("logaddexp", "real floating", {
-    "x1": lambda xp, g, x1, ans: g * xp.exp(x1 - ans),
-    "x2": lambda xp, g, x2, ans: g * xp.exp(x2 - ans)})
+    "x1": lambda xp, g, x1, x2: g / (1 + xp.exp(x2 - x1)),
+    "x2": lambda xp, g, x1, x2: g / (1 + xp.exp(x1 - x2))})
 logical_and = _binary_function("logical_and", "any")
 logical_or = _binary_function("logical_or", "any")
 logical_xor = _binary_function("logical_xor", "any")

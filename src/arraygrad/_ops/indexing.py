@@ -89,6 +89,12 @@ def _native_key(x, key, fname):
             if c is int or c is slice:
                 named += 1
                 continue
+            if c is bool:  # a 0-d boolean mask (NumPy's reading; not an int), on x's backend
+                if parts is None:
+                    parts = list(key)
+                parts[i] = _bool_scalar_key(x, k)
+                basic = False
+                continue
             if isinstance(k, Tensor):
                 if k._backend is not x._backend:
                     raise_device_mismatch(fname, x, k)
@@ -103,12 +109,13 @@ def _native_key(x, key, fname):
                 continue
             elif not isinstance(k, _BASIC):
                 _refuse_scalar_key(k, fname)
-                named += 1
                 if hasattr(k, "__index__") and not hasattr(k, "shape"):
+                    named += 1
                     if parts is None:
                         parts = list(key)
                     parts[i] = operator.index(k)
-                else:
+                else:  # an index array, or a backend's boolean mask (naming its rank of axes)
+                    named += k.ndim if getattr(getattr(k, "dtype", None), "kind", None) == "b" else 1
                     basic = False
         key = key if parts is None else tuple(parts)
         if ellipsis and not basic and named == ndim:
@@ -116,6 +123,8 @@ def _native_key(x, key, fname):
             # index arrays around it (moving their axes first); PyTorch does not
             key = tuple(k for k in key if k is not Ellipsis)
         return (key if ellipsis or not (basic or named < ndim) else key + (Ellipsis,)), basic
+    if key.__class__ is bool:
+        return _bool_scalar_key(x, key), False
     if isinstance(key, _BASIC):
         return (key if key is Ellipsis else (key, Ellipsis)), True
     if isinstance(key, Tensor):
@@ -129,6 +138,12 @@ def _native_key(x, key, fname):
         return (operator.index(key), Ellipsis), True
     _refuse_scalar_key(key, fname)
     return key, False
+
+
+def _bool_scalar_key(x, k):
+    """A Python bool in a key as the backend's 0-d boolean array: an advanced index (a new
+    axis of length 1 or 0), never the int it subclasses."""
+    return x._backend.create("asarray", k)
 
 
 def _refuse_scalar_key(k, fname):
@@ -157,9 +172,9 @@ def torch_split(key):
         c = k.__class__
         if c is slice or k is None or k is Ellipsis:
             continue
-        if c is bool:
-            return None
-        if c is int:
+        if c is bool:  # a 0-d mask: advanced
+            pos_adv.append(i)
+        elif c is int:
             pos_int.append(i)
         elif isinstance(k, Tensor):
             if k._dtype.kind in "iu" and k._data.ndim == 0:
@@ -180,7 +195,7 @@ def torch_split(key):
         if i in pos_int:
             basic.append(operator.index(k) if isinstance(k, Tensor) else k)
         elif i in pos_adv:
-            n = k._data.ndim if isinstance(k, Tensor) and k._dtype.kind == "b" else 1
+            n = k._data.ndim if isinstance(k, Tensor) and k._dtype.kind == "b" else (0 if k.__class__ is bool else 1)
             if n == 1 and not isinstance(k, Tensor) and getattr(getattr(k, "dtype", None), "kind", "") == "b":
                 n = k.ndim  # a backend's boolean array
             basic.extend([slice(None)] * n)
@@ -385,5 +400,5 @@ def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
 
 
 __all__ = exported(__name__)
-for _internal in ("getitem", "index_add", "native_key", "setitem_functional"):
+for _internal in ("check_index_range", "getitem", "index_add", "native_key", "setitem_functional", "torch_split"):
     __all__.remove(_internal)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record, wrap
-from . import AxisError, either, exported, normalize_axes, normalize_axis
+from . import AxisError, either, exported, int_arg, int_list, normalize_axes, normalize_axis
 
 
 def _as_view(out, x, op, params):
@@ -146,7 +146,7 @@ def expand_dims(x, /, axis=0) -> Tensor:
     nd = x._data.ndim + len(axes)
     norm = []
     for a in axes:
-        a = operator.index(a)
+        a = int_arg(a, "expand_dims", "axis")
         if not -nd <= a < nd:
             raise AxisError(f"expand_dims: axis {a} is out of bounds for the result's {nd} dimensions")
         norm.append(a % nd)
@@ -222,9 +222,9 @@ def roll(x, /, shift=None, dims=None, *, axis=None, shifts=None) -> Tensor:
         return check_tensor(x, "roll").roll(shift if shifts is None else shifts, dims)
     check_tensor(x, "roll")
     if isinstance(shift, (tuple, list)):
-        shift = tuple(operator.index(s) for s in shift)
+        shift = tuple(int_list(shift, "roll", "shift"))
     else:
-        shift = operator.index(shift)
+        shift = int_arg(shift, "roll", "shift")
     if axis is not None:
         if isinstance(axis, (tuple, list)):
             axis = tuple(normalize_axis(a, x._data.ndim, "roll") for a in axis)

@@ -151,8 +151,11 @@ def _std_grad(xp, g, x, ans, axis, correction, keepdims):
     g = restore_reduced(g, shape, axis, keepdims, xp)
     ans = restore_reduced(ans, shape, axis, keepdims, xp)
     centered = x - xp.mean(x, axis=axis, keepdims=True)
-    # 0 where the deviation is 0 (not differentiable there; PyTorch's choice, not 0/0)
-    return xp.where(ans == 0, 0.0, g * centered / (ans * (_count(shape, axis) - correction)))
+    # 0 where the deviation is 0 (not differentiable there; PyTorch's choice, not 0/0), with
+    # a safe divisor there too: the discarded 0/0 would make the second derivative nan
+    zero = ans == 0
+    safe = xp.where(zero, 1.0, ans)
+    return xp.where(zero, 0.0, g * centered / (safe * (_count(shape, axis) - correction)))
 
 
 _STD = Op("std", ("x",), _std_grad, dtypes="floating-point")

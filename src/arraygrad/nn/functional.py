@@ -22,6 +22,7 @@ from typing import NamedTuple
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
 from .._dispatch import GENERIC_IMPLS, Op, Tensor, apply, check_tensor, grad_enabled, wrap
+from .._ops import int_arg, int_list
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, expm1 as _expm1, log as _log,
@@ -688,7 +689,37 @@ def _max_pool_scatter(xp, g, x, ans, *, window):
             hit = hit & ~taken
             taken = taken | hit
         parts.append(g * xp.astype(hit, g.dtype))
+    nan_windows = ans != ans  # NaN equals nothing: those windows' gradients go to their last NaN
+    if not _reads_values(xp, ans) or bool(xp.any(nan_windows)):
+        parts = _last_nan_parts(xp, g, x, window, parts, nan_windows)
     return _scatter(xp, parts, x.shape, window, channels_last=False)
+
+
+def _last_nan_parts(xp, g, x, window, parts, nan_windows):
+    """`parts` with the windows whose maximum is NaN sending their gradient to their last
+    NaN (PyTorch's CPU kernel: the index _max_pool_indices_forward gives). The padding is
+    0 here, never NaN."""
+    views = window.views(_padded(xp, x, window, 0.0, channels_last=False), *nan_windows.shape[2:],
+                         channels_last=False)
+    out = list(parts)
+    later = None
+    for k in range(len(views) - 1, -1, -1):
+        hit = (views[k] != views[k]) & nan_windows
+        if later is None:
+            later = hit
+        else:
+            hit = hit & ~later
+            later = later | hit
+        out[k] = xp.where(nan_windows, g * xp.astype(hit, g.dtype), parts[k])
+    return out
+
+
+def _reads_values(xp, like) -> bool:
+    """Whether a rule may branch on array values (a NaN check, say): not on a lazy backend,
+    where reading one computes the graph so far. `like`: a Tensor (recording) or a raw array
+    of `xp`, the backend's namespace."""
+    backend = getattr(like, "_backend", None)
+    return not (backend.lazy if backend is not None else getattr(xp, "__lazy_arrays__", False))
 
 
 def _max_pool_gather(gg, x, window):
@@ -1072,7 +1103,12 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
 def _adaptive_size(fname, output_size, in_sizes):
     """output_size (an int or a tuple, None keeping an input size) as a tuple of ints."""
     n = len(in_sizes)
-    size = (output_size,) * n if output_size is None or isinstance(output_size, int) else tuple(output_size)
+    if output_size is None or isinstance(output_size, int):
+        size = (output_size,) * n
+    elif isinstance(output_size, (tuple, list)):
+        size = tuple(output_size)
+    else:
+        raise TypeError(f"{fname}: output_size must be an int or a tuple of ints, got {type(output_size).__name__}")
     if len(size) != n:
         raise ValueError(f"{fname}: output_size must be an int or {n} ints, got {output_size!r}")
     size = tuple(i if o is None else o for o, i in zip(size, in_sizes))
@@ -1381,6 +1417,7 @@ _LINEAR_BY_RANK = (
 def linear(input, weight, bias=None) -> Tensor:
     """input @ weight.T + bias, over any leading axes of `input` (weight: (out, in))."""
     _check_float(input, "linear")
+    check_tensor(weight, "linear", "weight")
     _check_same_dtype(input, weight, "linear", "weight")
     _check_same_dtype(input, bias, "linear", "bias")
     ws = weight._data.shape
@@ -1550,13 +1587,15 @@ def softshrink(input, lambd: float = 0.5) -> Tensor:
     _check_float(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambd must be greater or equal to 0, got {lambd}")
-    return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, 0.0))
+    # NaN is in no band (kept, gradient 1: PyTorch's kernels); x * 0 keeps the band's zeros signed
+    band = (input >= -lambd) & (input <= lambd)
+    return _where(band, input * 0.0, _where(input > lambd, input - lambd, input + lambd))
 
 
 def hardshrink(input, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
     _check_float(input, "hardshrink")
-    return _where((input > lambd) | (input < -lambd), input, 0.0)
+    return _where((input >= -lambd) & (input <= lambd), 0.0, input)  # NaN is in no band: kept
 
 
 def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -1632,6 +1671,7 @@ def glu(input, dim: int = -1) -> Tensor:
 def prelu(input, weight) -> Tensor:
     """x where x > 0, else weight * x: one learned slope, or one per channel (axis 1)."""
     _check_float(input, "prelu")
+    check_tensor(weight, "prelu", "weight")
     _check_same_dtype(input, weight, "prelu", "weight")
     channels = input.shape[1] if input.ndim >= 2 else 1
     n = weight._data.size
@@ -2590,11 +2630,18 @@ _LAYER_NORM = Op("layer_norm", ("x", "weight", "bias"), {("x", "weight", "bias")
                  nout=3, differentiable_outputs=(True, False, False), saved_outputs=(1, 2))
 
 
+def _normalized_shape(normalized_shape, fname) -> tuple:
+    """layer_norm's and rms_norm's normalized_shape (an int or a sequence of ints) as a tuple."""
+    if isinstance(normalized_shape, int) or hasattr(normalized_shape, "__index__"):
+        return (int_arg(normalized_shape, fname, "normalized_shape"),)
+    return tuple(int_list(normalized_shape, fname, "normalized_shape"))
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) axes (mean 0, biased variance 1, then
     eps), then scale by `weight` and shift by `bias` (both of normalized_shape)."""
     _check_float(input, "layer_norm")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _normalized_shape(normalized_shape, "layer_norm")
     k = len(shape)
     if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
         raise ValueError(f"layer_norm: normalized_shape {shape} must be the last axes of the input's "
@@ -2612,7 +2659,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     """x / sqrt(mean(x^2 over the last len(normalized_shape) axes) + eps), times `weight`;
     eps=None is the machine epsilon of input's dtype (PyTorch's)."""
     _check_float(input, "rms_norm")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _normalized_shape(normalized_shape, "rms_norm")
     k = len(shape)
     if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
         raise ValueError(f"rms_norm: normalized_shape {shape} must be the last axes of the input's "
@@ -2732,7 +2779,9 @@ def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corne
             for i, wt in zip(range(i0 - 1, i0 + 3), _cubic_weights(t)):
                 row[min(max(i, 0), n_in - 1)] += wt
         else:
-            if align_corners:
+            if n_in == n_out:  # PyTorch's linear kernels copy an axis that keeps its size,
+                src = float(o)  # whatever the scale factor given
+            elif align_corners:
                 src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
             else:
                 src = max((o + 0.5) * ratio - 0.5, 0.0)
@@ -2772,13 +2821,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     in_sizes = tuple(input.shape[2:])
     if size is not None:
         out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
-        ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
     else:
         scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
         out_sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, scales))
-        ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
     if len(out_sizes) != spatial or any(o < 1 for o in out_sizes):
-        raise ValueError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}")
+        raise ValueError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}"
+                         " (sizes must be greater than 0, one per spatial axis)")
+    if size is not None:
+        ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
     out = input
     for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
         m = _resample_matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
@@ -2818,7 +2870,7 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
     check_tensor(theta, fname, "theta")
     if theta._dtype.kind != "f":
         raise ValueError(f"{fname}: expected theta to have a floating point dtype, but got {theta._dtype}")
-    size = tuple(int(s) for s in size)
+    size = tuple(int_list(size, fname, "size"))
     if len(size) not in (4, 5):
         raise NotImplementedError(f"{fname} only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
                                   f"respectively. Got size {size}.")
@@ -2982,7 +3034,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     before it, ...; negative amounts crop. Modes: 'constant' (value, default 0), 'reflect',
     'replicate', 'circular'."""
     check_tensor(input, "pad", "input")
-    pad = tuple(pad)
+    pad = tuple(int_list(pad, "pad", "pad"))
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for "
                          f"shape {tuple(input.shape)}")
@@ -3135,6 +3187,8 @@ native_channel_shuffle = channel_shuffle
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
     """y_k = x1 @ weight[k] @ x2 + bias_k, over any leading axes (weight: (out, in1, in2))."""
     _check_float(input1, "bilinear", "input1")
+    check_tensor(input2, "bilinear", "input2")
+    check_tensor(weight, "bilinear", "weight")
     for name, t in (("input2", input2), ("weight", weight), ("bias", bias)):
         _check_same_dtype(input1, t, "bilinear", name)
     ws = tuple(weight.shape)
