@@ -592,3 +592,85 @@ def test_linear_interpolation_copies_an_axis_that_keeps_its_size():
         np.testing.assert_allclose(np.asarray(out[0]), out[1].numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="greater than 0"):
         ag.nn.functional.interpolate(ag.ones((1, 1, 3)), size=0, mode="linear")
+
+
+def test_logdet_of_complex_matrices_and_matrix_exp_of_empty_batches():
+    import arraygrad as ag
+
+    a = np.array([[2 + 1j, 0.5], [0.3j, 1 - 1j]])
+    results = []
+    for lib in (ag, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.logdet(x)
+        g, = lib.autograd.grad(y.real + 2 * y.imag, x)
+        results.append((complex(y.detach()), np.asarray(g)))
+    assert np.isclose(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+    assert tuple(ag.linalg.matrix_exp(ag.zeros((0, 3, 3))).shape) == (0, 3, 3)
+
+
+def test_pinv_atol_and_hermitian_and_qr_mode_r_as_pytorch():
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 2)) @ rng.standard_normal((3, 2, 4))
+    a[1] *= 1e-3
+    for kw in ({}, {"atol": 0.5}, {"atol": 1e-2, "rtol": 0.3}, {"rtol": 0.2}):
+        x, t = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        ours, theirs = ag.linalg.pinv(x, **kw), torch.linalg.pinv(t, **kw)
+        np.testing.assert_allclose(np.asarray(ours.detach()), theirs.detach().numpy(), atol=1e-10)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy(), atol=1e-8)
+    sym = a[0] + a[0].T
+    np.testing.assert_allclose(np.asarray(ag.linalg.pinv(ag.tensor(sym), hermitian=True)),
+                               torch.linalg.pinv(torch.tensor(sym), hermitian=True).numpy(), atol=1e-10)
+    q, r = ag.linalg.qr(ag.tensor(a[0]), mode="r")
+    assert tuple(q.shape) == (0,)
+    np.testing.assert_allclose(np.asarray(r), np.asarray(ag.linalg.qr(ag.tensor(a[0])).R))
+
+
+def test_reciprocal_of_complex_zero_is_one_over_it():
+    import arraygrad as ag
+
+    v = [0j, complex(np.inf, 0), 1 + 1j, complex(0, -0.0)]
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(np.asarray(ag.reciprocal(ag.tensor(v))), 1 / np.asarray(v))
+
+
+def test_sinc_derivatives_near_zero():
+    """The quotient's derivatives were 0/0 at 0 (second derivative 0, not -pi^2/3) and nan
+    for subnormal x; the Taylor series takes |x| < 1e-3."""
+    import math
+
+    import arraygrad as ag
+
+    x = ag.tensor([0.0, 5e-324, 1e-8, 9.99e-4, 1.001e-3, 0.3, -2.5], dtype=ag.float64, requires_grad=True)
+    y = ag.sinc(x)
+    g, = ag.autograd.grad(y.sum(), x, create_graph=True)
+    gg, = ag.autograd.grad(g.sum(), x)
+    v = np.asarray(x.detach())
+    pv = np.pi * v
+    with np.errstate(all="ignore"):
+        exact_g = np.where(v == 0, 0.0, (pv * np.cos(pv) - np.sin(pv)) / (pv * v))
+    np.testing.assert_allclose(np.asarray(y.detach()), np.sinc(v), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(g.detach())[3:], exact_g[3:], rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(g.detach())[:3], -(math.pi ** 2) / 3 * v[:3], rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(np.asarray(gg)[:3], -(math.pi ** 2) / 3, rtol=1e-9)
+
+
+@pytest.mark.parametrize("fn", [lambda L, x: L.relu(x), lambda L, x: L.abs(x),
+                                lambda L, x: L.nn.functional.max_pool1d(x.reshape(1, 1, 4), 2)])
+def test_create_graph_gradient_of_piecewise_linear_function_requires_grad(fn):
+    """Its rule reads tensors that require grad (relu's output), so under create_graph the
+    gradient requires grad with a zero derivative, as PyTorch's: penalizing it runs."""
+    import arraygrad as ag
+
+    x = ag.tensor([1.0, -2.0, 3.0, 0.5], requires_grad=True)
+    g, = ag.autograd.grad(fn(ag, x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (g ** 2).sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), 0.0)
+    y = ag.tensor([1.0, 2.0], requires_grad=True)  # a formula that reads no such tensor: as PyTorch
+    g, = ag.autograd.grad((y * 2).sum(), y, create_graph=True)
+    assert not g.requires_grad

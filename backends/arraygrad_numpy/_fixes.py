@@ -395,6 +395,13 @@ def numpy_like_overrides(xp) -> dict:
             out[wild & (a > 0)] = complex(math.inf, math.nan)
         return out
 
+    _reciprocal = xp.reciprocal
+
+    def reciprocal(x, /):
+        # the standard's complex special cases are those of 1 / x: NumPy's reciprocal gives
+        # nan + nan j at 0, its division (and PyTorch) inf + nan j
+        return _reciprocal(x) if x.dtype.kind != "c" else xp.divide(1, x)
+
     _tanh = xp.tanh
 
     def tanh(x, /):
@@ -515,7 +522,7 @@ def numpy_like_overrides(xp) -> dict:
         "argsort": argsort, "sort": sort, "floor_divide": floor_divide, "index_add": index_add,
         "astype": astype, "clip": clip, "reshape": reshape, "permute_dims": permute_dims,
         "matrix_transpose": matrix_transpose, "real": real, "imag": imag, "matmul": matmul,
-        "expm1": expm1, "tanh": tanh, "unique_values": unique_values, "pow": pow,
+        "expm1": expm1, "tanh": tanh, "reciprocal": reciprocal, "unique_values": unique_values, "pow": pow,
         **scans, **linalg_fft_overrides(xp), **({} if xp.__name__ == "numpy" else _cupy_gaps(xp)),
     }
 

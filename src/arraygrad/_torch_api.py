@@ -1192,8 +1192,11 @@ def slogdet(input):
 
 
 def logdet(input) -> Tensor:
-    """log(det(input)): -inf for a singular matrix, NaN for a negative determinant."""
+    """log(det(input)): -inf for a singular matrix, NaN for a negative real determinant; the
+    complex logarithm log|det| + i arg(det) for complex input."""
     sign, logabs = _linalg_ext().slogdet(input)
+    if sign._dtype.kind == "c":
+        return logabs.astype(sign._dtype) + 1j * _elem.atan2(_elem.imag(sign), _elem.real(sign))
     return _search.where(sign < 0, math.nan, logabs)
 
 
@@ -1347,10 +1350,14 @@ def rad2deg(input) -> Tensor:
 
 
 def sinc(input) -> Tensor:
-    """sin(pi x) / (pi x), 1 at 0."""
-    zero = input == 0
-    px = _search.where(zero, 1.0, input) * math.pi
-    return _search.where(zero, 1.0, _elem.sin(px) / px)
+    """sin(pi x) / (pi x), 1 at 0. Near 0 its Taylor series 1 - (pi x)^2/6 + (pi x)^4/120
+    (exact to rounding below |x| = 1e-3), so that every derivative is right there too (the
+    quotient's derivatives are 0/0 at 0 and lose all digits for tiny x)."""
+    check_tensor(input, "sinc", "input")
+    small = _elem.abs(input) < 1e-3
+    px = _search.where(small, 1.0, input) * math.pi
+    p2 = (input * math.pi) ** 2
+    return _search.where(small, 1 - p2 / 6 * (1 - p2 / 20), _elem.sin(px) / px)
 
 
 def heaviside(input, values) -> Tensor:

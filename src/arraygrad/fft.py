@@ -103,10 +103,11 @@ def _axes_and_sizes(x, s, axes, fname: str, *, one_sided: bool = False, c2r: boo
     (for complex-to-real transforms, 2 * (size - 1) on the last axis). One-sided transforms
     need an axis to halve."""
     ndim = x._data.ndim
-    if axes is None:
-        if s is not None:
-            raise ValueError(f"{fname}: axes must be given with s (got s={s!r})")
-        axes = tuple(range(ndim))
+    if axes is None:  # all axes; with s, the last len(s) (PyTorch's, SciPy's reading)
+        if s is not None and (isinstance(s, int) or len(s) > ndim):
+            raise ValueError(f"{fname}: s must be a sequence of at most {ndim} sizes (the input's rank), "
+                             f"got s={s!r}")
+        axes = tuple(range(ndim - (ndim if s is None else len(s)), ndim))
     else:
         if isinstance(axes, int):
             raise TypeError(f"{fname}: axes must be a sequence of ints, got an int")

@@ -43,7 +43,7 @@ from ._dispatch import apply as _apply
 from ._ops import either, normalize_axes
 from ._ops.creation import arange, eye, tril, triu, zeros, zeros_like
 from ._ops.data_type import astype
-from ._ops.elementwise import _conj, abs, ceil, conj, imag, isfinite, isnan, log2, real, sign
+from ._ops.elementwise import _conj, abs, ceil, conj, imag, isfinite, isnan, log2, maximum, real, sign
 from ._ops.linear_algebra import matmul, matrix_transpose, tensordot, vecdot
 from ._ops.manipulation import broadcast_shapes, broadcast_to, concat, reshape, stack
 from ._ops.searching import argmax, where
@@ -399,11 +399,22 @@ def _rtol_arg(x, rtol, fname):
     return float(rtol)
 
 
-def pinv(x, /, *, rtol=None) -> Tensor:
+def pinv(x, /, *, rtol=None, atol=None, hermitian=False) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix; singular values up to
-    rtol * (the largest one) count as zero (default rtol: max(M, N) * eps)."""
+    max(atol, rtol * (the largest one)) count as zero (default rtol: max(M, N) * eps, or 0
+    when a positive atol is given, as PyTorch's). hermitian=True (PyTorch's hint that x is
+    Hermitian) is accepted: the general pseudo-inverse is the same matrix."""
     x = _float_matrices(x, "pinv")
     rtol = _rtol_arg(x, rtol, "pinv")
+    if atol is not None:
+        atol = _rtol_arg(x, atol, "pinv")  # the same checks: a float or a real Tensor
+        if rtol is None:
+            m, n = x._data.shape[-2:]
+            rtol = 0.0 if not isinstance(atol, Tensor) and atol > 0 else builtins.max(m, n) * _dtypes.finfo(x._dtype).eps
+        # atol as the relative tolerance it is for each matrix: atol / (its largest singular value)
+        largest = max(svdvals(x.detach()), axis=-1) if builtins.min(x._data.shape[-2:]) else None
+        if largest is not None:
+            rtol = where(largest > 0, maximum(atol / where(largest > 0, largest, 1.0), rtol), math.inf)
     # rtol is a keyword of the backend's pinv (the standard's signature), so an array rtol
     # travels as the backend's own array; it takes no gradient.
     return apply(_PINV, (x,), {"rtol": rtol._data if isinstance(rtol, Tensor) else rtol})
@@ -599,8 +610,10 @@ def qr(x, /, *, mode="reduced") -> QRResult:
     """x = Q R for each matrix: Q with orthonormal columns, R upper triangular. mode="reduced"
     gives Q (..., M, K) and R (..., K, N), K = min(M, N); "complete" gives Q (..., M, M)."""
     x = _float_matrices(x, "qr")
-    if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if mode == "r":  # PyTorch's: R alone, Q an empty tensor
+        return QRResult(zeros((0,), dtype=x._dtype, device=x.device), apply(_QR, (x,), {"mode": "reduced"})[1])
     Q, R = apply(_QR, (x,), {"mode": mode})
     return QRResult(Q, R)
 
@@ -1391,7 +1404,7 @@ def matrix_exp(A) -> Tensor:
     (to any order) as the approximation it computes."""
     A = _float_matrices(A, "matrix_exp", square=True)
     n = A._data.shape[-1]
-    if n == 0:
+    if A._data.size == 0:  # no matrix, or 0 x 0 ones
         return astype(A, A._dtype, copy=True)
     b = _PADE13
     norm1 = max(sum(abs(A.detach()), axis=-2), axis=-1)  # the 1-norm of each matrix

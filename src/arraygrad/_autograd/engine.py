@@ -189,6 +189,31 @@ def _unpack(v, node):
     return v
 
 
+# A gradient that does not depend on the tensors its rule read (relu's mask of `ans`, say)
+# still does in PyTorch's create_graph: computed from tensors that require grad, it requires
+# grad, with a zero derivative. This op links such a result to them (zeros flow back), so
+# that code penalizing gradients (`(g ** 2).sum().backward()`) runs as under PyTorch.
+_DEPENDS = D.Op("depends_on", ("x", "dep"), {"x": lambda g: g,
+                                             "dep": lambda g, dep_shape: _AG.zeros(dep_shape, dtype=g.dtype,
+                                                                                 device=g.device)},
+                generic=lambda xp, x, dep: x, grad_fn="ZeroDependenceBackward0")
+
+
+def _link_read_tensors(r, args):
+    """`r` (a rule's result under create_graph), made to depend on the arguments the rule
+    read that require grad when it does not already (see _DEPENDS)."""
+    if r.__class__ is tuple or r.__class__ is list:
+        return r.__class__(_link_read_tensors(x, args) for x in r)
+    if not isinstance(r, Tensor) or r._requires_grad:
+        return r
+    for a in args:
+        if isinstance(a, (tuple, list)):
+            r = _link_read_tensors(r, a)
+        elif isinstance(a, Tensor) and a._requires_grad and a._backend is r._backend:
+            r = D.apply(_DEPENDS, (r, a))
+    return r
+
+
 def _run_node(node, g, retain_graph, edges=None):
     """Call `node`'s VJP rules on its output gradient(s) (Tensors); return one gradient per
     input (of `edges`: node.next, or those of its edges that lead somewhere needed, the
@@ -203,10 +228,13 @@ def _run_node(node, g, retain_graph, edges=None):
         edges = node.next
     n = len(edges)
     rules = op.rules
+    recording = D.grad_enabled()  # create_graph
     if op.variadic:
         rule = rules[0]
         args = [_unpack(saved[p], node) for p in rule.params]
         results = list(rule.fn(_AG, g, *args) if rule.takes_xp else rule.fn(g, *args))
+        if recording:
+            results = _link_read_tensors(results, args)
     else:
         results = [None] * n
         for i in range(n):
@@ -216,6 +244,8 @@ def _run_node(node, g, retain_graph, edges=None):
             params = rule.params
             args = [_unpack(saved[p], node) for p in params]
             r = rule.fn(_AG, g, *args) if rule.takes_xp else rule.fn(g, *args)
+            if recording and args:
+                r = _link_read_tensors(r, args)
             if len(rule.inputs) > 1:
                 for name, ri in zip(rule.inputs, r):
                     results[op.inputs.index(name)] = ri
