@@ -674,3 +674,129 @@ def test_create_graph_gradient_of_piecewise_linear_function_requires_grad(fn):
     y = ag.tensor([1.0, 2.0], requires_grad=True)  # a formula that reads no such tensor: as PyTorch
     g, = ag.autograd.grad((y * 2).sum(), y, create_graph=True)
     assert not g.requires_grad
+
+
+# ----- autograd semantics and optimizers ----------------------------------------------------
+def _both_libs(fn):
+    import arraygrad as ag
+
+    return fn(ag), fn(torch)
+
+
+def test_grad_mode_decorated_generator_keeps_its_mode_to_itself():
+    """The yield sat inside the `with`: the caller's loop body ran under no_grad (a
+    @no_grad batch generator stopped the training loop from recording)."""
+    def run(lib):
+        out = []
+
+        @lib.no_grad()
+        def batches():
+            try:
+                for _ in range(3):
+                    out.append(("in", lib.is_grad_enabled()))
+                    try:
+                        yield lib.ones(2)
+                    except ValueError as exc:
+                        out.append(("caught", str(exc), lib.is_grad_enabled()))
+            finally:
+                out.append(("finally", lib.is_grad_enabled()))
+
+        w = lib.ones(2, requires_grad=True)
+        gen = batches()
+        out.append(("caller", (w * next(gen)).requires_grad))
+        gen.throw(ValueError("x"))
+        out.append(("after throw", lib.is_grad_enabled()))
+        gen.close()
+        out.append(("closed", lib.is_grad_enabled()))
+
+        @lib.enable_grad()
+        def inner():
+            yield lib.is_grad_enabled()
+
+        with lib.no_grad():
+            out.append(("nested", list(inner()), lib.is_grad_enabled()))
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("write", ["zero_", "fill_", "copy_", "setitem", "mul_"])
+def test_view_after_its_base_is_overwritten_in_place(write):
+    """A view kept its pre-write history when the write left the base outside the graph
+    (zero_, fill_, copy_ of a constant): a silently wrong gradient."""
+    writes = {"zero_": lambda L, y: y.zero_(), "fill_": lambda L, y: y.fill_(0.5),
+              "copy_": lambda L, y: y.copy_(L.zeros(3, dtype=L.float64)),
+              "setitem": lambda L, y: y.__setitem__(slice(None), 0.0), "mul_": lambda L, y: y.mul_(3)}
+
+    def run(lib):
+        grads = []
+        for use in (lambda x, y, v: v * x[1:], lambda x, y, v: (v.add_(x[1:]), y * y)[1]):
+            x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+            y = x * 2
+            v = y[1:]
+            writes[write](lib, y)
+            use(x, y, v).sum().backward()
+            grads.append(np.asarray(x.grad).tolist())
+        return grads
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_allclose(ours, theirs)
+
+
+def test_node_post_hook_replaces_the_input_gradients():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (lib.ones_like(grad_inputs[0]),))
+        (y * y).sum().backward()
+        z = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = z.exp()
+        w.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0], grad_inputs[0]))
+        with pytest.raises(RuntimeError, match="incorrect number of values"):
+            w.sum().backward()
+        return np.asarray(x.grad).tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == [1.0, 1.0]
+
+
+def test_retain_grad_follows_an_in_place_write():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.mul_(2)
+        (y * y).sum().backward()
+        return np.asarray(y.grad).tolist(), np.asarray(x.grad).tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("Adam", {}), ("Adam", {"amsgrad": True, "weight_decay": 0.1}), ("AdamW", {}), ("Adamax", {}),
+    ("NAdam", {}), ("RAdam", {}), ("Adagrad", {"initial_accumulator_value": 0.3}), ("Adadelta", {}),
+    ("RMSprop", {"centered": True, "momentum": 0.9}), ("Rprop", {}), ("ASGD", {}), ("Adam", {"maximize": True})])
+def test_adaptive_optimizers_treat_complex_parameters_as_real_pairs(name, settings):
+    """PyTorch's view_as_real: the moments square each part; g * g of the complex gradient
+    made the updates wrong (sometimes purely real)."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    grads = [rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2)) for _ in range(10)]
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor(w0.copy()))
+        opt = getattr(lib.optim, name)([p], lr=0.05, **settings)
+        for g in grads:
+            p.grad = lib.tensor(g.copy())
+            opt.step()
+        return np.asarray(p.detach())
+
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # PyTorch's scalar state (NAdam's mu_product) in float64
+    try:
+        ours, theirs = _both_libs(run)
+    finally:
+        torch.set_default_dtype(default)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -707,8 +707,12 @@ def fresh_view(t) -> None:
     if base._base is not None:
         fresh_view(base)
     fn = t.grad_fn
-    if fn is None or fn.op is not vop or not base._requires_grad:
+    if fn is None or fn.op is not vop:
         return  # no view history (or a write into the view made it newer than the base's)
+    if not base._requires_grad:  # an in-place write left the base outside the graph
+        t.grad_fn = None  # (zero_, fill_, copy_ of a constant): so are the view's values
+        t._requires_grad = False
+        return
     e = fn.next[0]
     bfn = base.grad_fn
     if (e is base) if bfn is None else (e.__class__ is tuple and e[0] is bfn):

@@ -82,12 +82,27 @@ def commit(x, result, fname: str, history: bool = True):
     bump_version(x)
     if not history:
         return x
+    old_fn = x.grad_fn
+    retains = x._meta is not None and x._meta.retains_grad
     x.grad_fn = result.grad_fn
     x._requires_grad = result._requires_grad
     if result.grad_fn is not None and result.grad_fn.op.nout > 1:
         x._meta = result._meta
+    if retains and old_fn is not x.grad_fn:
+        _move_retained_grad(x, old_fn)
     propagate_to_bases(x)
     return x
+
+
+def _move_retained_grad(x, old_fn) -> None:
+    """retain_grad() follows the tensor to its new version (PyTorch's): .grad is the gradient
+    of the values x holds after the in-place write, not of the ones it overwrote."""
+    if old_fn is not None and old_fn._retained:
+        for idx, ref in list(old_fn._retained.items()):
+            if ref() is x:
+                del old_fn._retained[idx]
+    if x.grad_fn is not None:
+        x.retain_grad()
 
 
 def inplace_binary(op: Op, x, other):

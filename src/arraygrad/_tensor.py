@@ -327,7 +327,7 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
-        node._retained[self._meta.out_index] = weakref.ref(self)
+        node._retained[0 if node.op.nout == 1 else self._meta.out_index] = weakref.ref(self)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call `hook(self)` after backward has accumulated this leaf's gradient into

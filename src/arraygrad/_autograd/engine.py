@@ -581,8 +581,10 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         else:
             results = _run_node(node, grads, retain_graph, edges)
         if hooks is not None and "post" in hooks:
-            for hook in list(hooks["post"]):
-                hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
+            for hook in list(hooks["post"]):  # a hook may replace the inputs' gradients
+                r = hook(tuple(results), tuple(grads) if node.op.nout > 1 else (grads,))
+                if r is not None:
+                    results = _post_hook_result(hook, results, r)
         edges = node.next
         for k in range(len(edges)):
             e = edges[k]
@@ -665,6 +667,17 @@ def _buffer_add(buffers, node, idx, g):
         if slots is None:
             slots = buffers[node] = [None] * node.op.nout
         slots[idx] = _add(slots[idx], g)
+
+
+def _post_hook_result(hook, results, r) -> list:
+    """A node post-hook's replacement of the gradients of its inputs (PyTorch's checks)."""
+    if not isinstance(r, (tuple, list)):
+        r = (r,)
+    if len(r) != len(results):
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+                           f"values (got {len(r)}, but expected {len(results)})")
+    return [None if new is None else _hook_result(hook, old, new) if old is not None else new
+            for old, new in zip(results, r)]
 
 
 def _pre_hooks(node, grads):

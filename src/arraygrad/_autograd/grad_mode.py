@@ -44,16 +44,28 @@ class _GradModeContext:
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*args, **kwargs):
+                # the mode holds while the generator's own code runs, not at the yield:
+                # the caller's code between items runs in the caller's mode (PyTorch's
+                # _wrap_generator); throw() and close() reach the generator, in its mode
                 gen = fn(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        with self.clone():
+                try:
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
                             request = yield response
-                            response = gen.send(request)
-                    except StopIteration as stop:
-                        return stop.value
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self.clone():
+                                response = gen.throw(exc)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return gen_wrapper
 
         @functools.wraps(fn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -40,18 +40,18 @@ class Adadelta(Optimizer):
                 advance_step(state)
                 g, _ = step_gradient(p, group)
                 sqrt = p._backend.xp.sqrt
-                v = state["square_avg"]._data
+                v = array_of(state["square_avg"])
                 v *= rho
                 v += (1 - rho) * (g * g)
                 store(state["square_avg"], v)
-                u = state["acc_delta"]._data
+                u = array_of(state["acc_delta"])
                 delta = sqrt(u + eps)
                 delta /= sqrt(v + eps)
                 delta *= g
                 u *= rho
                 u += (1 - rho) * (delta * delta)
                 store(state["acc_delta"], u)
-                pd = p._data
+                pd = array_of(p)
                 pd -= lr * delta
                 store(p, pd)
         return loss

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adam", "AdamW"]
 
@@ -23,11 +23,11 @@ def check_adam_settings(cls: str, lr, betas, eps, weight_decay) -> tuple:
 
 def update_moments(state, g, b1, b2):
     """exp_avg (m) and exp_avg_sq (v) updated in place with gradient g; returns their arrays."""
-    m = state["exp_avg"]._data
+    m = array_of(state["exp_avg"])
     m *= b1
     m += (1 - b1) * g
     store(state["exp_avg"], m)
-    v = state["exp_avg_sq"]._data
+    v = array_of(state["exp_avg_sq"])
     v *= b2
     v += (1 - b2) * (g * g)
     store(state["exp_avg_sq"], v)
@@ -72,8 +72,8 @@ class Adam(Optimizer):
                 m, v = update_moments(state, g, b1, b2)
                 if amsgrad:
                     vmax = state["max_exp_avg_sq"]
-                    store(vmax, p._backend.xp.maximum(vmax._data, v))
-                    v = vmax._data
+                    store(vmax, p._backend.xp.maximum(array_of(vmax), v))
+                    v = array_of(vmax)
                 denom = p._backend.xp.sqrt(v)
                 denom /= math.sqrt(1 - b2 ** t)
                 denom += eps

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .adam import check_adam_settings, update_moments
-from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
@@ -38,11 +38,11 @@ class Adamax(Optimizer):
                 t = advance_step(state)
                 g, pd = step_gradient(p, group)
                 xp = p._backend.xp
-                m = state["exp_avg"]._data
+                m = array_of(state["exp_avg"])
                 m *= b1
                 m += (1 - b1) * g
                 store(state["exp_avg"], m)
-                u = state["exp_inf"]._data
+                u = array_of(state["exp_inf"])
                 u *= b2
                 u = xp.maximum(u, xp.abs(g) + eps)
                 store(state["exp_inf"], u)

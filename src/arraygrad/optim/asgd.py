@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["ASGD"]
 
@@ -36,13 +36,13 @@ class ASGD(Optimizer):
                 t = advance_step(state)
                 g, _ = step_gradient(p, group)
                 eta = state["eta"]
-                pd = p._data
+                pd = array_of(p)
                 pd *= 1 - lambd * eta
                 pd -= eta * g
                 store(p, pd)
                 ax = state["ax"]
                 if state["mu"] != 1:
-                    a = ax._data
+                    a = array_of(ax)
                     a += state["mu"] * (pd - a)
                     store(ax, a)
                 else:

@@ -36,10 +36,36 @@ required = _Required()
 
 def store(t, data) -> None:
     """Make tensor `t` hold backend array `data` (computed in place where the backend
-    allows, so usually already `t`'s own) and count the write."""
+    allows, so usually already `t`'s own; for a complex `t`, possibly the real view that
+    array_of gave) and count the write."""
     if data is not t._data:
-        t._data = t._backend.write(t._data, data)
+        if t._dtype.kind == "c" and data.dtype != t._data.dtype:
+            data = _as_complex(data, t._data.dtype)
+        if data is not t._data:
+            t._data = t._backend.write(t._data, data)
     bump_version(t)
+
+
+def array_of(t):
+    """`t`'s backend array for a step's arithmetic: a complex tensor as real numbers, the
+    real and imaginary parts side by side (PyTorch's view_as_real): the adaptive
+    optimizers square, divide and take roots of each part, not of the complex number."""
+    a = t._data
+    if t._dtype.kind != "c":
+        return a
+    try:
+        return a.view(a.real.dtype)  # NumPy, CuPy: a view, so in-place updates land in t
+    except (AttributeError, TypeError, ValueError):
+        xp = t._backend.xp
+        return xp.stack([xp.real(a), xp.imag(a)], axis=-1)  # a copy: store() writes it back
+
+
+def _as_complex(data, dtype):
+    """The inverse of array_of's real form."""
+    try:
+        return data.view(dtype)
+    except (AttributeError, TypeError, ValueError):
+        return data[..., 0] + 1j * data[..., 1]
 
 
 def zeros_state(p):
@@ -51,10 +77,10 @@ def zeros_state(p):
 def step_gradient(p, group: dict, decoupled: bool = False):
     """(the step's gradient, p's array): p.grad, negated to maximize, plus weight_decay * p
     (L2); with decoupled decay (AdamW), p shrunk in place by lr * weight_decay instead."""
-    g = p.grad._data
+    g = array_of(p.grad)
     if group.get("maximize"):
         g = -g
-    pd = p._data
+    pd = array_of(p)
     weight_decay = group.get("weight_decay")
     if weight_decay:
         if decoupled:

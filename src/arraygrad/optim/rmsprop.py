@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, check_setting, step_count, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_count, step_gradient, store, zeros_state
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -42,12 +42,12 @@ class RMSprop(Optimizer):
                 advance_step(state)
                 g, _ = step_gradient(p, group)
                 xp = p._backend.xp
-                v = state["square_avg"]._data
+                v = array_of(state["square_avg"])
                 v *= alpha
                 v += (1 - alpha) * (g * g)
                 store(state["square_avg"], v)
                 if group["centered"]:
-                    m = state["grad_avg"]._data
+                    m = array_of(state["grad_avg"])
                     m *= alpha
                     m += (1 - alpha) * g
                     store(state["grad_avg"], m)
@@ -55,9 +55,9 @@ class RMSprop(Optimizer):
                 else:
                     denom = xp.sqrt(v)
                 denom += eps
-                pd = p._data
+                pd = array_of(p)
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
+                    buf = array_of(state["momentum_buffer"])
                     buf *= momentum
                     buf += g / denom
                     store(state["momentum_buffer"], buf)
@@ -92,8 +92,9 @@ class Adagrad(Optimizer):
         # PyTorch fills with the constructor's initial_accumulator_value, for groups added
         # later too (their state is made at their first step)
         acc = zeros_state(p)
-        if self.defaults["initial_accumulator_value"]:
-            acc._data += self.defaults["initial_accumulator_value"]
+        value = self.defaults["initial_accumulator_value"]
+        if value:  # both parts of a complex accumulator (PyTorch's complex(value, value))
+            acc._data += complex(value, value) if p._dtype.kind == "c" else value
         return {"step": step_count(0), "sum": acc}
 
     def step(self, closure=None):
@@ -108,12 +109,12 @@ class Adagrad(Optimizer):
                     state = self.state[p] = self._new_state(p)
                 t = advance_step(state)
                 g, _ = step_gradient(p, group)
-                acc = state["sum"]._data
+                acc = array_of(state["sum"])
                 acc += g * g
                 store(state["sum"], acc)
                 denom = p._backend.xp.sqrt(acc)
                 denom += group["eps"]
-                pd = p._data
+                pd = array_of(p)
                 pd -= (group["lr"] / (1 + (t - 1) * group["lr_decay"])) * (g / denom)
                 store(p, pd)
         return loss

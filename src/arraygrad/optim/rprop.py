@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._dispatch import wrap
-from .optimizer import Optimizer, advance_step, check_setting, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
 
 __all__ = ["Rprop"]
 
@@ -38,17 +38,17 @@ class Rprop(Optimizer):
                 xp = b.xp
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
-                    size = xp.full_like(p._data, group["lr"])
+                    size = xp.full_like(array_of(p), group["lr"])
                     state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": wrap(size, b)}
                 advance_step(state)
                 g, _ = step_gradient(p, group)
-                sign = xp.sign(g * state["prev"]._data)
+                sign = xp.sign(g * array_of(state["prev"]))
                 ones = xp.ones_like(g)
                 factor = xp.where(sign > 0, ones * etaplus, xp.where(sign < 0, ones * etaminus, ones))
-                size = xp.clip(state["step_size"]._data * factor, lo, hi)
+                size = xp.clip(array_of(state["step_size"]) * factor, lo, hi)
                 store(state["step_size"], size)
                 g = xp.where(sign < 0, xp.zeros_like(g), g)
-                pd = p._data
+                pd = array_of(p)
                 pd -= xp.sign(g) * size
                 store(p, pd)
                 store(state["prev"], g)
