@@ -800,3 +800,59 @@ def test_adaptive_optimizers_treat_complex_parameters_as_real_pairs(name, settin
     finally:
         torch.set_default_dtype(default)
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+# ----- creation, random, optimizers' arguments ---------------------------------------------
+def test_float16_uniform_draws_stay_below_one():
+    """A float32 draw rounded to float16 reached 1.0 (22 in 1e5); multiples of 2**-11 now."""
+    import arraygrad as ag
+
+    ag.manual_seed(0)
+    for x in (ag.rand(200000, dtype=ag.float16), ag.empty(100000, dtype=ag.float16).uniform_(),
+              ag.rand_like(ag.ones(100000, dtype=ag.float16))):
+        v = np.asarray(x)
+        assert v.dtype == np.float16 and v.max() < 1 and v.min() >= 0
+        assert abs(float(v.astype(np.float64).mean()) - 0.5) < 0.01
+
+
+def test_integer_linspace_and_fills_truncate_as_pytorch():
+    import arraygrad as ag
+
+    for args in [(-5, 5, 4), (0, -10, 4), (0, 10, 7), (-3, 3, 5), (0, 100, 10)]:
+        for name in ("int64", "int32", "int8"):
+            ours = ag.linspace(*args, dtype=getattr(ag, name))
+            theirs = torch.linspace(*args, dtype=getattr(torch, name))
+            assert np.asarray(ours).tolist() == theirs.tolist() and ours.dtype.name == name
+    assert np.asarray(ag.full_like(ag.tensor([1, 2]), 1.5)).tolist() == [1, 1]
+    assert np.asarray(ag.ones(2, dtype=ag.int32).new_full((2,), -3.7)).tolist() == [-3, -3]
+    assert np.asarray(ag.full((2,), 0.5, dtype=ag.bool)).tolist() == [True, True]
+    with pytest.raises(OverflowError, match="cannot be converted"):
+        ag.full((2,), float("nan"), dtype=ag.int64)
+
+
+def test_nan_to_num_of_complex_and_memory_format_keywords():
+    import arraygrad as ag
+
+    v = [complex(np.nan, np.inf), complex(-np.inf, 2), 1 + 1j]
+    np.testing.assert_array_equal(np.asarray(ag.nan_to_num(ag.tensor(v), nan=0.5)),
+                                  torch.nan_to_num(torch.tensor(v), nan=0.5).numpy())
+    x = ag.ones((1, 2, 3, 3))
+    for like in (ag.zeros_like, ag.ones_like, ag.empty_like, ag.rand_like, ag.randn_like):
+        assert tuple(like(x, memory_format=ag.preserve_format).shape) == (1, 2, 3, 3)
+    assert tuple(ag.full_like(x, 2.0, memory_format=ag.channels_last).shape) == (1, 2, 3, 3)
+    assert tuple(x.to(memory_format=ag.channels_last).shape) == (1, 2, 3, 3)
+
+
+def test_optimizers_take_named_parameters_and_a_tensor_learning_rate():
+    """PyTorch 2.6: model.named_parameters() (the names kept as param_names); a 0-d lr."""
+    import arraygrad as ag
+
+    model = ag.nn.Linear(3, 2)
+    opt = ag.optim.SGD(model.named_parameters(), lr=ag.tensor(0.1, dtype=ag.float64))
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"] and opt.param_groups[0]["lr"] == 0.1
+    before = np.asarray(model.weight.detach()).copy()
+    model(ag.ones(3)).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(np.asarray(model.weight.detach()), before - 0.1)
+    with pytest.raises(TypeError, match="named_parameters"):
+        ag.optim.SGD([("w", model.weight), model.bias], lr=0.1)

@@ -49,6 +49,9 @@ class HostRandom:
 
     def uniform(self, shape, dtype):
         """Uniform on [0, 1) (float16, float32 or float64)."""
+        if dtype.bits == 16:  # multiples of 2**-11, as PyTorch's: a float32 draw rounded to
+            # float16 would round values just below 1 up to 1
+            return self._out((self._gen.integers(0, 2048, shape, dtype="int16") * (1 / 2048)).astype("float16"))
         return self._out(self._float_draw(self._gen.random, shape, dtype))
 
     def normal(self, shape, dtype):
@@ -57,7 +60,7 @@ class HostRandom:
 
     @staticmethod
     def _float_draw(draw, shape, dtype):
-        if dtype.bits == 16:  # NumPy's generators draw float32 at the least: round down
+        if dtype.bits == 16:  # NumPy's generators draw float32 at the least
             return draw(shape, dtype="float32").astype("float16")
         return draw(shape, dtype=dtype.name)
 
@@ -345,12 +348,12 @@ def _like(fname, kind, x, dtype, device, requires_grad, generator=None):
     return _finish(data, b, requires_grad)
 
 
-def rand_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def rand_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None, memory_format=None) -> Tensor:
     """Uniform random numbers with the shape (and, by default, dtype and device) of `x`."""
     return _like("rand_like", "uniform", x, dtype, device, requires_grad, generator)
 
 
-def randn_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype, device) of `x`."""
     return _like("randn_like", "normal", x, dtype, device, requires_grad, generator)
 
@@ -392,7 +395,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randint_like(x, /, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
-                 generator=None) -> Tensor:
+                 generator=None, memory_format=None) -> Tensor:
     """Random integers on [low, high) with the shape (and dtype, device) of `x`;
     ``randint_like(x, high)`` means low = 0."""
     check_tensor(x, "randint_like")

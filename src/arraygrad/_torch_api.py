@@ -85,7 +85,7 @@ __all__ = [
     # leftovers: splitting, complex numbers, integration, number theory, memory formats
     "tensor_split", "broadcast_tensors", "vdot", "complex", "polar", "view_as_real", "view_as_complex",
     "trapezoid", "trapz", "fix", "ldexp", "gcd", "lcm", "rsub", "float_power", "memory_format",
-    "contiguous_format", "preserve_format",
+    "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
     # what tutorials of PyTorch 2 call: compile, matmul precision, statistics, small helpers
     "compile", "set_float32_matmul_precision", "get_float32_matmul_precision", "cov", "corrcoef",
     "cosine_similarity", "pairwise_distance", "typename", "is_nonzero",
@@ -1272,6 +1272,8 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     check_tensor(input, "nan_to_num", "input")
     if input.dtype.kind not in "fc":
         return input
+    if input.dtype.kind == "c":  # each part on its own (PyTorch's, NumPy's)
+        return complex(*(nan_to_num(part, nan, posinf, neginf) for part in (_elem.real(input), _elem.imag(input))))
     info = _dtypes.finfo(input.dtype)
     hi, lo = (info.max if posinf is None else posinf), (info.min if neginf is None else neginf)
     x = _search.where(_elem.isnan(input), nan, input)
@@ -2893,6 +2895,8 @@ class memory_format(_NamedConstant):
 
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")  # accepted where PyTorch takes a format
+channels_last_3d = memory_format("channels_last_3d")
 
 
 def tensor_split(input, indices_or_sections=_NOT_GIVEN, dim=0, *, sections=_NOT_GIVEN, indices=_NOT_GIVEN):

@@ -102,17 +102,19 @@ def _like(fname, x, dtype, device, requires_grad):
     return _finish(wrap(b.create(fname[:-5], x._data.shape, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
-def empty_like(x, /, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An uninitialized array with the shape (and, by default, dtype and device) of `x`."""
+def empty_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """An uninitialized array with the shape (and, by default, dtype and device) of `x`.
+    PyTorch's memory_format is accepted in the *_like functions: arraygrad's new tensors
+    are C-ordered whatever the format."""
     return _like("empty_like", x, dtype, device, requires_grad)
 
 
-def zeros_like(x, /, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """Zeros with the shape (and, by default, dtype and device) of `x`."""
     return _like("zeros_like", x, dtype, device, requires_grad)
 
 
-def ones_like(x, /, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """Ones with the shape (and, by default, dtype and device) of `x`."""
     return _like("ones_like", x, dtype, device, requires_grad)
 
@@ -136,6 +138,11 @@ def _fill_dtype(fill_value, fname) -> DType:
 def _check_fill(fill_value, d: DType, fname):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if d.kind in "biu" and isinstance(fill_value, float):
+        # PyTorch's conversion: truncated toward zero (the standard leaves it unspecified)
+        if not math.isfinite(fill_value):
+            raise OverflowError(f"{fname}: fill_value {fill_value} cannot be converted to {d}")
+        fill_value = bool(fill_value) if d.kind == "b" else int(fill_value)
     if d.kind in "iu" and isinstance(fill_value, int) and not isinstance(fill_value, bool):
         info = _dtypes.iinfo(d)
         if not info.min <= fill_value <= info.max:
@@ -162,7 +169,7 @@ def full(shape=None, fill_value=None, *, dtype=None, device=None, requires_grad=
     return _finish(wrap(b.create("full", dims, fill_value, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
-def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """An array like `x` filled with `fill_value`."""
     check_tensor(x, "full_like")
     d = x._dtype if dtype is None else as_dtype(dtype)
@@ -251,6 +258,10 @@ def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=Tr
         if is_complex and d.kind != "c":
             raise TypeError(f"linspace: complex start/stop need a complex dtype, got {d}")
     b = backend_for(device)
+    if d.kind in "iu":  # computed in float64, then truncated toward zero (PyTorch's; NumPy floors)
+        samples = b.create("linspace", start, stop, num, dtype=b.to_native_dtype(_dtypes.float64), endpoint=endpoint)
+        xp = b.xp
+        return _finish(wrap(xp.astype(xp.trunc(samples), b.to_native_dtype(d)), b), requires_grad)
     return _finish(wrap(b.create("linspace", start, stop, num, dtype=b.to_native_dtype(d), endpoint=endpoint), b),
                    requires_grad)
 

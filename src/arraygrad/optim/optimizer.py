@@ -112,6 +112,8 @@ def advance_step(state: dict) -> int:
 
 def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
     """A non-negative float setting (or in [low, high)), else ValueError."""
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d tensor (PyTorch takes one for lr)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{cls}: invalid {name} {value!r} (expected a number)")
     if value < low or (high is not None and value >= high):
@@ -220,6 +222,8 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
+        if isinstance(self.defaults.get("lr"), Tensor):  # a 0-d tensor lr (PyTorch takes one): its value
+            self.defaults["lr"] = self.defaults["lr"].item()
         # a defaultdict as PyTorch's: custom optimizers read `self.state[p]` before filling it
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -251,6 +255,12 @@ class Optimizer:
         if params is None:
             raise ValueError("param group must have a 'params' entry")
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            names, params = [p[0] for p in params], [p[1] for p in params]  # model.named_parameters()
+        elif any(isinstance(p, tuple) for p in params):
+            raise TypeError("optimizer params must be all Tensors or all (name, Tensor) pairs "
+                            "(model.named_parameters())")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -263,6 +273,10 @@ class Optimizer:
         if any(id(p) in taken for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         group = dict(param_group, params=params)
+        if names is not None:
+            group["param_names"] = names  # PyTorch 2.6's key for named parameters
+        if isinstance(group.get("lr"), Tensor):
+            group["lr"] = group["lr"].item()
         for k, v in self.defaults.items():
             if v is required and k not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization "
