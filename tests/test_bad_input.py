@@ -94,3 +94,14 @@ def test_triangle_indices_match_numpy(rows, cols):
             np.testing.assert_array_equal(np.asarray(got), np.stack(npfn(rows, offset, cols)).reshape(2, -1))
     assert ag.tril_indices(3, 3, dtype=ag.int32).dtype == ag.int32
     assert tuple(ag.tril_indices(2000, 2000).shape) == (2, 2001000)
+
+
+def test_autograd_argument_errors_as_pytorch():
+    x = ag.ones(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="leaf variables"):
+        y.requires_grad = True
+    with pytest.raises(RuntimeError, match=r"inputs\[0\] does not require grad"):
+        (x * 2).sum().backward(inputs=[ag.ones(2)])
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        ag.autograd.grad((x * 2).sum(), [])

@@ -256,7 +256,7 @@ class Tensor(D.TensorBase, TorchTensorMethods):
     def requires_grad(self, value):
         if not isinstance(value, bool):
             raise TypeError(f"requires_grad must be a bool, got {type(value).__name__}")
-        if self.grad_fn is not None and not value:
+        if self.grad_fn is not None:  # either way, as PyTorch
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")

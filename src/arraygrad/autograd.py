@@ -25,8 +25,11 @@ from ._autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                   is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ._dispatch import Tensor as _Tensor
 
-# `import arraygrad.autograd.functional` / `from arraygrad.autograd.functional import ...`
+from ._autograd import function  # noqa: E402  (torch.autograd.function: Function, once_differentiable, ...)
+
+# `import arraygrad.autograd.functional` / `from arraygrad.autograd.function import ...`
 _sys.modules[__name__ + ".functional"] = functional
+_sys.modules[__name__ + ".function"] = function
 
 
 def __getattr__(name):

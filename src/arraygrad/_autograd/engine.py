@@ -789,6 +789,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_list(inputs, "inputs")
         if not inputs:
             raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+        for i, t in enumerate(inputs):
+            if not t._requires_grad:
+                raise RuntimeError(f"backward: inputs[{i}] does not require grad: no gradient to accumulate "
+                                   "into it")
         got = execute(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph,
                       targets=inputs)
         for t, g in zip(inputs, got):
@@ -803,6 +807,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of `outputs` with respect to `inputs` (returned, not accumulated)."""
     outputs = _as_list(outputs, "outputs")
     inputs = _as_list(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("grad: the `inputs` argument cannot be empty")
     for i, t in enumerate(inputs):
         if not t._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")

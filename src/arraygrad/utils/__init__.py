@@ -1,5 +1,6 @@
-"""`arraygrad.utils`: data loading (`arraygrad.utils.data`)."""
+"""`arraygrad.utils`: data loading (`arraygrad.utils.data`), activation checkpointing
+(`arraygrad.utils.checkpoint`)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
