@@ -856,3 +856,16 @@ def test_optimizers_take_named_parameters_and_a_tensor_learning_rate():
     np.testing.assert_allclose(np.asarray(model.weight.detach()), before - 0.1)
     with pytest.raises(TypeError, match="named_parameters"):
         ag.optim.SGD([("w", model.weight), model.bias], lr=0.1)
+
+
+def test_pytorch_spelled_sums_of_unsigned_and_bool_accumulate_in_int64():
+    """The standard's sum gives uint64 for unsigned input; PyTorch's spellings give int64."""
+    import arraygrad as ag
+
+    for name in ("uint8", "bool", "int8"):
+        a, t = ag.ones((2, 3), dtype=getattr(ag, name)), torch.ones((2, 3), dtype=getattr(torch, name))
+        for ours, theirs in [(a.sum(), t.sum()), (a.sum(0), t.sum(0)), (a.prod(1), t.prod(1)),
+                             (a.cumsum(0), t.cumsum(0)), (ag.cumprod(a, 1), torch.cumprod(t, 1))]:
+            assert ours.dtype.name == str(theirs.dtype).split(".")[-1]
+            np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())
+    assert ag.sum(ag.ones(3, dtype=ag.uint8)).dtype == ag.uint64  # the standard's spelling

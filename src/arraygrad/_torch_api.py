@@ -788,14 +788,24 @@ def masked_select(input, mask) -> Tensor:
 # ----------------------------------------------------------------------------------------
 # Reductions
 # ----------------------------------------------------------------------------------------
+def torch_accumulation_dtype(x, dtype):
+    """PyTorch's sums and products of bool and unsigned integers accumulate in int64 (the
+    standard's in uint64 for unsigned): the dtype to pass for PyTorch's spelling."""
+    if dtype is None and x._dtype.kind in "bu" and x._dtype.bits < 64:
+        return _dtypes.int64
+    return dtype
+
+
 def cumsum(input, dim, *, dtype=None) -> Tensor:
-    if check_tensor(input, "cumsum", "input").ndim == 0:
+    dtype = torch_accumulation_dtype(check_tensor(input, "cumsum", "input"), dtype)
+    if input.ndim == 0:
         return _on_0d(lambda x, d: cumsum(x, d, dtype=dtype), input, dim, "cumsum")
     return _stat.cumulative_sum(input, axis=dim, dtype=dtype)
 
 
 def cumprod(input, dim, *, dtype=None) -> Tensor:
-    if check_tensor(input, "cumprod", "input").ndim == 0:
+    dtype = torch_accumulation_dtype(check_tensor(input, "cumprod", "input"), dtype)
+    if input.ndim == 0:
         return _on_0d(lambda x, d: cumprod(x, d, dtype=dtype), input, dim, "cumprod")
     return _stat.cumulative_prod(input, axis=dim, dtype=dtype)
 
@@ -2150,7 +2160,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepd
     check_tensor(input, "nansum", "input")
     dim, keepdim, np_style = _numpy_keywords("nansum", dim, keepdim, axis, keepdims)
     axes = reduction_axes(dim, None if np_style else input, "nansum")
-    return _stat.sum(_nan_zeroed(input), axis=axes, keepdims=keepdim, dtype=dtype)
+    return _stat.sum(_nan_zeroed(input), axis=axes, keepdims=keepdim, dtype=torch_accumulation_dtype(input, dtype))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):

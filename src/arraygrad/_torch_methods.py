@@ -694,11 +694,14 @@ class TorchTensorMethods:
 
     # ----- reductions, in PyTorch's spelling ---------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-        if dim is None and axis is None and dtype is None and not keepdim and not keepdims:
+        if dim is None and axis is None and dtype is None and not keepdim and not keepdims \
+                and self._dtype.kind in "fc":
             return _stat.sum(self)
+        dtype = _api.torch_accumulation_dtype(self, dtype)
         return _stat.sum(self, axis=_dims("sum", dim, axis, self), dtype=dtype, keepdims=_keep(keepdim, keepdims))
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        dtype = _api.torch_accumulation_dtype(self, dtype)
         return _stat.prod(self, axis=_dims("prod", dim, axis, self), dtype=dtype, keepdims=_keep(keepdim, keepdims))
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
