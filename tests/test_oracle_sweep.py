@@ -869,3 +869,24 @@ def test_pytorch_spelled_sums_of_unsigned_and_bool_accumulate_in_int64():
             assert ours.dtype.name == str(theirs.dtype).split(".")[-1]
             np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())
     assert ag.sum(ag.ones(3, dtype=ag.uint8)).dtype == ag.uint64  # the standard's spelling
+
+
+def test_hardswish_gradient_at_infinities():
+    """The quadratic piece's gradient at +-inf was 0 * inf = nan behind the where."""
+    import arraygrad as ag
+
+    vals = [-np.inf, np.inf, -3.0, -1.0, 0.0, 2.9, 3.0]
+    grads = []
+    for lib in (ag, torch):
+        x = lib.tensor(vals, requires_grad=True)
+        g, = lib.autograd.grad(lib.nn.functional.hardswish(x).sum(), x)
+        grads.append(np.asarray(g))
+    np.testing.assert_allclose(grads[0], grads[1])
+    assert float(ag.nn.functional.hardswish(ag.tensor([-np.inf]))[0]) == 0.0  # PyTorch: nan (-inf * 0)
+
+
+def test_conv_transpose1d_too_small_output_is_said_in_1d_terms():
+    import arraygrad as ag
+
+    with pytest.raises(ValueError, match="conv_transpose1d: the output length -2"):
+        ag.nn.functional.conv_transpose1d(ag.ones((1, 2, 3)), ag.ones((2, 1, 2)), padding=3)

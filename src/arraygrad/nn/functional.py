@@ -502,6 +502,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if output_padding[0] >= max(stride[0], dilation[0]):
         raise ValueError(f"{fname}: output padding must be smaller than either stride or dilation, got "
                          f"output_padding={output_padding[0]}, stride={stride[0]}, dilation={dilation[0]}")
+    length = ((input._data.shape[-1] - 1) * stride[0] - 2 * padding[0] + dilation[0] * (weight._data.shape[-1] - 1)
+              + output_padding[0] + 1)
+    if length < 1:  # said here, in 1-D terms, not by the 2-D call below
+        raise ValueError(f"{fname}: the output length {length} is not positive (input length "
+                         f"{input._data.shape[-1]}, kernel {weight._data.shape[-1]}, stride {stride[0]}, "
+                         f"padding {padding[0]}, dilation {dilation[0]})")
     out = conv_transpose2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, (1,) + stride,
                            (0,) + padding, (0,) + output_padding, groups, (1,) + dilation)
     return squeeze(out, axis=-2)
@@ -1567,8 +1573,12 @@ def softsign(input) -> Tensor:
 def hardswish(input, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6; the outer pieces own the kinks (derivative 0 at -3, 1 at 3), as
     PyTorch's hardswish_backward."""
-    return _activation("hardswish", input, inplace,
-                       lambda x: _where(x <= -3, 0.0, _where(x < 3, x * (x + 3) / 6, x)))
+    def hardswish_of(x):
+        inside = (x > -3) & (x < 3)
+        safe = _where(inside, x, 0.0)  # the quadratic only inside: its gradient at +-inf would be 0 * inf
+        return _where(x <= -3, 0.0, _where(inside, safe * (safe + 3) / 6, x))
+
+    return _activation("hardswish", input, inplace, hardswish_of)
 
 
 def hardsigmoid(input, inplace: bool = False) -> Tensor:
