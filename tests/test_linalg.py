@@ -394,14 +394,18 @@ def test_small_functions_match_numpy():
                                np.linalg.pinv(deficient, rtol=1e-3))
 
 
-def test_diagonal_is_read_only_and_tracks_writes():
+def test_diagonal_is_a_writable_view_and_tracks_writes():
     x = xp.asarray(_rand((3, 3)))
     d = LA.diagonal(x)
-    with pytest.raises(ValueError, match="read-only"):
-        d[0] = 1.0
+    d[0] = 1.0  # PyTorch's diagonal is a writable view (NumPy's is read-only)
+    assert float(x[0, 0]) == 1.0
     x[0, 0] = 7.0
-    assert float(d[0]) == 7.0  # a view, as in PyTorch
+    assert float(d[0]) == 7.0
     assert d._version == x._version
+    ro = np.eye(2)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        LA.diagonal(xp.asarray(ro))[0] = 3.0
 
 
 def test_namedtuple_results():

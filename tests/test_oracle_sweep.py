@@ -890,3 +890,55 @@ def test_conv_transpose1d_too_small_output_is_said_in_1d_terms():
 
     with pytest.raises(ValueError, match="conv_transpose1d: the output length -2"):
         ag.nn.functional.conv_transpose1d(ag.ones((1, 2, 3)), ag.ones((2, 1, 2)), padding=3)
+
+
+# ----- tensor methods: views and in-place casting ----------------------------------------------
+def test_diagonal_and_real_imag_are_writable_views_with_gradients():
+    """NumPy's diagonal is read-only (a.diagonal().fill_(1) raised); complex .real/.imag were
+    copies (writes lost). Both are autograd views now, as PyTorch's."""
+    def run(lib):
+        a = lib.zeros(3, 3)
+        a.diagonal().fill_(1)
+        b = lib.zeros(3, 4)
+        b.diagonal(1).fill_(5)
+        x = lib.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+        y = x * 1
+        y.diagonal().mul_(2)
+        (y * y).sum().backward()
+        z = lib.tensor([1 + 2j, 3 - 1j])
+        z.real[0] = 100
+        z.imag.mul_(0)
+        w = lib.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        v = w * 1
+        v.imag.mul_(3)
+        g, = lib.autograd.grad((v * lib.tensor([1 - 1j, 2 + 1j])).real.sum(), w)
+        return [np.asarray(t).tolist() for t in (a, b, x.grad, z, g)]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+    import arraygrad as ag
+
+    x = ag.tensor([1.0, 2.0])
+    assert x.real is x
+
+
+def test_in_place_integer_ops_cast_within_the_category():
+    """NumPy's same_kind refused uint8 += int8; PyTorch casts within integers (and refuses
+    float into int)."""
+    def run(lib):
+        a = lib.tensor([250, 3], dtype=lib.uint8)
+        a.add_(lib.tensor([10, -5], dtype=lib.int8))
+        b = lib.tensor([250, 3], dtype=lib.uint8)
+        b += lib.tensor([10, 5], dtype=lib.int64)
+        return np.asarray(a).tolist(), np.asarray(b).tolist(), str(a.dtype).split(".")[-1]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_erf_keeps_float16():
+    import arraygrad as ag
+
+    for name in ("float16", "float32", "float64"):
+        x = ag.tensor([0.5, -1.0], dtype=getattr(ag, name))
+        assert ag.erf(x).dtype.name == name and ag.erfc(x).dtype.name == name

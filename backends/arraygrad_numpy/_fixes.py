@@ -113,8 +113,15 @@ def numpy_overrides(np) -> dict:
                 out[:, rows[1], cols_[1]] += block
         return out if channels_first else np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
+    def diagonal(x, /, *, offset=0):
+        # NumPy's diagonal is a read-only view; PyTorch's is writable (a.diagonal().fill_(1))
+        out = np.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+        if x.flags.writeable:
+            out.flags.writeable = True
+        return out
+
     return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
-            "im2col": im2col, "col2im": col2im, **_scipy_special(), **_scipy_lu()}
+            "im2col": im2col, "col2im": col2im, "linalg.diagonal": diagonal, **_scipy_special(), **_scipy_lu()}
 
 
 def _covered(offset: int, stride: int, n_out: int, size: int):
@@ -175,13 +182,6 @@ def _scipy_special() -> dict:
             loaded.append(special)
         return loaded[0]
 
-    def lazy(name):
-        def fn(x, /):
-            return getattr(scipy_special(), name)(x)
-        fn.__name__ = name
-        return fn
-
-
     # arraygrad.special's functions too (polygamma's n= comes as a keyword), in the inputs' dtype
     def lazy_cast(name, fix=None):
         def fn(*arrays, **params):
@@ -233,7 +233,8 @@ def _scipy_special() -> dict:
 
         return np.asarray(scipy_special().spherical_jn(0, x), x.dtype)
     out["special.spherical_bessel_j0"] = spherical_bessel_j0
-    return {"erf": lazy("erf"), "erfc": lazy("erfc"), **out}
+    # in the input's dtype: SciPy computes float16 in float64 (its float16 result was float64)
+    return {"erf": lazy_cast("erf"), "erfc": lazy_cast("erfc"), **out}
 
 
 # Scans and half-precision means accumulate wider, as PyTorch's CPU kernels do: a float32

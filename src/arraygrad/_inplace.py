@@ -125,6 +125,9 @@ def inplace_binary(op: Op, x, other):
             res = getattr(data, dunder)(other_data)
         except (TypeError, ValueError) as exc:
             check_writable(x, op.name)  # read-only memory: say so, and how to get around it
+            if isinstance(exc, TypeError):  # NumPy's same_kind refusal (uint8 += int8): PyTorch
+                # casts within a category; commit() refuses only what PyTorch refuses
+                return commit(x, D.binary(op, x, other), op.name, history=False)
             raise D.restated(exc, f"{op.name} (in place): {exc}") from exc
         if res is NotImplemented:
             raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
@@ -239,7 +242,7 @@ def setitem(x, key, value):
 
 # ----- writes through views reach their bases ---------------------------------------------
 def _view_function(op: Op):
-    from . import _torch_api
+    from . import _torch_api, linalg as _linalg
     from ._ops import indexing, manipulation
 
     return {
@@ -253,6 +256,7 @@ def _view_function(op: Op):
         "matrix_transpose": lambda t: t.mT,
         "view_as_real": lambda t: _torch_api.view_as_real(t),
         "view_as_complex": lambda t: _torch_api.view_as_complex(t),
+        "linalg.diagonal": lambda t, offset: _linalg.diagonal(t, offset=offset),
     }[op.name]
 
 
@@ -262,6 +266,11 @@ def _base_grad(g, view_op, view_params):
         from ._ops.indexing import setitem_functional
 
         return setitem_functional(g, view_params["key"], 0)
+    if view_op.name == "linalg.diagonal":  # everything but the diagonal keeps its gradient
+        from ._ops.creation import eye
+
+        m, n = g.shape[-2:]
+        return g * (1 - eye(m, n, k=view_params["offset"], dtype=g.dtype, device=g.device))
     return g * 0  # the other views cover the whole base
 
 

@@ -673,11 +673,18 @@ class TorchTensorMethods:
 
     @property
     def real(self):
-        return _elem.real(self)
+        """The real part: a view of a complex tensor (writes through it reach self, as
+        PyTorch's), self itself for a real one."""
+        if self._dtype.kind != "c":
+            return self
+        return _api.view_as_real(self)[..., 0]
 
     @property
     def imag(self):
-        return _elem.imag(self)
+        """The imaginary part: a view of a complex tensor; zeros for a real one."""
+        if self._dtype.kind != "c":
+            return _elem.imag(self)
+        return _api.view_as_real(self)[..., 1]
 
     @property
     def mH(self):

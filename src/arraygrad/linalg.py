@@ -636,12 +636,13 @@ _DIAGONAL = Op("linalg.diagonal", ("x",), _diagonal_grad, grad_fn="DiagonalBackw
 
 
 def diagonal(x, /, *, offset=0) -> Tensor:
-    """The `offset` diagonal (above the main one for offset > 0) of each matrix; read-only
-    when it shares x's memory."""
+    """The `offset` diagonal (above the main one for offset > 0) of each matrix: a view where
+    the backend gives one (writes through it reach x, gradients included, as PyTorch's)."""
     x = _matrices(x, "diagonal")
-    out = apply(_DIAGONAL, (x,), {"offset": _require_int(offset, "diagonal", "offset")})
-    if x._backend.is_view(out._data):  # an alias: in-place writes to x are seen by its version
-        out._base = (x, None, None)
+    params = {"offset": _require_int(offset, "diagonal", "offset")}
+    out = apply(_DIAGONAL, (x,), params)
+    if x._backend.is_view(out._data):
+        out._base = (x, _DIAGONAL, params)
     return out
 
 
