@@ -942,3 +942,19 @@ def test_erf_keeps_float16():
     for name in ("float16", "float32", "float64"):
         x = ag.tensor([0.5, -1.0], dtype=getattr(ag, name))
         assert ag.erf(x).dtype.name == name and ag.erfc(x).dtype.name == name
+
+
+def test_small_pytorch_surface_gaps():
+    """round_(decimals=), gather(sparse_grad=), the layout queries library code asks, and
+    median / nanmedian of integers keeping their dtype."""
+    import arraygrad as ag
+
+    x = ag.tensor([1.234, 2.345])
+    assert x.round_(decimals=1) is x
+    np.testing.assert_allclose(np.asarray(x), [1.2, 2.3])
+    np.testing.assert_allclose(np.asarray(x.gather(0, ag.tensor([1, 0]), sparse_grad=False)), [2.3, 1.2], rtol=1e-6)
+    assert not any(getattr(x, n) for n in ("is_sparse", "is_quantized", "is_nested", "is_mps", "is_xpu"))
+    for lib in (ag, torch):
+        m = lib.tensor([1, 5, 3, 4])
+        assert str(m.median().dtype).split(".")[-1] == "int64" and int(m.median()) == 3
+        assert int(m.nanmedian()) == 3

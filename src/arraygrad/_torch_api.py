@@ -684,8 +684,9 @@ def _check_index_shape(fname, input, dim, index, other=None):
                                f"apart from dimension {dim}")
 
 
-def gather(input, dim, index) -> Tensor:
-    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): values picked along `dim`."""
+def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): values picked along `dim`
+    (sparse_grad: PyTorch's sparse gradient; arraygrad's is dense, the same values)."""
     check_tensor(input, "gather", "input")
     check_tensor(index, "gather", "index")
     if index.ndim == 0 and input.ndim == 1:  # PyTorch's: the one element, as a 0-d tensor
@@ -1606,6 +1607,10 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
     if dim is None:
         flat = _manip.reshape(input, (-1,))
         n = flat.shape[0]
+        if input.dtype.kind not in "fc":  # no NaN to return or to look for: the dtype stays
+            if n == 0:
+                raise RuntimeError("median: the median of an empty integer tensor is undefined (no NaN to return)")
+            return _sorting.sort(flat)[(n - 1) // 2]
         if n == 0:
             return _creation.asarray(math.nan, dtype=input.dtype)
         nan = _elem.isnan(flat)
@@ -2127,6 +2132,8 @@ def nanmedian(input, dim=None, keepdim=False, *, axis=_NOT_GIVEN, keepdims=_NOT_
         return _quantile("nanmedian", input, 0.5, dim, keepdim, "linear", True, True)
     if dim is None:
         flat = _manip.reshape(input, (-1,))
+        if input.dtype.kind not in "fc":  # no NaN: median's
+            return median(input)
         if flat.shape[0] == 0:
             return _creation.asarray(math.nan, dtype=input.dtype, device=input.device)
         picked = _indexing.take(flat, _nanmedian_positions(_manip.reshape(flat, (1, -1)))[0], axis=0)[0].detach()

@@ -198,6 +198,11 @@ class TorchTensorMethods:
     def is_cpu(self) -> bool:
         return self._backend.device.type == "cpu"
 
+    # PyTorch's layout and device queries that library code asks (`if grad.is_sparse:`):
+    # arraygrad's tensors are dense and strided, on a CPU or CUDA backend
+    is_sparse = is_sparse_csr = is_quantized = is_nested = is_mkldnn = is_mps = is_xpu = property(
+        lambda self: False)
+
     def get_device(self) -> int:
         """The CUDA device index (-1 for CPU tensors)."""
         idx = self._backend.device.index
@@ -641,6 +646,10 @@ class TorchTensorMethods:
                                       "div_", (other,))
 
     divide_ = div_
+
+    def round_(self, decimals=0):
+        """round(decimals) in place; returns self."""
+        return _api.round_(self, decimals=decimals)
 
     def round(self, decimals=0):
         """Round half to even, to `decimals` places."""
