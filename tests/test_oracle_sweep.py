@@ -958,3 +958,42 @@ def test_small_pytorch_surface_gaps():
         m = lib.tensor([1, 5, 3, 4])
         assert str(m.median().dtype).split(".")[-1] == "int64" and int(m.median()) == 3
         assert int(m.nanmedian()) == 3
+
+
+def test_gradient_and_cumulative_trapezoid_as_pytorch():
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((4, 5, 6))
+    coords = np.cumsum(rng.random(6))
+    for kw in [{}, {"dim": 1}, {"dim": (0, 2), "spacing": [0.5, 2.0]}, {"spacing": 3.0, "edge_order": 2},
+               {"dim": 2, "spacing": ("coords",), "edge_order": 1}, {"dim": 2, "spacing": ("coords",), "edge_order": 2}]:
+        ours = ag.gradient(ag.tensor(y), **{k: (tuple(ag.tensor(coords) for _ in v) if k == "spacing" and v == ("coords",) else v)
+                                            for k, v in kw.items()})
+        theirs = torch.gradient(torch.tensor(y), **{k: (tuple(torch.tensor(coords) for _ in v)
+                                                        if k == "spacing" and v == ("coords",) else v) for k, v in kw.items()})
+        assert len(ours) == len(theirs)
+        for a, t in zip(ours, theirs):
+            np.testing.assert_allclose(np.asarray(a), t.numpy(), rtol=1e-12, atol=1e-12)
+    x, tx = ag.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
+    ag.gradient(x, dim=0)[0].sum().backward()
+    torch.gradient(tx, dim=0)[0].sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), tx.grad.numpy(), atol=1e-12)
+    for ours, theirs in [(ag.cumulative_trapezoid(ag.tensor(y)), torch.cumulative_trapezoid(torch.tensor(y))),
+                         (ag.cumulative_trapezoid(ag.tensor(y), dx=0.5, dim=0),
+                          torch.cumulative_trapezoid(torch.tensor(y), dx=0.5, dim=0)),
+                         (ag.cumulative_trapezoid(ag.tensor(y), ag.tensor(coords)),
+                          torch.cumulative_trapezoid(torch.tensor(y), torch.tensor(coords)))]:
+        np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="at least edge_order"):
+        ag.gradient(ag.tensor([1.0, 2.0]), edge_order=2)
+
+
+def test_empty_softmax_nonzero_of_0d_and_cov_of_one_variable():
+    import arraygrad as ag
+
+    for lib in (ag, torch):
+        assert tuple(lib.softmax(lib.ones((2, 0)), 1).shape) == (2, 0)
+        assert tuple(lib.log_softmax(lib.ones((2, 0)), 1).shape) == (2, 0)
+        assert tuple(lib.tensor(3.0).nonzero().shape) == (1, 0) and tuple(lib.tensor(0.0).nonzero().shape) == (0, 0)
+        assert tuple(lib.ones((1, 5)).cov().shape) == ()

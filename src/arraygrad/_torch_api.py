@@ -86,6 +86,7 @@ __all__ = [
     "tensor_split", "broadcast_tensors", "vdot", "complex", "polar", "view_as_real", "view_as_complex",
     "trapezoid", "trapz", "fix", "ldexp", "gcd", "lcm", "rsub", "float_power", "memory_format",
     "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
+    "cumulative_trapezoid", "gradient",
     # what tutorials of PyTorch 2 call: compile, matmul precision, statistics, small helpers
     "compile", "set_float32_matmul_precision", "get_float32_matmul_precision", "cov", "corrcoef",
     "cosine_similarity", "pairwise_distance", "typename", "is_nonzero",
@@ -3071,11 +3072,79 @@ def trapezoid(y, x=None, dx=None, dim=-1, *, axis=_NOT_GIVEN) -> Tensor:
     """The trapezoidal rule's integral of `y` along `dim`, at the points `x` (1-D, or of y's
     shape) or spaced `dx` apart (default 1). NumPy's calling convention works too:
     trapezoid(y, x=None, dx=1.0, axis=-1)."""
-    check_tensor(y, "trapezoid", "y")
-    if axis is not _NOT_GIVEN:
-        dim = axis
+    pieces, _ = _trapezoids("trapezoid", y, x, dx, dim if axis is _NOT_GIVEN else axis)
+    return _stat.sum(pieces, axis=-1)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
+    """The running trapezoidal integral of `y` along `dim` (one fewer element there)."""
+    pieces, d = _trapezoids("cumulative_trapezoid", y, x, dx, dim)
+    return _manip.moveaxis(_stat.cumulative_sum(pieces, axis=-1), -1, d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
+    """PyTorch's torch.gradient: the derivative estimated along each of `dim` (all by
+    default) by second-order central differences inside, and one-sided differences of
+    `edge_order` (1 or 2) at the ends. `spacing`: one number for all dims, one per dim, or one
+    1-D tensor of coordinates per dim (unevenly spaced samples: NumPy's formulas)."""
+    check_tensor(input, "gradient", "input")
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    dims = tuple(range(input.ndim)) if dim is None else \
+        (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(normalize_axis(d, input.ndim, "gradient", "dim") for d in dims)
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"gradient: expected spacing to be unspecified, a scalar or a list of length "
+                               f"{len(dims)} (one per dim), got a list of length {len(spacing)}")
+        spacings = list(spacing)
+    else:
+        spacings = [spacing] * len(dims)
+    x = input if input._dtype.kind in "fc" else input.astype(_dtypes.DEFAULT_FLOAT)
+    return tuple(_gradient_along(x, d, py_scalar(h), edge_order) for d, h in zip(dims, spacings))
+
+
+def _gradient_along(x, d, h, edge_order):
+    n = x.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(f"gradient: torch.gradient expected each dimension size to be at least "
+                           f"edge_order+1, got size {n} along dim {d}")
+    f = _manip.moveaxis(x, d, -1)
+    if isinstance(h, Tensor):  # coordinates: NumPy's unevenly spaced formulas
+        if h.ndim != 1 or h.shape[0] != n:
+            raise RuntimeError(f"gradient: coordinates along dim {d} must be 1-D with {n} values, "
+                               f"got shape {tuple(h.shape)}")
+        step = h[1:] - h[:-1]
+        left, right = step[:-1], step[1:]
+        inner = (-right / (left * (left + right)) * f[..., :-2] + (right - left) / (left * right) * f[..., 1:-1]
+                 + left / (right * (left + right)) * f[..., 2:])
+        if edge_order == 1:
+            first = (f[..., 1:2] - f[..., :1]) / step[:1]
+            last = (f[..., -1:] - f[..., -2:-1]) / step[-1:]
+        else:
+            a, b = step[0], step[1]
+            first = (-(2 * a + b) / (a * (a + b)) * f[..., :1] + (a + b) / (a * b) * f[..., 1:2]
+                     - a / (b * (a + b)) * f[..., 2:3])
+            a, b = step[-2], step[-1]
+            last = (b / (a * (a + b)) * f[..., -3:-2] - (a + b) / (a * b) * f[..., -2:-1]
+                    + (2 * b + a) / (b * (a + b)) * f[..., -1:])
+    else:
+        inner = (f[..., 2:] - f[..., :-2]) / (2 * h)
+        if edge_order == 1:
+            first = (f[..., 1:2] - f[..., :1]) / h
+            last = (f[..., -1:] - f[..., -2:-1]) / h
+        else:
+            first = (-3 * f[..., :1] + 4 * f[..., 1:2] - f[..., 2:3]) / (2 * h)
+            last = (3 * f[..., -1:] - 4 * f[..., -2:-1] + f[..., -3:-2]) / (2 * h)
+    return _manip.moveaxis(_manip.concat([first, inner, last], axis=-1), -1, d)
+
+
+def _trapezoids(fname, y, x, dx, dim):
+    """(each trapezoid's area along the last axis, the normalized dim) for trapezoid and
+    cumulative_trapezoid."""
+    check_tensor(y, fname, "y")
     if x is not None and dx is not None:
-        raise TypeError("trapezoid(): give x or dx, not both")
+        raise TypeError(f"{fname}(): give x or dx, not both")
     if x is not None and not isinstance(x, Tensor):
         if _is_number(x):  # NumPy's positional dx
             x, dx = None, x
@@ -3085,22 +3154,22 @@ def trapezoid(y, x=None, dx=None, dim=-1, *, axis=_NOT_GIVEN) -> Tensor:
         y = y.astype(_dtypes.DEFAULT_FLOAT if x is None or x._dtype.kind not in "fc"
                      else _dtypes.result_type(x._dtype, _dtypes.DEFAULT_FLOAT))
     if y.ndim == 0:
-        raise IndexError("trapezoid(): Dimension out of range (expected to be in range of [-1, 0], "
+        raise IndexError(f"{fname}(): Dimension out of range (expected to be in range of [-1, 0], "
                          f"but got {dim})" if dim not in (0, -1) else
-                         "trapezoid(): y must have at least one dimension")
-    d = normalize_axis(dim, y.ndim, "trapezoid", "dim")
+                         f"{fname}(): y must have at least one dimension")
+    d = normalize_axis(dim, y.ndim, fname, "dim")
     yl = _manip.moveaxis(y, d, -1)
     pairs = (yl[..., 1:] + yl[..., :-1]) / 2
     if x is None:
-        return _stat.sum(pairs, axis=-1) * (1 if dx is None else py_scalar(dx))
+        return pairs * (1 if dx is None else py_scalar(dx)), d
     if x.ndim == 1:
         if x.shape[0] != y.shape[d]:
-            raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point along "
+            raise RuntimeError(f"{fname}: There must be one `x` value for each sample point along "
                                f"dim {dim}, got {x.shape[0]} x values and {y.shape[d]} samples")
         steps = x[1:] - x[:-1]
     else:
         steps = _util.diff(_manip.moveaxis(x, d if x.ndim == y.ndim else -1, -1), axis=-1)
-    return _stat.sum(pairs * steps, axis=-1)
+    return pairs * steps, d
 
 
 def _is_number(v) -> bool:
@@ -3326,7 +3395,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     c = _linalg.matmul(weighted, _manip.permute_dims(_elem.conj(centered) if centered._dtype.kind == "c"
                                                    else centered, (1, 0)))
     c = c / norm
-    return _manip.reshape(c, ()) if input._data.ndim < 2 else c
+    return _manip.reshape(c, ()) if x._data.shape[0] == 1 else c  # one variable: 0-d (PyTorch's)
 
 
 def corrcoef(input) -> Tensor:

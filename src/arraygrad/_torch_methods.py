@@ -671,7 +671,12 @@ class TorchTensorMethods:
         return _search.where(condition, self, other)
 
     def nonzero(self, *, as_tuple=False):
-        """Indices of the nonzero elements: an (n, ndim) tensor, or a tuple of 1-D tensors."""
+        """Indices of the nonzero elements: an (n, ndim) tensor, or a tuple of 1-D tensors (a
+        0-d tensor counts as one element: (1, 0) or (0, 0), PyTorch's)."""
+        if self.ndim == 0:
+            idx = _search.nonzero(_manip.reshape(self, (1,)))
+            return idx if as_tuple else _creation.zeros((idx[0].shape[0], 0), dtype=_dtypes.int64,
+                                                        device=self.device)
         idx = _search.nonzero(self)
         return idx if as_tuple else _manip.stack(list(idx), axis=1)
 

@@ -1696,11 +1696,15 @@ def prelu(input, weight) -> Tensor:
 
 
 def _softmax_forward(xp, x, *, axis):
+    if x.shape[axis] == 0:  # nothing to normalize (and no maximum to shift by)
+        return xp.asarray(x, copy=True)
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(xp, x, *, axis):
+    if x.shape[axis] == 0:
+        return xp.asarray(x, copy=True)
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
