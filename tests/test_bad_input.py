@@ -105,3 +105,24 @@ def test_autograd_argument_errors_as_pytorch():
         (x * 2).sum().backward(inputs=[ag.ones(2)])
     with pytest.raises(RuntimeError, match="cannot be empty"):
         ag.autograd.grad((x * 2).sum(), [])
+
+
+def test_random_arguments_checked_as_pytorch():
+    for call in (lambda: ag.bernoulli(ag.tensor([0.5]), p=2.0),
+                 lambda: ag.empty(2).uniform_(3, 2), lambda: ag.multinomial(ag.tensor([1.0, float("inf")]), 1),
+                 lambda: ag.multinomial(ag.tensor([1.0, 2.0]), 0)):
+        with pytest.raises(ValueError):
+            call()
+    with pytest.raises(TypeError, match="floating point"):
+        ag.bernoulli(ag.tensor([1, 0]))
+    assert tuple(ag.randint(high=5, size=(3,)).shape) == (3,)
+    with pytest.raises(TypeError, match="upper bound"):
+        ag.randint(size=(3,))
+
+
+def test_loading_a_torch_file_says_so(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "t.pt"
+    torch.save({"a": torch.ones(2)}, path)
+    with pytest.raises(ValueError, match="written by torch.save"):
+        ag.load(path)

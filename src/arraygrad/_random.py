@@ -380,9 +380,14 @@ def _integers(fname, low, high, shape, dtype, device, generator, like=None):
     return b.fn["astype"](ints, b.to_native_dtype(d)), b
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
-    """Random integers on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    """Random integers on [low, high): ``randint(high, size)``, ``randint(low, high, size)``
+    or with keywords (``randint(high=5, size=(3,))``: low 0)."""
+    if low is None:
+        if high is None:
+            raise TypeError("randint() missing the upper bound: randint(high, size) or randint(low, high, size)")
+        low = 0
     if size is None and high is not None and not isinstance(high, int):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
@@ -452,6 +457,11 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples with probabilities `input` (or the float `p`), in input's dtype."""
     check_tensor(input, "bernoulli", "input")
     prob = input if p is None else p
+    if isinstance(prob, Tensor):  # values are not read (no device sync): outside [0, 1] saturates
+        if prob.dtype.kind != "f":
+            raise TypeError(f"bernoulli: the probabilities must be floating point, got {prob.dtype}")
+    elif not 0 <= prob <= 1:
+        raise ValueError(f"bernoulli: p must be in [0, 1], got {prob}")
     u, b = _draw("bernoulli", "uniform", tuple(input.shape),
                  input.dtype if input.dtype.kind == "f" else None, None, generator, like=input)
     u = wrap(u, b)
@@ -467,6 +477,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     from ._ops.manipulation import concat, expand_dims
     from ._ops.searching import searchsorted
     from ._ops.sorting import argsort
+    from ._ops.elementwise import isfinite
     from ._ops.statistical import cumulative_sum, sum as _sum
 
     check_tensor(input, "multinomial", "input")
@@ -477,8 +488,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     token = _no_grad()
     try:
         w = input.detach() if input.ndim == 2 else expand_dims(input.detach(), axis=0)
-        if bool((w < 0).any()) or not bool((_sum(w, axis=1) > 0).all()):
-            raise ValueError("multinomial: weights must be non-negative with a positive sum per row")
+        if bool((w < 0).any()) or not bool((_sum(w, axis=1) > 0).all()) or not bool(isfinite(w).all()):
+            raise ValueError("multinomial: weights must be finite and non-negative with a positive sum per row")
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
         rows, n = w.shape
         if not replacement and num_samples > n:
             raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "

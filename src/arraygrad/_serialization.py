@@ -245,6 +245,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                              f"corrupt ({exc})") from None
         with archive:
             if _MANIFEST not in archive.files:
+                names = archive.zip.namelist() if hasattr(archive, "zip") else list(archive.files)
+                if any(n.endswith("data.pkl") for n in names):  # torch.save's zip layout
+                    raise ValueError(f"load: {fname} was written by torch.save (a zip of pickles); arraygrad "
+                                     "never unpickles: load it with torch and convert the tensors "
+                                     "(arraygrad.from_numpy(t.numpy()), or arraygrad.from_dlpack(t))")
                 raise ValueError(f"load: {fname} is not an arraygrad file: it has no manifest "
                                  "(a plain .npz archive?)")
             try:

@@ -798,6 +798,8 @@ class TorchTensorMethods:
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fill with uniform random numbers on [a, b)."""
+        if a > b:
+            raise ValueError(f"uniform_ expects a [from, to) range, but found from={a} > to={b}")
         return _inplace.inplace_apply(
             self, lambda t: _random.rand_like(t, generator=generator) * (b - a) + a, "uniform_")
 
