@@ -997,3 +997,14 @@ def test_empty_softmax_nonzero_of_0d_and_cov_of_one_variable():
         assert tuple(lib.log_softmax(lib.ones((2, 0)), 1).shape) == (2, 0)
         assert tuple(lib.tensor(3.0).nonzero().shape) == (1, 0) and tuple(lib.tensor(0.0).nonzero().shape) == (0, 0)
         assert tuple(lib.ones((1, 5)).cov().shape) == ()
+
+
+def test_roll_of_a_one_shift_tuple_meshgrid_of_0d_and_isin_assume_unique():
+    def run(lib):
+        x = lib.arange(6).reshape(2, 3)
+        return (x.roll((1,)).tolist(),
+                [tuple(t.shape) for t in lib.meshgrid(lib.tensor(1.0), lib.tensor([1.0, 2.0]), indexing="ij")],
+                lib.isin(lib.tensor([1, 2, 3]), lib.tensor([2]), assume_unique=True).tolist())
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -469,10 +469,11 @@ def meshgrid(*arrays, indexing="xy") -> tuple[Tensor, ...]:
         arrays = tuple(arrays[0])
     for i, a in enumerate(arrays):
         check_tensor(a, "meshgrid", f"arrays[{i}]")
-        if a.ndim != 1:
+        if a.ndim > 1:
             raise ValueError(f"meshgrid: arrays must be 1-D, got shape {tuple(a.shape)} at position {i}")
         if a._dtype is not arrays[0]._dtype:
             raise TypeError(f"meshgrid: all arrays must have the same dtype, got {arrays[0]._dtype} and {a._dtype}")
+    arrays = tuple(reshape(a, (1,)) if a.ndim == 0 else a for a in arrays)  # 0-d: one point (PyTorch's)
     n = len(arrays)
     if n == 0:
         return ()

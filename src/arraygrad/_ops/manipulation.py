@@ -237,7 +237,9 @@ def roll(x, /, shift=None, dims=None, *, axis=None, shifts=None) -> Tensor:
             if isinstance(shift, tuple):
                 raise ValueError("roll: a tuple shift needs a tuple axis")
     elif isinstance(shift, tuple):
-        raise ValueError("roll: a tuple shift needs a tuple axis")
+        if len(shift) != 1:  # PyTorch's roll((k,)) without dims rolls the flattened tensor
+            raise ValueError("roll: a tuple shift needs a tuple axis")
+        shift = shift[0]
     return apply(_ROLL, (x,), {"shift": shift, "axis": axis})
 
 

@@ -43,11 +43,11 @@ def unique_values(x, /) -> Tensor:
     return wrap(r, b)
 
 
-def isin(x1, x2, /, *, invert=False) -> Tensor:
+def isin(x1, x2, /, *, invert=False, assume_unique=False) -> Tensor:
     """Whether each element of x1 is in x2 (or not, with invert=True); either may be a
     Python scalar (a scalar x1 gives a 0-d result). A scalar takes the other operand's dtype
     when of the same kind (weak, as in arithmetic); an integer outside that dtype's range
-    equals no element."""
+    equals no element. assume_unique (PyTorch's, NumPy's hint) changes nothing."""
     if isinstance(x1, Tensor):
         b = x1._backend
         if isinstance(x2, Tensor) and x2._backend is not b:
