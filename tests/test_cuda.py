@@ -229,3 +229,11 @@ def test_kernels_go_to_the_current_stream():
     ref.backward()
     np.testing.assert_allclose(float(loss), float(ref), rtol=1e-5)
     np.testing.assert_allclose(_host(w.grad), _host(tw.grad), rtol=1e-5)
+
+
+def test_float16_uniform_draws_on_cuda_stay_below_one():
+    """A float32 draw rounded to float16 can be 1.0; draws are multiples of 2**-11."""
+    xp.manual_seed(0)
+    v = _host(xp.rand(200000, dtype=xp.float16, device="cuda"))
+    assert v.dtype == np.float16 and v.max() < 1 and v.min() >= 0
+    assert abs(float(v.astype(np.float64).mean()) - 0.5) < 0.01

@@ -146,6 +146,8 @@ class _CupyRandom:
 
     def uniform(self, shape, dtype):
         with self._backend.device_context():  # CuPy draws float32 at the least
+            if dtype.bits == 16:  # multiples of 2**-11 (a float32 draw rounded to float16 may be 1.0)
+                return (self._state.randint(0, 2048, shape, dtype="int64") * (1 / 2048)).astype("float16")
             return self._state.random_sample(shape, dtype=_at_least_32(dtype)).astype(dtype.name, copy=False)
 
     def normal(self, shape, dtype):
