@@ -53,6 +53,8 @@ CASES = [  # (call, exception, what the message names)
     (lambda: X.reshape_as(None), TypeError, "reshape_as: other"),
     (lambda: X.type_as(None), TypeError, "type_as: other"),
     (lambda: X.resize_as_(None), TypeError, "resize_as_: tensor"),
+    (lambda: X.resize_as(None), TypeError, "resize_as: tensor"),
+    (lambda: X.hsplit([1.5, 2.0]), TypeError, "indices must be a sequence of ints"),
     (lambda: ag.register_backend("bad", 3), TypeError, "register_backend: plugin"),
     (lambda: ag.tril_indices(-1, 3), RuntimeError, "row must be non-negative"),
     (lambda: ag.triu_indices(3, -2), RuntimeError, "col must be non-negative"),

@@ -2946,7 +2946,7 @@ def tensor_split(input, indices_or_sections=_NOT_GIVEN, dim=0, *, sections=_NOT_
             start += size + (i < extra)
             bounds.append(start)
     else:
-        bounds = [operator.index(i) for i in arg]
+        bounds = int_list(arg, "tensor_split", "indices")
     out, start = [], 0
     lead = (slice(None),) * d
     for stop in bounds + [n]:

@@ -472,7 +472,7 @@ class TorchTensorMethods:
         import warnings
 
         warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
-        return self._resized(tuple(tensor.shape))
+        return self._resized(tuple(check_tensor(tensor, "resize_as", "tensor").shape))
 
     def _resized(self, sizes):
         new, old = math.prod(sizes), self.numel()
