@@ -1008,3 +1008,27 @@ def test_roll_of_a_one_shift_tuple_meshgrid_of_0d_and_isin_assume_unique():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_histogram_and_linear_memory_bincount():
+    """torch.histogram (new); bincount was a one-hot matrix (len(input) x bins memory: 1e6
+    values into 1e5 bins could not run), a scatter-add now, with PyTorch's dtypes."""
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(1000), rng.random(1000)
+    for kw in ({"bins": 10}, {"bins": 7, "range": (-1.0, 2.0)}, {"bins": 5, "density": True}):
+        ours, theirs = ag.histogram(ag.tensor(x), **kw), torch.histogram(torch.tensor(x), **kw)
+        np.testing.assert_allclose(np.asarray(ours.hist), theirs.hist.numpy())
+        np.testing.assert_allclose(np.asarray(ours.bin_edges), theirs.bin_edges.numpy())
+    edges = np.array([-2.0, -0.5, 0.0, 3.0])
+    ours = ag.histogram(ag.tensor(x), bins=ag.tensor(edges), weight=ag.tensor(w))
+    theirs = torch.histogram(torch.tensor(x), bins=torch.tensor(edges), weight=torch.tensor(w))
+    np.testing.assert_allclose(np.asarray(ours.hist), theirs.hist.numpy())
+    for lib in (ag, torch):
+        t = lib.tensor([0, 1, 1, 3, 3, 3])
+        assert lib.bincount(t).tolist() == [1, 2, 0, 3] and lib.bincount(t, minlength=6).tolist()[4:] == [0, 0]
+        assert str(lib.bincount(t, weights=lib.tensor([1.0] * 6)).dtype).endswith("float32")
+        assert str(lib.bincount(t, weights=lib.tensor([1] * 6)).dtype).endswith("float64")
+    big = ag.asarray(rng.integers(0, 100000, 1000000))
+    assert int(ag.bincount(big).sum()) == 1000000

@@ -86,7 +86,7 @@ __all__ = [
     "tensor_split", "broadcast_tensors", "vdot", "complex", "polar", "view_as_real", "view_as_complex",
     "trapezoid", "trapz", "fix", "ldexp", "gcd", "lcm", "rsub", "float_power", "memory_format",
     "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
-    "cumulative_trapezoid", "gradient",
+    "cumulative_trapezoid", "gradient", "histogram",
     # what tutorials of PyTorch 2 call: compile, matmul precision, statistics, small helpers
     "compile", "set_float32_matmul_precision", "get_float32_matmul_precision", "cov", "corrcoef",
     "cosine_similarity", "pairwise_distance", "typename", "is_nonzero",
@@ -1670,10 +1670,13 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     if weights is not None and tuple(weights.shape) != tuple(input.shape):
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got shapes "
                            f"{tuple(weights.shape)} and {tuple(input.shape)}")
-    hits = _manip.expand_dims(input, axis=1) == _creation.arange(n, dtype=input.dtype, device=input.device)
+    # a scatter-add, O(len(input)) (a one-hot matrix would take len(input) x n memory)
     if weights is None:
-        return _stat.sum(hits.astype(_dtypes.int64), axis=0)
-    return _stat.sum(hits.astype(weights.dtype) * _manip.expand_dims(weights, axis=1), axis=0)
+        dtype, values = _dtypes.int64, _creation.ones(tuple(input.shape), dtype=_dtypes.int64, device=input.device)
+    else:  # PyTorch's: float32 weights sum in float32, any other in float64
+        dtype = _dtypes.float32 if weights.dtype is _dtypes.float32 else _dtypes.float64
+        values = weights.astype(dtype)
+    return _indexing.index_add(_creation.zeros((n,), dtype=dtype, device=input.device), input, values)
 
 
 def _erf_parts(xp, x):
@@ -2194,6 +2197,55 @@ def _histc_data_range(input):
     finally:
         GRAD_ENABLED.reset(token)
     return lo, hi
+
+
+return_types["histogram"] = _Histogram = _return_type("histogram", ("hist", "bin_edges"))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts (or summed `weight`) of input's elements in `bins` equal bins
+    over `range` (the data's by default, widened by 0.5 each way when it is one point) or
+    between the given edges (a 1-D tensor); the last bin is closed, elements outside are
+    ignored (NumPy's and PyTorch's histogram). density=True divides by the total and the
+    bin widths."""
+    check_tensor(input, "histogram", "input")
+    if input._dtype.kind != "f":
+        raise TypeError(f"histogram: input must be floating point, got {input._dtype}")
+    token = _no_grad()
+    try:
+        x = _manip.reshape(input.detach(), (-1,))
+        if isinstance(bins, Tensor):
+            if bins.ndim != 1 or bins.shape[0] < 2:
+                raise ValueError(f"histogram: bin edges must be 1-D with at least 2 values, got shape {tuple(bins.shape)}")
+            edges = bins.detach().astype(input._dtype)
+        else:
+            n = int_arg(bins, "histogram", "bins")
+            if n < 1:
+                raise ValueError(f"histogram: bins must be positive, got {n}")
+            if range is not None:
+                lo, hi = (float(v) for v in range)
+            elif x.shape[0]:
+                lo, hi = float(_stat.min(x)), float(_stat.max(x))
+            else:
+                lo, hi = 0.0, 1.0
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+                raise ValueError(f"histogram: range must be finite with min <= max, got [{lo}, {hi}]")
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges = _creation.linspace(lo, hi, n + 1, dtype=input._dtype, device=input.device)
+        nb = edges.shape[0] - 1
+        inside = (x >= edges[0]) & (x <= edges[-1])
+        pos = _search.searchsorted(edges, x, side="right") - 1
+        pos = _search.where(inside, _elem.minimum(pos, nb - 1), 0)
+        values = _creation.ones_like(x) if weight is None else \
+            _manip.reshape(check_tensor(weight, "histogram", "weight").detach(), (-1,)).astype(input._dtype)
+        values = _search.where(inside, values, 0.0)
+        hist = _indexing.index_add(_creation.zeros((nb,), dtype=input._dtype, device=input.device), pos, values)
+        if density:
+            hist = hist / (_stat.sum(hist) * (edges[1:] - edges[:-1]))
+        return _Histogram(hist, edges)
+    finally:
+        GRAD_ENABLED.reset(token)
 
 
 def histc(input, bins=100, min=0, max=0) -> Tensor:
