@@ -256,7 +256,8 @@ def _det_grad(g, x, ans):
         except LinAlgError:
             inv_h = None
         if inv_h is not None:
-            cond = matrix_norm(x, ord=1) * matrix_norm(inv_h, ord=math.inf)
+            # a decision only: detached, so that create_graph records none of it
+            cond = matrix_norm(x.detach(), ord=1) * matrix_norm(inv_h.detach(), ord=math.inf)
             ill = ~(cond < 1 / math.sqrt(_dtypes.finfo(x._dtype).eps))  # nan, inf included
             if not bool(any(ill)):
                 return scale * inv_h
@@ -381,21 +382,21 @@ def _pinv_grad(g, x, ans):
 _PINV = Op("linalg.pinv", ("x",), _pinv_grad, grad_fn="LinalgPinvBackward0")
 
 
-def _rtol_arg(x, rtol, fname):
-    """`rtol` as None, a Python float, or a real floating Tensor on x's device."""
+def _rtol_arg(x, rtol, fname, argname="rtol"):
+    """`rtol` (or atol, `argname`) as None, a Python float, or a real floating Tensor on x's device."""
     if rtol is None:
         return None
     if isinstance(rtol, Tensor):
         if rtol._dtype.kind != "f":
-            raise TypeError(f"{fname}: rtol must have a real floating-point dtype, got {rtol._dtype}")
+            raise TypeError(f"{fname}: {argname} must have a real floating-point dtype, got {rtol._dtype}")
         if rtol._backend is not x._backend:
             raise_device_mismatch(fname, x, rtol)
         broadcast_shapes(tuple(rtol._data.shape), tuple(x._data.shape[:-2]))
         return rtol
     if isinstance(rtol, bool) or not isinstance(rtol, (int, float)):
-        raise TypeError(f"{fname}: rtol must be a float or a Tensor, got {type(rtol).__name__}")
+        raise TypeError(f"{fname}: {argname} must be a float or a Tensor, got {type(rtol).__name__}")
     if rtol < 0 or math.isnan(rtol):
-        raise ValueError(f"{fname}: rtol must be non-negative, got {rtol}")
+        raise ValueError(f"{fname}: {argname} must be non-negative, got {rtol}")
     return float(rtol)
 
 
@@ -407,7 +408,7 @@ def pinv(x, /, *, rtol=None, atol=None, hermitian=False) -> Tensor:
     x = _float_matrices(x, "pinv")
     rtol = _rtol_arg(x, rtol, "pinv")
     if atol is not None:
-        atol = _rtol_arg(x, atol, "pinv")  # the same checks: a float or a real Tensor
+        atol = _rtol_arg(x, atol, "pinv", "atol")  # the same checks: a float or a real Tensor
         if rtol is None:
             m, n = x._data.shape[-2:]
             rtol = 0.0 if not isinstance(atol, Tensor) and atol > 0 else builtins.max(m, n) * _dtypes.finfo(x._dtype).eps
