@@ -255,13 +255,47 @@ def test_second_order(f, tf, arrays):
     check_torch(first_gradient(f, xp), first_gradient(tf, torch), *arrays, rtol=1e-6, atol=1e-9)
 
 
+def cofactors(a):
+    """The cofactor matrix of each matrix of `a` (d det / d a), from the minors' determinants:
+    exact next to a singular matrix, where a library's LU-based rule may not be (PyTorch 2.13
+    with some LAPACK builds returns 0 for the gradient of a rank-2 3x3 matrix)."""
+    a = np.asarray(a, dtype=float)
+    n = a.shape[-1]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
+            out[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return out
+
+
 def test_det_gradient_of_singular_matrices():
-    # The adjugate through the SVD: exact where x^{-1} does not exist (PyTorch's rule).
+    # The adjugate through the SVD: exact where x^{-1} does not exist.
     singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])
     batch = np.stack([singular, _rand((3, 3)), np.zeros((3, 3))])
-    check_torch(LA.det, torch.linalg.det, batch, rtol=1e-7, atol=1e-10)
-    check_torch(first_gradient(LA.det, xp), first_gradient(torch.linalg.det, torch), singular,
-                rtol=1e-7, atol=1e-10)
+    check_torch(LA.det, torch.linalg.det, batch[1:], rtol=1e-7, atol=1e-10)
+    x = xp.asarray(batch, requires_grad=True)
+    c = np.array([0.7, -1.3, 2.0])
+    np.testing.assert_allclose(_np(LA.det(x)), np.linalg.det(batch), atol=1e-12)
+    (g,) = xp.autograd.grad(xp.sum(LA.det(x) * xp.asarray(c)), x, create_graph=True)
+    np.testing.assert_allclose(_np(g), c[:, None, None] * cofactors(batch), rtol=1e-7, atol=1e-10)
+    # second order: the gradient of <w, cofactors(x)>, whose entries are quadratic in x, so
+    # that central differences are exact up to rounding (without the zero matrix: its second
+    # derivative inside a mixed batch goes through the SVD's of repeated zeros, NaN, as
+    # PyTorch's is at any zero matrix)
+    batch, c = batch[:2], c[:2]
+    x = xp.asarray(batch, requires_grad=True)
+    (g,) = xp.autograd.grad(xp.sum(LA.det(x) * xp.asarray(c)), x, create_graph=True)
+    w = np.random.default_rng(3).standard_normal(batch.shape)
+    (h,) = xp.autograd.grad(xp.sum(g * xp.asarray(w)), x)
+    fd = np.zeros_like(batch)
+    step = 1e-3
+    for idx in np.ndindex(batch.shape):
+        e = np.zeros_like(batch)
+        e[idx] = step
+        diff = cofactors(batch + e) - cofactors(batch - e)
+        fd[idx] = np.sum(w[idx[0]] * c[idx[0]] * diff[idx[0]]) / (2 * step)
+    np.testing.assert_allclose(_np(h), fd, rtol=1e-6, atol=1e-8)
 
 
 def test_spectral_gradients_with_repeated_values():

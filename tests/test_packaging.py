@@ -145,9 +145,14 @@ def test_wheel_contents(tmp_path):
         assert "arraygrad/__init__.py" in names and "arraygrad/_ops/__init__.py" in names
         from arraygrad._compiled import COMPILED
 
-        for module in COMPILED:  # the sources always; the extension where Cython built it
+        for module in COMPILED:  # the sources always
             assert module.replace(".", "/") + ".py" in names
-            assert _ships_extension(names, module) == compiled
+        # the extensions all or none (they cimport each other's types); all where Cython is
+        # installed here (an isolated build gets its own Cython, and compiles where a C
+        # compiler is found)
+        built = {_ships_extension(names, module) for module in COMPILED}
+        assert built == {True} if compiled else len(built) == 1
+        compiled = built == {True}
         text = z.read(f"{dist_info}/entry_points.txt").decode()
     parsed = {}
     section = None
