@@ -2022,6 +2022,15 @@ def _reduce(loss, reduction):
     return mean(loss) if reduction == "mean" else _sum(loss)
 
 
+def _warn_if_broadcast(fname, input, target, stacklevel=3):
+    """PyTorch's warning for an MSE/L1-family target whose shape differs from the input's
+    (they broadcast, which is rarely what was meant)."""
+    if tuple(target._data.shape) != tuple(input._data.shape):
+        warnings.warn(f"{fname}: target size {tuple(target._data.shape)} differs from input size "
+                      f"{tuple(input._data.shape)}; they are broadcast, which is likely a mistake",
+                      UserWarning, stacklevel=stacklevel)
+
+
 def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None,
                     same_shape=False) -> Tensor:
     """elementwise(input, target) [* weight], reduced: the losses comparing two same-shaped
@@ -2030,13 +2039,10 @@ def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None
     _check_float(input, fname)
     check_tensor(target, fname, "target")
     _check_reduction(reduction, fname)
-    if tuple(target._data.shape) != tuple(input._data.shape):
-        if same_shape:
-            raise ValueError(f"{fname}: target size {tuple(target._data.shape)} must be the same "
-                             f"as input size {tuple(input._data.shape)}")
-        warnings.warn(f"{fname}: target size {tuple(target._data.shape)} differs from input size "
-                      f"{tuple(input._data.shape)}; they are broadcast, which is likely a mistake",
-                      UserWarning, stacklevel=3)
+    if same_shape and tuple(target._data.shape) != tuple(input._data.shape):
+        raise ValueError(f"{fname}: target size {tuple(target._data.shape)} must be the same "
+                         f"as input size {tuple(input._data.shape)}")
+    _warn_if_broadcast(fname, input, target, stacklevel=4)
     loss = elementwise(input, target)
     if weight is not None:
         check_tensor(weight, fname, "weight")
@@ -2044,14 +2050,42 @@ def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None
     return _reduce(loss, reduction)
 
 
+def _mse_forward(xp, input, target, *, reduction):
+    d = input - target
+    loss = d * d
+    if reduction == "none":
+        return loss
+    return xp.mean(loss) if reduction == "mean" else xp.sum(loss)
+
+
+def _mse_grad(xp, g, input, target, reduction):
+    """2 (input - target) times the loss's gradient (one per element for 'none'), over the
+    element count for 'mean'; the engine sums what broadcasting added."""
+    d = input - target
+    if reduction == "mean":
+        return d * (g * (2.0 / (math.prod(tuple(d.shape)) or 1)))
+    return d * (g * 2.0)
+
+
+# One node, as PyTorch's (the 60-minute blitz walks loss.grad_fn.next_functions from it)
+_MSE = Op("mse_loss", ("input", "target"), {
+    "input": _mse_grad, "target": lambda xp, g, input, target, reduction: -_mse_grad(xp, g, input, target, reduction)},
+    dtypes="real floating", generic=_mse_forward, broadcasts=True, grad_fn="MseLossBackward0")
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """The (mean, summed, or elementwise) squared difference of input and target."""
-    def squared(x, y):
-        d = x - y
-        return d * d
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or input._dtype is not target._dtype:
+        def squared(x, y):  # mixed dtypes promote, as the operators do
+            d = x - y
+            return d * d
 
-    return _pointwise_loss("mse_loss", input, target, legacy_reduction(size_average, reduce, reduction),
-                           squared)
+        return _pointwise_loss("mse_loss", input, target, reduction, squared)
+    _check_float(input, "mse_loss")
+    _check_reduction(reduction, "mse_loss")
+    _warn_if_broadcast("mse_loss", input, target)
+    return apply(_MSE, (input, target), {"reduction": reduction})
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
