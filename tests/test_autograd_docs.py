@@ -171,7 +171,8 @@ def classify():
         if not exists:
             result[name] = ("not implemented", False, [], "")
         elif name in spec_names:
-            own = {_dispatch.OPS[o].node_type.__name__ for o in _ops_for(name)}
+            own = {cls.__name__ for o in _ops_for(name)
+                   for cls in (_dispatch.OPS[o].node_type,) + (_dispatch.OPS[o].node_types_by_operands or ())}
             nodes = sorted(own & observed.get(name, set()))
             cplx = any(s.complex for s in spec_names[name])
             result[name] = ("rule" if nodes else "composite", cplx, nodes, NOTES.get(name, ""))

@@ -101,6 +101,9 @@ class Op:
     impl      the backend function's name when it differs from `name`
     nout      number of outputs (tuple results)
     broadcasts  whether inputs broadcast against each other (the engine unbroadcasts grads)
+    grad_fn_by_operands  for two-input ops: the node's class names when (both inputs are
+              tensors, the first is a Python scalar, the second is), as PyTorch names its
+              overloads (`x ** y` PowBackward1, `2 ** x` PowBackward2, `x ** 2` PowBackward0)
     differentiable_outputs  for nout > 1: which outputs carry gradients
     saved_outputs  for nout > 1: the outputs the rules read through `ans` (default: all);
               an in-place write to another output is then no error (PyTorch saves only
@@ -109,12 +112,13 @@ class Op:
 
     __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
                  "category", "float_inputs", "broadcasts", "differentiable", "_plans",
-                 "diff_outputs", "raw", "saved_outputs", "__weakref__")
+                 "diff_outputs", "raw", "saved_outputs", "node_types_by_operands", "__weakref__")
 
     def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
                  nout: int = 1, broadcasts: bool = False, differentiable_outputs=None,
-                 differentiable: bool | None = None, impl: str | None = None, saved_outputs=None):
+                 differentiable: bool | None = None, impl: str | None = None, saved_outputs=None,
+                 grad_fn_by_operands: tuple[str, str, str] | None = None):
         self.name = name
         self.impl = impl or name
         self.variadic = len(inputs) == 1 and inputs[0].startswith("*")
@@ -136,6 +140,9 @@ class Op:
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})
+        self.node_types_by_operands = None if grad_fn_by_operands is None else tuple(
+            self.node_type if n == self.node_type.__name__ else type(n, (self.node_type,), {"__slots__": ()})
+            for n in grad_fn_by_operands)
         if generic is not None:
             GENERIC_IMPLS[self.impl] = generic
         OPS[name] = self
@@ -208,6 +215,28 @@ class _Plan(tuple):
 
 _MISSING = object()  # a differentiable op with no rule for this input
 _SAVE_INPUT, _SAVE_ANS, _SAVE_SHAPE, _SAVE_DTYPE, _SAVE_PARAM, _SAVE_MASK = range(6)
+
+
+_NAMED_NODE_TYPES: dict = {}
+
+
+def node_type_named(op: Op, name: str) -> type:
+    """A node class for `op` under another of PyTorch's names (its overloads and aliases:
+    `x.t()` is a permutation named TBackward0): the same node, renamed (see named_node)."""
+    cls = _NAMED_NODE_TYPES.get((op, name))
+    if cls is None:
+        cls = _NAMED_NODE_TYPES[(op, name)] = type(name, (op.node_type,), {"__slots__": ()})
+    return cls
+
+
+def named_node(out, node_class: type, source=None):
+    """`out` with its node of class `node_class` (from node_type_named), when that node is
+    the one this call made: of the op's own class, and not `source`'s (an input returned
+    as it is)."""
+    node = out.grad_fn
+    if node is not None and node.__class__ is node_class.__base__ and (source is None or node is not source.grad_fn):
+        node.__class__ = node_class
+    return out
 
 
 def _camel(name: str) -> str:
@@ -751,7 +780,12 @@ def record_pair(op: Op, out, x1, x2):
             mask |= 2
     if not mask:
         return None
-    node = Node.__new__(op.node_type)
+    by_operands = op.node_types_by_operands
+    if by_operands is None:
+        node = Node.__new__(op.node_type)
+    else:  # PyTorch's overloads: tensor-tensor, scalar-tensor, tensor-scalar
+        node = Node.__new__(by_operands[2 if x2.__class__ is not Tensor and not isinstance(x2, Tensor) else
+                                        1 if x1.__class__ is not Tensor and not isinstance(x1, Tensor) else 0])
     if len(rules) == 1:
         node.next = (e1,)
         node.meta = (m1,)

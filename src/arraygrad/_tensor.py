@@ -266,7 +266,9 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        self.requires_grad = requires_grad
+        # a no-op on a non-leaf asked to require grad (it does): PyTorch's, unlike the setter
+        if not (requires_grad is True and self.grad_fn is not None):
+            self.requires_grad = requires_grad
         return self
 
     @property

@@ -15,7 +15,7 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, unary
+from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, named_node, node_type_named, unary
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -412,7 +412,8 @@ def _fmod_generic(xp, x1, x2):
 
 # C's fmod, exact (x - trunc(x / y) * y loses the remainder once the quotient passes 2**53)
 _FMOD = Op("fmod", ("x1", "x2"), {"x1": lambda xp, g: g, "x2": lambda xp, g, x1, x2: -g * xp.trunc(x1 / x2)},
-           dtypes="real numeric", broadcasts=True, generic=_fmod_generic)
+           dtypes="real numeric", broadcasts=True, generic=_fmod_generic,
+           grad_fn_by_operands=("FmodBackward1", "FmodBackward0", "FmodBackward0"))
 
 
 def fmod(input, other) -> Tensor:
@@ -540,7 +541,11 @@ def transpose(input, dim0, dim1) -> Tensor:
     axes = list(range(n))
     a, b = normalize_axis(dim0, n, "transpose", "dim0"), normalize_axis(dim1, n, "transpose", "dim1")
     axes[a], axes[b] = axes[b], axes[a]
-    return _manip.permute_dims(input, tuple(axes))
+    return named_node(_manip.permute_dims(input, tuple(axes)), _TRANSPOSE_NODE, input)
+
+
+_TRANSPOSE_NODE = node_type_named(_manip._PERMUTE, "TransposeBackward0")
+_T_NODE = node_type_named(_manip._PERMUTE, "TBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -563,7 +568,7 @@ def t(input) -> Tensor:
     check_tensor(input, "t", "input")
     nd = input._data.ndim
     if nd == 2:
-        return _manip.permute_dims(input, (1, 0))
+        return named_node(_manip.permute_dims(input, (1, 0)), _T_NODE, input)
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
     return _manip.reshape(input, tuple(input._data.shape))

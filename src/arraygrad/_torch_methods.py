@@ -20,7 +20,7 @@ import math
 import operator
 
 from . import _dtypes
-from ._dispatch import binary, check_tensor, unary
+from ._dispatch import binary, check_tensor, named_node, node_type_named, unary
 from ._dtypes import DType
 
 _api = _stat = _manip = _elem = _search = _sorting = _util = _creation = _indexing = None
@@ -1137,7 +1137,13 @@ def _extremum(x, name, dim, keepdim, axis, keepdims):
     if isinstance(dim, TorchTensorMethods):
         return (_elem.maximum if name == "max" else _elem.minimum)(x, dim)
     if dim is None or isinstance(dim, (tuple, list)):
-        return getattr(_stat, name)(x, axis=_dims(name, dim, axis, x), keepdims=_keep(keepdim, keepdims))
+        out = getattr(_stat, name)(x, axis=_dims(name, dim, axis, x), keepdims=_keep(keepdim, keepdims))
+        # x.max(): PyTorch's overload without dim (amax's node otherwise)
+        if dim is None and axis is None and out.grad_fn is not None:
+            whole = node_type_named(_stat._MAX, "MaxBackward1") if name == "max" else \
+                node_type_named(_stat._MIN, "MinBackward1")
+            return named_node(out, whole, x)
+        return out
     if x._data.ndim == 0:  # PyTorch's dim 0 / -1 of a 0-d tensor: one dimension of size 1
         _api.reduction_axes(dim, x, name)
         values, idx = _extremum(_manip.reshape(x, (1,)), name, 0, False, None, None)

@@ -39,9 +39,11 @@ def _unary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = N
     return function
 
 
-def _binary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = None, doc: str = ""):
+def _binary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = None, doc: str = "",
+                     grad_fn_by_operands=None):
     """Make the array-API function `name(x1, x2, /)` for a two-input broadcasting op."""
-    op = Op(name, ("x1", "x2"), vjp, dtypes=dtypes, grad_fn=grad_fn, broadcasts=True)
+    op = Op(name, ("x1", "x2"), vjp, dtypes=dtypes, grad_fn=grad_fn, broadcasts=True,
+            grad_fn_by_operands=grad_fn_by_operands)
 
     def function(x1, x2, /, **torch_kwargs):
         if not torch_kwargs:
@@ -225,7 +227,7 @@ bitwise_right_shift = _binary_function("bitwise_right_shift", "integer")
 bitwise_xor = _binary_function("bitwise_xor", "integer or boolean")
 copysign = _binary_function("copysign", "real floating", {
     "x1": lambda g, x1, ans: where(x1 == 0, 0.0, g * ans / where(x1 == 0, 1.0, x1)),
-    "x2": None})
+    "x2": None}, grad_fn_by_operands=("CopysignBackward0", "CopysignBackward0", "CopysignBackward1"))
 divide = _binary_function("divide", "floating-point", {
     "x1": lambda xp, g, x2: g / _cj(xp, x2),
     "x2": lambda xp, g, x2, ans: -g * _cj(xp, ans / x2)}, grad_fn="DivBackward0")
@@ -257,12 +259,14 @@ multiply = _binary_function("multiply", "any", {
     "x2": lambda xp, g, x1: g * _cj(xp, x1)}, grad_fn="MulBackward0")
 nextafter = _binary_function("nextafter", "real floating")
 not_equal = _binary_function("not_equal", "any")
-pow = _binary_function("pow", "numeric", {"x1": _pow_base_grad, "x2": _pow_exponent_grad})
+pow = _binary_function("pow", "numeric", {"x1": _pow_base_grad, "x2": _pow_exponent_grad},
+                       grad_fn_by_operands=("PowBackward1", "PowBackward2", "PowBackward0"))
 remainder = _binary_function("remainder", "real numeric", {
     "x1": lambda g: g,
-    "x2": lambda g, x1, x2: -g * floor_divide(x1, x2)})
+    "x2": lambda g, x1, x2: -g * floor_divide(x1, x2)},
+    grad_fn_by_operands=("RemainderBackward1", "RemainderBackward0", "RemainderBackward0"))
 subtract = _binary_function("subtract", "numeric", {"x1": lambda xp, g: g, "x2": lambda xp, g: -g},
-                           grad_fn="SubBackward0")
+                           grad_fn_by_operands=("SubBackward0", "RsubBackward1", "SubBackward0"))
 
 
 # ----- functions with optional array arguments ------------------------------------------
