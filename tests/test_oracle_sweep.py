@@ -1097,3 +1097,21 @@ def test_grad_fn_names_of_pytorchs_overloads_and_aliases():
     x = ag.ones(3, 4, requires_grad=True)
     (2 ** x.t()).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full((3, 4), 2 * np.log(2)))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_conv_transpose_with_output_padding_of_at_least_the_stride(dims):
+    """Legal below the dilation; the backward took one window too many."""
+    rng = np.random.default_rng(dims)
+    x = rng.standard_normal((2, 4) + (4,) * dims)
+    w = rng.standard_normal((4, 3) + (2,) * dims)
+    b = rng.standard_normal(6)
+    kw = dict(stride=1, dilation=3, output_padding=2, groups=2, padding=1)
+    results = []
+    for lib in (ag, torch):
+        X, W, B = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        out = getattr(lib.nn.functional, f"conv_transpose{dims}d")(X, W, B, **kw)
+        g = lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))
+        results.append((out,) + tuple(lib.autograd.grad((out * g).sum(), (X, W, B))))
+    for a, t in zip(*results):
+        _same(a, t, rtol=1e-9, atol=1e-10)

@@ -305,7 +305,17 @@ def _col2im_forward(xp, cols, *, window, x_shape):
 # im2col: (N, C, H, W) -> (N, OH, OW, KH*KW, C), every window's pixels; col2im is its adjoint.
 _IM2COL = Op("im2col", ("x",), lambda g, window, x_shape: col2im(g, window, x_shape),
              dtypes="real floating", generic=_im2col_forward, grad_fn="Im2ColBackward0")
-_COL2IM = Op("col2im", ("cols",), lambda g, window: im2col(g, window),
+def _col2im_grad(g, window, cols_shape):
+    """im2col of the image's gradient: the windows of the columns. A transposed convolution's
+    output padding of at least its stride (legal below its dilation) leaves room for more
+    windows than it had columns: those last ones took no part."""
+    cols = im2col(g, window)
+    if tuple(cols.shape[1:3]) != tuple(cols_shape[1:3]):
+        cols = cols[:, :cols_shape[1], :cols_shape[2]]
+    return cols
+
+
+_COL2IM = Op("col2im", ("cols",), _col2im_grad,
              dtypes="real floating", generic=_col2im_forward, grad_fn="Col2ImBackward0")
 
 
