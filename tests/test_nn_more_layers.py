@@ -322,8 +322,10 @@ def test_loss_errors():
         F.gaussian_nll_loss(x, x, ag(rand(2, 4, low=0.1)))
     with pytest.raises(ValueError, match="gaussian_nll_loss: var has negative"):
         F.gaussian_nll_loss(x, x, -1.0)
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var has negative"):
+        F.gaussian_nll_loss(x, x, x - 10)  # a tensor too (PyTorch checks before the shapes)
     with pytest.raises(ValueError, match="gaussian_nll_loss: reduction must be one of"):
-        F.gaussian_nll_loss(x, x, x, reduction="avg")
+        F.gaussian_nll_loss(x, x, x * x + 0.1, reduction="avg")
     t = xp.asarray([0, 1, 2])
     with pytest.raises(ValueError, match="multi_margin_loss: only p == 1 and p == 2 supported, got 3"):
         F.multi_margin_loss(x, t, p=3)

@@ -1115,3 +1115,29 @@ def test_conv_transpose_with_output_padding_of_at_least_the_stride(dims):
         results.append((out,) + tuple(lib.autograd.grad((out * g).sum(), (X, W, B))))
     for a, t in zip(*results):
         _same(a, t, rtol=1e-9, atol=1e-10)
+
+
+def test_linear_with_a_1d_weight_and_loss_argument_checks_as_pytorch():
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    (out, grads), (t_out, t_grads) = _both(lambda lib, a, b: lib.nn.functional.linear(a, b), x, w)
+    _same(out, t_out)
+    for a_, t_ in zip(grads, t_grads):
+        _same(a_, t_)
+    for lib in (ag, torch):
+        with pytest.raises(ValueError, match="var has negative entry"):
+            lib.nn.functional.gaussian_nll_loss(lib.ones(2), lib.ones(2), lib.tensor([1.0, -1.0]))
+        with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+            lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.ones(2, 3) / 3, ignore_index=1)
+
+
+def test_take_without_axis_and_svd_fields_as_pytorch():
+    x = np.arange(12.0).reshape(3, 4)
+    idx = np.array([[0, 11], [-1, 5]])
+    _same(ag.take(ag.tensor(x), ag.tensor(idx)), torch.take(torch.tensor(x), torch.tensor(idx)))
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    r, t = ag.svd(ag.tensor(a)), torch.svd(torch.tensor(a))
+    assert type(r).__name__ == "svd" and r._fields == ("U", "S", "V")
+    _same(r.S, t.S)
+    u, s, v = r
+    np.testing.assert_allclose(np.asarray(u) * np.asarray(s) @ np.asarray(v).T, a, atol=1e-12)

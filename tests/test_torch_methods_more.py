@@ -179,8 +179,8 @@ def test_top_level_take_stays_the_standards():
         np.testing.assert_array_equal(np.asarray(ag.take(ag.tensor(x), ag.tensor(idx), axis=axis)),
                                       np.take(x, idx, axis=axis))
     np.testing.assert_array_equal(np.asarray(ag.take(ag.tensor(x[0]), ag.tensor(idx))), np.take(x[0], idx))
-    with pytest.raises(ValueError, match="take: axis is required"):
-        ag.take(ag.tensor(x), ag.tensor(idx))
+    # without axis, n-d input is seen as 1-D, as NumPy's and PyTorch's take see it
+    np.testing.assert_array_equal(np.asarray(ag.take(ag.tensor(x), ag.tensor(idx))), np.take(x, idx))
     np.testing.assert_array_equal(np.asarray(ag.tensor(x).take([1, 5])), np.take(x, [1, 5]))
     with pytest.raises(TypeError, match=r"take\(\): Expected a long tensor for index, but got arraygrad.float32"):
         ag.tensor(x).take(ag.tensor([0.0]))

@@ -1072,3 +1072,29 @@ def test_inplace_comparisons_and_scans_as_torch():
         return w.grad.tolist()
 
     assert grad(ag) == grad(torch)
+
+
+def test_older_module_paths_and_deprecated_spellings():
+    import warnings
+
+    from arraygrad.utils.data.dataloader import DataLoader, default_collate
+    from arraygrad.utils.data.dataset import Dataset, TensorDataset
+    from arraygrad.utils.data.sampler import SubsetRandomSampler
+
+    assert ag.utils.data.sampler.SubsetRandomSampler is ag.utils.data.SubsetRandomSampler is SubsetRandomSampler
+    assert issubclass(TensorDataset, Dataset) and default_collate is ag.utils.data.default_collate
+    batches = list(DataLoader(TensorDataset(ag.arange(5.0)), batch_size=2, sampler=SubsetRandomSampler([4, 1, 3])))
+    assert sorted(float(v) for (b,) in batches for v in b) == [1.0, 3.0, 4.0]
+
+    lin = ag.nn.Linear(3, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ag.nn.init.constant(lin.bias, 0.25)
+        ag.nn.init.xavier_uniform(lin.weight)
+        lin(ag.ones(1, 3)).sum().backward()
+        norm = ag.nn.utils.clip_grad_norm(lin.parameters(), 0.5)
+    assert [w.category for w in caught] == [FutureWarning] * 3
+    assert "nn.init.constant_" in str(caught[0].message)
+    np.testing.assert_allclose(np.asarray(lin.bias.detach()), [0.25, 0.25])
+    total = sum(float((p.grad ** 2).sum()) for p in lin.parameters()) ** 0.5
+    assert float(norm) > 0.5 and abs(total - 0.5) < 1e-5

@@ -929,6 +929,7 @@ def _return_type(name, fields=("values", "indices")):
 
 
 return_types = {name: _return_type(name) for name in ("max", "min", "sort", "topk")}
+return_types["svd"] = _return_type("svd", ("U", "S", "V"))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -1271,8 +1272,8 @@ def svd(input, some: bool = True, compute_uv: bool = True):
         m, n = input.shape[-2:]
         lead = tuple(input.shape[:-2])
         z = lambda k: _creation.zeros(lead + (k, k), dtype=u.dtype, device=u.device)  # noqa: E731
-        return z(m), sv, z(n)
-    return u, sv, v
+        return return_types["svd"](z(m), sv, z(n))
+    return return_types["svd"](u, sv, v)
 
 
 def pinverse(input, rcond: float = 1e-15) -> Tensor:
@@ -2724,9 +2725,8 @@ def msort(input) -> Tensor:
 
 def torch_take(input, index) -> Tensor:
     """PyTorch's take (the Tensor method `x.take(index)`): the elements of input seen as
-    1-D at `index` (negative indices count from the end), shaped as `index`.
-    The top-level `take` stays the standard's (axis required for n-d input), which NumPy's
-    take(a, indices, axis) calls also reach."""
+    1-D at `index` (negative indices count from the end), shaped as `index`; the top-level
+    `take` without axis on n-d input (the standard's `take` otherwise)."""
     check_tensor(input, "take", "input")
     if not isinstance(index, Tensor):
         index = _creation.asarray(index, device=input.device)

@@ -345,15 +345,16 @@ _TAKE = Op("take", ("x", "indices"), {"x": _take_grad, "indices": None}, grad_fn
 
 
 def take(x, indices, /, *, axis=None) -> Tensor:
-    """Elements of `x` at integer `indices` along `axis` (1-D x may omit axis)."""
+    """Elements of `x` at integer `indices` along `axis`; without axis, of x seen as 1-D."""
     check_tensor(x, "take")
     check_tensor(indices, "take", "indices")
     if indices._dtype.kind not in "iu":
         raise TypeError(f"take: indices must have an integer dtype, got {indices._dtype}")
     if axis is None:
-        if x._data.ndim != 1:
-            raise ValueError(f"take: axis is required for arrays with more than one dimension "
-                             f"(got shape {tuple(x._data.shape)})")
+        if x._data.ndim != 1:  # the standard leaves it open: x seen as 1-D (NumPy's, PyTorch's)
+            from .._torch_api import torch_take
+
+            return torch_take(x, indices)
         axis = 0
     axis = normalize_axis(axis, x._data.ndim, "take")
     if x._backend.wraps_indices and not x._backend.lazy:

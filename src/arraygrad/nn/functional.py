@@ -1437,6 +1437,9 @@ def linear(input, weight, bias=None) -> Tensor:
     _check_same_dtype(input, weight, "linear", "weight")
     _check_same_dtype(input, bias, "linear", "bias")
     ws = weight._data.shape
+    if len(ws) == 1 and input._data.ndim > 0 and input._data.shape[-1] == ws[0]:
+        out = matmul(input, weight)  # one output feature, its axis dropped (PyTorch's)
+        return out if bias is None else out + bias
     if len(ws) != 2 or input._data.ndim == 0 or input._data.shape[-1] != ws[1]:
         raise ValueError(f"linear: input of shape {tuple(input._data.shape)} and weight of shape "
                          f"{tuple(ws)} do not match (weight must be (out_features, in_features))")
@@ -1999,6 +2002,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     check_tensor(target, "cross_entropy", "target")
     if target._dtype.kind == "f":
+        if ignore_index != -100:
+            raise RuntimeError("cross_entropy: ignore_index is not supported for floating point target")
         return _soft_cross_entropy(input, target, weight, reduction, float(label_smoothing))
     return _class_loss(_CROSS_ENTROPY, "cross_entropy", input, target, weight, reduction,
                        {"ignore_index": int(ignore_index), "label_smoothing": float(label_smoothing),
@@ -2315,8 +2320,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """0.5 (log(var) + (input - target)^2 / var) [+ 0.5 log(2 pi) with full]; var (clamped to
     eps, the gradient passing through as PyTorch's) has input's shape, or one axis of size 1
-    or missing last (one variance shared along it). A negative entry of a var tensor is
-    clamped too, not refused as PyTorch does: that check would read the data."""
+    or missing last (one variance shared along it). A negative entry of var is refused, as
+    PyTorch does (on lazy backends, where that check would compute the data, clamped)."""
     _check_float(input, "gaussian_nll_loss")
     _check_float(target, "gaussian_nll_loss", "target")
     if isinstance(var, (int, float)) and not isinstance(var, bool):
@@ -2324,6 +2329,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
         var = _ag.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
     _check_float(var, "gaussian_nll_loss", "var")
+    if not var._backend.lazy and bool(_any(var < 0)):  # PyTorch's check (lazy arrays: clamped)
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     shape, vshape = tuple(input.shape), tuple(var.shape)
     if vshape != shape:
         if shape[:-1] == vshape:

@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import Callable
 
-from .._dispatch import Tensor
-from .._ops.creation import asarray
-from .._ops.indexing import take
-from .._ops.manipulation import stack
-from .._dtypes import float64, int64
-from .. import Generator, multinomial, randint, randperm
+from ..._dispatch import Tensor
+from ..._ops.creation import asarray
+from ..._ops.indexing import take
+from ..._ops.manipulation import stack
+from ..._dtypes import float64, int64
+from ... import Generator, multinomial, randint, randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
@@ -630,3 +630,6 @@ class DataLoader:
                     key = keys[t.device] = order.to_device(t.device)
                 batch.append(take(t, key[start:end], axis=0))
             yield batch
+
+
+from . import dataloader, dataset, sampler  # noqa: E402  PyTorch's submodule paths, after the names they hold
