@@ -1141,3 +1141,22 @@ def test_take_without_axis_and_svd_fields_as_pytorch():
     _same(r.S, t.S)
     u, s, v = r
     np.testing.assert_allclose(np.asarray(u) * np.asarray(s) @ np.asarray(v).T, a, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_interpolate_nearest_picks_pytorchs_source_index(dtype, mode):
+    """PyTorch computes the source index in float32 for float32 input (in double for double,
+    floored as float32 either way): in double throughout, 46 samples from 26 took index 12 at
+    output 23 where PyTorch takes 13."""
+    F, TF = ag.nn.functional, torch.nn.functional
+    for n_in in (2, 4, 6, 26):
+        x = np.arange(n_in, dtype=dtype).reshape(1, 1, n_in)
+        for kw in [{"size": n_out} for n_out in (11, 23, 41, 46, 74, 97)] + \
+                  [{"scale_factor": f} for f in (0.7, 1.1, 1 / 3, 2.1, 3.7) if int(n_in * f) >= 1]:
+            got = F.interpolate(ag.tensor(x), mode=mode, **kw)
+            want = TF.interpolate(torch.tensor(x), mode=mode, **kw)
+            _same(got, want, rtol=0, atol=0)
+    img = np.arange(26 * 13, dtype=dtype).reshape(1, 1, 26, 13)
+    _same(F.interpolate(ag.tensor(img), size=(46, 22), mode=mode),
+          TF.interpolate(torch.tensor(img), size=(46, 22), mode=mode), rtol=0, atol=0)

@@ -16,6 +16,7 @@ code written for PyTorch calls `.view()` on them.
 from __future__ import annotations
 
 import math
+import struct
 import warnings
 from typing import NamedTuple
 
@@ -2820,16 +2821,32 @@ def _cubic_weights(t: float, a: float = -0.75) -> tuple:
     return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
+def _nearest_source(o: int, n_in: int, ratio: float, exact: bool, single: bool) -> int:
+    """The input index output `o` copies in the nearest modes, as PyTorch's CPU kernels
+    compute it: in float32 for float32 (and narrower) input, in double otherwise, the result
+    rounded to float32 before the floor (floorf), so that the index lands where theirs does
+    (in double throughout, 46 float32 samples from 26 took index 12 at output 23, not 13)."""
+    r = _f32 if single else float
+    scale = r(ratio)
+    if exact:  # the half-pixel source coordinate, clamped at 0, rounded half up
+        src = max(r(scale * (o + 0.5) - 0.5), 0.0)  # one rounding: their build fuses the multiply-add
+        return min(int(math.floor(_f32(src + 0.5))), n_in - 1)
+    return min(int(math.floor(_f32(r(scale * o)))), n_in - 1)
+
+
+def _f32(v) -> float:
+    """v rounded to the nearest float32 (as a Python float, which holds it exactly)."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
 def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corners: bool, like):
     """(n_out, n_in) matrix taking one axis from n_in to n_out samples (PyTorch's source
     coordinates): a one-hot row per output for the nearest modes, two weights for linear."""
     rows = []
     for o in range(n_out):
         row = [0.0] * n_in
-        if mode == "nearest":
-            row[min(int(math.floor(o * ratio)), n_in - 1)] = 1.0
-        elif mode == "nearest-exact":
-            row[min(int(math.floor((o + 0.5) * ratio)), n_in - 1)] = 1.0
+        if mode in ("nearest", "nearest-exact"):
+            row[_nearest_source(o, n_in, ratio, mode == "nearest-exact", like.dtype != _ag.float64)] = 1.0
         elif mode == "area":  # adaptive average pooling's windows
             start, end = (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out)
             for i in range(start, end):
