@@ -1098,3 +1098,23 @@ def test_older_module_paths_and_deprecated_spellings():
     np.testing.assert_allclose(np.asarray(lin.bias.detach()), [0.25, 0.25])
     total = sum(float((p.grad ** 2).sum()) for p in lin.parameters()) ** 0.5
     assert float(norm) > 0.5 and abs(total - 0.5) < 1e-5
+
+
+def test_pytorchs_keyword_names_of_sizes_and_dims():
+    torch = pytest.importorskip("torch")
+    calls = ["x.view(size=(3, 2))", "x.reshape(shape=(3, 2))", "x.expand(size=(2, 2, 3))", "x.flip(dims=(1,))",
+             "x.repeat(repeats=(1, 2))", "x.tile(dims=(1, 2))", "x.new_zeros(size=(2,))", "x.new_ones(size=(2,))",
+             "x.pow(exponent=2)", "lib.stack(tensors=[x, x])"]
+    for call in calls:
+        outs = []
+        for lib in (ag, torch):
+            x = lib.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+            outs.append(eval(call, {"x": x, "lib": lib}))
+        assert tuple(outs[0].shape) == tuple(outs[1].shape), call
+        np.testing.assert_array_equal(np.asarray(outs[0].detach()), outs[1].detach().numpy(), err_msg=call)
+    x = ag.ones(4, 3)
+    assert [tuple(p.shape) for p in x.split(split_size=3)] == [(3, 3), (1, 3)]
+    with pytest.raises(TypeError, match="not both"):
+        x.reshape(3, 4, shape=(3, 4))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sizes'"):
+        x.view(sizes=(12,))

@@ -587,9 +587,16 @@ def narrow(input, dim, start, length) -> Tensor:
     return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
-def split(tensor, split_size_or_sections, dim=0) -> tuple:
+def split(tensor, split_size_or_sections=_NOT_GIVEN, dim=0, *, split_size=_NOT_GIVEN) -> tuple:
     """Views of consecutive pieces along `dim`: of one size (the last may be smaller), or of
-    the listed sizes (which must add up to the dimension)."""
+    the listed sizes (which must add up to the dimension). `split_size=`: the Tensor
+    method's keyword name."""
+    if split_size is not _NOT_GIVEN:
+        if split_size_or_sections is not _NOT_GIVEN:
+            raise TypeError("split(): give split_size_or_sections or split_size, not both")
+        split_size_or_sections = split_size
+    if split_size_or_sections is _NOT_GIVEN:
+        raise TypeError("split() missing required argument 'split_size_or_sections'")
     check_tensor(tensor, "split", "tensor")
     dim = normalize_axis(dim, tensor.ndim, "split", "dim")
     n = tensor.shape[dim]

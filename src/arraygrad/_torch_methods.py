@@ -274,9 +274,11 @@ class TorchTensorMethods:
         return _manip.reshape(flat, tuple(self._data.shape))
 
     # ----- views --------------------------------------------------------------------------
-    def view(self, *shape):
+    def view(self, *shape, **size_or_dtype):
         """A tensor of another shape sharing this one's memory (RuntimeError when the memory
         layout does not allow it: use reshape, which copies then)."""
+        if size_or_dtype:
+            shape = _star_or_keyword(shape, size_or_dtype, "dtype" if "dtype" in size_or_dtype else "size", "view")
         if len(shape) == 1 and (isinstance(shape[0], DType) or (
                 not isinstance(shape[0], (int, tuple, list))
                 and _dtypes._from_foreign(shape[0]) is not None)):  # view(dtype)
@@ -323,8 +325,10 @@ class TorchTensorMethods:
     def view_as(self, other):
         return self.view(tuple(check_tensor(other, "view_as", "other").shape))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape, **kw):
         """A tensor of another shape: a view when the memory allows, else a copy."""
+        if kw:
+            shape = _star_or_keyword(shape, kw, "shape", "reshape")
         shape = _shape_args(shape, "reshape")
         try:
             return _manip.reshape(self, shape)
@@ -348,8 +352,10 @@ class TorchTensorMethods:
             axes = tuple(a for a in (_normalize(d, len(shape), "squeeze") for d in dims) if shape[a] == 1)
         return _manip.squeeze(self, axes)
 
-    def expand(self, *sizes):
+    def expand(self, *sizes, **kw):
         """A view broadcasting size-1 dimensions to `sizes` (-1 keeps a size)."""
+        if kw:
+            sizes = _star_or_keyword(sizes, kw, "size", "expand")
         sizes = _api.int_sequence(sizes, "expand")
         shape = tuple(self._data.shape)
         if len(sizes) < len(shape):
@@ -380,16 +386,20 @@ class TorchTensorMethods:
     def polygamma_(self, n):
         return _inplace.inplace_apply(self, lambda t: _api.polygamma(n, t), "polygamma_")
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes, **kw):
         """The tensor tiled `sizes[i]` times along each dimension (a copy)."""
+        if kw:
+            sizes = _star_or_keyword(sizes, kw, "repeats", "repeat")
         reps = _api.int_sequence(sizes, "repeat")
         if len(reps) < self._data.ndim:
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                                "of dimensions of tensor")
         return _manip.tile(self, reps)
 
-    def flip(self, *dims):
+    def flip(self, *dims, **kw):
         """A copy with the order of elements reversed along `dims` (PyTorch copies)."""
+        if kw:
+            dims = _star_or_keyword(dims, kw, "dims", "flip")
         dims = _api.int_sequence(dims, "flip")
         if self._data.ndim == 0:  # one dimension of size 1 (PyTorch's)
             _api.reduction_axes(dims, self, "flip")
@@ -581,7 +591,9 @@ class TorchTensorMethods:
     def triu_(self, diagonal: int = 0):
         return _inplace.inplace_apply(self, lambda t: _creation.triu(t, k=diagonal), "triu_")
 
-    def tile(self, *dims):
+    def tile(self, *dims, **kw):
+        if kw:
+            dims = _star_or_keyword(dims, kw, "dims", "tile")
         return _manip.tile(self, _api.int_sequence(dims, "tile"))
 
     def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
@@ -590,14 +602,18 @@ class TorchTensorMethods:
     def count_nonzero(self, dim=None):
         return _search.count_nonzero(self, axis=_api.reduction_axes(dim, self, "count_nonzero"))
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new("ones", size, dtype, device, requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return self._new("ones", _star_or_keyword(size, kw, "size", "new_ones"), dtype, device, requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new("zeros", size, dtype, device, requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return self._new("zeros", _star_or_keyword(size, kw, "size", "new_zeros"), dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new("empty", size, dtype, device, requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return self._new("empty", _star_or_keyword(size, kw, "size", "new_empty"), dtype, device, requires_grad)
+
+    def pow(self, exponent):
+        """self ** exponent (PyTorch's keyword name, `x.pow(exponent=2)`)."""
+        return self ** exponent
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return _creation.full(_random.sizes((size,), "new_full"), fill_value,
@@ -1080,6 +1096,19 @@ def _as_dtype(dtype) -> DType:
     if getattr(dtype, "name", None) in _NO_SUCH_DTYPES:
         raise TypeError(BFLOAT16_UNSUPPORTED)
     return _dtypes.as_dtype(dtype)
+
+
+def _star_or_keyword(args: tuple, kwargs: dict, key: str, fname: str) -> tuple:
+    """PyTorch's three spellings of a sizes argument: `x.reshape(2, 3)`, `x.reshape((2, 3))`
+    and `x.reshape(shape=(2, 3))` (the last as the one-element args of the second)."""
+    if not kwargs:
+        return args
+    if set(kwargs) != {key}:
+        bad = next(k for k in kwargs if k != key)
+        raise TypeError(f"{fname}() got an unexpected keyword argument {bad!r}")
+    if args:
+        raise TypeError(f"{fname}(): give {key} positionally or as {key}=, not both")
+    return (kwargs[key],)
 
 
 def _shape_args(shape, fname) -> tuple:

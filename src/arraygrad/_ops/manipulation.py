@@ -306,10 +306,14 @@ _STACK = Op("stack", ("*arrays",), lambda g, axis: list(unstack(g, axis=axis)),
             grad_fn="StackBackward0")
 
 
-def stack(arrays, /, dim=None, *, axis=0) -> Tensor:
+def stack(arrays=None, /, dim=None, *, axis=0, tensors=None) -> Tensor:
     """The arrays (all of one shape) joined along a new axis."""
     if dim is not None:  # PyTorch's spelling
         axis = dim
+    if tensors is not None:  # PyTorch's keyword: torch.stack(tensors=[...])
+        if arrays is not None:
+            raise TypeError("stack: give the tensors positionally or as tensors=, not both")
+        arrays = tensors
     if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
         raise TypeError(f"stack: arrays must be a list or tuple of Tensors, got {type(arrays).__name__}")
     arrays = _check_same(arrays, "stack")
