@@ -261,3 +261,94 @@ def test_extrema_reads_min_and_max(backend):
     assert backend.extrema(backend.asarray(grid)[::2, 3:]) == (3, 49)
     big = np.array([2**64 - 1, 5], dtype="uint64")
     assert backend.extrema(backend.asarray(big)) == (5, 2**64 - 1)
+
+
+# ----- arraygrad.cuda's device functions, through the plugin hooks ---------------------------
+def test_cuda_device_functions_without_cuda_as_pytorchs_cpu_build():
+    if CUDA:
+        pytest.skip("a CUDA device is present")
+    assert xp.cuda.empty_cache() is None  # nothing to give back
+    assert xp.cuda.memory_allocated() == 0 and xp.cuda.memory_reserved() == 0
+    assert xp.cuda.is_bf16_supported() is False
+    for call in (xp.cuda.synchronize, lambda: xp.cuda.get_device_name(0), lambda: xp.cuda.set_device(0)):
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            call()
+
+
+def test_cuda_device_functions_reach_the_plugin():
+    """A fake two-GPU plugin on NumPy: synchronize, empty_cache, the memory counts, the name
+    and set_device go to its hooks, for the device asked about."""
+    from arraygrad_numpy import NumpyBackend
+
+    calls = []
+
+    class TwoFakeGPUs(NumpyBackend):
+        name = "two_fake_gpus"
+        device_type = "cuda"
+        multi_device = True
+        current = 0
+
+        @classmethod
+        def device_count(cls):
+            return 2
+
+        @classmethod
+        def current_device(cls):
+            return cls.current
+
+        @classmethod
+        def set_current_device(cls, index):
+            cls.current = index
+
+        def synchronize_device(self):
+            calls.append(("synchronize", self.index))
+
+        def release_cached_memory(self):
+            calls.append(("release", self.index))
+
+        def memory_in_use(self):
+            return 100 + self.index, 1000 + self.index
+
+        def device_name(self):
+            return f"Fake GPU {self.index}"
+
+    xp.register_backend("two_fake_gpus", TwoFakeGPUs, default_for="cuda")
+    try:
+        assert xp.cuda.is_available() and xp.cuda.device_count() == 2
+        xp.cuda.synchronize()
+        xp.cuda.synchronize(1)
+        xp.cuda.empty_cache()
+        assert calls == [("synchronize", 0), ("synchronize", 1), ("release", 0)]
+        assert (xp.cuda.memory_allocated(), xp.cuda.memory_reserved("cuda:1")) == (100, 1001)
+        assert xp.cuda.get_device_name() == "Fake GPU 0" and xp.cuda.get_device_name(1) == "Fake GPU 1"
+        assert xp.zeros(2, device="cuda").device == xp.device("cuda:0")
+        xp.cuda.set_device(1)  # "cuda" means the other GPU from now on
+        assert xp.cuda.current_device() == 1 and xp.zeros(2, device="cuda").device == xp.device("cuda:1")
+        with pytest.raises(ValueError, match="expected a CUDA device"):
+            xp.cuda.synchronize("cpu")
+    finally:
+        from arraygrad._registry import unregister_backend
+
+        unregister_backend("two_fake_gpus")
+    assert xp.cuda.is_available() == CUDA
+
+
+def test_version_module_as_pytorchs():
+    assert xp.version.__version__ == xp.__version__
+    cuda = xp.version.cuda
+    assert cuda is None if not CUDA else (isinstance(cuda, str) and cuda[0].isdigit())
+    with pytest.raises(AttributeError, match="no attribute 'git'"):
+        xp.version.git
+
+
+@pytest.mark.cuda
+def test_cuda_device_functions_on_the_gpu():
+    name = xp.cuda.get_device_name(0)
+    assert isinstance(name, str) and name
+    before = xp.cuda.memory_allocated()
+    x = xp.ones(1 << 20, device="cuda")
+    xp.cuda.synchronize()
+    assert xp.cuda.memory_allocated() >= before + 4 * (1 << 20)
+    del x
+    xp.cuda.empty_cache()
+    assert xp.cuda.memory_reserved() >= xp.cuda.memory_allocated() >= 0

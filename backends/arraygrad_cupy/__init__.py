@@ -51,6 +51,28 @@ class CupyBackend(Backend):
     def current_device(cls) -> int:
         return _cupy().cuda.Device().id
 
+    @classmethod
+    def set_current_device(cls, index: int) -> None:
+        _cupy().cuda.Device(index).use()
+
+    def synchronize_device(self) -> None:
+        _cupy().cuda.Device(self._index).synchronize()
+
+    def release_cached_memory(self) -> None:
+        cp = _cupy()
+        with self.device_context():  # the pool of this device
+            cp.get_default_memory_pool().free_all_blocks()
+        cp.get_default_pinned_memory_pool().free_all_blocks()
+
+    def memory_in_use(self) -> tuple[int, int]:
+        pool = _cupy().get_default_memory_pool()
+        with self.device_context():
+            return int(pool.used_bytes()), int(pool.total_bytes())
+
+    def device_name(self) -> str:
+        name = _cupy().cuda.runtime.getDeviceProperties(self._index)["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
+
     def __init__(self, index=None):
         self._device = None
         self._index = 0 if index is None else index

@@ -55,6 +55,6 @@ from ._torch_api import *  # noqa: E402,F401,F403
 from ._torch_dtypes import *  # noqa: E402,F401,F403  (float, long, ...: they shadow builtins)
 from ._serialization import load, save  # noqa: E402,F401
 from . import autograd, cuda, distributions, func, nn, optim, utils  # noqa: E402,F401
-from . import accelerator, amp, random, testing  # noqa: E402,F401  (torch.accelerator, torch.amp, ...)
+from . import accelerator, amp, random, testing, version  # noqa: E402,F401  (torch.accelerator, torch.amp, ...)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from .func import vmap  # noqa: E402,F401  (torch.vmap)

@@ -90,6 +90,29 @@ class Backend:
         """The library's own device object for `device=` arguments (None: the default)."""
         return None
 
+    @classmethod
+    def set_current_device(cls, index: int) -> None:
+        """Make device `index` the one a device named without an index means (multi-device
+        backends; `arraygrad.cuda.set_device`)."""
+        if index != 0:
+            raise ValueError(f"backend {cls.name!r} has one device; device index {index} does not exist")
+
+    def synchronize_device(self) -> None:
+        """Wait until the work queued on this device is done (asynchronous libraries;
+        `cuda.synchronize`)."""
+
+    def release_cached_memory(self) -> None:
+        """Give memory the library keeps for reuse back to the device (`empty_cache`)."""
+
+    def memory_in_use(self) -> tuple[int, int]:
+        """(bytes held by arrays, bytes the library holds in all) on this device; (0, 0) where
+        the library does not keep count."""
+        return 0, 0
+
+    def device_name(self) -> str:
+        """The device's name, as its driver gives it."""
+        return str(self.device)
+
     # ----- derived, shared by all plugins --------------------------------------------------
     @classmethod
     def namespace(cls):

@@ -160,6 +160,17 @@ def get_backend(dev: Device | str | None = None) -> Backend:
     return _instantiate(dev)
 
 
+def forget_current_device(device_type: str) -> None:
+    """After the current device of `device_type` changed (`cuda.set_device`): drop the cached
+    answers for devices named without an index, which now mean another device."""
+    with _lock:
+        for key in [k for k, inst in _by_string.items()
+                    if inst.device_type == device_type and _parse_device(k).index is None]:
+            del _by_string[key]
+        for key in [k for k, inst in _instances.items() if inst.device_type == device_type and k[1] is None]:
+            del _instances[key]
+
+
 def _instantiate(dev: Device) -> Backend:
     with _lock:
         cls = plugin_class(dev.backend)
