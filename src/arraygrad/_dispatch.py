@@ -453,6 +453,89 @@ class SavedOutput(_Saved):
         return t
 
 
+# ----- saved-tensor hooks (autograd.graph.saved_tensors_hooks) -----------------------------
+# The (pack, unpack) pairs in force, per thread as PyTorch's; HOOK_CONTEXTS counts the contexts
+# open in any thread, so that a save (every recorded op makes one) tests one global.
+SAVED_TENSORS_HOOKS: ContextVar[tuple] = ContextVar("arraygrad_saved_tensors_hooks", default=())
+HOOK_CONTEXTS = 0
+
+
+def push_saved_tensors_hooks(pack_hook, unpack_hook):
+    """Put (pack_hook, unpack_hook) in force in this thread; returns the token to pop it."""
+    global HOOK_CONTEXTS
+    HOOK_CONTEXTS += 1
+    return SAVED_TENSORS_HOOKS.set(SAVED_TENSORS_HOOKS.get() + ((pack_hook, unpack_hook),))
+
+
+def pop_saved_tensors_hooks(token) -> None:
+    global HOOK_CONTEXTS
+    SAVED_TENSORS_HOOKS.reset(token)
+    HOOK_CONTEXTS -= 1
+
+
+def save_input(t):
+    """The record of input `t` saved for backward (through the hooks in force, if any)."""
+    if HOOK_CONTEXTS:
+        hooks = SAVED_TENSORS_HOOKS.get()
+        if hooks:
+            return SavedHooked(t, None, *hooks[-1])
+    return SavedTensor(t)
+
+
+def save_output(t, index: int):
+    """The record of output `index`, `t`, saved for its own node's backward."""
+    if HOOK_CONTEXTS:
+        hooks = SAVED_TENSORS_HOOKS.get()
+        if hooks:
+            return SavedHooked(t, index, *hooks[-1])
+    return SavedOutput(t, index)
+
+
+class SavedHooked:
+    """A tensor saved while saved_tensors_hooks were in force: what pack_hook returned, given
+    to unpack_hook when backward reads it. The hooks own the data (offloaded, compressed,
+    recomputed): no version check, as in PyTorch. An input keeps its place in the graph
+    (grad_fn, or the leaf), an output its index, so that create_graph differentiates
+    through the unpacked tensor as through the original."""
+
+    __slots__ = ("packed", "unpack_hook", "index", "grad_fn", "requires_grad", "meta", "leaf")
+
+    def __init__(self, t, index, pack_hook, unpack_hook):
+        self.packed = pack_hook(t)
+        self.unpack_hook = unpack_hook
+        self.index = index  # None: an input
+        if index is None:
+            self.grad_fn, self.requires_grad, self.meta = t.grad_fn, t._requires_grad, t._meta
+            self.leaf = t if t.grad_fn is None and t._requires_grad else None
+
+    def _unpacked(self):
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"saved_tensors_hooks: unpack_hook must return a Tensor, got {type(t).__name__}")
+        return t
+
+    def unpack_data(self, node):
+        return self._unpacked()._data
+
+    def unpack(self, node):
+        t = self._unpacked()
+        s = wrap(t._data, t._backend)
+        if self.index is not None:  # an output: re-attached to the node running backward
+            if grad_enabled():
+                s._requires_grad = True
+                s.grad_fn = node
+                if node.op.nout > 1:
+                    s._meta = TensorMeta(self.index)
+            return s
+        if self.leaf is not None and grad_enabled():  # create_graph: reach the leaf itself
+            from ._ops.data_type import _ASTYPE
+
+            record(_ASTYPE, (s,), (self.leaf,), None)
+            return s
+        s._requires_grad, s.grad_fn, s._meta = self.requires_grad, self.grad_fn, self.meta
+        return s
+
+
 def _raise_modified(t, node, now, expected, index=0):
     what = f"output {index} of {type(node).__name__}" if t is None else (
         f"an input of {type(node).__name__}")
@@ -890,15 +973,15 @@ def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
     for name, kind, ref in plan:
         if kind == _SAVE_INPUT:
             if op.variadic:
-                saved[name] = [SavedTensor(x) if isinstance(x, Tensor) else x for x in inputs]
+                saved[name] = [save_input(x) if isinstance(x, Tensor) else x for x in inputs]
             else:
                 v = inputs[ref]
-                saved[name] = SavedTensor(v) if isinstance(v, Tensor) else v
+                saved[name] = (SavedTensor(v) if not HOOK_CONTEXTS else save_input(v)) if isinstance(v, Tensor) else v
         elif kind == _SAVE_PARAM:
             saved[name] = params[name]
         elif kind == _SAVE_ANS:
-            saved[name] = (SavedOutput(outs[0], 0) if op.nout == 1 else SavedOutputs(
-                [SavedOutput(outs[i], i) if op.saved_outputs[i] else None for i in range(len(outs))]))
+            saved[name] = (save_output(outs[0], 0) if op.nout == 1 else SavedOutputs(
+                [save_output(outs[i], i) if op.saved_outputs[i] else None for i in range(len(outs))]))
         elif kind == _SAVE_SHAPE:
             if op.variadic:
                 saved[name] = [x._data.shape for x in inputs]

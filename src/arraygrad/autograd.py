@@ -26,10 +26,12 @@ from ._autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 from ._dispatch import Tensor as _Tensor
 
 from ._autograd import function  # noqa: E402  (torch.autograd.function: Function, once_differentiable, ...)
+from ._autograd import graph  # noqa: E402  (torch.autograd.graph: saved_tensors_hooks, save_on_cpu, ...)
 
 # `import arraygrad.autograd.functional` / `from arraygrad.autograd.function import ...`
 _sys.modules[__name__ + ".functional"] = functional
 _sys.modules[__name__ + ".function"] = function
+_sys.modules[__name__ + ".graph"] = graph
 
 
 def __getattr__(name):
@@ -45,7 +47,7 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
            "is_grad_enabled", "is_inference_mode_enabled", "Function", "FunctionCtx",
            "BackwardCFunction", "InplaceFunction", "NestedIOFunction", "once_differentiable",
            "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable", "functional"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable", "functional", "function", "graph"]
 
 
 class _VariableMeta(type):

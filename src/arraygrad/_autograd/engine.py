@@ -15,7 +15,7 @@ from contextlib import nullcontext
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
 
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, SavedOutput, SavedOutputs, SavedTensor, SavedVars, wrap
+from .._dispatch import GRAD_ENABLED, SavedHooked, SavedOutput, SavedOutputs, SavedTensor, SavedVars, wrap
 from .._ops.creation import asarray, zeros_like
 from .._ops.elementwise import add, real
 from .._ops.indexing import _GETITEM_BASIC as _SLICE
@@ -180,7 +180,7 @@ def _prune(order, target_nodes, target_leaves):
 
 def _unpack(v, node):
     c = v.__class__
-    if c is SavedTensor or c is SavedOutput:
+    if c is SavedTensor or c is SavedOutput or c is SavedHooked:
         return v.unpack(node)
     if c is list:
         return [_unpack(x, node) for x in v]
@@ -304,6 +304,8 @@ def _run_raw_node(node, op, g, xp, retain_graph, edges):
                             v = so.unpack_data(node)
                         elif c is SavedOutputs:  # the outputs (None: not saved)
                             v = tuple([None if o is None else o.unpack_data(node) for o in v])
+                        elif c is SavedHooked:  # saved under saved_tensors_hooks
+                            v = v.unpack_data(node)
                         args.append(v)
                     r = rule.fn(xp, gin, *args)
                 else:

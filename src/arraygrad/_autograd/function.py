@@ -33,7 +33,7 @@ import functools
 import weakref
 
 from .. import _dispatch as D
-from .._dispatch import GRAD_ENABLED, Node, Op, Rule, SavedOutput, SavedTensor
+from .._dispatch import GRAD_ENABLED, Node, Op, Rule
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction", "NestedIOFunction"]
 
@@ -347,9 +347,9 @@ def _record(cls, node, args, is_tensor, output):
                 continue
             idx = next((i for i, o in enumerate(outs) if o is t), None)
             if idx is not None and t.grad_fn is node:
-                records.append(SavedOutput(t, idx))
+                records.append(D.save_output(t, idx))
             else:
-                records.append(SavedTensor(t))
+                records.append(D.save_input(t))
         node._to_save = None
     saved = {"ctx": weakref.ref(node), "tensors": records}
     # saved tensors are freed after backward; a node without any can run again
