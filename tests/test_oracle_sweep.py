@@ -1160,3 +1160,14 @@ def test_interpolate_nearest_picks_pytorchs_source_index(dtype, mode):
     img = np.arange(26 * 13, dtype=dtype).reshape(1, 1, 26, 13)
     _same(F.interpolate(ag.tensor(img), size=(46, 22), mode=mode),
           TF.interpolate(torch.tensor(img), size=(46, 22), mode=mode), rtol=0, atol=0)
+
+
+def test_cosine_similarity_below_eps_keeps_the_norms_gradient():
+    """PyTorch clamps the norms in place under no_grad: the value is eps, the gradient the
+    unclamped norm's (arraygrad's clamp had cut it)."""
+    for a, b, eps in [([0.1, 0.2], [1.0, 0.5], 0.5), ([[0.0, 0.0], [1.0, 2.0]], [[1.0, 1.0], [0.0, 3.0]], 1e-8)]:
+        (out, grads), (t_out, t_grads) = _both(
+            lambda lib, x, y: lib.nn.functional.cosine_similarity(x, y, dim=-1, eps=eps), np.array(a), np.array(b))
+        _same(out, t_out)
+        for g, t in zip(grads, t_grads):
+            _same(g, t)

@@ -3195,14 +3195,17 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor
 
 
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """The cosine of the angle between x1 and x2 along dim (each norm at least eps)."""
+    """The cosine of the angle between x1 and x2 along dim (each norm at least eps: clamped
+    in value, its gradient still the norm's, as PyTorch's clamp under no_grad leaves it)."""
     _check_float(x1, "cosine_similarity", "x1")
     _check_float(x2, "cosine_similarity", "x2")
     from ..linalg import vector_norm
 
-    n1 = _maximum(vector_norm(x1, axis=dim, keepdims=True), eps)
-    n2 = _maximum(vector_norm(x2, axis=dim, keepdims=True), eps)
-    return _sum((x1 / n1) * (x2 / n2), axis=dim)
+    def clamped_norm(x):
+        n = vector_norm(x, axis=dim, keepdims=True)
+        return n + (_maximum(n, eps) - n).detach()
+
+    return _sum((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2)), axis=dim)
 
 
 def _shuffle_args(fname, input, factor, argname):
