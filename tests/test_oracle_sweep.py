@@ -1171,3 +1171,25 @@ def test_cosine_similarity_below_eps_keeps_the_norms_gradient():
         _same(out, t_out)
         for g, t in zip(grads, t_grads):
             _same(g, t)
+
+
+@pytest.mark.parametrize("shape,dim", [((7, 2), 0), ((5, 3), 1), ((4, 3, 2), 1), ((0, 3), 0), ((6,), 0)])
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.bool_])
+def test_unique_slices_along_dim_as_pytorch(shape, dim, dtype):
+    a = np.random.default_rng(sum(shape)).integers(0, 2, shape).astype(dtype)
+    for ri in (False, True):
+        for rc in (False, True):
+            got = ag.unique(ag.tensor(a), dim=dim, return_inverse=ri, return_counts=rc)
+            want = torch.unique(torch.tensor(a), dim=dim, return_inverse=ri, return_counts=rc)
+            got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+            for g, w in zip(got, want):
+                _same(g, w, rtol=0, atol=0)
+
+
+def test_softmax_of_integers_with_a_dtype_casts_first():
+    for name in ("softmax", "log_softmax", "softmin"):
+        got = getattr(ag.nn.functional, name)(ag.tensor([1, 2, 3]), 0, dtype=ag.float64)
+        want = getattr(torch.nn.functional, name)(torch.tensor([1, 2, 3]), 0, dtype=torch.float64)
+        _same(got, want)
+    with pytest.raises(TypeError, match="softmax: input must have a real floating-point dtype"):
+        ag.nn.functional.softmax(ag.tensor([1, 2, 3]), 0)

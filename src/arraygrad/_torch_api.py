@@ -1657,7 +1657,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     """The sorted distinct values (and the inverse indices, of input's shape, and the counts)."""
     check_tensor(input, "unique", "input")
     if dim is not None:
-        raise NotImplementedError("unique: dim= (unique slices) is not supported; unique elements only")
+        return _unique_slices(input, dim, return_inverse, return_counts)
     if not (return_inverse or return_counts):
         return _sorting.sort(_set_fns().unique_values(input)) if input.ndim else _set_fns().unique_values(input)
     res = _set_fns().unique_all(input)
@@ -1670,6 +1670,28 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     if return_counts:
         out.append(_indexing.take(res.counts, order, axis=0))
     return tuple(out)
+
+
+def _unique_slices(input, dim, return_inverse, return_counts):
+    """unique(dim=): the distinct slices along `dim`, in lexicographic order (PyTorch sorts
+    them whatever `sorted` says): the slices sorted by one stable argsort per element
+    position, last to first, then unique_consecutive."""
+    d = normalize_axis(dim, max(input.ndim, 1), "unique", "dim")
+    moved = _manip.moveaxis(input, d, 0) if input.ndim else _manip.reshape(input, (1,))
+    n = moved.shape[0]
+    rows = _manip.reshape(moved, (n, -1)) if n else _manip.reshape(moved, (0, 0))
+    order = _creation.arange(n, device=input.device)
+    for c in range(rows.shape[1] - 1, -1, -1):
+        key = _indexing.take(rows[:, c], order, axis=0)
+        order = _indexing.take(order, _sorting.argsort(key, stable=True), axis=0)
+    ordered = _indexing.take(moved, order, axis=0)
+    result = unique_consecutive(_manip.moveaxis(ordered, 0, d) if input.ndim else ordered,
+                                return_inverse, return_counts, dim=d)
+    if not return_inverse:
+        return result
+    # the inverse of the sorted slices, mapped back to the original positions
+    inverse = _indexing.take(result[1], _sorting.argsort(order), axis=0)
+    return (result[0], inverse) + tuple(result[2:])
 
 
 def bincount(input, weights=None, minlength: int = 0) -> Tensor:

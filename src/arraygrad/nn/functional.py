@@ -1763,8 +1763,12 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
 
 
 def _cast_first(input, dtype, fname):
+    """`input` cast to `dtype` first (an integer input included, as PyTorch's), checked float."""
+    if dtype is not None:
+        check_tensor(input, fname, "input")
+        input = astype(input, dtype)
     _check_float(input, fname)
-    return input if dtype is None else astype(input, dtype)
+    return input
 
 
 # ----------------------------------------------------------------------------------------
