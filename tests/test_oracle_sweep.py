@@ -1068,6 +1068,12 @@ def test_mse_loss_chain_of_the_blitz_and_mixed_dtypes():
              type(loss.grad_fn.next_functions[0][0].next_functions[0][0]).__name__]
     assert names[:2] == ["MseLossBackward0", "ReluBackward0"]
     assert names[2] == "AddmmBackward0"
+    # the blitz's chain on its last layer: MseLoss -> Addmm -> the bias's AccumulateGrad
+    out = lin(ag.randn(2, 4, requires_grad=True))
+    loss = ag.nn.functional.mse_loss(out, ag.zeros(2, 3))
+    addmm = loss.grad_fn.next_functions[0][0]
+    assert type(addmm).__name__ == "AddmmBackward0"
+    assert addmm.next_functions[0][0].variable is lin.bias and addmm.next_functions[2][0].variable is lin.weight
     # float32 input, float64 target: promoted, as the operators promote
     out = ag.nn.functional.mse_loss(ag.ones(3, requires_grad=True), ag.zeros(3, dtype=ag.float64))
     assert out.dtype == ag.float64 and out.requires_grad

@@ -1421,7 +1421,17 @@ def _linear_op(name, grad_fn):
               dtypes="real floating", generic=_linear_forward, impl="linear", grad_fn=grad_fn)
 
 
-_LINEAR = _linear_op("linear", "AddmmBackward0")
+def _addmm_grads(g, x, weight, needs_grad):
+    """_linear_grads for the node taking (bias, input, weight), in that order."""
+    gx, gw, gb = _linear_grads(g, x, weight, (needs_grad[1], needs_grad[2], needs_grad[0]))
+    return gb, gx, gw
+
+
+# 2-D input with a bias: PyTorch's addmm(bias, input, weight.T), whose node lists the bias
+# first (the 60-minute blitz walks loss.grad_fn.next_functions[0][0] down to it)
+_LINEAR = Op("linear", ("bias", "x", "weight"), {("bias", "x", "weight"): _addmm_grads},
+             dtypes="real floating", generic=lambda xp, bias, x, weight: _linear_forward(xp, x, weight, bias),
+             impl="linear_addmm", grad_fn="AddmmBackward0")
 # PyTorch's linear records the node of its last step, which depends on the input's rank and
 # the bias: the same rule under each name, [min(ndim, 3) - 1][bias is None] picking it.
 _LINEAR_BY_RANK = (
@@ -1447,7 +1457,8 @@ def linear(input, weight, bias=None) -> Tensor:
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
         raise ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
     nd = input._data.ndim
-    return apply(_LINEAR_BY_RANK[(nd if nd < 3 else 3) - 1][bias is None], (input, weight, bias))
+    op = _LINEAR_BY_RANK[(nd if nd < 3 else 3) - 1][bias is None]
+    return apply(op, (bias, input, weight) if op is _LINEAR else (input, weight, bias))
 
 
 def relu(input, inplace: bool = False) -> Tensor:
