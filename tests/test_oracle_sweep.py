@@ -1199,3 +1199,26 @@ def test_softmax_of_integers_with_a_dtype_casts_first():
         _same(got, want)
     with pytest.raises(TypeError, match="softmax: input must have a real floating-point dtype"):
         ag.nn.functional.softmax(ag.tensor([1, 2, 3]), 0)
+
+
+@pytest.mark.parametrize("size,stride,offset", [((3, 4), (4, 1), None), ((5, 3), (2, 1), None), ((4, 4), (1, 2), 1),
+                                                ((2, 2, 2), (6, 2, 1), 0), ((), (), 5), ((0, 3), (1, 1), None)])
+def test_as_strided_windows_and_their_gradient(size, stride, offset):
+    x = np.arange(12.0)
+    kw = {} if offset is None else {"storage_offset": offset}
+    (out, grads), (t_out, t_grads) = _both(lambda lib, t: lib.as_strided(t, size, stride, **kw), x)
+    _same(out, t_out)
+    _same(grads[0], t_grads[0])
+
+
+def test_as_strided_refuses_what_it_cannot_read_and_writes_into_its_copy():
+    t = ag.arange(12.0).reshape(3, 4)
+    y = t.as_strided((2, 2), (4, 1))
+    with pytest.raises(ValueError, match="read-only"):
+        y[0, 0] = 5.0  # PyTorch's view would write into t: a copy must not take it silently
+    with pytest.raises(RuntimeError, match="reach outside the input's 12 elements"):
+        t.as_strided((4, 4), (4, 1))
+    with pytest.raises(RuntimeError, match="must be contiguous"):
+        t.t().as_strided((2,), (1,))
+    with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
+        t.as_strided((2,), (1, 1))

@@ -51,7 +51,7 @@ __all__ = [
     # comparisons (PyTorch's short names of the standard's functions)
     "eq", "ne", "lt", "le", "gt", "ge",
     # shapes and views
-    "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "chunk",
+    "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "as_strided", "chunk",
     "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim",
     # indexing
     "index_select", "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
@@ -572,6 +572,42 @@ def t(input) -> Tensor:
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
     return _manip.reshape(input, tuple(input._data.shape))
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:
+    """The elements at positions storage_offset + sum(i_k * stride_k) of a contiguous input,
+    shaped `size` (PyTorch's sliding windows, im2col written by hand). A copy, not a view:
+    differentiable (the gradient sums back where windows overlap), and read-only where the
+    backend can say so, so that a write meant to reach the input fails instead of going
+    astray."""
+    check_tensor(input, "as_strided", "input")
+    size = tuple(int_list(size, "as_strided", "size"))
+    stride = tuple(int_list(stride, "as_strided", "stride"))
+    if len(size) != len(stride):
+        raise RuntimeError(f"as_strided: mismatch in length of strides and shape ({len(stride)} vs {len(size)})")
+    if any(n < 0 for n in size) or any(st < 0 for st in stride):
+        raise RuntimeError(f"as_strided: sizes and strides must be non-negative, got {size} and {stride}")
+    if not input.is_contiguous():
+        raise RuntimeError("as_strided: the input must be contiguous (arraygrad reads its elements in "
+                           "order, not a storage beneath them); call .contiguous() first")
+    start = input.storage_offset()
+    offset = start if storage_offset is None else operator.index(storage_offset)
+    n = input.numel()
+    first = offset - start
+    last = first + builtins.sum((k - 1) * st for k, st in zip(size, stride))
+    if math.prod(size) and (first < 0 or last >= n):
+        raise RuntimeError(f"as_strided: size {list(size)}, stride {list(stride)} and storage offset {offset} "
+                           f"reach outside the input's {n} elements")
+    positions = _creation.asarray(first, dtype=_dtypes.int64, device=input.device)
+    for axis, (k, st) in enumerate(zip(size, stride)):
+        steps = _creation.arange(k, dtype=_dtypes.int64, device=input.device) * st
+        positions = _manip.expand_dims(positions, axis=-1) + steps if axis else positions + steps
+    flat = _indexing.take(_manip.reshape(input, (-1,)), _manip.reshape(positions, (-1,)), axis=0)
+    out = _manip.reshape(flat, size)
+    flags = getattr(out._data, "flags", None)
+    if flags is not None:  # NumPy's arrays can say so
+        flags.writeable = False
+    return out
 
 
 def narrow(input, dim, start, length) -> Tensor:
