@@ -1118,3 +1118,26 @@ def test_pytorchs_keyword_names_of_sizes_and_dims():
         x.reshape(3, 4, shape=(3, 4))
     with pytest.raises(TypeError, match="unexpected keyword argument 'sizes'"):
         x.view(sizes=(12,))
+
+
+def test_kaiser_window_vander_histogram_method_and_to_empty():
+    torch = pytest.importorskip("torch")
+    for length in (0, 1, 5, 8):
+        for periodic in (True, False):
+            np.testing.assert_allclose(ag.kaiser_window(length, periodic, 5.0, dtype=ag.float64).numpy(),
+                                       torch.kaiser_window(length, periodic, 5.0, dtype=torch.float64).numpy(),
+                                       atol=1e-12)
+    for x in ([1.0, 2.0, 3.0], [1, 2, 3]):
+        for n, inc in ((None, False), (4, True), (0, False)):
+            got, want = ag.vander(ag.tensor(x), n, inc), torch.vander(torch.tensor(x), n, inc)
+            assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    (g,) = ag.autograd.grad(ag.vander(x).sum(), x)  # d/dx (x^2 + x + 1)
+    np.testing.assert_allclose(g.numpy(), [3.0, 5.0, 7.0])
+    hist, edges = ag.tensor([1.0, 2.0, 2.0, 3.0]).histogram(bins=3)
+    np.testing.assert_array_equal(hist.numpy(), [1.0, 2.0, 1.0])
+    m = ag.nn.Sequential(ag.nn.Linear(3, 2), ag.nn.BatchNorm1d(2))
+    weight = m[0].weight
+    assert m.to_empty(device="cpu") is m and m[0].weight is weight and weight.requires_grad
+    assert tuple(m[1].running_mean.shape) == (2,)

@@ -51,7 +51,7 @@ __all__ = [
     # comparisons (PyTorch's short names of the standard's functions)
     "eq", "ne", "lt", "le", "gt", "ge",
     # shapes and views
-    "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "as_strided", "chunk",
+    "kaiser_window", "vander", "cat", "concatenate", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "as_strided", "chunk",
     "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim",
     # indexing
     "index_select", "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
@@ -2622,6 +2622,33 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     """The triangle 1 - |2n / (N - 1) - 1|."""
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
                    lambda t: 1 - _elem.abs(t / math.pi - 1))
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
+                  requires_grad=False, pin_memory=False) -> Tensor:
+    """I0(beta sqrt(1 - (2n / (N - 1) - 1)^2)) / I0(beta); periodic (N = window_length + 1)
+    by default."""
+    from .special import i0
+
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
+                   lambda t: i0(beta * _elem.sqrt(_elem.clip(1 - (t / math.pi - 1) ** 2, 0, None))) / i0(
+                       _creation.asarray(float(beta), dtype=t.dtype, device=t.device)))
+
+
+def vander(x, N=None, increasing=False) -> Tensor:
+    """The Vandermonde matrix of 1-D x: columns x^(N-1), ..., x, 1 (x^0 first with
+    increasing=True); N defaults to len(x)."""
+    check_tensor(x, "vander", "x")
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got {x.ndim} dimensions")
+    n = x.shape[0] if N is None else operator.index(N)
+    if n < 0:
+        raise RuntimeError(f"vander: N must be non-negative, got {n}")
+    powers = _creation.arange(n, dtype=_dtypes.int64, device=x.device)
+    if not increasing:
+        powers = _manip.flip(powers, axis=0)
+    base = x if x.dtype.kind in "fc" else x.astype(_dtypes.int64)  # PyTorch's: integers as int64
+    return _manip.expand_dims(base, axis=1) ** powers
 
 
 def poisson(input, generator=None) -> Tensor:

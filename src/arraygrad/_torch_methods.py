@@ -1244,7 +1244,7 @@ CAST_METHODS = {"float": _dtypes.float32, "double": _dtypes.float64, "long": _dt
 
 # PyTorch functions that double as methods (the tensor is their first argument).
 API_METHODS = ("cov", "corrcoef", "is_nonzero", "fmax", "fmin", "isposinf", "isneginf", "isreal", "logaddexp2",
-               "hsplit", "vsplit", "dsplit", "is_signed", "is_same_size", "clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "as_strided", "chunk",
+               "hsplit", "vsplit", "dsplit", "is_signed", "is_same_size", "clone", "transpose", "swapaxes", "swapdims", "permute", "t", "narrow", "as_strided", "histogram", "chunk",
                "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim", "index_select",
                "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
                "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose",

@@ -898,10 +898,10 @@ class Module:
         return incompatible
 
     # ----- devices and dtypes ---------------------------------------------------------------
-    def _apply(self, fn: Callable) -> "Module":
+    def _apply(self, fn: Callable, recurse: bool = True) -> "Module":
         """Replace every parameter's (and its gradient's) values by fn(tensor), in place, and
-        every buffer by fn(buffer)."""
-        for mod in self.modules():
+        every buffer by fn(buffer) (this module's own only, with recurse=False)."""
+        for mod in self.modules() if recurse else (self,):
             for p in mod._parameters.values():
                 if p is not None:
                     _move(p, fn)
@@ -925,6 +925,14 @@ class Module:
 
         with no_grad():
             return self._apply(convert)
+
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Move the parameters and buffers to `device` without copying their values: each gets
+        new, uninitialized memory there (initialize it after, as with a meta-device model)."""
+        from .. import empty_like
+
+        with no_grad():
+            return self._apply(lambda t: empty_like(t, device=device), recurse)
 
     def cpu(self) -> "Module":
         return self.to("cpu")
