@@ -155,6 +155,12 @@ def observed_nodes() -> dict:
     return seen
 
 
+def _node_types(op):
+    """The classes an op's nodes may have: its own, and those named after PyTorch's overloads."""
+    by = op.node_types_by_operands or ()
+    return (op.node_type,) + tuple(by.values() if isinstance(by, dict) else by)
+
+
 @functools.lru_cache(maxsize=None)
 def classify():
     """{qualified name: (status, complex, node names, note)}."""
@@ -171,8 +177,7 @@ def classify():
         if not exists:
             result[name] = ("not implemented", False, [], "")
         elif name in spec_names:
-            own = {cls.__name__ for o in _ops_for(name)
-                   for cls in (_dispatch.OPS[o].node_type,) + (_dispatch.OPS[o].node_types_by_operands or ())}
+            own = {cls.__name__ for o in _ops_for(name) for cls in _node_types(_dispatch.OPS[o])}
             nodes = sorted(own & observed.get(name, set()))
             cplx = any(s.complex for s in spec_names[name])
             result[name] = ("rule" if nodes else "composite", cplx, nodes, NOTES.get(name, ""))

@@ -1222,3 +1222,14 @@ def test_as_strided_refuses_what_it_cannot_read_and_writes_into_its_copy():
         t.t().as_strided((2,), (1,))
     with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
         t.as_strided((2,), (1, 1))
+
+
+def test_matmul_nodes_are_named_after_pytorchs_product():
+    def names(lib):
+        v, m = lib.ones(3, requires_grad=True), lib.ones(3, 3, requires_grad=True)
+        b, b4 = lib.ones(2, 3, 3, requires_grad=True), lib.ones(2, 2, 3, 3, requires_grad=True)
+        out = [type((p @ q).grad_fn).__name__ for p in (v, m, b, b4) for q in (v, m, b, b4)]
+        out += [type(f.grad_fn).__name__ for f in (lib.bmm(b, b), lib.mm(m, m), lib.mv(m, v), lib.dot(v, v))]
+        return out + [repr(m @ v).split("grad_fn=")[1]]
+
+    assert names(ag) == names(torch)

@@ -103,7 +103,9 @@ class Op:
     broadcasts  whether inputs broadcast against each other (the engine unbroadcasts grads)
     grad_fn_by_operands  for two-input ops: the node's class names when (both inputs are
               tensors, the first is a Python scalar, the second is), as PyTorch names its
-              overloads (`x ** y` PowBackward1, `2 ** x` PowBackward2, `x ** 2` PowBackward0)
+              overloads (`x ** y` PowBackward1, `2 ** x` PowBackward2, `x ** 2` PowBackward0);
+              or a dict {(rank of x1, rank of x2), ranks above 3 as 3: name} (matmul's
+              Dot/Mv/Mm/UnsafeView nodes)
     differentiable_outputs  for nout > 1: which outputs carry gradients
     saved_outputs  for nout > 1: the outputs the rules read through `ans` (default: all);
               an in-place write to another output is then no error (PyTorch saves only
@@ -140,9 +142,11 @@ class Op:
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})
-        self.node_types_by_operands = None if grad_fn_by_operands is None else tuple(
-            self.node_type if n == self.node_type.__name__ else type(n, (self.node_type,), {"__slots__": ()})
-            for n in grad_fn_by_operands)
+        named = lambda n: self.node_type if n == self.node_type.__name__ else type(  # noqa: E731
+            n, (self.node_type,), {"__slots__": ()})
+        self.node_types_by_operands = None if grad_fn_by_operands is None else (
+            {k: named(n) for k, n in grad_fn_by_operands.items()} if isinstance(grad_fn_by_operands, dict)
+            else tuple(named(n) for n in grad_fn_by_operands))
         if generic is not None:
             GENERIC_IMPLS[self.impl] = generic
         OPS[name] = self
@@ -231,10 +235,10 @@ def node_type_named(op: Op, name: str) -> type:
 
 def named_node(out, node_class: type, source=None):
     """`out` with its node of class `node_class` (from node_type_named), when that node is
-    the one this call made: of the op's own class, and not `source`'s (an input returned
+    the one this call made: of the op's own classes, and not `source`'s (an input returned
     as it is)."""
     node = out.grad_fn
-    if node is not None and node.__class__ is node_class.__base__ and (source is None or node is not source.grad_fn):
+    if node is not None and isinstance(node, node_class.__base__) and (source is None or node is not source.grad_fn):
         node.__class__ = node_class
     return out
 
@@ -832,6 +836,16 @@ def fresh_view(t) -> None:
     record(vop, (t,), (base,), b[2])
 
 
+def _pair_node_type(op: Op, x1, x2):
+    """The node class of a two-input op named after PyTorch's overload: by which inputs are
+    Python scalars (tensor-tensor, scalar-tensor, tensor-scalar), or by the inputs' ranks."""
+    by = op.node_types_by_operands
+    if by.__class__ is dict:
+        return by.get((min(x1._data.ndim, 3), min(x2._data.ndim, 3)), op.node_type)
+    return by[2 if x2.__class__ is not Tensor and not isinstance(x2, Tensor) else
+              1 if x1.__class__ is not Tensor and not isinstance(x1, Tensor) else 0]
+
+
 def record_pair(op: Op, out, x1, x2):
     """`record` for unary() and binary(): one output, inputs (x1, x2) where x2 may be absent
     (unary ops) or a Python scalar. Kept apart, with the two inputs unrolled, because every
@@ -863,12 +877,7 @@ def record_pair(op: Op, out, x1, x2):
             mask |= 2
     if not mask:
         return None
-    by_operands = op.node_types_by_operands
-    if by_operands is None:
-        node = Node.__new__(op.node_type)
-    else:  # PyTorch's overloads: tensor-tensor, scalar-tensor, tensor-scalar
-        node = Node.__new__(by_operands[2 if x2.__class__ is not Tensor and not isinstance(x2, Tensor) else
-                                        1 if x1.__class__ is not Tensor and not isinstance(x1, Tensor) else 0])
+    node = Node.__new__(op.node_type if op.node_types_by_operands is None else _pair_node_type(op, x1, x2))
     if len(rules) == 1:
         node.next = (e1,)
         node.meta = (m1,)
@@ -923,7 +932,8 @@ def record(op: Op, outs: tuple, inputs: tuple, params: dict | None):
         mask |= 1 << i
     if not mask:
         return None
-    node = Node.__new__(op.node_type)
+    node = Node.__new__(op.node_type if op.node_types_by_operands is None or len(flat) != 2
+                        else _pair_node_type(op, flat[0], flat[1]))
     node.next = edges
     node.meta = meta
     node._hooks = None

@@ -1029,7 +1029,7 @@ def mm(input, mat2) -> Tensor:
 def bmm(input, mat2) -> Tensor:
     """Matrix products of two batches of matrices (3-D tensors)."""
     _check_ranks("bmm", input=(input, 3), mat2=(mat2, 3))
-    return _linalg.matmul(input, mat2)
+    return named_node(_linalg.matmul(input, mat2), node_type_named(_linalg._MATMUL, "BmmBackward0"))
 
 
 def mv(input, vec) -> Tensor:

@@ -30,8 +30,12 @@ def _matmul_x2_grad(xp, g, x1, x2_shape):
     return xp.matmul(xp.matrix_transpose(x1c), g)
 
 
+# PyTorch names the node after the product its matmul dispatches to, by the operands' ranks
 _MATMUL = Op("matmul", ("x1", "x2"), {"x1": _matmul_x1_grad, "x2": _matmul_x2_grad}, dtypes="numeric",
-             broadcasts=True, grad_fn="MmBackward0")
+             broadcasts=True, grad_fn="MmBackward0", grad_fn_by_operands={
+                 (1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+                 (1, 3): "UnsafeViewBackward0", (2, 3): "CloneBackward0", (3, 1): "UnsafeViewBackward0",
+                 (3, 2): "UnsafeViewBackward0", (3, 3): "UnsafeViewBackward0"})
 
 
 def matmul(x1, x2, /, *, out=None) -> Tensor:
