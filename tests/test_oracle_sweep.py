@@ -1233,3 +1233,20 @@ def test_matmul_nodes_are_named_after_pytorchs_product():
         return out + [repr(m @ v).split("grad_fn=")[1]]
 
     assert names(ag) == names(torch)
+
+
+def test_bare_inference_mode_decorator_and_enable_grad_inside_it():
+    for lib in (ag, torch):
+        @lib.inference_mode
+        def double(x):
+            return x * 2
+
+        x = lib.ones(2, requires_grad=True)
+        y = double(x)
+        assert isinstance(y, lib.Tensor) and not y.requires_grad
+        with lib.inference_mode():
+            with lib.enable_grad():  # does not undo inference mode
+                assert not (x * 2).requires_grad
+        with lib.no_grad():
+            with lib.enable_grad():
+                assert (x * 2).requires_grad

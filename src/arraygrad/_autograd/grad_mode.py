@@ -93,15 +93,25 @@ class no_grad(_GradModeContext):
 
 
 class enable_grad(no_grad):
-    """Enable gradient recording inside a no_grad region."""
+    """Enable gradient recording inside a no_grad region (not inside inference_mode, which
+    it does not undo, as in PyTorch)."""
 
     _mode = True
+
+    def __enter__(self):
+        self._tokens.append(GRAD_ENABLED.set(not _INFERENCE_MODE.get()))
+        return self
 
 
 class inference_mode(_GradModeContext):
     """PyTorch's inference_mode: `mode=True` records nothing (like no_grad: arraygrad has no
     separate inference tensors); `mode=False` leaves inference mode and enables recording,
     even inside no_grad, as PyTorch does."""
+
+    def __new__(cls, mode=True):
+        if mode is not None and not isinstance(mode, bool) and callable(mode):
+            return cls()(mode)  # @inference_mode without parentheses: the decorated function
+        return object.__new__(cls)
 
     def __init__(self, mode: bool = True):
         super().__init__()
