@@ -1250,3 +1250,23 @@ def test_bare_inference_mode_decorator_and_enable_grad_inside_it():
         with lib.no_grad():
             with lib.enable_grad():
                 assert (x * 2).requires_grad
+
+
+@pytest.mark.parametrize("op", ["zero", "fill", "copy_const", "copy_grad", "fill_tensor"])
+def test_overwriting_a_non_leaf_keeps_its_history_with_zero_gradient(op):
+    results = []
+    for lib in (ag, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        x = a * 1
+        {"zero": lambda: x.zero_(), "fill": lambda: x.fill_(3.0), "copy_const": lambda: x.copy_(lib.tensor([5.0, 6.0])),
+         "copy_grad": lambda: x.copy_(b * 2), "fill_tensor": lambda: x.fill_(b[0])}[op]()
+        (x * x).sum().backward()
+        results.append((x.requires_grad, type(x.grad_fn).__name__, a.grad, b.grad, x.detach()))
+    (r, name, ga, gb, x), (tr, tname, tga, tgb, tx) = results
+    assert (r, name) == (tr, tname)
+    _same(ga, tga)
+    _same(x, tx)
+    assert (gb is None) == (tgb is None)
+    if gb is not None:
+        _same(gb, tgb)

@@ -156,13 +156,23 @@ def original(x):
     return c
 
 
-def inplace_apply(x, result_fn, fname: str, others=()):
-    """x <- result_fn(x) in place, for any out-of-place function (exp_, clamp_, copy_, ...)."""
+def inplace_apply(x, result_fn, fname: str, others=(), overwrites: str | None = None):
+    """x <- result_fn(x) in place, for any out-of-place function (exp_, clamp_, copy_, ...).
+    overwrites: result_fn ignores x's values (zero_, fill_, copy_), and this is PyTorch's
+    name of the node: x's history still leads back from the result, with a zero gradient
+    (x keeps requiring grad, and what x was computed from gets zeros, not no gradient)."""
     check_writable(x, fname)
     if needs_tracking(x, others):
         check_graph(x)
         # result_fn may save its input for backward: give it the values, not the memory
-        return commit(x, result_fn(original(x)), fname)
+        before = original(x)
+        r = result_fn(before)
+        if overwrites is not None and x._requires_grad:
+            from ._autograd.engine import _DEPENDS
+
+            r = D.apply(_DEPENDS, (r, before))
+            D.named_node(r, D.node_type_named(_DEPENDS, overwrites))
+        return commit(x, r, fname)
     with_grad_off = D.GRAD_ENABLED.set(False)
     try:
         r = result_fn(x)

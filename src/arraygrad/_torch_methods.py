@@ -791,7 +791,7 @@ class TorchTensorMethods:
 
     # ----- in-place fills -----------------------------------------------------------------
     def zero_(self):
-        return _inplace.inplace_apply(self, _creation.zeros_like, "zero_")
+        return _inplace.inplace_apply(self, _creation.zeros_like, "zero_", overwrites="ZeroBackward0")
 
     def fill_(self, value):
         """Every element set to `value` (a number, or a 0-d tensor: then differentiable)."""
@@ -801,16 +801,17 @@ class TorchTensorMethods:
                                    f"with {value.ndim} dimensions.")
             return _inplace.inplace_apply(
                 self, lambda t: _manip.broadcast_to(value.to(t.device, t.dtype), tuple(t.shape)),
-                "fill_", (value,))
+                "fill_", (value,), overwrites="FillBackward3")
         v = _scalar_as(value, self._dtype, "fill_")
-        return _inplace.inplace_apply(self, lambda t: _creation.full_like(t, v), "fill_")
+        return _inplace.inplace_apply(self, lambda t: _creation.full_like(t, v), "fill_", overwrites="FillBackward2")
 
     def copy_(self, src, non_blocking=False):
         """Write `src` (broadcast, cast to this dtype, moved to this device) into self."""
         if not isinstance(src, TorchTensorMethods):
             raise TypeError(f"copy_(): src must be a Tensor, got {type(src).__name__}")
         return _inplace.inplace_apply(
-            self, lambda t: _manip.broadcast_to(src.to(t.device, t.dtype), tuple(t.shape)), "copy_", (src,))
+            self, lambda t: _manip.broadcast_to(src.to(t.device, t.dtype), tuple(t.shape)), "copy_", (src,),
+            overwrites="CopyBackwards")
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Fill with uniform random numbers on [a, b)."""
