@@ -1270,3 +1270,22 @@ def test_overwriting_a_non_leaf_keeps_its_history_with_zero_gradient(op):
     assert (gb is None) == (tgb is None)
     if gb is not None:
         _same(gb, tgb)
+
+
+def test_reduce_lr_on_plateau_covers_param_groups_added_later():
+    results = []
+    for lib in (ag, torch):
+        a, b = lib.ones(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        opt = lib.optim.SGD([a], lr=0.01)
+        sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=0.001)
+        opt.add_param_group({"params": [b], "lr": 0.5})
+        sched.step(1.0)
+        sched.step(1.0)
+        results.append([g["lr"] for g in opt.param_groups])
+        opt = lib.optim.SGD([a], lr=0.01)
+        sched = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.001])
+        opt.add_param_group({"params": [b], "lr": 0.5})
+        sched.step(1.0)
+        with pytest.raises(RuntimeError):  # one min_lr per group was given: no guess
+            sched.step(1.0)
+    np.testing.assert_allclose(results[0], results[1])

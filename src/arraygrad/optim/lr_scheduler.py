@@ -737,7 +737,15 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):  # a group added since (add_param_group)
+                if self.default_min_lr is None:
+                    raise RuntimeError(
+                        f"ReduceLROnPlateau: the optimizer has {len(groups)} param groups, "
+                        f"{len(self.min_lrs)} when the scheduler was built (a group added since?); "
+                        "set min_lrs to one per group")
+                self.min_lrs = [self.default_min_lr] * len(groups)
+            for group, floor in zip(groups, self.min_lrs):
                 old = float(group["lr"])
                 new = max(old * self.factor, floor)
                 if old - new > self.eps:
