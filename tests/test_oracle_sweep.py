@@ -1289,3 +1289,12 @@ def test_reduce_lr_on_plateau_covers_param_groups_added_later():
         with pytest.raises(RuntimeError):  # one min_lr per group was given: no guess
             sched.step(1.0)
     np.testing.assert_allclose(results[0], results[1])
+
+
+def test_autograd_functional_jvp_strict_refuses_an_unused_input():
+    for lib in (ag, torch):
+        o = lib.ones(2, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="independent of input 1"):
+            lib.autograd.functional.jvp(lambda x, y: x * 2, (o, o), (o, o), strict=True)
+        _, jv = lib.autograd.functional.jvp(lambda x, y: x * y, (o, o), (o, o), strict=True)
+        np.testing.assert_allclose(jv.numpy(), [2.0, 2.0])

@@ -125,6 +125,16 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) (two reverse passes)."""
     in_tuple, xs = _tuple(inputs, "jvp", "inputs")
     vs = _input_v(v, xs, "jvp")
+    if strict:  # every input must reach an output (PyTorch's check, by one reverse pass)
+        from .._ops.creation import ones_like
+
+        probe = _prepare(xs, False)
+        token = GRAD_ENABLED.set(True)
+        try:
+            _, outs = _call(func, probe, False)
+            _grad(outs, probe, [ones_like(o) for o in outs], False, True, "jvp")
+        finally:
+            GRAD_ENABLED.reset(token)
     out, jv = _func.jvp(lambda *a: func(*a), tuple(x if create_graph else x.detach() for x in xs), vs)
     out_tuple = isinstance(out, tuple)
     outs = out if out_tuple else (out,)
