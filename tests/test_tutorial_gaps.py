@@ -1141,3 +1141,16 @@ def test_kaiser_window_vander_histogram_method_and_to_empty():
     weight = m[0].weight
     assert m.to_empty(device="cpu") is m and m[0].weight is weight and weight.requires_grad
     assert tuple(m[1].running_mean.shape) == (2,)
+
+
+def test_size_from_tensors_and_tuple_arithmetic_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    for lib in (ag, torch):
+        assert list(lib.Size(lib.tensor([2, 3]))) == [2, 3]
+        for s in ((1,) + lib.Size([3]), lib.Size([2]) * 2, 2 * lib.Size([2]), lib.Size([2, 3])[1:],
+                  lib.ones(2, 3).shape + (1,)):
+            assert isinstance(s, lib.Size), s
+        with pytest.raises(TypeError):
+            lib.Size([2.0])
+        with pytest.raises(TypeError):
+            lib.Size([2]) + [3]

@@ -36,6 +36,16 @@ class Size(tuple):
 
     __slots__ = ()
 
+    def __new__(cls, sizes=()):
+        # ints, or anything that converts to one (a 0-d integer tensor: Size(x.shape) of a
+        # tensor's values); a float is refused, as PyTorch refuses it. Unknown sizes (a lazy
+        # backend's None or NaN) pass. The shapes arraygrad makes skip this (_size).
+        try:
+            return tuple.__new__(cls, [s if s is None or s != s else operator.index(s) for s in sizes])
+        except TypeError:
+            bad = next(s for s in sizes if not _is_index(s))
+            raise TypeError(f"Size() takes an iterable of 'int' (an item is {type(bad).__name__!r})") from None
+
     def numel(self) -> int:
         n = 1
         for s in self:
@@ -47,10 +57,38 @@ class Size(tuple):
 
     def __getitem__(self, key):
         r = tuple.__getitem__(self, key)
-        return Size(r) if isinstance(key, slice) else r
+        return _size(r) if isinstance(key, slice) else r
 
     def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
+        if not isinstance(other, tuple):
+            return NotImplemented  # PyTorch's: a tuple only (Size([2]) + [3] is a TypeError)
+        return _size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return _size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
+
+_new_tuple = tuple.__new__
+
+
+def _size(sizes) -> Size:
+    """A Size of sizes known to be ints (or unknown), without Size()'s checks."""
+    return _new_tuple(Size, sizes)
+
+
+def _is_index(v) -> bool:
+    try:
+        operator.index(v)
+        return True
+    except TypeError:
+        return False
 
 
 class _ElementCount(int):
@@ -60,7 +98,7 @@ class _ElementCount(int):
     def __call__(self, dim: int | None = None):
         shape = self._shape
         if dim is None:
-            return Size(shape)
+            return _size(shape)
         try:
             return shape[operator.index(dim)]
         except IndexError:
@@ -103,7 +141,7 @@ class Tensor(D.TensorBase, TorchTensorMethods):
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _new_tuple(Size, self._data.shape)  # _size, inlined: the most read property
 
     @property
     def size(self) -> _ElementCount:
