@@ -120,7 +120,7 @@ class Op:
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
                  nout: int = 1, broadcasts: bool = False, differentiable_outputs=None,
                  differentiable: bool | None = None, impl: str | None = None, saved_outputs=None,
-                 grad_fn_by_operands: tuple[str, str, str] | None = None):
+                 grad_fn_by_operands: tuple[str, str, str] | dict | None = None):
         self.name = name
         self.impl = impl or name
         self.variadic = len(inputs) == 1 and inputs[0].startswith("*")
@@ -142,8 +142,9 @@ class Op:
         self._plans: dict[int, tuple] = {}
         self.node_type = type(grad_fn or _camel(name) + "Backward0", (Node,),
                               {"__slots__": (), "op": self})
-        named = lambda n: self.node_type if n == self.node_type.__name__ else type(  # noqa: E731
-            n, (self.node_type,), {"__slots__": ()})
+        def named(n):  # the op's own class, or a subclass under PyTorch's other name
+            return self.node_type if n == self.node_type.__name__ else type(n, (self.node_type,), {"__slots__": ()})
+
         self.node_types_by_operands = None if grad_fn_by_operands is None else (
             {k: named(n) for k, n in grad_fn_by_operands.items()} if isinstance(grad_fn_by_operands, dict)
             else tuple(named(n) for n in grad_fn_by_operands))
