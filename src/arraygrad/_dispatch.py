@@ -415,17 +415,32 @@ class SavedTensor(_Saved):
         t = self.tensor
         if self.snapshot is None:
             return t
-        s = wrap(data, t._backend)
-        if t.grad_fn is None and t._requires_grad and grad_enabled():
-            # A leaf under create_graph: the copy's gradient must reach the leaf itself.
-            from ._ops.data_type import _ASTYPE
+        return _in_place_of_input(wrap(data, t._backend), t.grad_fn, t._requires_grad, t._meta,
+                                  t if t.grad_fn is None and t._requires_grad else None)
 
-            record(_ASTYPE, (s,), (t,), None)
-            return s
-        s._requires_grad = t._requires_grad
-        s.grad_fn = t.grad_fn
-        s._meta = t._meta
+
+def _in_place_of_input(s, grad_fn, requires_grad, meta, leaf):
+    """`s`, a copy of a saved input's values, standing where that input stood in the graph:
+    with its history, or, for a leaf under create_graph, recorded from the leaf itself (the
+    copy's gradient must reach it)."""
+    if leaf is not None and grad_enabled():
+        from ._ops.data_type import _ASTYPE
+
+        record(_ASTYPE, (s,), (leaf,), None)
         return s
+    s._requires_grad, s.grad_fn, s._meta = requires_grad, grad_fn, meta
+    return s
+
+
+def _as_output_of(t, node, index: int):
+    """`t`, a saved output's values, re-attached to the node running backward when it
+    records (create_graph: the output depends on the node's inputs)."""
+    if grad_enabled():
+        t._requires_grad = True
+        t.grad_fn = node
+        if node.op.nout > 1:
+            t._meta = TensorMeta(index)
+    return t
 
 
 class SavedOutput(_Saved):
@@ -449,13 +464,7 @@ class SavedOutput(_Saved):
         return self.data if self.snapshot is None else self.snapshot
 
     def unpack(self, node):
-        t = wrap(self.unpack_data(node), self.backend)
-        if grad_enabled():  # create_graph: the output depends on this node's inputs
-            t._requires_grad = True
-            t.grad_fn = node
-            if node.op.nout > 1:
-                t._meta = TensorMeta(self.index)
-        return t
+        return _as_output_of(wrap(self.unpack_data(node), self.backend), node, self.index)
 
 
 # ----- saved-tensor hooks (autograd.graph.saved_tensors_hooks) -----------------------------
@@ -478,22 +487,22 @@ def pop_saved_tensors_hooks(token) -> None:
     HOOK_CONTEXTS -= 1
 
 
+def _hooks_in_force():
+    """This thread's innermost (pack_hook, unpack_hook), or None."""
+    hooks = SAVED_TENSORS_HOOKS.get() if HOOK_CONTEXTS else ()
+    return hooks[-1] if hooks else None
+
+
 def save_input(t):
     """The record of input `t` saved for backward (through the hooks in force, if any)."""
-    if HOOK_CONTEXTS:
-        hooks = SAVED_TENSORS_HOOKS.get()
-        if hooks:
-            return SavedHooked(t, None, *hooks[-1])
-    return SavedTensor(t)
+    hooks = _hooks_in_force()
+    return SavedTensor(t) if hooks is None else SavedHooked(t, None, *hooks)
 
 
 def save_output(t, index: int):
     """The record of output `index`, `t`, saved for its own node's backward."""
-    if HOOK_CONTEXTS:
-        hooks = SAVED_TENSORS_HOOKS.get()
-        if hooks:
-            return SavedHooked(t, index, *hooks[-1])
-    return SavedOutput(t, index)
+    hooks = _hooks_in_force()
+    return SavedOutput(t, index) if hooks is None else SavedHooked(t, index, *hooks)
 
 
 class SavedHooked:
@@ -525,20 +534,9 @@ class SavedHooked:
     def unpack(self, node):
         t = self._unpacked()
         s = wrap(t._data, t._backend)
-        if self.index is not None:  # an output: re-attached to the node running backward
-            if grad_enabled():
-                s._requires_grad = True
-                s.grad_fn = node
-                if node.op.nout > 1:
-                    s._meta = TensorMeta(self.index)
-            return s
-        if self.leaf is not None and grad_enabled():  # create_graph: reach the leaf itself
-            from ._ops.data_type import _ASTYPE
-
-            record(_ASTYPE, (s,), (self.leaf,), None)
-            return s
-        s._requires_grad, s.grad_fn, s._meta = self.requires_grad, self.grad_fn, self.meta
-        return s
+        if self.index is not None:
+            return _as_output_of(s, node, self.index)
+        return _in_place_of_input(s, self.grad_fn, self.requires_grad, self.meta, self.leaf)
 
 
 def _raise_modified(t, node, now, expected, index=0):
@@ -991,8 +989,11 @@ def _save(op: Op, plan: tuple, outs, inputs, edges, params) -> dict:
         elif kind == _SAVE_PARAM:
             saved[name] = params[name]
         elif kind == _SAVE_ANS:
-            saved[name] = (save_output(outs[0], 0) if op.nout == 1 else SavedOutputs(
-                [save_output(outs[i], i) if op.saved_outputs[i] else None for i in range(len(outs))]))
+            if op.nout == 1:  # the common case without a call for the hooks (as inputs above)
+                saved[name] = SavedOutput(outs[0], 0) if not HOOK_CONTEXTS else save_output(outs[0], 0)
+            else:
+                saved[name] = SavedOutputs([save_output(outs[i], i) if op.saved_outputs[i] else None
+                                            for i in range(len(outs))])
         elif kind == _SAVE_SHAPE:
             if op.variadic:
                 saved[name] = [x._data.shape for x in inputs]
