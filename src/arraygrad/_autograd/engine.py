@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import weakref
 from contextlib import nullcontext
+from contextvars import ContextVar
 
 import arraygrad as _AG  # the namespace rules that take `xp` get when the backward pass records
 
@@ -476,6 +477,12 @@ def _dense(g):
     return g
 
 
+# Whether the backward pass running in this thread returns gradients for given inputs
+# (autograd.grad, backward(inputs=)) rather than accumulating them into every leaf: the
+# reentrant checkpoint, which can only accumulate, refuses to run inside one.
+TARGETED: ContextVar[bool] = ContextVar("arraygrad_backward_targeted", default=False)
+
+
 def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
     """Run backward from `roots` (tensors) seeded with `root_grads`.
 
@@ -484,12 +491,15 @@ def execute(roots, root_grads, *, retain_graph, create_graph, targets=None):
     """
 
     token = GRAD_ENABLED.set(bool(create_graph))
+    targeted = None if targets is None else TARGETED.set(True)
     try:
         first = roots[0] if roots else None
         with first._backend.quiet_float_errors() if isinstance(first, Tensor) else nullcontext():
             return _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor)
     finally:
         GRAD_ENABLED.reset(token)
+        if targeted is not None:
+            TARGETED.reset(targeted)
 
 
 def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
