@@ -1298,3 +1298,22 @@ def test_autograd_functional_jvp_strict_refuses_an_unused_input():
             lib.autograd.functional.jvp(lambda x, y: x * 2, (o, o), (o, o), strict=True)
         _, jv = lib.autograd.functional.jvp(lambda x, y: x * y, (o, o), (o, o), strict=True)
         np.testing.assert_allclose(jv.numpy(), [2.0, 2.0])
+
+
+def test_full_backward_hooks_get_none_for_an_unused_output():
+    # PyTorch: grad_output holds None for an output the loss never used; grad_input zeros
+    seen = {}
+    for lib in (ag, torch):
+        class TwoOutputs(lib.nn.Module):
+            def forward(self, x, y):
+                return x * 2, y * 3
+
+        m, calls = TwoOutputs(), []
+        m.register_full_backward_pre_hook(lambda mod, go: calls.append([None if g is None else g.tolist() for g in go]))
+        m.register_full_backward_hook(lambda mod, gi, go: calls.append(
+            ([None if g is None else g.tolist() for g in gi], [None if g is None else g.tolist() for g in go])))
+        a, _ = m(lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True))
+        a.sum().backward()
+        seen[lib.__name__] = calls
+    assert seen["arraygrad"] == seen["torch"] == [
+        [[1.0, 1.0], None], ([[2.0, 2.0], [0.0]], [[1.0, 1.0], None])]

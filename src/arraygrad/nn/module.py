@@ -114,14 +114,17 @@ class BackwardHookFunction(Function):
     gradients, as PyTorch's)."""
 
     @staticmethod
-    def forward(ctx, callback, *tensors):
+    def forward(ctx, callback, materialize, *tensors):
         ctx.callback = callback
+        # On the outputs' side a gradient that never came stays None (PyTorch's grad_output);
+        # the inputs' side sees zeros for it, as PyTorch's grad_input
+        ctx.set_materialize_grads(materialize)
         ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.callback(grads))
+        return (None, None, *ctx.callback(grads))
 
 
 class _BackwardHook:
@@ -144,11 +147,11 @@ class _BackwardHook:
             res[idx] = val
         return tuple(res)
 
-    def _apply_on_tensors(self, callback, args):
+    def _apply_on_tensors(self, callback, args, materialize):
         idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not (GRAD_ENABLED.get() and any(args[i].requires_grad for i in idx)):
             return args, None
-        new = BackwardHookFunction.apply(callback, *[args[i] for i in idx])
+        new = BackwardHookFunction.apply(callback, materialize, *[args[i] for i in idx])
         out = list(args)
         for i, t in zip(idx, new):
             out[i] = t
@@ -195,14 +198,14 @@ class _BackwardHook:
         return tuple(local[i] for i in self.output_tensors_index)
 
     def setup_input_hook(self, args):
-        res, self.input_tensors_index = self._apply_on_tensors(self._on_input_grads, args)
+        res, self.input_tensors_index = self._apply_on_tensors(self._on_input_grads, args, True)
         self.n_inputs = len(args)
         return res
 
     def setup_output_hook(self, result):
         single = not isinstance(result, tuple)
         args = (result,) if single else result
-        res, self.output_tensors_index = self._apply_on_tensors(self._on_output_grads, args)
+        res, self.output_tensors_index = self._apply_on_tensors(self._on_output_grads, args, False)
         self.n_outputs = len(args)
         return res[0] if single else res
 
