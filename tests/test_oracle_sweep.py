@@ -1317,3 +1317,15 @@ def test_full_backward_hooks_get_none_for_an_unused_output():
         seen[lib.__name__] = calls
     assert seen["arraygrad"] == seen["torch"] == [
         [[1.0, 1.0], None], ([[2.0, 2.0], [0.0]], [[1.0, 1.0], None])]
+
+
+def test_retained_grad_follows_a_base_written_through_its_view():
+    grads = {}
+    for lib in (ag, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        y.retain_grad()
+        y[:1].mul_(5)  # y's new values: its .grad is the gradient of those
+        y.sum().backward()
+        grads[lib.__name__] = (y.grad.tolist(), x.grad.tolist())
+    assert grads["arraygrad"] == grads["torch"] == ([1.0, 1.0], [5.0, 1.0])

@@ -300,10 +300,13 @@ def propagate_to_bases(v):
         if not (base._requires_grad or v._requires_grad) or not grad_enabled():
             return
         had_history = base._requires_grad
+        old_fn = base.grad_fn
         node = record(_COPY_SLICES, (base,), (base, v), {"view_op": vop, "view_params": params})
         if node is None and had_history:
             base.grad_fn = None
             base._requires_grad = False
+        if base._meta is not None and base._meta.retains_grad and old_fn is not base.grad_fn:
+            _move_retained_grad(base, old_fn)
         if base._requires_grad:  # v is now a view of the base's new value
             record(vop, (v,), (base,), params)
         v = base
