@@ -285,6 +285,9 @@ def test_reduce_lr_on_plateau_matches_torch(kwargs):
         assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr())
         assert [g["lr"] for g in opt.param_groups] == pytest.approx([g["lr"] for g in topt.param_groups])
     assert "optimizer" not in sched.state_dict()
+    assert sorted(sched.state_dict()) == sorted(tsched.state_dict())
+    # an LRScheduler, as PyTorch's (training loops test for one)
+    assert isinstance(sched, optim.lr_scheduler.LRScheduler)
 
 
 def test_more_scheduler_errors():

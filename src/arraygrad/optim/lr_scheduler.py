@@ -678,10 +678,12 @@ class ChainedScheduler(_Composite):
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply the learning rates by `factor` once the metric given to `step(metric)` has
     not improved for more than `patience` epochs (improved: by more than `threshold`,
-    relative or absolute), then wait `cooldown` epochs; never below `min_lr`."""
+    relative or absolute), then wait `cooldown` epochs; never below `min_lr`. An LRScheduler
+    (training loops test for one) whose step takes the metric, with no schedule of its own:
+    it skips LRScheduler's constructor, as PyTorch's does."""
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
@@ -753,12 +755,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
