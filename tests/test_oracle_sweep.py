@@ -1329,3 +1329,33 @@ def test_retained_grad_follows_a_base_written_through_its_view():
         y.sum().backward()
         grads[lib.__name__] = (y.grad.tolist(), x.grad.tolist())
     assert grads["arraygrad"] == grads["torch"] == ([1.0, 1.0], [5.0, 1.0])
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, float("nan"), 3.0], [-1000.0, 0.0, 5.0, -3.0], [3.0]], ids=str)
+def test_logcumsumexp_is_exact_and_keeps_nan_to_what_follows(values):
+    w = np.array([0.3, -1.0, 2.0, 0.5])[:len(values)]
+    (a, ga), (t, gt) = _both(lambda lib, x: lib.logcumsumexp(x, 0), np.array(values))
+    _same(a, t, rtol=1e-12)
+    np.testing.assert_allclose(_np(ga[0]), _np(gt[0]), rtol=1e-12)
+    x = np.random.default_rng(0).standard_normal((3, 7, 5))
+    for dim in (0, 1, -1):
+        (a, ga), (t, gt) = _both(lambda lib, x: lib.logcumsumexp(x, dim), x)
+        _same(a, t, rtol=1e-12)
+        np.testing.assert_allclose(_np(ga[0]), _np(gt[0]), rtol=1e-12)
+    assert ag.autograd.gradgradcheck(lambda z: ag.logcumsumexp(z, 1), (ag.tensor(x[:2, :4, :2], requires_grad=True),))
+
+
+def test_reductions_edge_cases_as_pytorch():
+    # max() of a tensor holding NaNs: the gradient is shared by the NaNs
+    for lib in (ag, torch):
+        t = lib.tensor([1.0, float("nan"), 3.0, float("nan")], requires_grad=True)
+        t.max().backward()
+        assert t.grad.tolist() == [0.0, 0.5, 0.0, 0.5]
+    # dim 0 of a 0-d tensor is the whole of it; bool tensors are close when equal
+    assert ag.count_nonzero(ag.tensor(2.0), 0).item() == torch.count_nonzero(torch.tensor(2.0), 0).item() == 1
+    assert ag.isclose(ag.tensor([True, False]), ag.tensor([True, True])).tolist() == [True, False]
+    # an integer mask would select by position: refused, as PyTorch refuses it
+    with pytest.raises(TypeError, match="mask must have dtype bool"):
+        ag.masked_select(ag.tensor([1.0, 2.0, 3.0, 4.0]), ag.tensor([0, 1, 1, 0]))
+    with pytest.raises(RuntimeError):
+        torch.masked_select(torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([0, 1, 1, 0]))

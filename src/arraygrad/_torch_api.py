@@ -831,7 +831,11 @@ def masked_fill(input, mask, value) -> Tensor:
 
 def masked_select(input, mask) -> Tensor:
     """The elements of `input` where `mask` is true, as a 1-D tensor."""
-    x, m = _manip.broadcast_arrays(check_tensor(input, "masked_select", "input"), mask)
+    check_tensor(input, "masked_select", "input")
+    if check_tensor(mask, "masked_select", "mask").dtype != _dtypes.bool:
+        # an integer mask would index by position instead
+        raise TypeError(f"masked_select: mask must have dtype bool, got {mask.dtype}")
+    x, m = _manip.broadcast_arrays(input, mask)
     return x[m]
 
 
@@ -993,6 +997,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (infinities equal only to themselves)."""
     check_tensor(input, "isclose", "input")
     close = input == other
+    if input.dtype == _dtypes.bool:  # no tolerance between True and False (PyTorch's)
+        return close
     finite = _elem.isfinite(input) & _elem.isfinite(other)
     close = close | (finite & (_elem.abs(input - other) <= atol + rtol * _elem.abs(other)))
     if equal_nan:
@@ -1613,11 +1619,19 @@ def logcumsumexp(input, dim: int) -> Tensor:
     if check_tensor(input, "logcumsumexp", "input").ndim == 0:
         return _on_0d(logcumsumexp, input, dim, "logcumsumexp")
     d = normalize_axis(dim, input.ndim, "logcumsumexp", "dim")
-    if input.shape[d] == 0:
-        return input * 1
-    top = _stat.max(input, axis=d, keepdims=True).detach()
-    top = _search.where(_elem.isinf(top), 0.0, top)
-    return _elem.log(_stat.cumulative_sum(_elem.exp(input - top), axis=d)) + top
+    n = input.shape[d]
+    out = input * 1
+    # A scan of logaddexp (Hillis-Steele: log2(n) steps, each element combined with the one
+    # `step` before it): exact however far apart the values are, where one shift by the
+    # maximum underflows the small ones (exp(-1000 - 0) == 0), and a NaN reaches only what
+    # follows it
+    lead = (slice(None),) * d
+    step = 1
+    while step < n:
+        combined = _elem.logaddexp(out[lead + (slice(step, None),)], out[lead + (slice(0, n - step),)])
+        out = _manip.concat([out[lead + (slice(0, step),)], combined], axis=d)
+        step *= 2
+    return out
 
 
 return_types["median"] = _Median = _return_type("median")

@@ -86,6 +86,10 @@ def count_nonzero(x, /, dim=None, *, axis=None, keepdims=False) -> Tensor:
     """How many elements along `axis` are nonzero (as the default integer dtype); PyTorch's
     `dim` (positional or keyword) names the axes too."""
     check_tensor(x, "count_nonzero")
+    if dim is not None and x._data.ndim == 0:  # PyTorch's dim 0 / -1 of a 0-d tensor: all of it
+        from .._torch_api import reduction_axes
+
+        dim = reduction_axes(dim, x, "count_nonzero")
     axis = either("count_nonzero", "axis", axis, None, "dim", dim)
     axes = None if axis is None else normalize_axes(axis, x._data.ndim, "count_nonzero")
     b = x._backend

@@ -212,11 +212,12 @@ def std(x, /, dim=_NOT_GIVEN, unbiased=None, keepdim=None, *, axis=None, correct
 
 # ----- max, min ---------------------------------------------------------------------------
 def _extremum_grad(xp, g, x, ans, axis, keepdims):
-    """g goes to the elements equal to the extremum, split evenly between ties (PyTorch's amax)."""
+    """g goes to the elements equal to the extremum, split evenly between ties (PyTorch's
+    amax); a NaN extremum is equal to the NaNs it came from."""
     shape = tuple(x.shape)
     g = restore_reduced(g, shape, axis, keepdims, xp)
     ans = restore_reduced(ans, shape, axis, keepdims, xp)
-    hit = xp.astype(x == ans, g.dtype)
+    hit = xp.astype((x == ans) | (xp.isnan(x) & xp.isnan(ans)), g.dtype)
     return g * hit / xp.sum(hit, axis=axis, keepdims=True)
 
 
