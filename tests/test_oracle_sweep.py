@@ -1333,7 +1333,6 @@ def test_retained_grad_follows_a_base_written_through_its_view():
 
 @pytest.mark.parametrize("values", [[1.0, 2.0, float("nan"), 3.0], [-1000.0, 0.0, 5.0, -3.0], [3.0]], ids=str)
 def test_logcumsumexp_is_exact_and_keeps_nan_to_what_follows(values):
-    w = np.array([0.3, -1.0, 2.0, 0.5])[:len(values)]
     (a, ga), (t, gt) = _both(lambda lib, x: lib.logcumsumexp(x, 0), np.array(values))
     _same(a, t, rtol=1e-12)
     np.testing.assert_allclose(_np(ga[0]), _np(gt[0]), rtol=1e-12)
