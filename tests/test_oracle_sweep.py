@@ -1358,3 +1358,55 @@ def test_reductions_edge_cases_as_pytorch():
         ag.masked_select(ag.tensor([1.0, 2.0, 3.0, 4.0]), ag.tensor([0, 1, 1, 0]))
     with pytest.raises(RuntimeError):
         torch.masked_select(torch.tensor([1.0, 2.0, 3.0, 4.0]), torch.tensor([0, 1, 1, 0]))
+
+
+def test_index_add_refuses_a_source_of_another_dtype():
+    # it used to reinterpret the float32 source's bytes as float64 pairs: wrong numbers
+    with pytest.raises(TypeError, match="source must have the input's dtype"):
+        ag.zeros(2, 4, dtype=ag.float64).index_add(0, ag.tensor([1]), ag.ones(1, 4))
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 4, dtype=torch.float64).index_add(0, torch.tensor([1]), torch.ones(1, 4))
+
+
+@pytest.mark.parametrize("name", ["diag", "rot90", "fliplr", "flipud"])
+def test_torch_flips_and_diag_are_copies(name):
+    results = []
+    for lib in (ag, torch):
+        x = lib.arange(4.0).reshape(2, 2).requires_grad_()
+        y = x * 1
+        getattr(lib, name)(y).mul_(100)  # a copy: y and its gradient stay as they are
+        (y * lib.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        results.append((y.tolist(), x.grad.tolist()))
+    assert results[0] == results[1] == ([[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_a_0d_integer_tensor_index_is_an_int():
+    for lib in (ag, torch):
+        y = lib.arange(4.0).reshape(2, 2)
+        y[lib.tensor(0)].mul_(0)  # a view, as x[0]: the write reaches y
+        y[lib.tensor(1), :].add_(10)
+        assert y.tolist() == [[0.0, 0.0], [12.0, 13.0]]
+        x = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        z = x * 1
+        z[lib.tensor(1)] = 5.0
+        (z * z).sum().backward()
+        assert x.grad.tolist() == [[0.0, 2.0, 4.0], [0.0, 0.0, 0.0]]
+        assert lib.arange(6.0).reshape(2, 3)[lib.tensor(1), lib.tensor([0, 2])].tolist() == [3.0, 5.0]
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_and_narrow_copy_as_pytorch(reduce, include_self):
+    rng = np.random.default_rng(0)
+    x, src = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    src[1, 0] = src[2, 0]  # a tie for amax/amin
+    idx = np.array([0, 2, 2, 3, 0])
+    (a, ga), (t, gt) = _both(lambda lib, x, s: lib.index_reduce(x, 0, lib.tensor(idx), s, reduce,
+                                                                include_self=include_self), x, src)
+    _same(a, t, rtol=1e-12)
+    for u, v in zip(ga, gt):
+        _same(u, v, rtol=1e-12)
+    (a, _), (t, _) = _both(lambda lib, x, s: x.t().index_reduce(1, lib.tensor(idx), s.t(), reduce), x, src)
+    _same(a, t, rtol=1e-12)
+    c = ag.arange(5.0).narrow_copy(0, 1, 2)
+    assert c.tolist() == [1.0, 2.0] and c._base is None

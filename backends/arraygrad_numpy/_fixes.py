@@ -56,7 +56,7 @@ def numpy_overrides(np) -> dict:
         if key.__class__ is tuple and (len(key) == 1 or (len(key) == 2 and key[1] is Ellipsis)):
             rows = key[0]
         if (rows.__class__ is ndarray and rows.ndim == 1 and rows.dtype.kind in "iu" and x.ndim >= 2
-                and values.shape == rows.shape + x.shape[1:]):
+                and values.shape == rows.shape + x.shape[1:] and values.dtype == x.dtype):
             width = math.prod(x.shape[1:])
             out = x.copy()  # C order: its flat view is the array
             flat_out = out.reshape(-1)

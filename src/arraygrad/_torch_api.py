@@ -55,6 +55,7 @@ __all__ = [
     "split", "unbind", "flatten", "unflatten", "unsqueeze", "movedim",
     # indexing
     "index_select", "gather", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select",
+    "index_reduce", "narrow_copy",
     # reductions
     "cumsum", "cumprod", "logsumexp", "norm", "amax", "amin", "topk", "allclose", "isclose",
     # products
@@ -809,6 +810,8 @@ def scatter_add(input, dim, index, src) -> Tensor:
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of `input` with alpha * source added at the positions `index` along `dim`."""
     check_tensor(input, "index_add", "input")
+    if check_tensor(source, "index_add", "source")._dtype is not input._dtype:
+        raise TypeError(f"index_add: source must have the input's dtype {input._dtype}, got {source._dtype}")
     dim = normalize_axis(dim, input.ndim, "index_add", "dim")
     return _indexing.index_add(input, (slice(None),) * dim + (index,), _scaled("index_add", input, source, alpha))
 
@@ -1084,8 +1087,8 @@ def diag(input, diagonal: int = 0) -> Tensor:
     diagonal (above the main one for diagonal > 0); a 2-D tensor gives that diagonal."""
     check_tensor(input, "diag", "input")
     k = operator.index(diagonal)
-    if input.ndim == 2:
-        return _linalg_ext().diagonal(input, offset=k)
+    if input.ndim == 2:  # a copy, as PyTorch's (Tensor.diagonal is the view)
+        return clone(_linalg_ext().diagonal(input, offset=k))
     if input.ndim != 1:
         raise RuntimeError(f"diag: input must be 1-D or 2-D, got shape {tuple(input.shape)}")
     n = input.shape[0]
@@ -1457,17 +1460,17 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
 def fliplr(input) -> Tensor:
     if check_tensor(input, "fliplr", "input").ndim < 2:
         raise RuntimeError(f"fliplr: input must be at least 2-D, got shape {tuple(input.shape)}")
-    return _manip.flip(input, axis=1)
+    return clone(_manip.flip(input, axis=1))  # a copy, as PyTorch's flips
 
 
 def flipud(input) -> Tensor:
     if check_tensor(input, "flipud", "input").ndim < 1:
         raise RuntimeError("flipud: input must be at least 1-D")
-    return _manip.flip(input, axis=0)
+    return clone(_manip.flip(input, axis=0))  # a copy, as PyTorch's flips
 
 
 def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
-    """Rotate by 90 degrees k times, from axis dims[0] towards dims[1]."""
+    """Rotate by 90 degrees k times, from axis dims[0] towards dims[1] (a copy, as PyTorch's)."""
     nd = check_tensor(input, "rot90", "input").ndim
     if len(dims) != 2:
         raise ValueError(f"rot90: dims must have two axes, got {dims}")
@@ -1478,8 +1481,8 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
     if k == 0:
         return input * 1
     if k == 2:
-        return _manip.flip(input, axis=(d0, d1))
-    return swapaxes(_manip.flip(input, axis=d1 if k == 1 else d0), d0, d1)
+        return clone(_manip.flip(input, axis=(d0, d1)))
+    return clone(swapaxes(_manip.flip(input, axis=d1 if k == 1 else d0), d0, d1))
 
 
 def kron(input, other) -> Tensor:
@@ -2881,6 +2884,36 @@ def renorm(input, p, dim, maxnorm) -> Tensor:
 
 
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Tensor:
+    """A copy of `input` where each slice source[..., i, ...] along `dim` is reduced into
+    out[..., index[i], ...] with `reduce` ('prod', 'mean', 'amax', 'amin'): scatter_reduce
+    with the 1-D index spread over the source's other dimensions."""
+    check_tensor(input, "index_reduce", "input")
+    check_tensor(index, "index_reduce", "index")
+    check_tensor(source, "index_reduce", "source")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): reduce argument must be either prod, mean, amax or amin, got {reduce!r}")
+    if index.ndim > 1 or index._dtype.kind not in "iu":
+        raise IndexError(f"index_reduce(): index must be a 1-D integer tensor, got shape {tuple(index.shape)} "
+                         f"and dtype {index._dtype}")
+    d = normalize_axis(dim, builtins.max(input.ndim, 1), "index_reduce", "dim")
+    index = _manip.reshape(index, (-1,))
+    if source.ndim != input.ndim or (input.ndim and source.shape[d] != index.shape[0]) or any(
+            source.shape[a] != input.shape[a] for a in range(input.ndim) if a != d):
+        raise RuntimeError(f"index_reduce(): source of shape {tuple(source.shape)} must have the input's shape "
+                           f"{tuple(input.shape)} but for dimension {dim}, whose size is the index's ({index.shape[0]})")
+    if input.ndim == 0:
+        return scatter_reduce(input, 0, index, source, reduce, include_self=include_self)
+    spread = _manip.reshape(index, tuple(-1 if a == d else 1 for a in range(input.ndim)))
+    return scatter_reduce(input, d, _manip.broadcast_to(spread, tuple(source.shape)), source, reduce,
+                          include_self=include_self)
+
+
+def narrow_copy(input, dim, start, length) -> Tensor:
+    """narrow(), as a copy."""
+    return clone(narrow(input, dim, start, length))
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor:

@@ -1265,13 +1265,15 @@ API_METHODS = ("cov", "corrcoef", "is_nonzero", "fmax", "fmin", "isposinf", "isn
                "addr", "hardshrink", "prelu", "adjoint", "conj_physical", "conj_physical_", "resolve_conj",
                "resolve_neg", "is_conj", "is_neg", "is_inference", "split_with_sizes", "unsafe_split",
                "unsafe_chunk", "unsafe_split_with_sizes", "slice_scatter", "select_scatter", "diagonal_scatter",
-               "frexp", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "orgqr")
+               "frexp", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "orgqr",
+               "index_reduce", "narrow_copy")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
                "clamp_min", "clamp_max", "erf", "erfc", "index_copy", "masked_scatter", "renorm",
                "scatter_reduce", "index_put", "put", "lgamma", "digamma", "erfinv", "i0", "mvlgamma",
-               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power", "cumsum", "cumprod", "addr")
+               "igamma", "igammac", "ldexp", "gcd", "lcm", "float_power", "cumsum", "cumprod", "addr",
+               "index_reduce")
 
 
 def _function(name):

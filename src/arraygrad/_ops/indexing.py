@@ -100,6 +100,11 @@ def _native_key(x, key, fname):
                     raise_device_mismatch(fname, x, k)
                 if parts is None:
                     parts = list(key)
+                position = _position(x, k)
+                if position is not None:
+                    parts[i] = position
+                    named += 1
+                    continue
                 parts[i] = _index_array(k, fname)
                 basic = False
                 named += k._data.ndim if k._dtype.kind == "b" else 1
@@ -130,6 +135,9 @@ def _native_key(x, key, fname):
     if isinstance(key, Tensor):
         if key._backend is not x._backend:
             raise_device_mismatch(fname, x, key)
+        position = _position(x, key)
+        if position is not None:
+            return (position, Ellipsis), True
         data = _index_array(key, fname)
         if key._dtype.kind == "b":  # a boolean mask is a valid sole index for any x.ndim
             return data, False
@@ -138,6 +146,15 @@ def _native_key(x, key, fname):
         return (operator.index(key), Ellipsis), True
     _refuse_scalar_key(key, fname)
     return key, False
+
+
+def _position(x, k):
+    """A 0-d integer tensor in a key as the int it holds (None for other tensors): PyTorch
+    reads it as an int, so x[i] is a view that in-place writes go through. Lazy backends
+    keep it an index array (the value is not read: the same values, as a copy)."""
+    if k._data.ndim or k._dtype.kind not in "iu" or x._backend.lazy:
+        return None
+    return operator.index(k._data)
 
 
 def _bool_scalar_key(x, k):
