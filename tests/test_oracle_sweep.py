@@ -1410,3 +1410,62 @@ def test_index_reduce_and_narrow_copy_as_pytorch(reduce, include_self):
     _same(a, t, rtol=1e-12)
     c = ag.arange(5.0).narrow_copy(0, 1, 2)
     assert c.tolist() == [1.0, 2.0] and c._base is None
+
+
+@pytest.mark.parametrize("name, kwargs", [("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}),
+                                          ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 3.0}),
+                                          ("relu6", {})])
+def test_piecewise_linear_activations_differentiate_twice(name, kwargs):
+    # the first gradient reads x (PyTorch's single op), so it can be differentiated again: zeros
+    x0 = np.array([1.0, -1.0, 0.0, 7.0, -3.0, 6.0])
+    results = []
+    for lib in (ag, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, **kwargs)
+        (g,) = lib.autograd.grad((y * lib.tensor([1.0, 2, 3, 4, 5, 6])).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        results.append((y.tolist(), g.tolist(), gg.tolist(), type(y.grad_fn).__name__))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_pointwise_losses_take_a_weight(name, reduction):
+    x = np.array([[1.0, 2.0], [3.0, 5.0]])
+    (a, ga), (t, gt) = _both(lambda lib, x, w: getattr(lib.nn.functional, name)(
+        x, lib.zeros(2, 2, dtype=lib.float64), reduction=reduction, weight=w), x, x[::-1].copy())
+    _same(a, t, rtol=1e-12)
+    for u, v in zip(ga, gt):
+        _same(u, v, rtol=1e-12)
+    with pytest.raises(ValueError, match="weight must have the input's shape"):
+        ag.nn.functional.mse_loss(ag.ones(2, 2), ag.zeros(2, 2), weight=ag.ones(2))
+
+
+def test_nn_functional_checks_and_ties_as_pytorch():
+    F = ag.nn.functional
+    # probability targets: the class weight differentiates (class indices refuse it, as PyTorch)
+    grads = []
+    for lib in (ag, torch):
+        w = lib.ones(3, requires_grad=True)
+        lib.nn.functional.cross_entropy(lib.tensor([[1.0, 2, 3]]), lib.tensor([[0.2, 0.3, 0.5]]), weight=w).backward()
+        grads.append(w.grad.tolist())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    # embedding_bag's max: the first of tied rows takes the gradient
+    grads = []
+    for lib in (ag, torch):
+        w = lib.ones(4, 2, requires_grad=True)
+        out = lib.nn.functional.embedding_bag(lib.tensor([1, 2, 0, 3]), w, lib.tensor([0, 2]), mode="max")
+        (out * lib.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1] == [[3.0, 4.0], [1.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
+    # bad input that PyTorch refuses
+    with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):
+        F.embedding_bag(ag.tensor([1, 2, 3]), ag.ones(10, 1), ag.tensor([1, 2]), mode="sum")
+    with pytest.raises(ValueError, match=r"offsets\[-1\] can not be greater"):
+        F.embedding_bag(ag.tensor([1, 2, 3]), ag.ones(10, 1), ag.tensor([0, 5]), mode="sum")
+    with pytest.raises(ValueError, match="padding_idx must be within"):
+        F.embedding(ag.tensor([1]), ag.ones(10, 1), padding_idx=10)
+    for pool, shape in ((F.adaptive_avg_pool2d, (1, 1, 0, 3)), (F.adaptive_avg_pool1d, (1, 1, 0)),
+                        (F.adaptive_max_pool2d, (1, 1, 0, 3))):
+        with pytest.raises(ValueError, match="non-zero size"):
+            pool(ag.ones(*shape), 2)

@@ -1128,6 +1128,9 @@ def _adaptive_size(fname, output_size, in_sizes):
         raise TypeError(f"{fname}: output_size must be an int or a tuple of ints, got {type(output_size).__name__}")
     if len(size) != n:
         raise ValueError(f"{fname}: output_size must be an int or {n} ints, got {output_size!r}")
+    if 0 in in_sizes:
+        raise ValueError(f"{fname}: expected input to have non-zero size for non-batch dimensions, got "
+                         f"spatial sizes {tuple(in_sizes)}")
     size = tuple(i if o is None else o for o, i in zip(size, in_sizes))
     for o in size:
         if isinstance(o, bool) or not isinstance(o, int) or o < 1:
@@ -1499,9 +1502,21 @@ def _softplus_unit(x):
     return _where(up, pos + _log1p(_exp(-pos)), _log1p(_exp(neg)))
 
 
+# Ops of their own, as PyTorch's, with rules that read x: under create_graph the gradient
+# then depends on x (with a zero second derivative), so it can be differentiated again
+_LEAKY_RELU = Op("leaky_relu", ("x",), lambda xp, g, x, negative_slope: xp.where(x > 0, g, g * negative_slope),
+                 dtypes="real floating", grad_fn="LeakyReluBackward0",
+                 generic=lambda xp, x, *, negative_slope: xp.where(x > 0, x, x * negative_slope))
+_HARDTANH = Op("hardtanh", ("x",), lambda xp, g, x, min_val, max_val: xp.where((x > min_val) & (x < max_val), g, 0),
+               dtypes="real floating", grad_fn="HardtanhBackward0",
+               generic=lambda xp, x, *, min_val, max_val: xp.clip(x, min_val, max_val))
+
+
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x (the slope's side at 0, as PyTorch)."""
-    return _activation("leaky_relu", input, inplace, lambda x: _where(x > 0, x, x * negative_slope))
+    slope = float(negative_slope)
+    return _activation("leaky_relu", input, inplace,
+                       lambda x: apply(_LEAKY_RELU, (x,), {"negative_slope": slope}))
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -1551,11 +1566,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
 
-    def fn(x):
-        inside = (x > min_val) & (x < max_val)
-        return _where(inside, x, _clip(x, min_val, max_val).detach())
-
-    return _activation("hardtanh", input, inplace, fn)
+    bounds = {"min_val": float(min_val), "max_val": float(max_val)}
+    return _activation("hardtanh", input, inplace, lambda x: apply(_HARDTANH, (x,), bounds))
 
 
 def relu6(input, inplace: bool = False) -> Tensor:
@@ -1970,9 +1982,9 @@ def _class_rows(input, target, fname):
     return reshape(moveaxis(input, 1, -1), (-1, shape[1])), reshape(target, (-1,)), want
 
 
-def _check_class_weight(input, weight, fname):
+def _check_class_weight(input, weight, fname, differentiable=False):
     _check_same_dtype(input, weight, fname, "weight")
-    if weight is not None and weight._requires_grad and grad_enabled():
+    if not differentiable and weight is not None and weight._requires_grad and grad_enabled():
         raise RuntimeError(f"{fname}: weight is not differentiable (it only rescales the "
                            "per-class losses); pass weight.detach()")
     c = input._data.shape[1 if input._data.ndim > 1 else 0]
@@ -2034,7 +2046,7 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     if input._data.ndim == 0 or tuple(target._data.shape) != tuple(input._data.shape):
         raise ValueError(f"cross_entropy: probability targets must have the input's shape "
                          f"{tuple(input._data.shape)}, got {tuple(target._data.shape)}")
-    _check_class_weight(input, weight, "cross_entropy")
+    _check_class_weight(input, weight, "cross_entropy", differentiable=True)  # composed: it differentiates
     axis = 1 if input._data.ndim > 1 else 0
     n_classes = input._data.shape[axis]
     if label_smoothing:
@@ -2104,25 +2116,49 @@ _MSE = Op("mse_loss", ("input", "target"), {
     dtypes="real floating", generic=_mse_forward, broadcasts=True, grad_fn="MseLossBackward0")
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """The (mean, summed, or elementwise) squared difference of input and target."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or input._dtype is not target._dtype:
-        def squared(x, y):  # mixed dtypes promote, as the operators do
-            d = x - y
-            return d * d
+def _weighted_loss(fname, input, target, reduction, elementwise, weight, mean_over_weights):
+    """elementwise(input, target) * weight (PyTorch 2.13's `weight=` of the MSE/L1/Huber
+    losses: one per element); 'mean' divides by the weights' sum (MSE, L1) or the element
+    count (Huber), as PyTorch."""
+    check_tensor(weight, fname, "weight")
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{fname}: weight must have the input's shape {tuple(input.shape)}, "
+                         f"got {tuple(weight.shape)}")
+    loss = _pointwise_loss(fname, input, target, "none", elementwise) * weight
+    if reduction == "mean" and mean_over_weights:
+        return _sum(loss) / _sum(weight)
+    return _reduce(loss, reduction)
 
-        return _pointwise_loss("mse_loss", input, target, reduction, squared)
+
+def _squared_difference(x, y):
+    d = x - y
+    return d * d
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None) -> Tensor:
+    """The (mean, summed, or elementwise) squared difference of input and target; with
+    `weight` (input's shape), weighted, 'mean' dividing by the weights' sum."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_reduction(reduction, "mse_loss")
+        return _weighted_loss("mse_loss", input, target, reduction, _squared_difference, weight, True)
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)) or input._dtype is not target._dtype:
+        # mixed dtypes promote, as the operators do
+        return _pointwise_loss("mse_loss", input, target, reduction, _squared_difference)
     _check_float(input, "mse_loss")
     _check_reduction(reduction, "mse_loss")
     _warn_if_broadcast("mse_loss", input, target)
     return apply(_MSE, (input, target), {"reduction": reduction})
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """The absolute difference |input - target| (its gradient is 0 where they are equal)."""
-    return _pointwise_loss("l1_loss", input, target, legacy_reduction(size_average, reduce, reduction),
-                           lambda x, y: _abs(x - y))
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None) -> Tensor:
+    """The absolute difference |input - target| (its gradient is 0 where they are equal);
+    `weight` as mse_loss's."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        _check_reduction(reduction, "l1_loss")
+        return _weighted_loss("l1_loss", input, target, reduction, lambda x, y: _abs(x - y), weight, True)
+    return _pointwise_loss("l1_loss", input, target, reduction, lambda x, y: _abs(x - y))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -2142,8 +2178,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                            legacy_reduction(size_average, reduce, reduction), smooth)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5 d**2 where |d| <= delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta."""
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
+    """0.5 d**2 where |d| <= delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta.
+    With `weight` (input's shape), weighted ('mean': over the elements, as PyTorch)."""
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
 
@@ -2151,6 +2188,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
         a = _abs(x - y)
         return _where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
 
+    if weight is not None:
+        _check_reduction(reduction, "huber_loss")
+        return _weighted_loss("huber_loss", input, target, reduction, huber, weight, False)
     return _pointwise_loss("huber_loss", input, target, reduction, huber)
 
 
@@ -2560,6 +2600,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight._data.shape)}")
     n = weight._data.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
     flat = reshape(input, (-1,))
     if flat._data.size and not flat._backend.lazy:  # PyTorch checks too (see Backend.lazy)
         lo, hi = flat._backend.extrema(flat._data)
@@ -2618,6 +2660,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
             raise ValueError(f"{fname}: offsets has to be a 1D Tensor but got "
                              f"{None if offsets is None else tuple(offsets.shape)}")
         check_tensor(offsets, fname, "offsets")
+        if offsets.shape[0] and not offsets._backend.lazy:  # PyTorch's checks (reads two values)
+            first, last = int(offsets[0]), int(offsets[-1])
+            if first != 0:
+                raise ValueError(f"{fname}: offsets[0] has to be 0 (the first bag starts at position 0), got {first}")
+            if last > input.shape[0]:
+                raise ValueError(f"{fname}: offsets[-1] can not be greater than input's length "
+                                 f"({input.shape[0]}), got {last}")
         starts = offsets[:-1] if include_last_offset else offsets
         bags = starts.shape[0]
         flat = input
@@ -2643,7 +2692,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         member = member & expand_dims(flat != padding_idx % num, axis=0)
     if mode == "max":
         masked = _where(expand_dims(member, axis=-1), expand_dims(rows, axis=0), -math.inf)
-        best = _ag.max(masked, axis=1)
+        # the first of tied maxima takes the gradient, as PyTorch's kernel (max would split it)
+        first = argmax(masked.detach(), axis=1, keepdims=True)
+        best = take_along_axis(masked, first, axis=1)[:, 0]
         return _where(_any(member, axis=1, keepdims=True), best, 0.0)
     sel = astype(member, weight._dtype)
     if per_sample_weights is not None:
