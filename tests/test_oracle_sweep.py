@@ -1469,3 +1469,15 @@ def test_nn_functional_checks_and_ties_as_pytorch():
                         (F.adaptive_max_pool2d, (1, 1, 0, 3))):
         with pytest.raises(ValueError, match="non-zero size"):
             pool(ag.ones(*shape), 2)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_nearest_interpolation_gathers_any_real_dtype(mode):
+    # a gather: uint8 images resize as in PyTorch, and an inf stays where it is (a one-hot
+    # product spread 0 * inf = NaN over its neighbours)
+    x = np.arange(12, dtype=np.uint8).reshape(1, 1, 3, 4)
+    a = ag.nn.functional.interpolate(ag.tensor(x), scale_factor=2.5, mode=mode)
+    t = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=2.5, mode=mode)
+    _same(a, t)
+    xf = np.array([[[1.0, np.inf, 2.0]]], dtype=np.float32)
+    _check(lambda lib, x: lib.nn.functional.interpolate(x, size=5, mode=mode), xf)

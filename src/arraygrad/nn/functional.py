@@ -2907,13 +2907,11 @@ def _f32(v) -> float:
 
 def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corners: bool, like):
     """(n_out, n_in) matrix taking one axis from n_in to n_out samples (PyTorch's source
-    coordinates): a one-hot row per output for the nearest modes, two weights for linear."""
+    coordinates): the window's shares for area, two weights for linear, four for bicubic."""
     rows = []
     for o in range(n_out):
         row = [0.0] * n_in
-        if mode in ("nearest", "nearest-exact"):
-            row[_nearest_source(o, n_in, ratio, mode == "nearest-exact", like.dtype != _ag.float64)] = 1.0
-        elif mode == "area":  # adaptive average pooling's windows
+        if mode == "area":  # adaptive average pooling's windows
             start, end = (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out)
             for i in range(start, end):
                 row[i] = 1.0 / (end - start)
@@ -2948,8 +2946,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     by `scale_factor`: mode 'nearest', 'nearest-exact', 'area' (adaptive average pooling),
     'linear' (3-D), 'bilinear' / 'bicubic' (4-D) or 'trilinear' (5-D), with PyTorch's source
     coordinates (align_corners for the linear modes). Each axis is
-    one matrix product, so gradients come for free."""
-    _check_float(input, "interpolate")
+    one matrix product (the nearest modes: one gather, which any real dtype takes, as uint8
+    images), so gradients come for free."""
+    if mode in ("nearest", "nearest-exact"):
+        if check_tensor(input, "interpolate", "input")._dtype.kind not in "iuf":
+            raise TypeError(f"interpolate: mode {mode!r} needs a real input, got {input._dtype}")
+    else:
+        _check_float(input, "interpolate")
     spatial = input.ndim - 2
     modes = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3), "linear": (1,),
              "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
@@ -2981,8 +2984,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
     out = input
     for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
-        m = _resample_matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
         axis = 2 + k
+        if mode in ("nearest", "nearest-exact"):
+            single = input.dtype != _ag.float64
+            source = [_nearest_source(o, n_in, ratio, mode == "nearest-exact", single) for o in range(n_out)]
+            out = _ag.take(out, _ag.asarray(source, device=input.device), axis=axis)
+            continue
+        m = _resample_matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
         moved = moveaxis(out, axis, -1)
         out = moveaxis(matmul(moved, matrix_transpose(m)), -1, axis)
     return out
