@@ -1481,3 +1481,21 @@ def test_nearest_interpolation_gathers_any_real_dtype(mode):
     _same(a, t)
     xf = np.array([[[1.0, np.inf, 2.0]]], dtype=np.float32)
     _check(lambda lib, x: lib.nn.functional.interpolate(x, size=5, mode=mode), xf)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("resize", [dict(size=(5, 7)), dict(size=(20, 30)), dict(size=(6, 40)), dict(size=(1, 1)),
+                                    dict(scale_factor=0.37), dict(scale_factor=(0.5, 2.5)),
+                                    dict(scale_factor=0.3, recompute_scale_factor=True)], ids=str)
+def test_antialiased_interpolation_as_pytorch(mode, align_corners, resize):
+    x = np.random.default_rng(0).standard_normal((2, 3, 13, 17))
+    (a, ga), (t, gt) = _both(lambda lib, x: lib.nn.functional.interpolate(
+        x, mode=mode, align_corners=align_corners, antialias=True, **resize), x)
+    _same(a, t, rtol=1e-12, atol=1e-12)
+    _same(ga[0], gt[0], rtol=1e-12, atol=1e-12)
+
+
+def test_antialias_needs_a_filtering_mode():
+    with pytest.raises(ValueError, match="antialias is only supported with the bilinear and bicubic"):
+        ag.nn.functional.interpolate(ag.ones(1, 1, 4, 4), size=2, mode="nearest", antialias=True)

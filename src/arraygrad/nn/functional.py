@@ -2940,14 +2940,48 @@ def _resample_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corne
     return _ag.asarray(rows, dtype=like.dtype, device=like.device)
 
 
+def _antialias_matrix(n_in: int, n_out: int, ratio: float, mode: str, align_corners: bool, like):
+    """(n_out, n_in) matrix of PyTorch's antialiased resampling (PIL's): when shrinking, the
+    triangle (bilinear) or cubic (A = -0.5) filter is stretched by the scale so that every
+    input sample in reach contributes; each row's weights are normalized to sum to 1."""
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        scale = ratio
+    reach = 1.0 if mode == "bilinear" else 2.0  # the filter's support at scale 1
+    support = reach * scale if scale >= 1.0 else reach
+    stretch = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def weight(x):
+        x = abs(x)
+        if mode == "bilinear":
+            return 1.0 - x if x < 1.0 else 0.0
+        if x < 1.0:
+            return (1.5 * x - 2.5) * x * x + 1.0
+        return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0 if x < 2.0 else 0.0
+
+    rows = []
+    for o in range(n_out):
+        center = scale * (o + 0.5)
+        first = max(int(center - support + 0.5), 0)
+        last = min(int(center + support + 0.5), n_in)
+        ws = [weight((j - center + 0.5) * stretch) for j in range(first, last)]
+        total = sum(ws)
+        row = [0.0] * n_in
+        for j, w in zip(range(first, last), ws):
+            row[j] = w / total if total else 0.0
+        rows.append(row)
+    return _ag.asarray(rows, dtype=like.dtype, device=like.device)
+
+
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False) -> Tensor:
     """Resize the spatial axes of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to `size` or
     by `scale_factor`: mode 'nearest', 'nearest-exact', 'area' (adaptive average pooling),
     'linear' (3-D), 'bilinear' / 'bicubic' (4-D) or 'trilinear' (5-D), with PyTorch's source
-    coordinates (align_corners for the linear modes). Each axis is
-    one matrix product (the nearest modes: one gather, which any real dtype takes, as uint8
-    images), so gradients come for free."""
+    coordinates (align_corners for the linear modes; antialias: PyTorch's filtered bilinear
+    and bicubic shrinking). Each axis is one matrix product (the nearest modes: one gather,
+    which any real dtype takes, as uint8 images), so gradients come for free."""
     if mode in ("nearest", "nearest-exact"):
         if check_tensor(input, "interpolate", "input")._dtype.kind not in "iuf":
             raise TypeError(f"interpolate: mode {mode!r} needs a real input, got {input._dtype}")
@@ -2965,8 +2999,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"interpolate: antialias is only supported with the bilinear and bicubic modes, got {mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: either size or scale_factor should be defined, not both")
     in_sizes = tuple(input.shape[2:])
@@ -2990,7 +3024,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             source = [_nearest_source(o, n_in, ratio, mode == "nearest-exact", single) for o in range(n_out)]
             out = _ag.take(out, _ag.asarray(source, device=input.device), axis=axis)
             continue
-        m = _resample_matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
+        matrix = _antialias_matrix if antialias else _resample_matrix
+        m = matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
         moved = moveaxis(out, axis, -1)
         out = moveaxis(matmul(moved, matrix_transpose(m)), -1, axis)
     return out
