@@ -201,8 +201,10 @@ def test_worker_argument_errors_like_torch():
         DataLoader(ds, timeout=-1)
     # any iterable of indices is a sampler
     assert [b[1].tolist() for b in DataLoader(ds, batch_size=2, sampler=[3, 0, 1])] == [[3, 0], [1]]
-    with pytest.raises(NotImplementedError, match="multiprocessing_context"):
-        DataLoader(ds, multiprocessing_context="spawn")
+    with pytest.raises(ValueError, match="multiprocessing_context can only be used with multi-process"):
+        DataLoader(ds, multiprocessing_context="spawn")  # PyTorch's check; with workers it is accepted
+    assert len(list(DataLoader(ds, batch_size=2, num_workers=2, multiprocessing_context="fork"))) == len(
+        DataLoader(ds, batch_size=2))
     assert len(DataLoader(ds, batch_size=4, num_workers=2, pin_memory=True)) == 3
 
 
@@ -276,3 +278,53 @@ def test_samplers_and_the_loader():
         RandomSampler(ds, num_samples=0)
     with pytest.raises(ValueError, match="batch_size"):
         BatchSampler(range(3), 0, False)
+
+
+def test_dataloader_as_pytorch_oracle():
+    torch = pytest.importorskip("torch")
+    import arraygrad as ag
+
+    seen = []
+    for lib in (ag, torch):
+        D = lib.utils.data
+
+        class Augmented(D.TensorDataset):  # an overridden __getitem__ runs for every sample
+            def __getitem__(self, i):
+                (x,) = super().__getitem__(i)
+                return (x + 100,)
+
+        class Batched(D.Dataset):  # __getitems__ fetches a whole batch
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return i
+
+            def __getitems__(self, idx):
+                return [100 + i for i in idx]
+
+        ds = D.TensorDataset(lib.arange(12.0).reshape(4, 3))
+        for (xb,) in D.DataLoader(ds, batch_size=2):
+            xb.zero_()  # a batch is a copy: the dataset keeps its values
+        dl = D.DataLoader(range(10), batch_size=3, shuffle=True)
+        unbatched = D.DataLoader(range(10), batch_size=None)
+        seen.append([
+            next(iter(D.DataLoader(Augmented(lib.arange(4.0)), batch_size=2)))[0].tolist(),
+            ds.tensors[0].sum().item(),
+            (type(dl.sampler).__name__, type(dl.batch_sampler).__name__, dl.batch_sampler.batch_size,
+             len(dl.sampler), dl.collate_fn.__name__, dl.prefetch_factor, len(dl)),
+            (unbatched.batch_sampler, unbatched.collate_fn.__name__, type(unbatched.sampler).__name__),
+            D.Subset(D.TensorDataset(lib.arange(10.0)), [4, 1, 7])[[0, 2]][0].tolist(),
+            next(iter(D.DataLoader(Batched(), batch_size=2))).tolist(),
+            D.default_collate([b"a", b"b"]),
+            [list(D.DistributedSampler(range(10), num_replicas=3, rank=r, shuffle=False, drop_last=d))
+             for r in range(3) for d in (False, True)],
+            len(D.DistributedSampler(range(10), num_replicas=3, rank=0)),
+        ])
+    assert seen[0] == seen[1]
+    sampler = ag.utils.data.distributed.DistributedSampler(range(10), num_replicas=2, rank=1, seed=3)
+    sampler.set_epoch(1)
+    first = list(sampler)
+    other = ag.utils.data.DistributedSampler(range(10), num_replicas=2, rank=0, seed=3)
+    other.set_epoch(1)
+    assert sorted(first + list(other)) == list(range(10)) and list(sampler) == first

@@ -1,8 +1,10 @@
 """`arraygrad.utils.data`: datasets and batching (PyTorch's `torch.utils.data`).
 
-A `TensorDataset` is batched by indexing its tensors with a whole batch of indices at once
-(one gather per tensor per batch, or a view when the batch is a contiguous run); any other
-`Dataset` is read sample by sample and the samples stacked by `default_collate`.
+A `TensorDataset` (one whose `__getitem__` is not overridden) is batched by indexing its
+tensors with a whole batch of indices at once (one gather per tensor per batch: the batch is a
+copy, as PyTorch's stacked one); a dataset with `__getitems__` is read a batch at a time
+through it; any other `Dataset` is read sample by sample and the samples stacked by
+`default_collate`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import Callable
 
 from ..._dispatch import Tensor
-from ..._ops.creation import asarray
+from ..._ops.creation import arange, asarray
 from ..._ops.indexing import take
 from ..._ops.manipulation import stack
 from ..._dtypes import float64, int64
@@ -28,7 +30,7 @@ from ... import Generator, multinomial, randint, randperm
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler", "DataLoader", "default_collate", "get_worker_info", "WorkerInfo",
-           "ChainDataset", "StackDataset", "default_convert"]
+           "ChainDataset", "StackDataset", "default_convert", "DistributedSampler"]
 
 _worker_local = threading.local()  # .info: this worker thread's WorkerInfo
 
@@ -166,7 +168,9 @@ class Subset(Dataset):
         self.indices = list(indices)
 
     def __getitem__(self, index):
-        if isinstance(index, (list, tuple)):
+        if isinstance(index, list):  # a batch of positions: the dataset's own batch (PyTorch's)
+            return self.dataset[[self.indices[i] for i in index]]
+        if isinstance(index, tuple):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
 
@@ -328,6 +332,54 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+class DistributedSampler(Sampler):
+    """The share of the dataset's indices that replica `rank` of `num_replicas` reads (PyTorch's
+    DistributedSampler): the same permutation on every replica (seed + epoch: call
+    `set_epoch` each epoch), padded by repeating its start to a multiple of num_replicas
+    (or cut short with drop_last), then every num_replicas-th index from `rank`. arraygrad
+    has no process groups: num_replicas defaults to 1 and rank to 0."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
+                 drop_last: bool = False) -> None:
+        num_replicas = 1 if num_replicas is None else num_replicas
+        rank = 0 if rank is None else rank
+        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be a positive int, got {num_replicas!r}")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, bool(drop_last), 0
+        n = len(dataset)
+        if self.drop_last and n % num_replicas:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            order = randperm(n, generator=Generator("cpu").manual_seed(self.seed + self.epoch)).tolist()
+        else:
+            order = list(range(n))
+        if self.drop_last:
+            order = order[:self.total_size]
+        else:
+            pad = self.total_size - len(order)
+            while pad > 0 and order:
+                order += order[:pad]
+                pad = self.total_size - len(order)
+        return iter(order[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch whose permutation the next iteration draws (the same on every replica)."""
+        self.epoch = epoch
+
+
 def _stack_samples(batch: list):
     """stack(batch, axis=0), with PyTorch's RuntimeError where the samples' shapes differ (the
     usual cause: variable-length samples, which need a collate_fn that pads them)."""
@@ -355,7 +407,7 @@ def default_collate(batch: list):
         return asarray(batch)
     if hasattr(first, "__array__") or hasattr(first, "__dlpack__"):  # NumPy arrays and the like
         return _stack_samples([asarray(sample) for sample in batch])
-    if isinstance(first, str):
+    if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, dict):
         return {k: default_collate([sample[k] for sample in batch]) for k in first}
@@ -440,9 +492,9 @@ class DataLoader:
         elif generator is not None and not isinstance(generator, Generator):
             raise TypeError(f"DataLoader: generator must be an arraygrad.Generator or an int seed, "
                             f"got {type(generator).__name__}")
-        if multiprocessing_context is not None:
-            raise NotImplementedError("DataLoader: multiprocessing_context= is not supported "
-                                      "(num_workers= runs worker threads)")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError("DataLoader: multiprocessing_context can only be used with multi-process loading "
+                             "(num_workers > 0), but got num_workers=0")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
@@ -464,14 +516,27 @@ class DataLoader:
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError(f"DataLoader: worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
         self.dataset = dataset
+        # What the caller gave, for the fast paths; the attributes below are PyTorch's, filled
+        # in as its DataLoader fills them (code reads len(loader.sampler), sampler.set_epoch)
+        self._own_sampler, self._own_batch_sampler = sampler is not None, batch_sampler is not None
+        self._own_collate = collate_fn is not None
         self.batch_size = None if batch_sampler is not None else batch_size
+        if not isinstance(dataset, IterableDataset):
+            if sampler is None:
+                sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+            if batch_sampler is None and batch_size is not None:
+                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.sampler, self.batch_sampler = sampler, batch_sampler
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None or batch_size is not None else default_convert
         self.collate_fn = collate_fn
         self.generator = generator
         self.num_workers = num_workers
-        self.prefetch_factor = prefetch_factor
+        self.multiprocessing_context = multiprocessing_context  # worker threads: no processes to start
+        self.prefetch_factor = prefetch_factor if num_workers else None
+        self._prefetch = prefetch_factor
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.persistent_workers = bool(persistent_workers)
@@ -484,16 +549,16 @@ class DataLoader:
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        if self.batch_sampler is not None:
+        if self._own_batch_sampler:
             return len(self.batch_sampler)
-        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        n = len(self.sampler) if self._own_sampler else len(self.dataset)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self):
         """This epoch's sample order: a CPU index tensor, or None for 0 .. n-1."""
-        if self.sampler is not None:
+        if self._own_sampler:
             return asarray(list(self.sampler), dtype=int64)
         if not self.shuffle:
             return None
@@ -503,11 +568,10 @@ class DataLoader:
         """Batches of an IterableDataset, in the order its samples come."""
         it = iter(self.dataset)
         if self.batch_size is None:
-            convert = self.collate_fn or _default_convert
             for sample in it:
-                yield convert(sample)
+                yield self.collate_fn(sample)
             return
-        collate = self.collate_fn or default_collate
+        collate = self.collate_fn
         while True:
             batch = list(itertools.islice(it, self.batch_size))
             if not batch or (self.drop_last and len(batch) < self.batch_size):
@@ -518,14 +582,14 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             yield from self._iterable_batches()
             return
-        if self.batch_sampler is not None:
+        if self._own_batch_sampler:
             yield from self._sampled_batches()
             return
         order = self._order()
         n = len(self.dataset) if order is None else order.shape[0]
         indices = range(n) if order is None else order.tolist()
         if self.batch_size is None:  # samples one by one, not batched
-            dataset, convert = self.dataset, self.collate_fn or _default_convert
+            dataset, convert = self.dataset, self.collate_fn
 
             def load(i):
                 return convert(dataset[i])
@@ -534,15 +598,10 @@ class DataLoader:
         else:
             bs = self.batch_size
             stop = n - n % bs if self.drop_last else n
-            if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+            if self._batched_by_indexing():
                 yield from self._tensor_batches(order, stop, bs)
                 return
-            collate = self.collate_fn or default_collate
-            dataset = self.dataset
-
-            def load(batch_indices):
-                return collate([dataset[i] for i in batch_indices])
-
+            load = self._batch_loader()
             jobs = (indices[start:start + bs] for start in range(0, stop, bs))
         if self.num_workers == 0:
             for job in jobs:
@@ -550,18 +609,31 @@ class DataLoader:
         else:
             yield from self._in_workers(load, jobs)
 
+    def _batched_by_indexing(self) -> bool:
+        """Whether batches are the TensorDataset's tensors indexed by a batch of indices: its
+        own __getitem__ (a subclass's runs per sample) and the default collate."""
+        return (isinstance(self.dataset, TensorDataset) and not self._own_collate
+                and type(self.dataset).__getitem__ is TensorDataset.__getitem__)
+
+    def _batch_loader(self):
+        """batch indices -> batch: the dataset's __getitems__ where it has one (PyTorch's
+        batched fetch), else its samples one by one; then the collate_fn."""
+        collate, dataset = self.collate_fn, self.dataset
+        fetch = getattr(dataset, "__getitems__", None)
+
+        def load(batch_indices):
+            return collate(fetch(batch_indices) if fetch else [dataset[i] for i in batch_indices])
+
+        return load
+
     def _sampled_batches(self):
         """The batch_sampler's batches (lists of indices)."""
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is None:
+        if self._batched_by_indexing():
             for batch in self.batch_sampler:
                 key = asarray(list(batch), dtype=int64)
                 yield [take(t, key.to_device(t.device), axis=0) for t in self.dataset.tensors]
             return
-        collate, dataset = self.collate_fn or default_collate, self.dataset
-
-        def load(batch_indices):
-            return collate([dataset[i] for i in batch_indices])
-
+        load = self._batch_loader()
         if self.num_workers == 0:
             for batch in self.batch_sampler:
                 yield load(batch)
@@ -573,7 +645,7 @@ class DataLoader:
         worker; results in the jobs' order (a worker's exception is raised here)."""
         pool = self._workers or self._start_workers()
         pending = deque()
-        window = self.num_workers * self.prefetch_factor
+        window = self.num_workers * self._prefetch
         try:
             for job in jobs:
                 pending.append(pool.submit(load, job))
@@ -617,12 +689,11 @@ class DataLoader:
 
     def _tensor_batches(self, order, stop, bs):
         tensors = self.dataset.tensors
+        if order is None:  # gathered all the same: a batch is a copy, never a view of the data
+            order = arange(stop, dtype=int64)
         keys = {}  # the order on each device the tensors live on (moved once per epoch)
         for start in range(0, stop, bs):
             end = min(start + bs, stop)
-            if order is None:
-                yield [t[start:end] for t in tensors]
-                continue
             batch = []
             for t in tensors:
                 key = keys.get(t.device)
@@ -632,4 +703,4 @@ class DataLoader:
             yield batch
 
 
-from . import dataloader, dataset, sampler  # noqa: E402  PyTorch's submodule paths, after the names they hold
+from . import dataloader, dataset, distributed, sampler  # noqa: E402  PyTorch's submodule paths, after the names they hold
