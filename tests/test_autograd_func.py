@@ -342,3 +342,31 @@ def test_functional_call_tied_weights_and_errors():
         F.functional_call(inner, {"weight": xp.zeros((2, 2)), "bogus": xp.ones(1)}, x, strict=True)
     F.functional_call(inner, {"weight": xp.zeros((2, 2)), "bogus": xp.ones(1)}, x)  # not strict: ignored
     assert not hasattr(inner, "bogus")
+
+
+def test_func_transforms_as_pytorch_oracle():
+    torch = pytest.importorskip("torch")
+    import arraygrad as ag
+
+    seen = []
+    for lib in (ag, torch):
+        c = lib.ones(2)
+        # out_dims=None: an output that does not depend on the mapped inputs
+        fresh = lib.func.vmap(lambda x: (x * 2, lib.ones(2)), out_dims=(0, None))(lib.ones(3, 2))
+        derived = lib.func.vmap(lambda x: (x.sum(), c * 2), out_dims=(0, None))(lib.ones(3, 2))
+        with pytest.raises(ValueError, match="BatchedTensor"):
+            lib.func.vmap(lambda x: x * 2, out_dims=None)(lib.arange(3.0))
+        # vjp_fn's create_graph=: the result differentiates again
+        x = lib.tensor([0.5, 1.0], dtype=lib.float64, requires_grad=True)
+        _, pull = lib.func.vjp(lambda x: x.sin(), x)
+        (g,) = pull(lib.ones(2, dtype=lib.float64), create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        pull(lib.ones(2, dtype=lib.float64), retain_graph=True)
+        out, lin = lib.func.linearize(lambda x: x.sin() * x, x.detach())
+        seen.append([tuple(fresh[0].shape), fresh[1].tolist(), derived[1].tolist(), gg.tolist(),
+                     str(lib.func.jacrev(lambda x: x[:0])(lib.ones(3, dtype=lib.float64)).dtype).split(".")[-1],
+                     out.tolist(), lin(lib.ones(2, dtype=lib.float64)).tolist()])
+    np.testing.assert_allclose(np.array(seen[0][3]), np.array(seen[1][3]), rtol=1e-12)
+    np.testing.assert_allclose(np.array(seen[0][6]), np.array(seen[1][6]), rtol=1e-12)
+    for k in (0, 1, 2, 4, 5):
+        assert seen[0][k] == seen[1][k]

@@ -26,8 +26,8 @@ from ._autograd.engine import grad as _engine_grad
 from ._dispatch import GRAD_ENABLED, Tensor
 from ._random import VmapRandomness
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vmap",
-           "functional_call", "stack_module_state"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian", "hvp",
+           "vmap", "functional_call", "stack_module_state"]
 
 
 # ----- pytrees ------------------------------------------------------------------------------
@@ -265,9 +265,11 @@ def vjp(func, *primals, has_aux=False):
     (a tuple), for cotangents shaped like the output."""
     call = _Call(func, primals, "vjp", has_aux)
 
-    def vjp_fn(*cotangents):
+    def vjp_fn(*cotangents, retain_graph=True, create_graph=None):
+        # retain_graph: the graph is kept either way (vjp_fn may be called again)
         cots = cotangents[0] if len(cotangents) == 1 else cotangents
-        return tuple(_finish(call.rebuild_in(call.pullback(cots)), call.needs_graph(cots)))
+        keep = call.needs_graph(cots) if create_graph is None else bool(create_graph)
+        return tuple(_finish(call.rebuild_in(call.pullback(cots, keep)), keep))
 
     keep = call.create_graph
     out = _finish(call.output, keep)
@@ -333,14 +335,26 @@ def _unit(like, k):
     return reshape(z, tuple(like._data.shape))
 
 
-def _stack_jacobian(rows, out_shape, in_shape):
-    """rows[k]: d out.flat[k] / d input (input-shaped) -> array of shape out + in."""
+def _stack_jacobian(rows, out_shape, in_shape, like):
+    """rows[k]: d out.flat[k] / d input (input-shaped) -> array of shape out + in (zeros of
+    `like`'s dtype and device for an empty output)."""
     from ._ops.manipulation import reshape, stack
     from ._ops.creation import zeros
 
     if not rows:
-        return zeros(tuple(out_shape) + tuple(in_shape))
+        return zeros(tuple(out_shape) + tuple(in_shape), dtype=like.dtype, device=like.device)
     return reshape(stack(rows), tuple(out_shape) + tuple(in_shape))
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is J @ tangents at `primals` (torch.func's
+    linearize; each call is a jvp at the same point)."""
+    out = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+
+    return out, jvp_fn
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -361,7 +375,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 g = call.pullback(call.rebuild_out(cots))
                 for j in range(n_in):
                     rows[j].append(g[j])
-            jac_in = [_finish(_stack_jacobian(rows[j], o.shape, call.inputs[j].shape), keep)
+            jac_in = [_finish(_stack_jacobian(rows[j], o.shape, call.inputs[j].shape, call.inputs[j]), keep)
                       for j in range(n_in)]
             nested = call.rebuild_in(jac_in)
             per_out.append(nested[0] if isinstance(argnums, int) else tuple(nested))
@@ -536,6 +550,23 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return wrapped
 
 
+def _same_output(v, first) -> bool:
+    """Whether output v of one mapped call is the same as the first call's: the same object,
+    or a tensor of the same shape, dtype and values (unbatched: built inside the function, or
+    from what is not mapped), or an equal Python value."""
+    if v is first:
+        return True
+    if isinstance(v, Tensor) or isinstance(first, Tensor):
+        if not (isinstance(v, Tensor) and isinstance(first, Tensor)):
+            return False
+        if v._dtype is not first._dtype or tuple(v.shape) != tuple(first.shape):
+            return False
+        from ._ops.utility import all as _all
+
+        return bool(_all((v == first) | ((v != v) & (first != first))))  # NaNs equal themselves here
+    return v == first
+
+
 def _drop_dim(x, d):
     """A stand-in element of an empty map: zeros of x's shape without dimension d."""
     from ._ops.creation import zeros
@@ -558,9 +589,9 @@ def _stack_results(results, n, out_dims, name):
     for k, d in enumerate(dims):
         column = [p[k] for p in per_call]
         if d is None:
-            if any(v is not column[0] for v in column):
+            if not all(_same_output(v, column[0]) for v in column[1:]):
                 raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when "
-                                 "out_dim is None")
+                                 "out_dim is None (this output differs between the mapped indices)")
             out.append(column[0])
             continue
         if not all(isinstance(v, Tensor) for v in column):
