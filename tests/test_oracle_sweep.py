@@ -3,6 +3,8 @@ through arraygrad and torch and compares values, dtypes, shapes and gradients.""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -1499,3 +1501,33 @@ def test_antialiased_interpolation_as_pytorch(mode, align_corners, resize):
 def test_antialias_needs_a_filtering_mode():
     with pytest.raises(ValueError, match="antialias is only supported with the bilinear and bicubic"):
         ag.nn.functional.interpolate(ag.ones(1, 1, 4, 4), size=2, mode="nearest", antialias=True)
+
+
+def test_dtype_rules_as_pytorch():
+    for lib in (ag, torch):
+        # integer powers with negative integer exponents: 1, +-1 or 0, as PyTorch's integer rule
+        assert (lib.tensor([1, -1, 2, 0, 3, -2, -1, 5]) ** lib.tensor([-1, -1, -1, -1, -2, -3, -2, 3])).tolist() \
+            == [1, -1, 0, 0, 0, 0, 1, 125]
+        assert (2 ** lib.tensor([-1, 2])).tolist() == [0, 4]
+        # sinc of int8's minimum: computed in floats (abs(-128) wraps in int8)
+        np.testing.assert_allclose(lib.tensor([-128], dtype=lib.int8).sinc().tolist(), [2.7827534e-08], rtol=1e-5)
+        # complex to real the PyTorch way: the real part, with a warning; to bool: nonzero
+        z = lib.tensor([1 + 2j, 0j, 3j])
+        with warnings.catch_warnings(record=True) as caught:  # PyTorch warns once per process
+            warnings.simplefilter("always")
+            assert z.float().tolist() == [1.0, 0.0, 0.0]
+            assert lib.zeros(3).copy_(z).tolist() == [1.0, 0.0, 0.0]
+        if lib is ag:
+            assert len([w for w in caught if "discards the imaginary part" in str(w.message)]) == 2
+        assert z.bool().tolist() == [True, False, True]
+        # writes into .real and .imag
+        z = lib.tensor([1 + 2j, 3 - 1j])
+        z.real = lib.zeros(2)
+        z.imag = lib.tensor([5.0, 6.0])
+        assert z.tolist() == [5j, 6j]
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            lib.tensor([1.0]).imag = lib.zeros(1)
+        # a refused in-place cast is PyTorch's RuntimeError
+        with pytest.raises(RuntimeError):
+            t = lib.tensor([1, 2])
+            t += 1.5

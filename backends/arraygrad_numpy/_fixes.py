@@ -487,6 +487,14 @@ def numpy_like_overrides(xp) -> dict:
         if x2.__class__ is int or x2.__class__ is float:
             if x2 == 2:
                 return _square(x1)
+        elif getattr(x2, "dtype", None) is not None and x2.dtype.kind == "i" and (
+                x1.__class__ is int or getattr(x1, "dtype", None) is not None and x1.dtype.kind in "iu"):
+            # NumPy refuses negative integer exponents in an array; PyTorch's integer rule (and
+            # the exact value): 1 ** -n = 1, (-1) ** -n = +-1, anything else ** -n truncates to 0
+            negative = x2 < 0
+            whole = _pow(x1, xp.where(negative, 0, x2))
+            signed = xp.where(x2 % 2 == 0, 1, x1)  # (-1) ** -n = (-1) ** n
+            return xp.where(negative, xp.where((x1 == 1) | (x1 == -1), signed, 0), whole).astype(whole.dtype)
         return _pow(x1, x2)
 
     # Below -cap, exp(-x) would overflow (and warn); sigmoid is subnormal there (PyTorch: 0).

@@ -65,12 +65,17 @@ def check_graph(x) -> None:
         base = _autograd_view_base(base)
 
 
+class CastingError(RuntimeError, TypeError):
+    """An in-place op whose result's dtype does not fit the tensor written (int += float): the
+    RuntimeError PyTorch raises, and the TypeError of a refused cast."""
+
+
 def commit(x, result, fname: str, history: bool = True):
     """Write `result` (computed out of place, maybe recorded) into `x`; `x` takes its history
     (unless history=False: outside the graph, e.g. under no_grad, x keeps its own, as in PyTorch)."""
     rd, xd = result._dtype, x._dtype
     if rd is not xd and _KIND_RANK[rd.kind] > _KIND_RANK[xd.kind]:
-        raise TypeError(f"{fname}: result type {rd} can't be cast to the desired output type {xd} "
+        raise CastingError(f"{fname}: result type {rd} can't be cast to the desired output type {xd} "
                         "of the in-place operation")
     if result._backend is not x._backend:
         D.raise_device_mismatch(fname, x, result)

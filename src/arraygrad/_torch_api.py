@@ -1425,7 +1425,8 @@ def sinc(input) -> Tensor:
     """sin(pi x) / (pi x), 1 at 0. Near 0 its Taylor series 1 - (pi x)^2/6 + (pi x)^4/120
     (exact to rounding below |x| = 1e-3), so that every derivative is right there too (the
     quotient's derivatives are 0/0 at 0 and lose all digits for tiny x)."""
-    check_tensor(input, "sinc", "input")
+    if check_tensor(input, "sinc", "input")._dtype.kind in "biu":  # in floats: abs(int8 -128) wraps
+        input = input.astype(_dtypes.DEFAULT_FLOAT)
     small = _elem.abs(input) < 1e-3
     px = _search.where(small, 1.0, input) * math.pi
     p2 = (input * math.pi) ** 2

@@ -543,7 +543,7 @@ class TorchTensorMethods:
         if dtype is not None:
             d = _as_dtype(dtype)
             if d is not out._dtype:
-                out = out.astype(d)
+                out = _torch_cast(out, d)
         if copy and out is self:
             out = _api.clone(self)
         return out
@@ -709,12 +709,24 @@ class TorchTensorMethods:
             return self
         return _api.view_as_real(self)[..., 0]
 
+    @real.setter
+    def real(self, value):
+        """z.real = v writes v into the real part (PyTorch's; on a real tensor, all of it)."""
+        self.real.copy_(value if isinstance(value, TorchTensorMethods) else _api.tensor(value))
+
     @property
     def imag(self):
         """The imaginary part: a view of a complex tensor; zeros for a real one."""
         if self._dtype.kind != "c":
             return _elem.imag(self)
         return _api.view_as_real(self)[..., 1]
+
+    @imag.setter
+    def imag(self, value):
+        """z.imag = v writes v into the imaginary part of a complex tensor."""
+        if self._dtype.kind != "c":
+            raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes ({self._dtype})")
+        self.imag.copy_(value if isinstance(value, TorchTensorMethods) else _api.tensor(value))
 
     @property
     def mH(self):
@@ -1161,6 +1173,22 @@ def _moment(fn, x, dim, unbiased, keepdim, correction, axis, keepdims):
     elif unbiased is not None:
         raise TypeError(f"{fn.__name__}(): give unbiased or correction, not both")
     return fn(x, axis=_dims(fn.__name__, dim, axis, x), correction=correction, keepdims=_keep(keepdim, keepdims))
+
+
+def _torch_cast(x, d):
+    """x cast to dtype d as PyTorch casts (`to`, `float()`, `copy_`): complex to bool is
+    nonzero, complex to another real dtype keeps the real part, with PyTorch's warning (the
+    standard's astype refuses both)."""
+    if x._dtype.kind == "c" and d.kind != "c":
+        if d.kind == "b":
+            return x != 0
+        import warnings
+
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
+        x = _elem.real(x)
+        if x._dtype is d:
+            return x
+    return x.astype(d)
 
 
 def _extremum(x, name, dim, keepdim, axis, keepdims):
