@@ -1531,3 +1531,65 @@ def test_dtype_rules_as_pytorch():
         with pytest.raises(RuntimeError):
             t = lib.tensor([1, 2])
             t += 1.5
+
+
+def test_linalg_gaps_as_pytorch():
+    rng = np.random.default_rng(0)
+    # a batch of vectors as the right-hand side (where the standard's reading fails)
+    (a, ga), (t, gt) = _both(lambda lib, A, b: lib.linalg.solve(A, b), rng.standard_normal((2, 3, 3)),
+                             rng.standard_normal((2, 3)))
+    _same(a, t, rtol=1e-10)
+    for u, v in zip(ga, gt):
+        _same(u, v, rtol=1e-10)
+    # beta=0 ignores input's values, but it stays in the graph with a zero gradient
+    for lib in (ag, torch):
+        for fn, args in ((lib.addmm, (lib.zeros(2, 2, requires_grad=True), lib.ones(2, 2), lib.ones(2, 2))),
+                         (lib.addmv, (lib.zeros(2, requires_grad=True), lib.ones(2, 2), lib.ones(2))),
+                         (lib.baddbmm, (lib.zeros(1, 2, 2, requires_grad=True), lib.ones(1, 2, 2), lib.ones(1, 2, 2)))):
+            fn(*args, beta=0).sum().backward()
+            assert args[0].grad.tolist() == lib.zeros_like(args[0]).tolist()
+    # empty matrices: norms and condition numbers 0
+    for lib in (ag, torch):
+        L = lib.linalg
+        assert [L.matrix_norm(lib.zeros(0, 0), ord=o).item() for o in (2, float("inf"), 1, "fro", "nuc")] == [0.0] * 5
+        assert L.matrix_norm(lib.zeros(3, 0), ord=2).item() == 0.0
+        assert L.cond(lib.zeros(0, 0)).item() == 0.0 and L.cond(lib.zeros(2, 0, 0)).tolist() == [0.0, 0.0]
+    # PyTorch's keywords
+    A = rng.standard_normal((4, 4))
+    A = A @ A.T
+    A[:, 0] = A[:, 1]
+    A[0, :] = A[1, :]
+    a3, b3, x = rng.standard_normal((3, 2)), rng.standard_normal((3, 2)), rng.standard_normal((2, 3, 4))
+    results = []
+    for lib in (ag, torch):
+        L, t = lib.linalg, lib.tensor(A)
+        results.append([L.matrix_rank(t).item(), L.matrix_rank(t, hermitian=True).item(),
+                        L.matrix_rank(t, atol=1.0).item(), L.matrix_rank(t, atol=1e3, rtol=0.5).item(),
+                        L.matrix_rank(t, tol=1.0).item(),
+                        np.round(_np(L.cross(lib.tensor(a3), lib.tensor(b3), dim=0)), 10).tolist(),
+                        np.round(_np(L.vecdot(lib.tensor(a3), lib.tensor(b3), dim=0)), 10).tolist(),
+                        _np(L.diagonal(lib.tensor(x), offset=1, dim1=1, dim2=0)).tolist()])
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name, shape, kwargs", [
+    ("hfftn", (3, 4, 5), {}), ("hfftn", (3, 4, 5), {"s": (4, 7)}), ("hfftn", (3, 4, 5), {"dim": (0, 2)}),
+    ("hfft2", (3, 4, 5), {}), ("ihfftn", (3, 4, 6), {}), ("ihfft2", (3, 4, 6), {}),
+    ("ihfftn", (3, 4, 6), {"s": (3, 5), "dim": (0, 1)})], ids=str)
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+def test_hermitian_fft_nd_as_pytorch(name, shape, kwargs, norm):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if name.startswith("h") else 0)
+    for lib in (ag, torch):
+        if lib is ag:
+            a = lib.tensor(x, requires_grad=True)
+            ra = getattr(lib.fft, name)(a, norm=norm, **kwargs)
+        else:
+            t = lib.tensor(x, requires_grad=True)
+            rt = getattr(lib.fft, name)(t, norm=norm, **kwargs)
+    _same(ra, rt, rtol=1e-10, atol=1e-10)
+    w = rng.standard_normal(tuple(rt.shape))
+    (ra.real * ag.tensor(w)).sum().backward()
+    (rt.real * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(_np(a.grad), _np(t.grad), rtol=1e-10, atol=1e-10)
+    assert ag.fft.fftfreq(0).shape == (0,) and ag.fft.fftfreq(3, requires_grad=True).requires_grad

@@ -1196,7 +1196,12 @@ def _scaled_sum(fname, input, product, beta, alpha):
     check_tensor(input, fname, "input")
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:
-        return scaled + _creation.zeros_like(input) if tuple(input.shape) != tuple(scaled.shape) else scaled
+        out = scaled + _creation.zeros_like(input) if tuple(input.shape) != tuple(scaled.shape) else scaled
+        if input._requires_grad and grad_enabled():  # input still gets its (zero) gradient
+            from ._autograd.engine import _DEPENDS
+
+            out = apply(_DEPENDS, (out, input))
+        return out
     return (input if beta == 1 else input * beta) + scaled
 
 

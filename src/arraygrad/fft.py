@@ -28,7 +28,8 @@ from ._ops.elementwise import conj, real
 from ._ops.manipulation import concat, reshape, roll
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft", "ihfft",
-           "fftfreq", "rfftfreq", "fftshift", "ifftshift", "fft2", "ifft2", "rfft2", "irfft2"]
+           "fftfreq", "rfftfreq", "fftshift", "ifftshift", "fft2", "ifft2", "rfft2", "irfft2",
+           "hfftn", "ihfftn", "hfft2", "ihfft2"]
 
 # The adjoint of a transform normalized one way is the opposite transform normalized the other.
 _DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -283,6 +284,20 @@ def irfftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
     return _n_dim(_IRFFTN, _as_complex(x, "irfftn"), s, _dims_or_axes(dim, axes, s), norm)
 
 
+def hfftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
+    """The n-dimensional transform of a Hermitian-symmetric signal given by its half along
+    the last of `axes` (PyTorch's torch.fft.hfftn): real output, irfftn of the conjugate
+    with the dual normalization."""
+    x = _as_complex(x, "hfftn")
+    return irfftn(conj(x), s, dim, _DUAL_NORM[_check_norm(norm, "hfftn")], axes=axes)
+
+
+def ihfftn(x, /, s=None, dim=None, norm="backward", *, axes=None) -> Tensor:
+    """The inverse of hfftn: the one-sided transform of real input, conjugated."""
+    x = _as_real(x, "ihfftn")
+    return conj(rfftn(x, s, dim, _DUAL_NORM[_check_norm(norm, "ihfftn")], axes=axes))
+
+
 # PyTorch's two-dimensional transforms: the n-dimensional ones over `dim` (the last two axes).
 def fft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
     """The 2-dimensional discrete Fourier transform (PyTorch's `torch.fft.fft2`)."""
@@ -304,9 +319,23 @@ def irfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
     return irfftn(x, s, dim, norm)
 
 
+def hfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The 2-dimensional hfftn (PyTorch's `torch.fft.hfft2`)."""
+    return hfftn(x, s, dim, norm)
+
+
+def ihfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """The inverse of hfft2 (PyTorch's `torch.fft.ihfft2`)."""
+    return ihfftn(x, s, dim, norm)
+
+
 # ----- frequencies and shifts -----------------------------------------------------------------
-def _frequencies(name, n, d, dtype, device):
+def _frequencies(name, n, d, dtype, device, requires_grad=False):
     fname = name[4:]
+    if n == 0 and not isinstance(n, bool) and name == "fft.fftfreq":  # no samples: PyTorch's empty result
+        from ._ops.creation import zeros
+
+        return zeros((0,), dtype=get_default_dtype() if dtype is None else dtype, device=device)
     n = _length(n, fname)
     if isinstance(d, bool) or not isinstance(d, (int, float)):
         raise TypeError(f"{fname}: d must be a number, got {type(d).__name__}")
@@ -314,17 +343,18 @@ def _frequencies(name, n, d, dtype, device):
     if dt.kind != "f":
         raise TypeError(f"{fname}: dtype must be a real floating-point dtype, got {dt}")
     b = backend_for(device)
-    return wrap(b.create(name, n, d=float(d), dtype=b.to_native_dtype(dt)), b)
+    out = wrap(b.create(name, n, d=float(d), dtype=b.to_native_dtype(dt)), b)
+    return out.requires_grad_() if requires_grad else out
 
 
-def fftfreq(n, /, d=1.0, *, dtype=None, device=None) -> Tensor:
+def fftfreq(n, /, d=1.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The sample frequencies of an n-point transform: [0, 1, ..., -1] / (d * n)."""
-    return _frequencies("fft.fftfreq", n, d, dtype, device)
+    return _frequencies("fft.fftfreq", n, d, dtype, device, requires_grad)
 
 
-def rfftfreq(n, /, d=1.0, *, dtype=None, device=None) -> Tensor:
+def rfftfreq(n, /, d=1.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The non-negative sample frequencies of an n-point rfft: [0, 1, ..., n//2] / (d * n)."""
-    return _frequencies("fft.rfftfreq", n, d, dtype, device)
+    return _frequencies("fft.rfftfreq", n, d, dtype, device, requires_grad)
 
 
 def _shift(x, axes, fname, direction):

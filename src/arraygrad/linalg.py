@@ -351,6 +351,9 @@ def solve(x1, x2, /, *, left=True) -> Tensor:
     if len(s2) == 0:
         raise ValueError("solve: x2 must have at least one dimension, got a 0-d array")
     rows = s2[0] if len(s2) == 1 else s2[-2]
+    if rows != m and len(s2) == x1._data.ndim - 1 and s2 == tuple(x1._data.shape[:-1]):
+        # a batch of vectors, one per matrix (PyTorch's reading, where the standard's fails)
+        return solve(x1, reshape(x2, s2 + (1,)))[..., 0]
     if rows != m:
         raise ValueError(f"solve: x2 has {rows} rows but the matrices of x1 are {m} x {m} "
                          f"(shapes {tuple(x1._data.shape)} and {s2})")
@@ -421,21 +424,31 @@ def pinv(x, /, *, rtol=None, atol=None, hermitian=False) -> Tensor:
     return apply(_PINV, (x,), {"rtol": rtol._data if isinstance(rtol, Tensor) else rtol})
 
 
-def matrix_rank(x, /, *, rtol=None) -> Tensor:
-    """The number of singular values above rtol * (the largest one), per matrix (default
-    rtol: max(M, N) * eps); the default integer dtype."""
+def matrix_rank(x, /, *, rtol=None, atol=None, hermitian=False, tol=None) -> Tensor:
+    """The number of singular values above max(atol, rtol * (the largest one)), per matrix
+    (default rtol: max(M, N) * eps, or 0 when a positive atol is given, as PyTorch's); the
+    default integer dtype. PyTorch's hermitian=True takes |eigenvalues| (x is Hermitian),
+    its legacy `tol` is atol."""
     x = _float_matrices(x, "matrix_rank")
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("matrix_rank: give tol (PyTorch's legacy name of atol) or atol / rtol, not both")
+        atol, rtol = tol, 0.0
     rtol = _rtol_arg(x, rtol, "matrix_rank")
+    atol = _rtol_arg(x, atol, "matrix_rank", "atol")
     m, n = x._data.shape[-2:]
     if builtins.min(m, n) == 0:
         return zeros(tuple(x._data.shape[:-2]), dtype=_dtypes.DEFAULT_INT, device=x.device)
-    s = svdvals(x.detach())
+    s = abs(eigvalsh(x.detach())) if hermitian else svdvals(x.detach())
     if rtol is None:
-        rtol = builtins.max(m, n) * _dtypes.finfo(s._dtype).eps
+        positive_atol = atol is not None and (isinstance(atol, Tensor) or atol > 0)
+        rtol = 0.0 if positive_atol else builtins.max(m, n) * _dtypes.finfo(s._dtype).eps
     elif isinstance(rtol, Tensor):
         rtol = rtol[..., None]
-    tol = max(s, axis=-1, keepdims=True) * rtol
-    return sum(astype(s > tol, _dtypes.DEFAULT_INT), axis=-1)
+    cut = max(s, axis=-1, keepdims=True) * rtol
+    if atol is not None:
+        cut = maximum(cut, atol[..., None] if isinstance(atol, Tensor) else atol)
+    return sum(astype(s > cut, _dtypes.DEFAULT_INT), axis=-1)
 
 
 # ----- eigh, eig ------------------------------------------------------------------------------
@@ -636,9 +649,18 @@ def _diagonal_grad(g, x_shape, offset):
 _DIAGONAL = Op("linalg.diagonal", ("x",), _diagonal_grad, grad_fn="DiagonalBackward0")
 
 
-def diagonal(x, /, *, offset=0) -> Tensor:
+def diagonal(x, /, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """The `offset` diagonal (above the main one for offset > 0) of each matrix: a view where
-    the backend gives one (writes through it reach x, gradients included, as PyTorch's)."""
+    the backend gives one (writes through it reach x, gradients included, as PyTorch's).
+    PyTorch's dim1, dim2 name the matrices' axes (default: the last two)."""
+    if (dim1, dim2) != (-2, -1):
+        from ._ops.manipulation import moveaxis
+
+        check_tensor(x, "diagonal")
+        d1, d2 = (normalize_axes(d, x._data.ndim, "diagonal")[0] for d in (dim1, dim2))
+        if d1 == d2:
+            raise ValueError(f"diagonal: dim1 and dim2 must be different axes, got {dim1} and {dim2}")
+        x = moveaxis(x, (d1, d2), (-2, -1))
     x = _matrices(x, "diagonal")
     params = {"offset": _require_int(offset, "diagonal", "offset")}
     out = apply(_DIAGONAL, (x,), params)
@@ -665,9 +687,10 @@ def outer(x1, x2, /) -> Tensor:
     return reshape(x1, (-1, 1)) * reshape(x2, (1, -1))
 
 
-def cross(x1, x2, /, *, axis=-1) -> Tensor:
-    """The cross product of 3-element vectors along `axis` (counted from the end); the other
-    axes broadcast."""
+def cross(x1, x2, /, *, axis=-1, dim=None) -> Tensor:
+    """The cross product of 3-element vectors along `axis` (counted from the end; PyTorch's
+    name: dim); the other axes broadcast."""
+    axis = either("cross", "axis", axis, -1, "dim", dim)
     check_tensor(x1, "cross", "x1")
     check_tensor(x2, "cross", "x2")
     if x1._backend is not x2._backend:
@@ -863,6 +886,8 @@ def cond(A, /, p=None) -> Tensor:
     inf, -inf: norm(A) * norm(inv(A)))."""
     A = _float_matrices(A, "cond")
     if p is None or p in (2, -2):
+        if 0 in A._data.shape[-2:]:  # no singular values: 0, as PyTorch
+            return zeros(tuple(A._data.shape[:-2]), dtype=A._dtype.to_real(), device=A.device)
         s = svdvals(A)
         hi, lo = s[..., 0], s[..., -1]
         return hi / lo if p != -2 else lo / hi
@@ -910,9 +935,13 @@ def matrix_norm(x, /, ord="fro", dim=(-2, -1), keepdim=False, *, keepdims=False,
     else:
         pick = max if ord > 0 else min
         if ord in (2, -2):
-            out = pick(svdvals(x), axis=-1)
+            values = svdvals(x)
         else:  # column sums for 1, row sums for inf
-            out = pick(sum(abs(x), axis=-2 if ord in (1, -1) else -1), axis=-1)
+            values = sum(abs(x), axis=-2 if ord in (1, -1) else -1)
+        if values._data.shape[-1] == 0:  # an empty matrix: norm 0, as PyTorch
+            out = zeros(tuple(values._data.shape[:-1]), dtype=values._dtype, device=x.device)
+        else:
+            out = pick(values, axis=-1)
     return reshape(out, tuple(out._data.shape) + (1, 1)) if keepdims else out
 
 

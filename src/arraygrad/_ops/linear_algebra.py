@@ -146,8 +146,10 @@ def tensordot(x1, x2, /, dims=None, *, axes=2) -> Tensor:
     return reshape(matmul(left, right), tuple(s1[a] for a in free1) + tuple(s2[a] for a in free2))
 
 
-def vecdot(x1, x2, /, *, axis=-1) -> Tensor:
-    """Dot products of vectors along `axis`: sum(conj(x1) * x2) (broadcasting the rest)."""
+def vecdot(x1, x2, /, *, axis=-1, dim=None) -> Tensor:
+    """Dot products of vectors along `axis` (PyTorch's name: dim): sum(conj(x1) * x2)
+    (broadcasting the rest)."""
+    axis = either("vecdot", "axis", axis, -1, "dim", dim)
     check_tensor(x1, "vecdot", "x1")
     check_tensor(x2, "vecdot", "x2")
     if x1._backend is not x2._backend:
