@@ -307,3 +307,54 @@ def test_positive_definite_transform_and_registry():
                                  covariance_matrix=torch.eye(3, dtype=torch.float64)).support)(
         torch.tensor(RNG.normal(size=(3, 3))))
     assert bool(constraints.positive_definite.check(W))
+
+
+def test_more_transforms_and_exponential_family_as_pytorch():
+    torch = pytest.importorskip("torch")
+    import arraygrad as ag
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    seen = []
+    for lib in (ag, torch):
+        T, D = lib.distributions.transforms, lib.distributions
+        t = lib.tensor(x, requires_grad=True)
+        normal = D.Normal(lib.tensor(0.5, dtype=lib.float64), lib.tensor(2.0, dtype=lib.float64))
+        transforms = [T.SoftplusTransform(), T.ReshapeTransform((3, 4), (12,)), T.CumulativeDistributionTransform(normal),
+                      T.CatTransform([T.ExpTransform(), T.SoftplusTransform(), T.AffineTransform(1.0, 2.0)], dim=2,
+                                     lengths=[1, 2, 1]),
+                      T.CatTransform([T.IndependentTransform(T.ExpTransform(), 1),
+                                      T.IndependentTransform(T.SoftplusTransform(), 1)], dim=1, lengths=[1, 2]),
+                      T.StackTransform([T.ExpTransform(), T.SoftplusTransform(), T.TanhTransform()], dim=1)]
+        outs = []
+        for tr in transforms:
+            y = tr(t)
+            outs += [y, tr.inv(y), tr.log_abs_det_jacobian(t, y)]
+        sum(o.sum() for o in outs).backward()
+        outs.append(t.grad)
+
+        class MyNormal(D.ExponentialFamily):  # entropy from the natural parameters, by autograd
+            arg_constraints = {}
+
+            def __init__(self, loc, scale):
+                self.loc, self.scale = loc, scale
+                super().__init__(batch_shape=loc.shape, validate_args=False)
+
+            @property
+            def _natural_params(self):
+                return (self.loc / self.scale ** 2, -0.5 / self.scale ** 2)
+
+            def _log_normalizer(self, a, b):
+                return -0.25 * a ** 2 / b + 0.5 * lib.log(-math.pi / b)
+
+            @property
+            def _mean_carrier_measure(self):
+                return 0
+
+        outs.append(MyNormal(lib.tensor([0.5, -1.0], dtype=lib.float64), lib.tensor([2.0, 0.3], dtype=lib.float64)).entropy())
+        outs.append(D.Bernoulli(0.3).log_prob(lib.tensor(np.array([0.0, 1.0]))))  # float64 values promote
+        seen.append([np.asarray(o.detach()) for o in outs] + [transforms[1].forward_shape((5, 3, 4))])
+    for a, b in zip(*seen):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-7)
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+    assert ag.distributions.chi2.Chi2 is ag.distributions.Chi2
+    assert ag.distributions.logistic_normal.LogisticNormal is ag.distributions.LogisticNormal

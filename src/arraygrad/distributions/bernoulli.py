@@ -85,7 +85,10 @@ class Bernoulli(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -F.binary_cross_entropy_with_logits(logits, value.astype(logits.dtype), reduction="none")
+        # floating values promote with the parameter (a float64 value gives float64, as PyTorch)
+        dtype = _ag.result_type(logits, value) if value.dtype.kind == "f" else logits.dtype
+        return -F.binary_cross_entropy_with_logits(logits.astype(dtype, copy=False), value.astype(dtype, copy=False),
+                                                   reduction="none")
 
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")

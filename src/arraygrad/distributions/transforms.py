@@ -1,5 +1,7 @@
-"""Bijective transforms for TransformedDistribution (a subset of PyTorch's
-`torch.distributions.transforms`: Exp, Affine, Sigmoid, Tanh, Power, Compose, Identity)."""
+"""Bijective transforms for TransformedDistribution (PyTorch's `torch.distributions.transforms`:
+Exp, Affine, Sigmoid, Tanh, Softplus, Power, Abs, Softmax, StickBreaking, LowerCholesky,
+CorrCholesky, PositiveDefinite, Reshape, CumulativeDistribution, Compose, Independent, Cat,
+Stack, identity)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,14 @@ class Transform:
     @property
     def sign(self):
         raise NotImplementedError
+
+    def with_cache(self, cache_size=1):
+        """This transform with cache_size (PyTorch's): self when it already has it."""
+        if self._cache_size == cache_size:
+            return self
+        if type(self).__init__ is Transform.__init__:
+            return type(self)(cache_size=cache_size)
+        raise NotImplementedError(f"{type(self).__name__}.with_cache is not implemented")
 
     def __call__(self, x):
         if self._cache_size == 0:
@@ -546,3 +556,234 @@ __all__ += ["StickBreakingTransform", "LowerCholeskyTransform", "IndependentTran
 from ._matrix_transforms import CorrCholeskyTransform, PositiveDefiniteTransform  # noqa: E402
 
 __all__ += ["CorrCholeskyTransform", "PositiveDefiniteTransform"]
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)), the softplus."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
+
+
+class ReshapeTransform(Transform):
+    """The rightmost dims of shape in_shape reshaped to out_shape (as many elements): a
+    bijection with log det Jacobian 0."""
+
+    bijective = True
+
+    def __init__(self, in_shape, out_shape, cache_size=0):
+        self.in_shape, self.out_shape = _ag.Size(in_shape), _ag.Size(out_shape)
+        if math.prod(self.in_shape) != math.prod(self.out_shape):
+            raise ValueError(f"ReshapeTransform: in_shape {tuple(self.in_shape)} and out_shape "
+                             f"{tuple(self.out_shape)} have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x):
+        batch = tuple(x.shape[:x.ndim - len(self.in_shape)])
+        return x.reshape(batch + tuple(self.out_shape))
+
+    def _inverse(self, y):
+        batch = tuple(y.shape[:y.ndim - len(self.out_shape)])
+        return y.reshape(batch + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x, y):
+        return x.new_zeros(tuple(x.shape[:x.ndim - len(self.in_shape)]))
+
+    def _reshaped(self, shape, have, want):
+        if len(shape) < len(have):
+            raise ValueError("ReshapeTransform: too few dimensions on input")
+        cut = len(shape) - len(have)
+        if tuple(shape[cut:]) != tuple(have):
+            raise ValueError(f"ReshapeTransform: shape mismatch: expected {tuple(have)} but got {tuple(shape[cut:])}")
+        return tuple(shape[:cut]) + tuple(want)
+
+    def forward_shape(self, shape):
+        return self._reshaped(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape):
+        return self._reshaped(shape, self.out_shape, self.in_shape)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x), onto the unit interval (a copula's marginals); its log det
+    Jacobian is the distribution's log density."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return type(self)(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
+class CatTransform(Transform):
+    """Transforms applied to consecutive pieces of `dim` (of the given lengths, 1 each by
+    default), their results concatenated there."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        tseq = list(tseq)
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise TypeError("CatTransform: tseq must hold Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = tseq
+        self.lengths = [1] * len(tseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise ValueError(f"CatTransform: {len(self.transforms)} transforms but {len(self.lengths)} lengths")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _pieces(self, z):
+        if not -z.ndim <= self.dim < z.ndim:
+            raise ValueError(f"CatTransform: dim {self.dim} is out of range for a {z.ndim}-d input")
+        if z.shape[self.dim] != self.length:
+            raise ValueError(f"CatTransform: dim {self.dim} has size {z.shape[self.dim]}, the lengths sum to "
+                             f"{self.length}")
+        start = 0
+        for length in self.lengths:
+            yield z.narrow(self.dim, start, length)
+            start += length
+
+    def _call(self, x):
+        return _ag.cat([t(piece) for t, piece in zip(self.transforms, self._pieces(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        return _ag.cat([t.inv(piece) for t, piece in zip(self.transforms, self._pieces(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        parts = []
+        for t, xs, ys in zip(self.transforms, self._pieces(x), self._pieces(y)):
+            part = t.log_abs_det_jacobian(xs, ys)
+            if t.event_dim < self.event_dim:
+                part = _sum_rightmost(part, self.event_dim - t.event_dim)
+            parts.append(part)
+        # `dim` inside the event: its pieces were summed into each part, which add up;
+        # outside it: the parts' pieces stay apart along dim
+        dim = (self.dim - x.ndim if self.dim >= 0 else self.dim) + self.event_dim
+        return _ag.cat(parts, dim=dim) if dim < 0 else sum(parts[1:], parts[0])
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Transform i applied to the i-th slice of `dim`, the results stacked there."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        tseq = list(tseq)
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise TypeError("StackTransform: tseq must hold Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = tseq
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z):
+        if not -z.ndim <= self.dim < z.ndim:
+            raise ValueError(f"StackTransform: dim {self.dim} is out of range for a {z.ndim}-d input")
+        if z.shape[self.dim] != len(self.transforms):
+            raise ValueError(f"StackTransform: dim {self.dim} has size {z.shape[self.dim]}, for "
+                             f"{len(self.transforms)} transforms")
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x):
+        return _ag.stack([t(s) for t, s in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        return _ag.stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        return _ag.stack([t.log_abs_det_jacobian(xs, ys)
+                          for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y))], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+__all__ += ["SoftplusTransform", "ReshapeTransform", "CumulativeDistributionTransform", "CatTransform",
+            "StackTransform"]
