@@ -328,3 +328,29 @@ def test_dataloader_as_pytorch_oracle():
     other = ag.utils.data.DistributedSampler(range(10), num_replicas=2, rank=0, seed=3)
     other.set_epoch(1)
     assert sorted(first + list(other)) == list(range(10)) and list(sampler) == first
+
+
+def test_collate_containers_and_sampler_flags_as_pytorch():
+    import collections
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    import arraygrad as ag
+
+    for lib in (ag, torch):
+        D = lib.utils.data
+        batch = D.default_collate([collections.OrderedDict(a=1), collections.OrderedDict(a=2)])
+        assert type(batch) is collections.OrderedDict and batch["a"].tolist() == [1, 2]
+        assert D.default_collate([(1, "a"), (2, "b")])[1] == ("a", "b")  # a field of tuple samples
+        assert D.default_collate(["a", "b"]) == ["a", "b"]
+        with pytest.raises(TypeError):
+            D.RandomSampler(range(3), replacement=1)
+        with pytest.raises(ValueError):
+            D.WeightedRandomSampler([1.0], 2, replacement=0)
+        with pytest.raises(ValueError):
+            D.BatchSampler(range(3), 2, drop_last=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a zero weight drawn without replacement: no NumPy warning
+        picks = list(ag.utils.data.WeightedRandomSampler([0.1, 0.0, 0.9, 0.5], 3, replacement=False,
+                                                         generator=ag.Generator().manual_seed(0)))
+    assert 1 not in picks and sorted(picks) == [0, 2, 3]

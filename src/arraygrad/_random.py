@@ -508,7 +508,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         else:  # exponential race: the k smallest -log(u) / w, zero weights never chosen
             from ._ops.elementwise import log
 
-            keys = -log(1 - u) / w
+            with b.quiet_float_errors():  # a zero weight's key is inf, by design
+                keys = -log(1 - u) / w
             out = argsort(keys, axis=1)[:, :num_samples]
         out = out.astype(_dtypes.int64)
         return out if input.ndim == 2 else out[0]

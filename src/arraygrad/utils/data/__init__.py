@@ -250,6 +250,8 @@ class RandomSampler(Sampler):
     """A random permutation each epoch, or `num_samples` draws with replacement."""
 
     def __init__(self, data_source, replacement: bool = False, num_samples=None, generator=None) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got replacement={replacement!r}")
         self.data_source, self.replacement = data_source, replacement
         self._num_samples = num_samples
         self.generator = _as_generator(generator, "RandomSampler")
@@ -297,6 +299,9 @@ class WeightedRandomSampler(Sampler):
         if self.weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1-D sequence, got shape "
                              f"{tuple(self.weights.shape)}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
         self.num_samples, self.replacement = num_samples, replacement
         self.generator = _as_generator(generator, "WeightedRandomSampler")
 
@@ -315,6 +320,8 @@ class BatchSampler(Sampler):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"BatchSampler: batch_size should be a positive integer value, "
                              f"but got batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last!r}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):
@@ -408,13 +415,17 @@ def default_collate(batch: list):
     if hasattr(first, "__array__") or hasattr(first, "__dlpack__"):  # NumPy arrays and the like
         return _stack_samples([asarray(sample) for sample in batch])
     if isinstance(first, (str, bytes)):
-        return list(batch)
+        return batch if isinstance(batch, tuple) else list(batch)  # a field of tuple samples stays a tuple
     if isinstance(first, dict):
-        return {k: default_collate([sample[k] for sample in batch]) for k in first}
+        fields = {k: default_collate([sample[k] for sample in batch]) for k in first}
+        try:
+            return type(first)(fields)  # an OrderedDict (or other mapping) keeps its type
+        except TypeError:
+            return fields
     if isinstance(first, (tuple, list)):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: samples in a batch have different numbers of fields")
-        fields = [default_collate(list(f)) for f in zip(*batch)]
+        fields = [default_collate(f) for f in zip(*batch)]
         if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple stays one
             return type(first)(*fields)
         return fields  # tuples too: PyTorch's batches of (x, y) samples are lists [xb, yb]
