@@ -1593,3 +1593,12 @@ def test_hermitian_fft_nd_as_pytorch(name, shape, kwargs, norm):
     (rt.real * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(_np(a.grad), _np(t.grad), rtol=1e-10, atol=1e-10)
     assert ag.fft.fftfreq(0).shape == (0,) and ag.fft.fftfreq(3, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize("data", [
+    [np.float64(1), 2], [np.float32(1), 2.5], [np.int32(1), 2], [np.float16(1), 2], [np.int8(1), 2.5],
+    [np.uint8(1), np.int8(2)], [np.float32(1), 2j], [[np.float32(1)], [2.0]],
+    [np.array([1, 2], dtype=np.int32), [3, 4]]], ids=repr)
+def test_lists_with_numpy_scalars_infer_as_pytorch(data):
+    # each NumPy scalar keeps its dtype, Python scalars take the defaults, and they promote
+    assert str(ag.tensor(data).dtype).split(".")[-1] == str(torch.tensor(data).dtype).split(".")[-1]

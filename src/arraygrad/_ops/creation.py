@@ -271,10 +271,11 @@ class _PythonData:
     """What one walk over Python data (nested lists/tuples of scalars) finds: the element
     kinds, whether a Tensor or another library's scalar is among them, the int range."""
 
-    __slots__ = ("kinds", "has_tensor", "has_foreign", "lo", "hi")
+    __slots__ = ("kinds", "has_tensor", "has_foreign", "lo", "hi", "foreign_dtypes")
 
     def __init__(self, obj):
         kinds = set()
+        foreign_dtypes = set()
         has_tensor = has_foreign = False
         lo = hi = 0
         stack = [obj]
@@ -299,6 +300,7 @@ class _PythonData:
                 stack.extend(v)
             elif hasattr(v, "dtype"):  # a NumPy scalar or array (np.float64 is also a float)
                 has_foreign = True
+                foreign_dtypes.add(v.dtype)
             elif isinstance(v, bool):
                 kinds.add("b")
             elif isinstance(v, int):
@@ -311,12 +313,24 @@ class _PythonData:
             else:
                 raise TypeError(f"asarray: cannot convert {type(v).__name__} to an array element")
         self.kinds, self.has_tensor, self.has_foreign, self.lo, self.hi = kinds, has_tensor, has_foreign, lo, hi
+        self.foreign_dtypes = foreign_dtypes
 
     def dtype(self) -> DType | None:
         """The dtype the data takes (PyTorch's inference: float -> float32, int -> int64);
-        None when another library's scalars are among it (their dtypes decide)."""
+        with another library's scalars among it, their dtypes promoted with those of the
+        Python scalars (PyTorch's: [np.float32(1), 2.5] is float32); None where one of
+        theirs is not arraygrad's (the library then decides)."""
         if self.has_foreign:
-            return None
+            found = [_dtypes._from_foreign(d) for d in self.foreign_dtypes]
+            if any(d is None for d in found):
+                return None
+            kinds = self.kinds
+            found += [d for k, d in (("b", _dtypes.bool), ("i", _dtypes.DEFAULT_INT), ("f", _dtypes.DEFAULT_FLOAT),
+                                     ("c", _dtypes.DEFAULT_COMPLEX)) if k in kinds]
+            out = found[0]
+            for d in found[1:]:
+                out = _dtypes.promote(out, d)
+            return out
         kinds = self.kinds
         if "c" in kinds:
             return _dtypes.DEFAULT_COMPLEX
