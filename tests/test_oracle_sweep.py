@@ -1602,3 +1602,13 @@ def test_hermitian_fft_nd_as_pytorch(name, shape, kwargs, norm):
 def test_lists_with_numpy_scalars_infer_as_pytorch(data):
     # each NumPy scalar keeps its dtype, Python scalars take the defaults, and they promote
     assert str(ag.tensor(data).dtype).split(".")[-1] == str(torch.tensor(data).dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("expr", ["x // 0", "x % y0", "lib.div(x, 0, rounding_mode='floor')",
+                                  "lib.div(x, 0, rounding_mode='trunc')", "lib.fmod(x, 0)", "7 % y0"])
+def test_integer_division_by_zero_raises_as_pytorch(expr):
+    for lib in (ag, torch):
+        x, y0 = lib.tensor([5, 3]), lib.tensor([0, 1])
+        with pytest.raises(RuntimeError, match="ZeroDivisionError|division by zero"):
+            eval(expr)
+    assert (ag.tensor([5.0, -1.0]) // 0).tolist() == [float("inf"), float("-inf")]  # floats: infinities

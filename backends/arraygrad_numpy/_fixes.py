@@ -113,6 +113,27 @@ def numpy_overrides(np) -> dict:
                 out[:, rows[1], cols_[1]] += block
         return out if channels_first else np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
+    shared_floor_divide = shared["floor_divide"]
+
+    def _integer_operands(x1, x2):
+        k1 = "i" if x1.__class__ is int else getattr(getattr(x1, "dtype", None), "kind", "f")
+        k2 = "i" if x2.__class__ is int else getattr(getattr(x2, "dtype", None), "kind", "f")
+        return k1 in "iub" and k2 in "iub"
+
+    def _refusing_zero(fn, fname):
+        # Integer division by zero has no value: NumPy's 0 (with a warning) would be a silent
+        # wrong result, so it raises, as PyTorch does. NumPy flags it as it divides, so the
+        # check reads no value (floats divide by zero into inf / nan, as they should).
+        def divide(x1, x2, /):
+            if not _integer_operands(x1, x2):
+                return fn(x1, x2)
+            with np.errstate(divide="raise"):
+                try:
+                    return fn(x1, x2)
+                except FloatingPointError:
+                    raise IntegerDivisionByZero(f"{fname}: integer division by zero") from None
+        return divide
+
     def diagonal(x, /, *, offset=0):
         # NumPy's diagonal is a read-only view; PyTorch's is writable (a.diagonal().fill_(1))
         out = np.diagonal(x, offset=offset, axis1=-2, axis2=-1)
@@ -121,7 +142,15 @@ def numpy_overrides(np) -> dict:
         return out
 
     return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
-            "im2col": im2col, "col2im": col2im, "linalg.diagonal": diagonal, **_scipy_special(), **_scipy_lu()}
+            "im2col": im2col, "col2im": col2im, "linalg.diagonal": diagonal,
+            "floor_divide": _refusing_zero(shared_floor_divide, "floor_divide"),
+            "remainder": _refusing_zero(np.remainder, "remainder"), "fmod": _refusing_zero(np.fmod, "fmod"),
+            **_scipy_special(), **_scipy_lu()}
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer floor division or remainder by zero: PyTorch's RuntimeError, and Python's
+    ZeroDivisionError."""
 
 
 def _covered(offset: int, stride: int, n_out: int, size: int):
