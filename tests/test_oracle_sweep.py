@@ -1612,3 +1612,24 @@ def test_integer_division_by_zero_raises_as_pytorch(expr):
         with pytest.raises(RuntimeError, match="ZeroDivisionError|division by zero"):
             eval(expr)
     assert (ag.tensor([5.0, -1.0]) // 0).tolist() == [float("inf"), float("-inf")]  # floats: infinities
+
+
+@pytest.mark.parametrize("case", ["pool2d_relu_", "pool1d_relu_", "pool3d_add_", "sequential_inplace_relu"])
+def test_max_pool_output_may_change_in_place(case):
+    # PyTorch's max-pool backward keeps its input, not its output: MaxPool2d followed by
+    # ReLU(inplace=True) is the usual CNN block
+    rng = np.random.default_rng(0)
+    x = {"pool1d_relu_": rng.standard_normal((2, 3, 8)), "pool3d_add_": rng.standard_normal((1, 2, 4, 4, 4))}.get(
+        case, rng.standard_normal((2, 3, 6, 6)))
+
+    def run(lib, t):
+        F = lib.nn.functional
+        if case == "pool2d_relu_":
+            return F.max_pool2d(t, 2).relu_()
+        if case == "pool1d_relu_":
+            return F.max_pool1d(t, 2).relu_()
+        if case == "pool3d_add_":
+            return F.max_pool3d(t, 2).add_(1)
+        return lib.nn.Sequential(lib.nn.MaxPool2d(2, padding=1), lib.nn.ReLU(True))(t)
+
+    _check(run, x)

@@ -690,10 +690,13 @@ def _max_pool_forward(xp, x, *, window):
     return best
 
 
-def _max_pool_scatter(xp, g, x, ans, *, window):
+def _max_pool_scatter(xp, g, x, *, window):
     """Each output's gradient goes to the first element of its window equal to the maximum
     (PyTorch's choice among ties); masks are multiplied in, branch-free. The padding is NaN
-    here, equal to nothing: a window of -inf sends its gradient to its first real element."""
+    here, equal to nothing: a window of -inf sends its gradient to its first real element.
+    The maxima are recomputed from x, not saved: the pooled output is often changed in
+    place next (MaxPool2d then ReLU(inplace=True)), which PyTorch allows."""
+    ans = _max_pool_forward(xp, x, window=window)
     a = _padded(xp, x, window, math.nan, channels_last=False)
     oh, ow = ans.shape[2], ans.shape[3]
     taken = None
@@ -747,12 +750,12 @@ def _max_pool_gather(gg, x, window):
     return permute_dims(picked, (0, 3, 1, 2))
 
 
-_MAX_POOL_BACKWARD = Op("max_pool2d_backward", ("g", "x", "ans"), {
-    "g": lambda g, x, window: _max_pool_gather(g, x, window), "x": None, "ans": None},
+_MAX_POOL_BACKWARD = Op("max_pool2d_backward", ("g", "x"), {
+    "g": lambda g, x, window: _max_pool_gather(g, x, window), "x": None},
     dtypes="real floating", generic=_max_pool_scatter,
     grad_fn="MaxPool2DWithIndicesBackwardBackward0")
-_MAX_POOL = Op("max_pool2d", ("x",), lambda g, x, ans, window: apply(
-    _MAX_POOL_BACKWARD, (g, x, ans), {"window": window}),
+_MAX_POOL = Op("max_pool2d", ("x",), lambda g, x, window: apply(
+    _MAX_POOL_BACKWARD, (g, x), {"window": window}),
     dtypes="real floating", generic=_max_pool_forward, grad_fn="MaxPool2DWithIndicesBackward0")
 
 
