@@ -1633,3 +1633,12 @@ def test_max_pool_output_may_change_in_place(case):
         return lib.nn.Sequential(lib.nn.MaxPool2d(2, padding=1), lib.nn.ReLU(True))(t)
 
     _check(run, x)
+
+
+def test_float16_norms_sum_in_float32():
+    for lib in (ag, torch):
+        p = lib.nn.Parameter(lib.ones(3, dtype=lib.float16))
+        p.grad = lib.full((3,), 300.0, dtype=lib.float16)  # 300 ** 2 overflows float16
+        total = lib.nn.utils.clip_grad_norm_([p], 1.0)
+        assert abs(total.item() - 519.5) < 0.5 and abs(p.grad[0].item() - 0.577) < 1e-3
+        assert total.dtype == lib.float16

@@ -806,7 +806,10 @@ def vector_norm(x, /, ord=2, dim=None, keepdim=False, *, axis=None, keepdims=Fal
         raise ValueError("vector_norm: ord must not be nan")
     if axis is not None:
         axis = normalize_axes(axis, x._data.ndim, "vector_norm")
-    return apply(_VECTOR_NORM, (x,), {"axis": axis, "keepdims": bool(keepdims), "ord": ord})
+    params = {"axis": axis, "keepdims": bool(keepdims), "ord": ord}
+    if x._dtype is _dtypes.float16:  # summed in float32, as PyTorch (300 ** 2 overflows float16)
+        return astype(apply(_VECTOR_NORM, (astype(x, _dtypes.float32),), params), _dtypes.float16)
+    return apply(_VECTOR_NORM, (x,), params)
 
 
 def norm(A, /, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
