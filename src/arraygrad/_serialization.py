@@ -3,12 +3,16 @@
 A file is an uncompressed `.npz` (zip) archive: one `.npy` entry per tensor ("t0", "t1",
 ...) and a JSON manifest (entry "manifest", its UTF-8 bytes as uint8) describing the saved
 object: None, bools, numbers, strings, lists, tuples, dicts (any of these as keys;
-OrderedDicts, as state dicts are, stay OrderedDicts: format version 2), and tensors, referenced by entry name with their dtype, device, requires_grad and whether they
+OrderedDicts, as state dicts are, stay OrderedDicts: format version 2), bytes, sets,
+dtypes, devices, Sizes, NumPy scalars and arrays (an entry of their own; version 3), and
+tensors, referenced by entry name with their dtype, device, requires_grad and whether they
 were Parameters. A tensor saved twice is stored once and loads as one object.
 
-Loading never unpickles (`np.load(allow_pickle=False)`), so a file can hold data only,
-never code. Any file that is not what `save` writes is refused with a ValueError naming
-the file and the problem.
+Loading never unpickles arraygrad files (`np.load(allow_pickle=False)`), so a file can hold
+data only, never code. `load` also reads the files `torch.save` writes (its zip format),
+as PyTorch's `weights_only=True` does: through an unpickler that knows only tensors and
+plain containers (`_torch_files`). Any other file is refused with a ValueError naming the
+file and the problem.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import math
 import os
 from collections import OrderedDict
 
+from . import _torch_files as torch_files
+
 __all__ = ["save", "load"]
 
 FORMAT = "arraygrad"
-VERSION = 2  # 2: OrderedDicts ("$odict"); a file without one is written as version 1
+VERSION = 3  # 2: OrderedDicts ("$odict"); 3: NumPy arrays and scalars, bytes, sets, dtypes,
+# devices and Sizes; a file is written with the oldest version that holds what it has
 _MANIFEST = "manifest"
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -44,6 +51,8 @@ class _Writer:
 
         if obj is None or isinstance(obj, (bool, str)):
             return obj
+        if type(obj).__module__ == "numpy" and not isinstance(obj, (int, float, complex)):
+            return self._numpy(obj, where)  # np.int64(3), np.float32 scalars; ndarrays
         if isinstance(obj, int):
             return int(obj)
         if isinstance(obj, float):
@@ -52,6 +61,9 @@ class _Writer:
             return {"$complex": [self.encode(obj.real, where), self.encode(obj.imag, where)]}
         if isinstance(obj, Tensor):
             return self._tensor(obj)
+        extra = self._extra(obj, where)
+        if extra is not None:
+            return extra
         if isinstance(obj, (list, tuple)):
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return items if isinstance(obj, list) else {"$tuple": items}
@@ -68,6 +80,44 @@ class _Writer:
                     "with load_state_dict(); arraygrad files never hold code, so a whole object cannot be saved)")
         raise TypeError(f"save: cannot store a {type(obj).__name__} (at {where}); arraygrad files "
                         "hold tensors, numbers, strings, None, and lists, tuples and dicts of them" + hint)
+
+    def _extra(self, obj, where):
+        """What format version 3 adds: bytes, sets, dtypes, devices, Sizes (None: not one)."""
+        import base64
+
+        from ._device import Device
+        from ._dtypes import DType
+        from ._tensor import Size
+
+        if isinstance(obj, Size):
+            tagged = {"$size": [int(v) for v in obj]}
+        elif isinstance(obj, (bytes, bytearray)):
+            tagged = {"$bytes": base64.b64encode(bytes(obj)).decode("ascii")}
+        elif isinstance(obj, (set, frozenset)):
+            tag = "$set" if isinstance(obj, set) else "$frozenset"
+            tagged = {tag: [self.encode(v, f"{where} element") for v in obj]}
+        elif isinstance(obj, DType):
+            tagged = {"$dtype": obj.name}
+        elif isinstance(obj, Device):
+            tagged = {"$device": str(obj)}
+        else:
+            return None
+        self.version = max(self.version, 3)
+        return tagged
+
+    def _numpy(self, obj, where):
+        """A NumPy array (stored as an entry of its own, loaded back as an ndarray) or scalar."""
+        import numpy as np
+
+        if obj.dtype.kind in "OSUVMm":
+            raise TypeError(f"save: cannot store a NumPy {obj.dtype} {'array' if obj.ndim else 'scalar'} "
+                            f"(at {where}): only numeric and bool NumPy data")
+        self.version = max(self.version, 3)
+        if isinstance(obj, np.ndarray):
+            name = f"a{len(self.arrays)}"
+            self.arrays[name] = obj
+            return {"$ndarray": name, "dtype": obj.dtype.name}
+        return {"$npscalar": [obj.dtype.name, self.encode(obj.item(), where)]}
 
     def _tensor(self, t) -> dict:
         from .nn.parameter import Parameter
@@ -156,7 +206,57 @@ class _Reader:
             return float(value)
         if tag == "$complex" and isinstance(value, list) and len(value) == 2:
             return complex(self.decode(value[0]), self.decode(value[1]))
+        if "$ndarray" in obj:
+            return self._ndarray(obj)
+        decoded = self._extra(tag, value)
+        if decoded is not None:
+            return decoded
         raise self.bad(f"unexpected manifest entry {obj!r}")
+
+    def _extra(self, tag, value):
+        """Format version 3's values (None: not one of them)."""
+        import base64
+
+        import numpy as np
+
+        try:
+            if tag == "$size" and isinstance(value, list):
+                from ._tensor import Size
+
+                return Size(value)
+            if tag == "$bytes" and isinstance(value, str):
+                return base64.b64decode(value.encode("ascii"), validate=True)
+            if tag in ("$set", "$frozenset") and isinstance(value, list):
+                items = [self.decode(v) for v in value]
+                return set(items) if tag == "$set" else frozenset(items)
+            if tag == "$dtype" and isinstance(value, str):
+                from ._dtypes import as_dtype
+
+                return as_dtype(value)
+            if tag == "$device" and isinstance(value, str):
+                from ._device import device
+
+                return device(value)
+            if tag == "$npscalar" and isinstance(value, list) and len(value) == 2:
+                dtype = np.dtype(value[0])
+                if dtype.kind in "OSUVMm":
+                    raise ValueError(f"dtype {dtype}")
+                return dtype.type(self.decode(value[1]))
+        except (TypeError, ValueError) as exc:
+            raise self.bad(f"unreadable {tag} entry {value!r} ({exc})") from None
+        return None
+
+    def _ndarray(self, ref: dict):
+        name = ref.get("$ndarray")
+        if not isinstance(name, str) or name == _MANIFEST or name not in self.archive.files:
+            raise self.bad(f"the manifest names an array entry {name!r} that the archive lacks")
+        try:
+            host = self.archive[name]
+        except Exception as exc:
+            raise self.bad(f"entry {name!r} cannot be read ({exc})") from None
+        if host.dtype.name != ref.get("dtype"):
+            raise self.bad(f"entry {name!r} has dtype {host.dtype}, the manifest says {ref.get('dtype')!r}")
+        return host
 
     def _tensor(self, ref: dict):
         name = ref.get("$tensor")
@@ -171,7 +271,7 @@ class _Reader:
         dtype = ref.get("dtype")
         if not isinstance(dtype, str) or host.dtype.name != dtype:
             raise self.bad(f"entry {name!r} has dtype {host.dtype}, the manifest says {ref.get('dtype')!r}")
-        t = self._place(host, str(ref.get("device", "cpu")))
+        t = self.place(host, str(ref.get("device", "cpu")))
         if ref.get("parameter"):
             from .nn.parameter import Parameter
 
@@ -181,7 +281,7 @@ class _Reader:
         self.loaded[name] = t
         return t
 
-    def _place(self, host, saved_device: str):
+    def place(self, host, saved_device: str):
         """The tensor of host array `host`, on the device map_location picks."""
         from ._dispatch import Tensor, wrap
         from ._ops.creation import backend_for
@@ -235,9 +335,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         head = f.read(4)
         f.seek(-len(head), io.SEEK_CUR)
         if head != _ZIP_MAGIC:
-            hint = " (it looks like a pickle, e.g. from torch.save; arraygrad never unpickles)" \
-                if head[:1] == b"\x80" else ""
+            hint = (" (it looks like a pickle, e.g. from torch.save's legacy format, "
+                    "_use_new_zipfile_serialization=False, which arraygrad does not read; save it again with "
+                    "torch's default format)") if head[:1] == b"\x80" else ""
             raise ValueError(f"load: {fname} is not an arraygrad file: not an .npz (zip) archive{hint}")
+        start = f.tell()
+        try:
+            names = zipfile.ZipFile(f).namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            names = []
+        f.seek(start)
+        if _MANIFEST + ".npy" not in names and torch_files.is_torch_zip(names):  # torch.save's
+            return torch_files.load_torch_zip(f, fname, _Reader(None, fname, map_location).place)
         try:
             archive = np.load(f, allow_pickle=False)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -245,11 +354,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                              f"corrupt ({exc})") from None
         with archive:
             if _MANIFEST not in archive.files:
-                names = archive.zip.namelist() if hasattr(archive, "zip") else list(archive.files)
-                if any(n.endswith("data.pkl") for n in names):  # torch.save's zip layout
-                    raise ValueError(f"load: {fname} was written by torch.save (a zip of pickles); arraygrad "
-                                     "never unpickles: load it with torch and convert the tensors "
-                                     "(arraygrad.from_numpy(t.numpy()), or arraygrad.from_dlpack(t))")
                 raise ValueError(f"load: {fname} is not an arraygrad file: it has no manifest "
                                  "(a plain .npz archive?)")
             try:
