@@ -1642,3 +1642,37 @@ def test_float16_norms_sum_in_float32():
         total = lib.nn.utils.clip_grad_norm_([p], 1.0)
         assert abs(total.item() - 519.5) < 0.5 and abs(p.grad[0].item() - 0.577) < 1e-3
         assert total.dtype == lib.float16
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cosine_similarity_broadcasts_before_the_norms(dim):
+    rng = np.random.default_rng(0)
+    _check(lambda lib, a, b: lib.nn.CosineSimilarity(dim=dim)(a, b), rng.random((3, 4)), rng.random((1, 4)))
+
+
+def test_module_attributes_code_reads_as_pytorch():
+    seen = []
+    for lib in (ag, torch):
+        lstm = lib.nn.LSTM(3, 4, 2, bidirectional=True, proj_size=2)
+        lstm.flatten_parameters()  # nothing to do, but code calls it
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.nn.GRU(3, 4, dropout=0.5)  # dropout between layers, with one layer: PyTorch warns
+        seen.append([lstm._flat_weights_names, lstm._all_weights, [[tuple(p.shape) for p in ps] for ps in lstm.all_weights],
+                     [tuple(p.shape) for p in lstm._flat_weights], lib.nn.RNN(2, 3, nonlinearity="relu").nonlinearity,
+                     lib.nn.RNNCell(2, 3).nonlinearity, lib.nn.Conv2d(1, 1, 1).transposed,
+                     lib.nn.ConvTranspose2d(1, 1, 1).transposed, lib.nn.Upsample(scale_factor=2).name,
+                     lib.nn.UpsamplingBilinear2d(scale_factor=2).name,
+                     any("non-zero dropout expects num_layers greater than 1" in str(w.message) for w in caught)])
+    assert seen[0] == seen[1]
+
+
+def test_embedding_bag_scales_gradients_by_frequency():
+    # each index's gradient divided by how often it occurs in the batch (PyTorch's documented
+    # scale_grad_by_freq; only the max mode refuses it)
+    m = ag.nn.EmbeddingBag(6, 3, mode="sum", scale_grad_by_freq=True)
+    out = m(ag.tensor([1, 2, 2, 4, 1, 1]), ag.tensor([0, 3]))
+    (out * ag.tensor(np.arange(6.0).reshape(2, 3), dtype=ag.float32)).sum().backward()
+    np.testing.assert_allclose(np.asarray(m.weight.grad)[[1, 2, 4]], [[2, 3, 4], [0, 1, 2], [3, 4, 5]])
+    with pytest.raises(ValueError, match="max mode does not support"):
+        ag.nn.functional.embedding_bag(ag.tensor([1]), m.weight, ag.tensor([0]), mode="max", scale_grad_by_freq=True)

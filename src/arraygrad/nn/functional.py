@@ -2640,8 +2640,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     check_tensor(weight, fname, "weight")
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{fname}: mode has to be one of sum, mean or max, got {mode!r}")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{fname}: scale_grad_by_freq and sparse gradients are not supported")
+    if sparse:
+        raise NotImplementedError(f"{fname}: sparse gradients are not supported")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError(f"{fname}: max mode does not support scaling the gradient by the frequency")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"{fname}: per_sample_weights was not None. per_sample_weights is only supported "
                                   f"for mode='sum' (got mode={mode!r}).")
@@ -2685,7 +2687,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
             raise ValueError(f"{fname}: per_sample_weights must have the input's shape {tuple(input._data.shape)}, "
                              f"got {tuple(per_sample_weights._data.shape)}")
     # (n, D), with the index check; max_norm renormalizes the picked rows of weight first
-    rows = embedding(flat, weight, None, max_norm, norm_type)
+    rows = embedding(flat, weight, None, max_norm, norm_type, bool(scale_grad_by_freq))
     member = expand_dims(seg, axis=0) == expand_dims(_ag.arange(bags, dtype=seg._dtype, device=input.device),
                                                      axis=1)  # (B, n)
     if padding_idx is not None:
@@ -3312,6 +3314,9 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
     _check_float(x1, "cosine_similarity", "x1")
     _check_float(x2, "cosine_similarity", "x2")
     from ..linalg import vector_norm
+
+    if tuple(x1.shape) != tuple(x2.shape):  # broadcast first: a norm over dim spans the broadcast vectors
+        x1, x2 = _ag.broadcast_tensors(x1, x2)
 
     def clamped_norm(x):
         n = vector_norm(x, axis=dim, keepdims=True)

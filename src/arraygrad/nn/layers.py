@@ -98,6 +98,11 @@ class _ConvNd(Module):
     _dims = 2
     _transposed = False
 
+    @property
+    def transposed(self) -> bool:
+        """Whether this is a transposed convolution (PyTorch's attribute)."""
+        return self._transposed
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", output_padding=0,
                  device=None, dtype=None) -> None:
@@ -994,6 +999,7 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                  recompute_scale_factor=None) -> None:
         super().__init__()
+        self.name = type(self).__name__  # PyTorch's attribute
         self.size = size
         # PyTorch keeps scale factors as floats
         self.scale_factor = (None if scale_factor is None else tuple(float(f) for f in scale_factor)
@@ -1469,8 +1475,8 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings = _count(num_embeddings, "num_embeddings", "EmbeddingBag")
         self.embedding_dim = _count(embedding_dim, "embedding_dim", "EmbeddingBag")
-        if scale_grad_by_freq or sparse:
-            raise NotImplementedError("EmbeddingBag: scale_grad_by_freq and sparse gradients are not supported")
+        if sparse:
+            raise NotImplementedError("EmbeddingBag: sparse gradients are not supported")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         if padding_idx is not None:

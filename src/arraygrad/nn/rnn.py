@@ -16,6 +16,7 @@ sequence's last valid step (the reverse direction starts each sequence at its ow
 from __future__ import annotations
 
 import math
+import warnings
 
 from .._dispatch import Op, apply, grad_enabled
 from .._ops.creation import empty, zeros
@@ -312,12 +313,17 @@ class RNNBase(Module):
             raise ValueError("proj_size has to be smaller than hidden_size")
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          UserWarning, stacklevel=3)
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
         real_hidden = proj_size or hidden_size  # the size of h (the projection's, where set)
+        self._all_weights = []  # the parameters' names per layer and direction (PyTorch's)
         for layer in range(num_layers):
             width = input_size if layer == 0 else real_hidden * directions
             for suffix in ("", "_reverse")[:directions]:
@@ -331,7 +337,22 @@ class RNNBase(Module):
                     shapes.append((proj_size, hidden_size))
                 for name, shape in zip(names, shapes):
                     setattr(self, name, Parameter(empty(shape, dtype=dtype, device=device)))
+                self._all_weights.append(names)
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
         self.reset_parameters()
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters per layer and direction: [[w_ih, w_hh, b_ih, b_hh, (w_hr)], ...]."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self) -> list:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one buffer for cuDNN; arraygrad's recurrence reads
+        them where they are, so there is nothing to do (code calls it before each forward)."""
 
     def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -525,6 +546,7 @@ class RNN(RNNBase):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
                          num_layers, bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
 
 
 class LSTM(RNNBase):
@@ -608,6 +630,7 @@ class RNNCell(_Cell):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (use 'tanh' or 'relu')")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
 
 
 class LSTMCell(_Cell):
