@@ -613,3 +613,18 @@ def test_uninitialized_parameter_materialize_and_deepcopy():
     b = nn.UninitializedBuffer()
     b.materialize(4)
     assert type(b) is ag.Tensor and tuple(b.shape) == (4,)
+
+
+def test_memory_format_hints_and_stateless_call():
+    import arraygrad as ag
+    import arraygrad.nn.utils.stateless as stateless
+
+    conv = ag.nn.Conv2d(3, 4, 3)
+    assert conv.to(memory_format=ag.channels_last) is conv  # a layout hint: tensors stay C-ordered
+    assert ag.nn.utils.convert_conv2d_weight_memory_format(conv, ag.channels_last) is conv
+    assert ag.nn.utils.convert_conv3d_weight_memory_format(conv, ag.channels_last_3d) is conv
+    with pytest.raises(TypeError, match="memory_format must be a memory format"):
+        conv.to(memory_format="channels_last")
+    lin = ag.nn.Linear(2, 1)
+    out = stateless.functional_call(lin, {"weight": ag.ones(1, 2), "bias": ag.zeros(1)}, (ag.ones(1, 2),))
+    assert out.tolist() == [[2.0]]

@@ -1012,9 +1012,15 @@ def _parse_to(args, kwargs):
     from .._device import Device
     from .._dtypes import DType, as_dtype
 
-    unknown = set(kwargs) - {"device", "dtype", "non_blocking"}
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
     if unknown:
         raise TypeError(f"to() got unexpected keyword argument(s) {sorted(unknown)}")
+    if kwargs.get("memory_format") is not None:  # a layout hint: arraygrad's tensors are C-ordered
+        from .._torch_api import memory_format
+
+        if not isinstance(kwargs["memory_format"], memory_format):
+            raise TypeError(f"to(): memory_format must be a memory format (e.g. arraygrad.channels_last), "
+                            f"got {kwargs['memory_format']!r}")
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
         if isinstance(a, Tensor):

@@ -13,7 +13,7 @@ from ..._ops.elementwise import clip, isfinite
 from ..._ops.manipulation import stack
 from ...linalg import vector_norm
 
-from . import parametrizations, parametrize, prune, rnn
+from . import parametrizations, parametrize, prune, rnn, stateless
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
@@ -21,7 +21,8 @@ from .weight_norm import remove_weight_norm, weight_norm
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
            "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
            "remove_spectral_norm", "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval",
-           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "prune"]
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "prune",
+           "stateless", "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
 
 
 def _grads(parameters, fname):
@@ -166,3 +167,18 @@ def vector_to_parameters(vec, parameters) -> None:
             n = p.size
             p.copy_(vec[offset:offset + n].reshape(tuple(p.shape)))
             offset += n
+
+
+def convert_conv2d_weight_memory_format(module, memory_format):
+    """PyTorch's conversion of the convolutions' weights to `memory_format` (channels_last
+    for cuDNN); arraygrad's tensors are C-ordered in every format, so `module` is returned
+    as it is once the format is checked."""
+    from ..._torch_api import memory_format as _memory_format
+
+    if not isinstance(memory_format, _memory_format):
+        raise TypeError(f"convert_conv2d_weight_memory_format: memory_format must be a memory format "
+                        f"(e.g. arraygrad.channels_last), got {memory_format!r}")
+    return module
+
+
+convert_conv3d_weight_memory_format = convert_conv2d_weight_memory_format
