@@ -370,3 +370,39 @@ def test_func_transforms_as_pytorch_oracle():
     np.testing.assert_allclose(np.array(seen[0][6]), np.array(seen[1][6]), rtol=1e-12)
     for k in (0, 1, 2, 4, 5):
         assert seen[0][k] == seen[1][k]
+
+
+def test_forward_ad_dual_tensors_as_pytorch():
+    import arraygrad as ag
+
+    rng = np.random.default_rng(0)
+    x0, t0, w0 = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    z0, zt0 = np.array([1 + 2j, -0.5 + 1j]), np.array([0.3 - 1j, 2 + 0.5j])
+    seen = []
+    for lib in (ag, torch):
+        fwAD = lib.autograd.forward_ad
+        res = []
+        with fwAD.dual_level():
+            x = fwAD.make_dual(lib.tensor(x0), lib.tensor(t0))
+            y = lib.tanh(x @ lib.tensor(w0)).sum(1) * x[:, 0]
+            primal, tangent = fwAD.unpack_dual(y)
+            res += [primal, tangent, fwAD.unpack_dual(x).tangent]
+            assert fwAD.unpack_dual(lib.ones(2)).tangent is None
+            m = lib.nn.Linear(4, 2).double()  # parameters as duals (the forward-AD tutorial)
+            with lib.no_grad():
+                m.weight.copy_(lib.tensor(w0.T))
+                m.bias.zero_()
+            duals = {n: fwAD.make_dual(p, lib.ones_like(p)) for n, p in m.named_parameters()}
+            res.append(fwAD.unpack_dual(lib.func.functional_call(m, duals, (lib.tensor(x0),))).tangent)
+            a = fwAD.make_dual(lib.tensor([1.0, 2.0], dtype=lib.float64), lib.tensor([0.5, -1.0], dtype=lib.float64))
+            b = fwAD.make_dual(lib.tensor([3.0, 4.0], dtype=lib.float64), lib.tensor([1.0, 1.0], dtype=lib.float64))
+            res.append(fwAD.unpack_dual(a * b + lib.exp(a)).tangent)
+            z = fwAD.make_dual(lib.tensor(z0), lib.tensor(zt0))  # complex, non-holomorphic too
+            res += [fwAD.unpack_dual(z * z + lib.exp(z)).tangent, fwAD.unpack_dual(z.abs()).tangent,
+                    fwAD.unpack_dual(z.conj() * 2).tangent]
+        assert fwAD.unpack_dual(y).tangent is None  # the level is closed
+        seen.append([np.asarray(r.detach()) for r in res])
+    for ours, theirs in zip(*seen):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="needs an open level"):
+        ag.autograd.forward_ad.make_dual(ag.ones(2), ag.ones(2))

@@ -7,6 +7,7 @@
     detect_anomaly, set_detect_anomaly record forward stacks, catch NaN gradients
     Variable                           the legacy wrapper: returns a Tensor
     functional                         jacobian, hessian, vjp, jvp, vhp, hvp (torch.autograd.functional)
+    forward_ad                         dual tensors: dual_level, make_dual, unpack_dual
 
 Conventions (complex gradients, what is differentiable) are in docs/autograd.md.
 """
@@ -27,11 +28,13 @@ from ._dispatch import Tensor as _Tensor
 
 from ._autograd import function  # noqa: E402  (torch.autograd.function: Function, once_differentiable, ...)
 from ._autograd import graph  # noqa: E402  (torch.autograd.graph: saved_tensors_hooks, save_on_cpu, ...)
+from ._autograd import forward_ad  # noqa: E402  (torch.autograd.forward_ad: dual tensors)
 
 # `import arraygrad.autograd.functional` / `from arraygrad.autograd.function import ...`
 _sys.modules[__name__ + ".functional"] = functional
 _sys.modules[__name__ + ".function"] = function
 _sys.modules[__name__ + ".graph"] = graph
+_sys.modules[__name__ + ".forward_ad"] = forward_ad
 
 
 def __getattr__(name):
@@ -47,7 +50,8 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
            "is_grad_enabled", "is_inference_mode_enabled", "Function", "FunctionCtx",
            "BackwardCFunction", "InplaceFunction", "NestedIOFunction", "once_differentiable",
            "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable", "functional", "function", "graph"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable", "functional", "function", "graph",
+           "forward_ad"]
 
 
 class _VariableMeta(type):
