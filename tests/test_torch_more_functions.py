@@ -606,3 +606,39 @@ def test_errors_like_torch():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 call()
+
+
+def test_low_rank_svd_pca_and_small_top_level_names():
+    import arraygrad as ag
+
+    A = np.random.default_rng(0).standard_normal((8, 5))
+    U, S, V = ag.svd_lowrank(ag.tensor(A), q=3)  # the exact truncated SVD, which PyTorch approximates
+    np.testing.assert_allclose(np.asarray(S), np.linalg.svd(A, compute_uv=False)[:3], rtol=1e-12)
+    assert tuple(U.shape) == (8, 3) and tuple(V.shape) == (5, 3)
+    _, S, _ = ag.pca_lowrank(ag.tensor(A), q=2)
+    np.testing.assert_allclose(np.asarray(S), np.linalg.svd(A - A.mean(0), compute_uv=False)[:2], rtol=1e-12)
+    x = ag.tensor([1.0, 2.0])
+    assert ag.ldexp_(x, ag.tensor([1, 2])) is x and x.tolist() == [2.0, 8.0]
+    np.testing.assert_allclose(ag.nuclear_norm(ag.tensor(A)).item(), np.linalg.norm(A, "nuc"))
+    np.testing.assert_allclose(ag.frobenius_norm(ag.tensor(A)).item(), np.linalg.norm(A))
+    assert ag.get_device_module("cuda") is ag.cuda and ag.GradScaler is ag.amp.GradScaler
+    assert issubclass(MemoryError, ag.cuda.OutOfMemoryError) and ag.OutOfMemoryError is ag.cuda.OutOfMemoryError
+    ag.manual_seed(0)
+    draws = ag.binomial(ag.tensor([10.0, 5.0, 7.0]), ag.tensor([0.5, 0.0, 1.0]))
+    assert draws.dtype == ag.float32 and draws[1].item() == 0.0 and draws[2].item() == 7.0 and 0 <= draws[0].item() <= 10
+    with pytest.raises(RuntimeError, match="0 <= prob <= 1"):
+        ag.binomial(ag.tensor([1.0]), ag.tensor([1.5]))
+    assert np.asarray(ag.from_dlpack(_Capsule(ag.to_dlpack(ag.ones(2))))).tolist() == [1.0, 1.0]
+
+
+class _Capsule:
+    """A DLPack capsule behind the protocol (from_dlpack takes producers)."""
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)

@@ -56,5 +56,6 @@ from ._torch_dtypes import *  # noqa: E402,F401,F403  (float, long, ...: they sh
 from ._serialization import load, save  # noqa: E402,F401
 from . import autograd, cuda, distributions, func, nn, optim, utils  # noqa: E402,F401
 from . import accelerator, amp, random, testing, version  # noqa: E402,F401  (torch.accelerator, torch.amp, ...)
-from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+OutOfMemoryError = MemoryError  # torch.OutOfMemoryError: what the backends raise (see arraygrad.cuda)
 from .func import vmap  # noqa: E402,F401  (torch.vmap)

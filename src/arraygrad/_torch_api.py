@@ -102,6 +102,8 @@ __all__ = [
     "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
     "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "round_",
+    "ldexp_", "binomial", "svd_lowrank", "pca_lowrank", "to_dlpack", "get_device_module", "nuclear_norm",
+    "frobenius_norm",
     # PyTorch's top-level forms of nn.functional ops (PyTorch's torch.X signatures)
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
     "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
@@ -2696,6 +2698,77 @@ def poisson(input, generator=None) -> Tensor:
     return wrap(b.from_host(np.asarray(draws, dtype=input._dtype.name)), b)
 
 
+def binomial(count, prob, generator=None) -> Tensor:
+    """Draws of Binomial(count, prob), elementwise (count and prob of one floating dtype, as
+    PyTorch's): host sampling from `generator` (the default one: manual_seed repeats them)."""
+    import numpy as np
+
+    from . import _random
+    from ._dispatch import wrap
+
+    check_tensor(count, "binomial", "count")
+    check_tensor(prob, "binomial", "prob")
+    if count._dtype.kind != "f" or prob._dtype is not count._dtype:
+        raise TypeError(f"binomial: count and prob must share a floating dtype, got {count._dtype} and {prob._dtype}")
+    b = count._backend
+    src = _random._generator_for(b, generator).source(b)
+    seed = int(b.to_host(src.integers(0, 2 ** 62, (), _dtypes.int64)))
+    n = np.asarray(b.to_host(count.detach()._data), dtype=np.float64)  # the values read: host sampling
+    p = np.asarray(b.to_host(prob.detach()._data), dtype=np.float64)
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any() or (n < 0).any():
+        raise RuntimeError("binomial: expected count >= 0 and 0 <= prob <= 1")
+    draws = np.random.Generator(np.random.PCG64(seed)).binomial(n.astype(np.int64), p)
+    return wrap(b.from_host(np.asarray(draws, dtype=count._dtype.name)), b)
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """(U, S, V) of the q largest singular values of A - M (PyTorch's randomized low-rank
+    SVD; here the exact truncated SVD, which it approximates: `niter` is not needed)."""
+    check_tensor(A, "svd_lowrank", "A")
+    x = A if M is None else A - M
+    m, n = x.shape[-2:]
+    q = builtins.min(6, m, n) if q is None else q
+    if not 0 <= q <= builtins.min(m, n):
+        raise ValueError(f"svd_lowrank: q={q} must be in [0, min(m, n) = {builtins.min(m, n)}]")
+    U, S, Vh = _linalg_ext().svd(x, full_matrices=False)
+    return U[..., :q], S[..., :q], _linalg.matrix_transpose(Vh)[..., :q].conj()
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """(U, S, V) of the principal components of A's rows: svd_lowrank of A less its column
+    means (center=True); q defaults to min(6, m, n)."""
+    check_tensor(A, "pca_lowrank", "A")
+    m, n = A.shape[-2:]
+    q = builtins.min(6, m, n) if q is None else q
+    x = A - _stat.mean(A, axis=-2, keepdims=True) if center else A
+    return svd_lowrank(x, q, niter)
+
+
+def to_dlpack(tensor):
+    """The DLPack capsule of `tensor` (shares its memory): PyTorch's torch.to_dlpack."""
+    return check_tensor(tensor, "to_dlpack", "tensor").__dlpack__()
+
+
+def get_device_module(device=None):
+    """The module of a device type's functions: arraygrad.cuda for "cuda" (PyTorch's)."""
+    from . import cuda as _cuda
+
+    name = "cuda" if device is None else (device.type if hasattr(device, "type") else str(device).split(":")[0])
+    if name == "cuda":
+        return _cuda
+    raise RuntimeError(f"get_device_module: no device module for {name!r} (arraygrad has arraygrad.cuda)")
+
+
+def nuclear_norm(input, dim=None, keepdim=False) -> Tensor:
+    """The sum of singular values (deprecated in PyTorch for linalg.matrix_norm(ord='nuc'))."""
+    return _linalg_ext().matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
+
+
+def frobenius_norm(input, dim=(-2, -1), keepdim=False) -> Tensor:
+    """sqrt(sum |x|^2) over `dim` (deprecated in PyTorch for linalg.norm)."""
+    return _linalg_ext().vector_norm(input, 2, tuple(dim) if isinstance(dim, (list, tuple)) else dim, keepdim)
+
+
 def promote_types(type1, type2):
     """The dtype PyTorch's type promotion gives two dtypes (int with float: the float;
     float with complex: the complex wide enough for both)."""
@@ -3476,7 +3549,7 @@ _INPLACE_FUNCTIONS = (
     "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
     "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
-    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_")
+    "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_")
 
 
 def _inplace_function(name):

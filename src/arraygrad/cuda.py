@@ -7,9 +7,14 @@ from ._registry import default_backend_name, plugin_class
 
 __all__ = ["is_available", "device_count", "current_device", "manual_seed", "manual_seed_all",
            "set_device", "synchronize", "empty_cache", "memory_allocated", "memory_reserved",
-           "get_device_name", "is_bf16_supported",
+           "get_device_name", "is_bf16_supported", "OutOfMemoryError",
            "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
            "ByteTensor", "BoolTensor", "ComplexFloatTensor", "ComplexDoubleTensor"]
+
+
+# What the backends raise when device memory runs out (NumPy's and CuPy's are MemoryErrors):
+# `except arraygrad.cuda.OutOfMemoryError:` catches them, as PyTorch's code expects.
+OutOfMemoryError = MemoryError
 
 
 def _plugin():
