@@ -1676,3 +1676,31 @@ def test_embedding_bag_scales_gradients_by_frequency():
     np.testing.assert_allclose(np.asarray(m.weight.grad)[[1, 2, 4]], [[2, 3, 4], [0, 1, 2], [3, 4, 5]])
     with pytest.raises(ValueError, match="max mode does not support"):
         ag.nn.functional.embedding_bag(ag.tensor([1]), m.weight, ag.tensor([0]), mode="max", scale_grad_by_freq=True)
+
+
+@pytest.mark.parametrize("kw", [dict(n_fft=16), dict(n_fft=16, hop_length=4, window="hann"),
+                                dict(n_fft=16, win_length=10, window="hann", center=False),
+                                dict(n_fft=15, hop_length=5, window="hamming", normalized=True),
+                                dict(n_fft=16, pad_mode="constant", window="hann", onesided=False),
+                                dict(n_fft=32, hop_length=8, window="hann", pad_mode="replicate")], ids=str)
+@pytest.mark.parametrize("shape", [(2, 100), (64,)])
+def test_stft_and_istft_as_pytorch(kw, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+
+    def args(lib):
+        k = dict(kw)
+        length = k.get("win_length", k["n_fft"])
+        if "window" in k:
+            k["window"] = (lib.hann_window if k["window"] == "hann" else lib.hamming_window)(length, dtype=lib.float64)
+        return k
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's rectangular-window advice
+        _check(lambda lib, t: lib.view_as_real(lib.stft(t, return_complex=True, **args(lib))), x)
+        if kw.get("center", True) and "onesided" not in kw:  # the inverse gives the signal back
+            for lib in (ag, torch):
+                k = {a: b for a, b in args(lib).items() if a != "pad_mode"}
+                spec = lib.stft(lib.tensor(x), return_complex=True, **args(lib))
+                np.testing.assert_allclose(_np(lib.istft(spec, length=shape[-1], **k)), x, atol=1e-12)
+    with pytest.raises(RuntimeError, match="return_complex"):
+        ag.stft(ag.tensor(x), 16)

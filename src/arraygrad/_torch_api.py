@@ -103,7 +103,7 @@ __all__ = [
     "negative_", "rad2deg_", "reciprocal_", "relu_", "resize_as_", "rsqrt_", "sigmoid_", "sin_",
     "sinc_", "sinh_", "sqrt_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "round_",
     "ldexp_", "binomial", "svd_lowrank", "pca_lowrank", "to_dlpack", "get_device_module", "nuclear_norm",
-    "frobenius_norm",
+    "frobenius_norm", "stft", "istft",
     # PyTorch's top-level forms of nn.functional ops (PyTorch's torch.X signatures)
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
     "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
@@ -4525,6 +4525,7 @@ assert set(_INPLACE_FUNCTIONS) <= set(__all__)
 
 # torch.special (built on this module's functions, hence imported last) and the names
 # PyTorch gives some of its functions at the top level.
+from ._signal import istft, stft  # noqa: E402,F401
 from . import special  # noqa: E402
 
 lgamma, digamma, polygamma, erfinv, i0 = special.gammaln, special.digamma, special.polygamma, special.erfinv, special.i0

@@ -1294,7 +1294,7 @@ API_METHODS = ("cov", "corrcoef", "is_nonzero", "fmax", "fmin", "isposinf", "isn
                "resolve_neg", "is_conj", "is_neg", "is_inference", "split_with_sizes", "unsafe_split",
                "unsafe_chunk", "unsafe_split_with_sizes", "slice_scatter", "select_scatter", "diagonal_scatter",
                "frexp", "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "orgqr",
-               "index_reduce", "narrow_copy")
+               "index_reduce", "narrow_copy", "stft", "istft")
 # ... and of those, the ones with an in-place form (`x.addcmul_(a, b)`: x = addcmul(x, a, b))
 API_INPLACE = ("addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "lerp", "nan_to_num",
                "logit", "exp2", "xlogy", "deg2rad", "rad2deg", "sinc", "heaviside", "index_fill",
