@@ -23,8 +23,6 @@ import math
 import os
 from collections import OrderedDict
 
-from . import _torch_files as torch_files
-
 __all__ = ["save", "load"]
 
 FORMAT = "arraygrad"
@@ -345,8 +343,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
             names = []
         f.seek(start)
-        if _MANIFEST + ".npy" not in names and torch_files.is_torch_zip(names):  # torch.save's
-            return torch_files.load_torch_zip(f, fname, _Reader(None, fname, map_location).place)
+        if _MANIFEST + ".npy" not in names and any(n.endswith("data.pkl") for n in names):  # torch.save's
+            from ._torch_files import load_torch_zip
+
+            return load_torch_zip(f, fname, _Reader(None, fname, map_location).place)
         try:
             archive = np.load(f, allow_pickle=False)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:

@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["is_torch_zip", "load_torch_zip"]
+__all__ = ["load_torch_zip"]
 
 # storage class -> NumPy dtype ("BFloat16" is read into float32, exactly: arraygrad has no bfloat16)
 _STORAGE_DTYPES = {
@@ -34,11 +34,6 @@ _TORCH_DTYPES = {
     "complex64": "complex64", "cfloat": "complex64", "complex128": "complex128", "cdouble": "complex128",
     "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
 }
-
-
-def is_torch_zip(names) -> bool:
-    """Whether a zip's entry names are torch.save's layout."""
-    return any(n.endswith("/data.pkl") or n == "data.pkl" for n in names)
 
 
 class _StorageType:
