@@ -1704,3 +1704,24 @@ def test_stft_and_istft_as_pytorch(kw, shape):
                 np.testing.assert_allclose(_np(lib.istft(spec, length=shape[-1], **k)), x, atol=1e-12)
     with pytest.raises(RuntimeError, match="return_complex"):
         ag.stft(ag.tensor(x), 16)
+
+
+def test_small_pytorch_spellings_from_the_automated_sweep():
+    for lib in (ag, torch):
+        x = lib.tensor([3.0, 1.0, 2.0])
+        assert lib.argsort(x, 0, True).tolist() == [0, 2, 1]  # positional (dim, descending)
+        assert lib.sort(x, 0, True)[0].tolist() == [3.0, 2.0, 1.0]
+        masks = lib.tensor([[True, False]])
+        assert lib.rot90(masks, 0).dtype == lib.bool and lib.rot90(masks, 4).dtype == lib.bool
+        assert lib.heaviside(lib.tensor([True, False]), lib.tensor([True, True])).dtype == lib.bool
+        assert lib.nan_to_num(lib.tensor([float("nan"), 1.0]), None, 0.5).tolist() == [0.0, 1.0]
+        assert lib.tensor([1.0, 2.0]).copy_(3).tolist() == [3.0, 3.0]  # a number fills
+        assert lib.nn.functional.softmax(x, 0, 3).tolist() == lib.nn.functional.softmax(x, 0).tolist()
+        b = lib.tensor([True, False])
+        assert (lib.isnan(b).tolist(), b.isinf().tolist(), b.isfinite().tolist()) == ([False] * 2, [False] * 2, [True] * 2)
+        assert tuple(lib.ones(1, 3, 1).squeeze(0, 2).shape) == (3,)
+        assert tuple(lib.fft.fftn(lib.ones(3, 4), 2).shape) == (3, 2)  # an int s, an int dim
+        assert tuple(lib.fft.fftn(lib.ones(3, 4), 1, 0).shape) == (1, 4)
+        for bad in ((-3,), (2, -5)):  # NumPy would read any negative size as -1
+            with pytest.raises(RuntimeError):
+                lib.ones(3, 4).reshape(bad)

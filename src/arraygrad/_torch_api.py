@@ -480,8 +480,8 @@ def softmax(input, dim, dtype=None) -> Tensor:
     from .nn import functional  # imports this module
 
     if check_tensor(input, "softmax", "input").ndim == 0 and dim is not None:
-        return _on_0d(lambda x, d: functional.softmax(x, d, dtype), input, dim, "softmax")
-    return functional.softmax(input, dim, dtype)
+        return _on_0d(lambda x, d: functional.softmax(x, d, dtype=dtype), input, dim, "softmax")
+    return functional.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, dtype=None) -> Tensor:
@@ -489,8 +489,8 @@ def log_softmax(input, dim, dtype=None) -> Tensor:
     from .nn import functional
 
     if check_tensor(input, "log_softmax", "input").ndim == 0 and dim is not None:
-        return _on_0d(lambda x, d: functional.log_softmax(x, d, dtype), input, dim, "log_softmax")
-    return functional.log_softmax(input, dim, dtype)
+        return _on_0d(lambda x, d: functional.log_softmax(x, d, dtype=dtype), input, dim, "log_softmax")
+    return functional.log_softmax(input, dim, dtype=dtype)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1347,6 +1347,7 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """NaN, +inf and -inf replaced (by 0 and the dtype's largest and lowest finite values
     by default); the gradient passes where nothing was replaced."""
     check_tensor(input, "nan_to_num", "input")
+    nan = 0.0 if nan is None else nan
     if input.dtype.kind not in "fc":
         return input
     if input.dtype.kind == "c":  # each part on its own (PyTorch's, NumPy's)
@@ -1443,7 +1444,7 @@ def sinc(input) -> Tensor:
 def heaviside(input, values) -> Tensor:
     """0 where input < 0, values where input == 0, 1 where input > 0."""
     one = _creation.ones_like(input)
-    return _search.where(input == 0, values, _search.where(input > 0, one, one * 0))
+    return _search.where(input == 0, values, _search.where(input > 0, one, _creation.zeros_like(input)))
 
 
 def select(input, dim: int, index: int) -> Tensor:
@@ -1487,7 +1488,7 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
         raise ValueError(f"rot90: dims must be different axes, got {dims}")
     k %= 4
     if k == 0:
-        return input * 1
+        return clone(input)
     if k == 2:
         return clone(_manip.flip(input, axis=(d0, d1)))
     return clone(swapaxes(_manip.flip(input, axis=d1 if k == 1 else d0), d0, d1))

@@ -339,8 +339,11 @@ class TorchTensorMethods:
     def reshape_as(self, other):
         return self.reshape(tuple(check_tensor(other, "reshape_as", "other").shape))
 
-    def squeeze(self, dim=None):
-        """A view without size-1 dimensions (all, or those of `dim` that have size 1)."""
+    def squeeze(self, dim=None, *dims):
+        """A view without size-1 dimensions (all, or those of `dim` that have size 1; several
+        dims as a tuple or as arguments, as PyTorch's)."""
+        if dims:
+            dim = (dim, *dims)
         shape = self._data.shape
         if dim is None:
             axes = tuple(i for i, n in enumerate(shape) if n == 1)
@@ -818,9 +821,12 @@ class TorchTensorMethods:
         return _inplace.inplace_apply(self, lambda t: _creation.full_like(t, v), "fill_", overwrites="FillBackward2")
 
     def copy_(self, src, non_blocking=False):
-        """Write `src` (broadcast, cast to this dtype, moved to this device) into self."""
+        """Write `src` (broadcast, cast to this dtype, moved to this device) into self; a
+        number fills self, as PyTorch's."""
+        if isinstance(src, (bool, int, float, complex)) and not isinstance(src, TorchTensorMethods):
+            return self.fill_(src)
         if not isinstance(src, TorchTensorMethods):
-            raise TypeError(f"copy_(): src must be a Tensor, got {type(src).__name__}")
+            raise TypeError(f"copy_(): src must be a Tensor or a number, got {type(src).__name__}")
         return _inplace.inplace_apply(
             self, lambda t: _manip.broadcast_to(src.to(t.device, t.dtype), tuple(t.shape)), "copy_", (src,),
             overwrites="CopyBackwards")

@@ -104,8 +104,10 @@ def _axes_and_sizes(x, s, axes, fname: str, *, one_sided: bool = False, c2r: boo
     (for complex-to-real transforms, 2 * (size - 1) on the last axis). One-sided transforms
     need an axis to halve."""
     ndim = x._data.ndim
+    if isinstance(s, int) and not isinstance(s, bool):  # PyTorch's one size (as a 1-sequence)
+        s = (s,)
     if axes is None:  # all axes; with s, the last len(s) (PyTorch's, SciPy's reading)
-        if s is not None and (isinstance(s, int) or len(s) > ndim):
+        if s is not None and len(s) > ndim:
             raise ValueError(f"{fname}: s must be a sequence of at most {ndim} sizes (the input's rank), "
                              f"got s={s!r}")
         axes = tuple(range(ndim - (ndim if s is None else len(s)), ndim))
@@ -120,7 +122,7 @@ def _axes_and_sizes(x, s, axes, fname: str, *, one_sided: bool = False, c2r: boo
     shape = x._data.shape
     if s is None:
         s = (-1,) * len(axes)
-    elif isinstance(s, int) or len(s) != len(axes):
+    elif len(s) != len(axes):
         raise ValueError(f"{fname}: s and axes must have the same length, got s={s!r}, axes={axes}")
     sizes = []
     for i, (a, n) in enumerate(zip(axes, s)):

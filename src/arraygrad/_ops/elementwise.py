@@ -164,6 +164,24 @@ imag = _unary_function("imag", "floating-point", lambda g: g * 1j)
 isfinite = _unary_function("isfinite", "numeric")
 isinf = _unary_function("isinf", "numeric")
 isnan = _unary_function("isnan", "numeric")
+
+
+def _bool_aware(test, finite: bool):
+    """`test` that also takes bool input (beyond the standard, as PyTorch: booleans are
+    finite numbers)."""
+    def function(x, /):
+        if getattr(x, "_dtype", None) is _dtypes.bool:
+            from .creation import ones_like, zeros_like
+
+            return (ones_like if finite else zeros_like)(x)
+        return test(x)
+
+    function.__name__ = function.__qualname__ = test.__name__
+    function.__doc__ = test.__doc__
+    return function
+
+
+isfinite, isinf, isnan = _bool_aware(isfinite, True), _bool_aware(isinf, False), _bool_aware(isnan, False)
 log = _unary_function("log", "floating-point", lambda xp, g, x: g / _cj(xp, x))
 log1p = _unary_function("log1p", "floating-point", lambda xp, g, x: g / _cj(xp, x + 1),
                         grad_fn="Log1PBackward0")

@@ -91,6 +91,8 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
         check_tensor(x, "reshape")
     if shape.__class__ is not tuple:
         shape = _shape_tuple(shape, "reshape")
+    if shape and min(shape) < -1:  # NumPy reads any negative size as -1
+        raise RuntimeError(f"reshape: invalid shape dimension {min(shape)} in {shape} (-1 infers one size)")
     b = x._backend
     try:
         data = b.fn["reshape"](x._data, shape) if copy is None else b.fn["reshape"](x._data, shape, copy=copy)

@@ -15,8 +15,11 @@ def _sort_args(x, axis, fname):
     return normalize_axis(axis, x._data.ndim, fname)
 
 
-def argsort(x, /, dim=None, *, axis=-1, descending=False, stable=True) -> Tensor:
-    """Indices that sort `x` along `axis` (stable by default: ties keep their order)."""
+def argsort(x, /, dim=None, descending_=None, *, axis=-1, descending=False, stable=True) -> Tensor:
+    """Indices that sort `x` along `axis` (stable by default: ties keep their order).
+    PyTorch's positional (dim, descending) work too."""
+    if descending_ is not None:
+        descending = bool(descending_)
     if dim is not None:  # PyTorch's spelling: Tensor.argsort's semantics
         return check_tensor(x, "argsort").argsort(dim, descending, stable)
     axis = _sort_args(x, axis, "argsort")
@@ -24,8 +27,11 @@ def argsort(x, /, dim=None, *, axis=-1, descending=False, stable=True) -> Tensor
     return wrap(b.fn["argsort"](x._data, axis=axis, descending=descending, stable=stable), b)
 
 
-def sort(x, /, dim=None, *, axis=-1, descending=False, stable=True) -> Tensor:
-    """`x` sorted along `axis`. Differentiable: the gradient follows the permutation."""
+def sort(x, /, dim=None, descending_=None, *, axis=-1, descending=False, stable=True) -> Tensor:
+    """`x` sorted along `axis`. Differentiable: the gradient follows the permutation.
+    PyTorch's positional (dim, descending) work too."""
+    if descending_ is not None:
+        descending = bool(descending_)
     if dim is not None:  # PyTorch's spelling: Tensor.sort's semantics
         return check_tensor(x, "sort").sort(dim, descending, stable)
     axis = _sort_args(x, axis, "sort")

@@ -1769,14 +1769,14 @@ def _dim(dim, x, fname):
     return normalize_axis(dim, x._data.ndim, fname, "dim")
 
 
-def softmax(input, dim=None, dtype=None) -> Tensor:
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(input) normalized to sum to one along `dim` (shifted by the max: no overflow);
     `dtype` casts the input first."""
     input = _cast_first(input, dtype, "softmax")
     return apply(_SOFTMAX, (input,), {"axis": _dim(dim, input, "softmax")})
 
 
-def log_softmax(input, dim=None, dtype=None) -> Tensor:
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log(softmax(input, dim)), computed stably (no log of an underflowed zero)."""
     input = _cast_first(input, dtype, "log_softmax")
     return apply(_LOG_SOFTMAX, (input,), {"axis": _dim(dim, input, "log_softmax")})
