@@ -3,6 +3,7 @@ through arraygrad and torch and compares values, dtypes, shapes and gradients.""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -1725,3 +1726,10 @@ def test_small_pytorch_spellings_from_the_automated_sweep():
         for bad in ((-3,), (2, -5)):  # NumPy would read any negative size as -1
             with pytest.raises(RuntimeError):
                 lib.ones(3, 4).reshape(bad)
+
+
+def test_kl_div_of_a_negative_target_is_nan():
+    for lib in (ag, torch):
+        F = lib.nn.functional
+        assert math.isnan(F.kl_div(lib.tensor([0.1, 0.2]), lib.tensor([-0.5, 0.5]), reduction="sum").item())
+        assert abs(F.kl_div(lib.tensor([0.1, 0.2]), lib.tensor([0.0, 0.5]), reduction="sum").item() + 0.4466) < 1e-4

@@ -2219,9 +2219,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         _check_reduction(reduction, "kl_div")
     if log_target:
         loss = _exp(target) * (target - input)
-    else:  # xlogy(t, t): the log sees 1 where t is 0, so neither value nor gradient is NaN
+    else:  # xlogy(t, t): the log sees 1 where t is 0, so neither value nor gradient is NaN;
+        # a negative target is no probability: NaN, as PyTorch's (not a silent finite loss)
         pos = target > 0
-        loss = _where(pos, target * _log(_where(pos, target, 1.0)), 0.0) - target * input
+        entropy = _where(pos, target * _log(_where(pos, target, 1.0)), _where(target < 0, math.nan, 0.0))
+        loss = entropy - target * input
     if reduction != "batchmean":
         return _reduce(loss, reduction)
     total = _sum(loss)
