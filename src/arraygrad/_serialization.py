@@ -337,16 +337,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                     "_use_new_zipfile_serialization=False, which arraygrad does not read; save it again with "
                     "torch's default format)") if head[:1] == b"\x80" else ""
             raise ValueError(f"load: {fname} is not an arraygrad file: not an .npz (zip) archive{hint}")
-        start = f.tell()
-        try:
-            names = zipfile.ZipFile(f).namelist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            names = []
-        f.seek(start)
-        if _MANIFEST + ".npy" not in names and any(n.endswith("data.pkl") for n in names):  # torch.save's
-            from ._torch_files import load_torch_zip
-
-            return load_torch_zip(f, fname, _Reader(None, fname, map_location).place)
         try:
             archive = np.load(f, allow_pickle=False)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -354,6 +344,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                              f"corrupt ({exc})") from None
         with archive:
             if _MANIFEST not in archive.files:
+                if any(n.endswith("data.pkl") for n in archive.zip.namelist()):  # torch.save's layout
+                    from ._torch_files import load_torch_zip
+
+                    return load_torch_zip(archive.zip, fname, _Reader(None, fname, map_location).place)
                 raise ValueError(f"load: {fname} is not an arraygrad file: it has no manifest "
                                  "(a plain .npz archive?)")
             try:

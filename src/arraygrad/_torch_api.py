@@ -2683,20 +2683,28 @@ def poisson(input, generator=None) -> Tensor:
     device's), so manual_seed makes them repeat."""
     import numpy as np
 
-    from . import _random
     from ._dispatch import wrap
 
     check_tensor(input, "poisson", "input")
     if input._dtype.kind != "f":
         raise NotImplementedError(f"poisson: rates must be floating point, got {input._dtype}")
     b = input._backend
-    src = _random._generator_for(b, generator).source(b)
-    seed = int(b.to_host(src.integers(0, 2 ** 62, (), _dtypes.int64)))
     rates = np.asarray(b.to_host(input.detach()._data), dtype=np.float64)  # the value read: host sampling
     if np.isnan(rates).any() or (rates < 0).any():
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
-    draws = np.random.Generator(np.random.PCG64(seed)).poisson(rates)
+    draws = _host_sampler(b, generator).poisson(rates)
     return wrap(b.from_host(np.asarray(draws, dtype=input._dtype.name)), b)
+
+
+def _host_sampler(b, generator):
+    """A NumPy Generator seeded from arraygrad's `generator` (the default one: manual_seed
+    repeats its draws), for the samplers that draw on the host."""
+    import numpy as np
+
+    from . import _random
+
+    src = _random._generator_for(b, generator).source(b)
+    return np.random.Generator(np.random.PCG64(int(b.to_host(src.integers(0, 2 ** 62, (), _dtypes.int64)))))
 
 
 def binomial(count, prob, generator=None) -> Tensor:
@@ -2704,7 +2712,6 @@ def binomial(count, prob, generator=None) -> Tensor:
     PyTorch's): host sampling from `generator` (the default one: manual_seed repeats them)."""
     import numpy as np
 
-    from . import _random
     from ._dispatch import wrap
 
     check_tensor(count, "binomial", "count")
@@ -2712,13 +2719,11 @@ def binomial(count, prob, generator=None) -> Tensor:
     if count._dtype.kind != "f" or prob._dtype is not count._dtype:
         raise TypeError(f"binomial: count and prob must share a floating dtype, got {count._dtype} and {prob._dtype}")
     b = count._backend
-    src = _random._generator_for(b, generator).source(b)
-    seed = int(b.to_host(src.integers(0, 2 ** 62, (), _dtypes.int64)))
     n = np.asarray(b.to_host(count.detach()._data), dtype=np.float64)  # the values read: host sampling
     p = np.asarray(b.to_host(prob.detach()._data), dtype=np.float64)
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any() or (n < 0).any():
         raise RuntimeError("binomial: expected count >= 0 and 0 <= prob <= 1")
-    draws = np.random.Generator(np.random.PCG64(seed)).binomial(n.astype(np.int64), p)
+    draws = _host_sampler(b, generator).binomial(n.astype(np.int64), p)
     return wrap(b.from_host(np.asarray(draws, dtype=count._dtype.name)), b)
 
 

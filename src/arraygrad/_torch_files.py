@@ -166,22 +166,17 @@ def _numpy_scalar(dtype, data=None):
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
-def load_torch_zip(f, fname: str, place):
-    """The object torch.save wrote to zip file object `f`; place(host_array, saved_location)
-    makes each tensor."""
-    try:
-        zf = zipfile.ZipFile(f)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"load: {fname} is not a valid torch.save file ({exc})") from None
-    with zf:
-        pkl = next(n for n in zf.namelist() if n.endswith("data.pkl"))
-        prefix = pkl[:-len("data.pkl")]
-        big_endian = False
-        if f"{prefix}byteorder" in zf.namelist():
-            big_endian = zf.read(f"{prefix}byteorder").strip() == b"big"
-        with zf.open(pkl) as data:
-            unpickler = _Unpickler(data, zf, prefix, fname, place, big_endian)
-            try:
-                return unpickler.load()
-            except pickle.UnpicklingError as exc:
-                raise ValueError(str(exc)) from None
+def load_torch_zip(zf: zipfile.ZipFile, fname: str, place):
+    """The object torch.save wrote into the zip archive `zf`; place(host_array,
+    saved_location) makes each tensor."""
+    pkl = next(n for n in zf.namelist() if n.endswith("data.pkl"))
+    prefix = pkl[:-len("data.pkl")]
+    big_endian = False
+    if f"{prefix}byteorder" in zf.namelist():
+        big_endian = zf.read(f"{prefix}byteorder").strip() == b"big"
+    with zf.open(pkl) as data:
+        unpickler = _Unpickler(data, zf, prefix, fname, place, big_endian)
+        try:
+            return unpickler.load()
+        except pickle.UnpicklingError as exc:
+            raise ValueError(str(exc)) from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 
 from . import _dtypes
 from ._dispatch import binary, check_tensor, named_node, node_type_named, unary
@@ -1188,8 +1189,6 @@ def _torch_cast(x, d):
     if x._dtype.kind == "c" and d.kind != "c":
         if d.kind == "b":
             return x != 0
-        import warnings
-
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
         x = _elem.real(x)
         if x._dtype is d:

@@ -334,18 +334,17 @@ def ihfft2(x, /, s=None, dim=(-2, -1), norm=None) -> Tensor:
 # ----- frequencies and shifts -----------------------------------------------------------------
 def _frequencies(name, n, d, dtype, device, requires_grad=False):
     fname = name[4:]
-    if n == 0 and not isinstance(n, bool) and name == "fft.fftfreq":  # no samples: PyTorch's empty result
-        from ._ops.creation import zeros
-
-        return zeros((0,), dtype=get_default_dtype() if dtype is None else dtype, device=device)
-    n = _length(n, fname)
+    empty = n == 0 and not isinstance(n, bool) and name == "fft.fftfreq"  # no samples: PyTorch's empty result
+    if not empty:
+        n = _length(n, fname)
     if isinstance(d, bool) or not isinstance(d, (int, float)):
         raise TypeError(f"{fname}: d must be a number, got {type(d).__name__}")
     dt = get_default_dtype() if dtype is None else _dtypes.as_dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{fname}: dtype must be a real floating-point dtype, got {dt}")
     b = backend_for(device)
-    out = wrap(b.create(name, n, d=float(d), dtype=b.to_native_dtype(dt)), b)
+    native = b.to_native_dtype(dt)
+    out = wrap(b.create("zeros", (0,), dtype=native) if empty else b.create(name, n, d=float(d), dtype=native), b)
     return out.requires_grad_() if requires_grad else out
 
 

@@ -11,7 +11,7 @@ import arraygrad as _ag
 import arraygrad.nn.functional as F
 
 from . import constraints
-from .transforms import LowerCholeskyTransform, Transform
+from .transforms import LowerCholeskyTransform, _ParameterFree
 from .utils import tril_matrix_to_vec
 
 __all__ = ["CorrCholeskyTransform", "PositiveDefiniteTransform", "vec_to_tril_matrix"]
@@ -37,7 +37,7 @@ def vec_to_tril_matrix(vec, diag: int = 0):
     return _ag.take(padded, idx, axis=-1).reshape(tuple(vec.shape[:-1]) + (n, n))
 
 
-class CorrCholeskyTransform(Transform):
+class CorrCholeskyTransform(_ParameterFree):
     """Unconstrained vectors of length D (D - 1) / 2 to Cholesky factors of D x D correlation
     matrices (lower-triangular, positive diagonal, rows of unit norm): the vector fills the
     strict lower triangle in row order, tanh maps it into (-1, 1), and a signed stick-breaking
@@ -46,11 +46,6 @@ class CorrCholeskyTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         x = _ag.tanh(x)
@@ -97,17 +92,12 @@ class CorrCholeskyTransform(Transform):
         return tuple(shape[:-2]) + (D * (D - 1) // 2,)
 
 
-class PositiveDefiniteTransform(Transform):
+class PositiveDefiniteTransform(_ParameterFree):
     """Unconstrained square matrices to positive definite ones: L L^T, L from
     LowerCholeskyTransform."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         L = LowerCholeskyTransform()(x)

@@ -108,6 +108,15 @@ class Transform:
     __hash__ = object.__hash__
 
 
+class _ParameterFree(Transform):
+    """A transform without parameters: equal to every other of its class (PyTorch's)."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = object.__hash__
+
+
 def _same(a, b):
     """Whether two parameters are equal (numbers, or tensors equal everywhere: a value read,
     as torch's transform equality does)."""
@@ -238,7 +247,7 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
+class ExpTransform(_ParameterFree):
     """y = exp(x)."""
 
     domain = constraints.real
@@ -246,11 +255,6 @@ class ExpTransform(Transform):
     bijective = True
     sign = +1
 
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
     def _call(self, x):
         return x.exp()
 
@@ -291,7 +295,7 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_ParameterFree):
     """y = sigmoid(x)."""
 
     domain = constraints.real
@@ -299,11 +303,6 @@ class SigmoidTransform(Transform):
     bijective = True
     sign = +1
 
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
     def _call(self, x):
         finfo = _ag.finfo(x.dtype)
         return _ag.sigmoid(x).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
@@ -317,7 +316,7 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ParameterFree):
     """y = tanh(x)."""
 
     domain = constraints.real
@@ -325,11 +324,6 @@ class TanhTransform(Transform):
     bijective = True
     sign = +1
 
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
     def _call(self, x):
         return x.tanh()
 
@@ -418,17 +412,12 @@ class AbsTransform(Transform):
         return y
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_ParameterFree):
     """y = softmax(x) over the last dim (not bijective; the inverse is log, up to a shift)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
 
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
     def _call(self, x):
         logprobs = x
         probs = (logprobs - logprobs.max(-1, keepdim=True)[0]).exp()
@@ -446,18 +435,13 @@ def _clipped_sigmoid(x):
     return _ag.sigmoid(x).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_ParameterFree):
     """Unconstrained vectors of size K-1 to the K-simplex by stick breaking (bijective)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
 
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
     def _offset(self, x, n):
         return n + 1 - _ag.cumsum(_ag.ones(n, dtype=x.dtype, device=x.device), dim=-1)
 
@@ -487,18 +471,13 @@ class StickBreakingTransform(Transform):
         return shape[:-1] + (shape[-1] - 1,)
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(_ParameterFree):
     """Unconstrained square matrices to lower-triangular ones with a positive diagonal
     (the strict lower triangle kept, the diagonal exponentiated)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
 
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
     def _call(self, x):
         return x.tril(-1) + _ag.diag_embed(x.diagonal(dim1=-2, dim2=-1).exp())
 
@@ -558,18 +537,13 @@ from ._matrix_transforms import CorrCholeskyTransform, PositiveDefiniteTransform
 __all__ += ["CorrCholeskyTransform", "PositiveDefiniteTransform"]
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_ParameterFree):
     """y = log(1 + exp(x)), the softplus."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return F.softplus(x)

@@ -2589,6 +2589,16 @@ def _embedding_renorm_(weight, flat, max_norm: float, norm_type: float) -> None:
         weight[flat] = rows * expand_dims(astype(scale, rows.dtype), axis=1)
 
 
+def padding_index(fname, padding_idx, n):
+    """`padding_idx` (None, or a row of an n-row table, negative from the end) as a row
+    number; ValueError outside the table (the embeddings' check, function and module)."""
+    if padding_idx is None:
+        return None
+    if not -n <= padding_idx < n:
+        raise ValueError(f"{fname}: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+    return padding_idx % n
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` picked by the integer indices `input` (any shape): the result has
@@ -2605,8 +2615,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight._data.shape)}")
     n = weight._data.shape[0]
-    if padding_idx is not None and not -n <= padding_idx < n:
-        raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+    padding_idx = padding_index("embedding", padding_idx, n)
     flat = reshape(input, (-1,))
     if flat._data.size and not flat._backend.lazy:  # PyTorch checks too (see Backend.lazy)
         lo, hi = flat._backend.extrema(flat._data)
@@ -2617,8 +2626,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     rows = _ag.take(weight, flat, axis=0)
     keep = None
     if padding_idx is not None:
-        pad = padding_idx + n if padding_idx < 0 else padding_idx
-        keep = expand_dims(astype(flat != pad, weight._dtype), axis=1)
+        keep = expand_dims(astype(flat != padding_idx, weight._dtype), axis=1)
     if scale_grad_by_freq and flat._data.size:
         # a picked row's gradient is divided by its count: the values stay the rows'
         counts = _ag.take(_ag.bincount(flat, minlength=n), flat, axis=0)
@@ -2692,11 +2700,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     rows = embedding(flat, weight, None, max_norm, norm_type, bool(scale_grad_by_freq))
     member = expand_dims(seg, axis=0) == expand_dims(_ag.arange(bags, dtype=seg._dtype, device=input.device),
                                                      axis=1)  # (B, n)
+    padding_idx = padding_index(fname, padding_idx, num)
     if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ValueError(f"{fname}: padding_idx must be within the number of embeddings ({num}), "
-                             f"got {padding_idx}")
-        member = member & expand_dims(flat != padding_idx % num, axis=0)
+        member = member & expand_dims(flat != padding_idx, axis=0)
     if mode == "max":
         masked = _where(expand_dims(member, axis=-1), expand_dims(rows, axis=0), -math.inf)
         # the first of tied maxima takes the gradient, as PyTorch's kernel (max would split it)
@@ -3024,10 +3030,10 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     else:
         ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
     out = input
+    single = input.dtype != _ag.float64  # the nearest modes' index math: float32 unless float64
     for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
         axis = 2 + k
         if mode in ("nearest", "nearest-exact"):
-            single = input.dtype != _ag.float64
             source = [_nearest_source(o, n_in, ratio, mode == "nearest-exact", single) for o in range(n_out)]
             out = _ag.take(out, _ag.asarray(source, device=input.device), axis=axis)
             continue

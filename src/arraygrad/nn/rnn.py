@@ -338,13 +338,16 @@ class RNNBase(Module):
                 for name, shape in zip(names, shapes):
                     setattr(self, name, Parameter(empty(shape, dtype=dtype, device=device)))
                 self._all_weights.append(names)
-        self._flat_weights_names = [name for names in self._all_weights for name in names]
         self.reset_parameters()
 
     @property
     def all_weights(self) -> list:
         """The parameters per layer and direction: [[w_ih, w_hh, b_ih, b_hh, (w_hr)], ...]."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights_names(self) -> list:
+        return [name for names in self._all_weights for name in names]
 
     @property
     def _flat_weights(self) -> list:

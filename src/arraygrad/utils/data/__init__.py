@@ -546,8 +546,7 @@ class DataLoader:
         self.generator = generator
         self.num_workers = num_workers
         self.multiprocessing_context = multiprocessing_context  # worker threads: no processes to start
-        self.prefetch_factor = prefetch_factor if num_workers else None
-        self._prefetch = prefetch_factor
+        self.prefetch_factor = prefetch_factor if num_workers else None  # PyTorch's None without workers
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.persistent_workers = bool(persistent_workers)
@@ -656,7 +655,7 @@ class DataLoader:
         worker; results in the jobs' order (a worker's exception is raised here)."""
         pool = self._workers or self._start_workers()
         pending = deque()
-        window = self.num_workers * self._prefetch
+        window = self.num_workers * self.prefetch_factor
         try:
             for job in jobs:
                 pending.append(pool.submit(load, job))
