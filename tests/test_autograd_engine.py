@@ -43,6 +43,77 @@ def test_grad_is_not_the_callers_tensor():
     np.testing.assert_allclose(npy(v), [5.0, 6.0])  # the gradient passed in is not aliased
 
 
+def test_a_hooks_own_tensor_is_not_kept_as_grad():
+    # .grad is added into in place on the next backward: a tensor the hook's owner holds
+    # must not become it (PyTorch clones it too)
+    keep = xp.asarray([5.0, 5.0], dtype=xp.float64)
+    x = t([1.0, 1.0])
+    x.register_hook(lambda g: keep)
+    xp.sum(x * 2).backward()
+    xp.sum(x * 2).backward()
+    np.testing.assert_allclose(npy(keep), [5.0, 5.0])
+    np.testing.assert_allclose(npy(x.grad), [10.0, 10.0])
+
+
+def test_a_gradient_passed_through_a_multi_output_node_is_not_kept_as_grad():
+    class Two(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1, x * 2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1  # the first output's gradient, as it came
+
+    x = t([1.0, 2.0])
+    v = xp.asarray([5.0, 6.0], dtype=xp.float64)
+    Two.apply(x)[0].backward(v)
+    x.grad[0] = 0.0
+    np.testing.assert_allclose(npy(v), [5.0, 6.0])
+
+
+@pytest.mark.parametrize("returned", ["input", "detached input"])
+def test_a_custom_functions_gradient_the_user_holds_is_not_overwritten(returned):
+    # PyTorch clones a returned input, but adds the next gradient into a detached one (the
+    # input changes); arraygrad copies both
+    class Scale(autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return None, x if returned == "input" else x.detach()
+
+    x = xp.asarray([1.0, 2.0, 3.0], dtype=xp.float64)  # y's dtype: no cast makes a copy
+    y = t([1.0, 1.0, 1.0])
+    for _ in range(2):
+        xp.sum(Scale.apply(x, y)).backward()
+    np.testing.assert_allclose(npy(x), [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(npy(y.grad), [2.0, 4.0, 6.0])
+
+
+def test_a_custom_functions_own_result_is_kept_without_a_copy():
+    kept = []
+
+    class Double(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            r = g * 2
+            kept.append(weakref.ref(r._data))  # no reference that would make it shared
+            return r
+
+    x = t([1.0, 2.0])
+    xp.sum(Double.apply(x)).backward()
+    assert x.grad._data is kept[0]()
+
+
 def test_second_backward_needs_retain_graph():
     x = t([1.0, 2.0])
     y = xp.sum(xp.exp(x))

@@ -6,7 +6,7 @@ from arraygrad._dispatch cimport TensorBase, Node, Op, Rule, SavedTensor, SavedO
                args=list, i=Py_ssize_t, rules=tuple)
 cpdef list _run_raw_node(Node node, Op op, TensorBase g, object xp, bint retain_graph, object edges)
 
-@cython.locals(node=Node, child=Node, op=Op, buffers=dict, leaf_grads=dict, borrowed=set, k=Py_ssize_t,
+@cython.locals(node=Node, child=Node, op=Op, buffers=dict, leaf_grads=dict, k=Py_ssize_t,
                deps=dict, ready=list, left=Py_ssize_t, results=list)
 cpdef object _execute(object roots, object root_grads, bint retain_graph, bint create_graph,
                       object targets, object Tensor)

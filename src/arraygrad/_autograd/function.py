@@ -30,6 +30,7 @@ double backward works, unless it is decorated with `once_differentiable`.
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 
 from .. import _dispatch as D
@@ -150,7 +151,8 @@ def _function_rule(g, ctx):
             raise RuntimeError(f"function {type(node).__name__} returned an incorrect number of "
                                f"gradients (expected {n_in}, got {len(result)})")
     out = []
-    for i, r in enumerate(result):
+    for i in range(len(result)):
+        r = result[i]  # not enumerate: its cached tuple would hold a reference (_held_elsewhere)
         if r is None:
             out.append(None)
             continue
@@ -165,8 +167,42 @@ def _function_rule(g, ctx):
             raise RuntimeError(f"Function {type(node).__name__} returned an invalid gradient at "
                                f"index {i} - got {list(r._data.shape)} but expected shape "
                                f"compatible with {list(node.meta[i][0])}")
+        if not GRAD_ENABLED.get() and _held_elsewhere(result, i, grads):
+            # The engine keeps a fresh first gradient as the leaf's .grad and adds later ones
+            # into it in place: a tensor the user holds (an input returned as its own
+            # gradient, a detached view of one) would be overwritten. PyTorch clones the
+            # former and overwrites the latter.
+            r = D.wrap(r._backend.xp.asarray(r._data, copy=True), r._backend)
         out.append(r)
     return out
+
+
+def _held_elsewhere(result, i, grads) -> bool:
+    """Whether backward's result `result[i]` may be referenced, or its memory shared, by
+    anything but `result` and the caller's variable: not when it is a gradient backward
+    received (the engine knows those)."""
+    r = result[i]
+    for g in grads:
+        if r is g:
+            return False
+    return sys.getrefcount(r) > _FRESH_REFS or r._backend.may_be_shared(r._data)
+
+
+def _fresh_refs() -> int:
+    """The references _held_elsewhere counts for an object that only `result` holds, with the
+    caller's variable bound as in _function_rule (measured: interpreters count differently)."""
+    def count(result, i):
+        r = result[i]
+        return sys.getrefcount(r)
+
+    result = (object(),)
+    r = result[0]  # the caller's variable
+    n = count(result, 0)
+    del r
+    return n
+
+
+_FRESH_REFS = _fresh_refs()
 
 
 def _expandable(shape, to) -> bool:
