@@ -11,6 +11,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import gc  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -49,6 +50,9 @@ def _calibrate(fn, budget=0.02) -> int:
 
 def _time(fn, n) -> float:
     fn()  # untimed: the allocator reaches this function's steady state first
+    # Each timing starts from a clean collector: what one case left for it to scan (a
+    # large graph's objects) must not bill the next case's collections.
+    gc.collect()
     t0 = time.perf_counter()
     for _ in range(n):
         fn()

@@ -162,8 +162,23 @@ def recording_and_chain_cases():
             return x.grad
         return f
 
+    def shared_weight(mod, w, x):
+        # one weight read by every op of a graph (an RNN's, over its time steps): each op
+        # saves it, so the records of one storage pile up while the graph lives
+        def f():
+            y = x
+            for _ in range(4000):
+                y = y @ w
+            mod.sum(y).backward()
+            w.grad = None
+        return f
+
+    w, x = xp.eye(4, requires_grad=True), xp.ones((1, 4))
+    tw, tx = torch.eye(4, requires_grad=True), torch.ones(1, 4)
     return [
         Case("record a + b (10 float32, requires_grad)", lambda: a + b, lambda: ta + tb, 1.0),
+        Case("  4000 x (y @ W), one 4x4 W saved by every op, fwd+bwd", shared_weight(xp, w, x),
+             shared_weight(torch, tw, tx), inner=1),
         Case("1000 x (x*1.0001 + 0.0001) fwd+bwd (10 elements)",
              chain(xp, lambda: xp.ones(10, requires_grad=True)),
              chain(torch, lambda: torch.ones(10, requires_grad=True)), 1.0, inner=3),

@@ -320,6 +320,16 @@ def test_writes_through_exported_memory_never_corrupt_gradients(export):
     np.testing.assert_allclose(npy(x.grad), [2.0, 4.0, 6.0])
 
 
+def test_every_one_of_many_saves_of_one_storage_gets_the_export_snapshot():
+    # 40 live records of x (their list is compacted at 16 and 32 saves): each must still
+    # be found and snapshotted when x's memory is exported
+    x = t([1.0, 2.0, 3.0])
+    y = xp.sum(xp.stack([x * x for _ in range(40)]))
+    np.asarray(x.detach())[:] = 100.0
+    y.backward()
+    np.testing.assert_allclose(npy(x.grad), 40 * np.array([2.0, 4.0, 6.0]))
+
+
 def test_saved_output_exported_then_written():
     x = t([0.0, 1.0])
     y = xp.exp(x)  # exp saves its output
