@@ -1962,7 +1962,7 @@ def _cross_entropy_grad(xp, g, input, target, weight, ignore_index, reduction, l
 _CROSS_ENTROPY = Op("cross_entropy", ("input", "target", "weight"), {
     "input": _cross_entropy_grad, "target": None, "weight": None},
     dtypes="real floating", generic=_cross_entropy_forward, grad_fn="NllLossBackward0", nout=2,
-    differentiable_outputs=(True, False))
+    differentiable_outputs=(True, False), saved_outputs=(1,))  # the gradient reads the probabilities only
 
 
 def _class_rows(input, target, fname):
