@@ -130,3 +130,30 @@ def test_loading_torch_files_reads_weights_and_explains_the_rest(tmp_path):
     torch.save({"a": torch.ones(2)}, path, _use_new_zipfile_serialization=False)
     with pytest.raises(ValueError, match="legacy format"):
         ag.load(path)
+
+
+SHAPE_MISMATCHES = {  # PyTorch raises RuntimeError for each; the array API libraries ValueError
+    "broadcasting": lambda m: m.ones((2, 3)) + m.ones(4),
+    "broadcasting a Parameter": lambda m: m.nn.Parameter(m.ones((2, 3))) * m.ones(4),
+    "in place": lambda m: m.ones((2, 3)).mul_(m.ones(4)),
+    "where": lambda m: m.where(m.ones(3) > 0, m.ones(3), m.ones(4)),
+    "matmul": lambda m: m.ones((2, 3)) @ m.ones((4, 2)),
+    "mm": lambda m: m.mm(m.ones((2, 3)), m.ones((4, 2))),
+    "bmm": lambda m: m.bmm(m.ones((2, 2, 3)), m.ones((2, 4, 2))),
+    "dot": lambda m: m.dot(m.ones(3), m.ones(4)),
+    "cat": lambda m: m.cat([m.ones((2, 3)), m.ones((2, 4))]),
+    "stack": lambda m: m.stack([m.ones(2), m.ones(3)]),
+    "Linear": lambda m: m.nn.Linear(5, 2)(m.ones((2, 3))),
+    "Conv2d channels": lambda m: m.nn.Conv2d(3, 4, 3)(m.ones((1, 2, 8, 8))),
+}
+
+
+@pytest.mark.parametrize("case", SHAPE_MISMATCHES)
+def test_shape_mismatches_raise_what_both_pytorch_and_the_standard_expect(case):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        SHAPE_MISMATCHES[case](torch)
+    with pytest.raises(RuntimeError) as info:
+        SHAPE_MISMATCHES[case](ag)
+    assert isinstance(info.value, ValueError)
+    assert "shape" in str(info.value)

@@ -601,6 +601,11 @@ def raise_device_mismatch(fname: str, a, b):
                      f"move one with .to({str(da)!r}) or .to({str(db)!r})")
 
 
+class ShapeError(ValueError, RuntimeError):
+    """Operands whose shapes do not fit together (broadcasting, contraction, concatenation):
+    the ValueError of the array API libraries, and the RuntimeError PyTorch raises."""
+
+
 def restated(exc: Exception, message: str) -> Exception:
     """`exc` as the builtin TypeError or ValueError it is, with `message` (the library's own
     subclasses, e.g. NumPy's casting errors, cannot be built from a message alone)."""
@@ -680,7 +685,11 @@ def binary(op: Op, x1, x2):
             elif t1._dtype not in op.dtypes:
                 t1 = coerce_dtype(op, t1, "x1")
                 t2 = coerce_dtype(op, t2, "x2")
-            out = wrap(b.fn[op.impl](t1._data, t2._data), b)
+            try:
+                res = b.fn[op.impl](t1._data, t2._data)
+            except ValueError as exc:  # operands that do not broadcast
+                raise ShapeError(f"{op.name}: {exc}") from None
+            out = wrap(res, b)
             if (t1._requires_grad or t2._requires_grad) and op.differentiable and grad_enabled():
                 record_pair(op, out, t1, t2)
             return out
@@ -733,7 +742,13 @@ def _binary_general(op: Op, x1, x2):
     else:
         raise TypeError(f"{op.name}: at least one of x1, x2 must be an arraygrad Tensor, "
                         f"got {type(x1).__name__} and {type(x2).__name__}")
-    out = wrap(b.fn[op.impl](a1, a2), b)
+    try:
+        res = b.fn[op.impl](a1, a2)
+    except ValueError as exc:
+        if not (t1 and t2):
+            raise
+        raise ShapeError(f"{op.name}: {exc}") from None
+    out = wrap(res, b)
     if ((t1 and x1._requires_grad) or (t2 and x2._requires_grad)) and op.differentiable \
             and grad_enabled():
         record(op, (out,), (x1, x2), None)

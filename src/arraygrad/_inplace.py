@@ -133,7 +133,7 @@ def inplace_binary(op: Op, x, other):
             if isinstance(exc, TypeError):  # NumPy's same_kind refusal (uint8 += int8): PyTorch
                 # casts within a category; commit() refuses only what PyTorch refuses
                 return commit(x, D.binary(op, x, other), op.name, history=False)
-            raise D.restated(exc, f"{op.name} (in place): {exc}") from exc
+            raise D.ShapeError(f"{op.name} (in place): {exc}") from exc  # other does not broadcast to x
         if res is NotImplemented:
             raise TypeError(f"{op.name} (in place): unsupported operand {type(other).__name__}")
         if res is not data:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from .. import _dtypes
-from .._dispatch import Op, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch
+from .._dispatch import Op, ShapeError, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch
 from . import either, exported, normalize_axis
 
 
@@ -56,11 +56,11 @@ def matmul(x1, x2, /, *, out=None) -> Tensor:
         raise_device_mismatch("matmul", x1, x2)
     s1, s2 = x1._data.shape, x2._data.shape
     if len(s1) == 0 or len(s2) == 0:
-        raise ValueError("matmul: operands must have at least one dimension (got a 0-d array)")
+        raise ShapeError("matmul: operands must have at least one dimension (got a 0-d array)")
     k1 = s1[-1]
     k2 = s2[-2] if len(s2) > 1 else s2[0]
     if k1 != k2:
-        raise ValueError(f"matmul: contracted dimensions differ: shapes {tuple(s1)} and {tuple(s2)} "
+        raise ShapeError(f"matmul: contracted dimensions differ: shapes {tuple(s1)} and {tuple(s2)} "
                          f"({k1} != {k2})")
     if x1._dtype is not x2._dtype:
         d = _dtypes.promote(x1._dtype, x2._dtype)
@@ -119,7 +119,7 @@ def tensordot(x1, x2, /, dims=None, *, axes=2) -> Tensor:
     s1, s2 = x1._data.shape, x2._data.shape
     for i, j in zip(a1, a2):
         if s1[i] != s2[j]:
-            raise ValueError(f"tensordot: axis {i} of x1 (size {s1[i]}) and axis {j} of x2 "
+            raise ShapeError(f"tensordot: axis {i} of x1 (size {s1[i]}) and axis {j} of x2 "
                              f"(size {s2[j]}) differ")
     if x1._dtype is not x2._dtype:
         d = _dtypes.promote(x1._dtype, x2._dtype)
@@ -167,7 +167,7 @@ def vecdot(x1, x2, /, *, axis=-1, dim=None) -> Tensor:
         raise ValueError(f"vecdot: axis {axis} must be valid for both operands (ranks {n1}, {n2})")
     r = ax - len(shape)
     if x1._data.shape[r] != x2._data.shape[r]:
-        raise ValueError(f"vecdot: the vectors along axis {axis} differ in size "
+        raise ShapeError(f"vecdot: the vectors along axis {axis} differ in size "
                          f"({x1._data.shape[r]} vs {x2._data.shape[r]})")
     if x1._dtype is not x2._dtype:
         d = _dtypes.promote(x1._dtype, x2._dtype)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import operator
 
-from .._dispatch import Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record, wrap
+from .._dispatch import (Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record,
+                         wrap)
 from . import AxisError, either, exported, int_arg, int_list, normalize_axes, normalize_axis
 
 
@@ -41,7 +42,7 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
             elif m == 1:
                 out[j] = n
             elif n != 1 and n != m:
-                raise ValueError(f"broadcast_shapes: shapes {tuple(shapes)} cannot be broadcast to a "
+                raise ShapeError(f"broadcast_shapes: shapes {tuple(shapes)} cannot be broadcast to a "
                                  f"single shape (dimension {j}: {m} vs {n})")
     from .._tensor import Size
 
@@ -66,7 +67,7 @@ def broadcast_to(x, /, shape=None, *, size=None) -> Tensor:
     try:  # the backend checks compatibility (the standard's rules; NumPy's message is clear)
         out = apply(_BROADCAST_TO, (x,), params)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {tuple(x._data.shape)} "
+        raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {tuple(x._data.shape)} "
                          f"to {shape}") from None
     return _as_view(out, x, _BROADCAST_TO, params)
 
@@ -99,7 +100,7 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
     except ValueError as exc:
         if copy is False:
             raise
-        raise ValueError(f"reshape: cannot reshape an array of shape {tuple(x._data.shape)} into "
+        raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x._data.shape)} into "
                          f"shape {shape}: {exc}") from None
     out = wrap(data, b)
     if x._requires_grad and grad_enabled():
@@ -294,13 +295,13 @@ def concat(arrays, /, dim=None, *, axis=0) -> Tensor:
     if axis is not None:
         nd = arrays[0]._data.ndim
         if nd == 0:
-            raise ValueError("concat: zero-dimensional arrays cannot be concatenated")
+            raise ShapeError("concat: zero-dimensional arrays cannot be concatenated")
         axis = normalize_axis(axis, nd, "concat")
         ref = arrays[0]._data.shape
         for a in arrays:
             s = a._data.shape
             if len(s) != nd or any(s[i] != ref[i] for i in range(nd) if i != axis):
-                raise ValueError(f"concat: shapes {tuple(ref)} and {tuple(s)} differ outside axis {axis}")
+                raise ShapeError(f"concat: shapes {tuple(ref)} and {tuple(s)} differ outside axis {axis}")
     return apply(_CONCAT, (arrays,), {"axis": axis})
 
 
@@ -322,7 +323,7 @@ def stack(arrays=None, /, dim=None, *, axis=0, tensors=None) -> Tensor:
     ref = tuple(arrays[0]._data.shape)
     for a in arrays:
         if tuple(a._data.shape) != ref:
-            raise ValueError(f"stack: all arrays must have the same shape, got {ref} and {tuple(a._data.shape)}")
+            raise ShapeError(f"stack: all arrays must have the same shape, got {ref} and {tuple(a._data.shape)}")
     axis = operator.index(axis)
     nd = len(ref) + 1
     if not -nd <= axis < nd:

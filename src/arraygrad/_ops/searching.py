@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _dtypes
-from .._dispatch import Op, Tensor, apply, check_tensor, raise_device_mismatch, wrap
+from .._dispatch import Op, ShapeError, Tensor, apply, check_tensor, raise_device_mismatch, wrap
 from . import either, exported, normalize_axes, normalize_axis
 
 _WHERE = Op("where", ("condition", "x1", "x2"), {
@@ -51,7 +51,10 @@ def where(condition, x1=_ONLY_CONDITION, x2=_ONLY_CONDITION, /) -> Tensor:
     for v in (x1, x2):
         if isinstance(v, Tensor) and v._backend is not condition._backend:
             raise_device_mismatch("where", condition, v)
-    return apply(_WHERE, (condition, x1, x2), None, "where")
+    try:
+        return apply(_WHERE, (condition, x1, x2), None, "where")
+    except ValueError as exc:  # operands that do not broadcast
+        raise ShapeError(f"where: {exc}") from None
 
 
 def _arg_extremum(fname, x, axis, keepdims):

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
-from .._dispatch import GENERIC_IMPLS, Op, Tensor, apply, check_tensor, grad_enabled, wrap
+from .._dispatch import GENERIC_IMPLS, Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, wrap
 from .._ops import int_arg, int_list
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
@@ -419,10 +419,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels / groups, kH, kW), got shape {ws}")
     _check_groups(groups, {"in_channels": x._data.shape[1], "out_channels": ws[0]}, "conv2d")
     if ws[1] * groups != x._data.shape[1]:
-        raise ValueError(f"conv2d: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
+        raise ShapeError(f"conv2d: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
                          f"of shape {tuple(x._data.shape)} has {x._data.shape[1]}")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
-        raise ValueError(f"conv2d: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+        raise ShapeError(f"conv2d: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
     stride = _pair(stride, "stride", "conv2d")
     dilation = _pair(dilation, "dilation", "conv2d")
     pad = _conv_padding(padding, ws[2:], dilation, stride, "conv2d")
@@ -543,7 +543,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     n, c = x._data.shape[:2]
     _check_groups(groups, {"in_channels": c, "out_channels": ws[0]}, fname)
     if ws[1] * groups != c:
-        raise ValueError(f"{fname}: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
+        raise ShapeError(f"{fname}: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
                          f"of shape {tuple(input._data.shape)} has {c}")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
         raise ValueError(f"{fname}: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
@@ -1458,10 +1458,10 @@ def linear(input, weight, bias=None) -> Tensor:
         out = matmul(input, weight)  # one output feature, its axis dropped (PyTorch's)
         return out if bias is None else out + bias
     if len(ws) != 2 or input._data.ndim == 0 or input._data.shape[-1] != ws[1]:
-        raise ValueError(f"linear: input of shape {tuple(input._data.shape)} and weight of shape "
+        raise ShapeError(f"linear: input of shape {tuple(input._data.shape)} and weight of shape "
                          f"{tuple(ws)} do not match (weight must be (out_features, in_features))")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
-        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+        raise ShapeError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
     nd = input._data.ndim
     op = _LINEAR_BY_RANK[(nd if nd < 3 else 3) - 1][bias is None]
     return apply(op, (bias, input, weight) if op is _LINEAR else (input, weight, bias))
