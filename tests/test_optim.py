@@ -303,3 +303,12 @@ def test_more_scheduler_errors():
     with pytest.raises(ValueError, match="milestones must be ints"):
         optim.lr_scheduler.MultiStepLR(opt, [1.5])
     assert optim.lr_scheduler.LambdaLR(opt, lambda e: 0.9 ** e).state_dict()["lr_lambdas"] == [None]  # PyTorch's
+
+
+def test_a_group_with_a_parameter_twice_warns_as_pytorch_does():
+    p = xp.nn.Parameter(xp.ones(2))
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = xp.optim.SGD([p, p], lr=0.1)
+    xp.sum(p * 2).backward()
+    opt.step()  # each entry takes its step, as PyTorch's plain SGD does
+    np.testing.assert_allclose(np.asarray(p.detach()), [0.6, 0.6])

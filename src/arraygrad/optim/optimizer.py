@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from collections import OrderedDict, defaultdict
 
 from .._autograd.grad_mode import no_grad
@@ -268,7 +269,10 @@ class Optimizer:
             if p.grad_fn is not None:
                 raise ValueError("can't optimize a non-leaf Tensor")
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("a param group contains the same parameter more than once")
+            # PyTorch's warning (an error "in future"); the group keeps both entries, as there
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
+                          "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
+                          "more information", stacklevel=3)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in taken for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
