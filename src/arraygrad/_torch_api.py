@@ -665,6 +665,8 @@ def chunk(input, chunks, dim=0) -> tuple:
         raise ValueError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     check_tensor(input, "chunk", "input")
     n = input.shape[normalize_axis(dim, input.ndim, "chunk", "dim")]
+    if n == 0:  # PyTorch's: `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
     return split(input, max(1, -(-n // chunks)), dim)
 
 
@@ -706,7 +708,25 @@ def unsqueeze(input, dim) -> Tensor:
     return _manip.expand_dims(check_tensor(input, "unsqueeze", "input"), axis=dim)
 
 
+def _one_element(fn, input, dim, index, *rest, **kw):
+    """fn on 0-d `input` as PyTorch runs it: one element along dim 0 (or -1), with 0-d index
+    and source tensors as one element too; the result has input's shape (`index`'s for
+    gather)."""
+    normalize_axis(dim, 1, fn.__name__, "dim")
+
+    def one(t):
+        return _manip.reshape(t, (1,)) if isinstance(t, Tensor) and t.ndim == 0 else t
+
+    out = fn(one(input), 0, one(index), *[one(r) for r in rest], **kw)
+    return _manip.reshape(out, tuple(index.shape) if fn is gather else ())
+
+
 def movedim(input, source, destination) -> Tensor:
+    if isinstance(input, Tensor) and input.ndim == 0:  # PyTorch's: dims 0 and -1 of a 0-d tensor
+        for d in (source, destination):
+            for a in (d if isinstance(d, (list, tuple)) else (d,)):
+                normalize_axis(a, 1, "movedim", "dim")
+        return _manip.reshape(input, ())
     return _manip.moveaxis(input, tuple(source) if isinstance(source, list) else source,
                            tuple(destination) if isinstance(destination, list) else destination)
 
@@ -741,6 +761,8 @@ def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     (sparse_grad: PyTorch's sparse gradient; arraygrad's is dense, the same values)."""
     check_tensor(input, "gather", "input")
     check_tensor(index, "gather", "index")
+    if input.ndim == 0:
+        return _one_element(gather, input, dim, index, sparse_grad=sparse_grad)
     if index.ndim == 0 and input.ndim == 1:  # PyTorch's: the one element, as a 0-d tensor
         return _manip.reshape(gather(input, dim, _manip.reshape(index, (1,))), ())
     dim = normalize_axis(dim, input.ndim, "gather", "dim")
@@ -787,6 +809,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
         src = value
     if src is None:
         raise TypeError("scatter(): give src (a tensor) or value (a number)")
+    if isinstance(input, Tensor) and input.ndim == 0:
+        return _one_element(scatter, input, dim, check_tensor(index, "scatter", "index"), src, reduce=reduce)
     if reduce == "add":
         return scatter_add(input, dim, index, src)
     if reduce == "multiply":  # PyTorch's (deprecated) product reduction: scatter_reduce's "prod"
@@ -805,6 +829,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
 
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of `input` with src added at `index` along `dim` (repeated indices accumulate)."""
+    if isinstance(input, Tensor) and input.ndim == 0:
+        return _one_element(scatter_add, input, dim, check_tensor(index, "scatter_add", "index"), src)
     key, src = _scatter_source("scatter_add", input, dim, index, src)
     return _indexing.index_add(input, key, src)
 
@@ -3017,12 +3043,14 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
     if src._dtype is not input._dtype:
         raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype, got "
                            f"{input._dtype} and {src._dtype}")
+    if input.ndim == 0:
+        return _one_element(scatter_reduce, input, dim, index, src, reduce, include_self=include_self)
     d = normalize_axis(dim, max(input.ndim, 1), "scatter_reduce", "dim")
     if index.ndim == 0 and input.ndim == 1:  # a 0-d index (and src) count as one element, as PyTorch's
         index = _manip.reshape(index, (1,))
         src = _manip.reshape(src, (1,)) if src.ndim == 0 else src
     _check_index_shape("scatter_reduce", input, d, index, src)
-    if input.ndim == 0 or math.prod(index.shape) == 0:
+    if math.prod(index.shape) == 0:
         return clone(input)
     n = input.shape[d]
     src = src[tuple(slice(0, s) for s in index.shape)]

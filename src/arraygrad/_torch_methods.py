@@ -220,6 +220,12 @@ class TorchTensorMethods:
                 step *= max(n, 1)
         else:
             strides = [s // self._dtype.itemsize for s in strides]
+            # a dimension of size 1 is never stepped along: PyTorch reports the stride it would
+            # have in C order (NumPy often has 0 there, e.g. after unsqueeze)
+            shape = data.shape
+            for i in range(len(shape) - 1, -1, -1):
+                if shape[i] == 1:
+                    strides[i] = strides[i + 1] * max(shape[i + 1], 1) if i + 1 < len(shape) else 1
         if dim is None:
             return tuple(strides)
         return strides[_normalize(dim, data.ndim, "stride")]
@@ -271,8 +277,9 @@ class TorchTensorMethods:
         """This tensor if its memory is C-ordered, else a C-ordered copy."""
         if self.is_contiguous():
             return self
-        flat = _manip.reshape(self, (-1,))  # a C-order copy, since the layout is not
-        return _manip.reshape(flat, tuple(self._data.shape))
+        # copy=True: a plain reshape may return a view (a column of a matrix has one stride),
+        # and the result would still share, and write into, this tensor's memory
+        return _manip.reshape(self, tuple(self._data.shape), copy=True)
 
     # ----- views --------------------------------------------------------------------------
     def view(self, *shape, **size_or_dtype):
@@ -846,10 +853,21 @@ class TorchTensorMethods:
 
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 (probability p) or 0."""
+        if not isinstance(p, _api.Tensor) and not 0 <= p <= 1:  # a tensor's values are not read
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         return _inplace.inplace_apply(
             self, lambda t: (_random.rand_like(t, dtype=_dtypes.DEFAULT_FLOAT if t.dtype.kind != "f"
                                                else t.dtype, generator=generator) < p).astype(t.dtype),
             "bernoulli_")
+
+    def float_power_(self, exponent):
+        """self <- self ** exponent in double precision: self must be float64 (or complex128),
+        as PyTorch requires (the result would not fit a narrower dtype)."""
+        if self._dtype not in (_dtypes.float64, _dtypes.complex128):
+            raise RuntimeError(f"the base given to float_power_ has dtype {self._dtype} but the "
+                               "operation's result requires dtype float64 (or complex128)")
+        return _inplace.inplace_apply(self, lambda t: _api.float_power(t, exponent), "float_power_",
+                                      (exponent,))
 
     def masked_fill_(self, mask, value):
         return _inplace.inplace_apply(self, lambda t: _api.masked_fill(t, mask, value), "masked_fill_",
