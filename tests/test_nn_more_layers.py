@@ -363,8 +363,10 @@ def test_padding_modules_match_torch(backend, spec, shape):
 def test_padding_module_errors():
     with pytest.raises(RuntimeError, match=r"ReflectionPad2d: expected a 3-D or 4-D .* got shape \(4, 5\)"):
         nn.ReflectionPad2d(1)(ag(rand(4, 5)))
-    with pytest.raises(TypeError, match=r"ZeroPad2d: padding must be an int or 4 ints, got \(1, 2\)"):
-        nn.ZeroPad2d((1, 2))
+    with pytest.raises(TypeError, match=r"ZeroPad2d: padding must be an int or an even number of ints, "
+                                        r"at most 4, got \(1, 2, 3\)"):
+        nn.ZeroPad2d((1, 2, 3))
+    assert nn.ZeroPad2d((1, 2))(ag(rand(1, 2, 2))).shape == (1, 2, 5)  # the last dimension only, as PyTorch
     with pytest.raises(ValueError, match="pad: padding size should be less than"):
         nn.ReflectionPad1d(3)(ag(rand(2, 3)))
 

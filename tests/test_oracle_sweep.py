@@ -1733,3 +1733,189 @@ def test_kl_div_of_a_negative_target_is_nan():
         F = lib.nn.functional
         assert math.isnan(F.kl_div(lib.tensor([0.1, 0.2]), lib.tensor([-0.5, 0.5]), reduction="sum").item())
         assert abs(F.kl_div(lib.tensor([0.1, 0.2]), lib.tensor([0.0, 0.5]), reduction="sum").item() + 0.4466) < 1e-4
+
+
+# ----- session 14: Tensor method sweep ------------------------------------------------------
+@pytest.mark.parametrize("view", ["column", "every other column", "diagonal", "strided flat"])
+def test_contiguous_of_a_strided_view_is_a_copy(view):
+    for lib in (ag, torch):
+        x = lib.arange(12.0).reshape(3, 4)
+        v = {"column": lambda: x[:, 1], "every other column": lambda: x[:, ::2],
+             "diagonal": lambda: x.diagonal(), "strided flat": lambda: x.view(-1)[::5]}[view]()
+        c = v.contiguous()
+        assert c.is_contiguous()
+        c.view(-1)[0] = 99.0
+        assert x[0, 1].item() == 1.0 and x[0, 0].item() == 0.0  # x untouched
+
+
+def test_contiguous_keeps_the_gradient_path():
+    x = ag.arange(12.0).reshape(3, 4).requires_grad_()
+    (x[:, 1].contiguous() * 2).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), np.array([[0, 2, 0, 0]] * 3, dtype=np.float32))
+
+
+@pytest.mark.parametrize("make", [lambda m: m.zeros(3, 4).unsqueeze(0), lambda m: m.zeros(3, 4)[..., None],
+                                  lambda m: m.zeros(2, 1, 3), lambda m: m.zeros(3, 4).T.unsqueeze(1),
+                                  lambda m: m.zeros(1, 1), lambda m: m.zeros(3, 4)[:, :1]])
+def test_stride_of_size_one_dimensions_is_pytorchs(make):
+    assert make(ag).stride() == make(torch).stride()
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.tensor(0.5).scatter_reduce(0, m.tensor(0), m.tensor(2.0), "sum"),
+    lambda m: m.tensor(0.5).scatter_reduce(0, m.tensor(0), m.tensor(2.0), "prod"),
+    lambda m: m.tensor(0.5).scatter_reduce(-1, m.tensor(0), m.tensor(2.0), "amax", include_self=False),
+    lambda m: m.tensor(0.5).scatter(0, m.tensor(0), m.tensor(2.0)),
+    lambda m: m.tensor(0.5).scatter(0, m.tensor(0), 2.0, reduce="multiply"),
+    lambda m: m.tensor(0.5).scatter_add(0, m.tensor(0), m.tensor(2.0)),
+    lambda m: m.tensor(0.5).gather(0, m.tensor(0)),
+    lambda m: m.tensor(0.5).gather(-1, m.tensor([0])),
+    lambda m: m.tensor(0.5).movedim(0, -1),
+], ids=["scatter_reduce sum", "prod", "amax", "scatter", "scatter multiply", "scatter_add", "gather",
+        "gather 1-d index", "movedim"])
+def test_zero_d_tensors_take_dim_0_as_one_element(call):
+    _same(call(ag), call(torch))
+
+
+def test_zero_d_scatter_reduce_differentiates():
+    grads = []
+    for lib in (ag, torch):
+        x, s = lib.tensor(0.5, requires_grad=True), lib.tensor(2.0, requires_grad=True)
+        lib.scatter_reduce(x, 0, lib.tensor(0), s, "prod").backward()
+        grads.append((x.grad.item(), s.grad.item()))
+    assert grads[0] == pytest.approx(grads[1])
+
+
+def test_chunk_of_an_empty_dimension_gives_that_many_empty_pieces():
+    for shape, chunks in (((0,), 2), ((0, 3), 3)):
+        ours, theirs = ag.zeros(*shape).chunk(chunks), torch.zeros(*shape).chunk(chunks)
+        assert [tuple(c.shape) for c in ours] == [tuple(c.shape) for c in theirs]
+
+
+def test_float_power_in_place_needs_a_double_tensor():
+    with pytest.raises(RuntimeError, match="float_power_"):
+        ag.tensor([1.0, 2.0]).float_power_(2)
+    np.testing.assert_allclose(_np(ag.tensor([1.0, 2.0], dtype=ag.float64).float_power_(2)), [1.0, 4.0])
+
+
+def test_bernoulli_in_place_checks_a_number_p():
+    with pytest.raises(RuntimeError, match=r"\[0, 1\]"):
+        ag.zeros(4).bernoulli_(1.5)
+
+
+# ----- session 14: nn.Module API sweep ------------------------------------------------------
+def test_parameter_dict_follows_pytorch():
+    outs = []
+    for lib in (ag, torch):
+        nn = lib.nn
+        d = nn.ParameterDict({"w": nn.Parameter(lib.ones(1)), "b": lib.ones(2)})  # a dict: sorted keys
+        got = [list(d.keys()), d.get("w") is d["w"], d.get("zz"), list(reversed(d)),
+               list((d | {"c": lib.ones(1)}).keys()), repr(d)]
+        d.setdefault("z", lib.zeros(1))
+        got += [list(d.keys()), d.popitem()[0], list(d.keys()), list(d.copy().keys()),
+                list(d.fromkeys(["x", "y"]).keys())]
+        d |= [("a", lib.ones(1))]
+        m = nn.Module()
+        m.pd = d
+        got += [[n for n, _ in m.named_parameters()], list(m.state_dict()), type(d["a"]).__name__]
+        outs.append(got)
+    assert outs[0] == outs[1]
+
+
+def test_parameter_list_holds_any_object_and_extends_in_place():
+    outs = []
+    for lib in (ag, torch):
+        p = lib.nn.ParameterList([lib.ones(1), 3, "a"])
+        p0 = p
+        p += [lib.nn.Parameter(lib.ones(2))]
+        outs.append((p is p0, len(p), p[1], repr(p).replace("torch.", "").replace("arraygrad.", ""),
+                     len(list(p.parameters())), len(p[1:])))
+    assert outs[0] == outs[1]
+
+
+def test_sequential_and_module_list_arithmetic():
+    outs = []
+    for lib in (ag, torch):
+        nn = lib.nn
+        s = nn.Sequential(nn.ReLU())
+        s0 = s
+        s += nn.Sequential(nn.Tanh())
+        got = [s is s0, len(s), len(s * 2), len(2 * s), repr(s * 2)]
+        s *= 3
+        got.append(len(s))
+        ml = nn.ModuleList([nn.ReLU()])
+        m0 = ml
+        ml += [nn.Tanh()]
+        got += [ml is m0, len(ml)]
+        for bad in (lambda: s * 0, lambda: s * 1.5):
+            with pytest.raises((ValueError, TypeError)) as info:
+                bad()
+            got.append(type(info.value).__name__)
+        outs.append(got)
+    assert outs[0] == outs[1]
+
+
+def test_module_registration_and_traversal_follow_pytorch():
+    import copy
+
+    outs = []
+    for lib in (ag, torch):
+        nn = lib.nn
+        got = []
+        m = nn.Module()
+        m.register_buffer("b", lib.zeros(1))
+        for bad in (lambda: m.register_parameter("b", nn.Parameter(lib.ones(1))),
+                    lambda: m.add_module("b", nn.ReLU()),
+                    lambda: m.register_buffer("forward", lib.ones(1))):
+            with pytest.raises(KeyError, match="already exists"):
+                bad()
+        m.x = nn.Parameter(lib.ones(1))
+        with pytest.raises(TypeError, match="as parameter 'x'"):
+            m.x = nn.ReLU()
+        m.b = nn.Parameter(lib.ones(1))  # an attribute assignment replaces the buffer
+        got += [list(m._buffers), list(m._parameters)]
+        s = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.ReLU()))
+        got.append([n for n, _ in s.named_modules(memo={s[1]})])
+        lin = nn.Linear(1, 1)
+        lin(lib.ones(1, 1)).sum().backward()
+        got.append(copy.deepcopy(lin).weight.grad is None)
+        t = lib.ones(2, requires_grad=True)
+        (t * 2).sum().backward()
+        got.append(copy.deepcopy(t).grad is not None)  # a plain tensor's .grad is copied
+        outs.append(got)
+    assert outs[0] == outs[1]
+
+
+def test_module_compile_type_and_set_submodule():
+    outs = []
+    for lib in (ag, torch):
+        nn = lib.nn
+        m = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.BatchNorm1d(2))
+        m.set_submodule("0.0", nn.ReLU())
+        got = [repr(m), m.compile()]
+        with pytest.raises(AttributeError):
+            m.set_submodule("0.missing", nn.ReLU(), strict=True)
+        m.type(lib.float64)
+        got += [str(p.dtype).split(".")[-1] for p in m.parameters()]
+        got.append(str(m[1].num_batches_tracked.dtype).split(".")[-1])
+        outs.append(got)
+    assert outs[0] == outs[1]
+
+
+def test_reprs_keep_blank_extra_repr_lines_and_sizes():
+    outs = []
+    for lib in (ag, torch):
+        nn = lib.nn
+
+        class M(nn.Module):
+            def __init__(self, e):
+                super().__init__()
+                self.e = e
+
+            def extra_repr(self):
+                return self.e
+
+        outs.append([repr(M(e)) for e in ("a\n\nb", "a\n", "", "a")]
+                    + [repr(nn.Unflatten(1, (2, 5))), repr(nn.Unflatten(1, lib.Size([2, 5]))).split(".")[-1],
+                       tuple(nn.ZeroPad2d((1, 1))(lib.ones(1, 2, 2)).shape)])
+    assert outs[0] == outs[1]

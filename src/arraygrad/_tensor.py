@@ -265,7 +265,8 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         if type(self) is not Tensor:
             new.__class__ = type(self)  # subclasses (Parameter) add no slots
         memo[id(self)] = new
-        if self._grad is not None:
+        # PyTorch copies a tensor's .grad, but not a Parameter's (a copied model starts clean)
+        if self._grad is not None and not getattr(type(self), "_deepcopy_drops_grad", False):
             new._grad = copy.deepcopy(self._grad, memo)
         if getattr(self, "__dict__", None):
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))

@@ -7,8 +7,10 @@ from __future__ import annotations
 import operator
 import warnings
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .module import Module, _indent
+from .._dispatch import Tensor
 from .parameter import Parameter
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Container"]
@@ -22,6 +24,14 @@ def _index(i, n: int, cls: str) -> int:
     if not -n <= i < n:
         raise IndexError(f"index {i} is out of range for a {cls} of length {n}")
     return i + n if i < 0 else i
+
+
+def _repeats(times, seq) -> int:
+    if isinstance(times, bool) or not isinstance(times, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(times)}")
+    if times <= 0:
+        raise ValueError(f"Non-positive multiplication factor {times} for {type(seq)}")
+    return times
 
 
 class _ModuleSequence(Module):
@@ -87,6 +97,9 @@ class ModuleList(_ModuleSequence):
     def __add__(self, other) -> "ModuleList":
         return ModuleList(list(self) + list(other))
 
+    def __iadd__(self, modules) -> "ModuleList":
+        return self.extend(modules)
+
     def __repr__(self) -> str:
         """PyTorch's: runs of identical children as one line, "(2-5): 4 x Linear(...)"."""
         reprs = [repr(m) for m in self]
@@ -126,6 +139,18 @@ class Sequential(_ModuleSequence):
 
     def __add__(self, other) -> "Sequential":
         return Sequential(*self, *other)
+
+    def __iadd__(self, other) -> "Sequential":
+        return self.extend(other)
+
+    def __mul__(self, times) -> "Sequential":
+        """The layers repeated `times` times (the same module objects, as PyTorch's)."""
+        return Sequential(*(list(self) * _repeats(times, self)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times) -> "Sequential":
+        return self.extend(list(self) * (_repeats(times, self) - 1))
 
     def insert(self, index: int, module) -> "Sequential":
         """Insert `module` before position `index`; returns self (PyTorch's Sequential.insert
@@ -197,62 +222,193 @@ class ModuleDict(_KeyedChildren):
         self.add_module(key, module)
 
 
-def _parameter_lines(parameters: dict) -> str:
-    """PyTorch's listing of a parameter container: "  (key): Parameter containing: [dtype of size AxB]"."""
-    return "\n".join(f"  ({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-                     for k, p in parameters.items())
+def _entry_line(key, value, type_name) -> str:
+    """PyTorch's line for one entry of a parameter container: "  (key): Parameter containing:
+    [<type> of size AxB]", or "Object of type: <name>" for what is not a tensor."""
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    device = f" ({value.device})" if value.device.type != "cpu" else ""
+    return f"  ({key}): {kind} containing: [{type_name(value)} of size {'x'.join(map(str, value.shape))}{device}]"
 
 
 def _as_parameter(value):
-    return value if isinstance(value, Parameter) or value is None else Parameter(value)
+    """Tensors become Parameters; anything else (None, other objects) is kept as it is."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
 
 
 class ParameterList(Module):
-    """A list of parameters, registered as "0", "1", ... (tensors become Parameters)."""
+    """A list of parameters, registered as "0", "1", ... (tensors become Parameters; other
+    objects are kept as plain attributes, as in PyTorch)."""
 
     def __init__(self, values=None) -> None:
         super().__init__()
-        for v in values or ():
-            self.append(v)
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _name(self, i) -> str:
+        return str(_index(i, self._size, "ParameterList"))
 
     def __getitem__(self, i):
-        items = list(self._parameters.values())
         if isinstance(i, slice):
-            return ParameterList(items[i])
-        return items[_index(i, len(items), "ParameterList")]
+            return type(self)([self[k] for k in range(*i.indices(self._size))])
+        return getattr(self, self._name(i))
 
     def __setitem__(self, i, value) -> None:
-        self.register_parameter(str(_index(i, len(self._parameters), "ParameterList")), _as_parameter(value))
+        setattr(self, self._name(i), _as_parameter(value))
 
     def __len__(self) -> int:
-        return len(self._parameters)
+        return self._size
 
     def __iter__(self):
-        return iter(self._parameters.values())
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, values) -> "ParameterList":
+        return self.extend(values)
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
 
     def append(self, value) -> "ParameterList":
-        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        self._size += 1
+        self[self._size - 1] = value
         return self
 
     def extend(self, values) -> "ParameterList":
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for v in values:
             self.append(v)
         return self
 
-    def extra_repr(self) -> str:
-        return _parameter_lines(self._parameters)
-
-
-class ParameterDict(_KeyedChildren):
-    """A dict of parameters, registered under their keys (tensors become Parameters)."""
-
-    _registry = "_parameters"
-
-    def __setitem__(self, key: str, value) -> None:
-        self.register_parameter(key, _as_parameter(value))
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
     def extra_repr(self) -> str:
-        return _parameter_lines(self._parameters)
+        return "\n".join(_entry_line(i, v, lambda t: t.dtype) for i, v in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (tensors become Parameters; other
+    objects are kept as plain attributes). A plain dict's items are added in sorted key
+    order, an OrderedDict's, a ParameterDict's or a sequence of pairs' in theirs, as in
+    PyTorch."""
+
+    def __init__(self, parameters=None) -> None:
+        super().__init__()
+        self._keys: dict = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _key(key) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"Index given to ParameterDict cannot be used as a key as it is not a string "
+                            f"(type is '{type(key).__name__}'). Open an issue on github if you need "
+                            "non-string keys.")
+        return key
+
+    def __getitem__(self, key):
+        return getattr(self, self._key(key))
+
+    def __setitem__(self, key, value) -> None:
+        self._keys[key] = None
+        setattr(self, self._key(key), _as_parameter(value))
+
+    def __delitem__(self, key) -> None:
+        del self._keys[key]
+        delattr(self, self._key(key))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        key, _ = self._keys.popitem()
+        self._keys[key] = None  # __delitem__ removes it again, with the attribute
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> "ParameterDict":
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters) -> None:
+        if not hasattr(parameters, "__iter__"):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(parameters).__name__}")
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = []
+            for j, p in enumerate(parameters):
+                if not hasattr(p, "__iter__"):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is "
+                                    f"{type(p).__name__}")
+                if len(p) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(p)}; "
+                                     "2 is required")
+                pairs.append(p)
+        for key, value in pairs:
+            self[key] = value
+
+    def __or__(self, other) -> "ParameterDict":
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other) -> "ParameterDict":
+        out = other.copy()
+        out.update(self)
+        return out
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_line(k, v, lambda t: t.type()) for k, v in self.items())
 
 
 class Container(Module):

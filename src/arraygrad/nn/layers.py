@@ -1034,9 +1034,11 @@ class _PadNd(Module):
         n = 2 * self._dims
         if isinstance(padding, int) and not isinstance(padding, bool):
             padding = (padding,) * n
-        if not (isinstance(padding, (tuple, list)) and len(padding) == n and all(
-                isinstance(p, int) and not isinstance(p, bool) for p in padding)):
-            raise TypeError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
+        # fewer amounts pad the last dimensions only, as F.pad (PyTorch takes them too)
+        if not (isinstance(padding, (tuple, list)) and 0 < len(padding) <= n and len(padding) % 2 == 0
+                and all(isinstance(p, int) and not isinstance(p, bool) for p in padding)):
+            raise TypeError(f"{type(self).__name__}: padding must be an int or an even number of ints, "
+                            f"at most {n}, got {padding!r}")
         self.padding = tuple(padding)
         if self._mode == "constant":
             self.value = value
@@ -1271,7 +1273,9 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        # kept as given: a Size prints as one, a tuple as a tuple (PyTorch's repr)
+        self.dim = dim
+        self.unflattened_size = unflattened_size if isinstance(unflattened_size, tuple) else tuple(unflattened_size)
 
     def forward(self, input):
         from .._torch_api import unflatten

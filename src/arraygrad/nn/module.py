@@ -267,14 +267,15 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 IncompatibleKeys = _IncompatibleKeys
 
 
-def _check_name(owner, name, what: str) -> None:
+def _check_name(owner, name, what: str, registry: dict) -> None:
+    """PyTorch's checks of a name to register in `registry`: a string without dots that no
+    other attribute (a parameter, buffer, child, method or plain attribute) holds yet."""
     if not isinstance(name, str):
         raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{what} name must be non-empty and contain no dot, got {name!r}")
-    if hasattr(owner, name) and name not in owner._parameters and name not in owner._buffers \
-            and name not in owner._modules:
-        raise KeyError(f"attribute {name!r} already exists")
+    if name not in registry and hasattr(owner, name):
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -495,11 +496,10 @@ class Module:
         """Register `param` (a Parameter, or None for an absent one such as bias=False)."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name(self, name, "parameter")
+        _check_name(self, name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(arraygrad.nn.Parameter or None required)")
-        self._forget(name, "_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
@@ -507,11 +507,10 @@ class Module:
         persistent buffers are part of the state dict."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name(self, name, "buffer")
+        _check_name(self, name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(arraygrad Tensor or None required)")
-        self._forget(name, "_buffers")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -524,15 +523,14 @@ class Module:
             raise AttributeError("cannot assign module before Module.__init__() call")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        _check_name(self, name, "module")
-        self._forget(name, "_modules")
+        _check_name(self, name, "module", self._modules)
         self._modules[name] = module
 
     register_module = add_module
 
-    def _forget(self, name: str, keep: str = "") -> None:
-        """Drop `name` from every registry but `keep` (where it is about to be replaced in
-        place, keeping its position)."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop `name` from the plain attributes and every registry but `keep`: an attribute
+        assignment replaces whatever held the name (register_* refuse to)."""
         self.__dict__.pop(name, None)
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry != keep:
@@ -542,14 +540,15 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
-        if isinstance(value, (Parameter, Module)):
+        if isinstance(value, Parameter) or (isinstance(value, Module) and name not in d.get("_parameters", ())):
             if "_parameters" not in d:
                 raise AttributeError(f"cannot assign {type(value).__name__} {name!r} before "
                                      "Module.__init__() call")
-            self.__dict__.pop(name, None)  # a plain attribute of that name gives way
             if isinstance(value, Parameter):
+                self._forget(name, "_parameters")
                 self.register_parameter(name, value)
             else:
+                self._forget(name, "_modules")
                 self.add_module(name, value)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
@@ -564,6 +563,7 @@ class Module:
         elif isinstance(value, Buffer):  # PyTorch's nn.Buffer: registered, with its persistence
             if "_buffers" not in d:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, "_buffers")
             self.register_buffer(name, value, value.persistent)
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
@@ -600,9 +600,9 @@ class Module:
         if memo is None:
             memo = set()
         if remove_duplicate:
-            if id(self) in memo:
+            if self in memo:  # the modules themselves, as PyTorch's memo (callers may pass one)
                 return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
@@ -677,6 +677,21 @@ class Module:
                                      f"(looking up {target!r})")
             mod = child
         return mod
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put `module` at dotted path `target` ("block.0.conv"); with strict=True the place
+        must hold a module already (PyTorch's checks and messages)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call fn on every child (recursively), then on this module; returns self."""
@@ -805,8 +820,8 @@ class Module:
                 value = value[0]  # PyTorch's allowance for 0.3-era checkpoints
             if not lazy and tuple(value.shape) != tuple(current.shape):
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{tuple(value.shape)} from checkpoint, the shape in current model is "
-                                  f"{tuple(current.shape)}.")
+                                  f"{value.shape!r} from checkpoint, the shape in current model is "
+                                  f"{current.shape!r}.")
                 continue
             if lazy and getattr(value, "_is_uninitialized", False):
                 continue  # both uninitialized: nothing to copy
@@ -961,6 +976,19 @@ class Module:
 
         return self.to(float16)
 
+    def type(self, dst_type) -> "Module":
+        """Cast every parameter and buffer (integer ones too, unlike to()) to `dst_type`, a
+        dtype or a type name such as "torch.DoubleTensor" (PyTorch's Module.type)."""
+        with no_grad():
+            return self._apply(lambda t: t.type(dst_type))
+
+    def compile(self, *args, **kwargs) -> None:
+        """PyTorch's in-place torch.compile of this module's forward: arraygrad has no graph
+        compiler (see arraygrad.compile), so this checks the arguments and changes nothing."""
+        from .. import compile as compile_fn
+
+        compile_fn(self, *args, **kwargs)
+
     def share_memory(self) -> "Module":
         """PyTorch's move to shared memory for worker processes: a no-op here (arraygrad's
         DataLoader workers are threads, which share the tensors already)."""
@@ -975,7 +1003,8 @@ class Module:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        lines = [line for line in self.extra_repr().split("\n") if line]
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []  # PyTorch's: blank lines of extra_repr stay
         lines += [f"({name}): " + _indent(repr(child), 2) for name, child in self._modules.items()]
         if not lines:
             return self._get_name() + "()"

@@ -15,6 +15,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    _deepcopy_drops_grad = True  # copy.deepcopy(model): the copy's parameters have no .grad
 
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
