@@ -1919,3 +1919,64 @@ def test_reprs_keep_blank_extra_repr_lines_and_sizes():
                     + [repr(nn.Unflatten(1, (2, 5))), repr(nn.Unflatten(1, lib.Size([2, 5]))).split(".")[-1],
                        tuple(nn.ZeroPad2d((1, 1))(lib.ones(1, 2, 2)).shape)])
     assert outs[0] == outs[1]
+
+
+# ----- session 14: optimizer sweep ----------------------------------------------------------
+def test_complex_rprop_state_reloads_and_steps_as_pytorchs():
+    results = []
+    for lib in (ag, torch):
+        p = lib.tensor([1 + 1j, 2 - 1j], requires_grad=True)
+        o = lib.optim.Rprop([p], lr=0.1)
+        grads = [[0.5 + 0.1j, -0.3 + 0.2j], [0.4 - 0.1j, -0.2 + 0.3j], [-0.1 + 0.2j, 0.3 + 0.1j]]
+        for g in grads[:2]:
+            p.grad = lib.tensor(g)
+            o.step()
+        q = lib.tensor(_np(p), requires_grad=True)
+        o2 = lib.optim.Rprop([q], lr=0.1)
+        o2.load_state_dict(o.state_dict())
+        q.grad = lib.tensor(grads[2])
+        o2.step()
+        results.append((_np(p), _np(q), tuple(o.state[p]["step_size"].shape)))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    assert results[0][2] == results[1][2]
+
+
+@pytest.mark.parametrize("name,missing", [("SGD", "maximize"), ("SGD", "nesterov"), ("Adam", "amsgrad"),
+                                          ("NAdam", "decoupled_weight_decay"), ("RMSprop", "centered")])
+def test_a_checkpoint_without_a_setting_loads_with_its_default(name, missing):
+    results = []
+    for lib in (ag, torch):
+        p = lib.zeros(2, requires_grad=True)
+        sd = getattr(lib.optim, name)([p], lr=0.1).state_dict()
+        del sd["param_groups"][0][missing]
+        o = getattr(lib.optim, name)([p], lr=0.1)
+        o.load_state_dict(sd)
+        p.grad = lib.ones(2)
+        o.step()
+        results.append(_np(p))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_optimizer_state_dict_hooks_run_as_pytorchs():
+    logs = []
+    for lib in (ag, torch):
+        log = []
+        p = lib.zeros(2, requires_grad=True)
+        o = lib.optim.SGD([p], lr=0.1)
+        o.register_state_dict_pre_hook(lambda opt: log.append("pre"))
+        o.register_state_dict_post_hook(lambda opt, sd: log.append(("post", sorted(sd))))
+        o.register_state_dict_post_hook(lambda opt, sd: log.append("first"), prepend=True)
+
+        def load_pre(opt, sd):
+            log.append("load pre")
+            sd = dict(sd, param_groups=[dict(g, lr=0.5) for g in sd["param_groups"]])
+            return sd
+
+        o.register_load_state_dict_pre_hook(load_pre)
+        handle = o.register_load_state_dict_post_hook(lambda opt: log.append(("load post", opt.param_groups[0]["lr"])))
+        o.load_state_dict(o.state_dict())
+        handle.remove()
+        o.load_state_dict(o.state_dict())
+        logs.append(log)
+    assert logs[0] == logs[1]

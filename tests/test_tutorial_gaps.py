@@ -159,11 +159,30 @@ def test_schedulers_take_whole_float_periods(cls, args):
     np.testing.assert_allclose(lrs(ag), lrs(torch), rtol=1e-12)
 
 
-@pytest.mark.parametrize("bad", [1.5, 0, 0.0, -1, True, "1"])
-def test_steplr_step_size_must_be_whole(bad):
+@pytest.mark.parametrize("bad", [0, 0.0, -1, True, "1"])
+def test_steplr_step_size_must_be_a_positive_number(bad):
     o = ag.optim.SGD([ag.nn.Parameter(ag.zeros(1))], lr=0.5)
-    with pytest.raises(ValueError, match=r"StepLR: step_size must be a positive int, got"):
+    with pytest.raises(ValueError, match=r"StepLR: step_size must be a positive number, got"):
         ag.optim.lr_scheduler.StepLR(o, bad)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, o: lib.optim.lr_scheduler.MultiStepLR(o, milestones=[0.5 * 6, 0.75 * 8, 2.5]),
+    lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7.5),
+    lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=2.5)], ids=["milestones", "T_max", "step_size"])
+def test_schedulers_take_float_epochs_as_pytorch_does(make):
+    torch = pytest.importorskip("torch")
+    runs = []
+    for lib in (ag, torch):
+        o = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        s = make(lib, o)
+        lrs = []
+        for _ in range(10):
+            o.step()
+            s.step()
+            lrs.append(s.get_last_lr()[0])
+        runs.append(lrs)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------

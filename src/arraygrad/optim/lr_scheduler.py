@@ -127,12 +127,12 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
-def _positive_int(cls, name, value):
-    """A positive whole number: an int, or a float holding one (PyTorch's tutorials write
-    StepLR(optimizer, 1.0, gamma=0.1)); it is kept as given, as PyTorch keeps it."""
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole or value < 1:
-        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
+def _positive_number(cls, name, value):
+    """A positive number of epochs: an int, or a float as PyTorch also takes (tutorials write
+    StepLR(optimizer, 1.0, gamma=0.1), CosineAnnealingLR(optimizer, T_max=epochs * 0.75));
+    it is kept as given, as PyTorch keeps it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{cls}: {name} must be a positive number, got {value!r}")
 
 
 class _LRScheduler(LRScheduler):
@@ -144,7 +144,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        _positive_int("StepLR", "step_size", step_size)
+        _positive_number("StepLR", "step_size", step_size)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -163,8 +163,10 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1) -> None:
         milestones = list(milestones)
-        if any(isinstance(m, bool) or not isinstance(m, int) for m in milestones):
-            raise ValueError(f"MultiStepLR: milestones must be ints, got {milestones!r}")
+        # numbers, as PyTorch takes them ([0.5 * epochs, 0.75 * epochs]): a whole float is
+        # reached as its int is; another never is
+        if any(isinstance(m, bool) or not isinstance(m, (int, float)) for m in milestones):
+            raise ValueError(f"MultiStepLR: milestones must be numbers, got {milestones!r}")
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -271,7 +273,7 @@ class CosineAnnealingLR(LRScheduler):
     recursive form of it, which also keeps going past T_max, back up)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        _positive_int("CosineAnnealingLR", "T_max", T_max)
+        _positive_number("CosineAnnealingLR", "T_max", T_max)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

@@ -128,9 +128,11 @@ class _HookHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, hooks: OrderedDict, hook) -> None:
+    def __init__(self, hooks: OrderedDict, hook, prepend: bool = False) -> None:
         self._hooks, self.id = hooks, next(self._ids)
         hooks[self.id] = hook
+        if prepend:
+            hooks.move_to_end(self.id, last=False)
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
@@ -220,6 +222,29 @@ class Optimizer:
         """hook(optimizer, args, kwargs) -> None, after each step()."""
         _check_hook(hook, "register_step_post_hook")
         return _HookHandle(self.__dict__.setdefault("_step_post_hooks", OrderedDict()), hook)
+
+    def _state_dict_hook(self, kind: str, hook, prepend: bool) -> _HookHandle:
+        _check_hook(hook, f"register_{kind}_hook")
+        return _HookHandle(self.__dict__.setdefault(f"_{kind}_hooks", OrderedDict()), hook, prepend)
+
+    def _hooks_of(self, kind: str) -> list:
+        return list(self.__dict__.get(f"_{kind}_hooks", {}).values())
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """hook(optimizer) -> None, before state_dict() builds the dict."""
+        return self._state_dict_hook("state_dict_pre", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """hook(optimizer, state_dict) -> None or a replacement dict, after state_dict()."""
+        return self._state_dict_hook("state_dict_post", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """hook(optimizer, state_dict) -> None or the dict to load instead, before loading."""
+        return self._state_dict_hook("load_state_dict_pre", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """hook(optimizer) -> None, after load_state_dict() loaded."""
+        return self._state_dict_hook("load_state_dict_post", hook, prepend)
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
@@ -318,6 +343,8 @@ class Optimizer:
     def state_dict(self) -> dict:
         """{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}:
         parameters are numbered in group order, so the dict holds no references to them."""
+        for hook in self._hooks_of("state_dict_pre"):
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -327,12 +354,21 @@ class Optimizer:
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for hook in self._hooks_of("state_dict_post"):
+            replaced = hook(self, out)
+            if replaced is not None:
+                out = replaced
+        return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore settings and state from `state_dict` (as `state_dict()` made it, for the
         same parameters in the same order); state tensors move to their parameter's device,
         floating ones to its dtype."""
+        for hook in self._hooks_of("load_state_dict_pre"):
+            replaced = hook(self, state_dict)
+            if replaced is not None:
+                state_dict = replaced
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups' "
                              "(from Optimizer.state_dict())")
@@ -354,8 +390,12 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has state for parameter {i}, which is in no group")
             state[p] = {k: (_step_like(v) if k == "step" else _like_param(v, p)) for k, v in s.items()}
         self.state = state
-        self.param_groups = [dict(saved, params=group["params"])
+        # settings a group lacks (a checkpoint from an older version) take the defaults, as
+        # PyTorch's __setstate__ fills them in
+        self.param_groups = [{**self.defaults, **saved, "params": group["params"]}
                              for group, saved in zip(self.param_groups, saved_groups)]
+        for hook in self._hooks_of("load_state_dict_post"):
+            hook(self)
 
 
 def _step_like(value):

@@ -38,8 +38,11 @@ class Rprop(Optimizer):
                 xp = b.xp
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
-                    size = xp.full_like(array_of(p), group["lr"])
-                    state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": wrap(size, b)}
+                    # p's shape and dtype, so that the state loads back into a fresh optimizer
+                    # as it was saved; complex: lr + lr*j, both parts stepping (PyTorch's)
+                    lr = group["lr"]
+                    size = wrap(xp.full_like(p._data, complex(lr, lr) if p._dtype.kind == "c" else lr), b)
+                    state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": size}
                 advance_step(state)
                 g, _ = step_gradient(p, group)
                 sign = xp.sign(g * array_of(state["prev"]))
