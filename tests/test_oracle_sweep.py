@@ -1980,3 +1980,9 @@ def test_optimizer_state_dict_hooks_run_as_pytorchs():
         o.load_state_dict(o.state_dict())
         logs.append(log)
     assert logs[0] == logs[1]
+
+
+@pytest.mark.parametrize("call", [lambda t: t.broadcast_to(2, 3), lambda t: t.broadcast_to((2, 3)),
+                                  lambda t: t.broadcast_to(size=(2, 3)), lambda t: t.broadcast_to([2, -1])])
+def test_broadcast_to_method_takes_the_sizes_as_expand_does(call):
+    _same(call(ag.ones(3)), call(torch.ones(3)))

@@ -443,9 +443,9 @@ class TorchTensorMethods:
     def swapdims_(self, dim0, dim1):
         return _restride(self, lambda x: _api.transpose(x, dim0, dim1), "swapdims_")
 
-    def broadcast_to(self, size):
-        """torch.broadcast_to(self, size): expand(size)."""
-        return self.expand(tuple(_api.int_list(size, "broadcast_to", "size")))
+    def broadcast_to(self, *size, **kw):
+        """torch.broadcast_to(self, size): expand(size); the sizes also as separate ints."""
+        return self.expand(*size, **kw)
 
     # ----- legacy and layout attributes ---------------------------------------------------
     @property
