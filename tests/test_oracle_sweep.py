@@ -1986,3 +1986,14 @@ def test_optimizer_state_dict_hooks_run_as_pytorchs():
                                   lambda t: t.broadcast_to(size=(2, 3)), lambda t: t.broadcast_to([2, -1])])
 def test_broadcast_to_method_takes_the_sizes_as_expand_does(call):
     _same(call(ag.ones(3)), call(torch.ones(3)))
+
+
+def test_nn_parameter_holds_the_lazy_placeholders_as_pytorchs():
+    for lib in (ag, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = lib.nn.LazyLinear(3)
+        assert isinstance(m.weight, lib.nn.parameter.UninitializedParameter)
+        assert lib.nn.parameter.is_lazy(m.weight) and lib.nn.parameter.UninitializedBuffer
+    with pytest.raises(AttributeError):
+        ag.nn.parameter.NoSuchThing

@@ -65,3 +65,13 @@ class Buffer(Tensor):
 class _NonPersistentBuffer(Buffer):
     __slots__ = ()
     persistent = False
+
+
+def __getattr__(name):
+    # PyTorch's nn.parameter also holds the lazy modules' placeholders; they live in .lazy,
+    # which imports this module (hence resolved on first use)
+    if name in ("UninitializedParameter", "UninitializedBuffer", "is_lazy"):
+        from . import lazy
+
+        return getattr(lazy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
