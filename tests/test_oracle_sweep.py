@@ -1997,3 +1997,16 @@ def test_nn_parameter_holds_the_lazy_placeholders_as_pytorchs():
         assert lib.nn.parameter.is_lazy(m.weight) and lib.nn.parameter.UninitializedBuffer
     with pytest.raises(AttributeError):
         ag.nn.parameter.NoSuchThing
+
+
+def test_optimizer_step_count_moves_in_place_as_pytorchs():
+    seen = []
+    for lib in (ag, torch):
+        p = lib.zeros(1, requires_grad=True)
+        o = lib.optim.Adam([p])
+        p.grad = lib.ones(1)
+        o.step()
+        sd = o.state_dict()  # holds the state's tensors, not copies
+        o.step()
+        seen.append((float(sd["state"][0]["step"]), float(o.state[p]["step"])))
+    assert seen[0] == seen[1]

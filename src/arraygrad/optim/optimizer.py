@@ -107,7 +107,13 @@ def advance_step(state: dict) -> int:
     state, is read too); returns the new count as an int, for the step's arithmetic."""
     t = state["step"]
     n = int(t._data if isinstance(t, Tensor) else t) + 1
-    state["step"] = step_count(n)
+    if isinstance(t, Tensor) and t._backend.mutable_arrays and t._data.ndim == 0:
+        # in place, as PyTorch's `step += 1`: a state_dict() taken earlier (it holds the
+        # same tensors, not copies) sees the count move with the moments it also holds
+        t._data[...] = n
+        bump_version(t)
+    else:
+        state["step"] = step_count(n)
     return n
 
 
