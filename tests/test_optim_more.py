@@ -27,10 +27,11 @@ def host(t):
 
 @pytest.fixture
 def torch_double():
-    # torch keeps some scalar state (NAdam's mu_product, ASGD's eta and mu) as tensors of
-    # the default dtype; float64 makes its arithmetic comparable with ours to 1e-10
+    # both libraries keep some scalar state (NAdam's mu_product, ASGD's eta and mu) as tensors
+    # of the default dtype; float64 in both makes their arithmetic comparable to 1e-10
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
+    xp.set_default_dtype(xp.float64)  # the autouse fixture restores it
     yield
     torch.set_default_dtype(old)
 

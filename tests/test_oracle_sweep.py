@@ -798,7 +798,8 @@ def test_adaptive_optimizers_treat_complex_parameters_as_real_pairs(name, settin
         return np.asarray(p.detach())
 
     default = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # PyTorch's scalar state (NAdam's mu_product) in float64
+    torch.set_default_dtype(torch.float64)  # both libraries' scalar state (NAdam's mu_product) in float64
+    ag.set_default_dtype(ag.float64)  # the autouse fixture restores it
     try:
         ours, theirs = _both_libs(run)
     finally:
@@ -2010,3 +2011,17 @@ def test_optimizer_step_count_moves_in_place_as_pytorchs():
         o.step()
         seen.append((float(sd["state"][0]["step"]), float(o.state[p]["step"])))
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("name,keys", [("NAdam", ("mu_product",)), ("ASGD", ("eta", "mu"))])
+def test_optimizer_scalar_state_is_tensors_as_pytorchs(name, keys):
+    states = []
+    for lib in (ag, torch):
+        p = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        o = getattr(lib.optim, name)([p], lr=0.05)
+        for i in range(5):
+            p.grad = lib.tensor([0.3, -0.1 * i], dtype=lib.float64)
+            o.step()
+        states.append([(type(o.state[p][k]).__name__, o.state[p][k].item()) for k in keys])
+    assert [t for t, _ in states[0]] == [t for t, _ in states[1]]
+    np.testing.assert_allclose([v for _, v in states[0]], [v for _, v in states[1]], rtol=1e-6)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from .adam import check_adam_settings, update_moments
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, read_scalar, scalar_state, step_gradient,
+                        store, update_scalar, zeros_state)
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
@@ -58,6 +59,8 @@ class NAdam(Optimizer):
     p -= lr (1 - mu_t) / (1 - P_t) g / denom + lr mu_{t+1} / (1 - P_t mu_{t+1}) m / denom.
     decoupled_weight_decay: AdamW-style decay (p *= 1 - lr weight_decay)."""
 
+    _scalar_state = ("step", "mu_product")
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False, foreach=None,
@@ -82,13 +85,13 @@ class NAdam(Optimizer):
                     continue
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
-                    state = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": zeros_state(p),
-                                             "exp_avg_sq": zeros_state(p)}
+                    state = self.state[p] = {"step": 0, "mu_product": scalar_state(1.0),
+                                             "exp_avg": zeros_state(p), "exp_avg_sq": zeros_state(p)}
                 t = advance_step(state)
                 g, pd = step_gradient(p, group, group["decoupled_weight_decay"])
                 mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
                 mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-                state["mu_product"] = prod = state["mu_product"] * mu
+                prod = update_scalar(state, "mu_product", read_scalar(state["mu_product"]) * mu)
                 m, v = update_moments(state, g, b1, b2)
                 denom = p._backend.xp.sqrt(v / (1 - b2 ** t))
                 denom += eps

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, read_scalar, scalar_state, step_gradient,
+                        store, update_scalar, zeros_state)
 
 __all__ = ["ASGD"]
 
@@ -11,6 +12,8 @@ class ASGD(Optimizer):
     """Averaged SGD (Polyak & Juditsky, 1992), as PyTorch computes it: with g = grad
     (+ weight_decay * p), p = p (1 - lambd eta) - eta g; the average ax follows p
     (ax += mu (p - ax)); then eta = lr / (1 + lambd lr t)^alpha, mu = 1 / max(1, t - t0)."""
+
+    _scalar_state = ("step", "eta", "mu")
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False, foreach=None,
@@ -32,21 +35,22 @@ class ASGD(Optimizer):
                     continue
                 state = self.state.get(p)
                 if not state:  # none yet (or an empty one that self.state[p] made)
-                    state = self.state[p] = {"step": 0, "eta": lr, "mu": 1.0, "ax": zeros_state(p)}
+                    state = self.state[p] = {"step": 0, "eta": scalar_state(lr), "mu": scalar_state(1.0),
+                                             "ax": zeros_state(p)}
                 t = advance_step(state)
                 g, _ = step_gradient(p, group)
-                eta = state["eta"]
+                eta, mu = read_scalar(state["eta"]), read_scalar(state["mu"])
                 pd = array_of(p)
                 pd *= 1 - lambd * eta
                 pd -= eta * g
                 store(p, pd)
                 ax = state["ax"]
-                if state["mu"] != 1:
+                if mu != 1:
                     a = array_of(ax)
-                    a += state["mu"] * (pd - a)
+                    a += mu * (pd - a)
                     store(ax, a)
                 else:
                     store(ax, p._backend.xp.asarray(pd, copy=True))
-                state["eta"] = lr / ((1 + lambd * lr * t) ** alpha)
-                state["mu"] = 1 / max(1, t - t0)
+                update_scalar(state, "eta", lr / ((1 + lambd * lr * t) ** alpha))
+                update_scalar(state, "mu", 1 / max(1, t - t0))
         return loss

@@ -94,12 +94,36 @@ def step_gradient(p, group: dict, decoupled: bool = False):
 def step_count(n: int):
     """A step count as PyTorch's optimizers keep state["step"]: a 0-d tensor on the CPU,
     float32 (float64 where that is the default dtype)."""
+    return scalar_state(n)
+
+
+def scalar_state(value):
+    """A number of an optimizer's state as PyTorch keeps it (state["step"], NAdam's
+    mu_product, ASGD's eta and mu): a 0-d tensor on the CPU, float32 (float64 where that is
+    the default dtype), whose rounding the update then sees, as PyTorch's does."""
     from .._config import get_default_dtype
     from .._ops.creation import backend_for
 
     b = backend_for("cpu")
     dtype = "float64" if get_default_dtype().name == "float64" else "float32"
-    return wrap(b.xp.asarray(float(n), dtype=getattr(b.xp, dtype)), b)
+    return wrap(b.xp.asarray(float(value), dtype=getattr(b.xp, dtype)), b)
+
+
+def update_scalar(state: dict, key: str, value) -> float:
+    """state[key] <- value (in place where it is a tensor, as PyTorch's); returns the value
+    as stored (rounded to the tensor's dtype). A plain number there (older saved state) is
+    replaced by a tensor."""
+    t = state[key]
+    if isinstance(t, Tensor) and t._backend.mutable_arrays and t._data.ndim == 0:
+        t._data[...] = value
+        bump_version(t)
+    else:
+        t = state[key] = scalar_state(value)
+    return float(t._data)
+
+
+def read_scalar(value) -> float:
+    return float(value._data) if isinstance(value, Tensor) else float(value)
 
 
 def advance_step(state: dict) -> int:
@@ -228,6 +252,9 @@ class Optimizer:
         """hook(optimizer, args, kwargs) -> None, after each step()."""
         _check_hook(hook, "register_step_post_hook")
         return _HookHandle(self.__dict__.setdefault("_step_post_hooks", OrderedDict()), hook)
+
+    # state entries that are numbers kept as 0-d tensors (scalar_state), not per-parameter arrays
+    _scalar_state: tuple = ("step",)
 
     def _state_dict_hook(self, kind: str, hook, prepend: bool) -> _HookHandle:
         _check_hook(hook, f"register_{kind}_hook")
@@ -394,7 +421,8 @@ class Optimizer:
             p = by_index.get(int(i))
             if p is None:
                 raise ValueError(f"loaded state dict has state for parameter {i}, which is in no group")
-            state[p] = {k: (_step_like(v) if k == "step" else _like_param(v, p)) for k, v in s.items()}
+            state[p] = {k: (_scalar_like(v) if k in self._scalar_state else _like_param(v, p))
+                        for k, v in s.items()}
         self.state = state
         # settings a group lacks (a checkpoint from an older version) take the defaults, as
         # PyTorch's __setstate__ fills them in
@@ -404,10 +432,12 @@ class Optimizer:
             hook(self)
 
 
-def _step_like(value):
-    """A loaded state["step"]: a step tensor stays a CPU step count (PyTorch keeps it there
-    whatever the parameter's device or dtype); a number stays as it is."""
-    return step_count(int(value._data)) if isinstance(value, Tensor) else value
+def _scalar_like(value):
+    """A loaded scalar state (state["step"], NAdam's mu_product, ...): a tensor stays a CPU
+    scalar of the scalar dtype (PyTorch keeps the step there whatever the parameter's device
+    or dtype), so that the loaded optimizer rounds as the saved one did; a number stays as
+    it is."""
+    return scalar_state(float(value._data)) if isinstance(value, Tensor) else value
 
 
 def _like_param(value, p):
