@@ -498,9 +498,9 @@ def log_softmax(input, dim, dtype=None) -> Tensor:
 # ----------------------------------------------------------------------------------------
 def int_sequence(args, fname) -> tuple:
     """PyTorch's varargs-or-sequence argument: f(2, 3) or f((2, 3))."""
-    if len(args) == 1 and not isinstance(args[0], int) and not hasattr(args[0], "__index__"):
-        args = tuple(args[0])
     try:
+        if len(args) == 1 and not isinstance(args[0], int) and not hasattr(args[0], "__index__"):
+            args = tuple(args[0])
         return tuple(operator.index(a) for a in args)
     except TypeError:
         raise TypeError(f"{fname}: expected ints or one sequence of ints, got {args!r}") from None

@@ -445,7 +445,8 @@ class TorchTensorMethods:
 
     def broadcast_to(self, *size, **kw):
         """torch.broadcast_to(self, size): expand(size); the sizes also as separate ints."""
-        return self.expand(*size, **kw)
+        return self.expand(_api.int_sequence(_star_or_keyword(size, kw, "size", "broadcast_to"),
+                                             "broadcast_to: size"))
 
     # ----- legacy and layout attributes ---------------------------------------------------
     @property
