@@ -1816,6 +1816,11 @@ def test_parameter_dict_follows_pytorch():
         got += [list(d.keys()), d.popitem()[0], list(d.keys()), list(d.copy().keys()),
                 list(d.fromkeys(["x", "y"]).keys())]
         d |= [("a", lib.ones(1))]
+        n = len(d)
+        with pytest.raises(TypeError, match="not a string"):
+            d[1] = lib.ones(1)
+        if lib is ag:  # PyTorch lists the refused key before refusing it; arraygrad does not
+            assert len(d) == n and 1 not in d
         m = nn.Module()
         m.pd = d
         got += [[n for n, _ in m.named_parameters()], list(m.state_dict()), type(d["a"]).__name__]

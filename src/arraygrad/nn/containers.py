@@ -313,8 +313,9 @@ class ParameterDict(Module):
         return getattr(self, self._key(key))
 
     def __setitem__(self, key, value) -> None:
+        attr = self._key(key)  # checked before the key is listed
         self._keys[key] = None
-        setattr(self, self._key(key), _as_parameter(value))
+        setattr(self, attr, _as_parameter(value))
 
     def __delitem__(self, key) -> None:
         del self._keys[key]
