@@ -148,7 +148,6 @@ def test_steps_run_in_place_and_skip_parameters_without_grad():
     (lambda p: optim.NAdam(p, momentum_decay=-1.0), "momentum_decay"),
     (lambda p: optim.NAdam(p, betas=(0.9, 1.0)), "beta parameter at index 1"),
     (lambda p: optim.RAdam(p, lr=-0.1), "learning rate"),
-    (lambda p: optim.RAdam(p, betas=0.9), "betas"),
     (lambda p: optim.Rprop(p, etas=(1.2, 0.5)), "eta values"),
     (lambda p: optim.Rprop(p, lr=-1), "learning rate"),
     (lambda p: optim.ASGD(p, weight_decay=-1.0), "weight_decay"),
@@ -158,6 +157,18 @@ def test_steps_run_in_place_and_skip_parameters_without_grad():
 def test_constructor_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make([xp.ones(2, requires_grad=True)])
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda lib, p: lib.optim.RAdam(p, betas=0.9), "betas"),
+    (lambda lib, p: lib.optim.Adam(p, lr="a"), "learning rate"),
+    (lambda lib, p: lib.optim.SGD(p, lr=0.1, momentum=None), "momentum"),
+])
+def test_settings_that_are_not_numbers_raise_type_errors_as_pytorchs(make, match):
+    with pytest.raises(TypeError):
+        make(torch, [torch.ones(2, requires_grad=True)])
+    with pytest.raises(TypeError, match=match):
+        make(xp, [xp.ones(2, requires_grad=True)])
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(lr=0.5, max_iter=5, history_size=3),

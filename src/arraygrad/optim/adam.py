@@ -14,8 +14,10 @@ def check_adam_settings(cls: str, lr, betas, eps, weight_decay) -> tuple:
     check_setting("learning rate", lr, cls)
     check_setting("epsilon value", eps, cls)
     check_setting("weight_decay value", weight_decay, cls)
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{cls}: betas must be a pair of floats, got {betas!r}")
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(f"{cls}: betas must be a pair of floats, got {type(betas).__name__} {betas!r}")
+    if len(betas) != 2:
+        raise ValueError(f"{cls}: betas must be a pair of floats, got {len(betas)}: {betas!r}")
     check_setting("beta parameter at index 0", betas[0], cls, 0.0, 1.0)
     check_setting("beta parameter at index 1", betas[1], cls, 0.0, 1.0)
     return tuple(betas)

@@ -142,11 +142,12 @@ def advance_step(state: dict) -> int:
 
 
 def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
-    """A non-negative float setting (or in [low, high)), else ValueError."""
+    """A non-negative float setting (or in [low, high)): TypeError for what is not a number
+    (PyTorch's comparison fails with one), ValueError for a number out of range."""
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()  # a 0-d tensor (PyTorch takes one for lr)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{cls}: invalid {name} {value!r} (expected a number)")
+        raise TypeError(f"{cls}: invalid {name} {value!r} (expected a number, got {type(value).__name__})")
     if value < low or (high is not None and value >= high):
         bounds = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{cls}: invalid {name}: {value} (expected {bounds})")
