@@ -1779,12 +1779,13 @@ def test_zero_d_tensors_take_dim_0_as_one_element(call):
 
 
 def test_zero_d_scatter_reduce_differentiates():
-    grads = []
-    for lib in (ag, torch):
+    def run(lib):
         x, s = lib.tensor(0.5, requires_grad=True), lib.tensor(2.0, requires_grad=True)
         lib.scatter_reduce(x, 0, lib.tensor(0), s, "prod").backward()
-        grads.append((x.grad.item(), s.grad.item()))
-    assert grads[0] == pytest.approx(grads[1])
+        return (x.grad.item(), s.grad.item())
+
+    ours, theirs = _both_libs(run)
+    assert ours == pytest.approx(theirs)
 
 
 def test_chunk_of_an_empty_dimension_gives_that_many_empty_pieces():
@@ -1806,8 +1807,7 @@ def test_bernoulli_in_place_checks_a_number_p():
 
 # ----- session 14: nn.Module API sweep ------------------------------------------------------
 def test_parameter_dict_follows_pytorch():
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         nn = lib.nn
         d = nn.ParameterDict({"w": nn.Parameter(lib.ones(1)), "b": lib.ones(2)})  # a dict: sorted keys
         got = [list(d.keys()), d.get("w") is d["w"], d.get("zz"), list(reversed(d)),
@@ -1824,24 +1824,26 @@ def test_parameter_dict_follows_pytorch():
         m = nn.Module()
         m.pd = d
         got += [[n for n, _ in m.named_parameters()], list(m.state_dict()), type(d["a"]).__name__]
-        outs.append(got)
-    assert outs[0] == outs[1]
+        return got
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 def test_parameter_list_holds_any_object_and_extends_in_place():
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         p = lib.nn.ParameterList([lib.ones(1), 3, "a"])
         p0 = p
         p += [lib.nn.Parameter(lib.ones(2))]
-        outs.append((p is p0, len(p), p[1], repr(p).replace("torch.", "").replace("arraygrad.", ""),
-                     len(list(p.parameters())), len(p[1:])))
-    assert outs[0] == outs[1]
+        return (p is p0, len(p), p[1], repr(p).replace("torch.", "").replace("arraygrad.", ""),
+                len(list(p.parameters())), len(p[1:]))
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 def test_sequential_and_module_list_arithmetic():
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         nn = lib.nn
         s = nn.Sequential(nn.ReLU())
         s0 = s
@@ -1857,15 +1859,16 @@ def test_sequential_and_module_list_arithmetic():
             with pytest.raises((ValueError, TypeError)) as info:
                 bad()
             got.append(type(info.value).__name__)
-        outs.append(got)
-    assert outs[0] == outs[1]
+        return got
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 def test_module_registration_and_traversal_follow_pytorch():
     import copy
 
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         nn = lib.nn
         got = []
         m = nn.Module()
@@ -1888,13 +1891,14 @@ def test_module_registration_and_traversal_follow_pytorch():
         t = lib.ones(2, requires_grad=True)
         (t * 2).sum().backward()
         got.append(copy.deepcopy(t).grad is not None)  # a plain tensor's .grad is copied
-        outs.append(got)
-    assert outs[0] == outs[1]
+        return got
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 def test_module_compile_type_and_set_submodule():
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         nn = lib.nn
         m = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.BatchNorm1d(2))
         m.set_submodule("0.0", nn.ReLU())
@@ -1904,13 +1908,14 @@ def test_module_compile_type_and_set_submodule():
         m.type(lib.float64)
         got += [str(p.dtype).split(".")[-1] for p in m.parameters()]
         got.append(str(m[1].num_batches_tracked.dtype).split(".")[-1])
-        outs.append(got)
-    assert outs[0] == outs[1]
+        return got
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 def test_reprs_keep_blank_extra_repr_lines_and_sizes():
-    outs = []
-    for lib in (ag, torch):
+    def run(lib):
         nn = lib.nn
 
         class M(nn.Module):
@@ -1921,16 +1926,17 @@ def test_reprs_keep_blank_extra_repr_lines_and_sizes():
             def extra_repr(self):
                 return self.e
 
-        outs.append([repr(M(e)) for e in ("a\n\nb", "a\n", "", "a")]
-                    + [repr(nn.Unflatten(1, (2, 5))), repr(nn.Unflatten(1, lib.Size([2, 5]))).split(".")[-1],
-                       tuple(nn.ZeroPad2d((1, 1))(lib.ones(1, 2, 2)).shape)])
-    assert outs[0] == outs[1]
+        return ([repr(M(e)) for e in ("a\n\nb", "a\n", "", "a")]
+                + [repr(nn.Unflatten(1, (2, 5))), repr(nn.Unflatten(1, lib.Size([2, 5]))).split(".")[-1],
+                   tuple(nn.ZeroPad2d((1, 1))(lib.ones(1, 2, 2)).shape)])
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 # ----- session 14: optimizer sweep ----------------------------------------------------------
 def test_complex_rprop_state_reloads_and_steps_as_pytorchs():
-    results = []
-    for lib in (ag, torch):
+    def run(lib):
         p = lib.tensor([1 + 1j, 2 - 1j], requires_grad=True)
         o = lib.optim.Rprop([p], lr=0.1)
         grads = [[0.5 + 0.1j, -0.3 + 0.2j], [0.4 - 0.1j, -0.2 + 0.3j], [-0.1 + 0.2j, 0.3 + 0.1j]]
@@ -1942,17 +1948,18 @@ def test_complex_rprop_state_reloads_and_steps_as_pytorchs():
         o2.load_state_dict(o.state_dict())
         q.grad = lib.tensor(grads[2])
         o2.step()
-        results.append((_np(p), _np(q), tuple(o.state[p]["step_size"].shape)))
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
-    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
-    assert results[0][2] == results[1][2]
+        return (_np(p), _np(q), tuple(o.state[p]["step_size"].shape))
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    assert ours[2] == theirs[2]
 
 
 @pytest.mark.parametrize("name,missing", [("SGD", "maximize"), ("SGD", "nesterov"), ("Adam", "amsgrad"),
                                           ("NAdam", "decoupled_weight_decay"), ("RMSprop", "centered")])
 def test_a_checkpoint_without_a_setting_loads_with_its_default(name, missing):
-    results = []
-    for lib in (ag, torch):
+    def run(lib):
         p = lib.zeros(2, requires_grad=True)
         sd = getattr(lib.optim, name)([p], lr=0.1).state_dict()
         del sd["param_groups"][0][missing]
@@ -1960,13 +1967,14 @@ def test_a_checkpoint_without_a_setting_loads_with_its_default(name, missing):
         o.load_state_dict(sd)
         p.grad = lib.ones(2)
         o.step()
-        results.append(_np(p))
-    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+        return _np(p)
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 
 
 def test_optimizer_state_dict_hooks_run_as_pytorchs():
-    logs = []
-    for lib in (ag, torch):
+    def run(lib):
         log = []
         p = lib.zeros(2, requires_grad=True)
         o = lib.optim.SGD([p], lr=0.1)
@@ -1984,8 +1992,10 @@ def test_optimizer_state_dict_hooks_run_as_pytorchs():
         o.load_state_dict(o.state_dict())
         handle.remove()
         o.load_state_dict(o.state_dict())
-        logs.append(log)
-    assert logs[0] == logs[1]
+        return log
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("call", [lambda t: t.broadcast_to(2, 3), lambda t: t.broadcast_to((2, 3)),
@@ -2006,27 +2016,29 @@ def test_nn_parameter_holds_the_lazy_placeholders_as_pytorchs():
 
 
 def test_optimizer_step_count_moves_in_place_as_pytorchs():
-    seen = []
-    for lib in (ag, torch):
+    def run(lib):
         p = lib.zeros(1, requires_grad=True)
         o = lib.optim.Adam([p])
         p.grad = lib.ones(1)
         o.step()
         sd = o.state_dict()  # holds the state's tensors, not copies
         o.step()
-        seen.append((float(sd["state"][0]["step"]), float(o.state[p]["step"])))
-    assert seen[0] == seen[1]
+        return (float(sd["state"][0]["step"]), float(o.state[p]["step"]))
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("name,keys", [("NAdam", ("mu_product",)), ("ASGD", ("eta", "mu"))])
 def test_optimizer_scalar_state_is_tensors_as_pytorchs(name, keys):
-    states = []
-    for lib in (ag, torch):
+    def run(lib):
         p = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
         o = getattr(lib.optim, name)([p], lr=0.05)
         for i in range(5):
             p.grad = lib.tensor([0.3, -0.1 * i], dtype=lib.float64)
             o.step()
-        states.append([(type(o.state[p][k]).__name__, o.state[p][k].item()) for k in keys])
-    assert [t for t, _ in states[0]] == [t for t, _ in states[1]]
-    np.testing.assert_allclose([v for _, v in states[0]], [v for _, v in states[1]], rtol=1e-6)
+        return [(type(o.state[p][k]).__name__, o.state[p][k].item()) for k in keys]
+
+    ours, theirs = _both_libs(run)
+    assert [t for t, _ in ours] == [t for t, _ in theirs]
+    np.testing.assert_allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-6)
