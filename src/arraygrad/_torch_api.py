@@ -709,23 +709,21 @@ def unsqueeze(input, dim) -> Tensor:
 
 
 def _one_element(fn, input, dim, index, *rest, **kw):
-    """fn on 0-d `input` as PyTorch runs it: one element along dim 0 (or -1), with 0-d index
-    and source tensors as one element too; the result has input's shape (`index`'s for
-    gather)."""
-    normalize_axis(dim, 1, fn.__name__, "dim")
-
+    """_on_0d for the functions taking an index (scatter, scatter_add, scatter_reduce,
+    gather): a 0-d index and source count as one element too; gather's result has the
+    index's shape."""
     def one(t):
         return _manip.reshape(t, (1,)) if isinstance(t, Tensor) and t.ndim == 0 else t
 
-    out = fn(one(input), 0, one(index), *[one(r) for r in rest], **kw)
-    return _manip.reshape(out, tuple(index.shape) if fn is gather else ())
+    return _on_0d(lambda x, d: fn(x, d, one(index), *[one(r) for r in rest], **kw), input, dim, fn.__name__,
+                  shape=tuple(index.shape) if fn is gather else ())
 
 
 def movedim(input, source, destination) -> Tensor:
     if isinstance(input, Tensor) and input.ndim == 0:  # PyTorch's: dims 0 and -1 of a 0-d tensor
         for d in (source, destination):
             for a in (d if isinstance(d, (list, tuple)) else (d,)):
-                normalize_axis(a, 1, "movedim", "dim")
+                _check_0d_dim(a, "movedim")
         return _manip.reshape(input, ())
     return _manip.moveaxis(input, tuple(source) if isinstance(source, list) else source,
                            tuple(destination) if isinstance(destination, list) else destination)
@@ -924,11 +922,11 @@ def _check_0d_dim(dim, fname):
                         f"but got {dim})")
 
 
-def _on_0d(fn, input, dim, fname):
-    """fn(input as 1-D, 0) reshaped back to 0-d, for a function along one `dim` of a 0-d
-    tensor (PyTorch's: dim 0 / -1 is a dimension of size 1)."""
+def _on_0d(fn, input, dim, fname, shape=()):
+    """fn(input as 1-D, 0) reshaped back to 0-d (or `shape`), for a function along one `dim`
+    of a 0-d tensor (PyTorch's: dim 0 / -1 is a dimension of size 1)."""
     _check_0d_dim(dim, fname)
-    return _manip.reshape(fn(_manip.reshape(input, (1,)), 0), ())
+    return _manip.reshape(fn(_manip.reshape(input, (1,)), 0), shape)
 
 
 def logsumexp(input, dim=None, keepdim=False) -> Tensor:

@@ -91,14 +91,8 @@ def step_gradient(p, group: dict, decoupled: bool = False):
     return g, pd
 
 
-def step_count(n: int):
-    """A step count as PyTorch's optimizers keep state["step"]: a 0-d tensor on the CPU,
-    float32 (float64 where that is the default dtype)."""
-    return scalar_state(n)
-
-
 def scalar_state(value):
-    """A number of an optimizer's state as PyTorch keeps it (state["step"], NAdam's
+    """A number of an optimizer's state as PyTorch keeps it (the step count, NAdam's
     mu_product, ASGD's eta and mu): a 0-d tensor on the CPU, float32 (float64 where that is
     the default dtype), whose rounding the update then sees, as PyTorch's does."""
     from .._config import get_default_dtype
@@ -127,17 +121,11 @@ def read_scalar(value) -> float:
 
 
 def advance_step(state: dict) -> int:
-    """state["step"] += 1 (kept as `step_count` makes it; an int there, from older saved
-    state, is read too); returns the new count as an int, for the step's arithmetic."""
-    t = state["step"]
-    n = int(t._data if isinstance(t, Tensor) else t) + 1
-    if isinstance(t, Tensor) and t._backend.mutable_arrays and t._data.ndim == 0:
-        # in place, as PyTorch's `step += 1`: a state_dict() taken earlier (it holds the
-        # same tensors, not copies) sees the count move with the moments it also holds
-        t._data[...] = n
-        bump_version(t)
-    else:
-        state["step"] = step_count(n)
+    """state["step"] += 1, in place as PyTorch's `step += 1` (a state_dict() taken earlier
+    holds the same tensors, not copies: its count moves with the moments it also holds);
+    returns the new count as an int, for the step's arithmetic."""
+    n = int(read_scalar(state["step"])) + 1
+    update_scalar(state, "step", n)
     return n
 
 

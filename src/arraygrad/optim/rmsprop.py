@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_count, step_gradient, store, zeros_state
+from .optimizer import Optimizer, advance_step, array_of, check_setting, scalar_state, step_gradient, store, zeros_state
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -95,7 +95,7 @@ class Adagrad(Optimizer):
         value = self.defaults["initial_accumulator_value"]
         if value:  # both parts of a complex accumulator (PyTorch's complex(value, value))
             acc._data += complex(value, value) if p._dtype.kind == "c" else value
-        return {"step": step_count(0), "sum": acc}
+        return {"step": scalar_state(0), "sum": acc}
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure's loss."""
