@@ -63,3 +63,16 @@ def test_nextafter_float32_reaches_subnormals():
     # other dtypes are CuPy's own
     _same(FIX["nextafter"](np.array([0.0, 1.0]), np.array([1.0, 0.0])),
           np.nextafter(np.array([0.0, 1.0]), np.array([1.0, 0.0])))
+
+
+@pytest.mark.parametrize("s1,s2", [((1, 1, 1), (1, 1)), ((2, 3, 3), (3, 2)), ((3, 3), (4, 3, 1)),
+                                   ((2, 1, 3, 3), (5, 3, 2)), ((2, 3, 3), (2, 3, 4)), ((2, 3, 3), (3,)),
+                                   ((0, 3, 3), (3, 1))])
+def test_solve_broadcasts_the_stacks(s1, s2):
+    # CuPy refused stacks that differ ((1, 1, 1) with (1, 1): det's gradient on one matrix)
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(s1) + 4 * np.eye(s1[-1])
+    b = rng.standard_normal(s2)
+    got, want = FIX["linalg.solve"](a, b), np.linalg.solve(a, b)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12)

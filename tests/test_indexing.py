@@ -111,6 +111,21 @@ def test_basic_indexing_gives_views(backend):
     np.testing.assert_array_equal(to_np(v), [0.0, 2.0])
 
 
+def test_zero_d_integer_tensor_keys_are_positions(backend):
+    """A 0-d integer tensor indexes as the int it holds (PyTorch): alone, mixed with an
+    index array, and as a view that writes go through, on every backend (a CuPy array has
+    no __index__: the value is read through the host)."""
+    x = xp.asarray([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], device=backend.device)
+    i = xp.asarray(1, device=backend.device)
+    j = xp.asarray([0, 2], device=backend.device)
+    np.testing.assert_array_equal(to_np(x[i]), [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(to_np(x[i, j]), [4.0, 6.0])
+    np.testing.assert_array_equal(to_np(x[(0, j)]), [1.0, 3.0])
+    row = x[i]
+    row += 10.0
+    np.testing.assert_array_equal(to_np(x), [[1.0, 2.0, 3.0], [14.0, 15.0, 16.0]])
+
+
 def test_fewer_indices_than_axes(backend):
     """NumPy's (and PyTorch's) implicit trailing `...`, on every backend."""
     a = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)

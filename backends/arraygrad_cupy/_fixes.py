@@ -55,10 +55,27 @@ def cupy_overrides(cp, shared=None) -> dict:
         stepped = cp.where(cp.isnan(x1) | cp.isnan(x2), int32.type(quiet_nan), stepped)
         return stepped.astype(int32, copy=False).view(float32)
 
-    fixes = {"remainder": remainder, "log2": log2, "nextafter": nextafter}
+    def solve(x1, x2, /):
+        # CuPy's solve wants equal stacks ((2, 3, 3) with (3, 1) raises); the standard
+        # broadcasts them, as NumPy does. A 1-D x2 is one vector for every matrix either way.
+        if x2.ndim > 1 and x1.shape[:-2] != x2.shape[:-2]:
+            stack = _broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+            x1 = cp.ascontiguousarray(cp.broadcast_to(x1, stack + x1.shape[-2:]))
+            x2 = cp.ascontiguousarray(cp.broadcast_to(x2, stack + x2.shape[-2:]))
+        return cp.linalg.solve(x1, x2)
+
+    fixes = {"remainder": remainder, "log2": log2, "nextafter": nextafter, "linalg.solve": solve}
     if hasattr(cp, "ElementwiseKernel"):  # CuPy itself (the CPU tests stand NumPy in)
         fixes.update(_one_kernel_overrides(cp, shared))
     return fixes
+
+
+def _broadcast_shapes(a: tuple, b: tuple) -> tuple:
+    """NumPy's broadcast of two shapes (the caller's shapes are known to broadcast: the
+    core checked them)."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def _one_kernel_overrides(cp, shared) -> dict:

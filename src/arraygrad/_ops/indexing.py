@@ -154,7 +154,8 @@ def _position(x, k):
     keep it an index array (the value is not read: the same values, as a copy)."""
     if k._data.ndim or k._dtype.kind not in "iu" or x._backend.lazy:
         return None
-    return operator.index(k._data)
+    # through the host: a device array (CuPy) has no __index__
+    return operator.index(x._backend.to_host(k._data).item())
 
 
 def _bool_scalar_key(x, k):
