@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import operator
 
-from .. import _dtypes
-from .._dispatch import (Op, Tensor, apply, bump_version, check_tensor, grad_enabled,
-                         raise_device_mismatch, record, wrap)
+from .._dispatch import (Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch,
+                         record, wrap)
 from . import exported, normalize_axis
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -382,7 +381,7 @@ def take(x, indices, /, *, axis=None) -> Tensor:
 
 def _take_along_grad(g, x_shape, indices, axis):
     from .creation import zeros
-    from .manipulation import broadcast_to, reshape
+    from .manipulation import reshape
 
     nd = len(x_shape)
     key = []
