@@ -60,3 +60,6 @@ cpdef object record_pair(Op op, TensorBase out, object x1, object x2)
 
 @cython.locals(root=TensorBase)
 cpdef object _register(_Saved rec, TensorBase t)
+
+@cython.locals(node=Node, edges=object, meta=object)
+cdef void _untrack_graph(object node, object edges, object meta, object saved)

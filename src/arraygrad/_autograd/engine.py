@@ -67,6 +67,7 @@ class RemovableHandle:
 def _node_hook_table(node) -> dict:
     if node._hooks is None:
         node._hooks = {}
+        D.track_node(node)  # its hooks may close a cycle through it (see _dispatch)
     return node._hooks
 
 
@@ -768,6 +769,8 @@ def _hook_result(hook, g, r):
 def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
     """Add `g` into `leaf.grad` (PyTorch's AccumulateGrad). `g` has the leaf's shape, dtype
     and device (the engine made it so), hence the slot, not the checking setter."""
+    if create_graph and g._requires_grad:
+        _warn_grad_cycle()
     if leaf._grad is None:
         if not create_graph:
             if borrowed or not leaf._backend.owns_memory(g._data):
@@ -786,6 +789,24 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
             leaf._grad = wrap(cur._data + g._data, cur._backend)
     if POST_ACCUMULATE_HOOKS:  # Tensor.register_post_accumulate_grad_hook
         run_post_accumulate_hooks(leaf)
+
+
+_GRAD_CYCLE_WARNED = []
+
+
+def _warn_grad_cycle():
+    """PyTorch's warning, once: a .grad whose graph reads the leaf is a reference cycle that
+    only refcounting could free, and graph nodes are off the cycle collector (_dispatch)."""
+    if not _GRAD_CYCLE_WARNED:
+        _GRAD_CYCLE_WARNED.append(True)
+        import warnings
+
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after "
+            "use to break the cycle and avoid the leak.", UserWarning, stacklevel=4)
 
 
 # ----------------------------------------------------------------------------------------
