@@ -21,8 +21,10 @@ from ._device import Device
 __all__ = ["Backend", "BackendUnavailableError"]
 
 
-class BackendUnavailableError(ImportError):
-    """A registered backend (or one of its devices) cannot be used; the cause is chained."""
+class BackendUnavailableError(ImportError, RuntimeError):
+    """A registered backend (or one of its devices) cannot be used; the cause is chained.
+    Also a RuntimeError: what PyTorch raises for a CUDA device it cannot initialize, and
+    what code written for it catches."""
 
 
 class _FunctionCache(dict):
