@@ -2042,3 +2042,22 @@ def test_optimizer_scalar_state_is_tensors_as_pytorchs(name, keys):
     ours, theirs = _both_libs(run)
     assert [t for t, _ in ours] == [t for t, _ in theirs]
     np.testing.assert_allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu", "celu", "leaky_relu", "abs"])
+def test_activation_gradients_at_nan_and_the_kinks_as_pytorchs(name):
+    """At NaN PyTorch's backward kernels take the branch whose test NaN fails (x <= 0 for
+    relu and elu, outside the bounds for hardtanh): relu and hardtanh pass g, the elus the
+    linear slope, abs 0 (its sign). float32: PyTorch's float64 hardtanh kernel gives 0 there."""
+    vals = [float("nan"), -1.0, 0.0, -0.0, 1.0, 6.0, float("inf"), float("-inf"), 2.5]
+
+    def run(lib):
+        x = lib.tensor(vals, requires_grad=True)
+        f = getattr(lib.nn.functional, name, None) or getattr(lib, name)
+        y = f(x)
+        y.backward(lib.ones(len(vals)))
+        return np.array(y.detach().tolist()), np.array(x.grad.tolist())
+
+    (ours_y, ours_g), (theirs_y, theirs_g) = _both_libs(run)
+    np.testing.assert_allclose(ours_y, theirs_y, rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(ours_g, theirs_g, rtol=1e-6, equal_nan=True)

@@ -459,9 +459,10 @@ def _sigmoid(xp, x):
 
 _SIGMOID = Op("sigmoid", ("x",), lambda xp, g, ans: g * _cj(xp, ans * (1 - ans)), dtypes="floating-point",
               generic=_sigmoid)
-# PyTorch's threshold_backward: exactly 0 where the output is 0, even for an infinite g (the
-# NumPy backend's `where` is branchless, so this is as fast as multiplying by the mask).
-_RELU = Op("relu", ("x",), lambda xp, g, ans: xp.where(ans > 0, g, 0), dtypes="real numeric",
+# PyTorch's threshold_backward: exactly 0 where the output is 0, even for an infinite g, and
+# g where it is NaN (not <= 0) (the NumPy backend's `where` is branchless, so this is as
+# fast as multiplying by the mask).
+_RELU = Op("relu", ("x",), lambda xp, g, ans: xp.where(ans != 0, g, 0), dtypes="real numeric",
            generic=lambda xp, x: xp.maximum(x, 0))
 
 

@@ -87,9 +87,10 @@ def _log_any(v):
 
 
 def _sgn(x):
-    """x / |x| (0 at 0): sign for real inputs, the complex sign otherwise."""
+    """x / |x| (0 at 0): sign for real inputs (0 at NaN, PyTorch's sign in abs's
+    gradient), the complex sign otherwise."""
     if x._dtype.kind != "c":
-        return sign(x)
+        return where(isnan(x), 0.0, sign(x)) if x._dtype.kind == "f" else sign(x)
     a = abs(x)
     return where(a == 0, 0.0, x / where(a == 0, 1.0, a).astype(x._dtype))
 

@@ -1510,7 +1510,8 @@ def _softplus_unit(x):
 _LEAKY_RELU = Op("leaky_relu", ("x",), lambda xp, g, x, negative_slope: xp.where(x > 0, g, g * negative_slope),
                  dtypes="real floating", grad_fn="LeakyReluBackward0",
                  generic=lambda xp, x, *, negative_slope: xp.where(x > 0, x, x * negative_slope))
-_HARDTANH = Op("hardtanh", ("x",), lambda xp, g, x, min_val, max_val: xp.where((x > min_val) & (x < max_val), g, 0),
+# g where x is inside the bounds or NaN (PyTorch's hardtanh_backward zeroes x <= min, x >= max)
+_HARDTANH = Op("hardtanh", ("x",), lambda xp, g, x, min_val, max_val: xp.where((x <= min_val) | (x >= max_val), 0, g),
                dtypes="real floating", grad_fn="HardtanhBackward0",
                generic=lambda xp, x, *, min_val, max_val: xp.clip(x, min_val, max_val))
 
@@ -1525,9 +1526,10 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Te
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
     # the exponential branch sees min(x, 0) (no overflow), through `where` so that x = 0 gets
-    # its whole derivative, alpha (minimum would split a tie)
+    # its whole derivative, alpha (minimum would split a tie); NaN takes the linear branch,
+    # whose derivative PyTorch's elu_backward gives it
     return _activation("elu", input, inplace,
-                       lambda x: _where(x > 0, x, alpha * _expm1(_where(x > 0, 0.0, x))))
+                       lambda x: _where(x <= 0, alpha * _expm1(_where(x <= 0, x, 0.0)), x))
 
 
 def silu(input, inplace: bool = False) -> Tensor:
@@ -1596,7 +1598,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("celu: alpha must not be 0 (it divides the input), got 0")
     return _activation("celu", input, inplace,
-                       lambda x: _where(x > 0, x, alpha * _expm1(_where(x > 0, 0.0, x) / alpha)))
+                       lambda x: _where(x <= 0, alpha * _expm1(_where(x <= 0, x, 0.0) / alpha), x))
 
 
 def mish(input, inplace: bool = False) -> Tensor:
