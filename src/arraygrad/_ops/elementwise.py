@@ -14,7 +14,6 @@ import arraygrad as _AG  # the namespace _conj works in (rules without `xp`)
 
 from .._dispatch import Op, apply, binary, check_tensor, unary
 from .. import _dtypes
-from .._dtypes import DType
 from . import exported
 
 _LN2 = math.log(2.0)
