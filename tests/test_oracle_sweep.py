@@ -2044,17 +2044,22 @@ def test_optimizer_scalar_state_is_tensors_as_pytorchs(name, keys):
     np.testing.assert_allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu", "celu", "leaky_relu", "abs"])
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "elu", "selu", "celu", "leaky_relu", "abs",
+                                  "hardsigmoid", "threshold", "acosh"])
 def test_activation_gradients_at_nan_and_the_kinks_as_pytorchs(name):
     """At NaN PyTorch's backward kernels take the branch whose test NaN fails (x <= 0 for
-    relu and elu, outside the bounds for hardtanh): relu and hardtanh pass g, the elus the
-    linear slope, abs 0 (its sign). float32: PyTorch's float64 hardtanh kernel gives 0 there."""
-    vals = [float("nan"), -1.0, 0.0, -0.0, 1.0, 6.0, float("inf"), float("-inf"), 2.5]
+    relu and elu, outside the bounds for hardtanh and threshold, inside for hardsigmoid):
+    relu, hardtanh and threshold pass g, the elus the linear slope, abs and hardsigmoid 0.
+    float32: PyTorch's float64 hardtanh kernel gives 0 there. acosh's slope below -1 is
+    PyTorch's formula evaluated there (the value is NaN)."""
+    vals = [float("nan"), -3.0, -1.5, -1.0, 0.0, -0.0, 1.0, 3.0, 6.0, float("inf"), float("-inf"), 2.5]
 
     def run(lib):
         x = lib.tensor(vals, requires_grad=True)
-        f = getattr(lib.nn.functional, name, None) or getattr(lib, name)
-        y = f(x)
+        if name == "threshold":
+            y = lib.nn.functional.threshold(x, 0.5, -2.0)
+        else:
+            y = (getattr(lib.nn.functional, name, None) or getattr(lib, name))(x)
         y.backward(lib.ones(len(vals)))
         return np.array(y.detach().tolist()), np.array(x.grad.tolist())
 

@@ -147,7 +147,11 @@ def _sgn_backward(g, x, ans):
 abs = _unary_function("abs", "numeric", lambda g, x: g * _sgn(x), grad_fn="AbsBackward0")
 acos = _unary_function("acos", "floating-point", lambda g, x: -g * _conj(rsqrt(1 - x * x)))
 # 1 / (sqrt(z - 1) sqrt(z + 1)), not 1 / sqrt(z**2 - 1): they differ in sign for Re z < 0
-acosh = _unary_function("acosh", "floating-point", lambda g, x: g * _conj(rsqrt(x - 1) * rsqrt(x + 1)))
+# real x: 1 / sqrt(x^2 - 1) as one root, which PyTorch evaluates below -1 too (the value is
+# NaN there, the slope is not; + 0.0 makes x = -1's -0.0 a +0: +inf); complex: the two roots
+# of the principal branch
+acosh = _unary_function("acosh", "floating-point", lambda g, x: g * (
+    _conj(rsqrt(x - 1) * rsqrt(x + 1)) if x._dtype.kind == "c" else rsqrt((x - 1) * (x + 1) + 0.0)))
 asin = _unary_function("asin", "floating-point", lambda g, x: g * _conj(rsqrt(1 - x * x)))
 asinh = _unary_function("asinh", "floating-point", lambda g, x: g * _conj(rsqrt(x * x + 1)))
 atan = _unary_function("atan", "floating-point", lambda xp, g, x: g / _cj(xp, x * x + 1))

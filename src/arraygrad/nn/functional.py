@@ -1624,8 +1624,10 @@ def hardswish(input, inplace: bool = False) -> Tensor:
 
 
 def hardsigmoid(input, inplace: bool = False) -> Tensor:
-    """relu6(x + 3) / 6 (gradient 0 at and beyond -3 and 3)."""
-    return _activation("hardsigmoid", input, inplace, lambda x: hardtanh(x + 3, 0.0, 6.0) / 6)
+    """relu6(x + 3) / 6 (gradient 0 at and beyond -3 and 3, and at NaN, as PyTorch's
+    hardsigmoid_backward: x * 0 keeps NaN's value with no slope)."""
+    return _activation("hardsigmoid", input, inplace, lambda x: _where(
+        x >= 3, 1.0, _where(x > -3, (x + 3) / 6, _where(x <= -3, 0.0, x * 0.0))))
 
 
 def tanhshrink(input) -> Tensor:
@@ -1651,8 +1653,8 @@ def hardshrink(input, lambd: float = 0.5) -> Tensor:
 
 
 def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else value."""
-    return _activation("threshold", input, inplace, lambda x: _where(x > threshold, x, float(value)))
+    """value where x <= threshold, else x (NaN kept, with its gradient, as PyTorch's)."""
+    return _activation("threshold", input, inplace, lambda x: _where(x <= threshold, float(value), x))
 
 
 # PyTorch's in-place spellings of the activations: the same function, written into `input`
