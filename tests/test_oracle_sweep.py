@@ -2066,3 +2066,31 @@ def test_activation_gradients_at_nan_and_the_kinks_as_pytorchs(name):
     (ours_y, ours_g), (theirs_y, theirs_g) = _both_libs(run)
     np.testing.assert_allclose(ours_y, theirs_y, rtol=1e-6, equal_nan=True)
     np.testing.assert_allclose(ours_g, theirs_g, rtol=1e-6, equal_nan=True)
+
+
+def test_subtraction_with_a_bool_tensor_is_refused_as_in_pytorch():
+    """`1 - mask` is the classic mask-inversion bug: PyTorch refuses any bool operand of a
+    subtraction (tensor, Python or NumPy bool; operators, functions, in place), and so does
+    arraygrad, with an error that is a RuntimeError (PyTorch's) and a TypeError."""
+    calls = [lambda L, m, x, i: 1 - m, lambda L, m, x, i: m - 1, lambda L, m, x, i: x - m,
+             lambda L, m, x, i: i - m, lambda L, m, x, i: x - True, lambda L, m, x, i: L.sub(x, m), lambda L, m, x, i: L.subtract(m, i),
+             lambda L, m, x, i: x.sub_(m), lambda L, m, x, i: i.sub_(True), lambda L, m, x, i: L.rsub(x, m)]
+
+    def run(L):
+        out = []
+        for call in calls:
+            m, x, i = L.tensor([True, False]), L.ones(2), L.tensor([1, 2])
+            try:
+                call(L, m, x, i)
+                out.append("ok")
+            except RuntimeError as exc:
+                out.append("bool tensor is not supported" in str(exc))
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == [True] * len(calls)
+    with pytest.raises(TypeError):
+        ag.asarray([1, 2]) - ag.asarray([True, False])
+    with pytest.raises(RuntimeError, match="bool"):  # PyTorch reads a NumPy bool as a float
+        ag.ones(2) - np.bool_(True)
+    np.testing.assert_array_equal((ag.asarray([3, 2]) - 1).numpy(), [2, 1])  # no bool: unchanged

@@ -20,7 +20,7 @@ cdef class Rule:
 cdef class Op:
     cdef public object name, impl, inputs, rules, node_type, dtypes, category, diff_outputs, _plans
     cdef public object saved_outputs, node_types_by_operands
-    cdef public bint variadic, float_inputs, broadcasts, differentiable, raw
+    cdef public bint variadic, float_inputs, broadcasts, differentiable, raw, refuses_bool
     cdef public Py_ssize_t nout
     cdef object __weakref__
 

@@ -137,14 +137,19 @@ class Op:
 
     __slots__ = ("name", "impl", "inputs", "rules", "node_type", "variadic", "nout", "dtypes",
                  "category", "float_inputs", "broadcasts", "differentiable", "_plans",
-                 "diff_outputs", "raw", "saved_outputs", "node_types_by_operands", "__weakref__")
+                 "diff_outputs", "raw", "saved_outputs", "node_types_by_operands", "refuses_bool",
+                 "__weakref__")
 
     def __init__(self, name: str, inputs: tuple[str, ...] = ("x",), vjp=None, *,
                  dtypes: str = "any", grad_fn: str | None = None, generic: Callable | None = None,
                  nout: int = 1, broadcasts: bool = False, differentiable_outputs=None,
                  differentiable: bool | None = None, impl: str | None = None, saved_outputs=None,
-                 grad_fn_by_operands: tuple[str, str, str] | dict | None = None):
+                 grad_fn_by_operands: tuple[str, str, str] | dict | None = None,
+                 refuses_bool: bool = False):
         self.name = name
+        # PyTorch's subtract refuses a bool operand even where promotion would make it an
+        # integer (`1 - mask`): the slow paths of binary() check it (bool never takes the fast)
+        self.refuses_bool = refuses_bool
         self.impl = impl or name
         self.variadic = len(inputs) == 1 and inputs[0].startswith("*")
         self.inputs = (inputs[0][1:],) if self.variadic else tuple(inputs)
@@ -665,6 +670,17 @@ def raise_device_mismatch(fname: str, a, b):
                      f"move one with .to({str(da)!r}) or .to({str(db)!r})")
 
 
+class DTypeError(TypeError, RuntimeError):
+    """An operand's dtype that the function refuses: the TypeError of the array API
+    libraries, and the RuntimeError PyTorch raises."""
+
+
+def refuse_bool(op: Op):
+    """PyTorch's words for the one op that refuses bool operands (Op.refuses_bool)."""
+    raise DTypeError(f"Subtraction, the `-` operator, with a bool tensor is not supported ({op.name}). "
+                     "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 class ShapeError(ValueError, RuntimeError):
     """Operands whose shapes do not fit together (broadcasting, contraction, concatenation):
     the ValueError of the array API libraries, and the RuntimeError PyTorch raises."""
@@ -747,6 +763,8 @@ def binary(op: Op, x1, x2):
             if t1._dtype is not t2._dtype:
                 t1, t2 = _promote_pair(op, t1, t2)
             elif t1._dtype not in op.dtypes:
+                if op.refuses_bool and t1._dtype.kind == "b":
+                    refuse_bool(op)
                 t1 = coerce_dtype(op, t1, "x1")
                 t2 = coerce_dtype(op, t2, "x2")
             try:
@@ -781,6 +799,8 @@ def _binary_general(op: Op, x1, x2):
     """binary() for Tensor subclasses (Parameter) and Python scalar operands."""
     t1 = isinstance(x1, Tensor)
     t2 = isinstance(x2, Tensor)
+    if op.refuses_bool and (_is_bool_operand(x1) or _is_bool_operand(x2)):
+        refuse_bool(op)
     if t1 != t2:  # NumPy's scalars count as Python scalars
         x1, x2 = (x1, _dtypes.plain_scalar(x2)) if t1 else (_dtypes.plain_scalar(x1), x2)
     if t1 and t2:
@@ -819,7 +839,14 @@ def _binary_general(op: Op, x1, x2):
     return out
 
 
+def _is_bool_operand(x) -> bool:
+    """A Python or NumPy bool, or a bool tensor."""
+    return x.__class__ is bool or getattr(getattr(x, "dtype", None), "kind", None) == "b"
+
+
 def _promote_pair(op: Op, x1, x2):
+    if op.refuses_bool and (x1._dtype.kind == "b" or x2._dtype.kind == "b"):
+        refuse_bool(op)
     d = _dtypes.promote(x1._dtype, x2._dtype)
     if d not in op.dtypes:
         if op.float_inputs and d.kind in "biu":

@@ -15,7 +15,8 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, named_node, node_type_named, unary
+from ._dispatch import (GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, named_node,
+                        node_type_named, refuse_bool, unary)
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -331,14 +332,10 @@ def _scaled(fname, x, other, alpha):
     return other * alpha
 
 
-_BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                     "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-
-
 def _add_sub(name, x, other, alpha):
     x = py_scalar(x)
     if name == "subtract" and any(isinstance(v, Tensor) and v._dtype is _dtypes.bool for v in (x, other)):
-        raise RuntimeError(_BOOL_SUBTRACTION)
+        refuse_bool(_elem.subtract.op)  # before alpha scales a bool other into integers
     other = _scaled(name, x, other, alpha)
     return _elem.add(x, other) if name == "add" else _elem.subtract(x, other)
 
@@ -3556,7 +3553,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
     check_tensor(input, "rsub", "input")
     other = py_scalar(other)
     if input._dtype is _dtypes.bool:
-        raise RuntimeError(_BOOL_SUBTRACTION)
+        refuse_bool(_elem.subtract.op)
     if not isinstance(other, Tensor):
         return _elem.subtract(other, _scaled("rsub", other, input, alpha))
     return _add_sub("subtract", other, input, alpha)

@@ -39,10 +39,10 @@ def _unary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = N
 
 
 def _binary_function(name: str, dtypes: str, vjp=None, *, grad_fn: str | None = None, doc: str = "",
-                     grad_fn_by_operands=None):
+                     grad_fn_by_operands=None, refuses_bool: bool = False):
     """Make the array-API function `name(x1, x2, /)` for a two-input broadcasting op."""
     op = Op(name, ("x1", "x2"), vjp, dtypes=dtypes, grad_fn=grad_fn, broadcasts=True,
-            grad_fn_by_operands=grad_fn_by_operands)
+            grad_fn_by_operands=grad_fn_by_operands, refuses_bool=refuses_bool)
 
     def function(x1, x2, /, **torch_kwargs):
         if not torch_kwargs:
@@ -288,7 +288,8 @@ remainder = _binary_function("remainder", "real numeric", {
     "x2": lambda g, x1, x2: -g * floor_divide(x1, x2)},
     grad_fn_by_operands=("RemainderBackward1", "RemainderBackward0", "RemainderBackward0"))
 subtract = _binary_function("subtract", "numeric", {"x1": lambda xp, g: g, "x2": lambda xp, g: -g},
-                           grad_fn_by_operands=("SubBackward0", "RsubBackward1", "SubBackward0"))
+                           grad_fn_by_operands=("SubBackward0", "RsubBackward1", "SubBackward0"),
+                           refuses_bool=True)
 
 
 # ----- functions with optional array arguments ------------------------------------------
