@@ -2094,3 +2094,27 @@ def test_subtraction_with_a_bool_tensor_is_refused_as_in_pytorch():
     with pytest.raises(RuntimeError, match="bool"):  # PyTorch reads a NumPy bool as a float
         ag.ones(2) - np.bool_(True)
     np.testing.assert_array_equal((ag.asarray([3, 2]) - 1).numpy(), [2, 1])  # no bool: unchanged
+
+
+@pytest.mark.parametrize("value", [300, 2**63])
+def test_where_refuses_a_python_int_its_integer_dtype_cannot_hold(value):
+    """NumPy's where wrapped it silently (300 became 44 in uint8); PyTorch raises, and so
+    does arraygrad, as its operators do (OverflowError, NumPy 2's; also for -1, which
+    PyTorch wraps to 255 here and refuses in clamp)."""
+    def run(L):
+        c, u = L.tensor([True, False]), L.tensor([1, 2], dtype=L.uint8)
+        out = []
+        for call in (lambda: L.where(c, u, value), lambda: L.where(c, value, u)):
+            try:
+                call()
+                out.append("ok")
+            except (RuntimeError, OverflowError):
+                out.append("raised")
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == ["raised", "raised"]
+    c = ag.tensor([True, False])
+    np.testing.assert_array_equal(ag.where(c, ag.tensor([1, 2], dtype=ag.uint8), 255).numpy(), [1, 255])
+    with pytest.raises(OverflowError, match="where"):
+        ag.where(c, ag.tensor([1, 2], dtype=ag.uint8), -1)

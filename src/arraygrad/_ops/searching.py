@@ -37,6 +37,10 @@ def where(condition, x1=_ONLY_CONDITION, x2=_ONLY_CONDITION, /) -> Tensor:
         arr, sc = (x1, _dtypes.plain_scalar(x2)) if t1 else (x2, _dtypes.plain_scalar(x1))
         x1, x2 = (arr, sc) if t1 else (sc, arr)
         want = _dtypes.scalar_dtype(sc, arr._dtype)  # TypeError for anything but a scalar
+        if sc.__class__ is int and want.kind in "iu":
+            info = _dtypes.iinfo(want)  # NumPy's where would wrap it around (300 -> 44 in uint8)
+            if not info.min <= sc <= info.max:
+                raise OverflowError(f"where: Python int {sc} is out of range for {want}")
         if want is not arr._dtype:
             from .data_type import astype
 
