@@ -2118,3 +2118,24 @@ def test_where_refuses_a_python_int_its_integer_dtype_cannot_hold(value):
     np.testing.assert_array_equal(ag.where(c, ag.tensor([1, 2], dtype=ag.uint8), 255).numpy(), [1, 255])
     with pytest.raises(OverflowError, match="where"):
         ag.where(c, ag.tensor([1, 2], dtype=ag.uint8), -1)
+
+
+def test_numpy_scalars_count_as_the_numbers_they_hold():
+    """full/full_like, xlogy and copy_ refused np.int64/np.float32 (an exact Python-type
+    check; np.float64 passed as a float subclass); masked_fill dropped a NumPy complex's
+    imaginary part where a Python complex raises."""
+    def run(L):
+        x = L.tensor([1.0, 2.0])
+        return [L.full((2,), np.int64(3)).tolist(), str(L.full((2,), np.int64(3)).dtype).split(".")[-1],
+                L.full((2,), np.float32(1.5)).tolist(), L.full((2,), np.bool_(True)).tolist(),
+                L.full_like(x, np.int64(4)).tolist(), L.xlogy(x, np.float64(2.5)).tolist(),
+                L.special.xlogy(x, np.int64(2)).tolist(), L.tensor([1.0, 2.0]).copy_(np.float32(3)).tolist(),
+                L.tensor([1, 2]).copy_(np.int64(7)).tolist(),
+                x.masked_fill(L.tensor([True, False]), np.int64(3)).tolist()]
+
+    ours, theirs = _both_libs(run)
+    assert ours[:2] == theirs[:2] and ours[3:5] == theirs[3:5] and ours[7:] == theirs[7:]
+    np.testing.assert_allclose(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[5] + ours[6], theirs[5] + theirs[6], rtol=1e-6)
+    with pytest.raises(TypeError, match="complex"):
+        ag.tensor([1.0, 2.0]).masked_fill(ag.tensor([True, False]), np.complex128(1 + 1j))

@@ -193,6 +193,9 @@ def scalar_dtype(value, partner: DType) -> DType:
         return partner if kind in "fc" else DEFAULT_FLOAT
     if t is complex:
         return partner if kind == "c" else (partner.to_complex() if kind == "f" else DEFAULT_COMPLEX)
+    plain = plain_scalar(value)  # NumPy's scalars count as the Python scalars they hold
+    if plain is not value and plain.__class__ in _PYTHON_TYPES:
+        return scalar_dtype(plain, partner)
     raise TypeError(f"expected a Python scalar (bool, int, float, complex), got {t.__name__}")
 
 

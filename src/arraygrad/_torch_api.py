@@ -851,8 +851,8 @@ def masked_fill(input, mask, value) -> Tensor:
             raise ValueError(f"masked_fill only supports a 0-dimensional value tensor, but got "
                              f"tensor with {value.ndim} dimension(s).")
         v = value if value._dtype is input._dtype else value.astype(input._dtype)
-    else:
-        v = _creation.asarray(value, dtype=input._dtype, device=input.device)
+    else:  # NumPy's scalars as the Python ones they hold: a complex one into a real tensor raises
+        v = _creation.asarray(_dtypes.plain_scalar(value), dtype=input._dtype, device=input.device)
     return _search.where(mask, v, input)
 
 

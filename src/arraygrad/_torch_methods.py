@@ -832,6 +832,7 @@ class TorchTensorMethods:
     def copy_(self, src, non_blocking=False):
         """Write `src` (broadcast, cast to this dtype, moved to this device) into self; a
         number fills self, as PyTorch's."""
+        src = _dtypes.plain_scalar(src)  # NumPy's scalars as the numbers they hold
         if isinstance(src, (bool, int, float, complex)) and not isinstance(src, TorchTensorMethods):
             return self.fill_(src)
         if not isinstance(src, TorchTensorMethods):

@@ -138,6 +138,7 @@ def _fill_dtype(fill_value, fname) -> DType:
 def _check_fill(fill_value, d: DType, fname):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    fill_value = _dtypes.plain_scalar(fill_value)
     if d.kind in "biu" and isinstance(fill_value, float):
         # PyTorch's conversion: truncated toward zero (the standard leaves it unspecified)
         if not math.isfinite(fill_value):
@@ -163,6 +164,7 @@ def full(shape=None, fill_value=None, *, dtype=None, device=None, requires_grad=
         raise TypeError("full() missing required argument 'fill_value'")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    fill_value = _dtypes.plain_scalar(fill_value)  # NumPy's scalars as the numbers they hold
     d = _fill_dtype(fill_value, "full") if dtype is None else as_dtype(dtype)
     fill_value = _check_fill(fill_value, d, "full")
     b = backend_for(device)
