@@ -2139,3 +2139,40 @@ def test_numpy_scalars_count_as_the_numbers_they_hold():
     np.testing.assert_allclose(ours[5] + ours[6], theirs[5] + theirs[6], rtol=1e-6)
     with pytest.raises(TypeError, match="complex"):
         ag.tensor([1.0, 2.0]).masked_fill(ag.tensor([True, False]), np.complex128(1 + 1j))
+
+
+@pytest.mark.parametrize("case", ["linear", "linear_3d_nobias", "linear_1d", "l1_loss", "softsign",
+                                  "normalize", "pairwise_distance"])
+def test_complex_inputs_of_nn_functional_as_pytorchs(case):
+    """PyTorch takes complex input here (nn.Linear(dtype=complex64) included); the
+    gradients follow its conjugate convention (linear's: g @ conj(W), g^T @ conj(x))."""
+    rng = np.random.default_rng(3)
+
+    def c(*shape):
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+
+    arrays = {"linear": [c(4, 3), c(5, 3), c(5)], "linear_3d_nobias": [c(2, 4, 3), c(5, 3)],
+              "linear_1d": [c(3), c(5, 3), c(5)], "l1_loss": [c(4, 3), c(4, 3)], "softsign": [c(4, 3)],
+              "normalize": [c(4, 3)], "pairwise_distance": [c(4, 3), c(4, 3)]}[case]
+    name = case.split("_3d")[0].split("_1d")[0]
+
+    def run(L):
+        ts = [L.tensor(a, requires_grad=True) for a in arrays]
+        y = getattr(L.nn.functional, name)(*ts)
+        w = L.tensor(np.linspace(0.5, 1.5, y.numel()).reshape(tuple(y.shape)).astype(np.float32))
+        loss = (y.real * w).sum() + ((y.imag * w).sum() if y.is_complex() else 0)
+        loss.backward()
+        return y.detach().resolve_conj().numpy(), [t.grad.resolve_conj().numpy() for t in ts]
+
+    (ours_y, ours_g), (theirs_y, theirs_g) = _both_libs(run)
+    np.testing.assert_allclose(ours_y, theirs_y, rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours_g, theirs_g):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_complex_linear_module_trains():
+    layer = ag.nn.Linear(3, 2, dtype=ag.complex64)
+    x = ag.randn(4, 3, dtype=ag.complex64)
+    loss = layer(x).abs().sum()
+    loss.backward()
+    assert layer.weight.grad.dtype == ag.complex64 and layer.bias.grad.shape == (2,)

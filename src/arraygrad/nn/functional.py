@@ -26,6 +26,7 @@ from .._dispatch import GENERIC_IMPLS, Op, ShapeError, Tensor, apply, check_tens
 from .._ops import int_arg, int_list
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
+from .._ops.elementwise import _conj
 from .._ops.elementwise import (abs as _abs, clip as _clip, exp as _exp, expm1 as _expm1, log as _log,
                                 log1p as _log1p, maximum as _maximum, minimum as _minimum, rsqrt,
                                 sqrt as _sqrt, tanh as _tanh)
@@ -72,10 +73,11 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ----------------------------------------------------------------------------------------
 # Argument checks shared by the functions
 # ----------------------------------------------------------------------------------------
-def _check_float(x, fname: str, argname: str = "input") -> None:
+def _check_float(x, fname: str, argname: str = "input", complex_ok: bool = False) -> None:
     check_tensor(x, fname, argname)
-    if x._dtype.kind != "f":
-        raise TypeError(f"{fname}: {argname} must have a real floating-point dtype, got {x._dtype}")
+    if x._dtype.kind != "f" and not (complex_ok and x._dtype.kind == "c"):
+        kinds = "floating-point (real or complex)" if complex_ok else "real floating-point"
+        raise TypeError(f"{fname}: {argname} must have a {kinds} dtype, got {x._dtype}")
 
 
 def _check_same_dtype(x, other, fname: str, argname: str) -> None:
@@ -1407,16 +1409,17 @@ def _linear_forward(xp, x, weight, bias):
 
 
 def _linear_grads(g, x, weight, needs_grad):
-    """x @ W.T + b over any leading axes of x: the rows of x and g meet in one matmul."""
+    """x @ W.T + b over any leading axes of x: the rows of x and g meet in one matmul
+    (complex: the conjugates of the other factor, PyTorch's convention)."""
     gx = gw = gb = None
     if needs_grad[0]:
-        gx = matmul(g, weight)
+        gx = matmul(g, _conj(weight))
     if needs_grad[1] or needs_grad[2]:
         o = weight.shape[0]
         rows = reshape(g, (-1, o)) if g.ndim != 2 else g
         if needs_grad[1]:
             xr = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
-            gw = matmul(matrix_transpose(rows), xr)
+            gw = matmul(matrix_transpose(rows), _conj(xr))
         if needs_grad[2]:
             gb = _sum(rows, axis=0)
     return gx, gw, gb
@@ -1424,7 +1427,7 @@ def _linear_grads(g, x, weight, needs_grad):
 
 def _linear_op(name, grad_fn):
     return Op(name, ("x", "weight", "bias"), {("x", "weight", "bias"): _linear_grads},
-              dtypes="real floating", generic=_linear_forward, impl="linear", grad_fn=grad_fn)
+              dtypes="floating-point", generic=_linear_forward, impl="linear", grad_fn=grad_fn)
 
 
 def _addmm_grads(g, x, weight, needs_grad):
@@ -1436,7 +1439,7 @@ def _addmm_grads(g, x, weight, needs_grad):
 # 2-D input with a bias: PyTorch's addmm(bias, input, weight.T), whose node lists the bias
 # first (the 60-minute blitz walks loss.grad_fn.next_functions[0][0] down to it)
 _LINEAR = Op("linear", ("bias", "x", "weight"), {("bias", "x", "weight"): _addmm_grads},
-             dtypes="real floating", generic=lambda xp, bias, x, weight: _linear_forward(xp, x, weight, bias),
+             dtypes="floating-point", generic=lambda xp, bias, x, weight: _linear_forward(xp, x, weight, bias),
              impl="linear_addmm", grad_fn="AddmmBackward0")
 # PyTorch's linear records the node of its last step, which depends on the input's rank and
 # the bias: the same rule under each name, [min(ndim, 3) - 1][bias is None] picking it.
@@ -1449,7 +1452,7 @@ _LINEAR_BY_RANK = (
 
 def linear(input, weight, bias=None) -> Tensor:
     """input @ weight.T + bias, over any leading axes of `input` (weight: (out, in))."""
-    _check_float(input, "linear")
+    _check_float(input, "linear", complex_ok=True)
     check_tensor(weight, "linear", "weight")
     _check_same_dtype(input, weight, "linear", "weight")
     _check_same_dtype(input, bias, "linear", "bias")
@@ -1608,7 +1611,7 @@ def mish(input, inplace: bool = False) -> Tensor:
 
 def softsign(input) -> Tensor:
     """x / (1 + |x|)."""
-    _check_float(input, "softsign")
+    _check_float(input, "softsign", complex_ok=True)
     return input / (1 + _abs(input))
 
 
@@ -2082,11 +2085,11 @@ def _warn_if_broadcast(fname, input, target, stacklevel=3):
 
 
 def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None,
-                    same_shape=False) -> Tensor:
+                    same_shape=False, complex_ok=False) -> Tensor:
     """elementwise(input, target) [* weight], reduced: the losses comparing two same-shaped
     tensors. Shapes that differ are broadcast with a warning (PyTorch's MSE/L1 family), or
     refused (same_shape: the binary cross-entropies, as PyTorch)."""
-    _check_float(input, fname)
+    _check_float(input, fname, complex_ok=complex_ok)
     check_tensor(target, fname, "target")
     _check_reduction(reduction, fname)
     if same_shape and tuple(target._data.shape) != tuple(input._data.shape):
@@ -2165,7 +2168,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     if weight is not None:
         _check_reduction(reduction, "l1_loss")
         return _weighted_loss("l1_loss", input, target, reduction, lambda x, y: _abs(x - y), weight, True)
-    return _pointwise_loss("l1_loss", input, target, reduction, lambda x, y: _abs(x - y))
+    return _pointwise_loss("l1_loss", input, target, reduction, lambda x, y: _abs(x - y), complex_ok=True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -2290,8 +2293,8 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
 
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p along the last axis (broadcast)."""
-    _check_float(x1, "pairwise_distance", "x1")
-    _check_float(x2, "pairwise_distance", "x2")
+    _check_float(x1, "pairwise_distance", "x1", complex_ok=True)
+    _check_float(x2, "pairwise_distance", "x2", complex_ok=True)
     from ..linalg import vector_norm
 
     d = x1 - x2 + eps
@@ -3313,7 +3316,7 @@ def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """input / max(||input||_p along dim, eps)."""
-    _check_float(input, "normalize")
+    _check_float(input, "normalize", complex_ok=True)
     from ..linalg import vector_norm
 
     norm = vector_norm(input, axis=dim, keepdims=True, ord=p)
