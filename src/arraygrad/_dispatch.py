@@ -329,11 +329,13 @@ class Node:
 # 4000 recorded matmuls spent 52 of 124 ms in the collector. Graphs need no collector:
 # nodes point only backwards, outputs are saved as data (SavedOutput), so refcounting
 # frees them. A new node, its edge and metadata containers and its saved records are
-# therefore taken off the collector's lists where this module is compiled. Only user code
-# can close a cycle through them: a hook (or retain_grad) on a node puts the node back
+# therefore taken off the collector's lists where this module is compiled (version
+# counters too: numbers and weak references). Only user code can close a cycle through
+# them: a hook on a node (a non-leaf tensor's hooks live there) puts the node back
 # (track_node), so a hook that captures its own tensor is collected; saved-tensor hooks
-# keep the whole node tracked. A leaf's hook that captures a tensor computed from that
-# leaf stays a cycle the collector cannot see, as it is in PyTorch.
+# keep the whole node tracked (retain_grad holds weak references only). A leaf's hook
+# that captures a tensor computed from that leaf stays a cycle the collector cannot see,
+# as it is in PyTorch, and so does a .grad computed with create_graph=True (it warns).
 def _untrack_graph(node, edges, meta, saved):
     PyObject_GC_UnTrack(node)
     PyObject_GC_UnTrack(edges)
@@ -799,7 +801,7 @@ def _binary_general(op: Op, x1, x2):
     """binary() for Tensor subclasses (Parameter) and Python scalar operands."""
     t1 = isinstance(x1, Tensor)
     t2 = isinstance(x2, Tensor)
-    if op.refuses_bool and (_is_bool_operand(x1) or _is_bool_operand(x2)):
+    if op.refuses_bool and (is_bool_operand(x1) or is_bool_operand(x2)):
         refuse_bool(op)
     if t1 != t2:  # NumPy's scalars count as Python scalars
         x1, x2 = (x1, _dtypes.plain_scalar(x2)) if t1 else (_dtypes.plain_scalar(x1), x2)
@@ -839,7 +841,7 @@ def _binary_general(op: Op, x1, x2):
     return out
 
 
-def _is_bool_operand(x) -> bool:
+def is_bool_operand(x) -> bool:
     """A Python or NumPy bool, or a bool tensor."""
     return x.__class__ is bool or getattr(getattr(x, "dtype", None), "kind", None) == "b"
 
