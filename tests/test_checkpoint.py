@@ -146,3 +146,21 @@ def test_autograd_function_module_imports_as_pytorch():
     from arraygrad.autograd.function import Function, once_differentiable
 
     assert Function is ag.autograd.Function and once_differentiable is ag.autograd.once_differentiable
+
+
+@pytest.mark.parametrize("use_reentrant", [False, True])
+@pytest.mark.parametrize("leaf", [False, True])
+def test_an_input_written_in_place_before_backward_is_an_error(use_reentrant, leaf):
+    """The rerun reads the inputs again: the non-reentrant checkpoint recomputed from the new
+    values and gave a wrong gradient ([4, 8] for [2, 4]); PyTorch raises, as a saved tensor
+    does."""
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    x = a if leaf else a * 1
+    y = ag.utils.checkpoint.checkpoint(lambda t: t * t, x, use_reentrant=use_reentrant).sum()
+    with ag.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    b = ag.tensor([1.0, 2.0], requires_grad=True)
+    ag.utils.checkpoint.checkpoint(lambda t: t * t, b * 1, use_reentrant=use_reentrant).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 4.0])

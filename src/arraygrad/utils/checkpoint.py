@@ -45,10 +45,14 @@ class _Recomputation:
     as their index (and shape, dtype, device, to check the rerun against); the first unpack
     reruns the function and serves the tensors that run saves."""
 
-    __slots__ = ("run", "args", "rng_state", "recompute_context", "check", "saved_meta", "values")
+    __slots__ = ("run", "args", "versions", "rng_state", "recompute_context", "check", "saved_meta",
+                 "values")
 
     def __init__(self, run, args, rng_state, recompute_context, check):
         self.run, self.args, self.rng_state = run, args, rng_state
+        # the rerun reads the inputs again: written in place since, it would differentiate
+        # other values (PyTorch saves them for backward, whose version check catches it)
+        self.versions = [a._version if isinstance(a, Tensor) else None for a in args]
         self.recompute_context, self.check = recompute_context, check
         self.saved_meta = []
         self.values = None  # the rerun's saved tensors, kept while the graph is
@@ -63,6 +67,13 @@ class _Recomputation:
         return self.values[index]
 
     def _rerun(self):
+        for i, (a, version) in enumerate(zip(self.args, self.versions)):
+            if version is not None and a._version != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: input {i} of the checkpointed function is at version "
+                    f"{a._version}; expected version {version} instead. Hint: clone() it before "
+                    "modifying it in place, or modify a copy.")
         saved = []
 
         def keep(t):
