@@ -794,3 +794,22 @@ def test_grad_runs_only_the_rules_leading_to_the_inputs_asked_for():
     w.register_hook(lambda g: calls.append(g))
     (g,) = autograd.grad((a * w).sum(), [a])  # w's gradient is not made, so its hook never runs
     assert calls == [] and np.asarray(g).tolist() == [1.0, 2.0]
+
+
+def test_grad_wrt_an_intermediate_stops_there():
+    """autograd.grad(out, h) captures h's gradient and goes no further (PyTorch): running
+    h's node freed what it saved, so a later backward through h failed."""
+    x = t(np.array([1.0, 2.0]))
+    h = xp.exp(x)
+    calls = []
+    h.grad_fn.register_hook(lambda gi, go: calls.append("post"))
+    (g,) = autograd.grad(xp.sum(h * h), h)
+    np.testing.assert_allclose(g.numpy(), 2 * np.exp([1.0, 2.0]))
+    assert calls == [] and x.grad is None
+    xp.sum(h).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
+    assert calls == ["post"]
+    # a target below another target still gets its gradient through it
+    h = xp.exp(x)
+    gh, gx = autograd.grad(xp.sum(xp.sin(h)), (h, x))
+    np.testing.assert_allclose(gx.numpy(), np.cos(np.exp([1.0, 2.0])) * np.exp([1.0, 2.0]))

@@ -583,6 +583,10 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
         op = node.op
         # with targets, only the edges leading to one get a gradient (PyTorch's grad_input_mask)
         edges = node.next if needed is None else _needed_edges(node.next, needed, target_leaves)
+        if edges is not node.next and _leads_nowhere(edges):
+            # a target's node with no target below it: its gradient is captured; running it
+            # would free what it saved (a later backward through it failed) for nothing
+            continue
         if op is _SLICE and raw and hooks is None and grads._backend.mutable_arrays:
             results = [_SliceGrad(grads, node.saved["key"], node.meta[0][0])]
         elif raw and op.raw:
@@ -659,6 +663,13 @@ def _passed_through(g, grads) -> bool:
             if g is x:
                 return True
     return False
+
+
+def _leads_nowhere(edges) -> bool:
+    for e in edges:
+        if e is not None:
+            return False
+    return True
 
 
 def _needed_edges(edges, needed, target_leaves):
