@@ -2176,3 +2176,38 @@ def test_complex_linear_module_trains():
     loss = layer(x).abs().sum()
     loss.backward()
     assert layer.weight.grad.dtype == ag.complex64 and layer.bias.grad.shape == (2,)
+
+
+@pytest.mark.parametrize("name", ["layer_norm", "group_norm", "rms_norm", "batch_norm", "instance_norm"])
+def test_float16_norms_compute_their_statistics_in_float32(name):
+    """The squared deviations overflowed float16 from |x - mean| ~ 256: whole rows came out
+    as zeros. PyTorch computes the statistics in float32, and so does arraygrad now; the
+    output (and the gradient) stays float16."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 8, 5, 5)) * 500).astype(np.float16)
+    call = {"layer_norm": lambda F, t: F.layer_norm(t, (5, 5)), "group_norm": lambda F, t: F.group_norm(t, 2),
+            "rms_norm": lambda F, t: F.rms_norm(t, (5,)),
+            "batch_norm": lambda F, t: F.batch_norm(t, None, None, training=True),
+            "instance_norm": lambda F, t: F.instance_norm(t)}[name]
+
+    def run(L):
+        t = L.tensor(x, requires_grad=True)
+        y = call(L.nn.functional, t)
+        y.sum().backward()
+        return str(y.dtype).split(".")[-1], str(t.grad.dtype).split(".")[-1], y.detach().float().numpy()
+
+    (od, ogd, ov), (td, tgd, tv) = _both_libs(run)
+    assert (od, ogd) == (td, tgd) == ("float16", "float16")
+    assert np.abs(ov).max() > 0.5  # not the zeros of an overflowed variance
+    np.testing.assert_allclose(ov, tv, atol=4e-3)
+
+
+def test_rms_norm_takes_a_weight_of_another_dtype_as_pytorch():
+    def run(L):
+        m = L.nn.RMSNorm(3)
+        y = m(L.tensor([[1.0, -2.0, 3.0]], dtype=L.float64))
+        return str(y.dtype).split(".")[-1], y.tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours[0] == theirs[0] == "float64"
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)

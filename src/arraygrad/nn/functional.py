@@ -2726,8 +2726,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     return out
 
 
+def _upcast_half(xp, x):
+    """float16 as float32 for a norm's statistics, as PyTorch computes them: the squared
+    deviations overflow float16 from |x - mean| ~ 256 (the output came out all zeros)."""
+    half = getattr(xp, "float16", None)  # a namespace may have none (array-api-strict)
+    return xp.astype(x, xp.float32) if half is not None and x.dtype == half else x
+
+
 def _layer_norm_stats(xp, x, axes, eps):
-    """(x normalized over `axes`, 1 / its standard deviation there)."""
+    """(x normalized over `axes`, 1 / its standard deviation there; float32 for float16)."""
+    x = _upcast_half(xp, x)
     xhat = x - xp.mean(x, axis=axes, keepdims=True)
     rstd = 1 / xp.sqrt(xp.mean(xhat * xhat, axis=axes, keepdims=True) + eps)
     if getattr(xp, "__mutable_arrays__", False):
@@ -2741,21 +2749,22 @@ def _layer_norm_forward(xp, x, weight, bias, *, axes, eps):
     per row), so that backward needs no pass to recompute them."""
     xhat, rstd = _layer_norm_stats(xp, x, axes, eps)
     if weight is None and bias is None:
-        return xhat * 1, xhat, rstd  # a copy: an in-place write to the output must not reach xhat
+        # a copy: an in-place write to the output must not reach xhat
+        return (xhat * 1 if xhat.dtype == x.dtype else xp.astype(xhat, x.dtype)), xhat, rstd
     out = xhat + bias if weight is None else xhat * weight
     if weight is not None and bias is not None:
         if getattr(xp, "__mutable_arrays__", False):
             out += bias  # the product is fresh
         else:
             out = out + bias
-    return out, xhat, rstd
+    return (out if out.dtype == x.dtype else xp.astype(out, x.dtype)), xhat, rstd
 
 
 def _layer_norm_grads(xp, g, x, weight, ans, axes, eps, needs_grad):
     """dx = rstd (gy - mean(gy) - xhat mean(gy xhat)) over the normalized axes, gy = g weight:
     from the saved xhat and rstd on raw arrays in first-order backward; recomputed from x when
-    recording, so that they differentiate too."""
-    g = g[0]
+    recording, so that they differentiate too. float16 in float32, as the forward."""
+    g = _upcast_half(xp, g[0])
     xhat, rstd = _layer_norm_stats(xp, x, axes, eps) if grad_enabled() else ans[1:]
     lead = tuple(range(x.ndim - len(axes)))
     g_xhat = g * xhat if needs_grad[0] or needs_grad[1] else None
@@ -2817,14 +2826,17 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
         raise ValueError(f"rms_norm: normalized_shape {shape} must be the last axes of the input's "
                          f"shape {tuple(input._data.shape)}")
     if weight is not None:
-        _check_same_dtype(input, weight, "rms_norm", "weight")
+        check_tensor(weight, "rms_norm", "weight")  # of any floating dtype: the output keeps input's
         if tuple(weight._data.shape) != shape:
             raise ValueError(f"rms_norm: weight must have shape {shape}, got {tuple(weight._data.shape)}")
     if eps is None:
         eps = _ag.finfo(input.dtype).eps
     axes = tuple(range(-k, 0))
-    out = input * rsqrt(mean(input * input, axis=axes, keepdims=True) + eps)
-    return out if weight is None else out * weight
+    x = input.astype(_ag.float32) if input._dtype is _ag.float16 else input  # PyTorch's float32 statistics
+    out = x * rsqrt(mean(x * x, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        out = out * (weight if weight._dtype is x._dtype else weight.astype(x._dtype))
+    return out if x is input else out.astype(input._dtype)
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
@@ -3565,6 +3577,7 @@ def _channel_sums(xp, a, b=None):
     summed in a's dtype and the rows' totals in float64: a float32 running total over the
     batch loses ~5 bits of a mean far from 0 (PyTorch accumulates in double too)."""
     n, c = a.shape[:2]
+    a, b = _upcast_half(xp, a), (None if b is None else _upcast_half(xp, b))  # float16: float32 sums
     if a.ndim == 2:  # rows of one value
         rows = a if b is None else a * b
     else:
@@ -3575,7 +3588,7 @@ def _channel_sums(xp, a, b=None):
             rows_b = xp.reshape(b, (n, c, -1))
             vecdot = getattr(xp, "vecdot", None)  # CuPy has none: the product, then its sum
             rows = vecdot(rows_a, rows_b, axis=-1) if vecdot is not None else xp.sum(rows_a * rows_b, axis=-1)
-    return xp.astype(xp.sum(rows, axis=0, dtype=xp.float64), a.dtype)
+    return xp.astype(xp.sum(rows, axis=0, dtype=xp.float64), rows.dtype)
 
 
 def _per_channel(xp, v, x):
@@ -3592,6 +3605,7 @@ def _batch_norm_stats(xp, x):
     """(x - mean, biased variance) per channel: the variance from the centered values (two
     passes, as accurate as PyTorch's for inputs far from 0), with no squares array."""
     count = math.prod(x.shape) // x.shape[1]
+    x = _upcast_half(xp, x)
     mean = _channel_sums(xp, x) / count
     centered = x - _per_channel(xp, mean, x)
     return centered, mean, _channel_sums(xp, centered, centered) / count
@@ -3615,14 +3629,16 @@ def _batch_norm_forward(xp, x, weight, bias, *, eps):
         if bias is not None:
             out = out + _per_channel(xp, bias, x)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    out = out if out.dtype == x.dtype else xp.astype(out, x.dtype)  # float16: computed in float32
     return out, xp.reshape(mean, shape), xp.reshape(var, shape)
 
 
 def _batch_norm_grads(xp, g, x, weight, ans, eps, needs_grad):
     """dx = a (g - mean(g) - k (x - mean)), a = weight invstd, k = invstd^2 mean(g (x - mean)),
     from two per-channel reductions: the statistics saved on raw arrays in first-order
-    backward; recomputed from x when recording, so that they differentiate too."""
-    g = g[0]
+    backward; recomputed from x when recording, so that they differentiate too. float16 in
+    float32, as the forward."""
+    g = _upcast_half(xp, g[0])
     sum_g = _channel_sums(xp, g)
     if not (needs_grad[0] or needs_grad[1]):  # the bias's alone: no pass over x
         return None, None, sum_g
@@ -3741,9 +3757,12 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         raise RuntimeError(f"group_norm: expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(shape)} and num_groups={num_groups!r}")
     _check_channel_params("group_norm", input, c, (("weight", weight), ("bias", bias)))
-    g = reshape(input, (shape[0], num_groups, -1))
+    x = input.astype(_ag.float32) if input._dtype is _ag.float16 else input  # PyTorch's float32 statistics
+    g = reshape(x, (shape[0], num_groups, -1))
     centered = g - mean(g, axis=-1, keepdims=True)
     out = reshape(centered * rsqrt(mean(centered * centered, axis=-1, keepdims=True) + eps), shape)
+    if x is not input:
+        out = out.astype(input._dtype)
     return _channel_affine(out, weight, bias, len(shape))
 
 
