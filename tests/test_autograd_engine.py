@@ -813,3 +813,23 @@ def test_grad_wrt_an_intermediate_stops_there():
     h = xp.exp(x)
     gh, gx = autograd.grad(xp.sum(xp.sin(h)), (h, x))
     np.testing.assert_allclose(gx.numpy(), np.cos(np.exp([1.0, 2.0])) * np.exp([1.0, 2.0]))
+
+
+def test_grad_with_batched_grad_outputs_gives_one_gradient_per_row():
+    """grad(is_grads_batched=True): a Jacobian in one call, as PyTorch's (there by vmap)."""
+    import torch
+
+    def run(L):
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        (jac,) = L.autograd.grad(x ** 2, x, L.eye(3), is_grads_batched=True)
+        z = L.tensor([0.5], requires_grad=True)
+        gx, gz = L.autograd.grad((x * z).sum(0, keepdim=True), (x, z), L.tensor([[1.0], [2.0]]),
+                                 is_grads_batched=True)
+        return jac.tolist(), gx.tolist(), gz.tolist()
+
+    assert run(xp) == run(torch)
+    x = t(np.array([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="batch sizes differ"):
+        autograd.grad([x * 2, x * 3], x, [xp.ones((2, 2)), xp.ones((3, 2))], is_grads_batched=True)
+    (empty,) = autograd.grad(x * 2, x, xp.ones((0, 2)), is_grads_batched=True)
+    assert tuple(empty.shape) == (0, 2)

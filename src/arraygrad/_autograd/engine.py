@@ -863,6 +863,35 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     execute(tensors, grad_tensors, retain_graph=retain_graph, create_graph=create_graph)
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """grad(is_grads_batched=True): the grad_outputs' leading axis is a batch of cotangents;
+    one backward per row (PyTorch vmaps the backward), each input's gradients stacked."""
+    sizes = set()
+    for i, g in enumerate(grad_outputs):
+        if not isinstance(g, Tensor) or g.ndim == 0:
+            raise RuntimeError(f"grad(is_grads_batched=True): grad_outputs[{i}] must be a tensor with a "
+                               f"leading batch dimension, got {type(g).__name__ if not isinstance(g, Tensor) else 'a 0-d tensor'}")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"grad(is_grads_batched=True): the grad_outputs' batch sizes differ: {sorted(sizes)}")
+    n = sizes.pop()
+    rows = [grad(outputs, inputs, [g[k] for g in grad_outputs], retain_graph=retain_graph or k < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    from .._ops.creation import zeros
+    from .._ops.manipulation import stack
+
+    out = []
+    for i, t in enumerate(inputs):
+        col = [r[i] for r in rows]
+        if n == 0:
+            out.append(zeros((0,) + tuple(t.shape), dtype=t.dtype, device=t.device))
+        else:
+            out.append(None if col[0] is None else stack(col))
+    return tuple(out)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of `outputs` with respect to `inputs` (returned, not accumulated)."""
@@ -879,10 +908,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad: got {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    if is_grads_batched:
-        raise NotImplementedError("grad(is_grads_batched=True) is not supported; loop over the batch")
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     got = execute(outputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,

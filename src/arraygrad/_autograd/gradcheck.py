@@ -189,12 +189,15 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     projection ``v^T J u`` instead of the whole Jacobian. `check_forward_ad` also checks
     Jacobian-vector products (`arraygrad.func.jvp`). `check_undefined_grad` is PyTorch's check
     for C++ undefined gradients, which arraygrad does not have (always satisfied);
-    `check_batched_grad` / `check_batched_forward_grad` need vmap, which arraygrad lacks
-    (NotImplementedError).
+    `check_batched_grad` / `check_batched_forward_grad` check PyTorch's vmap batching rules
+    of the derivatives; arraygrad's batched gradients (`grad(is_grads_batched=True)`,
+    `func.vmap`) run the same rules once per row, so there is no batching rule to check
+    (NotImplementedError rather than a check that cannot fail).
     """
     if check_batched_grad or check_batched_forward_grad:
-        raise NotImplementedError("gradcheck: check_batched_grad / check_batched_forward_grad need "
-                                  "vmap, which arraygrad does not have")
+        raise NotImplementedError("gradcheck: check_batched_grad / check_batched_forward_grad check "
+                                  "vmap batching rules, which arraygrad does not have: its batched "
+                                  "gradients run the ordinary rules once per row")
     if masked:
         raise NotImplementedError("gradcheck: masked (sparse) checks are not supported")
     try:
