@@ -833,3 +833,33 @@ def test_grad_with_batched_grad_outputs_gives_one_gradient_per_row():
         autograd.grad([x * 2, x * 3], x, [xp.ones((2, 2)), xp.ones((3, 2))], is_grads_batched=True)
     (empty,) = autograd.grad(x * 2, x, xp.ones((0, 2)), is_grads_batched=True)
     assert tuple(empty.shape) == (0, 2)
+
+
+def test_hook_results_are_checked_as_pytorch():
+    """A node pre-hook returning the wrong number of gradients or a changed dtype, and a
+    post-accumulate-grad hook returning anything, raise (they were used or dropped silently)."""
+    import torch
+
+    def run(L):
+        out = []
+        for case in ("count", "dtype", "scaled"):
+            x = L.tensor([1.0, 2.0], requires_grad=True)
+            y = x * 3
+            hook = {"count": lambda go: (go[0], go[0]), "dtype": lambda go: (go[0].double(),),
+                    "scaled": lambda go: (go[0] * 10,)}[case]
+            y.grad_fn.register_prehook(hook)
+            try:
+                y.sum().backward()
+                out.append(x.grad.tolist())
+            except RuntimeError:
+                out.append("RuntimeError")
+        p = L.ones(2, requires_grad=True)
+        p.register_post_accumulate_grad_hook(lambda t: t * 2)
+        try:
+            (p * 2).sum().backward()
+            out.append("ok")
+        except RuntimeError as exc:
+            out.append("should return None" in str(exc))
+        return out
+
+    assert run(xp) == run(torch) == ["RuntimeError", "RuntimeError", [30.0, 30.0], True]

@@ -462,7 +462,8 @@ def run_post_accumulate_hooks(leaf) -> None:
     entry = POST_ACCUMULATE_HOOKS.get(id(leaf))
     if entry is not None and entry[0]() is leaf:
         for hook in list(entry[1]):
-            hook(leaf)
+            if hook(leaf) is not None:  # PyTorch's check: what it returns would be lost
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 D.Tensor = Tensor

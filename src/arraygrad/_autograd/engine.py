@@ -745,9 +745,11 @@ def _pre_hooks(node, grads):
             grads = g
     if hooks is not None:
         for hook in list(hooks.get("pre", ())):
-            r = hook(tuple(grads) if multi else (grads,))
-            if r is not None:
-                grads = list(r) if multi else r[0]
+            current = list(grads) if multi else [grads]
+            r = hook(tuple(current))
+            if r is not None:  # checked as a post-hook's: the count, then each like the one it replaces
+                new = _post_hook_result(hook, current, r)
+                grads = new if multi else new[0]
     return grads
 
 
