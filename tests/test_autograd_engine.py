@@ -863,3 +863,31 @@ def test_hook_results_are_checked_as_pytorch():
         return out
 
     assert run(xp) == run(torch) == ["RuntimeError", "RuntimeError", [30.0, 30.0], True]
+
+
+def test_accumulate_grad_nodes_are_one_per_leaf_with_pytorchs_hooks():
+    """The gradient-bucketing idiom p.expand_as(p).grad_fn.next_functions[0][0]: the same
+    AccumulateGrad while it is held, pre-hooks (may replace the gradient) and post-hooks
+    ((), (gradient,)) around the accumulation, removable."""
+    import torch
+
+    def run(L):
+        log = []
+        p = L.ones(2, requires_grad=True)
+        acc = p.expand_as(p).grad_fn.next_functions[0][0]
+        same = acc is p.expand_as(p).grad_fn.next_functions[0][0]
+        acc.register_hook(lambda gi, go: log.append(("post", gi, go[0].tolist(), p.grad.tolist())))
+        acc.register_prehook(lambda go: log.append(("pre", go[0].tolist())))
+        (p * 3).sum().backward()
+        handle = acc.register_prehook(lambda go: (go[0] * 10,))
+        (p * 3).sum().backward()
+        handle.remove()
+        (p * 3).sum().backward()
+        return type(acc).__name__, same, acc.next_functions, acc.variable is p, log, p.grad.tolist()
+
+    assert run(xp) == run(torch)
+    p = t(np.array([1.0]))
+    acc = p.expand_as(p).grad_fn.next_functions[0][0]
+    acc.register_prehook(lambda go: (go[0], go[0]))
+    with pytest.raises(RuntimeError, match="incorrect number of values"):
+        (p * 2).sum().backward()

@@ -306,7 +306,7 @@ class Node:
             elif e.__class__ is tuple:
                 out.append(e)
             else:
-                out.append((AccumulateGrad(e), 0))
+                out.append((AccumulateGrad.of(e), 0))
         return tuple(out)
 
     def register_hook(self, fn: Callable):
@@ -362,12 +362,43 @@ def track_node(node) -> None:
 
 
 class AccumulateGrad:
-    """The sink for a leaf tensor (what PyTorch's `next_functions` shows for leaves)."""
+    """The sink for a leaf tensor (what PyTorch's `next_functions` shows for leaves): one per
+    leaf while someone holds it (the leaf keeps a weak reference, as PyTorch's tensor does),
+    with PyTorch's hooks around the accumulation into .grad."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "_pre_hooks", "_post_hooks", "__weakref__")
+    next_functions = ()
 
     def __init__(self, variable):
         self.variable = variable
+        self._pre_hooks = self._post_hooks = None
+
+    @classmethod
+    def of(cls, leaf) -> "AccumulateGrad":
+        meta = leaf._meta
+        if meta is None:
+            meta = leaf._meta = TensorMeta()
+        acc = None if meta.accumulator is None else meta.accumulator()
+        if acc is None:
+            acc = cls(leaf)
+            meta.accumulator = weakref.ref(acc)
+        return acc
+
+    def register_prehook(self, fn: Callable):
+        """fn(grad_outputs) -> replacement or None, before the gradient is accumulated."""
+        from ._autograd.engine import _HookList
+
+        if self._pre_hooks is None:
+            self._pre_hooks = _HookList()
+        return self._pre_hooks.add(fn)
+
+    def register_hook(self, fn: Callable):
+        """fn(grad_inputs, grad_outputs) after the accumulation: ((), (the gradient,))."""
+        from ._autograd.engine import _HookList
+
+        if self._post_hooks is None:
+            self._post_hooks = _HookList()
+        return self._post_hooks.add(fn)
 
     def name(self):
         return "AccumulateGrad"
@@ -625,15 +656,17 @@ def _raise_modified(t, node, now, expected, index=0):
 
 class TensorMeta:
     """Rarely-set tensor state, allocated on demand: which output of a multi-output op the
-    tensor is, its hooks, whether it retains its grad, and its name."""
+    tensor is, its hooks, whether it retains its grad, its name, and (a leaf's) a weak
+    reference to the AccumulateGrad that next_functions shows for it."""
 
-    __slots__ = ("out_index", "hooks", "retains_grad", "name")
+    __slots__ = ("out_index", "hooks", "retains_grad", "name", "accumulator")
 
     def __init__(self, index=0):
         self.out_index = index
         self.hooks = None
         self.retains_grad = False
         self.name = None
+        self.accumulator = None
 
 
 # ----------------------------------------------------------------------------------------

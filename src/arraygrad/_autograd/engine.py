@@ -644,13 +644,30 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, Tensor):
     for leaf, g, shared in leaf_grads.values():
         if g.__class__ is _SliceSum:
             g = _dense(g)
+        acc = None
         if leaf._meta is not None:
             hooked = _leaf_hooks(leaf, g)
+            acc = _accumulator_with_hooks(leaf)
+            if acc is not None and acc._pre_hooks:
+                for hook in list(acc._pre_hooks):
+                    r = hook((hooked,))
+                    if r is not None:
+                        hooked = _post_hook_result(hook, [hooked], r)[0]
             # a hook's own tensor may be the hook owner's too (PyTorch clones it then as well)
             shared = shared or hooked is not g
             g = hooked
         accumulate_grad(leaf, g, create_graph, shared)
+        if acc is not None and acc._post_hooks:
+            for hook in list(acc._post_hooks):
+                hook((), (g,))
     return None
+
+
+def _accumulator_with_hooks(leaf):
+    """The AccumulateGrad of `leaf` that next_functions handed out, if it is alive and hooked."""
+    ref = leaf._meta.accumulator
+    acc = None if ref is None else ref()
+    return acc if acc is not None and (acc._pre_hooks or acc._post_hooks) else None
 
 
 def _passed_through(g, grads) -> bool:
