@@ -383,3 +383,34 @@ def test_a_reshape_that_copies_is_not_a_view():
     y[0] = 100.0
     assert float(x[0, 0]) == 0.0 and y._base is None
     assert xp.reshape(x, (3, 2))._base is not None  # a true view stays one
+
+
+@pytest.mark.parametrize("make", ["slice", "reshape", "view_of_view", "leaf_view"])
+def test_in_place_write_to_a_view_made_under_no_grad_is_refused_as_pytorch(make):
+    """A view made under no_grad of a tensor in a graph, written in place with grad mode
+    back on, is ambiguous (is the write part of the graph?): PyTorch refuses it; arraygrad
+    treated the view as constant and gave a.grad = [0, 1]. Inside no_grad it stays allowed."""
+    import torch
+
+    def run(L):
+        a = L.tensor([1.0, 2.0], requires_grad=True)
+        w = L.tensor([3.0], requires_grad=True)
+        x = a * 1
+        with L.no_grad():
+            v = {"slice": lambda: x[:1], "reshape": lambda: x.reshape(2)[:1],
+                 "view_of_view": lambda: x[:2][:1], "leaf_view": lambda: a[:1]}[make]()
+        try:
+            v.mul_(w)
+            return "ok"
+        except RuntimeError as exc:
+            return "created in no_grad mode" in str(exc)
+
+    assert run(xp) == run(torch) is True
+    a = xp.asarray([1.0, 2.0], requires_grad=True)
+    x = a * 1
+    with xp.no_grad():
+        v = x[:1]
+        v.mul_(5.0)
+    xp.sum(x).backward()
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(x.detach().numpy(), [5.0, 2.0])

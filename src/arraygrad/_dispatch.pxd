@@ -44,7 +44,7 @@ cdef class SavedOutput(_Saved):
     cpdef object unpack_data(self, object node)
 
 cdef class TensorMeta:
-    cdef public object out_index, hooks, retains_grad, name, accumulator
+    cdef public object out_index, hooks, retains_grad, name, accumulator, no_grad_view
 
 @cython.locals(t=TensorBase)
 cpdef object wrap(object data, object backend)

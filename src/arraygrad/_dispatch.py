@@ -656,10 +656,11 @@ def _raise_modified(t, node, now, expected, index=0):
 
 class TensorMeta:
     """Rarely-set tensor state, allocated on demand: which output of a multi-output op the
-    tensor is, its hooks, whether it retains its grad, its name, and (a leaf's) a weak
-    reference to the AccumulateGrad that next_functions shows for it."""
+    tensor is, its hooks, whether it retains its grad, its name, (a leaf's) a weak
+    reference to the AccumulateGrad that next_functions shows for it, and whether it is a
+    view made under no_grad of a tensor in a graph (see set_view)."""
 
-    __slots__ = ("out_index", "hooks", "retains_grad", "name", "accumulator")
+    __slots__ = ("out_index", "hooks", "retains_grad", "name", "accumulator", "no_grad_view")
 
     def __init__(self, index=0):
         self.out_index = index
@@ -667,6 +668,7 @@ class TensorMeta:
         self.retains_grad = False
         self.name = None
         self.accumulator = None
+        self.no_grad_view = False
 
 
 # ----------------------------------------------------------------------------------------
@@ -692,8 +694,21 @@ def wrap(data, backend) -> Any:
 def wrap_view(data, backend, base, op=None, params=None):
     """Like `wrap`, for a result sharing `base`'s memory (views, detach, .data)."""
     t = wrap(data, backend)
-    t._base = (base, op, params)
+    set_view(t, base, op, params)
     return t
+
+
+def set_view(t, base, op, params) -> None:
+    """Make `t` a view of `base` made by `op` (None: an alias outside the graph). A view made
+    under no_grad of a tensor in a graph (or of such a view) is marked: an in-place write to
+    it with grad mode back on is ambiguous, and PyTorch refuses it (_inplace.check_graph)."""
+    t._base = (base, op, params)
+    if op is not None and not grad_enabled() and (
+            base._requires_grad or base._meta is not None and base._meta.no_grad_view):
+        meta = t._meta
+        if meta is None:
+            meta = t._meta = TensorMeta()
+        meta.no_grad_view = True
 
 
 def raise_device_mismatch(fname: str, a, b):

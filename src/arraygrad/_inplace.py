@@ -53,7 +53,15 @@ def check_writable(x, fname: str) -> None:
 
 
 def check_graph(x) -> None:
-    """PyTorch's rules: no in-place writes to leaves that require grad, or views of them."""
+    """PyTorch's rules: no in-place writes to leaves that require grad, or views of them, or
+    (grad mode on) to views made under no_grad of tensors in a graph."""
+    if x._meta is not None and x._meta.no_grad_view:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+            "can clarify your code by moving both the view and the inplace either both inside the "
+            "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+            "want the inplace to be tracked).")
     if x._requires_grad and x.grad_fn is None and _autograd_view_base(x) is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")

@@ -38,7 +38,7 @@ import operator
 from typing import NamedTuple
 
 from . import _dtypes
-from ._dispatch import Op, Tensor, check_tensor, grad_enabled, raise_device_mismatch
+from ._dispatch import Op, Tensor, check_tensor, grad_enabled, raise_device_mismatch, set_view
 from ._dispatch import apply as _apply
 from ._ops import either, normalize_axes
 from ._ops.creation import arange, eye, tril, triu, zeros, zeros_like
@@ -665,7 +665,7 @@ def diagonal(x, /, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
     params = {"offset": _require_int(offset, "diagonal", "offset")}
     out = apply(_DIAGONAL, (x,), params)
     if x._backend.is_view(out._data):
-        out._base = (x, _DIAGONAL, params)
+        set_view(out, x, _DIAGONAL, params)
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import (Op, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch,
-                         record, wrap)
+                         record, set_view, wrap)
 from . import exported, normalize_axis
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -290,7 +290,7 @@ def getitem(x, key):
             elif c is not slice and (cls := _basic_node_type(key)) is not None:
                 node.__class__ = cls
     if basic and b.mutable_arrays:
-        out._base = (x, op, {"key": k})
+        set_view(out, x, op, {"key": k})
     return out
 
 

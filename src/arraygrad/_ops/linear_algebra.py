@@ -5,7 +5,8 @@ from __future__ import annotations
 import operator
 
 from .. import _dtypes
-from .._dispatch import Op, ShapeError, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch
+from .._dispatch import (Op, ShapeError, Tensor, apply, binary, check_tensor, grad_enabled, raise_device_mismatch,
+                         set_view)
 from . import either, exported, normalize_axis
 
 
@@ -80,7 +81,7 @@ def matrix_transpose(x, /) -> Tensor:
         raise ValueError(f"matrix_transpose: x must have at least 2 dimensions, got shape {tuple(x._data.shape)}")
     out = apply(_MATRIX_TRANSPOSE, (x,))
     if x._backend.is_view(out._data):
-        out._base = (x, _MATRIX_TRANSPOSE, {})
+        set_view(out, x, _MATRIX_TRANSPOSE, {})
     return out
 
 

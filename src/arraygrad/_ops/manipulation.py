@@ -6,14 +6,14 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import (Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, raise_device_mismatch, record,
-                         wrap)
+                         set_view, wrap)
 from . import AxisError, either, exported, int_arg, int_list, normalize_axes, normalize_axis
 
 
 def _as_view(out, x, op, params):
     """Mark `out` as a view of `x` when the backend returned one."""
     if x._backend.is_view(out._data):
-        out._base = (x, op, params)
+        set_view(out, x, op, params)
     return out
 
 
@@ -106,7 +106,7 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
     if x._requires_grad and grad_enabled():
         record(_RESHAPE, (out,), (x,), {"shape": shape})
     if not copy and b.is_view(data, x._data):
-        out._base = (x, _RESHAPE, {"shape": shape})
+        set_view(out, x, _RESHAPE, {"shape": shape})
     return out
 
 
