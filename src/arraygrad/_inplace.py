@@ -120,7 +120,8 @@ def _move_retained_grad(x, old_fn) -> None:
 
 def inplace_binary(op: Op, x, other):
     """x op= other (the operators' in-place forms and PyTorch's `add_`-style methods)."""
-    if op.refuses_bool and (x._dtype.kind == "b" or D.is_bool_operand(other)):
+    if op.refuses_bool and (x._dtype.kind == "b" or (
+            other._dtype.kind == "b" if other.__class__ is Tensor else D.is_bool_operand(other))):
         D.refuse_bool(op)
     if not grad_enabled() or not needs_tracking(x, (other,)):  # no_grad: one C call decides
         b = x._backend
