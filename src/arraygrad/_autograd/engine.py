@@ -889,8 +889,9 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     sizes = set()
     for i, g in enumerate(grad_outputs):
         if not isinstance(g, Tensor) or g.ndim == 0:
+            got = "a 0-d tensor" if isinstance(g, Tensor) else type(g).__name__
             raise RuntimeError(f"grad(is_grads_batched=True): grad_outputs[{i}] must be a tensor with a "
-                               f"leading batch dimension, got {type(g).__name__ if not isinstance(g, Tensor) else 'a 0-d tensor'}")
+                               f"leading batch dimension, got {got}")
         sizes.add(g.shape[0])
     if len(sizes) != 1:
         raise RuntimeError(f"grad(is_grads_batched=True): the grad_outputs' batch sizes differ: {sorted(sizes)}")
