@@ -2142,10 +2142,11 @@ def test_numpy_scalars_count_as_the_numbers_they_hold():
 
 
 @pytest.mark.parametrize("case", ["linear", "linear_3d_nobias", "linear_1d", "l1_loss", "softsign",
-                                  "normalize", "pairwise_distance"])
+                                  "normalize", "pairwise_distance", "conv2d", "conv1d"])
 def test_complex_inputs_of_nn_functional_as_pytorchs(case):
     """PyTorch takes complex input here (nn.Linear(dtype=complex64) included); the
-    gradients follow its conjugate convention (linear's: g @ conj(W), g^T @ conj(x))."""
+    gradients follow its conjugate convention (linear's: g @ conj(W), g^T @ conj(x);
+    the convolutions' likewise)."""
     rng = np.random.default_rng(3)
 
     def c(*shape):
@@ -2153,7 +2154,8 @@ def test_complex_inputs_of_nn_functional_as_pytorchs(case):
 
     arrays = {"linear": [c(4, 3), c(5, 3), c(5)], "linear_3d_nobias": [c(2, 4, 3), c(5, 3)],
               "linear_1d": [c(3), c(5, 3), c(5)], "l1_loss": [c(4, 3), c(4, 3)], "softsign": [c(4, 3)],
-              "normalize": [c(4, 3)], "pairwise_distance": [c(4, 3), c(4, 3)]}[case]
+              "normalize": [c(4, 3)], "pairwise_distance": [c(4, 3), c(4, 3)],
+              "conv2d": [c(2, 3, 6, 6), c(4, 3, 3, 3), c(4)], "conv1d": [c(2, 3, 8), c(4, 3, 3)]}[case]
     name = case.split("_3d")[0].split("_1d")[0]
 
     def run(L):

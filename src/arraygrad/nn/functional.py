@@ -144,9 +144,9 @@ def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
 _SPATIAL = {2: "H, W", 3: "D, H, W"}  # the spatial axes' names, by count
 
 
-def _batched(x, fname: str, nd: int = 2):
+def _batched(x, fname: str, nd: int = 2, complex_ok: bool = False):
     """(x as (N, C, H, W), whether it was unbatched (C, H, W)); nd=3: (N, C, D, H, W)."""
-    _check_float(x, fname)
+    _check_float(x, fname, complex_ok=complex_ok)
     if x._data.ndim == nd + 2:
         return x, False
     if x._data.ndim == nd + 1:
@@ -307,7 +307,7 @@ def _col2im_forward(xp, cols, *, window, x_shape):
 
 # im2col: (N, C, H, W) -> (N, OH, OW, KH*KW, C), every window's pixels; col2im is its adjoint.
 _IM2COL = Op("im2col", ("x",), lambda g, window, x_shape: col2im(g, window, x_shape),
-             dtypes="real floating", generic=_im2col_forward, grad_fn="Im2ColBackward0")
+             dtypes="floating-point", generic=_im2col_forward, grad_fn="Im2ColBackward0")
 def _col2im_grad(g, window, cols_shape):
     """im2col of the image's gradient: the windows of the columns. A transposed convolution's
     output padding of at least its stride (legal below its dilation) leaves room for more
@@ -319,7 +319,7 @@ def _col2im_grad(g, window, cols_shape):
 
 
 _COL2IM = Op("col2im", ("cols",), _col2im_grad,
-             dtypes="real floating", generic=_col2im_forward, grad_fn="Col2ImBackward0")
+             dtypes="floating-point", generic=_col2im_forward, grad_fn="Col2ImBackward0")
 
 
 def im2col(x, window: Window, fill: float = 0.0):
@@ -361,10 +361,10 @@ def _conv_grads(g, cols, weight, needs_grad):
     if needs_grad[0]:
         # (N, K*C, OH*OW): each kernel offset's block is an (N, C, OH, OW) image, which col2im
         # adds into the (N, C, H, W) gradient in place; seen as im2col's (N, OH, OW, K, C)
-        rows = matmul(matrix_transpose(_kernel_rows(_ag, weight)), g3)
+        rows = matmul(matrix_transpose(_kernel_rows(_ag, _conj(weight))), g3)  # complex: conjugates
         gcols = permute_dims(reshape(rows, (n, k, c, oh, ow)), (0, 3, 4, 1, 2))
     if needs_grad[1]:
-        rows = _sum(matmul(g3, reshape(cols, (n, oh * ow, k * c))), axis=0)
+        rows = _sum(matmul(g3, reshape(_conj(cols), (n, oh * ow, k * c))), axis=0)
         gw = permute_dims(reshape(rows, (o, kh, kw, c)), (0, 3, 1, 2))
     if needs_grad[2]:
         gb = _sum(g3, axis=(0, 2))
@@ -372,7 +372,7 @@ def _conv_grads(g, cols, weight, needs_grad):
 
 
 _CONV2D = Op("conv2d", ("cols", "weight", "bias"), {("cols", "weight", "bias"): _conv_grads},
-             dtypes="real floating", generic=_conv_forward, grad_fn="ConvolutionBackward0")
+             dtypes="floating-point", generic=_conv_forward, grad_fn="ConvolutionBackward0")
 
 
 def _conv_padding(padding, kernel, dilation, stride, fname):
@@ -413,7 +413,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     """2-D convolution (cross-correlation, as PyTorch) of (N, C, H, W) or (C, H, W) `input`
     with (O, C / groups, KH, KW) `weight`; `padding` may be an int, a pair, 'valid' or 'same';
     `groups` splits the channels into separately convolved groups (C: depthwise)."""
-    x, unbatched = _batched(input, "conv2d")
+    x, unbatched = _batched(input, "conv2d", complex_ok=True)
     _check_same_dtype(x, weight, "conv2d", "weight")
     _check_same_dtype(x, bias, "conv2d", "bias")
     ws = tuple(weight._data.shape)
@@ -436,7 +436,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution of (N, C, L) or (C, L) `input` with (O, C / groups, K) `weight` (a
     2-D convolution over a unit height)."""
-    _check_float(input, "conv1d")
+    _check_float(input, "conv1d", complex_ok=True)
     check_tensor(weight, "conv1d", "weight")
     if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
         raise ValueError(f"conv1d: expected (N, C, L) or (C, L) input and (O, C, K) weight, got shapes "
