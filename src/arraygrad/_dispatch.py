@@ -646,8 +646,12 @@ class SavedHooked:
 
 
 def _raise_modified(t, node, now, expected, index=0):
-    what = f"output {index} of {type(node).__name__}" if t is None else (
-        f"an input of {type(node).__name__}")
+    raise_modified(f"output {index} of {type(node).__name__}" if t is None else
+                   f"an input of {type(node).__name__}", now, expected)
+
+
+def raise_modified(what: str, now, expected):
+    """PyTorch's error for a saved value written in place before backward read it."""
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: {what} is at version {now}; expected version {expected} instead. "

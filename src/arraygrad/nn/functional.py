@@ -2832,7 +2832,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     if eps is None:
         eps = _ag.finfo(input.dtype).eps
     axes = tuple(range(-k, 0))
-    x = input.astype(_ag.float32) if input._dtype is _ag.float16 else input  # PyTorch's float32 statistics
+    x = _upcast_half(_ag, input)  # PyTorch's float32 statistics
     out = x * rsqrt(mean(x * x, axis=axes, keepdims=True) + eps)
     if weight is not None:
         out = out * (weight if weight._dtype is x._dtype else weight.astype(x._dtype))
@@ -3757,7 +3757,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         raise RuntimeError(f"group_norm: expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(shape)} and num_groups={num_groups!r}")
     _check_channel_params("group_norm", input, c, (("weight", weight), ("bias", bias)))
-    x = input.astype(_ag.float32) if input._dtype is _ag.float16 else input  # PyTorch's float32 statistics
+    x = _upcast_half(_ag, input)  # PyTorch's float32 statistics
     g = reshape(x, (shape[0], num_groups, -1))
     centered = g - mean(g, axis=-1, keepdims=True)
     out = reshape(centered * rsqrt(mean(centered * centered, axis=-1, keepdims=True) + eps), shape)

@@ -25,7 +25,7 @@ from .._autograd.engine import backward as _backward
 from .._autograd.function import Function
 from .._autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .._autograd.graph import saved_tensors_hooks
-from .._dispatch import Tensor
+from .._dispatch import Tensor, raise_modified
 from .._random import get_rng_state, set_rng_state
 
 __all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential"]
@@ -69,11 +69,7 @@ class _Recomputation:
     def _rerun(self):
         for i, (a, version) in enumerate(zip(self.args, self.versions)):
             if version is not None and a._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: input {i} of the checkpointed function is at version "
-                    f"{a._version}; expected version {version} instead. Hint: clone() it before "
-                    "modifying it in place, or modify a copy.")
+                raise_modified(f"input {i} of the checkpointed function", a._version, version)
         saved = []
 
         def keep(t):
