@@ -1,7 +1,7 @@
 """Run every benchmark and print the ratios against the baselines measured in the same run.
 
     python benchmarks/run.py              # all suites
-    python benchmarks/run.py core autograd train
+    python benchmarks/run.py core autograd train host_memory
 
 One BLAS thread per side, interleaved rounds, medians (see _harness.py).
 """
@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _harness  # noqa: E402,F401  (pins threads before numpy/torch load)
 
-SUITES = {"core": "bench_core", "autograd": "bench_autograd", "train": "bench_train"}
+SUITES = {"core": "bench_core", "autograd": "bench_autograd", "train": "bench_train",
+          "host_memory": "bench_host_memory"}
 
 
 def main(argv):

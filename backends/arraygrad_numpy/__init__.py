@@ -14,6 +14,7 @@ import numpy as np
 from arraygrad import Backend
 
 from ._fixes import numpy_overrides
+from ._host_memory import tune_host_allocator
 
 __all__ = ["NumpyBackend"]
 
@@ -25,6 +26,7 @@ class NumpyBackend(Backend):
 
     @classmethod
     def load_namespace(cls):
+        tune_host_allocator()  # large temporaries reused, not faulted in again (_host_memory)
         return np
 
     def quiet_float_errors(self):
