@@ -1,8 +1,10 @@
 """The MLP step of bench_autograd in processes without torch, as most users' are: with the
 NumPy backend's allocator settings (backends/arraygrad_numpy/_host_memory.py) against
-glibc's own (ARRAYGRAD_MALLOC_TUNING=0), which fault the step's large temporaries in afresh
-every step. The other suites import torch, which hides this: its import moves glibc's
-thresholds. Each setting runs in fresh processes, alternated; medians.
+glibc's own (ARRAYGRAD_MALLOC_TUNING=0), under which this script's step faults its large
+temporaries in afresh every step (whether a program does depends on the blocks it freed
+before; tests/test_host_memory.py checks the mechanism on a fixed pattern). The other suites
+import torch, which hides this: its import moves glibc's thresholds. Each setting runs in
+fresh processes, alternated; medians.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _child(steps=200):
     """A user's training script: the data and parameters come from NumPy, NumPy's copies
     stay alive (as in bench_autograd), then arraygrad's steps, then NumPy's by hand; prints
-    the medians of 5 timings of `steps` steps each, and arraygrad's page faults per step.
-    (tests/test_host_memory.py runs it too.)"""
+    the medians of 5 timings of `steps` steps each, and arraygrad's page faults per step."""
     import time
 
     import numpy as np
