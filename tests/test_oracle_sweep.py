@@ -2213,3 +2213,73 @@ def test_rms_norm_takes_a_weight_of_another_dtype_as_pytorch():
     ours, theirs = _both_libs(run)
     assert ours[0] == theirs[0] == "float64"
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+# ----- sixteenth session's sweeps ----------------------------------------------------------
+def test_index_fill_counts_a_repeated_index_once_in_the_values_gradient():
+    """The value went through a setitem whose gradient gathers g at every index given: a
+    repeated index counted its positions twice (6 instead of 4 here)."""
+    def run(L):
+        x = L.zeros(3, 2, dtype=L.float64, requires_grad=True)
+        v = L.tensor(1.0, dtype=L.float64, requires_grad=True)
+        y = x.index_fill(0, L.tensor([0, 0, 2]), v)
+        (y * L.arange(6.0, dtype=L.float64).reshape(3, 2)).sum().backward()
+        return y.tolist(), x.grad.tolist(), v.grad.item()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs and ours[2] == 0 + 1 + 4 + 5
+
+
+def test_mode_counts_nans_as_one_value():
+    """Each NaN was a value of its own (NaN != NaN), so two NaNs lost to one 1.0. (Where NaNs
+    tie with numbers PyTorch's answer depends on their order; arraygrad's, the smallest
+    value first and NaN last, does not.)"""
+    def run(L):
+        x = L.tensor([[math.nan, math.nan, 1.0], [1.0, math.nan, 1.0], [math.nan, 3.0, math.nan]])
+        m = x.mode(dim=1)
+        return str(m.values.tolist())
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == "[nan, 1.0, nan]"
+
+
+@pytest.mark.parametrize("call", ["scatter", "scatter_", "scatter_add", "scatter_add_"])
+def test_scatter_refuses_a_source_of_another_dtype(call):
+    """The source was cast to the input's dtype: an int64 input took float sources truncated."""
+    def run(L):
+        x = L.zeros(3, dtype=L.int64)
+        try:
+            getattr(x, call)(0, L.tensor([0, 1]), L.tensor([1.5, 2.5]))
+        except RuntimeError as exc:
+            return "Expected self.dtype to be equal to src.dtype" in str(exc), x.tolist()
+        return False, x.tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == (True, [0, 0, 0])
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_optimizes_complex_parameters_as_pytorch(line_search_fn):
+    """The flat vectors were complex: dot products without the conjugate, their imaginary
+    parts dropped (a ComplexWarning), and LBFGS stood still. They are real now, two entries
+    per complex element, as PyTorch's view_as_real."""
+    target = np.array([0.3 + 0.1j, -0.2 + 0.5j, 1.0 - 1.0j])
+
+    def run(L):
+        p = L.tensor(np.array([1 + 2j, -0.5 + 0.3j, 0.0 + 0.0j]), requires_grad=True)
+        w = L.tensor(np.array([1.0, 2.0, 0.5]))
+        opt = L.optim.LBFGS([p], line_search_fn=line_search_fn, max_iter=5)
+
+        def closure():
+            opt.zero_grad()
+            loss = (w * (p - L.tensor(target)).abs() ** 2).sum() + (p.real * p.imag).sum() * 0.1
+            loss.backward()
+            return loss
+
+        losses = [float(opt.step(closure).detach()) for _ in range(3)]
+        return losses, p.detach().numpy().copy()
+
+    (ol, op), (tl, tp) = _both_libs(run)
+    np.testing.assert_allclose(ol, tl, rtol=1e-7)
+    np.testing.assert_allclose(op, tp, rtol=1e-7, atol=1e-9)
+    assert ol[-1] < ol[0]

@@ -15,14 +15,15 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import (GRAD_ENABLED, Op, Tensor, apply, binary, check_tensor, grad_enabled, named_node,
-                        node_type_named, refuse_bool, unary)
+from ._dispatch import (GRAD_ENABLED, DTypeError, Op, Tensor, apply, binary, check_tensor, grad_enabled,
+                        named_node, node_type_named, refuse_bool, unary)
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
 from ._ops import linear_algebra as _linalg
 from ._ops import manipulation as _manip
 from ._ops import searching as _search
+from ._ops import sets as _sets
 from ._ops import sorting as _sorting
 from ._ops import statistical as _stat
 from ._ops import utility as _util
@@ -790,9 +791,10 @@ def _scatter_source(fname, input, dim, index, src):
             src = _manip.reshape(src, (1,))
     if isinstance(src, Tensor):
         _check_index_shape(fname, input, dim, index, src)
+        if src._dtype is not input._dtype:  # PyTorch's check: no silent cast (nor truncation)
+            raise DTypeError(f"{fname}(): Expected self.dtype to be equal to src.dtype, got "
+                             f"{input._dtype} and {src._dtype}")
         src = src[tuple(slice(0, s) for s in index.shape)]
-        if src._dtype is not input._dtype:
-            src = src.astype(input._dtype)
     else:
         _check_index_shape(fname, input, dim, index)
         src = _creation.full(tuple(index.shape), src, dtype=input._dtype, device=input.device)
@@ -1478,6 +1480,9 @@ def select(input, dim: int, index: int) -> Tensor:
 def index_fill(input, dim: int, index, value) -> Tensor:
     """A copy of input with `value` at positions `index` of axis `dim`."""
     d = normalize_axis(dim, check_tensor(input, "index_fill", "input").ndim, "index_fill", "dim")
+    if isinstance(value, Tensor) and value._requires_grad and isinstance(index, Tensor):
+        # each position filled once: value's gradient counts a repeated index once (PyTorch's)
+        index = _sets.unique_values(index)
     return _indexing.setitem_functional(input, (slice(None),) * d + (index,), value)
 
 
@@ -2104,8 +2109,11 @@ def _mode_positions(x):
         s = _indexing.take_along_axis(v, order, axis=-1)
         n = s.shape[-1]
         pos = _creation.arange(n, dtype=_dtypes.int64, device=v.device)
+        differs = s[..., 1:] != s[..., :-1]
+        if s._dtype.kind in "fc":  # NaNs, sorted last, count as one value (PyTorch's)
+            differs = differs & ~(_elem.isnan(s[..., 1:]) & _elem.isnan(s[..., :-1]))
         starts = _manip.concat([_creation.ones(tuple(s.shape[:-1]) + (1,), dtype=_dtypes.bool, device=v.device),
-                                s[..., 1:] != s[..., :-1]], axis=-1)
+                                differs], axis=-1)
         marks = _search.where(starts, pos, 0)
         run_start = _indexing.take_along_axis(marks, _running_extreme(marks, True), axis=-1)
         length = pos - run_start + 1  # the count so far within each run of equal values

@@ -48,17 +48,30 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         super().add_param_group(param_group)
 
+    # The flat vectors are real: a complex parameter takes two entries per element, its real
+    # and imaginary parts (PyTorch's view_as_real), so that dot products are the real ones.
     def _flat_grad(self):
         xp = self._xp
-        return xp.concat([xp.reshape(p.grad._data if p.grad is not None else xp.zeros_like(p._data), (-1,))
-                          for p in self._params])
+        parts = []
+        for p in self._params:
+            g = xp.reshape(p.grad._data if p.grad is not None else xp.zeros_like(p._data), (-1,))
+            if p._dtype.kind == "c":
+                g = xp.reshape(xp.stack([xp.real(g), xp.imag(g)], axis=-1), (-1,))
+            parts.append(g)
+        return xp.concat(parts)
 
     def _add_grad(self, step_size: float, update) -> None:
         xp, offset = self._xp, 0
         for p in self._params:
             n = p.size
             pd = p._data
-            pd += step_size * xp.reshape(update[offset:offset + n], tuple(p.shape))
+            if p._dtype.kind == "c":
+                pairs = xp.reshape(update[offset:offset + 2 * n], (n, 2))
+                u = pairs[:, 0] + 1j * pairs[:, 1]
+                n *= 2
+            else:
+                u = update[offset:offset + n]
+            pd += step_size * xp.reshape(u, tuple(p.shape))
             store(p, pd)
             offset += n
 
