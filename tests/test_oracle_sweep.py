@@ -2283,3 +2283,29 @@ def test_lbfgs_optimizes_complex_parameters_as_pytorch(line_search_fn):
     np.testing.assert_allclose(ol, tl, rtol=1e-7)
     np.testing.assert_allclose(op, tp, rtol=1e-7, atol=1e-9)
     assert ol[-1] < ol[0]
+
+
+def test_unfold_windows_are_read_only_not_a_copy_that_takes_writes():
+    """PyTorch's windows are a view: a write through them reaches the input. arraygrad's
+    are a copy, so such a write changed the copy alone, silently; it raises now."""
+    import arraygrad as ag
+
+    x = ag.zeros(4)
+    with pytest.raises(ValueError, match="read-only"):
+        x.unfold(0, 2, 2).add_(1)
+    assert x.tolist() == [0.0] * 4
+    t = ag.arange(6.0, requires_grad=True)
+    w = t.unfold(0, 3, 1)
+    (w * w).sum().backward()  # reading and differentiating are unchanged
+    assert t.grad.tolist() == [0.0, 4.0, 12.0, 18.0, 16.0, 10.0]
+
+
+def test_trace_and_einsum_sums_of_small_integers_are_int64_as_pytorch():
+    def run(L):
+        x = L.ones(2, 2, dtype=L.uint8)
+        return [str(t.dtype).split(".")[-1] for t in (
+            L.trace(x), x.trace(), L.einsum("ii", x), L.einsum("ij->i", x), L.einsum("ij,jk->ik", x, x),
+            L.einsum("ij->", x.to(L.int32)), L.einsum("ij->ji", x))]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == ["int64"] * 4 + ["uint8", "int64", "uint8"]

@@ -48,8 +48,8 @@ def needs_tracking(x, others=()) -> bool:
 
 def check_writable(x, fname: str) -> None:
     if not x._backend.is_writeable(x._data):
-        raise ValueError(f"{fname}: this tensor is read-only (a read-only NumPy array, a "
-                         "broadcast view, or as_strided's copy); clone() it before writing")
+        raise ValueError(f"{fname}: this tensor is read-only (a read-only NumPy array, a broadcast "
+                         "view, or the copy as_strided or unfold made of its input); clone() it before writing")
 
 
 def check_graph(x) -> None:

@@ -605,11 +605,17 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
         steps = _creation.arange(k, dtype=_dtypes.int64, device=input.device) * st
         positions = _manip.expand_dims(positions, axis=-1) + steps if axis else positions + steps
     flat = _indexing.take(_manip.reshape(input, (-1,)), _manip.reshape(positions, (-1,)), axis=0)
-    out = _manip.reshape(flat, size)
-    flags = getattr(out._data, "flags", None)
-    if flags is not None:  # NumPy's arrays can say so
+    return read_only(_manip.reshape(flat, size))
+
+
+def read_only(copy: Tensor) -> Tensor:
+    """`copy`, the result of a function that makes a view in PyTorch (as_strided, unfold) and
+    a copy here, made read-only where the backend can say so (NumPy): a write meant to reach
+    the input fails, instead of changing the copy alone."""
+    flags = getattr(copy._data, "flags", None)
+    if flags is not None:
         flags.writeable = False
-    return out
+    return copy
 
 
 def narrow(input, dim, start, length) -> Tensor:
@@ -1142,7 +1148,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
 def trace(input) -> Tensor:
     """The sum of a 2-D tensor's main diagonal (integers sum as int64, as in PyTorch)."""
     _check_ranks("trace", input=(input, 2))
-    return _linalg_ext().trace(input)
+    return _linalg_ext().trace(input, dtype=torch_accumulation_dtype(input, None))
 
 
 def _linalg_ext():
@@ -1952,7 +1958,7 @@ def _einsum_reduce(t, term, keep):
     """Sum away the labels of `term` that are not in `keep`."""
     drop = tuple(k for k, c in enumerate(term) if c not in keep)
     if drop:
-        t = _stat.sum(t, axis=drop)
+        t = _stat.sum(t, axis=drop, dtype=torch_accumulation_dtype(t, None))
         term = "".join(c for c in term if c in keep)
     return t, term
 

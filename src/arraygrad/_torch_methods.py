@@ -1072,7 +1072,7 @@ class TorchTensorMethods:
 
     def unfold(self, dimension, size, step):
         """The windows of `size` elements every `step` along `dimension`, as a new last
-        dimension (a copy here, differentiable)."""
+        dimension: a differentiable copy, read-only (api.read_only), where PyTorch's is a view."""
         nd = self._data.ndim
         d = _normalize(dimension, max(nd, 1), "unfold")
         length = self._data.shape[d] if nd else 1
@@ -1088,7 +1088,7 @@ class TorchTensorMethods:
         picked = _indexing.take(self, idx, axis=d)
         shape = tuple(self._data.shape)
         picked = _manip.reshape(picked, shape[:d] + (count, size) + shape[d + 1:])
-        return _manip.moveaxis(picked, d + 1, -1)
+        return _api.read_only(_manip.moveaxis(picked, d + 1, -1))
 
 
 # ----- helpers ----------------------------------------------------------------------------
