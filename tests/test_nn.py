@@ -403,7 +403,7 @@ def test_dropout_module_respects_mode():
 
 
 def test_layer_argument_errors():
-    with pytest.raises(ValueError, match="in_features must be an int"):
+    with pytest.raises(TypeError, match="in_features must be an int"):  # PyTorch's type: TypeError
         nn.Linear(2.5, 3)
     with pytest.raises(ValueError, match="out_channels must be an int >= 1"):
         nn.Conv2d(1, 0, 3)

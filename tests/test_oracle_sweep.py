@@ -2309,3 +2309,60 @@ def test_trace_and_einsum_sums_of_small_integers_are_int64_as_pytorch():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs == ["int64"] * 4 + ["uint8", "int64", "uint8"]
+
+
+_NP_INT_LAYERS = {
+    "Linear(np.prod(shape), n)": lambda L, i: L.nn.Linear(np.prod((1, 4, 4)), i(5))(L.randn(2, 16)),
+    "Conv2d": lambda L, i: L.nn.Conv2d(i(3), i(4), (i(3), i(3)), stride=i(1))(L.randn(1, 3, 6, 6)),
+    "ConvTranspose2d output_size": lambda L, i: L.nn.ConvTranspose2d(i(3), i(2), i(3), stride=2)(
+        L.randn(1, 3, 4, 4), output_size=(i(10), i(10))),
+    "MaxPool2d": lambda L, i: L.nn.MaxPool2d(i(2))(L.randn(1, 3, 6, 6)),
+    "max_pool2d": lambda L, i: L.nn.functional.max_pool2d(L.randn(1, 3, 6, 6), i(2)),
+    "unfold": lambda L, i: L.nn.functional.unfold(L.randn(1, 3, 6, 6), (i(2), i(2))),
+    "AdaptiveAvgPool2d": lambda L, i: L.nn.AdaptiveAvgPool2d((i(2), i(2)))(L.randn(1, 3, 6, 6)),
+    "Embedding": lambda L, i: L.nn.Embedding(i(10), i(3))(L.tensor([1, 2])),
+    "BatchNorm1d": lambda L, i: L.nn.BatchNorm1d(i(3))(L.randn(4, 3)),
+    "GroupNorm": lambda L, i: L.nn.GroupNorm(i(1), i(3))(L.randn(2, 3, 4)),
+    "LayerNorm": lambda L, i: L.nn.LayerNorm(i(3))(L.randn(2, 3)),
+    "MultiheadAttention": lambda L, i: L.nn.MultiheadAttention(i(4), i(2))(*(L.randn(3, 2, 4),) * 3)[0],
+    "PixelShuffle": lambda L, i: L.nn.PixelShuffle(i(2))(L.randn(1, 4, 2, 2)),
+    "TransformerEncoderLayer": lambda L, i: L.nn.TransformerEncoderLayer(i(4), i(2), i(8))(L.randn(2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", list(_NP_INT_LAYERS))
+def test_layers_take_numpy_integers_as_sizes(name):
+    """`nn.Linear(np.prod(img_shape), 512)` (the GAN tutorials') raised: sizes had to be
+    Python ints. Anything with __index__ but a bool counts, as in PyTorch."""
+    def run(L):
+        L.manual_seed(0)
+        return tuple(_NP_INT_LAYERS[name](L, np.int64).shape)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_conv_forward_takes_a_weight_and_bias_as_pytorchs():
+    """Weight-standardized convolutions (BiT, timm) override forward and call
+    `self._conv_forward(x, w, self.bias)`; arraygrad's took the functional instead."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
+
+    def run(L):
+        L.manual_seed(0)
+
+        class WSConv2d(L.nn.Conv2d):
+            def forward(self, x):
+                w = self.weight
+                w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / (w.std(dim=(1, 2, 3), keepdim=True) + 1e-5)
+                return self._conv_forward(x, w, self.bias)
+
+        return WSConv2d(3, 4, 3, padding=1, padding_mode="reflect")
+
+    ours, theirs = _both_libs(run)
+    import arraygrad as ag
+
+    ours.load_state_dict({k: ag.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    np.testing.assert_allclose(ours(ag.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
+    t = ag.nn.ConvTranspose2d(3, 2, 3, stride=2)  # and the transposed ones' _output_padding
+    assert t._output_padding(ag.ones(1, 3, 4, 4), (10, 10), t.stride, t.padding, t.kernel_size, 2) == (1, 1)

@@ -36,6 +36,17 @@ def int_arg(value, fname: str, argname: str) -> int:
         raise TypeError(f"{fname}: {argname} must be an int, got {type(value).__name__}") from None
 
 
+def plain_int(value):
+    """An integer given as anything with __index__ but a bool (NumPy's integers: a layer's
+    size from np.prod) as a Python int; any other value as it is, for the caller's check."""
+    if value.__class__ is int or isinstance(value, bool):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
+
+
 def int_list(values, fname: str, argname: str) -> list[int]:
     """A sequence-of-ints argument (list, tuple, Size), or TypeError naming it."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):

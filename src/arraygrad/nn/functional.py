@@ -23,7 +23,7 @@ from typing import NamedTuple
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
 from .._dispatch import GENERIC_IMPLS, Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, wrap
-from .._ops import int_arg, int_list
+from .._ops import int_arg, int_list, plain_int
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import _conj
@@ -107,7 +107,8 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 
 def _pair(value, name: str, fname: str, minimum: int = 1) -> tuple[int, int]:
-    """An int or a pair of ints as a pair, each at least `minimum`."""
+    """An int or a pair of ints as a pair, each at least `minimum` (NumPy's ints count)."""
+    value = tuple(plain_int(v) for v in value) if isinstance(value, (tuple, list)) else plain_int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         pair = (value, value)
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
@@ -125,6 +126,7 @@ def _ntuple(value, n: int, name: str, fname: str, minimum: int = 1) -> tuple:
     _pair)."""
     if n == 2:
         return _pair(value, name, fname, minimum)
+    value = tuple(plain_int(v) for v in value) if isinstance(value, (tuple, list)) else plain_int(value)
     if n > 2:
         values = (value,) * n if isinstance(value, int) and not isinstance(value, bool) else value
         if not (isinstance(values, (tuple, list)) and len(values) == n and all(
@@ -392,6 +394,7 @@ def _conv_padding(padding, kernel, dilation, stride, fname):
 
 
 def _check_groups(groups, channels: dict, fname):
+    groups = plain_int(groups)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{fname}: groups must be a positive int, got {groups!r}")
     for name, n in channels.items():
@@ -761,9 +764,14 @@ _MAX_POOL = Op("max_pool2d", ("x",), lambda g, x, window: apply(
     dtypes="real floating", generic=_max_pool_forward, grad_fn="MaxPool2DWithIndicesBackward0")
 
 
+def _default_stride(stride) -> bool:
+    """Whether a pool's stride is left to the kernel size: None, or PyTorch's empty list."""
+    return stride is None or isinstance(stride, (tuple, list)) and len(stride) == 0
+
+
 def _pool_window(fname, x, kernel_size, stride, padding, dilation, ceil_mode=False) -> Window:
     kernel = _pair(kernel_size, "kernel_size", fname)
-    stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, "stride", fname)
+    stride = kernel if _default_stride(stride) else _pair(stride, "stride", fname)
     ph, pw = _pair(padding, "padding", fname, minimum=0)
     if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
         raise ValueError(f"{fname}: padding {(ph, pw)} must be at most half the kernel size {kernel}")
@@ -911,7 +919,7 @@ _MAX_UNPOOL = Op("max_unpool", ("x", "idx"), {"x": lambda g, idx: take_along_axi
 
 
 def _pool_stride(stride, kernel):
-    return kernel if stride is None or stride == [] or stride == () else stride
+    return kernel if _default_stride(stride) else stride
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
@@ -981,6 +989,7 @@ _AVG_POOL = Op("avg_pool2d", ("x",), lambda g, x_shape, window, count_include_pa
 
 
 def _check_divisor(fname, divisor_override):
+    divisor_override = plain_int(divisor_override)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, int)
                                          or divisor_override < 1):
         raise ValueError(f"{fname}: divisor_override must be a positive int, got {divisor_override!r}")
@@ -1125,6 +1134,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
 def _adaptive_size(fname, output_size, in_sizes):
     """output_size (an int or a tuple, None keeping an input size) as a tuple of ints."""
     n = len(in_sizes)
+    output_size = plain_int(output_size)
     if output_size is None or isinstance(output_size, int):
         size = (output_size,) * n
     elif isinstance(output_size, (tuple, list)):
@@ -1136,7 +1146,7 @@ def _adaptive_size(fname, output_size, in_sizes):
     if 0 in in_sizes:
         raise ValueError(f"{fname}: expected input to have non-zero size for non-batch dimensions, got "
                          f"spatial sizes {tuple(in_sizes)}")
-    size = tuple(i if o is None else o for o, i in zip(size, in_sizes))
+    size = tuple(i if o is None else plain_int(o) for o, i in zip(size, in_sizes))
     for o in size:
         if isinstance(o, bool) or not isinstance(o, int) or o < 1:
             raise ValueError(f"{fname}: output_size must be positive ints, got {output_size!r}")
@@ -3354,6 +3364,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
 
 def _shuffle_args(fname, input, factor, argname):
     check_tensor(input, fname)
+    factor = plain_int(factor)
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
         raise RuntimeError(f"{fname}: expected a positive int {argname}, got {factor!r}")
     if input.ndim < 3:
@@ -3392,6 +3403,7 @@ def channel_shuffle(input, groups: int) -> Tensor:
     """(N, C, *) -> (N, C, *) with the channels seen as (groups, C / groups) and transposed
     to (C / groups, groups): channel k of group g moves to position k * groups + g."""
     check_tensor(input, "channel_shuffle")
+    groups = plain_int(groups)
     if isinstance(groups, bool) or not isinstance(groups, int):
         raise TypeError(f"channel_shuffle: groups must be an int, got {type(groups).__name__}")
     if groups <= 0:
@@ -3753,6 +3765,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if len(shape) < 2:
         raise RuntimeError(f"group_norm: expected at least 2 dimensions for input tensor but received {len(shape)}")
     c = shape[1]
+    num_groups = plain_int(num_groups)
     if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1 or c % num_groups:
         raise RuntimeError(f"group_norm: expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(shape)} and num_groups={num_groups!r}")
@@ -3812,6 +3825,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     if len(shape) < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {len(shape)} "
                          "dimensions)")
+    size = plain_int(size)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
     if input._data.size == 0:

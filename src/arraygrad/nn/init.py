@@ -12,6 +12,7 @@ import warnings
 
 from .._autograd.grad_mode import no_grad
 from .._dispatch import check_tensor
+from .._ops import plain_int
 from .. import rand_like, randn_like
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
@@ -274,6 +275,7 @@ def dirac_(tensor, groups: int = 1):
     if tensor.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: Only tensors with 3, 4, or 5 dimensions are supported (got {tensor.ndim})")
     sizes = tuple(tensor.shape)
+    groups = plain_int(groups)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or sizes[0] % groups:
         raise ValueError(f"dirac_: dim 0 ({sizes[0]}) must be divisible by groups ({groups!r})")
     per_group = sizes[0] // groups

@@ -9,6 +9,7 @@ import arraygrad as _ag
 from .._autograd.function import Function
 from .._autograd.grad_mode import no_grad
 from .._ops.creation import empty, ones, zeros, zeros_like
+from .._ops import plain_int
 from .._ops.manipulation import reshape
 from .. import _dtypes
 from . import functional as F
@@ -38,7 +39,10 @@ __all__ = ["Identity", "Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool
 
 
 def _count(value, name: str, cls: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    value = plain_int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{cls}: {name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
         raise ValueError(f"{cls}: {name} must be an int >= {minimum}, got {value!r}")
     return value
 
@@ -97,6 +101,7 @@ class _ConvNd(Module):
 
     _dims = 2
     _transposed = False
+    _functional = None  # F.conv{1,2,3}d or F.conv_transpose{1,2,3}d, per class
 
     @property
     def transposed(self) -> bool:
@@ -175,38 +180,40 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
-    def _conv_forward(self, input, conv):
+    def _conv_forward(self, input, weight, bias):
+        """This layer's convolution with the given weight and bias: PyTorch's hook for
+        subclasses that transform the weight first (weight standardization, say)."""
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return conv(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return self._functional(input, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return self._functional(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) input with an (out, in / groups, k) kernel."""
 
     _dims = 1
+    _functional = staticmethod(F.conv1d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv1d)
 
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) input with an (out, in / groups, kH, kW) kernel;
     PyTorch's initialization. `padding` may be an int, a pair, 'valid' or 'same'."""
 
+    _functional = staticmethod(F.conv2d)
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv2d)
 
 
 class Conv3d(_ConvNd):
@@ -214,14 +221,12 @@ class Conv3d(_ConvNd):
     PyTorch's initialization. `padding` may be an int, a triple, 'valid' or 'same'."""
 
     _dims = 3
+    _functional = staticmethod(F.conv3d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input):
-        return self._conv_forward(input, F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -229,7 +234,6 @@ class _ConvTransposeNd(_ConvNd):
     before groups) and forward's `output_size`."""
 
     _transposed = True
-    _functional = None  # F.conv_transpose{1,2,3}d, set per class
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
@@ -239,20 +243,30 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input, output_size=None):
         """output_size picks among the sizes a stride > 1 leaves possible (as output_padding)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            n = self._dims
-            want = tuple(output_size)[-n:]
-            base = tuple((input.shape[-n + k] - 1) * self.stride[k] - 2 * self.padding[k]
-                         + self.dilation[k] * (self.kernel_size[k] - 1) + 1 for k in range(n))
-            top = tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))
-            if not all(lo <= w <= hi for w, lo, hi in zip(want, base, top)):
-                show = (lambda t: t[0]) if n == 1 else (lambda t: t)  # noqa: E731  (PyTorch: ints for 1-D)
-                raise ValueError(f"{type(self).__name__}: requested an output size of {show(want)}, but the "
-                                 f"valid sizes range from {show(base)} to {show(top)}")
-            output_padding = tuple(w - b for w, b in zip(want, base))
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
+                                              self._dims, self.dilation)
         return self._functional(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                 self.groups, self.dilation)
+
+    def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
+        """The output_padding that gives `output_size` (None: the layer's own), PyTorch's
+        method: sizes from the smallest output up to stride - 1 more."""
+        if output_size is None:
+            return self.output_padding
+        n = num_spatial_dims
+        want = tuple(plain_int(w) for w in output_size)[-n:]
+        if len(want) != n:
+            raise ValueError(f"{type(self).__name__}: output_size must have {n} or {n + 2} elements "
+                             f"(got {len(tuple(output_size))})")
+        dilation = (1,) * n if dilation is None else dilation
+        base = tuple((input.shape[-n + k] - 1) * stride[k] - 2 * padding[k] + dilation[k] * (kernel_size[k] - 1) + 1
+                     for k in range(n))
+        top = tuple(b + s - 1 for b, s in zip(base, stride))
+        if not all(lo <= w <= hi for w, lo, hi in zip(want, base, top)):
+            show = (lambda t: t[0]) if n == 1 else (lambda t: t)  # noqa: E731  (PyTorch: ints for 1-D)
+            raise ValueError(f"{type(self).__name__}: requested an output size of {show(want)}, but the "
+                             f"valid sizes range from {show(base)} to {show(top)}")
+        return tuple(w - b for w, b in zip(want, base))
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -921,7 +935,7 @@ def _reset_scale_and_shift(module) -> None:
 
 def _normalized_shape(value, cls: str) -> tuple:
     """The trailing shape a LayerNorm/RMSNorm normalizes over: an int or a sequence of them."""
-    shape = (value,) if isinstance(value, int) else tuple(value)
+    shape = (value,) if isinstance(plain_int(value), int) else tuple(value)
     return tuple(_count(n, "normalized_shape", cls) for n in shape)
 
 

@@ -19,6 +19,7 @@ import math
 import warnings
 
 from .._dispatch import Op, apply, grad_enabled
+from .._ops import plain_int
 from .._ops.creation import empty, zeros
 from .._ops.indexing import take
 from .._ops.elementwise import tanh
@@ -290,6 +291,7 @@ def _step(mode, gi, h, c, w_hh, b_hh, w_hr=None):
 
 def _check_sizes(cls, input_size, hidden_size):
     for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+        v = plain_int(v)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{cls}: {name} must be a positive int, got {v!r}")
 
@@ -303,6 +305,8 @@ class RNNBase(Module):
         super().__init__()
         cls = type(self).__name__
         _check_sizes(cls, input_size, hidden_size)
+        input_size, hidden_size = plain_int(input_size), plain_int(hidden_size)
+        num_layers, proj_size = plain_int(num_layers), plain_int(proj_size)
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
             raise ValueError(f"{cls}: num_layers must be a positive int, got {num_layers!r}")
         if not 0.0 <= dropout <= 1.0:

@@ -23,6 +23,7 @@ import warnings
 import arraygrad as _ag
 
 from .._dispatch import check_tensor
+from .._ops import plain_int
 from .._ops.creation import empty
 from . import functional as F
 from . import init
@@ -380,6 +381,7 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 def _positive(value, name: str, cls: str) -> int:
+    value = plain_int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{cls}: {name} must be an int > 0, got {value!r}")
     return value
@@ -610,6 +612,7 @@ class TransformerDecoderLayer(Module):
 
 
 def _get_clones(module, n: int, cls: str) -> ModuleList:
+    n = plain_int(n)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"{cls}: num_layers must be an int >= 0, got {n!r}")
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
