@@ -2366,3 +2366,33 @@ def test_conv_forward_takes_a_weight_and_bias_as_pytorchs():
                                rtol=1e-5, atol=1e-5)
     t = ag.nn.ConvTranspose2d(3, 2, 3, stride=2)  # and the transposed ones' _output_padding
     assert t._output_padding(ag.ones(1, 3, 4, 4), (10, 10), t.stride, t.padding, t.kernel_size, 2) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_softmax_family_takes_0d_input(name):
+    def run(L):
+        x = L.tensor(2.0, requires_grad=True)
+        y = getattr(L.nn.functional, name)(x, -1)
+        (y * 3).backward()
+        return y.item(), x.grad.item(), tuple(y.shape)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("mode, amounts", [("reflect", (-1, 3)), ("reflect", (3, -3)), ("replicate", (-2, 1)),
+                                           ("constant", (-4, 0)), ("constant", (-2, -2)), ("circular", (-4, 0)),
+                                           ("circular", (-1, 2)), ("constant", (-5, 1)), ("reflect", (4, 0))],
+                         ids=str)
+def test_pad_with_negative_amounts_as_pytorch(mode, amounts):
+    """Reflection and replication read the whole input (a negative amount on one side does
+    not shrink what the other side mirrors); cropping to nothing gives an empty tensor."""
+    def run(L):
+        x = L.arange(4.0).reshape(1, 1, 4)
+        try:
+            return L.nn.functional.pad(x, amounts, mode=mode).tolist()
+        except RuntimeError:
+            return "RuntimeError"
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -1789,20 +1789,25 @@ def _dim(dim, x, fname):
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(input) normalized to sum to one along `dim` (shifted by the max: no overflow);
     `dtype` casts the input first."""
-    input = _cast_first(input, dtype, "softmax")
-    return apply(_SOFTMAX, (input,), {"axis": _dim(dim, input, "softmax")})
+    return _along(_SOFTMAX, _cast_first(input, dtype, "softmax"), dim, "softmax")
 
 
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """log(softmax(input, dim)), computed stably (no log of an underflowed zero)."""
-    input = _cast_first(input, dtype, "log_softmax")
-    return apply(_LOG_SOFTMAX, (input,), {"axis": _dim(dim, input, "log_softmax")})
+    return _along(_LOG_SOFTMAX, _cast_first(input, dtype, "log_softmax"), dim, "log_softmax")
 
 
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-input, dim): weights that favour the smallest entries."""
-    input = _cast_first(input, dtype, "softmin")
-    return apply(_SOFTMAX, (-input,), {"axis": _dim(dim, input, "softmin")})
+    return _along(_SOFTMAX, -_cast_first(input, dtype, "softmin"), dim, "softmin")
+
+
+def _along(op, input, dim, fname):
+    """`op` applied along axis `dim`; a 0-d input is one element along dim 0 or -1 (PyTorch's)."""
+    if input._data.ndim == 0:
+        _dim(dim, reshape(input, (1,)), fname)
+        return reshape(apply(op, (reshape(input, (1,)),), {"axis": 0}), ())
+    return apply(op, (input,), {"axis": _dim(dim, input, fname)})
 
 
 def _cast_first(input, dtype, fname):
@@ -3287,28 +3292,34 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         axis = input.ndim - 1 - k
         left, right = pad[2 * k], pad[2 * k + 1]
         n = out.shape[axis]
-        if left < 0 or right < 0:  # negative amounts crop, before any padding (PyTorch's order)
-            if n + min(left, 0) + min(right, 0) <= 0:
-                raise RuntimeError(f"pad: cropping {(left, right)} leaves nothing of a dimension of size {n}")
-            out = out[(slice(None),) * axis + (slice(max(-left, 0), n - max(-right, 0)),)]
-            left, right, n = max(left, 0), max(right, 0), out.shape[axis]
-        if mode == "constant":
-            parts = []
-            for m in (left, right):
-                shape = tuple(out.shape[:axis]) + (m,) + tuple(out.shape[axis + 1:])
-                parts.append(_ag.full(shape, 0 if value is None else value, dtype=out.dtype, device=out.device))
-            out = _ag.concat([parts[0], out, parts[1]], axis=axis)
-            continue
-        if mode == "reflect" and (left >= n or right >= n):
-            raise ValueError(f"pad: padding size should be less than the corresponding input dimension, "
-                             f"but got padding=({left}, {right}) for a dimension of size {n}")
-        if mode == "reflect":
-            idx = list(range(left, 0, -1)) + list(range(n)) + list(range(n - 2, n - 2 - right, -1))
-        elif mode == "replicate":
-            idx = [0] * left + list(range(n)) + [n - 1] * right
+        if n + left + right < 0:
+            raise ShapeError(f"pad: padding {(left, right)} leaves nothing of a dimension of size {n} "
+                             f"(a size of {n + left + right})")
+        if mode in ("reflect", "replicate"):
+            # the output's positions -left .. n + right - 1 of the input, mirrored or clamped
+            # into it (PyTorch's: a negative amount crops, the other side still reflects the
+            # whole input)
+            if mode == "reflect" and (left >= n or right >= n):
+                raise ShapeError(f"pad: padding size should be less than the corresponding input dimension, "
+                                 f"but got padding=({left}, {right}) for a dimension of size {n}")
+            positions = range(-left, n + right)
+            idx = ([-j if j < 0 else 2 * (n - 1) - j if j >= n else j for j in positions] if mode == "reflect"
+                   else [min(max(j, 0), n - 1) for j in positions])
         else:
+            if left < 0 or right < 0:  # negative amounts crop first (PyTorch's order), maybe to nothing
+                if max(-left, 0) + max(-right, 0) > n:
+                    raise ShapeError(f"pad: cropping {(left, right)} takes more than a dimension of size {n}")
+                out = out[(slice(None),) * axis + (slice(max(-left, 0), n - max(-right, 0)),)]
+                left, right, n = max(left, 0), max(right, 0), out.shape[axis]
+            if mode == "constant":
+                parts = []
+                for m in (left, right):
+                    shape = tuple(out.shape[:axis]) + (m,) + tuple(out.shape[axis + 1:])
+                    parts.append(_ag.full(shape, 0 if value is None else value, dtype=out.dtype, device=out.device))
+                out = _ag.concat([parts[0], out, parts[1]], axis=axis)
+                continue
             if left > n or right > n:
-                raise ValueError("pad: circular padding may wrap around at most once")
+                raise ShapeError("pad: padding value causes wrapping around more than once (circular)")
             idx = [i % n for i in range(-left, n + right)]
         out = _ag.take(out, _ag.asarray(idx, dtype=_ag.int64, device=out.device), axis=axis)
     return out
