@@ -697,7 +697,7 @@ def test_pad_dropout2d_and_pooling_errors():
     with pytest.raises(NotImplementedError, match="mode"):
         F.pad(x, (1, 1), "symmetric")
     with pytest.raises(ValueError, match="output_size"):
-        F.adaptive_avg_pool2d(x, 0)
+        F.adaptive_avg_pool2d(x, -1)  # 0 bins are allowed (an empty result), as in PyTorch
     xp.manual_seed(0)
     kept = F.dropout2d(xp.ones((4, 16, 3, 3)), 0.5)
     per_channel = host(kept).reshape(4, 16, 9)

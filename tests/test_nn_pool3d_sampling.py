@@ -393,8 +393,8 @@ def test_pool3d_errors():
         F.adaptive_avg_pool3d(xp.ones((4, 4)), 2)
     with pytest.raises(ValueError, match=r"adaptive_max_pool3d: output_size must be an int or 3 ints, got \(2, 2\)"):
         F.adaptive_max_pool3d(x, (2, 2))
-    with pytest.raises(ValueError, match="adaptive_avg_pool3d: output_size must be positive ints, got 0"):
-        F.adaptive_avg_pool3d(x, 0)
+    with pytest.raises(ValueError, match="adaptive_avg_pool3d: output_size must be ints >= 0, got -1"):
+        F.adaptive_avg_pool3d(x, -1)  # 0 bins are allowed (an empty result), as in PyTorch
     with pytest.raises(TypeError, match="lp_pool3d: kernel_size must be an int or a tuple of 3 ints"):
         F.lp_pool3d(x, 2, (2, 2))
     out, idx = F.max_pool3d(x, 2, return_indices=True)

@@ -643,8 +643,8 @@ def test_pool_errors():
         F.max_pool1d(xp.ones((1, 2, 3, 4)), 2)
     with pytest.raises(TypeError, match="avg_pool1d: kernel_size must be an int"):
         F.avg_pool1d(x, (2, 2))
-    with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must be positive ints"):
-        F.adaptive_max_pool2d(xp.ones((1, 4, 4)), 0)
+    with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must be ints >= 0"):
+        F.adaptive_max_pool2d(xp.ones((1, 4, 4)), -1)  # 0 bins are allowed (an empty result), as in PyTorch
     with pytest.raises(ValueError, match="adaptive_avg_pool1d: output_size must be an int or 1 ints"):
         F.adaptive_avg_pool1d(x, (2, 2))
     pooled, idx = F.max_pool2d(xp.ones((1, 1, 4, 4)), 2, return_indices=True)

@@ -2396,3 +2396,21 @@ def test_pad_with_negative_amounts_as_pytorch(mode, amounts):
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.nn.functional.adaptive_avg_pool2d(L.ones(1, 1, 4, 4, requires_grad=True), (0, 2)),
+    lambda L: L.nn.functional.adaptive_max_pool2d(L.ones(1, 1, 4, 4, requires_grad=True), (0, 2)),
+    lambda L: L.nn.functional.adaptive_max_pool2d(L.ones(1, 1, 4, 4), (2, 0), return_indices=True)[1],
+    lambda L: L.nn.functional.adaptive_avg_pool1d(L.ones(1, 1, 4), 0),
+    lambda L: L.nn.functional.adaptive_max_pool1d(L.ones(1, 1, 4), 0),
+    lambda L: L.nn.functional.adaptive_avg_pool3d(L.ones(1, 1, 2, 2, 2), (1, 0, 1)),
+    lambda L: L.nn.functional.interpolate(L.ones(1, 1, 3, 3, 3), scale_factor=0.3, mode="area"),
+])
+def test_adaptive_pools_into_no_bins_give_empty_tensors(call):
+    def run(L):
+        out = call(L)
+        return tuple(out.shape), str(out.dtype).split(".")[-1], out.requires_grad
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

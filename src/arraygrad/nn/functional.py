@@ -1148,9 +1148,14 @@ def _adaptive_size(fname, output_size, in_sizes):
                          f"spatial sizes {tuple(in_sizes)}")
     size = tuple(i if o is None else plain_int(o) for o, i in zip(size, in_sizes))
     for o in size:
-        if isinstance(o, bool) or not isinstance(o, int) or o < 1:
-            raise ValueError(f"{fname}: output_size must be positive ints, got {output_size!r}")
+        if isinstance(o, bool) or not isinstance(o, int) or o < 0:
+            raise ValueError(f"{fname}: output_size must be ints >= 0, got {output_size!r}")
     return size
+
+
+def _no_bins(input, shape):
+    """The empty result of a pool with an output size of 0, still in input's graph."""
+    return reshape(reshape(input, (-1,))[:0], shape)
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:
@@ -1193,8 +1198,11 @@ def _adaptive_max_pool(fname, nd, input, output_size, return_indices):
         raise ValueError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input._data.shape)}")
     shape = tuple(input._data.shape)
     out_sizes = _adaptive_size(fname, output_size, shape[-nd:])
-    idx = _adaptive_max_indices(input, out_sizes)
     lead = shape[:-nd]
+    if 0 in out_sizes:
+        out = _no_bins(input, lead + out_sizes)
+        return (out, _ag.zeros(lead + out_sizes, dtype=_ag.int64, device=input.device)) if return_indices else out
+    idx = _adaptive_max_indices(input, out_sizes)
     out = reshape(take_along_axis(reshape(input, lead + (-1,)), reshape(idx, lead + (-1,)), axis=-1),
                   lead + out_sizes)
     return (out, idx) if return_indices else out
@@ -1218,6 +1226,10 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False) -> Ten
     """The maximum over each of output_size bins of (N, C, L) or (C, L) input."""
     x = _unit_height("adaptive_max_pool1d", input)
     (o,) = _adaptive_size("adaptive_max_pool1d", output_size, tuple(input._data.shape[-1:]))
+    if o == 0:
+        out, idx = adaptive_max_pool2d(x, (1, 0), return_indices=True)
+        out, idx = squeeze(out, axis=-2), squeeze(idx, axis=-2)
+        return (out, idx) if return_indices else out
     idx = squeeze(_adaptive_max_indices(x, (1, o)), axis=-2)
     out = take_along_axis(input, idx, axis=-1)
     return (out, idx) if return_indices else out
@@ -2890,6 +2902,8 @@ def _adaptive_avg_pool(fname, nd, input, output_size):
     shape = tuple(input.shape)
     sizes, lead = shape[-nd:], shape[:-nd]
     out_sizes = _adaptive_size(fname, output_size, sizes)
+    if 0 in out_sizes:
+        return _no_bins(input, lead + out_sizes)
     if all(i % o == 0 for i, o in zip(sizes, out_sizes)):  # equal bins: a reshape and a mean
         split = sum(((o, i // o) for i, o in zip(sizes, out_sizes)), ())
         return mean(reshape(input, lead + split), axis=tuple(range(1 - 2 * nd, 0, 2)))
@@ -3056,13 +3070,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     else:
         scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
         out_sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, scales))
-    if len(out_sizes) != spatial or any(o < 1 for o in out_sizes):
-        raise ValueError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}"
-                         " (sizes must be greater than 0, one per spatial axis)")
+    smallest = 0 if mode == "area" else 1  # area is adaptive average pooling: 0 bins are allowed
+    if len(out_sizes) != spatial or any(o < smallest for o in out_sizes):
+        raise ShapeError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}"
+                         f" (sizes must be at least {smallest}, one per spatial axis)")
     if size is not None:
         ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
     else:
         ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
+    if 0 in out_sizes:  # 'area' into no bins
+        return _no_bins(input, tuple(input.shape[:2]) + out_sizes)
     out = input
     single = input.dtype != _ag.float64  # the nearest modes' index math: float32 unless float64
     for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
