@@ -2414,3 +2414,36 @@ def test_adaptive_pools_into_no_bins_give_empty_tensors(call):
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+_SHAPE_MISTAKES = {
+    "bmm": lambda L: L.bmm(L.ones(2, 3, 4), L.ones(3, 4, 5)),
+    "clamp": lambda L: L.clamp(L.ones(3, 4), L.zeros(3)),
+    "index_add": lambda L: L.ones(3, 2).index_add(0, L.tensor([0, 0]), L.ones(3, 2)),
+    "mse_loss": lambda L: L.nn.functional.mse_loss(L.randn(3, 5), L.randn(3, 4)),
+    "ConvTranspose2d channels": lambda L: L.nn.ConvTranspose2d(3, 2, 3)(L.randn(1, 4, 5, 5)),
+    "Conv2d rank": lambda L: L.nn.Conv2d(3, 2, 3)(L.randn(1, 1, 3, 5, 5)),
+    "BatchNorm2d channels": lambda L: L.nn.BatchNorm2d(3)(L.randn(2, 4, 5, 5)),
+    "LSTM input size": lambda L: L.nn.LSTM(3, 4)(L.randn(5, 2, 6)),
+    "embedding_bag offsets": lambda L: L.nn.functional.embedding_bag(L.tensor([1, 2]), L.ones(3, 2),
+                                                                     L.tensor([[0]])),
+    "einsum operands": lambda L: L.einsum("ij,jk", L.ones(2, 2)),
+    "flatten dims": lambda L: L.ones(2, 3).flatten(1, 0),
+    "MultiheadAttention embed_dim": lambda L: L.nn.functional.multi_head_attention_forward(
+        L.ones(2, 1, 4), L.ones(2, 1, 4), L.ones(2, 1, 4), 6, 2, L.ones(18, 6), None, None, None, False, 0.0,
+        L.ones(6, 6), None),
+}
+
+
+@pytest.mark.parametrize("name", list(_SHAPE_MISTAKES))
+def test_shape_mistakes_raise_runtime_errors_as_pytorch(name):
+    """Shapes that do not fit raised NumPy's bare ValueError (or arraygrad's own), which an
+    `except RuntimeError` written for PyTorch misses. They are ShapeErrors now: RuntimeError
+    (what PyTorch raises for most of them) and ValueError (NumPy's, the standard's) both."""
+    import arraygrad as ag
+
+    with pytest.raises(Exception):  # PyTorch refuses them too  # noqa: B017
+        _SHAPE_MISTAKES[name](torch)
+    with pytest.raises(RuntimeError) as ours:
+        _SHAPE_MISTAKES[name](ag)
+    assert isinstance(ours.value, ValueError)

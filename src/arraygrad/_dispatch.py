@@ -729,6 +729,14 @@ class DTypeError(TypeError, RuntimeError):
     libraries, and the RuntimeError PyTorch raises."""
 
 
+def raise_if_shapes(exc: ValueError, fname: str) -> None:
+    """Raise a backend's complaint about shapes that do not fit together (NumPy's words for
+    broadcasting and contraction) as a ShapeError, also a RuntimeError as PyTorch's."""
+    msg = str(exc)
+    if "broadcast" in msg or "core dimension" in msg or "not aligned" in msg:
+        raise ShapeError(f"{fname}: {msg}") from None
+
+
 def refuse_bool(op: Op):
     """PyTorch's words for the one op that refuses bool operands (Op.refuses_bool)."""
     raise DTypeError(f"Subtraction, the `-` operator, with a bool tensor is not supported ({op.name}). "
@@ -929,7 +937,12 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
             if x1.__class__ is Tensor and x2.__class__ is Tensor and x1._backend is x2._backend:
                 b = x1._backend
                 fn = b.fn[op.impl]
-                out = wrap(fn(x1._data, x2._data, **params) if params else fn(x1._data, x2._data), b)
+                try:
+                    res = fn(x1._data, x2._data, **params) if params else fn(x1._data, x2._data)
+                except ValueError as exc:
+                    raise_if_shapes(exc, fname or op.name)
+                    raise
+                out = wrap(res, b)
                 if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
                     record(op, (out,), inputs, params)
                 return out
@@ -950,7 +963,11 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
     if b is None:
         raise TypeError(f"{fname or op.name}: expected at least one arraygrad Tensor input")
     fn = b.fn[op.impl]
-    res = fn(datas, **params) if op.variadic else (fn(*datas, **params) if params else fn(*datas))
+    try:
+        res = fn(datas, **params) if op.variadic else (fn(*datas, **params) if params else fn(*datas))
+    except ValueError as exc:
+        raise_if_shapes(exc, fname or op.name)
+        raise
     del datas  # its references would make the inputs look shared to `record` (may_be_shared)
     if op.nout == 1:
         outs = (wrap(res, b),)

@@ -15,8 +15,8 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import (GRAD_ENABLED, DTypeError, Op, Tensor, apply, binary, check_tensor, grad_enabled,
-                        named_node, node_type_named, refuse_bool, unary)
+from ._dispatch import (GRAD_ENABLED, DTypeError, Op, ShapeError, Tensor, apply, binary, check_tensor,
+                        grad_enabled, named_node, node_type_named, refuse_bool, unary)
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -652,7 +652,7 @@ def split(tensor, split_size_or_sections=_NOT_GIVEN, dim=0, *, split_size=_NOT_G
     else:
         sizes = int_list(split_size_or_sections, "split", "split_size_or_sections")
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+            raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                              f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}")
     pre = (slice(None),) * dim
     out, start = [], 0
@@ -689,7 +689,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     s = normalize_axis(start_dim, len(shape), "flatten", "start_dim")
     e = normalize_axis(end_dim, len(shape), "flatten", "end_dim")
     if s > e:
-        raise ValueError("flatten() has invalid args: start_dim cannot come after end_dim")
+        raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
     return _manip.reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
@@ -1515,10 +1515,10 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees k times, from axis dims[0] towards dims[1] (a copy, as PyTorch's)."""
     nd = check_tensor(input, "rot90", "input").ndim
     if len(dims) != 2:
-        raise ValueError(f"rot90: dims must have two axes, got {dims}")
+        raise ShapeError(f"rot90: dims must have two axes, got {dims}")
     d0, d1 = (normalize_axis(d, nd, "rot90", "dims") for d in dims)
     if d0 == d1:
-        raise ValueError(f"rot90: dims must be different axes, got {dims}")
+        raise ShapeError(f"rot90: dims must be different axes, got {dims}")
     k %= 4
     if k == 0:
         return clone(input)
@@ -1906,7 +1906,7 @@ def einsum(equation: str, *operands) -> Tensor:
     lhs, arrow, out = equation.replace(" ", "").partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise ValueError(f"einsum: the equation has {len(terms)} operands, {len(operands)} given")
+        raise ShapeError(f"einsum: the equation has {len(terms)} operands, {len(operands)} given")
     ell_nd = max((t.ndim - len(term.replace("...", "")) for term, t in zip(terms, operands) if "..." in term),
                  default=0)
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation][:ell_nd]  # stand-ins for ...
@@ -1916,14 +1916,14 @@ def einsum(equation: str, *operands) -> Tensor:
             k = t.ndim - len(term.replace("...", ""))
             term = term.replace("...", "".join(spare[ell_nd - k:]))
         if len(term) != t.ndim or not all(c.isalpha() for c in term):
-            raise ValueError(f"einsum: subscripts {term!r} do not match an operand of shape {tuple(t.shape)}")
+            raise ShapeError(f"einsum: subscripts {term!r} do not match an operand of shape {tuple(t.shape)}")
         labels.append(term)
         tensors.append(t)
     seen = "".join(labels)
     if arrow:
         out = out.replace("...", "".join(spare))
         if len(set(out)) != len(out) or any(c not in seen for c in out):
-            raise ValueError(f"einsum: output subscripts {out!r} must be distinct labels of the inputs")
+            raise ShapeError(f"einsum: output subscripts {out!r} must be distinct labels of the inputs")
     else:  # the labels seen once (a repeated one is summed: 'ii' is the trace)
         out = "".join(spare) + "".join(sorted(c for c in set(seen) if seen.count(c) == 1 and c not in spare))
     for k in range(len(tensors)):
@@ -1932,7 +1932,7 @@ def einsum(equation: str, *operands) -> Tensor:
     for term, t in zip(labels, tensors):
         for c, n in zip(term, t.shape):
             if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
-                raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {n}")
+                raise ShapeError(f"einsum: label {c!r} has sizes {sizes[c]} and {n}")
             sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
     a, la = tensors[0], labels[0]
     for i in range(1, len(tensors)):
@@ -1948,7 +1948,7 @@ def _einsum_diagonals(t, term):
         c = next(c for c in term if term.count(c) > 1)
         i, j = term.index(c), term.index(c, term.index(c) + 1)
         if t.shape[i] != t.shape[j]:
-            raise ValueError(f"einsum: the repeated label {c!r} has sizes {t.shape[i]} and {t.shape[j]}")
+            raise ShapeError(f"einsum: the repeated label {c!r} has sizes {t.shape[i]} and {t.shape[j]}")
         t = diagonal(t, 0, i, j)  # the diagonal becomes the last axis
         term = "".join(x for k, x in enumerate(term) if k not in (i, j)) + c
     return t, term
@@ -3683,7 +3683,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     integer frequency weights and float observation weights per column (PyTorch's)."""
     check_tensor(input, "cov", "input")
     if input._data.ndim > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input "
+        raise ShapeError(f"cov(): expected input to have two or fewer dimensions but got an input "
                          f"with {input._data.ndim} dimensions")
     x = input if input._data.ndim == 2 else _manip.reshape(input, (1, -1))
     if x._dtype.kind in "biu":

@@ -153,7 +153,7 @@ def _batched(x, fname: str, nd: int = 2, complex_ok: bool = False):
         return x, False
     if x._data.ndim == nd + 1:
         return expand_dims(x, axis=0), True
-    raise ValueError(f"{fname}: expected a {nd + 1}-D (C, {_SPATIAL[nd]}) or {nd + 2}-D (N, C, {_SPATIAL[nd]}) "
+    raise ShapeError(f"{fname}: expected a {nd + 1}-D (C, {_SPATIAL[nd]}) or {nd + 2}-D (N, C, {_SPATIAL[nd]}) "
                      f"input, got shape {tuple(x._data.shape)}")
 
 
@@ -214,7 +214,7 @@ def _window(fname, x_shape, kernel_size, stride, padding, dilation) -> Window:
     win = Window(kh, kw, sh, sw, pt, pb, pl, pr, dh, dw)
     oh, ow = win.out_size(x_shape[2], x_shape[3])
     if oh < 1 or ow < 1:
-        raise ValueError(f"{fname}: the input's spatial size {tuple(x_shape[2:])} (padding "
+        raise ShapeError(f"{fname}: the input's spatial size {tuple(x_shape[2:])} (padding "
                          f"{(pt, pb, pl, pr)}) is smaller than the dilated kernel "
                          f"{(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}")
     return win
@@ -399,7 +399,7 @@ def _check_groups(groups, channels: dict, fname):
         raise ValueError(f"{fname}: groups must be a positive int, got {groups!r}")
     for name, n in channels.items():
         if n % groups:
-            raise ValueError(f"{fname}: {name} ({n}) must be divisible by groups ({groups})")
+            raise ShapeError(f"{fname}: {name} ({n}) must be divisible by groups ({groups})")
 
 
 def _grouped(fn, groups, x, weight, bias):
@@ -421,7 +421,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     _check_same_dtype(x, bias, "conv2d", "bias")
     ws = tuple(weight._data.shape)
     if len(ws) != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels / groups, kH, kW), got shape {ws}")
+        raise ShapeError(f"conv2d: weight must be 4-D (out_channels, in_channels / groups, kH, kW), got shape {ws}")
     _check_groups(groups, {"in_channels": x._data.shape[1], "out_channels": ws[0]}, "conv2d")
     if ws[1] * groups != x._data.shape[1]:
         raise ShapeError(f"conv2d: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
@@ -442,7 +442,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     _check_float(input, "conv1d", complex_ok=True)
     check_tensor(weight, "conv1d", "weight")
     if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
-        raise ValueError(f"conv1d: expected (N, C, L) or (C, L) input and (O, C, K) weight, got shapes "
+        raise ShapeError(f"conv1d: expected (N, C, L) or (C, L) input and (O, C, K) weight, got shapes "
                          f"{tuple(input._data.shape)} and {tuple(weight._data.shape)}")
     def widened(v, name, unit):  # the 1-D setting as the 2-D one over a unit height
         return v if isinstance(v, str) else (unit,) + _ntuple(v, 1, name, "conv1d", minimum=unit)
@@ -461,25 +461,28 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_same_dtype(x, weight, "conv_transpose2d", "weight")
     _check_same_dtype(x, bias, "conv_transpose2d", "bias")
     ws = tuple(weight._data.shape)
-    if len(ws) != 4 or ws[0] != x._data.shape[1]:
-        raise ValueError(f"conv_transpose2d: weight must be (in_channels={x._data.shape[1]}, out_channels / "
-                         f"groups, kH, kW), got shape {ws}")
+    if len(ws) != 4:
+        raise ShapeError(f"conv_transpose2d: weight must be 4-D (in_channels, out_channels / groups, kH, kW), "
+                         f"got shape {ws}")
+    if ws[0] != x._data.shape[1]:
+        raise ShapeError(f"conv_transpose2d: weight of shape {ws} expects {ws[0]} input channels, but the input "
+                         f"of shape {tuple(x._data.shape)} has {x._data.shape[1]}")
     _check_groups(groups, {"in_channels": ws[0]}, "conv_transpose2d")
     stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
     ph, pw = _pair(padding, "padding", "conv_transpose2d", minimum=0)
     oph, opw = _pair(output_padding, "output_padding", "conv_transpose2d", minimum=0)
     if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
-        raise ValueError("conv_transpose2d: output padding must be smaller than either stride or dilation, got "
+        raise ShapeError("conv_transpose2d: output padding must be smaller than either stride or dilation, got "
                          f"output_padding={(oph, opw)}, stride={stride}, dilation={dilation}")
     n, _, h, w = x._data.shape
     kh, kw = ws[2:]
     size = ((h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1,
             (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1)
     if size[0] < 1 or size[1] < 1:
-        raise ValueError(f"conv_transpose2d: the output size {size} is not positive")
+        raise ShapeError(f"conv_transpose2d: the output size {size} is not positive")
     out_channels = ws[1] * groups
     if bias is not None and tuple(bias._data.shape) != (out_channels,):
-        raise ValueError(f"conv_transpose2d: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
+        raise ShapeError(f"conv_transpose2d: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
 
     def one_group(xg, wg, bg):
         cin, cout = wg._data.shape[:2]
@@ -510,18 +513,18 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_float(input, fname)
     check_tensor(weight, fname, "weight")
     if input._data.ndim not in (2, 3) or weight._data.ndim != 3:
-        raise ValueError(f"{fname}: expected (N, C, L) or (C, L) input and (C_in, C_out / groups, K) weight, got "
+        raise ShapeError(f"{fname}: expected (N, C, L) or (C, L) input and (C_in, C_out / groups, K) weight, got "
                          f"shapes {tuple(input._data.shape)} and {tuple(weight._data.shape)}")
     stride, dilation = _ntuple(stride, 1, "stride", fname), _ntuple(dilation, 1, "dilation", fname)
     padding = _ntuple(padding, 1, "padding", fname, minimum=0)
     output_padding = _ntuple(output_padding, 1, "output_padding", fname, minimum=0)
     if output_padding[0] >= max(stride[0], dilation[0]):
-        raise ValueError(f"{fname}: output padding must be smaller than either stride or dilation, got "
+        raise ShapeError(f"{fname}: output padding must be smaller than either stride or dilation, got "
                          f"output_padding={output_padding[0]}, stride={stride[0]}, dilation={dilation[0]}")
     length = ((input._data.shape[-1] - 1) * stride[0] - 2 * padding[0] + dilation[0] * (weight._data.shape[-1] - 1)
               + output_padding[0] + 1)
     if length < 1:  # said here, in 1-D terms, not by the 2-D call below
-        raise ValueError(f"{fname}: the output length {length} is not positive (input length "
+        raise ShapeError(f"{fname}: the output length {length} is not positive (input length "
                          f"{input._data.shape[-1]}, kernel {weight._data.shape[-1]}, stride {stride[0]}, "
                          f"padding {padding[0]}, dilation {dilation[0]})")
     out = conv_transpose2d(expand_dims(input, axis=-2), expand_dims(weight, axis=-2), bias, (1,) + stride,
@@ -538,12 +541,12 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     _check_same_dtype(input, weight, fname, "weight")
     _check_same_dtype(input, bias, fname, "bias")
     if input._data.ndim not in (4, 5):
-        raise ValueError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+        raise ShapeError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
                          f"{tuple(input._data.shape)}")
     x = input if input._data.ndim == 5 else expand_dims(input, axis=0)
     ws = tuple(weight._data.shape)
     if len(ws) != 5:
-        raise ValueError(f"{fname}: weight must be 5-D (out_channels, in_channels / groups, kD, kH, kW), got "
+        raise ShapeError(f"{fname}: weight must be 5-D (out_channels, in_channels / groups, kD, kH, kW), got "
                          f"shape {ws}")
     n, c = x._data.shape[:2]
     _check_groups(groups, {"in_channels": c, "out_channels": ws[0]}, fname)
@@ -551,7 +554,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         raise ShapeError(f"{fname}: weight of shape {ws} expects {ws[1] * groups} input channels, but the input "
                          f"of shape {tuple(input._data.shape)} has {c}")
     if bias is not None and tuple(bias._data.shape) != (ws[0],):
-        raise ValueError(f"{fname}: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
+        raise ShapeError(f"{fname}: bias must have shape ({ws[0]},), got {tuple(bias._data.shape)}")
     stride, dilation = _ntuple(stride, 3, "stride", fname), _ntuple(dilation, 3, "dilation", fname)
     kernel = ws[2:]
     if isinstance(padding, str):
@@ -568,7 +571,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     d, h, w = x._data.shape[2:]
     out_size = [(size - dl * (k - 1) - 1) // st + 1 for size, k, st, dl in zip((d, h, w), kernel, stride, dilation)]
     if min(out_size) < 1:
-        raise ValueError(f"{fname}: the input's spatial size {tuple(input._data.shape[-3:])} (padding {pads}) is "
+        raise ShapeError(f"{fname}: the input's spatial size {tuple(input._data.shape[-3:])} (padding {pads}) is "
                          f"smaller than the dilated kernel "
                          f"{tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))}")
     od = out_size[0]
@@ -596,28 +599,31 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_same_dtype(input, weight, fname, "weight")
     _check_same_dtype(input, bias, fname, "bias")
     if input._data.ndim not in (4, 5):
-        raise ValueError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+        raise ShapeError(f"{fname}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
                          f"{tuple(input._data.shape)}")
     x = input if input._data.ndim == 5 else expand_dims(input, axis=0)
     n, c, d, h, w = x._data.shape
     ws = tuple(weight._data.shape)
-    if len(ws) != 5 or ws[0] != c:
-        raise ValueError(f"{fname}: weight must be (in_channels={c}, out_channels / groups, kD, kH, kW), got "
+    if len(ws) != 5:
+        raise ShapeError(f"{fname}: weight must be 5-D (in_channels, out_channels / groups, kD, kH, kW), got "
                          f"shape {ws}")
+    if ws[0] != c:
+        raise ShapeError(f"{fname}: weight of shape {ws} expects {ws[0]} input channels, but the input of shape "
+                         f"{tuple(x._data.shape)} has {c}")
     _check_groups(groups, {"in_channels": c}, fname)
     stride, dilation = _ntuple(stride, 3, "stride", fname), _ntuple(dilation, 3, "dilation", fname)
     padding = _ntuple(padding, 3, "padding", fname, minimum=0)
     output_padding = _ntuple(output_padding, 3, "output_padding", fname, minimum=0)
     if any(op >= max(st, dl) for op, st, dl in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{fname}: output padding must be smaller than either stride or dilation, got "
+        raise ShapeError(f"{fname}: output padding must be smaller than either stride or dilation, got "
                          f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     out_channels = ws[1] * groups
     if bias is not None and tuple(bias._data.shape) != (out_channels,):
-        raise ValueError(f"{fname}: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
+        raise ShapeError(f"{fname}: bias must have shape ({out_channels},), got {tuple(bias._data.shape)}")
     sd, dd, pd = stride[0], dilation[0], padding[0]
     full = (d - 1) * sd + dd * (ws[2] - 1) + 1 + output_padding[0]
     if full - 2 * pd < 1:
-        raise ValueError(f"{fname}: the output depth {full - 2 * pd} is not positive")
+        raise ShapeError(f"{fname}: the output depth {full - 2 * pd} is not positive")
     xs = reshape(permute_dims(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
     total = None
     for kd in range(ws[2]):
@@ -663,7 +669,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     input added back at its block of an (N, C, *output_size) image (overlaps summed)."""
     _check_float(input, "fold")
     if input._data.ndim not in (2, 3):
-        raise ValueError(f"fold: expected a 2-D or 3-D input (unbatched or batched columns), got shape "
+        raise ShapeError(f"fold: expected a 2-D or 3-D input (unbatched or batched columns), got shape "
                          f"{tuple(input._data.shape)}")
     x = input if input._data.ndim == 3 else expand_dims(input, axis=0)
     size = _pair(output_size, "output_size", "fold")
@@ -866,7 +872,7 @@ def _max_unpool(fname, nd, input, indices, kernel_size, stride, padding, output_
         raise TypeError(f"{fname}: indices must have an integer dtype (int64), got {indices._dtype}")
     shape = tuple(input._data.shape)
     if len(shape) not in (nd + 1, nd + 2):
-        raise ValueError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {shape}")
+        raise ShapeError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {shape}")
     if tuple(indices._data.shape) != shape:
         raise RuntimeError(f"{fname}: expected shape of indices to be the input's {shape}, got "
                            f"{tuple(indices._data.shape)}")
@@ -1014,7 +1020,7 @@ def _unit_height(fname, input):
     over a unit height, as PyTorch's."""
     _check_float(input, fname)
     if input._data.ndim not in (2, 3):
-        raise ValueError(f"{fname}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+        raise ShapeError(f"{fname}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
                          f"{tuple(input._data.shape)}")
     return expand_dims(input, axis=-2)
 
@@ -1076,7 +1082,7 @@ def _volume_passes(fname, op, x, kernel, stride, padding, dilation, ceil_mode, p
     n, c, d, h, w = x._data.shape
     spans = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))
     if any(size + 2 * p < span for size, p, span in zip((d, h, w), padding, spans)):
-        raise ValueError(f"{fname}: the input's spatial size {(d, h, w)} (padding {padding}) is smaller than "
+        raise ShapeError(f"{fname}: the input's spatial size {(d, h, w)} (padding {padding}) is smaller than "
                          f"the dilated kernel {spans}")
     planes = reshape(x, (n, c * d, h, w))
     win_hw = _pool_window(fname, planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode)
@@ -1144,7 +1150,7 @@ def _adaptive_size(fname, output_size, in_sizes):
     if len(size) != n:
         raise ValueError(f"{fname}: output_size must be an int or {n} ints, got {output_size!r}")
     if 0 in in_sizes:
-        raise ValueError(f"{fname}: expected input to have non-zero size for non-batch dimensions, got "
+        raise ShapeError(f"{fname}: expected input to have non-zero size for non-batch dimensions, got "
                          f"spatial sizes {tuple(in_sizes)}")
     size = tuple(i if o is None else plain_int(o) for o, i in zip(size, in_sizes))
     for o in size:
@@ -1195,7 +1201,7 @@ def _adaptive_max_pool(fname, nd, input, output_size, return_indices):
     index into its plane (volume). The gradient goes to that element alone, as PyTorch's."""
     _check_float(input, fname)
     if input._data.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input._data.shape)}")
+        raise ShapeError(f"{fname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input._data.shape)}")
     shape = tuple(input._data.shape)
     out_sizes = _adaptive_size(fname, output_size, shape[-nd:])
     lead = shape[:-nd]
@@ -1290,7 +1296,7 @@ def _fractional_max_pool(fname, nd, input, kernel_size, output_size, output_rati
     _check_float(input, fname)
     ranks = (nd + 1, nd + 2)
     if input.ndim not in ranks:
-        raise ValueError(f"{fname}: expected a {ranks[0]}-D or {ranks[1]}-D input, got shape {tuple(input.shape)}")
+        raise ShapeError(f"{fname}: expected a {ranks[0]}-D or {ranks[1]}-D input, got shape {tuple(input.shape)}")
     kernel = _ntuple(kernel_size, nd, "kernel_size", fname)
     in_sizes = tuple(input.shape[-nd:])
     if output_size is None and output_ratio is None:
@@ -2004,15 +2010,15 @@ def _class_rows(input, target, fname):
     (N, C) or (N, C, d1, ...) inputs."""
     shape = tuple(input._data.shape)
     if len(shape) == 0:
-        raise ValueError(f"{fname}: input must have shape (C,), (N, C) or (N, C, d1, ...), got ()")
+        raise ShapeError(f"{fname}: input must have shape (C,), (N, C) or (N, C, d1, ...), got ()")
     if len(shape) == 1:  # one unbatched sample
         if target._data.ndim != 0:
-            raise ValueError(f"{fname}: an unbatched input of shape {shape} needs a 0-d target, "
+            raise ShapeError(f"{fname}: an unbatched input of shape {shape} needs a 0-d target, "
                              f"got shape {tuple(target._data.shape)}")
         return expand_dims(input, axis=0), reshape(target, (1,)), ()
     want = (shape[0],) + shape[2:]
     if tuple(target._data.shape) != want:
-        raise ValueError(f"{fname}: target of shape {tuple(target._data.shape)} does not match "
+        raise ShapeError(f"{fname}: target of shape {tuple(target._data.shape)} does not match "
                          f"input of shape {shape} (expected {want})")
     if len(shape) == 2:
         return input, target, want
@@ -2026,7 +2032,7 @@ def _check_class_weight(input, weight, fname, differentiable=False):
                            "per-class losses); pass weight.detach()")
     c = input._data.shape[1 if input._data.ndim > 1 else 0]
     if weight is not None and tuple(weight._data.shape) != (c,):
-        raise ValueError(f"{fname}: weight must have one entry per class, shape ({c},), "
+        raise ShapeError(f"{fname}: weight must have one entry per class, shape ({c},), "
                          f"got {tuple(weight._data.shape)}")
 
 
@@ -2081,7 +2087,7 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
     _check_same_dtype(input, target, "cross_entropy", "target")
     _check_reduction(reduction, "cross_entropy")
     if input._data.ndim == 0 or tuple(target._data.shape) != tuple(input._data.shape):
-        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
+        raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
                          f"{tuple(input._data.shape)}, got {tuple(target._data.shape)}")
     _check_class_weight(input, weight, "cross_entropy", differentiable=True)  # composed: it differentiates
     axis = 1 if input._data.ndim > 1 else 0
@@ -2120,7 +2126,7 @@ def _pointwise_loss(fname, input, target, reduction, elementwise, *, weight=None
     check_tensor(target, fname, "target")
     _check_reduction(reduction, fname)
     if same_shape and tuple(target._data.shape) != tuple(input._data.shape):
-        raise ValueError(f"{fname}: target size {tuple(target._data.shape)} must be the same "
+        raise ShapeError(f"{fname}: target size {tuple(target._data.shape)} must be the same "
                          f"as input size {tuple(input._data.shape)}")
     _warn_if_broadcast(fname, input, target, stacklevel=4)
     loss = elementwise(input, target)
@@ -2159,7 +2165,7 @@ def _weighted_loss(fname, input, target, reduction, elementwise, weight, mean_ov
     count (Huber), as PyTorch."""
     check_tensor(weight, fname, "weight")
     if tuple(weight.shape) != tuple(input.shape):
-        raise ValueError(f"{fname}: weight must have the input's shape {tuple(input.shape)}, "
+        raise ShapeError(f"{fname}: weight must have the input's shape {tuple(input.shape)}, "
                          f"got {tuple(weight.shape)}")
     loss = _pointwise_loss(fname, input, target, "none", elementwise) * weight
     if reduction == "mean" and mean_over_weights:
@@ -2431,7 +2437,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         if shape[:-1] == vshape:
             var = expand_dims(var, axis=-1)
         elif not (len(vshape) == len(shape) and sum(v for i, v in zip(shape, vshape) if i != v) == 1):
-            raise ValueError(f"gaussian_nll_loss: var is of incorrect size: {vshape} for input of shape {shape}")
+            raise ShapeError(f"gaussian_nll_loss: var is of incorrect size: {vshape} for input of shape {shape}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"gaussian_nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     var = var + (_clip(var, eps, None) - var).detach()  # clamped values, identity gradient
@@ -2521,7 +2527,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if weight is not None:
         _check_same_dtype(input, weight, "multi_margin_loss", "weight")
         if weight.ndim != 1:
-            raise ValueError(f"multi_margin_loss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
+            raise ShapeError(f"multi_margin_loss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
     z = margin - take_along_axis(x, t, axis=1) + x
     other = t != _ag.arange(c, dtype=t.dtype, device=t.device)  # the target's own class adds nothing
     terms = _where(other & (z > 0), z, 0.0)  # PyTorch's gradient at z = 0 is 0: strict >
@@ -2646,7 +2652,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if input._dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, got {input._dtype}")
     if weight._data.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight._data.shape)}")
     n = weight._data.shape[0]
     padding_idx = padding_index("embedding", padding_idx, n)
@@ -2694,7 +2700,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     if input._dtype.kind not in "iu":
         raise TypeError(f"{fname}: input must hold integer indices, got {input._dtype}")
     if weight._data.ndim != 2:
-        raise ValueError(f"{fname}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+        raise ShapeError(f"{fname}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight._data.shape)}")
     num, dim = weight._data.shape
     if input._data.ndim == 2:
@@ -2706,7 +2712,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         seg = _ag.arange(bags * length, device=input.device) // max(length, 1)
     elif input._data.ndim == 1:
         if offsets is None or offsets.ndim != 1:
-            raise ValueError(f"{fname}: offsets has to be a 1D Tensor but got "
+            raise ShapeError(f"{fname}: offsets has to be a 1D Tensor but got "
                              f"{None if offsets is None else tuple(offsets.shape)}")
         check_tensor(offsets, fname, "offsets")
         if offsets.shape[0] and not offsets._backend.lazy:  # PyTorch's checks (reads two values)
@@ -2724,11 +2730,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
         # len(input), is not read: as PyTorch's CPU kernel)
         seg = _sum(astype(expand_dims(starts, axis=0) <= expand_dims(pos, axis=1), _ag.int64), axis=1) - 1
     else:
-        raise ValueError(f"{fname}: input has to be 1D or 2D Tensor, but got Tensor of dimension {input._data.ndim}")
+        raise ShapeError(f"{fname}: input has to be 1D or 2D Tensor, but got Tensor of dimension {input._data.ndim}")
     if per_sample_weights is not None:
         _check_same_dtype(weight, per_sample_weights, fname, "per_sample_weights")
         if tuple(per_sample_weights._data.shape) != tuple(input._data.shape):
-            raise ValueError(f"{fname}: per_sample_weights must have the input's shape {tuple(input._data.shape)}, "
+            raise ShapeError(f"{fname}: per_sample_weights must have the input's shape {tuple(input._data.shape)}, "
                              f"got {tuple(per_sample_weights._data.shape)}")
     # (n, D), with the index check; max_norm renormalizes the picked rows of weight first
     rows = embedding(flat, weight, None, max_norm, norm_type, bool(scale_grad_by_freq))
@@ -2832,13 +2838,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     shape = _normalized_shape(normalized_shape, "layer_norm")
     k = len(shape)
     if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} must be the last axes of the input's "
+        raise ShapeError(f"layer_norm: normalized_shape {shape} must be the last axes of the input's "
                          f"shape {tuple(input._data.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None:
             _check_same_dtype(input, t, "layer_norm", name)
             if tuple(t._data.shape) != shape:
-                raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t._data.shape)}")
+                raise ShapeError(f"layer_norm: {name} must have shape {shape}, got {tuple(t._data.shape)}")
     out, _, _ = apply(_LAYER_NORM, (input, weight, bias), {"axes": tuple(range(-k, 0)), "eps": float(eps)})
     return out
 
@@ -2850,12 +2856,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     shape = _normalized_shape(normalized_shape, "rms_norm")
     k = len(shape)
     if k == 0 or tuple(input._data.shape[input._data.ndim - k:]) != shape:
-        raise ValueError(f"rms_norm: normalized_shape {shape} must be the last axes of the input's "
+        raise ShapeError(f"rms_norm: normalized_shape {shape} must be the last axes of the input's "
                          f"shape {tuple(input._data.shape)}")
     if weight is not None:
         check_tensor(weight, "rms_norm", "weight")  # of any floating dtype: the output keeps input's
         if tuple(weight._data.shape) != shape:
-            raise ValueError(f"rms_norm: weight must have shape {shape}, got {tuple(weight._data.shape)}")
+            raise ShapeError(f"rms_norm: weight must have shape {shape}, got {tuple(weight._data.shape)}")
     if eps is None:
         eps = _ag.finfo(input.dtype).eps
     axes = tuple(range(-k, 0))
@@ -2898,7 +2904,7 @@ def _adaptive_avg_pool(fname, nd, input, output_size):
     """The mean over each of output_size bins of the last nd axes (None keeps a size)."""
     _check_float(input, fname)
     if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{fname}: expected {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input.shape)}")
+        raise ShapeError(f"{fname}: expected {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input.shape)}")
     shape = tuple(input.shape)
     sizes, lead = shape[-nd:], shape[:-nd]
     out_sizes = _adaptive_size(fname, output_size, sizes)
@@ -3073,7 +3079,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     smallest = 0 if mode == "area" else 1  # area is adaptive average pooling: 0 bins are allowed
     if len(out_sizes) != spatial or any(o < smallest for o in out_sizes):
         raise ShapeError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}"
-                         f" (sizes must be at least {smallest}, one per spatial axis)")
+                         f" (sizes must be {'greater than 0' if smallest else 'non-negative'}, one per spatial axis)")
     if size is not None:
         ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
     else:
@@ -3132,7 +3138,7 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
     nd = len(size) - 2
     shape = tuple(theta._data.shape)
     if len(shape) != 3 or shape[1:] != (nd, nd + 1):
-        raise ValueError(f"{fname}: expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+        raise ShapeError(f"{fname}: expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
                          f"{size}, got theta of shape {shape}")
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
@@ -3140,7 +3146,7 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
                       "align_corners=True. This is not an intended use case of affine_grid. See the "
                       "documentation of affine_grid for details.", UserWarning, stacklevel=2)
     elif min(size) <= 0:
-        raise ValueError(f"{fname}: expected non-zero, positive output size, got {size}")
+        raise ShapeError(f"{fname}: expected non-zero, positive output size, got {size}")
     if shape[0] != size[0]:
         raise RuntimeError(f"{fname}: theta holds {shape[0]} matrices, but size asks for a batch of {size[0]}")
     columns = []  # x along the last axis, then y, z: each broadcast over the grid
@@ -3291,7 +3297,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     check_tensor(input, "pad", "input")
     pad = tuple(int_list(pad, "pad", "pad"))
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for "
+        raise ShapeError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for "
                          f"shape {tuple(input.shape)}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (constant, reflect, replicate, circular)")
@@ -3481,7 +3487,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected 3-D or 4-D input, got shape {tuple(input.shape)}")
+        raise ShapeError(f"dropout2d: expected 3-D or 4-D input, got shape {tuple(input.shape)}")
     if not training or p == 0.0:
         return input
     channels = tuple(input.shape[:-2]) + (1, 1)
@@ -3731,7 +3737,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_float(input, "batch_norm")
     nd = input._data.ndim
     if nd < 2:
-        raise ValueError(f"batch_norm: input must have a channel axis, shape (N, C, ...), got "
+        raise ShapeError(f"batch_norm: input must have a channel axis, shape (N, C, ...), got "
                          f"{tuple(input._data.shape)}")
     c = input._data.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
@@ -3739,11 +3745,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None:
             _check_same_dtype(input, t, "batch_norm", name)
             if tuple(t._data.shape) != (c,):
-                raise ValueError(f"batch_norm: {name} must have shape ({c},), got {tuple(t._data.shape)}")
+                raise ShapeError(f"batch_norm: {name} must have shape ({c},), got {tuple(t._data.shape)}")
     if training:
         count = input._data.size // c
         if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+            raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input of shape {tuple(input._data.shape)}")
         out, batch_mean, batch_var = apply(_BATCH_NORM, (input, weight, bias), {"eps": float(eps)})
         xp = input._backend.generic_namespace  # the running statistics move outside the graph
@@ -3816,7 +3822,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     _check_float(input, "instance_norm")
     shape = tuple(input._data.shape)
     if len(shape) < 3:
-        raise ValueError(f"instance_norm: expected an input of shape (N, C, ...) with at least one spatial "
+        raise ShapeError(f"instance_norm: expected an input of shape (N, C, ...) with at least one spatial "
                          f"axis, got {shape}")
     n, c = shape[:2]
     _check_channel_params("instance_norm", input, c, (("running_mean", running_mean), ("running_var", running_var),
@@ -3826,7 +3832,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     if math.prod(shape[2:]) <= 1:
-        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input size "
+        raise ShapeError(f"instance_norm: expected more than 1 spatial element when training, got input size "
                          f"{shape}")
     if running_mean is not None or running_var is not None:
         from .._autograd.grad_mode import no_grad
@@ -3851,7 +3857,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     _check_float(input, "local_response_norm")
     shape = tuple(input._data.shape)
     if len(shape) < 3:
-        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input (got {len(shape)} "
+        raise ShapeError(f"local_response_norm: expected 3D or higher dimensionality input (got {len(shape)} "
                          "dimensions)")
     size = plain_int(size)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:

@@ -8,6 +8,7 @@ import arraygrad as _ag
 
 from .._autograd.function import Function
 from .._autograd.grad_mode import no_grad
+from .._dispatch import ShapeError
 from .._ops.creation import empty, ones, zeros, zeros_like
 from .._ops import plain_int
 from .._ops.manipulation import reshape
@@ -816,7 +817,7 @@ class Softmax2d(Module):
 
     def forward(self, input):
         if input.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
+            raise ShapeError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
                              f"(shape {tuple(input.shape)})")
         return F.softmax(input, -3)
 
@@ -882,7 +883,7 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, "
+                raise ShapeError(f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, "
                                  f"got {tuple(_weight.shape)}")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
@@ -890,7 +891,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, **kwargs) -> "Embedding":
         """An Embedding holding `embeddings` (2-D); frozen (no gradient) by default."""
         if embeddings.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+            raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(embeddings.shape)}")
         rows, dim = embeddings.shape
         return cls(rows, dim, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
@@ -1137,7 +1138,7 @@ class _CircularPadNd(_PadNd):
 
     def forward(self, input):
         if input.ndim not in (self._dims + 1, self._dims + 2):
-            raise ValueError(f"{type(self).__name__}: expected {self._dims + 1}D or {self._dims + 2}D input "
+            raise ShapeError(f"{type(self).__name__}: expected {self._dims + 1}D or {self._dims + 2}D input "
                              f"(got {input.ndim}D input)")
         return super().forward(input)
 
@@ -1352,7 +1353,7 @@ class _BatchNorm(Module):
     def forward(self, input):
         if input.ndim not in self._ranks:
             want = " or ".join(f"{r}D" for r in self._ranks)
-            raise ValueError(f"{type(self).__name__}: expected {want} input (got {input.ndim}D input)")
+            raise ShapeError(f"{type(self).__name__}: expected {want} input (got {input.ndim}D input)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with no_grad():
@@ -1402,11 +1403,11 @@ class _InstanceNorm(_BatchNorm):
 
         name, ranks = type(self).__name__, self._ranks
         if input.ndim not in ranks:
-            raise ValueError(f"{name}: expected {ranks[0]}D or {ranks[1]}D input (got {input.ndim}D input)")
+            raise ShapeError(f"{name}: expected {ranks[0]}D or {ranks[1]}D input (got {input.ndim}D input)")
         feature_dim = input.ndim - ranks[0]
         if input.shape[feature_dim] != self.num_features:
             if self.affine:
-                raise ValueError(f"{name}: expected input's size at dim={feature_dim} to match num_features "
+                raise ShapeError(f"{name}: expected input's size at dim={feature_dim} to match num_features "
                                  f"({self.num_features}), but got: {input.shape[feature_dim]}.")
             warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
                           "warning by not passing in num_features, which is not used because affine=False",
@@ -1447,7 +1448,7 @@ class GroupNorm(Module):
         _count(num_groups, "num_groups", "GroupNorm")
         _count(num_channels, "num_channels", "GroupNorm")
         if num_channels % num_groups:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+            raise ShapeError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         _add_scale_and_shift(self, (num_channels,), affine, bias, dtype, device)
@@ -1501,7 +1502,7 @@ class EmbeddingBag(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight must have shape {(num_embeddings, embedding_dim)}, "
+                raise ShapeError(f"EmbeddingBag: _weight must have shape {(num_embeddings, embedding_dim)}, "
                                  f"got {tuple(_weight.shape)}")
             self.weight = Parameter(_weight)
 
@@ -1511,7 +1512,7 @@ class EmbeddingBag(Module):
                         include_last_offset: bool = False, padding_idx=None) -> "EmbeddingBag":
         """An EmbeddingBag holding `embeddings` (2-D); frozen (no gradient) by default."""
         if embeddings.ndim != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+            raise ShapeError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(embeddings.shape)}")
         rows, dim = embeddings.shape
         bag = cls(rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
@@ -1598,7 +1599,7 @@ class SyncBatchNorm(_BatchNorm):
 
     def forward(self, input):
         if input.ndim < 2:
-            raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
+            raise ShapeError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D input)")
         if input.shape[1] == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
         return super().forward(input)
@@ -1684,7 +1685,7 @@ class CrossMapLRN2d(Module):
 
     def forward(self, input):
         if input.ndim != 4:
-            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+            raise ShapeError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
         return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:

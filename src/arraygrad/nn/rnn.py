@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from .._dispatch import Op, apply, grad_enabled
+from .._dispatch import Op, ShapeError, apply, grad_enabled
 from .._ops import plain_int
 from .._ops.creation import empty, zeros
 from .._ops.indexing import take
@@ -375,9 +375,9 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         if input.ndim not in (2, 3):
-            raise ValueError(f"{cls}: expected a 2-D (unbatched) or 3-D input, got shape {tuple(input.shape)}")
+            raise ShapeError(f"{cls}: expected a 2-D (unbatched) or 3-D input, got shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
+            raise ShapeError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {input.shape[-1]}")
         unbatched = input.ndim == 2
         x = input[:, None] if unbatched else (input.swapaxes(0, 1) if self.batch_first else input)
@@ -427,7 +427,7 @@ class RNNBase(Module):
         cls = type(self).__name__
         data = packed.data
         if data.ndim != 2 or data.shape[-1] != self.input_size:
-            raise ValueError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
+            raise ShapeError(f"{cls}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {data.shape[-1]}")
         sizes = [int(b) for b in packed.batch_sizes.tolist()]
         starts = [0]
@@ -522,7 +522,7 @@ class RNNBase(Module):
             if tuple(s.shape) != shape:
                 want = shape[:1] + shape[2:] if unbatched else shape
                 got = tuple(s.shape)[:1] + tuple(s.shape)[2:] if unbatched else tuple(s.shape)
-                raise ValueError(f"{cls}: expected {name} of shape {want}, got {got}")
+                raise ShapeError(f"{cls}: expected {name} of shape {want}, got {got}")
             out.append(s)
         return out[0], (out[1] if self.mode == "LSTM" else None)
 
@@ -602,7 +602,7 @@ class _Cell(Module):
     def forward(self, input, hx=None):
         cls = type(self).__name__
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
-            raise ValueError(f"{cls}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
+            raise ShapeError(f"{cls}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
                              f"got {tuple(input.shape)}")
         unbatched = input.ndim == 1
         x = input[None] if unbatched else input
@@ -615,7 +615,7 @@ class _Cell(Module):
             h, c = (hx[None] if unbatched else hx), None
         for name, s in (("hx", h), ("cx", c)):
             if s is not None and tuple(s.shape) != shape:
-                raise ValueError(f"{cls}: {name} must have shape {shape}, got {tuple(s.shape)}")
+                raise ShapeError(f"{cls}: {name} must have shape {shape}, got {tuple(s.shape)}")
         h, c = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
         if unbatched:
             h, c = h[0], (c[0] if c is not None else None)

@@ -22,7 +22,7 @@ import warnings
 
 import arraygrad as _ag
 
-from .._dispatch import check_tensor
+from .._dispatch import ShapeError, check_tensor
 from .._ops import plain_int
 from .._ops.creation import empty
 from . import functional as F
@@ -169,32 +169,32 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads, 
         check_tensor(t, fname, name)
     if query.ndim == 3:
         if key.ndim != 3 or value.ndim != 3:
-            raise ValueError(f"{fname}: for batched (3-D) query, expected key and value to be 3-D but found "
+            raise ShapeError(f"{fname}: for batched (3-D) query, expected key and value to be 3-D but found "
                              f"{key.ndim}-D and {value.ndim}-D tensors respectively")
         if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise ValueError(f"{fname}: for batched (3-D) query, expected key_padding_mask to be None or 2-D "
+            raise ShapeError(f"{fname}: for batched (3-D) query, expected key_padding_mask to be None or 2-D "
                              f"but found {key_padding_mask.ndim}-D tensor instead")
         if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise ValueError(f"{fname}: for batched (3-D) query, expected attn_mask to be None, 2-D or 3-D "
+            raise ShapeError(f"{fname}: for batched (3-D) query, expected attn_mask to be None, 2-D or 3-D "
                              f"but found {attn_mask.ndim}-D tensor instead")
         return True
     if query.ndim == 2:
         if key.ndim != 2 or value.ndim != 2:
-            raise ValueError(f"{fname}: for unbatched (2-D) query, expected key and value to be 2-D but found "
+            raise ShapeError(f"{fname}: for unbatched (2-D) query, expected key and value to be 2-D but found "
                              f"{key.ndim}-D and {value.ndim}-D tensors respectively")
         if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise ValueError(f"{fname}: for unbatched (2-D) query, expected key_padding_mask to be None or "
+            raise ShapeError(f"{fname}: for unbatched (2-D) query, expected key_padding_mask to be None or "
                              f"1-D but found {key_padding_mask.ndim}-D tensor instead")
         if attn_mask is not None:
             if attn_mask.ndim not in (2, 3):
-                raise ValueError(f"{fname}: for unbatched (2-D) query, expected attn_mask to be None, 2-D or "
+                raise ShapeError(f"{fname}: for unbatched (2-D) query, expected attn_mask to be None, 2-D or "
                                  f"3-D but found {attn_mask.ndim}-D tensor instead")
             want = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.ndim == 3 and _shape(attn_mask) != want:
-                raise ValueError(f"{fname}: expected a 3-D attn_mask of shape {want}, but got "
+                raise ShapeError(f"{fname}: expected a 3-D attn_mask of shape {want}, but got "
                                  f"{_shape(attn_mask)}")
         return False
-    raise ValueError(f"{fname}: query should be unbatched 2-D or batched 3-D tensor but received "
+    raise ShapeError(f"{fname}: query should be unbatched 2-D or batched 3-D tensor but received "
                      f"{query.ndim}-D query tensor")
 
 
@@ -248,17 +248,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
         if key_padding_mask is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
-        raise ValueError(f"{fname}: was expecting embedding dimension of {embed_dim_to_check}, but got "
+        raise ShapeError(f"{fname}: was expecting embedding dimension of {embed_dim_to_check}, but got "
                          f"{embed_dim}")
     if num_heads <= 0 or embed_dim % num_heads:
-        raise ValueError(f"{fname}: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+        raise ShapeError(f"{fname}: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
     head_dim = embed_dim // num_heads
     if use_separate_proj_weight:
         if _shape(key)[:2] != _shape(value)[:2]:
-            raise ValueError(f"{fname}: key's sequence and batch dims {_shape(key)[:2]} do not match value's "
+            raise ShapeError(f"{fname}: key's sequence and batch dims {_shape(key)[:2]} do not match value's "
                              f"{_shape(value)[:2]}")
     elif _shape(key) != _shape(value):
-        raise ValueError(f"{fname}: key shape {_shape(key)} does not match value shape {_shape(value)}")
+        raise ShapeError(f"{fname}: key shape {_shape(key)} does not match value shape {_shape(value)}")
 
     # in-projection
     E = embed_dim
@@ -310,7 +310,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     for name, static in (("static_k", static_k), ("static_v", static_v)):
         if static is not None and (static.ndim != 3 or static.shape[0] != bsz * num_heads
                                    or static.shape[2] != head_dim):
-            raise ValueError(f"{fname}: expected {name} of shape ({bsz * num_heads}, S, {head_dim}), but got "
+            raise ShapeError(f"{fname}: expected {name} of shape ({bsz * num_heads}, S, {head_dim}), but got "
                              f"{_shape(static)}")
     if static_k is not None:
         k = static_k
@@ -330,7 +330,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     # merge key padding and attention masks
     if key_padding_mask is not None:
         if _shape(key_padding_mask) != (bsz, src_len):
-            raise ValueError(f"{fname}: expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+            raise ShapeError(f"{fname}: expecting key_padding_mask shape of {(bsz, src_len)}, but got "
                              f"{_shape(key_padding_mask)}")
         kpm = _ag.broadcast_to(_ag.reshape(key_padding_mask, (bsz, 1, 1, src_len)), (bsz, num_heads, 1, src_len))
         kpm = _ag.reshape(kpm, (bsz * num_heads, 1, src_len))
@@ -467,7 +467,7 @@ class MultiheadAttention(Module):
             for name, t in (("key", key), ("value", value)):
                 check_tensor(t, "MultiheadAttention", name)
                 if t.ndim != 3:
-                    raise ValueError(f"MultiheadAttention: for batched (3-D) query, expected {name} to be 3-D "
+                    raise ShapeError(f"MultiheadAttention: for batched (3-D) query, expected {name} to be 3-D "
                                      f"but found {t.ndim}-D tensor")
             # each distinct tensor swapped once: the in-projection packs aliased inputs
             swapped = {id(t): t for t in (query, key, value)}
