@@ -2447,3 +2447,29 @@ def test_shape_mistakes_raise_runtime_errors_as_pytorch(name):
     with pytest.raises(RuntimeError) as ours:
         _SHAPE_MISTAKES[name](ag)
     assert isinstance(ours.value, ValueError)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, o: L.cumsum(L.arange(4.0), 0, out=o(4)),
+    lambda L, o: L.mm(L.ones(2, 3), L.full((3, 2), 2.0), out=o(2, 2)),
+    lambda L, o: L.clamp(L.tensor([-1.0, 0.5, 2.0]), 0, 1, out=o(3)),
+    lambda L, o: L.gather(L.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, L.tensor([[1], [0]]), out=o(2, 1)),
+    lambda L, o: L.topk(L.tensor([3.0, 1.0, 2.0]), 2, out=(o(2), L.empty(2, dtype=L.int64))),
+    lambda L, o: L.logsumexp(L.ones(2, 3), 1, out=o(2)),
+    lambda L, o: L.addmm(L.ones(2, 2), L.ones(2, 3), L.ones(3, 2), beta=0.5, out=o(2, 2)),
+])
+def test_pytorch_functions_take_out(call):
+    """`out=` was refused (TypeError) by most of PyTorch's own functions."""
+    def run(L):
+        outs = []
+
+        def new(*shape):
+            outs.append(L.empty(*shape))
+            return outs[-1]
+
+        r = call(L, new)
+        first = r[0] if isinstance(r, tuple) else r
+        return first is outs[0], [t.tolist() for t in (r if isinstance(r, tuple) else (r,))]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs and ours[0]

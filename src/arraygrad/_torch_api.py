@@ -10,6 +10,7 @@ behave as PyTorch does, by forwarding here or to the Tensor method.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import operator
 from collections import namedtuple
@@ -309,6 +310,27 @@ def write_out(out, result, fname, inputs=()):
     return inplace_apply(out, lambda _: result, fname)
 
 
+def takes_out(fn):
+    """`fn` with PyTorch's `out=`: its result written into the tensor `out` (a tuple of
+    tensors for a function returning several, as sort's values and indices)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        r = fn(*args, **kwargs)
+        if out is None:
+            return r
+        inputs = tuple(a for a in args if isinstance(a, Tensor))
+        if not isinstance(r, tuple):
+            return write_out(out, r, name, inputs)
+        if not isinstance(out, (tuple, list)) or len(out) != len(r):
+            raise TypeError(f"{name}(): out= must be a tuple of {len(r)} tensors, got {type(out).__name__}")
+        written = [write_out(o, x, name, inputs) for o, x in zip(out, r)]
+        return type(r)(*written) if hasattr(r, "_fields") else tuple(written)
+
+    return with_out
+
+
 def py_scalar(value):
     """A NumPy scalar (np.float64(2), np.int64(3), ...) as the Python number it holds:
     PyTorch's functions take them as they take Python numbers. Anything else as it is."""
@@ -428,6 +450,7 @@ def frac(input) -> Tensor:
     return input - _elem.trunc(input)
 
 
+@takes_out
 def clamp(input, min=None, max=None) -> Tensor:
     """Each element limited to [min, max] (bounds: numbers or tensors; the dtypes promote)."""
     check_tensor(input, "clamp", "input")
@@ -737,6 +760,7 @@ def movedim(input, source, destination) -> Tensor:
 # ----------------------------------------------------------------------------------------
 # Indexing
 # ----------------------------------------------------------------------------------------
+@takes_out
 def index_select(input, dim, index) -> Tensor:
     """The entries of `input` at the positions `index` (1-D integer) along `dim`."""
     check_tensor(input, "index_select", "input")
@@ -759,6 +783,7 @@ def _check_index_shape(fname, input, dim, index, other=None):
                                f"apart from dimension {dim}")
 
 
+@takes_out
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): values picked along `dim`
     (sparse_grad: PyTorch's sparse gradient; arraygrad's is dense, the same values)."""
@@ -864,6 +889,7 @@ def masked_fill(input, mask, value) -> Tensor:
     return _search.where(mask, v, input)
 
 
+@takes_out
 def masked_select(input, mask) -> Tensor:
     """The elements of `input` where `mask` is true, as a 1-D tensor."""
     check_tensor(input, "masked_select", "input")
@@ -885,6 +911,7 @@ def torch_accumulation_dtype(x, dtype):
     return dtype
 
 
+@takes_out
 def cumsum(input, dim, *, dtype=None) -> Tensor:
     dtype = torch_accumulation_dtype(check_tensor(input, "cumsum", "input"), dtype)
     if input.ndim == 0:
@@ -892,6 +919,7 @@ def cumsum(input, dim, *, dtype=None) -> Tensor:
     return _stat.cumulative_sum(input, axis=dim, dtype=dtype)
 
 
+@takes_out
 def cumprod(input, dim, *, dtype=None) -> Tensor:
     dtype = torch_accumulation_dtype(check_tensor(input, "cumprod", "input"), dtype)
     if input.ndim == 0:
@@ -935,6 +963,7 @@ def _on_0d(fn, input, dim, fname, shape=()):
     return _manip.reshape(fn(_manip.reshape(input, (1,)), 0), shape)
 
 
+@takes_out
 def logsumexp(input, dim=None, keepdim=False) -> Tensor:
     """log(sum(exp(input))) over `dim`, computed without overflow."""
     check_tensor(input, "logsumexp", "input")
@@ -951,6 +980,7 @@ def logsumexp(input, dim=None, keepdim=False) -> Tensor:
     return _manip.squeeze(out, tuple(range(x.ndim)) if axis is None else axis)
 
 
+@takes_out
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The p-norm over `dim` (all elements by default): 'fro'/2, 1, inf, -inf, 0 or any p."""
     check_tensor(input, "norm", "input")
@@ -989,12 +1019,14 @@ def _nuclear_norm(x, dims, keepdim):
     return out
 
 
+@takes_out
 def amax(input, dim=(), keepdim=False) -> Tensor:
     """The maximum over `dim` (all dims by default); ties share the gradient."""
     check_tensor(input, "amax", "input")
     return _stat.max(input, axis=reduction_axes(dim, input, "amax"), keepdims=keepdim)
 
 
+@takes_out
 def amin(input, dim=(), keepdim=False) -> Tensor:
     check_tensor(input, "amin", "input")
     return _stat.min(input, axis=reduction_axes(dim, input, "amin"), keepdims=keepdim)
@@ -1014,6 +1046,7 @@ return_types = {name: _return_type(name) for name in ("max", "min", "sort", "top
 return_types["svd"] = _return_type("svd", ("U", "S", "V"))
 
 
+@takes_out
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) entries along `dim` and their indices."""
     check_tensor(input, "topk", "input")
@@ -1061,24 +1094,28 @@ def _same_dtype(fname, a, b):
                            f"{a._dtype} and {b._dtype}")
 
 
+@takes_out
 def mm(input, mat2) -> Tensor:
     """The matrix product of two 2-D tensors."""
     _check_ranks("mm", input=(input, 2), mat2=(mat2, 2))
     return _linalg.matmul(input, mat2)
 
 
+@takes_out
 def bmm(input, mat2) -> Tensor:
     """Matrix products of two batches of matrices (3-D tensors)."""
     _check_ranks("bmm", input=(input, 3), mat2=(mat2, 3))
     return named_node(_linalg.matmul(input, mat2), node_type_named(_linalg._MATMUL, "BmmBackward0"))
 
 
+@takes_out
 def mv(input, vec) -> Tensor:
     """A matrix times a vector."""
     _check_ranks("mv", input=(input, 2), vec=(vec, 1))
     return _linalg.matmul(input, vec)
 
 
+@takes_out
 def dot(input, tensor) -> Tensor:
     """The dot product of two 1-D tensors of one dtype (no conjugation)."""
     _check_ranks("dot", input=(input, 1), tensor=(tensor, 1))
@@ -1086,6 +1123,7 @@ def dot(input, tensor) -> Tensor:
     return _linalg.matmul(input, tensor)
 
 
+@takes_out
 def outer(input, vec2) -> Tensor:
     """The outer product of two 1-D tensors."""
     _check_ranks("outer", input=(input, 1), vec2=(vec2, 1))
@@ -1114,6 +1152,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 # ----------------------------------------------------------------------------------------
 # Diagonals
 # ----------------------------------------------------------------------------------------
+@takes_out
 def diag(input, diagonal: int = 0) -> Tensor:
     """PyTorch's diag: a 1-D tensor becomes the square matrix with it on the `diagonal`-th
     diagonal (above the main one for diagonal > 0); a 2-D tensor gives that diagonal."""
@@ -1237,6 +1276,7 @@ def _scaled_sum(fname, input, product, beta, alpha):
     return (input if beta == 1 else input * beta) + scaled
 
 
+@takes_out
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
     _check_ranks("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
@@ -1249,6 +1289,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
     return _scaled_sum("addmv", input, _linalg.matmul(mat, vec), beta, alpha)
 
 
+@takes_out
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
     _check_ranks("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
@@ -1527,6 +1568,7 @@ def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
     return clone(swapaxes(_manip.flip(input, axis=d1 if k == 1 else d0), d0, d1))
 
 
+@takes_out
 def kron(input, other) -> Tensor:
     """The Kronecker product (the lower-rank operand gets leading unit axes)."""
     _check_tensors("kron", input=input, other=other)
@@ -1539,6 +1581,7 @@ def kron(input, other) -> Tensor:
     return _manip.reshape(a * b, tuple(m * n for m, n in zip(sa, sb)))
 
 
+@takes_out
 def cross(input, other, dim=None) -> Tensor:
     """The cross product along `dim` (PyTorch's default: the first axis of size 3)."""
     _check_tensors("cross", input=input, other=other)
@@ -1703,6 +1746,7 @@ def _numpy_median(x, axis, keepdims):
     return out
 
 
+@takes_out
 def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=_NOT_GIVEN):
     """PyTorch's median: the lower of the two middle values for an even count; with dim,
     (values, indices). Called with NumPy's keywords (axis=, keepdims=), as array-API
@@ -2043,6 +2087,7 @@ def _sorted_positions(x):
         GRAD_ENABLED.reset(token)
 
 
+@takes_out
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element along `dim` (k counts from 1) and its index; the gradient
     goes to that element. Among equal values the index is the k-th in a stable sort
@@ -2094,12 +2139,14 @@ def _cumulative_extreme(fname, input, dim, largest):
     return return_types[fname](_put_back(values, input, d, True, False), _put_back(idx, input, d, True, False))
 
 
+@takes_out
 def cummax(input, dim):
     """(values, indices) of the running maximum along `dim` (NaN propagates; of equal values
     the latest index); the gradient accumulates on the elements picked."""
     return _cumulative_extreme("cummax", input, dim, True)
 
 
+@takes_out
 def cummin(input, dim):
     """(values, indices) of the running minimum along `dim` (as cummax)."""
     return _cumulative_extreme("cummin", input, dim, False)
@@ -2129,6 +2176,7 @@ def _mode_positions(x):
         GRAD_ENABLED.reset(token)
 
 
+@takes_out
 def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along `dim` (the smallest of equally
     frequent ones) and its last index; the gradient goes to that element. (PyTorch's index
@@ -2381,6 +2429,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
         GRAD_ENABLED.reset(token)
 
 
+@takes_out
 def histc(input, bins=100, min=0, max=0) -> Tensor:
     """Counts of the elements in `bins` equal-width bins over [min, max] (the data's range
     when min == max); elements outside are ignored; the result has input's dtype."""
@@ -2411,6 +2460,7 @@ def histc(input, bins=100, min=0, max=0) -> Tensor:
         GRAD_ENABLED.reset(token)
 
 
+@takes_out
 def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:
     """For each element, the index of its bucket in the sorted 1-D `boundaries`: i with
     boundaries[i-1] < x <= boundaries[i] (right=True: boundaries[i-1] <= x < boundaries[i])."""
@@ -2910,6 +2960,7 @@ def angle(input, deg=False) -> Tensor:
     return out * (180.0 / math.pi) if deg else out
 
 
+@takes_out
 def inner(input, other) -> Tensor:
     """The sum of products over the last dimensions (a product when either is 0-d);
     out.shape == input.shape[:-1] + other.shape[:-1]. NumPy's `inner` too."""
