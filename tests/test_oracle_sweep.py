@@ -2473,3 +2473,36 @@ def test_pytorch_functions_take_out(call):
 
     ours, theirs = _both_libs(run)
     assert ours == theirs and ours[0]
+
+
+_SMALL_GAPS = {
+    "index_select 0-d": lambda L: L.tensor(5.0).index_select(0, L.tensor([0])),
+    "index_add 0-d": lambda L: L.tensor(5.0).index_add(0, L.tensor([0]), L.tensor(1.0)),
+    "index_fill 0-d": lambda L: L.tensor(5.0).index_fill(0, L.tensor([0]), 1.0),
+    "nonzero 0-d as_tuple": lambda L: L.nonzero(L.tensor(3.0), as_tuple=True)[0],
+    "count_nonzero dim=()": lambda L: L.count_nonzero(L.tensor([[0.0, 1.0], [2.0, 0.0]]), dim=()),
+    "all dim=()": lambda L: L.tensor([[0.0, 1.0], [2.0, 0.0]]).all(dim=()),
+    "any dim=()": lambda L: L.tensor([[0.0, 1.0], [2.0, 0.0]]).any(dim=(), keepdim=True),
+    "split(0) of an empty dim": lambda L: L.zeros(0, 3).split(0)[0],
+    "nonzero_static": lambda L: L.nonzero_static(L.tensor([0, 1, 1]), size=4, fill_value=7),
+    "Tensor.nonzero_static": lambda L: L.tensor([[0, 1], [1, 1]]).nonzero_static(size=2),
+}
+
+
+@pytest.mark.parametrize("name", list(_SMALL_GAPS))
+def test_small_gaps_against_pytorch(name):
+    def run(L):
+        r = _SMALL_GAPS[name](L)
+        return r.tolist(), tuple(r.shape), str(r.dtype).split(".")[-1]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("call", [lambda L: L.bincount(L.tensor([1]), minlength=-1),
+                                  lambda L: L.zeros(2, 0).unflatten(1, (0, -1))])
+def test_bad_sizes_raise_runtime_errors(call):
+    """bincount took a negative minlength; unflatten divided by the 0 next to its -1."""
+    for L in _both_libs(lambda L: L):
+        with pytest.raises(RuntimeError):
+            call(L)

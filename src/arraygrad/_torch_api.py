@@ -73,7 +73,7 @@ __all__ = [
     "deg2rad", "rad2deg", "sinc", "heaviside", "select", "index_fill", "take_along_dim", "fliplr",
     "flipud", "rot90", "kron", "cross", "block_diag", "cartesian_prod", "tril_indices", "triu_indices",
     "diagflat", "aminmax", "std_mean", "var_mean", "argwhere", "logcumsumexp", "median", "unique",
-    "bincount", "erf", "erfc", "einsum",
+    "bincount", "nonzero_static", "erf", "erfc", "einsum",
     # torch.special, and its functions PyTorch also has at the top level
     "special", "lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma", "igamma", "igammac",
     # still more: selections, quantiles, nan-reductions, distances, windows, settings
@@ -669,8 +669,10 @@ def split(tensor, split_size_or_sections=_NOT_GIVEN, dim=0, *, split_size=_NOT_G
     n = tensor.shape[dim]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0:
+        if size < 0 or size == 0 and n:  # 0 splits an empty dimension into one empty piece
             raise ValueError(f"split(): split_size must be positive, got {size}")
+        if size == 0:
+            return (tensor,)
         sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
     else:
         sizes = int_list(split_size_or_sections, "split", "split_size_or_sections")
@@ -724,6 +726,8 @@ def unflatten(input, dim, sizes) -> Tensor:
     sizes = tuple(operator.index(s) for s in sizes)
     if -1 in sizes:
         known = math.prod(s for s in sizes if s != -1)
+        if not known:  # -1 next to a 0: any size would do
+            raise RuntimeError(f"unflatten: cannot infer the -1 in sizes {list(sizes)}, which also hold a 0")
         sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
     if math.prod(sizes) != shape[dim]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
@@ -765,6 +769,8 @@ def index_select(input, dim, index) -> Tensor:
     """The entries of `input` at the positions `index` (1-D integer) along `dim`."""
     check_tensor(input, "index_select", "input")
     check_tensor(index, "index_select", "index")
+    if input.ndim == 0:
+        return _one_element(index_select, input, dim, index)
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {tuple(index.shape)}")
     return _indexing.take(input, _manip.reshape(index, (-1,)), axis=dim)
@@ -869,6 +875,8 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     check_tensor(input, "index_add", "input")
     if check_tensor(source, "index_add", "source")._dtype is not input._dtype:
         raise TypeError(f"index_add: source must have the input's dtype {input._dtype}, got {source._dtype}")
+    if input.ndim == 0:
+        return _one_element(index_add, input, dim, index, source, alpha=alpha)
     dim = normalize_axis(dim, input.ndim, "index_add", "dim")
     return _indexing.index_add(input, (slice(None),) * dim + (index,), _scaled("index_add", input, source, alpha))
 
@@ -1526,7 +1534,9 @@ def select(input, dim: int, index: int) -> Tensor:
 
 def index_fill(input, dim: int, index, value) -> Tensor:
     """A copy of input with `value` at positions `index` of axis `dim`."""
-    d = normalize_axis(dim, check_tensor(input, "index_fill", "input").ndim, "index_fill", "dim")
+    if check_tensor(input, "index_fill", "input").ndim == 0:
+        return _one_element(index_fill, input, dim, index, value)
+    d = normalize_axis(dim, input.ndim, "index_fill", "dim")
     if isinstance(value, Tensor) and value._requires_grad and isinstance(index, Tensor):
         # each position filled once: value's gradient counts a repeated index once (PyTorch's)
         index = _sets.unique_values(index)
@@ -1833,9 +1843,26 @@ def _unique_slices(input, dim, return_inverse, return_counts):
     return (result[0], inverse) + tuple(result[2:])
 
 
+def nonzero_static(input, *, size, fill_value=-1) -> Tensor:
+    """nonzero(input) as a (size, ndim) tensor: its first `size` rows, then rows of
+    `fill_value` (PyTorch's, a shape known before the values are)."""
+    check_tensor(input, "nonzero_static", "input")
+    size = operator.index(size)
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    found = input.nonzero()
+    n = found.shape[0]
+    if n >= size:
+        return found[:size]
+    pad = _creation.full((size - n, found.shape[1]), fill_value, dtype=_dtypes.int64, device=input.device)
+    return _manip.concat([found, pad], axis=0)
+
+
 def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     """Counts (or summed weights) of each non-negative integer in the 1-D input."""
     check_tensor(input, "bincount", "input")
+    if operator.index(minlength) < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
     if input.ndim != 1 or input.dtype.kind not in "iu":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if input.shape[0] and int(_stat.min(input)) < 0:

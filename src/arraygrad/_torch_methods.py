@@ -710,6 +710,9 @@ class TorchTensorMethods:
 
     argwhere = nonzero
 
+    def nonzero_static(self, *, size, fill_value=-1):
+        return _api.nonzero_static(self, size=size, fill_value=fill_value)
+
     def matmul(self, other):
         return _linalg.matmul(self, other)
 
@@ -794,9 +797,13 @@ class TorchTensorMethods:
         return _search.argmin(self, axis=_dims("argmin", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if dim == () and axis is None:  # PyTorch's all(dim=()) reduces nothing: each element's truth
+            return self.astype(_dtypes.bool)
         return _util.all(self, axis=_dims("all", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if dim == () and axis is None:  # as all's
+            return self.astype(_dtypes.bool)
         return _util.any(self, axis=_dims("any", dim, axis, self), keepdims=_keep(keepdim, keepdims))
 
     def sort(self, dim=-1, descending=False, stable=False):

@@ -93,6 +93,8 @@ def count_nonzero(x, /, dim=None, *, axis=None, keepdims=False) -> Tensor:
     """How many elements along `axis` are nonzero (as the default integer dtype); PyTorch's
     `dim` (positional or keyword) names the axes too."""
     check_tensor(x, "count_nonzero")
+    if isinstance(dim, (tuple, list)) and not dim:  # PyTorch's count_nonzero(dim=()) counts them all
+        dim = None
     if dim is not None and x._data.ndim == 0:  # PyTorch's dim 0 / -1 of a 0-d tensor: all of it
         from .._torch_api import reduction_axes
 
@@ -109,8 +111,8 @@ def nonzero(x, /, *, as_tuple=None) -> tuple[Tensor, ...]:
     """Indices of the nonzero elements, one index array per dimension. PyTorch's
     `as_tuple=False` gives its (n, ndim) tensor instead (`as_tuple=True`: the tuple)."""
     check_tensor(x, "nonzero")
-    if as_tuple is False:
-        return x.nonzero()
+    if as_tuple is not None:  # PyTorch's spelling: its semantics (a 0-d tensor is one element)
+        return x.nonzero(as_tuple=as_tuple)
     if x._data.ndim == 0:
         raise ValueError("nonzero: x must have at least one dimension (got a 0-d array)")
     b = x._backend
