@@ -2506,3 +2506,25 @@ def test_bad_sizes_raise_runtime_errors(call):
     for L in _both_libs(lambda L: L):
         with pytest.raises(RuntimeError):
             call(L)
+
+
+def test_sequential_with_named_children_keeps_their_names():
+    """insert renamed every child "0", "1", ... (the state_dict's keys changed) and s[i] = m
+    added a child "i" beside the named one instead of replacing it."""
+    from collections import OrderedDict
+
+    def run(L):
+        s = L.nn.Sequential(OrderedDict(fc=L.nn.Linear(2, 2), act=L.nn.ReLU(), out=L.nn.Tanh()))
+        s.insert(3, L.nn.ReLU())
+        s[1] = L.nn.Sigmoid()
+        names = [n for n, _ in s.named_children()]
+        try:
+            s.insert(1, L.nn.ReLU())
+        except KeyError:
+            names.append("KeyError")
+        q = L.nn.Sequential(L.nn.ReLU(), L.nn.Tanh())
+        q.insert(1, L.nn.Sigmoid()).insert(-1, L.nn.Identity())
+        return names, type(s.act).__name__, list(s.state_dict()), [type(m).__name__ for m in q], list(q._modules)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

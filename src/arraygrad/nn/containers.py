@@ -50,7 +50,7 @@ class _ModuleSequence(Module):
 
     def __setitem__(self, i, module) -> None:
         i = _index(i, len(self._modules), type(self).__name__)
-        self.add_module(str(i), module)
+        self.add_module(list(self._modules)[i], module)  # the child's own name (a named Sequential's)
 
     def __delitem__(self, i) -> None:
         items = list(self._modules.values())
@@ -154,8 +154,20 @@ class Sequential(_ModuleSequence):
 
     def insert(self, index: int, module) -> "Sequential":
         """Insert `module` before position `index`; returns self (PyTorch's Sequential.insert
-        chains, ModuleList's returns None)."""
-        super().insert(index, module)
+        chains, ModuleList's returns None). At the end it is named by its position, the other
+        children keep their names; before a child of a Sequential with named children it
+        raises, as PyTorch's (renaming them would change the state_dict's keys)."""
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        index = index + n if index < 0 else index
+        if index == n:
+            self.add_module(str(n), module)
+        elif list(self._modules) == [str(i) for i in range(n)]:
+            super().insert(index, module)
+        else:
+            raise KeyError(f"Sequential.insert: cannot insert before child {index} of a Sequential with named "
+                           f"children ({', '.join(self._modules)}); append it, or build a new Sequential")
         return self
 
     def forward(self, input):
