@@ -2528,3 +2528,30 @@ def test_sequential_with_named_children_keeps_their_names():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.nn.init.uniform_(L.empty(3), 2.0, 1.0),
+    lambda L: L.nn.init.normal_(L.empty(3), 0.0, -1.0),
+    lambda L: L.nn.init.trunc_normal_(L.empty(3), a=2.0, b=1.0),
+    lambda L: L.nn.utils.vector_to_parameters(L.ones(2), [L.nn.Parameter(L.ones(3))]),
+    lambda L: L.nn.functional.smooth_l1_loss(L.ones(2), L.zeros(2), beta=-1.0),
+    lambda L: L.nn.functional.binary_cross_entropy(L.tensor([1.5]), L.tensor([1.0])),
+])
+def test_out_of_range_arguments_raise_runtime_errors_as_pytorch(call):
+    """Plain ValueErrors, which PyTorch's `except RuntimeError` misses: now both."""
+    import arraygrad as ag
+
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(ag)
+    assert isinstance(ours.value, ValueError)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.optim.LBFGS([L.nn.Parameter(L.ones(3))]).step(),
+                                  lambda L: L.optim.SGD([L.nn.Parameter(L.ones(3))], lr=0.1).load_state_dict([1])])
+def test_optimizer_misuse_raises_type_errors_as_pytorch(call):
+    for L in _both_libs(lambda L: L):
+        with pytest.raises(TypeError):
+            call(L)

@@ -57,6 +57,11 @@ def int_list(values, fname: str, argname: str) -> list[int]:
         raise TypeError(f"{fname}: {argname} must be a sequence of ints, got {values!r}") from None
 
 
+class ValueRangeError(ValueError, RuntimeError):
+    """An argument's value outside what the function takes (a negative std, bounds a > b, an
+    input outside [0, 1]): Python's ValueError, and the RuntimeError PyTorch raises."""
+
+
 class AxisError(ValueError, IndexError):
     """An axis out of range for the array's rank (both a ValueError and an IndexError, as
     NumPy's AxisError, so code catching either works)."""

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
 from .._dispatch import GENERIC_IMPLS, Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, wrap
-from .._ops import int_arg, int_list, plain_int
+from .._ops import ValueRangeError, int_arg, int_list, plain_int
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
 from .._ops.elementwise import _conj
@@ -2209,7 +2209,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0
     is the L1 loss."""
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ValueRangeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
 
     def smooth(x, y):
         a = _abs(x - y)
@@ -2225,7 +2225,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     """0.5 d**2 where |d| <= delta, else delta (|d| - 0.5 delta): smooth_l1_loss times delta.
     With `weight` (input's shape), weighted ('mean': over the elements, as PyTorch)."""
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ValueRangeError(f"huber_loss: delta must be positive, got {delta}")
 
     def huber(x, y):
         a = _abs(x - y)
@@ -2563,7 +2563,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     is clamped at -100, as PyTorch's, so a 0 or 1 probability gives a finite loss."""
     def bce(x, y):
         if bool(_any((x < 0) | (x > 1))):  # PyTorch checks too: a log of it would be NaN
-            raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+            raise ValueRangeError("binary_cross_entropy: all elements of input should be between 0 and 1")
         _check_same_dtype(x, y, "binary_cross_entropy", "target")
         return apply(_BCE, (x, y))
 

@@ -12,7 +12,7 @@ import warnings
 
 from .._autograd.grad_mode import no_grad
 from .._dispatch import check_tensor
-from .._ops import plain_int
+from .._ops import ValueRangeError, plain_int
 from .. import rand_like, randn_like
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
@@ -63,7 +63,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with values drawn uniformly from [a, b)."""
     _check(tensor, "uniform_")
     if a > b:
-        raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
+        raise ValueRangeError(f"uniform_: expected a <= b, got a={a}, b={b}")
     return _fill(tensor, rand_like(tensor, generator=generator) * (b - a) + a)
 
 
@@ -71,7 +71,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with values drawn from the normal distribution N(mean, std**2)."""
     _check(tensor, "normal_")
     if std < 0:
-        raise ValueError(f"normal_: std must be non-negative, got {std}")
+        raise ValueRangeError(f"normal_: std must be non-negative, got {std}")
     return _fill(tensor, randn_like(tensor, generator=generator) * std + mean)
 
 
@@ -186,7 +186,7 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     if not std > 0:
         raise ValueError(f"trunc_normal_: std must be positive, got {std}")
     if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+        raise ValueRangeError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)

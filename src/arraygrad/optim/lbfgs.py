@@ -91,7 +91,7 @@ class LBFGS(Optimizer):
     def step(self, closure=None):
         """Up to max_iter L-BFGS iterations; returns the closure's first loss."""
         if closure is None:
-            raise RuntimeError("LBFGS requires a closure (it re-evaluates the loss)")
+            raise TypeError("LBFGS.step() missing its closure (LBFGS re-evaluates the loss)")
         xp, b = self._xp, self._backend
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]

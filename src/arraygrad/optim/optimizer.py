@@ -391,7 +391,10 @@ class Optimizer:
             replaced = hook(self, state_dict)
             if replaced is not None:
                 state_dict = replaced
-        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"load_state_dict: expected a dict with 'state' and 'param_groups', got "
+                            f"{type(state_dict).__name__}")
+        if "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups' "
                              "(from Optimizer.state_dict())")
         saved_groups = state_dict["param_groups"]

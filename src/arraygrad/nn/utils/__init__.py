@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..._autograd.grad_mode import no_grad
-from ..._dispatch import Tensor
+from ..._dispatch import ShapeError, Tensor
 from ..._ops.elementwise import clip, isfinite
 from ..._ops.manipulation import stack
 from ...linalg import vector_norm
@@ -152,11 +152,11 @@ def vector_to_parameters(vec, parameters) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
     if vec.ndim != 1:
-        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
+        raise ShapeError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     total = sum(p.size for p in params)
     if vec.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} elements, the parameters {total}")
+        raise ShapeError(f"vector_to_parameters: vec has {vec.shape[0]} elements, the parameters {total}")
     offset = 0
     with no_grad():
         for p in params:
