@@ -2555,3 +2555,29 @@ def test_optimizer_misuse_raises_type_errors_as_pytorch(call):
     for L in _both_libs(lambda L: L):
         with pytest.raises(TypeError):
             call(L)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.tensor([L.tensor(1.5)], dtype=L.float64),
+    lambda L: L.tensor([L.tensor(1), L.tensor(2)], dtype=L.float32),
+    lambda L: L.tensor([[L.tensor(1)]], dtype=L.float64),
+    lambda L: L.as_tensor([L.tensor(1), L.tensor(2)], dtype=L.float64),
+    lambda L: L.linspace(-2.94, 3.04, 6, dtype=L.int64),
+    lambda L: L.logspace(0.5, 2.5, 3, dtype=L.int64),
+])
+def test_creation_dtypes_as_pytorch(call):
+    """dtype= was ignored for lists holding only tensors; integer linspace/logspace did not
+    truncate their bounds first."""
+    def run(L):
+        r = call(L)
+        return r.tolist(), str(r.dtype).split(".")[-1]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_integer_arange_with_a_step_that_truncates_to_zero_raises():
+    """arange(0, 5, 0.5, dtype=int64) gave ten zeros (NumPy's integer arange)."""
+    for L in _both_libs(lambda L: L):
+        with pytest.raises(ValueError, match="step must be nonzero"):
+            L.arange(0, 5, 0.5, dtype=L.int64)

@@ -1148,6 +1148,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     """`steps` values from base**start to base**end, evenly spaced in the exponent
     (PyTorch's; computed in float64 where the device has it, then cast to `dtype`)."""
     d = _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.as_dtype(dtype)
+    if d.kind in "iu":  # PyTorch's: integer exponents (the bounds truncated), as linspace's
+        start, end = math.trunc(py_scalar(start)), math.trunc(py_scalar(end))
     b = _creation.backend_for(device)
     wide = _dtypes.float64 if _dtypes.float64 in b.native_dtype else _dtypes.DEFAULT_FLOAT
     exponents = _creation.linspace(start, end, steps=steps, dtype=wide, device=device)

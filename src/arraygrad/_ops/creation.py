@@ -226,6 +226,8 @@ def arange(start=None, stop=None, step=1, *, dtype=None, device=None, requires_g
         d = _dtypes.DEFAULT_INT if all_int else _dtypes.DEFAULT_FLOAT
     else:
         d = as_dtype(dtype)
+    if d.kind in "iu" and int(step) == 0:  # a step of 0.5 in integers: PyTorch's error (NumPy gives zeros)
+        raise ValueError(f"arange: step must be nonzero, and {step} is 0 in {d}")
     b = backend_for(device)
     n = max(0, math.ceil((stop - start) / step))
     if d.kind in "fc" and not all(isinstance(v, int) for v in (start, stop, step)):
@@ -260,7 +262,9 @@ def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=Tr
         if is_complex and d.kind != "c":
             raise TypeError(f"linspace: complex start/stop need a complex dtype, got {d}")
     b = backend_for(device)
-    if d.kind in "iu":  # computed in float64, then truncated toward zero (PyTorch's; NumPy floors)
+    if d.kind in "iu":  # PyTorch's: the bounds truncated, the samples computed in float64, then
+        # truncated toward zero (NumPy floors)
+        start, stop = math.trunc(_dtypes.plain_scalar(start)), math.trunc(_dtypes.plain_scalar(stop))
         samples = b.create("linspace", start, stop, num, dtype=b.to_native_dtype(_dtypes.float64), endpoint=endpoint)
         xp = b.xp
         return _finish(wrap(xp.astype(xp.trunc(samples), b.to_native_dtype(d)), b), requires_grad)
@@ -430,13 +434,13 @@ def _from_nested_tensors(obj, d, device):
     from .manipulation import stack
 
     if isinstance(obj, Tensor):
-        return obj if d is None else obj.astype(d)
+        return obj if d is None or obj._dtype is d else obj.astype(d)
     if isinstance(obj, (list, tuple)):
         parts = [asarray(v, dtype=d, device=device) if not isinstance(v, Tensor) else v for v in obj]
         parts = [_from_nested_tensors(p, d, device) if isinstance(p, (list, tuple)) else p for p in parts]
         if not parts:
             return asarray([], dtype=d, device=device)
-        common = _dtypes.result_type(*parts)
+        common = _dtypes.result_type(*parts) if d is None else d  # dtype= wins, tensors or not
         return stack([p.astype(common) if p._dtype is not common else p for p in parts])
     return asarray(obj, dtype=d, device=device)
 
