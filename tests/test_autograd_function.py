@@ -462,3 +462,30 @@ def test_pytorch_tutorial_legendre_polynomial_matches_torch():
     (TorchLegendre.apply(b * tx) ** 2).sum().backward()
     np.testing.assert_allclose(npy(x.grad), tx.grad.numpy())
     np.testing.assert_allclose(float(a.grad), float(b.grad))
+
+
+def test_apply_binds_keyword_tensors_to_forwards_parameters_as_pytorch():
+    """A tensor given by keyword (Cube.apply(x=x)) was passed to forward as a keyword and not
+    recorded as an input: no grad_fn, and no gradient for it."""
+    import torch
+
+    def run(lib):
+        class Mul(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w, scale=2.0):
+                ctx.save_for_backward(x, w)
+                ctx.scale = scale
+                return x * w * scale
+
+            @staticmethod
+            def backward(ctx, g):
+                x, w = ctx.saved_tensors
+                return g * w * ctx.scale, g * x * ctx.scale, None
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        Mul.apply(x, w=w).sum().backward()
+        Mul.apply(w=w, x=x, scale=1.0).sum().backward()
+        return x.grad.tolist(), w.grad.tolist()
+
+    assert run(xp) == run(torch) == ([9.0, 12.0], [3.0, 6.0])

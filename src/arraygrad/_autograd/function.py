@@ -292,6 +292,8 @@ class Function(metaclass=_FunctionMeta):
         ctx._hooks = None
         ctx._retained = None
         ctx._anomaly = None
+        if kwargs:
+            args, kwargs = _keywords_bound(cls, args, kwargs)
         is_tensor = tuple(isinstance(a, D.Tensor) for a in args)
         recording = GRAD_ENABLED.get() and any(
             t and a._requires_grad for t, a in zip(is_tensor, args))
@@ -310,6 +312,23 @@ class Function(metaclass=_FunctionMeta):
         if not recording:
             return output
         return _record(cls, ctx, args, is_tensor, output)
+
+
+def _keywords_bound(cls, args, kwargs):
+    """(args, kwargs) with the keyword arguments that name forward's positional parameters
+    moved into args (defaults filled in before them), as PyTorch binds them: a tensor given
+    by keyword is then an input of the graph. Keyword-only parameters stay keywords."""
+    import inspect
+
+    custom_setup = cls.setup_context is not Function.setup_context
+    sig = inspect.signature(cls.forward)
+    try:
+        bound = sig.bind(*args, **kwargs) if custom_setup else sig.bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{cls.__name__}.apply: {exc}") from None
+    bound.apply_defaults()
+    positional = bound.args if custom_setup else bound.args[1:]
+    return tuple(positional), dict(bound.kwargs)
 
 
 def _record(cls, node, args, is_tensor, output):
