@@ -2581,3 +2581,38 @@ def test_integer_arange_with_a_step_that_truncates_to_zero_raises():
     for L in _both_libs(lambda L: L):
         with pytest.raises(ValueError, match="step must be nonzero"):
             L.arange(0, 5, 0.5, dtype=L.int64)
+
+
+def test_clone_to_contiguous_format_and_type_tensor_as_pytorch():
+    def run(L):
+        x = L.arange(6.0).reshape(2, 3).t()
+        y = x.clone(memory_format=L.contiguous_format)
+        return (y.is_contiguous(), y.view(6).tolist(), x.clone().is_contiguous(),
+                str(L.tensor([1, 2]).type(L.Tensor).dtype).split(".")[-1])
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == (True, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0], False, "float32")
+
+
+@pytest.mark.parametrize("call", [lambda L: L.randperm(300, dtype=L.uint8),
+                                  lambda L: L.normal(0.0, -1.0, (3,)),
+                                  lambda L: L.zeros(3).normal_(0, -1)])
+def test_random_arguments_out_of_range_raise(call):
+    """randperm(300, dtype=uint8) wrapped into duplicates; a negative std gave samples."""
+    for L in _both_libs(lambda L: L):
+        with pytest.raises(RuntimeError):
+            call(L)
+
+
+def test_normal_of_tensors_differentiates_in_mean_and_std():
+    """normal(mean, std) with tensors that require grad gave a constant: no gradient flowed
+    back (PyTorch's NormalBackward: 1 for the mean, the standardized sample for std)."""
+    import arraygrad as ag
+
+    ag.manual_seed(0)
+    m = ag.zeros(4, requires_grad=True)
+    s = ag.full((4,), 2.0, requires_grad=True)
+    y = ag.normal(m, s)
+    (y * ag.arange(4.0)).sum().backward()
+    assert m.grad.tolist() == [0.0, 1.0, 2.0, 3.0]
+    np.testing.assert_allclose(s.grad.numpy(), (y.detach() / 2 * ag.arange(4.0)).numpy(), rtol=1e-6)

@@ -19,6 +19,7 @@ import threading
 from . import _dtypes
 from ._dispatch import GRAD_ENABLED, Tensor, check_tensor, wrap
 from ._dtypes import as_dtype
+from ._ops import ValueRangeError
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
@@ -418,6 +419,14 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     d = _dtypes.DEFAULT_INT if dtype is None else as_dtype(dtype)
+    if d.kind in "bc":
+        raise TypeError(f"randperm: dtype must be an integer or real floating dtype, got {d}")
+    # the largest value n - 1 must be exact in the dtype (PyTorch's check): no wrapped duplicates
+    exact = 2 ** (d.bits - (1 if d.kind == "i" else 0)) - 1 if d.kind in "iu" else \
+        2 ** {16: 11, 32: 24, 64: 53}[d.bits]
+    if n - 1 > exact:
+        raise RuntimeError(f"randperm: n is too large for result tensor type {d} (n = {n}, largest exact "
+                           f"value {exact})")
     b = backend_for(device)
     return _finish(_generator_for(b, generator).source(b).permutation(n, d), b, requires_grad)
 
@@ -435,19 +444,17 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if not tensors:
         if size is None:
             raise TypeError("normal(): with float mean and std, give size=")
+        if std < 0:
+            raise ValueRangeError(f"normal(): std must be non-negative, got {std}")
         out = randn(sizes((size,), "normal"), generator=generator, dtype=dtype, device=device)
         out = out * std + mean if (std, mean) != (1.0, 0.0) else out
     else:
         if isinstance(std, (int, float)) and std < 0 or isinstance(std, Tensor) and bool((std < 0).any()):
-            raise ValueError("normal(): std must be non-negative")
+            raise ValueRangeError("normal(): std must be non-negative")
         shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
         ref = tensors[0]
-        token = _no_grad()
-        try:
-            noise = randn(shape, generator=generator, dtype=dtype or ref.dtype, device=ref.device)
-            out = noise * std + mean
-        finally:
-            GRAD_ENABLED.reset(token)
+        noise = randn(shape, generator=generator, dtype=dtype or ref.dtype, device=ref.device)
+        out = noise * std + mean  # differentiable in mean and std (PyTorch's reparameterization)
     if requires_grad:
         out.requires_grad = True
     return out

@@ -194,8 +194,12 @@ _CLONE = Op("clone", ("x",), lambda g: g, generic=lambda xp, x: xp.asarray(x, co
 
 
 def clone(input, *, memory_format=None) -> Tensor:
-    """A copy of `input` with its own memory (differentiable)."""
-    return apply(_CLONE, (check_tensor(input, "clone", "input"),))
+    """A copy of `input` with its own memory (differentiable), in the input's layout, or
+    C-ordered for memory_format=contiguous_format (PyTorch's)."""
+    check_tensor(input, "clone", "input")
+    if memory_format is contiguous_format and not input.is_contiguous():
+        return input.contiguous()  # a copy, C-ordered
+    return apply(_CLONE, (input,))
 
 
 def legacy_tensor_constructor(cls, args, *, device=None, dtype=None, requires_grad=False):
@@ -3304,8 +3308,8 @@ class _NamedConstant:
 
 
 class memory_format(_NamedConstant):
-    """PyTorch's memory-format constants (arraygrad's tensors are always C-ordered:
-    `contiguous_format` and `preserve_format` both give C-ordered tensors)."""
+    """PyTorch's memory-format constants: `contiguous_format` gives C-ordered tensors
+    (`clone`, `contiguous`); new tensors are C-ordered whatever the format asks."""
 
     __slots__ = ()
 

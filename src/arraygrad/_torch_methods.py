@@ -571,6 +571,8 @@ class TorchTensorMethods:
         if isinstance(dtype, _api.TensorType):
             out = self.to(dtype=dtype.dtype)
             return out if out._backend.device.type == dtype.device_type else out.to(dtype.device_type)
+        if isinstance(dtype, type) and issubclass(dtype, _api.Tensor):  # x.type(torch.Tensor)
+            return self.to(dtype=_dtypes.DEFAULT_FLOAT)
         return self.to(dtype=dtype)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -857,6 +859,8 @@ class TorchTensorMethods:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal random numbers."""
+        if not isinstance(std, _api.Tensor) and std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return _inplace.inplace_apply(
             self, lambda t: _random.randn_like(t, generator=generator) * std + mean, "normal_")
 
