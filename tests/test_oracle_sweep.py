@@ -2616,3 +2616,30 @@ def test_normal_of_tensors_differentiates_in_mean_and_std():
     (y * ag.arange(4.0)).sum().backward()
     assert m.grad.tolist() == [0.0, 1.0, 2.0, 3.0]
     np.testing.assert_allclose(s.grad.numpy(), (y.detach() / 2 * ag.arange(4.0)).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("p", ["fro", "nuc", 1, -1, math.inf, -math.inf])
+def test_cond_of_a_singular_matrix_is_inf_as_pytorch(p):
+    """cond raised LinAlgError for a singular matrix in the norms that invert it (one
+    singular matrix failed the whole batch); PyTorch gives inf there."""
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]]])
+
+    def run(L):
+        return L.linalg.cond(L.tensor(a), p).tolist()
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    assert ours[0] == math.inf and theirs[0] > 1e15  # PyTorch's LU misses the exact zero for 'nuc'
+    import arraygrad as ag
+
+    assert ag.autograd.gradcheck(lambda x: ag.linalg.cond(x, p), (ag.tensor(a[1], requires_grad=True),))
+
+
+def test_matrix_power_0_stays_in_the_graph_with_a_zero_gradient():
+    def run(L):
+        a = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        L.linalg.matrix_power(a, 0).sum().backward()
+        return a.grad.tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == [[0.0, 0.0], [0.0, 0.0]]

@@ -726,8 +726,11 @@ def matrix_power(x, n, /) -> Tensor:
     if x._dtype.kind == "b":
         raise TypeError("matrix_power: x must have a numeric dtype, got bool")
     m = x._data.shape[-1]
-    if n == 0:
-        return astype(broadcast_to(_identity(m, x), tuple(x._data.shape)), x._dtype, copy=True)
+    if n == 0:  # the identity, in x's graph with a zero derivative (PyTorch's)
+        from ._autograd.engine import _DEPENDS
+
+        eye_ = astype(broadcast_to(_identity(m, x), tuple(x._data.shape)), x._dtype, copy=True)
+        return _apply(_DEPENDS, (eye_, x)) if x._requires_grad and grad_enabled() else eye_
     if n == 1:  # a copy, never x itself
         return astype(x, x._dtype, copy=True)
     if n < 0:
@@ -896,7 +899,13 @@ def cond(A, /, p=None) -> Tensor:
         return hi / lo if p != -2 else lo / hi
     if A._data.shape[-1] != A._data.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p!r}): A must be batches of square matrices")
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    inverse, info = inv_ex(A)  # a singular matrix's condition number is inf (PyTorch's), not an error
+    singular = info > 0
+    if inverse._dtype.kind == "c":
+        inverse = where(singular[..., None, None], zeros_like(inverse), inverse)
+    else:
+        inverse = where(singular[..., None, None], 0.0, inverse)
+    return where(singular, math.inf, matrix_norm(A, p) * matrix_norm(inverse, p))
 
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
