@@ -2643,3 +2643,21 @@ def test_matrix_power_0_stays_in_the_graph_with_a_zero_gradient():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_forward_ad_tangents_differentiate_again_as_pytorch():
+    """Reverse over forward: a tangent of a primal (or of a tangent) that requires grad had no
+    graph, so autograd.grad through it raised."""
+    def run(L):
+        fa = L.autograd.forward_ad
+        x = L.tensor([1.0, 2.0], dtype=L.float64, requires_grad=True)
+        t = L.tensor([1.0, 1.0], dtype=L.float64, requires_grad=True)
+        with fa.dual_level():
+            wrt_primal = fa.unpack_dual(fa.make_dual(x, L.ones(2, dtype=L.float64)) ** 3).tangent
+            wrt_tangent = fa.unpack_dual(fa.make_dual(L.tensor([1.0, 2.0], dtype=L.float64), t) ** 3).tangent
+            plain = fa.unpack_dual(fa.make_dual(L.tensor([1.0, 2.0]), L.ones(2)) ** 3).tangent
+            return (L.autograd.grad(wrt_primal.sum(), x)[0].tolist(), L.autograd.grad(wrt_tangent.sum(), t)[0].tolist(),
+                    plain.requires_grad)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == ([6.0, 12.0], [3.0, 12.0], False)

@@ -87,7 +87,10 @@ def make_dual(tensor, tangent, *, level=None) -> Tensor:
         dual = tensor.view_as(tensor)
     else:
         dual = tensor.detach().requires_grad_()
-    duals.append((dual, tangent.detach()))
+    # (dual, tangent, whether the tangent must differentiate: PyTorch's does when the primal or
+    # the tangent requires grad)
+    duals.append((dual, tangent if tangent.requires_grad else tangent.detach(),
+                  tensor.requires_grad or tangent.requires_grad))
     return dual
 
 
@@ -100,21 +103,26 @@ def unpack_dual(tensor, *, level=None) -> UnpackedDualTensor:
     if not levels or not isinstance(tensor, Tensor):
         return UnpackedDualTensor(tensor, None)
     duals = _level(level, "unpack_dual")
-    for dual, tangent in duals:
+    for dual, tangent, _ in duals:
         if dual is tensor:
             return UnpackedDualTensor(tensor, tangent)
     if not tensor.requires_grad or not duals:
         return UnpackedDualTensor(tensor, None)
+    from .._dispatch import grad_enabled
     from .._ops.creation import zeros_like
     from .grad_mode import enable_grad
 
+    outer_grad_mode = grad_enabled()
     with enable_grad():
         u = zeros_like(tensor).requires_grad_()  # the cotangent: vjp(u) is linear in it
-        vjps = grad([tensor], [d for d, _ in duals], [u], create_graph=True, allow_unused=True)
-        pairs = [(g, t) for g, (_, t) in zip(vjps, duals) if g is not None and g.requires_grad]
+        vjps = grad([tensor], [d for d, _, _ in duals], [u], create_graph=True, allow_unused=True)
+        pairs = [(g, t, d) for g, (_, t, d) in zip(vjps, duals) if g is not None and g.requires_grad]
         if not pairs:
             return UnpackedDualTensor(tensor, None)
-        (tangent,) = grad([g for g, _ in pairs], [u], [t for _, t in pairs], allow_unused=True)
+        # the tangent differentiates again (reverse over forward) where PyTorch's would: when a
+        # primal or tangent it comes from requires grad
+        (tangent,) = grad([g for g, _, _ in pairs], [u], [t for _, t, _ in pairs], allow_unused=True,
+                          create_graph=outer_grad_mode and any(d for _, _, d in pairs))
     if tangent is None:
         tangent = zeros_like(tensor)
     return UnpackedDualTensor(tensor, tangent)
