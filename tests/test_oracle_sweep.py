@@ -2661,3 +2661,27 @@ def test_forward_ad_tangents_differentiate_again_as_pytorch():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs == ([6.0, 12.0], [3.0, 12.0], False)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, o: L.zeros(2, 3, layout=L.strided, pin_memory=False),
+    lambda L, o: L.ones(2, out=o(2)),
+    lambda L, o: L.arange(3, out=L.empty(3, dtype=L.int64)),
+    lambda L, o: L.full((2,), 1.5, out=o(2)),
+    lambda L, o: L.linspace(0, 1, 3, out=o(3)),
+    lambda L, o: L.eye(2, out=o(2, 2)),
+    lambda L, o: L.zeros_like(L.ones(2), layout=L.strided),
+    lambda L, o: L.randn(2, 3, layout=L.strided).shape,
+    lambda L, o: L.randperm(4, out=L.empty(4, dtype=L.int64)).sort().values,
+])
+def test_factories_take_pytorchs_keywords(call):
+    """out=, layout= and pin_memory= were refused (TypeError) by the factory functions."""
+    def run(L):
+        def new(*shape):
+            return L.empty(*shape)
+
+        r = call(L, new)
+        return r.tolist() if hasattr(r, "tolist") else tuple(r)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -20,6 +20,7 @@ from . import _dtypes
 from ._dispatch import GRAD_ENABLED, Tensor, check_tensor, wrap
 from ._dtypes import as_dtype
 from ._ops import ValueRangeError
+from ._ops.creation import torch_factory
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
@@ -328,6 +329,7 @@ def _draw(fname, kind, shape, dtype, device, generator, like=None):
     return b.fn["astype"](re, b.to_native_dtype(d)) + im * 1j, b
 
 
+@torch_factory
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Uniform random numbers on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
     shape = sizes(_size_keyword(size, size_kw, "rand"), "rand")
@@ -335,6 +337,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **
     return _finish(data, b, requires_grad)
 
 
+@torch_factory
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Standard normal random numbers: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
     shape = sizes(_size_keyword(size, size_kw, "randn"), "randn")
@@ -349,11 +352,13 @@ def _like(fname, kind, x, dtype, device, requires_grad, generator=None):
     return _finish(data, b, requires_grad)
 
 
+@torch_factory
 def rand_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None, memory_format=None) -> Tensor:
     """Uniform random numbers with the shape (and, by default, dtype and device) of `x`."""
     return _like("rand_like", "uniform", x, dtype, device, requires_grad, generator)
 
 
+@torch_factory
 def randn_like(x, /, *, dtype=None, device=None, requires_grad=False, generator=None, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype, device) of `x`."""
     return _like("randn_like", "normal", x, dtype, device, requires_grad, generator)
@@ -381,6 +386,7 @@ def _integers(fname, low, high, shape, dtype, device, generator, like=None):
     return b.fn["astype"](ints, b.to_native_dtype(d)), b
 
 
+@torch_factory
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Random integers on [low, high): ``randint(high, size)``, ``randint(low, high, size)``
@@ -412,6 +418,7 @@ def randint_like(x, /, low=0, high=None, *, dtype=None, device=None, requires_gr
     return _finish(data, b, requires_grad)
 
 
+@torch_factory
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 by default)."""
     from ._ops.creation import backend_for
@@ -435,6 +442,7 @@ def _no_grad():
     return GRAD_ENABLED.set(False)
 
 
+@torch_factory
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal samples: tensors `mean` and/or `std` (broadcast), or floats with `size`."""

@@ -3,6 +3,7 @@ standard, `requires_grad=` (PyTorch); the shape may also be given as varargs (``
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from typing import Sequence
@@ -80,16 +81,40 @@ def _filled(fname, shape, more, dtype, device, requires_grad, default=None, size
     return _finish(wrap(b.create(fname, dims, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
+def torch_factory(fn):
+    """`fn`, a function that makes a tensor, taking PyTorch's factory keywords too: `out=`
+    (the result written into that tensor), `layout=` (strided, the only one) and
+    `pin_memory=` (accepted and without effect, as Tensor.pin_memory: arraygrad does not
+    page-lock CPU memory)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def factory(*args, out=None, layout=None, pin_memory=False, **kwargs):
+        if layout is not None and getattr(layout, "_name", layout) != "strided":
+            raise NotImplementedError(f"{name}: layout {layout} is not supported (only strided tensors)")
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        from .._torch_api import write_out
+
+        return write_out(out, result, name)
+
+    return factory
+
+
+@torch_factory
 def empty(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An uninitialized array of `shape`."""
     return _filled("empty", shape, more, dtype, device, requires_grad, size=size)
 
 
+@torch_factory
 def zeros(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An array of zeros."""
     return _filled("zeros", shape, more, dtype, device, requires_grad, size=size)
 
 
+@torch_factory
 def ones(shape=None, *more, dtype=None, device=None, requires_grad=False, size=None) -> Tensor:
     """An array of ones."""
     return _filled("ones", shape, more, dtype, device, requires_grad, size=size)
@@ -102,6 +127,7 @@ def _like(fname, x, dtype, device, requires_grad):
     return _finish(wrap(b.create(fname[:-5], x._data.shape, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
+@torch_factory
 def empty_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """An uninitialized array with the shape (and, by default, dtype and device) of `x`.
     PyTorch's memory_format is accepted in the *_like functions: arraygrad's new tensors
@@ -109,11 +135,13 @@ def empty_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_for
     return _like("empty_like", x, dtype, device, requires_grad)
 
 
+@torch_factory
 def zeros_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """Zeros with the shape (and, by default, dtype and device) of `x`."""
     return _like("zeros_like", x, dtype, device, requires_grad)
 
 
+@torch_factory
 def ones_like(x, /, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """Ones with the shape (and, by default, dtype and device) of `x`."""
     return _like("ones_like", x, dtype, device, requires_grad)
@@ -155,6 +183,7 @@ def _check_fill(fill_value, d: DType, fname):
     return fill_value
 
 
+@torch_factory
 def full(shape=None, fill_value=None, *, dtype=None, device=None, requires_grad=False,
          size=None) -> Tensor:
     """An array of `shape` filled with `fill_value` (dtype inferred from it by default);
@@ -171,6 +200,7 @@ def full(shape=None, fill_value=None, *, dtype=None, device=None, requires_grad=
     return _finish(wrap(b.create("full", dims, fill_value, dtype=b.to_native_dtype(d)), b), requires_grad)
 
 
+@torch_factory
 def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     """An array like `x` filled with `fill_value`."""
     check_tensor(x, "full_like")
@@ -181,6 +211,7 @@ def full_like(x, /, fill_value, *, dtype=None, device=None, requires_grad=False,
                    requires_grad)
 
 
+@torch_factory
 def eye(n_rows=None, n_cols=None, /, *, k=0, dtype=None, device=None, requires_grad=False,
         n=None, m=None) -> Tensor:
     """A 2-D array with ones on the k-th diagonal (PyTorch's keywords n=, m= work too)."""
@@ -198,6 +229,7 @@ def eye(n_rows=None, n_cols=None, /, *, k=0, dtype=None, device=None, requires_g
                    requires_grad)
 
 
+@torch_factory
 def arange(start=None, stop=None, step=1, *, dtype=None, device=None, requires_grad=False,
            end=None) -> Tensor:
     """Evenly spaced values in [start, stop) (int64 for integer arguments, else float32);
@@ -241,6 +273,7 @@ def arange(start=None, stop=None, step=1, *, dtype=None, device=None, requires_g
     return _finish(wrap(out, b), requires_grad)
 
 
+@torch_factory
 def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=True,
              requires_grad=False, steps=None, end=None) -> Tensor:
     """`num` evenly spaced samples over [start, stop] (or [start, stop) without endpoint).
