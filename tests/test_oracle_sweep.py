@@ -2685,3 +2685,20 @@ def test_factories_take_pytorchs_keywords(call):
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("call", [lambda L: L.ones(3).gather(0, L.tensor([5])),
+                                  lambda L: L.ones(3).index_select(0, L.tensor([5])),
+                                  lambda L: L.take(L.ones(3), L.tensor([5])),
+                                  lambda L: L.ones(3).topk(5)])
+def test_indices_out_of_range_raise_runtime_errors_as_pytorch(call):
+    """NumPy's bare IndexError, which an `except RuntimeError` written for PyTorch's gather
+    and topk misses: now an IndexRangeError, both (PyTorch's index_select and take raise
+    IndexError)."""
+    import arraygrad as ag
+
+    with pytest.raises((RuntimeError, IndexError)):
+        call(torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(ag)
+    assert isinstance(ours.value, IndexError)

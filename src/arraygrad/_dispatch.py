@@ -729,6 +729,11 @@ class DTypeError(TypeError, RuntimeError):
     libraries, and the RuntimeError PyTorch raises."""
 
 
+class IndexRangeError(IndexError, RuntimeError):
+    """An index out of range (gather, scatter, take, index_select, embedding, topk's k):
+    Python's and NumPy's IndexError, and the RuntimeError PyTorch raises for most of them."""
+
+
 def raise_if_shapes(exc: ValueError, fname: str) -> None:
     """Raise a backend's complaint about shapes that do not fit together (NumPy's words for
     broadcasting and contraction) as a ShapeError, also a RuntimeError as PyTorch's."""
@@ -942,6 +947,8 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
                 except ValueError as exc:
                     raise_if_shapes(exc, fname or op.name)
                     raise
+                except IndexError as exc:
+                    raise IndexRangeError(f"{fname or op.name}: {exc}") from None
                 out = wrap(res, b)
                 if (x1._requires_grad or x2._requires_grad) and op.differentiable and grad_enabled():
                     record(op, (out,), inputs, params)
@@ -968,6 +975,8 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
     except ValueError as exc:
         raise_if_shapes(exc, fname or op.name)
         raise
+    except IndexError as exc:
+        raise IndexRangeError(f"{fname or op.name}: {exc}") from None
     del datas  # its references would make the inputs look shared to `record` (may_be_shared)
     if op.nout == 1:
         outs = (wrap(res, b),)

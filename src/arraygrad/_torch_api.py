@@ -16,8 +16,8 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import (GRAD_ENABLED, DTypeError, Op, ShapeError, Tensor, apply, binary, check_tensor,
-                        grad_enabled, named_node, node_type_named, refuse_bool, unary)
+from ._dispatch import (GRAD_ENABLED, DTypeError, IndexRangeError, Op, ShapeError, Tensor, apply, binary,
+                        check_tensor, grad_enabled, named_node, node_type_named, refuse_bool, unary)
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -1064,7 +1064,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     check_tensor(input, "topk", "input")
     dim = normalize_axis(dim, max(input.ndim, 1), "topk", "dim")
     if not 0 <= k <= (input.shape[dim] if input.ndim else 1):
-        raise IndexError(f"topk(): selected index k={k} out of range")
+        raise IndexRangeError(f"topk(): selected index k={k} out of range")
     if input.ndim == 0:  # one dimension of size 1 (PyTorch's)
         v, i = topk(_manip.reshape(input, (1,)), k, 0, largest, sorted)
         return return_types["topk"](_manip.reshape(v, ()) if k else v, _manip.reshape(i, ()) if k else i)

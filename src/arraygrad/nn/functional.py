@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
-from .._dispatch import GENERIC_IMPLS, Op, ShapeError, Tensor, apply, check_tensor, grad_enabled, wrap
+from .._dispatch import (GENERIC_IMPLS, IndexRangeError, Op, ShapeError, Tensor, apply, check_tensor,
+                         grad_enabled, wrap)
 from .._ops import ValueRangeError, int_arg, int_list, plain_int
 from .._ops.creation import zeros_like
 from .._ops.data_type import astype
@@ -2660,7 +2661,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if flat._data.size and not flat._backend.lazy:  # PyTorch checks too (see Backend.lazy)
         lo, hi = flat._backend.extrema(flat._data)
         if lo < 0 or hi >= n:
-            raise IndexError(f"embedding: index out of range: indices must be in [0, {n})")
+            raise IndexRangeError(f"embedding: index out of range: indices must be in [0, {n})")
     if max_norm is not None:
         _embedding_renorm_(weight, flat, float(max_norm), float(norm_type))
     rows = _ag.take(weight, flat, axis=0)
