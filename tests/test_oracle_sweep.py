@@ -2702,3 +2702,29 @@ def test_indices_out_of_range_raise_runtime_errors_as_pytorch(call):
     with pytest.raises(RuntimeError) as ours:
         call(ag)
     assert isinstance(ours.value, IndexError)
+
+
+def test_tensor_of_a_complex_tensor_with_a_real_dtype_and_reversed_as_pytorch():
+    """tensor(z, dtype=float32) refused the cast PyTorch makes (the real part, with a
+    warning); reversed(t) walked the sequence protocol (PyTorch flips a copy)."""
+    import warnings
+
+    def run(L):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            real = L.tensor(L.tensor([1 + 2j]), dtype=L.float32).tolist()
+        t = L.tensor([1.0, 2.0, 3.0])
+        r = reversed(t)
+        r[0] = 9.0  # a copy: t keeps its values
+        return real, bool(caught), r.tolist(), t.tolist(), reversed(L.tensor(3.0)).item()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_solve_ex_info_has_the_matrices_batch_shape():
+    def run(L):
+        return tuple(L.linalg.solve_ex(L.eye(3), L.ones(2, 3, 2)).info.shape)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs == ()

@@ -238,6 +238,15 @@ class Tensor(D.TensorBase, TorchTensorMethods):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __reversed__(self):
+        """PyTorch's: the tensor flipped along its first axis (a 0-d tensor as it is)."""
+        if self._data.ndim == 0:
+            return self
+        from ._ops.manipulation import flip
+        from ._torch_api import clone
+
+        return clone(flip(self, axis=0))  # a copy, as PyTorch's flips
+
     __hash__ = object.__hash__  # identity, as PyTorch (the operators make __eq__ elementwise)
 
     # ----- copying and pickling (PyTorch's semantics) ------------------------------------

@@ -151,6 +151,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     try:
         if isinstance(data, Tensor):
             data = data.detach()
+            if dtype is not None:  # PyTorch's cast (`to`): complex to real keeps the real part, warning
+                data = data.to(dtype)
         out = _creation.asarray(data, dtype=dtype, device=device, copy=True)
     finally:
         GRAD_ENABLED.reset(token)

@@ -407,7 +407,8 @@ def pinv(x, /, *, rtol=None, atol=None, hermitian=False) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix; singular values up to
     max(atol, rtol * (the largest one)) count as zero (default rtol: max(M, N) * eps, or 0
     when a positive atol is given, as PyTorch's). hermitian=True (PyTorch's hint that x is
-    Hermitian) is accepted: the general pseudo-inverse is the same matrix."""
+    Hermitian) is accepted: the general pseudo-inverse is the same matrix (and its gradient
+    PyTorch's, spread over both triangles; a non-Hermitian x is not PyTorch's promise)."""
     x = _float_matrices(x, "pinv")
     rtol = _rtol_arg(x, rtol, "pinv")
     if atol is not None:
@@ -1302,8 +1303,8 @@ def solve_ex(A, B, *, left=True, check_errors=False) -> SolveExResult:
             LUt, pivt, _ = lu_factor_ex(matrix_transpose(A))
             result = matrix_transpose(_lu_solve_singular(LUt, pivt, matrix_transpose(Bm)))
         return SolveExResult(result[..., 0] if vector else result, info)
-    batch = broadcast_shapes(tuple(A._data.shape[:-2]), tuple(Bm._data.shape[:-2]))
-    return SolveExResult(result, zeros(batch, dtype=_dtypes.int32, device=A.device))
+    # info comes from factoring A: A's batch shape (PyTorch's), whatever B broadcasts it to
+    return SolveExResult(result, zeros(tuple(A._data.shape[:-2]), dtype=_dtypes.int32, device=A.device))
 
 
 def inv_ex(A, *, check_errors=False) -> InvExResult:
