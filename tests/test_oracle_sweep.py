@@ -2690,7 +2690,9 @@ def test_factories_take_pytorchs_keywords(call):
 @pytest.mark.parametrize("call", [lambda L: L.ones(3).gather(0, L.tensor([5])),
                                   lambda L: L.ones(3).index_select(0, L.tensor([5])),
                                   lambda L: L.take(L.ones(3), L.tensor([5])),
-                                  lambda L: L.ones(3).topk(5)])
+                                  lambda L: L.ones(3).topk(5),
+                                  lambda L: L.zeros(3).scatter(0, L.tensor([5]), L.ones(1)),
+                                  lambda L: L.zeros(3).scatter_add(0, L.tensor([5]), L.ones(1))])
 def test_indices_out_of_range_raise_runtime_errors_as_pytorch(call):
     """NumPy's bare IndexError, which an `except RuntimeError` written for PyTorch's gather
     and topk misses: now an IndexRangeError, both (PyTorch's index_select and take raise

@@ -287,7 +287,9 @@ def test_torch_save_files_load_as_weights(tmp_path):
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     tm.eval()
     am.eval()
-    np.testing.assert_allclose(np.asarray(am(xp.asarray(x)).detach()), tm(torch.tensor(x)).detach().numpy(), rtol=1e-5)
+    # float32: an output near 0 (the random init's luck) differs by rounding alone, hence atol
+    np.testing.assert_allclose(np.asarray(am(xp.asarray(x)).detach()), tm(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_torch_save_files_holding_code_are_refused(tmp_path):
