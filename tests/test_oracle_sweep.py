@@ -2730,3 +2730,14 @@ def test_solve_ex_info_has_the_matrices_batch_shape():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs == ()
+
+
+def test_transposed_convolutions_refuse_the_convolutions_hook():
+    """_ConvNd._conv_forward passes a convolution's arguments: on a transposed layer it
+    would have put dilation where output_padding goes. It raises there now."""
+    import arraygrad as ag
+
+    m = ag.nn.ConvTranspose2d(3, 2, 3)
+    with pytest.raises(NotImplementedError, match="_conv_forward"):
+        m._conv_forward(ag.ones(1, 3, 4, 4), m.weight, m.bias)
+    assert tuple(m(ag.ones(1, 3, 4, 4)).shape) == (1, 2, 6, 6)

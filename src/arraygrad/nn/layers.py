@@ -236,6 +236,11 @@ class _ConvTransposeNd(_ConvNd):
 
     _transposed = True
 
+    def _conv_forward(self, input, weight, bias):
+        """Not for transposed convolutions (PyTorch's is an empty stub here): the hook passes
+        (stride, padding, dilation, groups), which the transposed functionals order otherwise."""
+        raise NotImplementedError(f"{type(self).__name__} has no _conv_forward; call forward(input, output_size)")
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
                  dtype=None) -> None:
