@@ -249,8 +249,8 @@ def setitem(x, key, value):
         check_graph(x)
     try:
         x._data = x._backend.setitem(x._data, k, vdata)
-    except IndexError:
-        raise
+    except IndexError as exc:  # an index out of range: PyTorch's scatter raises RuntimeError
+        raise D.IndexRangeError(str(exc)) from None
     except (TypeError, ValueError) as exc:
         msg = f"__setitem__ with key {key!r} on a tensor of shape {tuple(x._data.shape)}: {exc}"
         if type(exc) is ValueError or "assignment requires" in str(exc):

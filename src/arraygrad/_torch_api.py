@@ -865,10 +865,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     if reduce is not None:
         raise ValueError(f"scatter(): reduce must be None, 'add' or 'multiply', got {reduce!r}")
     key, src = _scatter_source("scatter", input, dim, index, src)
-    try:
-        return _indexing.setitem_functional(input, key, src)
-    except IndexError as exc:  # NumPy's, for an index out of range: PyTorch's RuntimeError too
-        raise IndexRangeError(f"scatter(): {exc}") from None
+    return _indexing.setitem_functional(input, key, src)
 
 
 def scatter_add(input, dim, index, src) -> Tensor:
@@ -876,10 +873,7 @@ def scatter_add(input, dim, index, src) -> Tensor:
     if isinstance(input, Tensor) and input.ndim == 0:
         return _one_element(scatter_add, input, dim, check_tensor(index, "scatter_add", "index"), src)
     key, src = _scatter_source("scatter_add", input, dim, index, src)
-    try:
-        return _indexing.index_add(input, key, src)
-    except IndexError as exc:  # as scatter's
-        raise IndexRangeError(f"scatter_add(): {exc}") from None
+    return _indexing.index_add(input, key, src)
 
 
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
