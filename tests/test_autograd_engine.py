@@ -164,6 +164,20 @@ def test_create_graph_gives_higher_derivatives():
     np.testing.assert_allclose(float(x.grad), np.cos(2.0) - np.sin(2.0))
 
 
+def test_plain_backward_into_a_grad_with_a_graph_adds_in_place_and_keeps_the_graph():
+    # PyTorch: AccumulateGrad adds in place under no_grad, so a .grad from an earlier
+    # create_graph pass keeps its grad_fn (the values change under it, the version says so)
+    x = t([1.0, 2.0, 3.0])
+    xp.sum(x ** 3).backward(create_graph=True)
+    g = x.grad
+    consumer = xp.sum(g * g)  # saves g
+    xp.sum(x ** 2).backward()
+    assert x.grad is g and g.requires_grad and g.grad_fn is not None
+    np.testing.assert_allclose(npy(g), [5.0, 16.0, 33.0])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        consumer.backward()
+
+
 def test_backward_with_inputs_accumulates_only_there():
     x, w = t([1.0, 2.0]), t([3.0, 4.0])
     h = x * w

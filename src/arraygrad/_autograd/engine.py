@@ -808,11 +808,14 @@ def accumulate_grad(leaf, g, create_graph: bool, borrowed: bool = False):
             elif g._requires_grad:
                 g = g.detach()
         leaf._grad = g
-    elif create_graph or leaf._grad._requires_grad:
+    elif create_graph:
         leaf._grad = leaf._grad + g
     else:
         cur = leaf._grad
         if cur._backend.owns_memory(cur._data) and cur._data.shape == g._data.shape:
+            # in place, as PyTorch (under no_grad): a .grad that carries a graph from an
+            # earlier create_graph pass keeps its grad_fn; the version bump makes backward
+            # through a node that saved it raise instead of reading the new values
             cur._data += g._data
             D.bump_version(cur)
         else:
