@@ -2741,3 +2741,51 @@ def test_transposed_convolutions_refuse_the_convolutions_hook():
     with pytest.raises(NotImplementedError, match="_conv_forward"):
         m._conv_forward(ag.ones(1, 3, 4, 4), m.weight, m.bias)
     assert tuple(m(ag.ones(1, 3, 4, 4)).shape) == (1, 2, 6, 6)
+
+
+def _raised(fn):
+    """The exception class fn() raises (None if it returns)."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001  (the class is the result)
+        return type(exc)
+    return None
+
+
+def test_dtype_refusals_are_what_pytorch_raises_too():
+    """PyTorch raises NotImplementedError ("not implemented for 'Bool'") or RuntimeError for
+    a dtype an op refuses; arraygrad's DTypeError is both, and the standard's TypeError."""
+    cases = [lambda L: L.tensor([1.0]) & L.tensor([1.0]), lambda L: L.tensor([True]) // L.tensor([True]),
+             lambda L: L.floor(L.tensor([1j])), lambda L: L.maximum(L.tensor([1j]), L.tensor([1j])),
+             lambda L: L.tensor([1j]).argmax(), lambda L: L.sort(L.tensor([1j, 2j])),
+             lambda L: L.norm(L.tensor([1, 2])), lambda L: -L.tensor([True])]
+    for case in cases:
+        ours, theirs = _both_libs(lambda L: _raised(lambda: case(L)))
+        assert theirs is not None and issubclass(ours, theirs) and issubclass(ours, TypeError), (ours, theirs)
+
+
+def test_backend_value_errors_are_runtime_errors_too():
+    def run(L):
+        return [_raised(lambda: L.tensor([1, 2]) ** -3), _raised(lambda: None in L.tensor([1.0])), _raised(lambda: "a" in L.tensor([1.0])),
+                2.0 in L.tensor([1.0, 2.0])]
+
+    ours, theirs = _both_libs(run)
+    assert ours[-1] is theirs[-1] is True
+    for o, t in zip(ours[:-1], theirs[:-1]):
+        assert issubclass(o, t), (o, t)
+    assert issubclass(ours[0], ValueError)  # the standard's libraries raise ValueError there
+
+
+def test_clip_of_integers_with_a_float_bound_gives_the_default_float():
+    def run(L):
+        x = L.tensor([1, 2, 3])
+        return [(str(r.dtype).split(".")[-1], r.tolist()) for r in
+                (L.clip(x, 1.5), L.clip(x, 0, 2.5), L.clip(x, max=2.5), L.clamp(x, 1.5), x.clip(1.5))]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_tensor_of_string_arrays_is_a_type_error():
+    ours, theirs = _both_libs(lambda L: _raised(lambda: L.tensor([np.array(["a"]), np.array(["b"])])))
+    assert ours is TypeError and theirs in (TypeError, ValueError)

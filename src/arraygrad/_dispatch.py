@@ -724,9 +724,10 @@ def raise_device_mismatch(fname: str, a, b):
                      f"move one with .to({str(da)!r}) or .to({str(db)!r})")
 
 
-class DTypeError(TypeError, RuntimeError):
+class DTypeError(TypeError, NotImplementedError):
     """An operand's dtype that the function refuses: the TypeError of the array API
-    libraries, and the RuntimeError PyTorch raises."""
+    libraries, and what PyTorch raises, NotImplementedError ("not implemented for 'Bool'")
+    or a plain RuntimeError, of which NotImplementedError is a subclass."""
 
 
 class IndexRangeError(IndexError, RuntimeError):
@@ -734,12 +735,17 @@ class IndexRangeError(IndexError, RuntimeError):
     Python's and NumPy's IndexError, and the RuntimeError PyTorch raises for most of them."""
 
 
-def raise_if_shapes(exc: ValueError, fname: str) -> None:
-    """Raise a backend's complaint about shapes that do not fit together (NumPy's words for
-    broadcasting and contraction) as a ShapeError, also a RuntimeError as PyTorch's."""
+def restated_value_error(exc: ValueError, fname: str) -> ValueError:
+    """A backend's plain ValueError as also the RuntimeError PyTorch raises: a ShapeError for
+    shapes that do not fit together (NumPy's words for broadcasting and contraction), else a
+    ValueRangeError (an operand's values, e.g. integers to negative integer powers). The
+    library's own subclasses (AxisError, ...) stay as they are."""
+    if type(exc) is not ValueError:
+        return exc
     msg = str(exc)
     if "broadcast" in msg or "core dimension" in msg or "not aligned" in msg:
-        raise ShapeError(f"{fname}: {msg}") from None
+        return ShapeError(f"{fname}: {msg}")
+    return ValueRangeError(f"{fname}: {msg}")
 
 
 def refuse_bool(op: Op):
@@ -751,6 +757,11 @@ def refuse_bool(op: Op):
 class ShapeError(ValueError, RuntimeError):
     """Operands whose shapes do not fit together (broadcasting, contraction, concatenation):
     the ValueError of the array API libraries, and the RuntimeError PyTorch raises."""
+
+
+class ValueRangeError(ValueError, RuntimeError):
+    """An argument's value outside what the function takes (a negative std, bounds a > b, an
+    input outside [0, 1]): Python's ValueError, and the RuntimeError PyTorch raises."""
 
 
 def restated(exc: Exception, message: str) -> Exception:
@@ -778,7 +789,7 @@ def coerce_dtype(op: Op, x, argname: str = "x"):
     """Make `x` acceptable to `op`: promote integers for floating ops, or raise TypeError."""
     if op.float_inputs and x._dtype.kind in "biu":
         return cast(x, _dtypes.DEFAULT_FLOAT)
-    raise TypeError(f"{op.name}: {argname} must have a {op.category} dtype, got {x._dtype}")
+    raise DTypeError(f"{op.name}: {argname} must have a {op.category} dtype, got {x._dtype}")
 
 
 def scalar_operand(op: Op, x, value, argname: str):
@@ -836,8 +847,8 @@ def binary(op: Op, x1, x2):
                 t2 = coerce_dtype(op, t2, "x2")
             try:
                 res = b.fn[op.impl](t1._data, t2._data)
-            except ValueError as exc:  # operands that do not broadcast
-                raise ShapeError(f"{op.name}: {exc}") from None
+            except ValueError as exc:  # operands that do not broadcast, mostly
+                raise restated_value_error(exc, op.name) from None
             out = wrap(res, b)
             if (t1._requires_grad or t2._requires_grad) and op.differentiable and grad_enabled():
                 record_pair(op, out, t1, t2)
@@ -846,7 +857,10 @@ def binary(op: Op, x1, x2):
         d = t1._dtype
         if ((c2 is float and d.kind in "fc") or (c2 is int and d.kind in "iufc")) and d in op.dtypes:
             b = t1._backend
-            out = wrap(b.fn[op.impl](t1._data, x2), b)
+            try:
+                out = wrap(b.fn[op.impl](t1._data, x2), b)
+            except ValueError as exc:  # e.g. integers to a negative integer power
+                raise restated_value_error(exc, op.name) from None
             if t1._requires_grad and op.differentiable and grad_enabled():
                 record_pair(op, out, t1, x2)
             return out
@@ -855,7 +869,10 @@ def binary(op: Op, x1, x2):
         d = t2._dtype
         if ((c1 is float and d.kind in "fc") or (c1 is int and d.kind in "iufc")) and d in op.dtypes:
             b = t2._backend
-            out = wrap(b.fn[op.impl](x1, t2._data), b)
+            try:
+                out = wrap(b.fn[op.impl](x1, t2._data), b)
+            except ValueError as exc:
+                raise restated_value_error(exc, op.name) from None
             if t2._requires_grad and op.differentiable and grad_enabled():
                 record_pair(op, out, x1, t2)
             return out
@@ -896,9 +913,7 @@ def _binary_general(op: Op, x1, x2):
     try:
         res = b.fn[op.impl](a1, a2)
     except ValueError as exc:
-        if not (t1 and t2):
-            raise
-        raise ShapeError(f"{op.name}: {exc}") from None
+        raise restated_value_error(exc, op.name) from None
     out = wrap(res, b)
     if ((t1 and x1._requires_grad) or (t2 and x2._requires_grad)) and op.differentiable \
             and grad_enabled():
@@ -945,8 +960,7 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
                 try:
                     res = fn(x1._data, x2._data, **params) if params else fn(x1._data, x2._data)
                 except ValueError as exc:
-                    raise_if_shapes(exc, fname or op.name)
-                    raise
+                    raise restated_value_error(exc, fname or op.name) from None
                 except IndexError as exc:
                     raise IndexRangeError(f"{fname or op.name}: {exc}") from None
                 out = wrap(res, b)
@@ -973,8 +987,7 @@ def apply(op: Op, inputs: tuple, params: dict | None = None, fname: str | None =
     try:
         res = fn(datas, **params) if op.variadic else (fn(*datas, **params) if params else fn(*datas))
     except ValueError as exc:
-        raise_if_shapes(exc, fname or op.name)
-        raise
+        raise restated_value_error(exc, fname or op.name) from None
     except IndexError as exc:
         raise IndexRangeError(f"{fname or op.name}: {exc}") from None
     del datas  # its references would make the inputs look shared to `record` (may_be_shared)

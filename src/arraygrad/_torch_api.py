@@ -1000,7 +1000,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     check_tensor(input, "norm", "input")
     x = input if dtype is None else input.astype(dtype)
     if x._dtype.kind not in "fc":
-        raise TypeError(f"norm(): input dtype should be either floating point or complex, got {x._dtype}")
+        raise DTypeError(f"norm(): input dtype should be either floating point or complex, got {x._dtype}")
     if isinstance(p, str) and p in ("fro", "nuc"):
         dims = dim if isinstance(dim, (tuple, list)) else None if dim is None else (dim,)
         if p == "nuc" or (dims is not None and len(dims) > 2):  # a matrix norm: two dims

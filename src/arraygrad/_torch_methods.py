@@ -756,6 +756,9 @@ class TorchTensorMethods:
         return _elem.conj(self.T) if self._dtype.kind == "c" else self.T
 
     def __contains__(self, element) -> bool:
+        if not isinstance(element, (TorchTensorMethods, bool, int, float, complex)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element)}.")
         return bool(_util.any(self == element))
 
     # ----- reductions, in PyTorch's spelling ---------------------------------------------

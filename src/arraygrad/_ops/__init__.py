@@ -9,6 +9,8 @@ from __future__ import annotations
 import operator
 import sys
 
+from .._dispatch import ValueRangeError  # noqa: F401  (the ops and nn import it from here)
+
 
 def exported(modname: str) -> list[str]:
     """The public functions a category module defines itself (not the names it imports)."""
@@ -56,10 +58,6 @@ def int_list(values, fname: str, argname: str) -> list[int]:
     except TypeError:
         raise TypeError(f"{fname}: {argname} must be a sequence of ints, got {values!r}") from None
 
-
-class ValueRangeError(ValueError, RuntimeError):
-    """An argument's value outside what the function takes (a negative std, bounds a > b, an
-    input outside [0, 1]): Python's ValueError, and the RuntimeError PyTorch raises."""
 
 
 class AxisError(ValueError, IndexError):

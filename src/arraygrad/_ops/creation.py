@@ -440,7 +440,11 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
         if d is not None:
             data.check_fits(d)
         native = None if d is None else b.to_native_dtype(d)
-        return _finish(wrap(b.asarray(obj, dtype=native), b), requires_grad)
+        arr = b.asarray(obj, dtype=native)
+        if arr.dtype not in b.dtype_of:  # e.g. a list of NumPy string arrays
+            raise TypeError(f"asarray: the elements make an array of dtype {arr.dtype}, which arraygrad "
+                            "does not support (numbers, bools, or arrays of them)")
+        return _finish(wrap(arr, b), requires_grad)
     if isinstance(obj, (str, bytes, dict, set)):
         raise TypeError(f"asarray: cannot convert {type(obj).__name__} to an array")
     # another library's array, a buffer, or a NumPy scalar

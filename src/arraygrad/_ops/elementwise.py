@@ -323,6 +323,12 @@ def clip(x, /, min=None, max=None):
         return x + 0 if x._dtype.kind != "b" else logical_or(x, x)
     from .._dispatch import Tensor
 
+    if x._dtype.kind in "iu" and any(b.__class__ is float for b in (min, max)):
+        # an integer x with a float bound (the standard leaves it to the library): the
+        # default floating dtype, as PyTorch's clamp and the scalar promotion elsewhere
+        from .data_type import astype
+
+        x = astype(x, _dtypes.DEFAULT_FLOAT)
     # The result has x's dtype (the standard's rule; Python-scalar bounds take it). An array
     # bound of another dtype is cast to it when that loses nothing or stays floating
     # (NumPy and PyTorch accept such bounds; SciPy passes them); others are refused.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _dtypes
-from .._dispatch import Op, ShapeError, Tensor, apply, check_tensor, raise_device_mismatch, wrap
+from .._dispatch import DTypeError, Op, ShapeError, Tensor, apply, check_tensor, raise_device_mismatch, wrap
 from . import either, exported, normalize_axes, normalize_axis
 
 _WHERE = Op("where", ("condition", "x1", "x2"), {
@@ -64,7 +64,7 @@ def where(condition, x1=_ONLY_CONDITION, x2=_ONLY_CONDITION, /) -> Tensor:
 def _arg_extremum(fname, x, axis, keepdims):
     check_tensor(x, fname)
     if x._dtype.kind == "c":
-        raise TypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
+        raise DTypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
     if axis is not None:
         axis = normalize_axis(axis, x._data.ndim, fname)
         if x._data.shape[axis] == 0:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .._dispatch import Tensor, check_tensor, grad_enabled, wrap
+from .._dispatch import DTypeError, Tensor, check_tensor, grad_enabled, wrap
 from . import exported, normalize_axis
 
 
 def _sort_args(x, axis, fname):
     check_tensor(x, fname)
     if x._dtype.kind == "c":
-        raise TypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
+        raise DTypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
     if x._data.ndim == 0:
         raise ValueError(f"{fname}: x must have at least one dimension")
     return normalize_axis(axis, x._data.ndim, fname)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from .. import _dtypes
-from .._dispatch import Op, Tensor, apply, check_tensor, coerce_dtype, wrap
+from .._dispatch import DTypeError, Op, Tensor, apply, check_tensor, coerce_dtype, wrap
 from .._dtypes import as_dtype
 from . import exported, normalize_axes, normalize_axis
 
@@ -229,7 +229,7 @@ def _extremum(op, x, axis, keepdims):
     fname = op.name
     axis = _reduction_args(x, axis, fname)
     if x._dtype.kind == "c":
-        raise TypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
+        raise DTypeError(f"{fname}: complex inputs have no ordering, got {x._dtype}")
     shape = x._data.shape
     if any(shape[a] == 0 for a in (range(len(shape)) if axis is None else axis)):
         raise ValueError(f"{fname}: zero-size reduction (shape {tuple(shape)}, axis {axis}) has no identity")
