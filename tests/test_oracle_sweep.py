@@ -2789,3 +2789,19 @@ def test_clip_of_integers_with_a_float_bound_gives_the_default_float():
 def test_tensor_of_string_arrays_is_a_type_error():
     ours, theirs = _both_libs(lambda L: _raised(lambda: L.tensor([np.array(["a"]), np.array(["b"])])))
     assert ours is TypeError and theirs in (TypeError, ValueError)
+
+
+def test_division_saves_its_inputs_so_the_quotient_may_change_in_place():
+    """PyTorch's DivBackward0 saves the operands: an in-place op on the quotient (y = a / b;
+    y += 1) is legal. The rule read the quotient, so backward raised."""
+    def run(L):
+        x = L.tensor([1.0, 2.0], dtype=L.float64, requires_grad=True)
+        y = x / (x.abs() + 1)
+        y.add_(1)
+        z = 2.0 / x
+        z.mul_(3)
+        (y.sum() + z.sum()).backward()
+        return x.grad.tolist()
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)

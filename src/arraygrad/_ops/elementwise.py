@@ -252,7 +252,8 @@ copysign = _binary_function("copysign", "real floating", {
     "x2": None}, grad_fn_by_operands=("CopysignBackward0", "CopysignBackward0", "CopysignBackward1"))
 divide = _binary_function("divide", "floating-point", {
     "x1": lambda xp, g, x2: g / _cj(xp, x2),
-    "x2": lambda xp, g, x2, ans: -g * _cj(xp, ans / x2)}, grad_fn="DivBackward0")
+    # from the inputs, as PyTorch, not the output: `y = a / b; y += 1` is then legal
+    "x2": lambda xp, g, x1, x2: -g * _cj(xp, x1 / x2 / x2)}, grad_fn="DivBackward0")
 equal = _binary_function("equal", "any")
 floor_divide = _binary_function("floor_divide", "real numeric")
 greater = _binary_function("greater", "real")
