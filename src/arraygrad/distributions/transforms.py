@@ -161,6 +161,9 @@ class _InverseTransform(Transform):
     def __call__(self, x):
         return self._inv._inv_call(x)
 
+    def with_cache(self, cache_size=1):
+        return self._inv.with_cache(cache_size).inv
+
     def __repr__(self):
         return f"{self.__class__.__name__}({self._inv!r})"
 
@@ -182,17 +185,34 @@ class ComposeTransform(Transform):
 
     __hash__ = object.__hash__
 
-    @property
+    @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The first part's domain, over as many rightmost dims as the parts' events need
+        together (Exp then a (6,) -> (2, 3) Reshape: events of one dim, not 0)."""
         if not self.parts:
             return constraints.real
-        return self.parts[0].domain
+        domain = self.parts[0].domain
+        event_dim = self.parts[-1].codomain.event_dim
+        for part in reversed(self.parts):
+            event_dim = max(part.domain.event_dim + event_dim - part.codomain.event_dim,
+                            part.domain.event_dim)
+        if event_dim > domain.event_dim:
+            domain = constraints.independent(domain, event_dim - domain.event_dim)
+        return domain
 
-    @property
+    @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The last part's codomain, over as many rightmost dims as the parts' events need."""
         if not self.parts:
             return constraints.real
-        return self.parts[-1].codomain
+        codomain = self.parts[-1].codomain
+        event_dim = self.parts[0].domain.event_dim
+        for part in self.parts:
+            event_dim = max(part.codomain.event_dim + event_dim - part.domain.event_dim,
+                            part.codomain.event_dim)
+        if event_dim > codomain.event_dim:
+            codomain = constraints.independent(codomain, event_dim - codomain.event_dim)
+        return codomain
 
     @property
     def bijective(self):
@@ -207,7 +227,17 @@ class ComposeTransform(Transform):
 
     @property
     def inv(self):
-        return ComposeTransform([p.inv for p in reversed(self.parts)])
+        inv = None if self._inv is None else self._inv()
+        if inv is None:  # each other's inverse while both live (t.inv.inv is t)
+            inv = ComposeTransform([p.inv for p in reversed(self.parts)])
+            self._inv = weakref.ref(inv)
+            inv._inv = weakref.ref(self)
+        return inv
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return ComposeTransform(self.parts, cache_size=cache_size)
 
     def __call__(self, x):
         for part in self.parts:
@@ -222,9 +252,10 @@ class ComposeTransform(Transform):
             xs.append(part(xs[-1]))
         xs.append(y)
         terms = []
-        event_dim = self.codomain.event_dim
+        event_dim = self.domain.event_dim  # of each part's input, in the whole event's dims
         for part, x_, y_ in zip(self.parts, xs[:-1], xs[1:]):
-            terms.append(_sum_rightmost(part.log_abs_det_jacobian(x_, y_), event_dim - part.codomain.event_dim))
+            terms.append(_sum_rightmost(part.log_abs_det_jacobian(x_, y_), event_dim - part.domain.event_dim))
+            event_dim += part.codomain.event_dim - part.domain.event_dim
         total = terms[0]
         for t in terms[1:]:
             total = total + t
@@ -275,6 +306,11 @@ class PowerTransform(Transform):
     def __init__(self, exponent, cache_size=0):
         super().__init__(cache_size=cache_size)
         (self.exponent,) = (exponent,) if isinstance(exponent, _ag.Tensor) else (_ag.tensor(float(exponent)),)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
 
     def __eq__(self, other):
         return isinstance(other, PowerTransform) and _same(self.exponent, other.exponent)
@@ -344,6 +380,11 @@ class AffineTransform(Transform):
         self.loc = loc
         self.scale = scale
         self._event_dim = event_dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return AffineTransform(self.loc, self.scale, self._event_dim, cache_size=cache_size)
 
     @property
     def event_dim(self):
@@ -493,6 +534,12 @@ class IndependentTransform(Transform):
         super().__init__(cache_size=cache_size)
         self.base_transform = base_transform
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform.with_cache(cache_size), self.reinterpreted_batch_ndims,
+                                    cache_size=cache_size)
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
