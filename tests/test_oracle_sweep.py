@@ -2805,3 +2805,15 @@ def test_division_saves_its_inputs_so_the_quotient_may_change_in_place():
 
     ours, theirs = _both_libs(run)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_advanced_indexing_gives_a_contiguous_tensor():
+    """NumPy lays out x[:, idx] index-axes first; PyTorch's result is C-ordered, and code
+    calls view() on it."""
+    def run(L):
+        x = L.arange(24.0).reshape(2, 3, 4)
+        outs = [x[..., L.tensor([0, 2, 1])], x[:, [0, 1], 1:3], x[L.tensor([1, 0])], x[:, :, [3]]]
+        return [(o.stride(), o.is_contiguous(), o.view(-1).tolist()) for o in outs]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

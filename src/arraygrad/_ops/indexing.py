@@ -279,6 +279,12 @@ def getitem(x, key):
         raise
     except (TypeError, ValueError) as exc:
         raise IndexError(f"invalid index {key!r} for a tensor of shape {tuple(x._data.shape)}: {exc}") from exc
+    if not basic:
+        flags = getattr(data, "flags", None)
+        if flags is not None and not flags.c_contiguous:
+            # NumPy lays an advanced index's result out index-axes first (x[:, idx] comes
+            # back column-major); PyTorch's is a fresh C-ordered tensor, which view() needs
+            data = data.copy()
     out = wrap(data, b)
     op = _GETITEM_BASIC if basic else _GETITEM
     if x._requires_grad and grad_enabled():
