@@ -2817,3 +2817,54 @@ def test_advanced_indexing_gives_a_contiguous_tensor():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_data_utilities_match_pytorch():
+    import collections
+
+    def run(L):
+        D, R = L.utils.data, L.nn.utils.rnn
+        loader = D.DataLoader(range(4), batch_size=2)
+        out = [str(R.pad_sequence([L.ones(2), L.ones(1, dtype=L.float64)]).dtype).split(".")[-1],
+               R.pack_padded_sequence(L.ones(2, 3, 1), L.tensor([3.0, 2.0]), batch_first=True).batch_sizes.tolist(),
+               type(D.default_collate([collections.UserDict(a=1), collections.UserDict(a=2)])).__name__,
+               type(D.default_collate([collections.defaultdict(int, a=1)] * 2)).__name__,
+               type(D.default_convert(collections.OrderedDict(a=1))).__name__,
+               [t.tolist() for t in D.default_collate([range(2), range(2)])],
+               D.Subset(list(range(5)), [4, 2]).__getitems__([0, 1]),
+               len(iter(loader)), len(D.DataLoader(range(4), in_order=False)),
+               L.nn.init._calculate_correct_fan(L.empty(4, 3), "fan_out"),
+               tuple(L.nn.utils.stateless.functional_call(L.nn.Linear(2, 1), parameters_and_buffers={},
+                                                          args=(L.ones(1, 2),)).shape)]
+        for bad in (lambda: setattr(loader, "batch_size", 3), lambda: D.DataLoader(range(4), batch_size=None, drop_last=True)):
+            out.append(_raised(bad))
+        out.append(_raised(lambda: D.default_collate([[1, 2], [3]])))
+        out.append(_raised(lambda: L.nn.utils.vector_to_parameters(L.arange(3), [L.nn.Parameter(L.ones(3))])))
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert ours[:-4] == theirs[:-4]
+    for o, t in zip(ours[-4:], theirs[-4:]):
+        assert t is not None and issubclass(o, t), (o, t)
+
+
+def test_random_draws_in_dataloader_workers_repeat_under_manual_seed():
+    """Worker threads take batches in whatever order they get to them; each batch draws from
+    a generator seeded from the loader's seed and its position, so the values repeat."""
+    import time
+
+    class Noisy(ag.utils.data.Dataset):
+        def __len__(self):
+            return 48
+
+        def __getitem__(self, i):
+            time.sleep(0.0005 * (i % 3))
+            return ag.rand(1)
+
+    def epoch():
+        ag.manual_seed(0)
+        return ag.cat(list(ag.utils.data.DataLoader(Noisy(), batch_size=4, num_workers=3))).tolist()
+
+    first = epoch()
+    assert epoch() == first == epoch()
+    assert len(set(map(tuple, first))) == 48  # distinct draws, not one stream replayed per batch

@@ -168,6 +168,10 @@ class Generator:
 default_generator = Generator("cpu")
 _defaults: dict[str, Generator] = {"cpu": default_generator}
 _lock = threading.Lock()
+# .generator: the CPU generator a DataLoader worker thread draws from for its current batch
+# (seeded per batch from the loader's seed, so that a dataset's random transforms repeat
+# under manual_seed whichever thread runs them); unset elsewhere
+worker_default = threading.local()
 # The last manual_seed() (key None) or cuda.manual_seed_all() (key "cuda"): default
 # generators made later (a device used for the first time) start from it.
 _later_seeds: dict = {}
@@ -230,6 +234,8 @@ def set_rng_state(new_state) -> None:
 def _generator_for(backend, generator) -> Generator:
     if generator is None:
         generator = _defaults.get(str(backend.device)) or default_for(backend)
+        if generator is default_generator:
+            generator = getattr(worker_default, "generator", None) or generator
     elif not isinstance(generator, Generator):
         raise TypeError(f"generator must be an arraygrad.Generator, got {type(generator).__name__}")
     vmapped = _VMAP_RANDOMNESS.get()
@@ -504,12 +510,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     try:
         w = input.detach() if input.ndim == 2 else expand_dims(input.detach(), axis=0)
         if bool((w < 0).any()) or not bool((_sum(w, axis=1) > 0).all()) or not bool(isfinite(w).all()):
-            raise ValueError("multinomial: weights must be finite and non-negative with a positive sum per row")
+            raise ValueRangeError("multinomial: weights must be finite and non-negative with a positive sum per row")
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
         rows, n = w.shape
         if not replacement and num_samples > n:
-            raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
+            raise ValueRangeError(f"multinomial: cannot draw {num_samples} samples without replacement "
                              f"from {n} categories")
         u, b = _draw("multinomial", "uniform", (rows, num_samples if replacement else n),
                      w.dtype, None, generator, like=w)

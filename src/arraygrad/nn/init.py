@@ -110,7 +110,8 @@ def _empty(tensor) -> bool:
     return False
 
 
-def _fan(tensor, mode: str, fname: str) -> int:
+def _fan(tensor, mode: str, fname: str = "_calculate_correct_fan") -> int:
+    mode = mode.lower() if isinstance(mode, str) else mode
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{fname}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -312,3 +313,6 @@ kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+_calculate_correct_fan = _fan  # PyTorch's private name, which some libraries call

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..._autograd.grad_mode import no_grad
-from ..._dispatch import ShapeError, Tensor
+from ..._dispatch import DTypeError, ShapeError, Tensor
 from ..._ops.elementwise import clip, isfinite
 from ..._ops.manipulation import stack
 from ...linalg import vector_norm
@@ -164,6 +164,9 @@ def vector_to_parameters(vec, parameters) -> None:
                 raise TypeError(f"expected Tensors, but got {type(p).__name__}")
             if vec.device != p.device:
                 raise TypeError("Found two parameters on different devices, this is currently not supported.")
+            if vec.dtype.kind not in "fc" and p.requires_grad:  # PyTorch's refusal, not a silent cast
+                raise DTypeError(f"vector_to_parameters: data set to a tensor that requires gradients must be "
+                                 f"floating point or complex dtype, got {vec.dtype}")
             n = p.size
             p.copy_(vec[offset:offset + n].reshape(tuple(p.shape)))
             offset += n

@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections import namedtuple
 
-from ..._dispatch import Tensor
+from ..._dispatch import Tensor, ValueRangeError
 from ..._dtypes import int64
 from ..._ops.creation import asarray, full
 from ..._ops.indexing import take
@@ -36,7 +36,10 @@ def _host_ints(values, name, cpu_only=True) -> list[int]:
     try:
         return [operator.index(v) for v in values]
     except TypeError:
-        raise TypeError(f"'{name}' must hold integers, got {values!r}") from None
+        pass
+    if all(isinstance(v, float) for v in values):  # PyTorch converts them to int64 (truncating)
+        return [int(v) for v in values]
+    raise TypeError(f"'{name}' must hold integers, got {values!r}")
 
 
 def _index_tensor(values, like=None):
@@ -120,7 +123,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     """Stack tensors of shapes (L_i, *) into (max L, B, *) (or (B, max L, *) with
     batch_first), filling with padding_value on the right (or left)."""
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise ValueRangeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if isinstance(sequences, Tensor):
         sequences = list(sequences.unbind(0)) if hasattr(sequences, "unbind") else list(sequences)
     sequences = list(sequences)
@@ -132,8 +135,11 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
             raise RuntimeError(f"The size of tensor a ({trailing}) must match the size of tensor b "
                                f"({tuple(s.shape[1:])}) at non-singleton dimensions 1+")
     longest = max(s.shape[0] for s in sequences)
+    dtype = sequences[0].dtype  # PyTorch's output takes the first sequence's dtype
     rows = []
     for s in sequences:
+        if s.dtype != dtype:
+            s = s.astype(dtype)
         missing = longest - s.shape[0]
         if missing:
             kind = s.dtype.kind  # the value converted to the sequences' dtype, as PyTorch does

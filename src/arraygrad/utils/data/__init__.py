@@ -10,6 +10,8 @@ through it; any other `Dataset` is read sample by sample and the samples stacked
 from __future__ import annotations
 
 import bisect
+import collections.abc
+import copy
 import itertools
 import math
 import numbers
@@ -20,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import Callable
 
-from ..._dispatch import Tensor
+from ..._dispatch import ShapeError, Tensor
 from ..._ops.creation import arange, asarray
 from ..._ops.indexing import take
 from ..._ops.manipulation import stack
 from ..._dtypes import float64, int64
-from ... import Generator, multinomial, randint, randperm
+from ... import Generator, _random, multinomial, randint, randperm
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
@@ -173,6 +175,13 @@ class Subset(Dataset):
         if isinstance(index, tuple):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list) -> list:
+        """The samples at a batch of positions (the DataLoader's batched fetch), through the
+        dataset's own __getitems__ where it has one."""
+        picked = [self.indices[i] for i in indices]
+        fetch = getattr(self.dataset, "__getitems__", None)
+        return fetch(picked) if callable(fetch) else [self.dataset[i] for i in picked]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -416,19 +425,16 @@ def default_collate(batch: list):
         return _stack_samples([asarray(sample) for sample in batch])
     if isinstance(first, (str, bytes)):
         return batch if isinstance(batch, tuple) else list(batch)  # a field of tuple samples stays a tuple
-    if isinstance(first, dict):
-        fields = {k: default_collate([sample[k] for sample in batch]) for k in first}
-        try:
-            return type(first)(fields)  # an OrderedDict (or other mapping) keeps its type
-        except TypeError:
-            return fields
-    if isinstance(first, (tuple, list)):
+    if isinstance(first, collections.abc.Mapping):
+        return _same_container(first, {k: default_collate([sample[k] for sample in batch]) for k in first})
+    if isinstance(first, collections.abc.Sequence):
         if any(len(sample) != len(first) for sample in batch):
-            raise ValueError("default_collate: samples in a batch have different numbers of fields")
+            raise ShapeError("each element in list of batch should be of equal size (default_collate: "
+                             "samples with different numbers of fields)")
         fields = [default_collate(f) for f in zip(*batch)]
-        if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple stays one
-            return type(first)(*fields)
-        return fields  # tuples too: PyTorch's batches of (x, y) samples are lists [xb, yb]
+        if isinstance(first, tuple):  # PyTorch's batches of (x, y) samples are lists [xb, yb]
+            return type(first)(*fields) if hasattr(first, "_fields") else fields  # namedtuples stay
+        return _same_container(first, fields)
     raise TypeError(f"default_collate: don't know how to batch samples of type {type(first).__name__}")
 
 
@@ -450,13 +456,33 @@ def _default_convert(sample):
     if c.__module__ == "numpy" and getattr(sample, "shape", None) == () and hasattr(sample, "dtype") \
             and sample.dtype.kind not in "OSUV":  # a NumPy scalar (np.float32(1)): a 0-d tensor
         return asarray(sample)
-    if isinstance(sample, dict):
-        return {k: _default_convert(v) for k, v in sample.items()}
-    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
-        return type(sample)(*(_default_convert(v) for v in sample))
-    if isinstance(sample, (tuple, list)):
-        return [_default_convert(v) for v in sample]
+    if isinstance(sample, collections.abc.Mapping):
+        return _same_container(sample, {k: _default_convert(sample[k]) for k in sample})
+    if isinstance(sample, tuple):
+        return type(sample)(*(_default_convert(v) for v in sample)) if hasattr(sample, "_fields") \
+            else [_default_convert(v) for v in sample]
+    if isinstance(sample, collections.abc.Sequence):
+        return _same_container(sample, [_default_convert(v) for v in sample])
     return sample
+
+
+def _same_container(like, items):
+    """`items` (a dict or a list) in the container type of `like`, as PyTorch's collate: a
+    mutable one copied (a defaultdict keeps its factory, a UserDict its attributes) and
+    refilled, another rebuilt from the items, else the plain dict or list."""
+    try:
+        if isinstance(like, collections.abc.MutableMapping):
+            clone = copy.copy(like)
+            clone.update(items)
+            return clone
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, v in enumerate(items):
+                clone[i] = v
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 class DataLoader:
@@ -473,6 +499,9 @@ class DataLoader:
               processes; threads share the dataset (its __getitem__ must be thread-safe)
               and overlap file reads and NumPy work, which release the GIL. A TensorDataset
               without a collate_fn is sliced in the calling thread (one gather a batch).
+              arraygrad's random functions called in a worker draw from a generator seeded
+              per batch from the loader's seed, so they repeat under manual_seed; Python's
+              `random` and NumPy's global generator are shared by the threads
     worker_init_fn(worker_id)  runs first in each worker; `timeout` (seconds, 0: none)
               bounds the wait for a batch; `persistent_workers` keeps the workers across
               epochs; `pin_memory` is accepted and changes nothing (arraygrad's host-to-GPU
@@ -484,7 +513,7 @@ class DataLoader:
                  collate_fn: Callable | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable | None = None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
-                 persistent_workers: bool = False, pin_memory_device: str = "") -> None:
+                 persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True) -> None:
         if isinstance(dataset, IterableDataset):
             if shuffle:
                 raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
@@ -498,6 +527,9 @@ class DataLoader:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
         if isinstance(generator, int) and not isinstance(generator, bool):
             generator = Generator("cpu").manual_seed(generator)
         elif generator is not None and not isinstance(generator, Generator):
@@ -551,7 +583,15 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.persistent_workers = bool(persistent_workers)
         self.pin_memory = bool(pin_memory)
+        self.in_order = bool(in_order)  # batches always arrive in order here: in_order=False allows it
         self._workers = None  # the persistent pool
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        # PyTorch's guard: these decide the batches, which were worked out from them above
+        if name in _FIXED_LOADER_ATTRIBUTES and self.__dict__.get("_initialized"):
+            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+        object.__setattr__(self, name, value)
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
@@ -589,6 +629,9 @@ class DataLoader:
             yield collate(batch)
 
     def __iter__(self):
+        return _LoaderIterator(self, self._batches())
+
+    def _batches(self):
         if isinstance(self.dataset, IterableDataset):
             yield from self._iterable_batches()
             return
@@ -652,13 +695,17 @@ class DataLoader:
 
     def _in_workers(self, load, jobs):
         """load(job) for each job on the worker threads, `prefetch_factor` jobs ahead per
-        worker; results in the jobs' order (a worker's exception is raised here)."""
-        pool = self._workers or self._start_workers()
+        worker; results in the jobs' order (a worker's exception is raised here). Job k
+        draws arraygrad's default CPU randomness from a generator seeded base_seed + k: which
+        thread runs a job varies from run to run, its random numbers do not (PyTorch seeds
+        each worker process, whose jobs come round-robin)."""
+        base_seed = int(randint(0, 2 ** 62, (1,), generator=self.generator).item())  # as PyTorch, per epoch
+        pool = self._workers or self._start_workers(base_seed)
         pending = deque()
         window = self.num_workers * self.prefetch_factor
         try:
-            for job in jobs:
-                pending.append(pool.submit(load, job))
+            for k, job in enumerate(jobs):
+                pending.append(pool.submit(_seeded_job, load, job, base_seed + k))
                 if len(pending) >= window:
                     yield self._result(pending.popleft())
             while pending:
@@ -669,10 +716,9 @@ class DataLoader:
             if not self.persistent_workers:
                 pool.shutdown(wait=False, cancel_futures=True)
 
-    def _start_workers(self):
+    def _start_workers(self, base_seed: int):
         ids = itertools.count()
         init, n, dataset = self.worker_init_fn, self.num_workers, self.dataset
-        base_seed = int(randint(0, 2 ** 62, (1,), generator=self.generator).item())
 
         def start():
             i = next(ids)
@@ -711,6 +757,38 @@ class DataLoader:
                     key = keys[t.device] = order.to_device(t.device)
                 batch.append(take(t, key[start:end], axis=0))
             yield batch
+
+
+_FIXED_LOADER_ATTRIBUTES = frozenset(("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                                      "persistent_workers"))
+
+
+class _LoaderIterator:
+    """An epoch's batches: an iterator that also knows how many (len(iter(loader)), as
+    PyTorch's loader iterators)."""
+
+    __slots__ = ("_loader", "_batches")
+
+    def __init__(self, loader, batches):
+        self._loader, self._batches = loader, batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
+def _seeded_job(load, job, seed: int):
+    """load(job) on a worker thread, arraygrad's default CPU randomness drawn from `seed`."""
+    _random.worker_default.generator = Generator("cpu").manual_seed(seed)
+    try:
+        return load(job)
+    finally:
+        _random.worker_default.generator = None
 
 
 from . import dataloader, dataset, distributed, sampler  # noqa: E402  PyTorch's submodule paths, after the names they hold
