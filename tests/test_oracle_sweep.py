@@ -2868,3 +2868,31 @@ def test_random_draws_in_dataloader_workers_repeat_under_manual_seed():
     first = epoch()
     assert epoch() == first == epoch()
     assert len(set(map(tuple, first))) == 48  # distinct draws, not one stream replayed per batch
+
+
+def test_gather_scatter_and_index_functions_refuse_negative_indices_as_pytorch():
+    """NumPy's take_along_axis counts -1 from the end; PyTorch's gather, scatter, index_select,
+    index_add and index_copy raise (index_fill and take count from the end in both)."""
+    def run(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]])
+        neg, neg2 = L.tensor([-1]), L.tensor([[-1], [0]])
+        calls = [lambda: x.gather(1, neg2), lambda: x.index_select(0, neg), lambda: x.scatter(1, neg2, 5.0),
+                 lambda: x.scatter_add(1, neg2, x), lambda: x.index_add(0, neg, x[:1]),
+                 lambda: x.index_copy(0, neg, x[:1]), lambda: x.scatter_reduce(1, neg2, x, "sum")]
+        return [_raised(c) for c in calls], x.index_fill(0, neg, 2.0).tolist(), x.take(neg).tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours[1:] == theirs[1:]
+    for o, t in zip(ours[0], theirs[0]):
+        assert t is not None and issubclass(o, t), (o, t)
+
+
+def test_misuse_raises_what_pytorch_raises():
+    def run(L):
+        return [_raised(lambda: L.zeros(2).narrow(0, 1, 2)), _raised(lambda: L.zeros(1).expand(3).add_(1)),
+                _raised(lambda: L.zeros(2, 2, 2).amax(dim=(2, -1))),
+                _raised(lambda: L.zeros(3, dtype=L.float64).index_add_(0, L.tensor([0]), L.ones(1)))]
+
+    ours, theirs = _both_libs(run)
+    for o, t in zip(ours, theirs):
+        assert t is not None and issubclass(o, t), (o, t)

@@ -46,9 +46,14 @@ def needs_tracking(x, others=()) -> bool:
     return False
 
 
+class ReadOnlyError(ValueError, RuntimeError):
+    """A write into read-only memory: NumPy's ValueError, and the RuntimeError PyTorch raises
+    (for writes into an expanded tensor, say)."""
+
+
 def check_writable(x, fname: str) -> None:
     if not x._backend.is_writeable(x._data):
-        raise ValueError(f"{fname}: this tensor is read-only (a read-only NumPy array, a broadcast "
+        raise ReadOnlyError(f"{fname}: this tensor is read-only (a read-only NumPy array, a broadcast "
                          "view, or the copy as_strided or unfold made of its input); clone() it before writing")
 
 

@@ -656,7 +656,7 @@ def narrow(input, dim, start, length) -> Tensor:
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
+        raise IndexRangeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
@@ -779,12 +779,27 @@ def index_select(input, dim, index) -> Tensor:
         return _one_element(index_select, input, dim, index)
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {tuple(index.shape)}")
+    _refuse_negative("index_select", index)
     return _indexing.take(input, _manip.reshape(index, (-1,)), axis=dim)
+
+
+def _refuse_negative(fname, index, size=None):
+    """PyTorch's gather, scatter and index_* functions take indices in [0, size): a negative
+    one, which NumPy (and the standard's take) would count from the end, is an error there.
+    Reads the indices' minimum, so not on lazy backends."""
+    if not isinstance(index, Tensor) or index._dtype.kind != "i" or index._backend.lazy or not index._data.size:
+        return
+    lo = index._backend.extrema(index._data)[0]
+    if lo < 0:
+        bound = "" if size is None else f" with size {size}"
+        raise IndexRangeError(f"{fname}(): index {lo} is out of bounds{bound} (negative indices are "
+                              "not allowed here)")
 
 
 def _check_index_shape(fname, input, dim, index, other=None):
     if index._dtype.kind not in "iu":
         raise TypeError(f"{fname}(): Expected dtype int64 for index, got {index._dtype}")
+    _refuse_negative(fname, index, input.shape[dim] if input.ndim else None)
     if builtins.max(index.ndim, 1) != builtins.max(input.ndim, 1):  # a 0-d index counts as 1-d, as PyTorch's
         raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as "
                            f"input tensor ({index.ndim} vs {input.ndim})")
@@ -880,7 +895,8 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of `input` with alpha * source added at the positions `index` along `dim`."""
     check_tensor(input, "index_add", "input")
     if check_tensor(source, "index_add", "source")._dtype is not input._dtype:
-        raise TypeError(f"index_add: source must have the input's dtype {input._dtype}, got {source._dtype}")
+        raise DTypeError(f"index_add: source must have the input's dtype {input._dtype}, got {source._dtype}")
+    _refuse_negative("index_add", index)
     if input.ndim == 0:
         return _one_element(index_add, input, dim, index, source, alpha=alpha)
     dim = normalize_axis(dim, input.ndim, "index_add", "dim")
@@ -1544,7 +1560,7 @@ def index_fill(input, dim: int, index, value) -> Tensor:
     """A copy of input with `value` at positions `index` of axis `dim`."""
     if check_tensor(input, "index_fill", "input").ndim == 0:
         return _one_element(index_fill, input, dim, index, value)
-    d = normalize_axis(dim, input.ndim, "index_fill", "dim")
+    d = normalize_axis(dim, input.ndim, "index_fill", "dim")  # negative indices count from the end there
     if isinstance(value, Tensor) and value._requires_grad and isinstance(index, Tensor):
         # each position filled once: value's gradient counts a repeated index once (PyTorch's)
         index = _sets.unique_values(index)
@@ -2631,6 +2647,7 @@ def index_copy(input, dim, index, source) -> Tensor:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{input._dtype} and (source) {source._dtype}")
     d = normalize_axis(dim, max(input.ndim, 1), "index_copy", "dim")
+    _refuse_negative("index_copy", index)
     n_idx = math.prod(index.shape)
     if input.ndim == 1 and source.ndim == 0:  # scalars: one element
         source = _manip.reshape(source, (1,))

@@ -84,6 +84,6 @@ def normalize_axes(axis, ndim: int, fname: str, argname: str = "axis") -> tuple[
     if isinstance(axis, (tuple, list)):
         axes = tuple(normalize_axis(a, ndim, fname, argname) for a in axis)
         if len(set(axes)) != len(axes):
-            raise ValueError(f"{fname}: repeated axis in {argname}={tuple(axis)}")
+            raise ValueRangeError(f"{fname}: repeated axis in {argname}={tuple(axis)}")
         return tuple(sorted(axes))
     return (normalize_axis(axis, ndim, fname, argname),)
