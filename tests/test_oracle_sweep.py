@@ -2896,3 +2896,12 @@ def test_misuse_raises_what_pytorch_raises():
     ours, theirs = _both_libs(run)
     for o, t in zip(ours, theirs):
         assert t is not None and issubclass(o, t), (o, t)
+
+
+def test_a_bool_tensor_is_a_python_index():
+    def run(L):
+        t = L.tensor(True)
+        return [10, 20][t], hex(t), list(range(t)), tuple(L.arange(4.0)[t].shape)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -224,7 +224,7 @@ class Tensor(D.TensorBase, TorchTensorMethods):
         return complex(self._scalar("complex"))
 
     def __index__(self):
-        if self._dtype.kind not in "iu":
+        if self._dtype.kind not in "iub":  # a bool is 0 or 1, as Python's (and PyTorch's)
             raise TypeError(f"only integer tensors can be used as an index, got dtype {self._dtype}")
         return int(self._scalar("int"))  # CuPy's 0-d arrays have no __index__
 
