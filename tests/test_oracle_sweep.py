@@ -2905,3 +2905,18 @@ def test_a_bool_tensor_is_a_python_index():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_flatten_of_nothing_to_merge_is_the_tensor_itself():
+    """PyTorch returns the input when start_dim == end_dim: a leaf stays that leaf (its
+    .grad is where a later backward accumulates)."""
+    def run(L):
+        v1 = L.tensor([2.0], dtype=L.float64, requires_grad=True)
+        v3 = v1.flatten()
+        loss = (v1 * 10).sum() + (v3 * 1).sum()
+        loss.backward()
+        y = L.ones(2, 3)
+        return v3 is v1, v3.is_leaf, v1.grad.tolist(), y.flatten(1) is y, tuple(y.flatten().shape)
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

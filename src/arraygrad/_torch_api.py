@@ -721,6 +721,8 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     e = normalize_axis(end_dim, len(shape), "flatten", "end_dim")
     if s > e:
         raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:  # nothing to merge: the tensor itself, as PyTorch (a leaf stays that leaf)
+        return input
     return _manip.reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
