@@ -2920,3 +2920,35 @@ def test_flatten_of_nothing_to_merge_is_the_tensor_itself():
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_a_tensor_learning_rate_stays_the_callers_tensor_and_follows_the_schedule():
+    """PyTorch keeps a tensor lr in the param group and its schedulers fill it in place;
+    the optimizers read its value. It was turned into a float."""
+    def run(L):
+        out = []
+        for make, sched in [(lambda ps, lr: L.optim.SGD(ps, lr=lr, momentum=0.9),
+                             lambda o: L.optim.lr_scheduler.StepLR(o, 2, 0.5)),
+                            (lambda ps, lr: L.optim.Adam(ps, lr=lr),
+                             lambda o: L.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=6)),
+                            (lambda ps, lr: L.optim.AdamW(ps, lr=lr),
+                             lambda o: L.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0))]:
+            w = L.nn.Parameter(L.tensor([1.0, -2.0], dtype=L.float64))
+            lr = L.tensor(0.05, dtype=L.float64)
+            opt = make([w], lr)
+            s = sched(opt)
+            for _ in range(5):
+                (w * w).sum().backward()
+                opt.step()
+                opt.zero_grad()
+                s.step(1.0) if isinstance(s, L.optim.lr_scheduler.ReduceLROnPlateau) else s.step()
+            out.append((opt.param_groups[0]["lr"] is lr, round(float(lr), 12), w.tolist(),
+                        [round(float(v), 12) for v in s.get_last_lr()]))
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert [o[:2] + o[3:] for o in ours] == [t[:2] + t[3:] for t in theirs]
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o[2], t[2], rtol=1e-10)
+    with pytest.raises(ValueError, match="1-element"):
+        ag.optim.SGD([ag.nn.Parameter(ag.ones(2))], lr=ag.tensor([0.1, 0.2]))

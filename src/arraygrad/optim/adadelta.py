@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, step_gradient, store,
+                        zeros_state)
 
 __all__ = ["Adadelta"]
 
@@ -29,7 +30,7 @@ class Adadelta(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
+            lr, rho, eps = lr_of(group), group["rho"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue

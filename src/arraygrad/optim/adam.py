@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, step_gradient, store,
+                        zeros_state)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -58,7 +59,7 @@ class Adam(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (b1, b2), eps = lr_of(group), group["betas"], group["eps"]
             amsgrad = group["amsgrad"]
             for p in group["params"]:
                 if p.grad is None:

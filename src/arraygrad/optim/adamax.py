@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 from .adam import check_adam_settings, update_moments
-from .optimizer import (Optimizer, advance_step, array_of, check_setting, read_scalar, scalar_state, step_gradient,
-                        store, update_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, read_scalar, scalar_state,
+                        step_gradient, store, update_scalar, zeros_state)
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
 
@@ -29,7 +29,7 @@ class Adamax(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (b1, b2), eps = lr_of(group), group["betas"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -78,7 +78,7 @@ class NAdam(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (b1, b2), eps = lr_of(group), group["betas"], group["eps"]
             psi = group["momentum_decay"]
             for p in group["params"]:
                 if p.grad is None:
@@ -122,7 +122,7 @@ class RAdam(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (b1, b2), eps = lr_of(group), group["betas"], group["eps"]
             rho_inf = 2 / (1 - b2) - 1
             for p in group["params"]:
                 if p.grad is None:

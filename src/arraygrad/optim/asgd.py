@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import (Optimizer, advance_step, array_of, check_setting, read_scalar, scalar_state, step_gradient,
-                        store, update_scalar, zeros_state)
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, read_scalar, scalar_state,
+                        step_gradient, store, update_scalar, zeros_state)
 
 __all__ = ["ASGD"]
 
@@ -29,7 +29,7 @@ class ASGD(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+            lr, lambd, alpha, t0 = lr_of(group), group["lambd"], group["alpha"], group["t0"]
             for p in group["params"]:
                 if p.grad is None:
                     continue

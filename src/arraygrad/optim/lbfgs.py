@@ -12,7 +12,7 @@ import math
 
 from .._autograd.grad_mode import enable_grad
 from .._dispatch import wrap
-from .optimizer import Optimizer, check_setting, store
+from .optimizer import Optimizer, check_setting, lr_of, store
 
 __all__ = ["LBFGS"]
 
@@ -94,7 +94,7 @@ class LBFGS(Optimizer):
             raise TypeError("LBFGS.step() missing its closure (LBFGS re-evaluates the loss)")
         xp, b = self._xp, self._backend
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = lr_of(group), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size = group["history_size"]
         state = self.state.setdefault(self._params[0], {})

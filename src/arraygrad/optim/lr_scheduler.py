@@ -18,6 +18,7 @@ import types
 import warnings
 from collections import Counter
 
+from .._dispatch import Tensor
 from .optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -38,7 +39,22 @@ def _check_optimizer(optimizer) -> None:
 
 
 def _lrs(optimizer) -> list:
-    return [group["lr"] for group in optimizer.param_groups]
+    """The groups' learning rates (a tensor lr cloned: it changes in place later)."""
+    return [_clone_if_tensor(group["lr"]) for group in optimizer.param_groups]
+
+
+def _clone_if_tensor(value):
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _set_lr(group: dict, lr) -> None:
+    """group["lr"] = lr; a tensor lr (PyTorch takes one) is filled in place, as PyTorch's
+    schedulers do: the caller's tensor follows the schedule."""
+    current = group["lr"]
+    if isinstance(current, Tensor):
+        current.fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    else:
+        group["lr"] = lr
 
 
 def _format_param(name: str, optimizer, value) -> list:
@@ -65,7 +81,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _clone_if_tensor(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -116,7 +132,7 @@ class LRScheduler:
             closed = getattr(self, "_get_closed_form_lr", None)
             values = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
     def state_dict(self) -> dict:
@@ -401,7 +417,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
 
@@ -445,7 +461,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -635,7 +651,7 @@ class SequentialLR(_Composite):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:  # undo what the schedulers' constructors did
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self._recursive_undo()
         idx = bisect.bisect_right(milestones, 0)
         schedulers[idx]._initial_step()
@@ -709,7 +725,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.min_lrs = min_lrs
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = _lrs(optimizer)
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.best = self.mode_worse
@@ -753,7 +769,7 @@ class ReduceLROnPlateau(LRScheduler):
                 old = float(group["lr"])
                 new = max(old * self.factor, floor)
                 if old - new > self.eps:
-                    group["lr"] = new
+                    _set_lr(group, new)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _lrs(self.optimizer)

@@ -85,7 +85,7 @@ def step_gradient(p, group: dict, decoupled: bool = False):
     weight_decay = group.get("weight_decay")
     if weight_decay:
         if decoupled:
-            pd *= 1 - group["lr"] * weight_decay
+            pd *= 1 - lr_of(group) * weight_decay
         else:
             g = g + weight_decay * pd
     return g, pd
@@ -120,6 +120,18 @@ def read_scalar(value) -> float:
     return float(value._data) if isinstance(value, Tensor) else float(value)
 
 
+def lr_of(group: dict) -> float:
+    """The group's learning rate as a float for the step's arithmetic: a tensor lr (PyTorch
+    takes one, and schedulers fill it in place) stays a tensor in the group."""
+    lr = group["lr"]
+    return float(lr._data) if isinstance(lr, Tensor) else lr
+
+
+def _check_tensor_lr(lr) -> None:
+    if isinstance(lr, Tensor) and lr.size != 1:
+        raise ValueError(f"Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
+
+
 def advance_step(state: dict) -> int:
     """state["step"] += 1, in place as PyTorch's `step += 1` (a state_dict() taken earlier
     holds the same tensors, not copies: its count moves with the moments it also holds);
@@ -132,8 +144,9 @@ def advance_step(state: dict) -> int:
 def check_setting(name: str, value, cls: str, low: float = 0.0, high: float | None = None) -> None:
     """A non-negative float setting (or in [low, high)): TypeError for what is not a number
     (PyTorch's comparison fails with one), ValueError for a number out of range."""
-    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iuf":
-        value = value.item()  # a 0-d tensor (PyTorch takes one for lr)
+    if isinstance(value, Tensor) and value.dtype.kind in "iuf":  # PyTorch takes a tensor lr
+        _check_tensor_lr(value)
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{cls}: invalid {name} {value!r} (expected a number, got {type(value).__name__})")
     if value < low or (high is not None and value >= high):
@@ -270,8 +283,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
-        if isinstance(self.defaults.get("lr"), Tensor):  # a 0-d tensor lr (PyTorch takes one): its value
-            self.defaults["lr"] = self.defaults["lr"].item()
+        _check_tensor_lr(self.defaults.get("lr"))
         # a defaultdict as PyTorch's: custom optimizers read `self.state[p]` before filling it
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -326,8 +338,7 @@ class Optimizer:
         group = dict(param_group, params=params)
         if names is not None:
             group["param_names"] = names  # PyTorch 2.6's key for named parameters
-        if isinstance(group.get("lr"), Tensor):
-            group["lr"] = group["lr"].item()
+        _check_tensor_lr(group.get("lr"))
         for k, v in self.defaults.items():
             if v is required and k not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization "

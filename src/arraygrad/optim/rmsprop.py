@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, advance_step, array_of, check_setting, scalar_state, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, scalar_state, step_gradient,
+                        store, zeros_state)
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -28,7 +29,7 @@ class RMSprop(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            lr, alpha, eps, momentum = lr_of(group), group["alpha"], group["eps"], group["momentum"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -115,6 +116,6 @@ class Adagrad(Optimizer):
                 denom = p._backend.xp.sqrt(acc)
                 denom += group["eps"]
                 pd = array_of(p)
-                pd -= (group["lr"] / (1 + (t - 1) * group["lr_decay"])) * (g / denom)
+                pd -= (lr_of(group) / (1 + (t - 1) * group["lr_decay"])) * (g / denom)
                 store(p, pd)
         return loss

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._dispatch import wrap
-from .optimizer import Optimizer, advance_step, array_of, check_setting, step_gradient, store, zeros_state
+from .optimizer import (Optimizer, advance_step, array_of, check_setting, lr_of, step_gradient, store,
+                        zeros_state)
 
 __all__ = ["Rprop"]
 
@@ -40,7 +41,7 @@ class Rprop(Optimizer):
                 if not state:  # none yet (or an empty one that self.state[p] made)
                     # p's shape and dtype, so that the state loads back into a fresh optimizer
                     # as it was saved; complex: lr + lr*j, both parts stepping (PyTorch's)
-                    lr = group["lr"]
+                    lr = lr_of(group)
                     size = wrap(xp.full_like(p._data, complex(lr, lr) if p._dtype.kind == "c" else lr), b)
                     state = self.state[p] = {"step": 0, "prev": zeros_state(p), "step_size": size}
                 advance_step(state)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._dispatch import wrap
-from .optimizer import Optimizer, check_setting, store
+from .optimizer import Optimizer, check_setting, lr_of, store
 
 __all__ = ["SGD"]
 
@@ -29,7 +29,7 @@ class SGD(Optimizer):
         """One update of every parameter that has a gradient; returns closure's loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            lr, momentum, dampening = lr_of(group), group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in group["params"]:
                 if p.grad is None:
