@@ -2952,3 +2952,31 @@ def test_a_tensor_learning_rate_stays_the_callers_tensor_and_follows_the_schedul
         np.testing.assert_allclose(o[2], t[2], rtol=1e-10)
     with pytest.raises(ValueError, match="1-element"):
         ag.optim.SGD([ag.nn.Parameter(ag.ones(2))], lr=ag.tensor([0.1, 0.2]))
+
+
+def test_function_transforms_refuse_what_pytorch_refuses():
+    """vmap: an unmapped tensor written in place with mapped values (it held the last
+    index's values in every row); autograd.functional: a v of the wrong length (missing
+    entries were read as zeros) and integer inputs (an all-zero integer Jacobian)."""
+    def run(L):
+        d = L.float64
+        z = L.zeros(3, dtype=d)
+        o = L.ones(2, dtype=d)
+        return [_raised(lambda: L.func.vmap(lambda b: z.add_(b))(L.ones(5, 3, dtype=d))),
+                _raised(lambda: L.autograd.functional.hvp(lambda x, y: (x * x * y).sum(), (o, o), (o,))),
+                _raised(lambda: L.autograd.functional.vhp(lambda x, y: (x * x * y).sum(), (o, o), (o, o, o))),
+                _raised(lambda: L.autograd.functional.jacobian(lambda x: x * 2.0, L.tensor([1, 2])))]
+
+    ours, theirs = _both_libs(run)
+    for o, t in zip(ours, theirs):
+        assert t is not None and issubclass(o, t), (o, t)
+
+
+def test_vmap_takes_a_one_tuple_out_dims_for_one_output_and_maps_in_place_ops_on_its_input():
+    def run(L):
+        x = L.zeros(2, 2)
+        mapped = L.func.vmap(lambda a: a.add_(1))(x)
+        return tuple(L.func.vmap(lambda v: v, out_dims=(1,))(L.ones(5, 3)).shape), mapped.tolist(), x.tolist()
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

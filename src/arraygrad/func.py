@@ -482,6 +482,8 @@ def _leaf_dims(spec, tree, fname, what):
         return [spec] * len(_flatten(tree)[0])
     if isinstance(spec, (tuple, list)) and isinstance(tree, (tuple, list)) and len(spec) == len(tree):
         return [d for s, t in zip(spec, tree) for d in _leaf_dims(s, t, fname, what)]
+    if isinstance(spec, tuple) and len(spec) == 1 and isinstance(tree, Tensor):  # out_dims=(1,) for one output
+        return _leaf_dims(spec[0], tree, fname, what)
     if isinstance(spec, dict) and isinstance(tree, dict) and spec.keys() == tree.keys():
         return [d for k in tree for d in _leaf_dims(spec[k], tree[k], fname, what)]
     raise ValueError(f"{fname}: {what} is not compatible with the structure of the "
@@ -535,6 +537,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         n = sizes[0]
         rand = VmapRandomness(randomness)
         results = []
+        versions = []  # of each call's output tensors: an unmapped tensor written per index shows there
         with rand:
             for i in range(max(n, 1)):  # a size-0 map still calls func once, for the outputs' shapes
                 rand.next_index()
@@ -543,11 +546,29 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 else:
                     picked = [x if d is None else _drop_dim(x, d) for x, d in zip(leaves, dims)]
                 results.append(func(*rebuild(picked), **kwargs))
+                versions.append([v._version if isinstance(v, Tensor) else None for v in _flatten(results[-1])[0]])
+        _refuse_batched_writes(results, versions, name)
         return _stack_results(results, n, out_dims, name)
 
     wrapped.__name__ = f"vmap({name})"
     wrapped.__doc__ = func.__doc__
     return wrapped
+
+
+def _refuse_batched_writes(results, versions, name):
+    """torch.func.vmap refuses an in-place op that writes mapped values into a tensor that is
+    not mapped (z.add_(x) with z captured): here, where each index runs on its own, that
+    tensor would take every index's write in turn. When it is returned, it is the same
+    object for every index with a version that moved between them: refused the same way."""
+    if len(results) < 2:
+        return
+    first = _flatten(results[0])[0]
+    last = _flatten(results[-1])[0]
+    for k, (a, b) in enumerate(zip(first, last)):
+        if a is b and isinstance(a, Tensor) and versions[0][k] != versions[-1][k]:
+            raise RuntimeError(f"vmap({name}, ...): an in-place operation wrote the mapped (batched) "
+                               "values into a tensor that is not mapped, which would hold only one index's "
+                               "values; write into a tensor of the batched shape, or use the out-of-place op")
 
 
 def _same_output(v, first) -> bool:

@@ -29,13 +29,16 @@ def _prepare(inputs, create_graph):
     differentiated further), detached otherwise."""
     out = []
     for x in inputs:
+        if x._dtype.kind not in "fc":  # PyTorch's refusal (a zero integer Jacobian would be silently wrong)
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (an input "
+                               f"of dtype {x._dtype})")
         if create_graph and x._requires_grad:
             from .._ops.elementwise import positive
 
             out.append(positive(x))
         else:
             t = x.detach()
-            t._requires_grad = x._dtype.kind in "fc"
+            t._requires_grad = True
             out.append(t)
     return tuple(out)
 
@@ -72,7 +75,14 @@ def _input_v(v, xs, fname):
         from .._ops.creation import ones_like
 
         return (ones_like(xs[0]),)
-    return _tuple(v, fname, "v")[1]
+    vs = _tuple(v, fname, "v")[1]
+    if len(vs) != len(xs):
+        raise RuntimeError(f"{fname}: v is a tuple of invalid length: should be {len(xs)} but got {len(vs)}")
+    for i, (a, x) in enumerate(zip(vs, xs)):
+        if tuple(a.shape) != tuple(x.shape):
+            raise RuntimeError(f"{fname}: mismatch in shape: v[{i}] has shape {tuple(a.shape)}, the input "
+                               f"{tuple(x.shape)}")
+    return vs
 
 
 def _fill_v(v, outputs, fname, what="v"):
