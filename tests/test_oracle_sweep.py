@@ -2980,3 +2980,36 @@ def test_vmap_takes_a_one_tuple_out_dims_for_one_output_and_maps_in_place_ops_on
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_tensor_of_a_deque_or_array_of_floats_is_float32_as_pytorch():
+    """The REINFORCE tutorial's returns live in a deque: NumPy read it as float64."""
+    from array import array
+    from collections import UserList, deque
+
+    def run(L):
+        return [str(t.dtype).split(".")[-1] for t in (
+            L.tensor(deque([1.0, 2.5])), L.tensor(UserList([1.0])), L.tensor(array("d", [1.0])),
+            L.tensor([deque([1.0])]), L.tensor(range(3)))]
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs
+
+
+def test_interpolate_nearest_2d_copies_or_doubles_as_pytorchs_kernel():
+    """PyTorch's 2-D nearest kernel copies an axis whose size stays and doubles one whose
+    size doubles, whatever the scale_factor says (2.1 on 5 pixels); misuse raises."""
+    def run(L):
+        F = L.nn.functional
+        x = L.arange(25.0).reshape(1, 1, 5, 5)
+        out = [F.interpolate(x, scale_factor=s, mode="nearest")[0, 0].tolist() for s in (2.1, 1.1, (2.96, 1.21))]
+        out.append(tuple(F.interpolate(L.ones(1, 2, 3, 3, 2), mode="area", size=(0, 2, 3)).shape))
+        out.append(_raised(lambda: F.interpolate(L.ones(1, 1, 4), scale_factor=(2.0, 3.0))))
+        out.append(_raised(lambda: F.interpolate(L.ones(1, 1, 4), size=5, recompute_scale_factor=True)))
+        out.append(_raised(lambda: L.nn.Linear(2, 2)(L.ones(1, 2, dtype=L.float64))))
+        return out
+
+    ours, theirs = _both_libs(run)
+    assert ours[:4] == theirs[:4]
+    for o, t in zip(ours[4:], theirs[4:]):
+        assert t is not None and issubclass(o, t), (o, t)

@@ -9,6 +9,7 @@ behave as PyTorch does, by forwarding here or to the Tensor method.
 
 from __future__ import annotations
 
+import array as _array
 import builtins
 import functools
 import math
@@ -153,6 +154,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             data = data.detach()
             if dtype is not None:  # PyTorch's cast (`to`): complex to real keeps the real part, warning
                 data = data.to(dtype)
+        elif isinstance(data, _array.array):  # Python numbers to PyTorch (float32), not a float64 buffer
+            data = data.tolist()
         out = _creation.asarray(data, dtype=dtype, device=device, copy=True)
     finally:
         GRAD_ENABLED.reset(token)

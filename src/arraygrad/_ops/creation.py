@@ -3,6 +3,8 @@ standard, `requires_grad=` (PyTorch); the shape may also be given as varargs (``
 
 from __future__ import annotations
 
+import array
+import collections.abc
 import functools
 import math
 import operator
@@ -306,6 +308,16 @@ def linspace(start, stop=None, num=None, *, dtype=None, device=None, endpoint=Tr
 
 
 # ----- from data --------------------------------------------------------------------------
+_BUFFERS = (str, bytes, bytearray, memoryview, array.array)
+
+
+def _plain_sequence(obj) -> bool:
+    """A Python sequence other than a list or tuple (deque, UserList, range) and not a buffer:
+    its items are Python data, as a list's (NumPy would read a deque of floats as float64)."""
+    return isinstance(obj, collections.abc.Sequence) and not isinstance(obj, _BUFFERS) \
+        and not hasattr(obj, "__array__") and not hasattr(obj, "__dlpack__")
+
+
 class _PythonData:
     """What one walk over Python data (nested lists/tuples of scalars) finds: the element
     kinds, whether a Tensor or another library's scalar is among them, the int range."""
@@ -349,6 +361,8 @@ class _PythonData:
                 kinds.add("f")
             elif isinstance(v, complex):
                 kinds.add("c")
+            elif _plain_sequence(v):  # a deque, a UserList, a range: its items, as a list's
+                stack.extend(v)
             else:
                 raise TypeError(f"asarray: cannot convert {type(v).__name__} to an array element")
         self.kinds, self.has_tensor, self.has_foreign, self.lo, self.hi = kinds, has_tensor, has_foreign, lo, hi
@@ -428,6 +442,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
         if not copy and b.mutable_arrays:
             mark_exported(t)  # the memory is shared with `obj`: writes there go uncounted
         return _finish(t, requires_grad) if requires_grad else t
+    if not isinstance(obj, (list, tuple)) and _plain_sequence(obj):
+        obj = list(obj)
     if isinstance(obj, (list, tuple)) or (isinstance(obj, (bool, int, float, complex))
                                           and not hasattr(obj, "dtype")):  # not NumPy's float64
         data = _PythonData(obj)

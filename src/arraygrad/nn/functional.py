@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import arraygrad as _ag  # the namespace, for helpers written against any namespace
 
-from .._dispatch import (GENERIC_IMPLS, IndexRangeError, Op, ShapeError, Tensor, apply, check_tensor,
+from .._dispatch import (GENERIC_IMPLS, DTypeError, IndexRangeError, Op, ShapeError, Tensor, apply, check_tensor,
                          grad_enabled, wrap)
 from .._ops import ValueRangeError, int_arg, int_list, plain_int
 from .._ops.creation import zeros_like
@@ -78,20 +78,20 @@ def _check_float(x, fname: str, argname: str = "input", complex_ok: bool = False
     check_tensor(x, fname, argname)
     if x._dtype.kind != "f" and not (complex_ok and x._dtype.kind == "c"):
         kinds = "floating-point (real or complex)" if complex_ok else "real floating-point"
-        raise TypeError(f"{fname}: {argname} must have a {kinds} dtype, got {x._dtype}")
+        raise DTypeError(f"{fname}: {argname} must have a {kinds} dtype, got {x._dtype}")
 
 
 def _check_same_dtype(x, other, fname: str, argname: str) -> None:
     if other is not None:
         check_tensor(other, fname, argname)
         if other._dtype is not x._dtype:
-            raise TypeError(f"{fname}: input ({x._dtype}) and {argname} ({other._dtype}) must "
-                            "have the same dtype")
+            raise DTypeError(f"{fname}: input ({x._dtype}) and {argname} ({other._dtype}) must "
+                             "have the same dtype")
 
 
 def _check_reduction(reduction, fname: str) -> None:
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{fname}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        raise ValueRangeError(f"{fname}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -3073,27 +3073,38 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise ValueError("interpolate: either size or scale_factor should be defined, not both")
     in_sizes = tuple(input.shape[2:])
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size")
         out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
     else:
         scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        if len(scales) != spatial:
+            raise ValueError(f"interpolate: input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of {list(in_sizes)} and "
+                             f"scale_factor of shape {list(scales)}")
         out_sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, scales))
     smallest = 0 if mode == "area" else 1  # area is adaptive average pooling: 0 bins are allowed
     if len(out_sizes) != spatial or any(o < smallest for o in out_sizes):
         raise ShapeError(f"interpolate: output size {out_sizes} does not fit input of shape {tuple(input.shape)}"
                          f" (sizes must be {'greater than 0' if smallest else 'non-negative'}, one per spatial axis)")
+    if 0 in out_sizes:  # 'area' into no bins
+        return _no_bins(input, tuple(input.shape[:2]) + out_sizes)
     if size is not None:
         ratios = [i / o for i, o in zip(in_sizes, out_sizes)]
     else:
         ratios = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, scales)]
-    if 0 in out_sizes:  # 'area' into no bins
-        return _no_bins(input, tuple(input.shape[:2]) + out_sizes)
     out = input
     single = input.dtype != _ag.float64  # the nearest modes' index math: float32 unless float64
     for k, (n_in, n_out, ratio) in enumerate(zip(in_sizes, out_sizes, ratios)):
         axis = 2 + k
         if mode in ("nearest", "nearest-exact"):
-            source = [_nearest_source(o, n_in, ratio, mode == "nearest-exact", single) for o in range(n_out)]
-            out = _ag.take(out, _ag.asarray(source, device=input.device), axis=axis)
+            if mode == "nearest" and spatial == 2 and n_out in (n_in, 2 * n_in):
+                # PyTorch's 2-D kernel copies (or doubles) an axis whose size stays (or doubles),
+                # whatever the scale_factor (2.1 on 5 pixels: 10, each pixel twice)
+                source = range(n_out) if n_out == n_in else [o >> 1 for o in range(n_out)]
+            else:
+                source = [_nearest_source(o, n_in, ratio, mode == "nearest-exact", single) for o in range(n_out)]
+            out = _ag.take(out, _ag.asarray(list(source), device=input.device), axis=axis)
             continue
         matrix = _antialias_matrix if antialias else _resample_matrix
         m = matrix(n_in, n_out, ratio, mode, bool(align_corners), input)
