@@ -3013,3 +3013,19 @@ def test_interpolate_nearest_2d_copies_or_doubles_as_pytorchs_kernel():
     assert ours[:4] == theirs[:4]
     for o, t in zip(ours[4:], theirs[4:]):
         assert t is not None and issubclass(o, t), (o, t)
+
+
+def test_nn_functional_argument_errors_are_runtime_errors_too():
+    def run(L):
+        F = L.nn.functional
+        x = L.ones(1, 1, 4, 4)
+        return [_raised(lambda: F.conv2d(x, L.ones(1, 1, 3, 3), padding="same", stride=2)),
+                _raised(lambda: F.conv2d(x, L.ones(1, 1, 3, 3), padding="foo")),
+                _raised(lambda: F.avg_pool2d(x, 2, padding=2)),
+                _raised(lambda: F.gelu(x, approximate="foo")),
+                _raised(lambda: F.cross_entropy(L.ones(2, 3), L.tensor([0, 1]), label_smoothing=1.5)),
+                _raised(lambda: F.batch_norm(x, None, None, training=False))]
+
+    ours, theirs = _both_libs(run)
+    for o, t in zip(ours, theirs):
+        assert t is not None and issubclass(o, t) and issubclass(o, ValueError), (o, t)

@@ -384,12 +384,12 @@ def _conv_padding(padding, kernel, dilation, stride, fname):
             return (0, 0, 0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{fname}: padding='same' is not supported for strided "
-                                 f"convolutions (stride={stride})")
+                raise ValueRangeError(f"{fname}: padding='same' is not supported for strided "
+                                      f"convolutions (stride={stride})")
             th, tw = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
             return (th // 2, th - th // 2, tw // 2, tw - tw // 2)  # extra pixel at the end
-        raise ValueError(f"{fname}: padding must be 'valid', 'same', an int or a pair of ints, "
-                         f"got {padding!r}")
+        raise ValueRangeError(f"{fname}: padding must be 'valid', 'same', an int or a pair of ints, "
+                              f"got {padding!r}")
     ph, pw = _pair(padding, "padding", fname, minimum=0)
     return (ph, ph, pw, pw)
 
@@ -560,9 +560,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     kernel = ws[2:]
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(f"{fname}: padding must be 'valid', 'same', an int or a tuple of 3 ints, got {padding!r}")
+            raise ValueRangeError(f"{fname}: padding must be 'valid', 'same', an int or a tuple of 3 ints, got {padding!r}")
         if padding == "same" and stride != (1, 1, 1):
-            raise ValueError(f"{fname}: padding='same' is not supported for strided convolutions (stride={stride})")
+            raise ValueRangeError(f"{fname}: padding='same' is not supported for strided convolutions (stride={stride})")
         totals = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
         pads = [(t // 2, t - t // 2) for t in totals]  # the extra pixel at the end
     else:
@@ -781,7 +781,7 @@ def _pool_window(fname, x, kernel_size, stride, padding, dilation, ceil_mode=Fal
     stride = kernel if _default_stride(stride) else _pair(stride, "stride", fname)
     ph, pw = _pair(padding, "padding", fname, minimum=0)
     if 2 * ph > kernel[0] or 2 * pw > kernel[1]:
-        raise ValueError(f"{fname}: padding {(ph, pw)} must be at most half the kernel size {kernel}")
+        raise ValueRangeError(f"{fname}: padding {(ph, pw)} must be at most half the kernel size {kernel}")
     dilation = _pair(dilation, "dilation", fname)
     pads = []
     for size, k, s, p, d in zip(x._data.shape[2:], kernel, stride, (ph, pw), dilation):
@@ -1585,7 +1585,7 @@ def gelu(input, approximate: str = "none") -> Tensor:
         inner = (input + 0.044715 * (input * input * input)) * math.sqrt(2.0 / math.pi)
         return 0.5 * input * (1 + _tanh(inner))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ValueRangeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     from .._torch_api import erf
 
     return 0.5 * input * (1 + erf(input * (1 / math.sqrt(2.0))))
@@ -2071,7 +2071,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     fused gradient, (softmax - onehot) scaled per row."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ValueRangeError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     check_tensor(target, "cross_entropy", "target")
     if target._dtype.kind == "f":
         if ignore_index != -100:
@@ -3062,7 +3062,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported "
                                   "(nearest, nearest-exact, area, linear, bilinear, bicubic, trilinear)")
     if spatial not in modes[mode]:
-        raise ValueError(f"interpolate: mode {mode!r} expects a {modes[mode][-1] + 2}-D input, got shape "
+        raise ShapeError(f"interpolate: mode {mode!r} expects a {modes[mode][-1] + 2}-D input, got shape "
                          f"{tuple(input.shape)}")
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: "
@@ -3771,8 +3771,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _move_running(running_var, xp.reshape(batch_var._data, (c,)) * (count / (count - 1)), momentum)
         return out
     if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
-                         "(training=False)")
+        raise ValueRangeError("batch_norm: running_mean and running_var are needed in evaluation "
+                              "(training=False)")
     shape = (1, c) + (1,) * (nd - 2)
     scale = rsqrt(running_var + eps)
     if weight is not None:
@@ -3841,7 +3841,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                                                       ("weight", weight), ("bias", bias)))
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+            raise ValueRangeError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     if math.prod(shape[2:]) <= 1:
         raise ShapeError(f"instance_norm: expected more than 1 spatial element when training, got input size "
