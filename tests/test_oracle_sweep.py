@@ -3029,3 +3029,8 @@ def test_nn_functional_argument_errors_are_runtime_errors_too():
     ours, theirs = _both_libs(run)
     for o, t in zip(ours, theirs):
         assert t is not None and issubclass(o, t) and issubclass(o, ValueError), (o, t)
+
+
+def test_jvp_of_python_numbers_is_pytorchs_runtime_error():
+    ours, theirs = _both_libs(lambda L: _raised(lambda: L.func.jvp(lambda x: x, (3.0,), (1.0,))))
+    assert theirs is not None and issubclass(ours, theirs)

@@ -292,6 +292,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if len(p_leaves) != len(t_leaves):
         raise RuntimeError("jvp: tangents must have the same structure as primals")
     for p, t in zip(p_leaves, t_leaves):
+        if not isinstance(p, Tensor):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected primals to be a tuple of Tensors, "
+                               f"got an element of type {type(p).__name__}")
         if not isinstance(t, Tensor) or tuple(t.shape) != tuple(p.shape):
             raise RuntimeError("jvp: each tangent must be a Tensor with its primal's shape, got "
                                f"{getattr(t, 'shape', type(t).__name__)} for {tuple(p.shape)}")
