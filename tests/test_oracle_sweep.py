@@ -3034,3 +3034,28 @@ def test_nn_functional_argument_errors_are_runtime_errors_too():
 def test_jvp_of_python_numbers_is_pytorchs_runtime_error():
     ours, theirs = _both_libs(lambda L: _raised(lambda: L.func.jvp(lambda x: x, (3.0,), (1.0,))))
     assert theirs is not None and issubclass(ours, theirs)
+
+
+def test_views_that_change_nothing_are_still_views():
+    """squeeze() of no size-1 axes (NumPy gives back the array itself: the result was an
+    untracked alias, so a write through it gave a wrong gradient) and an expand that repeats
+    nothing (a writable view, as PyTorch's); copies of an expanded tensor are C-ordered."""
+    def run(L):
+        x = L.ones(3, dtype=L.float64, requires_grad=True)
+        b = x * 1
+        b.squeeze().mul_(2)
+        b.sum().backward()
+        y = L.exp(L.ones(3, dtype=L.float64, requires_grad=True))
+        y.squeeze().mul_(2)
+        z = L.zeros(2, 3)
+        z.squeeze(0).add_(1)
+        z.expand(2, 3).add_(1)
+        z.expand_as(z).mul_(3)
+        e = L.ones(1, 3).expand(2, 3)
+        return (x.grad.tolist(), _raised(lambda: y.sum().backward()), z.tolist(), z._version,
+                e.clone().stride(), e.double().stride(), tuple(e.clone().view(6).shape),
+                L.ones(1, 4, 1).expand(2, 4, 3).clone().stride())
+
+    ours, theirs = _both_libs(run)
+    assert ours[0] == theirs[0] and ours[2:] == theirs[2:]
+    assert theirs[1] is not None and issubclass(ours[1], theirs[1])

@@ -492,6 +492,10 @@ def numpy_like_overrides(xp) -> dict:
         return out
 
     def astype(x, dtype, /, *, copy=True, device=None):
+        if 0 in x.strides and x.size > 1:
+            # a broadcast view: its copy C-ordered (order K keeps the zero strides' order, which
+            # for an expanded row is column-major; PyTorch's copies of expanded tensors are C)
+            return x.astype(dtype, order="C")
         return x.astype(dtype, copy=copy)
 
     def clip(x, /, min=None, max=None):

@@ -202,9 +202,16 @@ def clone(input, *, memory_format=None) -> Tensor:
     """A copy of `input` with its own memory (differentiable), in the input's layout, or
     C-ordered for memory_format=contiguous_format (PyTorch's)."""
     check_tensor(input, "clone", "input")
-    if memory_format is contiguous_format and not input.is_contiguous():
-        return input.contiguous()  # a copy, C-ordered
+    if (memory_format is contiguous_format and not input.is_contiguous()) or _overlapping(input):
+        return input.contiguous()  # a copy, C-ordered (PyTorch's for an expanded tensor too)
     return apply(_CLONE, (input,))
+
+
+def _overlapping(x) -> bool:
+    """Whether elements of `x` share memory (an expanded tensor: a zero stride on a dimension
+    longer than 1), whose copy PyTorch lays out C-ordered rather than in x's order."""
+    strides = getattr(x._data, "strides", None)
+    return strides is not None and any(s == 0 and n > 1 for s, n in zip(strides, x._data.shape))
 
 
 def legacy_tensor_constructor(cls, args, *, device=None, dtype=None, requires_grad=False):

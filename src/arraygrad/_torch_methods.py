@@ -385,6 +385,9 @@ class TorchTensorMethods:
         if any(s < 0 for s in target[:lead]):
             raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension "
                                f"(sizes {list(sizes)})")
+        if math.prod(target) == self._data.size:  # nothing repeated: a plain view, which takes writes (PyTorch's)
+            out = _manip.reshape(self, tuple(target), copy=False)
+            return named_node(out, node_type_named(_manip._RESHAPE, "ExpandBackward0"), self)
         return _manip.broadcast_to(self, tuple(target))
 
     def expand_as(self, other):

@@ -12,7 +12,12 @@ from . import AxisError, either, exported, int_arg, int_list, normalize_axes, no
 
 def _as_view(out, x, op, params):
     """Mark `out` as a view of `x` when the backend returned one."""
-    if x._backend.is_view(out._data):
+    b = x._backend
+    if out._data is x._data and b.mutable_arrays:
+        # the backend gave back the array itself (NumPy's squeeze of no axes): a view of it,
+        # so that writes through `out` count against x as through any view
+        out._data = out._data[...]
+    if b.is_view(out._data):
         set_view(out, x, op, params)
     return out
 
