@@ -3059,3 +3059,22 @@ def test_views_that_change_nothing_are_still_views():
     ours, theirs = _both_libs(run)
     assert ours[0] == theirs[0] and ours[2:] == theirs[2:]
     assert theirs[1] is not None and issubclass(ours[1], theirs[1])
+
+
+def test_backward_inputs_listed_twice_accumulate_once_and_set_grad_enabled_entered_later():
+    def run(L):
+        x = L.tensor([1.0, 2.0, 3.0], dtype=L.float64, requires_grad=True)
+        (x * 2).sum().backward(inputs=[x, x])
+        first = x.grad.tolist()
+        L.autograd.backward((x * 2).sum(), inputs=(x, x, x))
+        modes = []
+        s = L.set_grad_enabled(False)
+        L.set_grad_enabled(True)
+        for _ in range(2):
+            with s:
+                modes.append(L.is_grad_enabled())
+            modes.append(L.is_grad_enabled())
+        return first, x.grad.tolist(), modes
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -869,7 +869,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        inputs = _as_list(inputs, "inputs")
+        inputs = list({id(t): t for t in _as_list(inputs, "inputs")}.values())  # once each, as PyTorch
         if not inputs:
             raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
         for i, t in enumerate(inputs):

@@ -148,6 +148,12 @@ class set_grad_enabled(_GradModeContext):
         self._prev_token = GRAD_ENABLED.set(mode)
 
     def __enter__(self):
+        # the mode again (PyTorch's): the object may be entered after the mode changed since
+        # its construction, or a second time; the exit restores the mode from before
+        if self._prev_token is None:
+            self._prev_token = GRAD_ENABLED.set(self.mode)
+        else:
+            GRAD_ENABLED.set(self.mode)
         return self
 
     def __exit__(self, *exc):
