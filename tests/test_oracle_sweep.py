@@ -3078,3 +3078,45 @@ def test_backward_inputs_listed_twice_accumulate_once_and_set_grad_enabled_enter
 
     ours, theirs = _both_libs(run)
     assert ours == theirs
+
+
+def test_selections_without_a_full_sort_match_pytorch():
+    """topk and median select with argpartition on NumPy (O(n)); the values, and the indices
+    where there are no ties, are PyTorch's; NaN counts as the largest."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 300))
+    x[2, 17] = x[4, 250] = np.nan
+
+    def run(L):
+        t = L.tensor(x)
+        out = []
+        for k, largest in ((3, True), (5, False), (1, True), (150, True), (299, False)):
+            v, i = L.topk(t, k, 1, largest=largest)
+            out.append((v.tolist(), i.tolist()))
+        m = L.tensor(x[[0, 1, 3, 5, 6]])
+        mv, mi = m.median(1)
+        out.append((mv.tolist(), mi.tolist(), m.median().item(), L.tensor([3, 1, 2, 5]).median().item()))
+        return out
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_equal(ours, theirs)
+
+
+def test_leaky_relu_norm_and_nan_to_num_special_values_match_pytorch():
+    x = np.array([1.0, -2.0, 0.0, -0.0, np.nan, np.inf, -np.inf, 3.5])
+
+    def run(L):
+        t = L.tensor(x)
+        out = [L.nn.functional.leaky_relu(t, s).tolist() for s in (0.01, 1.0, 0.0, 1.5, -0.5)]
+        v = L.tensor(x[[0, 1, 2, 7]], requires_grad=True)
+        n = L.linalg.vector_norm(v)
+        n.backward()
+        out.append((n.item(), v.grad.tolist(), L.linalg.vector_norm(L.tensor([[3.0, 4.0], [6.0, 8.0]]), dim=1).tolist()))
+        w = L.tensor(x, requires_grad=True)
+        y = L.nan_to_num(w, nan=1.0, posinf=2.0)
+        y.sum().backward()
+        out.append((y.tolist(), w.grad.tolist()))
+        return out
+
+    ours, theirs = _both_libs(run)
+    np.testing.assert_equal(ours, theirs)

@@ -141,7 +141,39 @@ def numpy_overrides(np) -> dict:
             out.flags.writeable = True
         return out
 
+    stable_argsort = shared["argsort"]
+    _vector_norm = np.linalg.vector_norm
+
+    def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+        # the 2-norm of real x in two passes (x * x, summed; over every axis one BLAS dot, as
+        # np.linalg.norm), not NumPy vector_norm's three (abs, square, sum)
+        if ord != 2 or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+            return _vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+        if axis is None or (isinstance(axis, tuple) and len(axis) == x.ndim):
+            flat = x.reshape(-1)
+            out = np.sqrt(np.asarray(flat.dot(flat)))
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        return np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims))
+
+    def top_indices(x, /, k, axis, largest):
+        # arraygrad's topk: the k entries selected in O(n) (argpartition: NaN counts as the
+        # largest, as in the sort), then only they are sorted, ties by index
+        n = x.shape[axis]
+        if 4 * k >= n or n < 64:  # the whole axis sorted costs about the same
+            idx = stable_argsort(x, axis=axis, descending=largest, stable=True)
+            return idx[(slice(None),) * axis + (slice(0, k),)]
+        part = np.argpartition(x, n - k if largest else k - 1, axis=axis)
+        picked = np.sort(part[(slice(None),) * axis + ((slice(n - k, n) if largest else slice(0, k)),)], axis=axis)
+        order = stable_argsort(np.take_along_axis(x, picked, axis=axis), axis=axis, descending=largest, stable=True)
+        return np.take_along_axis(picked, order, axis=axis)
+
+    def kth_index(x, /, kth, axis):
+        # the median's pick: the index of the kth smallest in O(n), as a length-1 axis
+        part = np.argpartition(x, kth, axis=axis)
+        return part[(slice(None),) * axis + (slice(kth, kth + 1),)]
+
     return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
+            "top_indices": top_indices, "kth_index": kth_index, "linalg.vector_norm": vector_norm,
             "im2col": im2col, "col2im": col2im, "linalg.diagonal": diagonal,
             "softmax_cross_entropy_rows": _softmax_cross_entropy_rows(np),
             "softmax_cross_entropy_rows_grad": _softmax_cross_entropy_rows_grad(np),

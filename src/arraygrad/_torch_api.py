@@ -17,8 +17,8 @@ import operator
 from collections import namedtuple
 
 from . import _dtypes
-from ._dispatch import (GRAD_ENABLED, DTypeError, IndexRangeError, Op, ShapeError, Tensor, apply, binary,
-                        check_tensor, grad_enabled, named_node, node_type_named, refuse_bool, unary)
+from ._dispatch import (GENERIC_IMPLS, GRAD_ENABLED, DTypeError, IndexRangeError, Op, ShapeError, Tensor, apply,
+                        binary, check_tensor, grad_enabled, named_node, node_type_named, refuse_bool, unary, wrap)
 from ._ops import creation as _creation
 from ._ops import elementwise as _elem
 from ._ops import indexing as _indexing
@@ -1088,6 +1088,31 @@ return_types = {name: _return_type(name) for name in ("max", "min", "sort", "top
 return_types["svd"] = _return_type("svd", ("U", "S", "V"))
 
 
+def _top_indices(xp, x, /, k, axis, largest):
+    """The indices of the k largest (smallest) entries of raw array `x` along `axis`, in
+    order, ties by index (NaN counts as the largest): a backend function, so that a backend
+    can select without sorting the whole axis (NumPy's argpartition)."""
+    idx = xp.argsort(x, axis=axis, descending=largest, stable=True)
+    return idx[(slice(None),) * axis + (slice(0, k),)]
+
+
+def _kth_index(xp, x, /, kth, axis):
+    """The index of the kth smallest entry of raw array `x` along `axis` (kept as a length-1
+    axis; NaN counts as the largest): a backend function, for the same reason."""
+    idx = xp.argsort(x, axis=axis, stable=True)
+    return idx[(slice(None),) * axis + (slice(kth, kth + 1),)]
+
+
+GENERIC_IMPLS["top_indices"] = _top_indices
+GENERIC_IMPLS["kth_index"] = _kth_index
+
+
+def _backend_indices(name, x, *args):
+    """A backend function giving (non-differentiable) indices into tensor `x`."""
+    b = x._backend
+    return wrap(b.fn[name](x._data, *args), b)
+
+
 @takes_out
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) entries along `dim` and their indices."""
@@ -1098,8 +1123,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.ndim == 0:  # one dimension of size 1 (PyTorch's)
         v, i = topk(_manip.reshape(input, (1,)), k, 0, largest, sorted)
         return return_types["topk"](_manip.reshape(v, ()) if k else v, _manip.reshape(i, ()) if k else i)
-    idx = _sorting.argsort(input, axis=dim, descending=largest, stable=True)
-    idx = idx[(slice(None),) * dim + (slice(0, k),)]
+    idx = _backend_indices("top_indices", input, k, dim, bool(largest))
     return return_types["topk"](_indexing.take_along_axis(input, idx, axis=dim), idx)
 
 
@@ -1469,9 +1493,18 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
         return complex(*(nan_to_num(part, nan, posinf, neginf) for part in (_elem.real(input), _elem.imag(input))))
     info = _dtypes.finfo(input.dtype)
     hi, lo = (info.max if posinf is None else posinf), (info.min if neginf is None else neginf)
-    x = _search.where(_elem.isnan(input), nan, input)
-    x = _search.where(_elem.isinf(x) & (x > 0), hi, x)
-    return _search.where(_elem.isinf(x) & (x < 0), lo, x)
+    return apply(_NAN_TO_NUM, (input,), {"nan": float(nan), "posinf": float(hi), "neginf": float(lo)})
+
+
+def _nan_to_num_generic(xp, x, *, nan, posinf, neginf):
+    x = xp.where(xp.isnan(x), nan, x)
+    x = xp.where(xp.isinf(x) & (x > 0), posinf, x)
+    return xp.where(xp.isinf(x) & (x < 0), neginf, x)
+
+
+# one pass where the backend has nan_to_num (NumPy, CuPy); the gradient passes where nothing was replaced
+_NAN_TO_NUM = Op("nan_to_num", ("x",), lambda xp, g, x: xp.where(xp.isfinite(x), g, 0.0), dtypes="real floating",
+                 generic=_nan_to_num_generic, grad_fn="NanToNumBackward0")
 
 
 def _logit_grad(xp, g, x):
@@ -1809,14 +1842,15 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
         if input.dtype.kind not in "fc":  # no NaN to return or to look for: the dtype stays
             if n == 0:
                 raise RuntimeError("median: the median of an empty integer tensor is undefined (no NaN to return)")
-            return _sorting.sort(flat)[(n - 1) // 2]
+            return _indexing.take(flat, _backend_indices("kth_index", flat, (n - 1) // 2, 0))[0]
         if n == 0:
             return _creation.asarray(math.nan, dtype=input.dtype)
         nan = _elem.isnan(flat)
         has_nan = _util.any(nan)
         # NaN if there is one (PyTorch's), else the lower middle value; the gradient is shared
         # by the NaNs, or by the elements equal to the value picked
-        picked = _search.where(has_nan, math.nan, _sorting.sort(flat)[(n - 1) // 2]).detach()
+        middle = _indexing.take(flat, _backend_indices("kth_index", flat, (n - 1) // 2, 0))[0]
+        picked = _search.where(has_nan, math.nan, middle).detach()
         ties = _search.where(has_nan, nan, flat == picked)
         count = _stat.sum(ties.astype(flat.dtype))
         share = _stat.sum(_search.where(ties, flat - picked, 0.0)) / _elem.maximum(count, 1.0)
@@ -1827,8 +1861,7 @@ def median(input, dim=None, keepdim: bool = False, *, axis=_NOT_GIVEN, keepdims=
         return _Median(_manip.reshape(v, ()), _manip.reshape(i, ()))
     d = normalize_axis(dim, input.ndim, "median", "dim")
     n = input.shape[d]
-    order = _sorting.argsort(input, axis=d, stable=True)
-    pick = _manip.expand_dims(order[(slice(None),) * d + ((n - 1) // 2,)], axis=d)
+    pick = _backend_indices("kth_index", input, (n - 1) // 2, d)
     nan = _elem.isnan(input)  # a slice with a NaN gives its first NaN (PyTorch's)
     pick = _search.where(_util.any(nan, axis=d, keepdims=True),
                          _search.argmax(nan, axis=d, keepdims=True), pick)

@@ -1541,7 +1541,15 @@ def _softplus_unit(x):
 # then depends on x (with a zero second derivative), so it can be differentiated again
 _LEAKY_RELU = Op("leaky_relu", ("x",), lambda xp, g, x, negative_slope: xp.where(x > 0, g, g * negative_slope),
                  dtypes="real floating", grad_fn="LeakyReluBackward0",
-                 generic=lambda xp, x, *, negative_slope: xp.where(x > 0, x, x * negative_slope))
+                 generic=lambda xp, x, *, negative_slope: _leaky_relu_forward(xp, x, negative_slope))
+
+
+def _leaky_relu_forward(xp, x, slope):
+    # for a slope in (0, 1], max(x, slope * x) is the same (NaN and the infinities included)
+    # in two passes; where() takes a compare and a select more
+    if 0.0 < slope <= 1.0:
+        return xp.maximum(x, x * slope)
+    return xp.where(x > 0, x, x * slope)
 # g where x is inside the bounds or NaN (PyTorch's hardtanh_backward zeroes x <= min, x >= max)
 _HARDTANH = Op("hardtanh", ("x",), lambda xp, g, x, min_val, max_val: xp.where((x <= min_val) | (x >= max_val), 0, g),
                dtypes="real floating", grad_fn="HardtanhBackward0",
