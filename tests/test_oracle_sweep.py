@@ -3120,3 +3120,13 @@ def test_leaky_relu_norm_and_nan_to_num_special_values_match_pytorch():
 
     ours, theirs = _both_libs(run)
     np.testing.assert_equal(ours, theirs)
+
+
+def test_grad_refuses_materialize_grads_with_allow_unused_false():
+    def run(L):
+        x = L.ones(2, requires_grad=True)
+        y = L.ones(2, requires_grad=True)
+        return _raised(lambda: L.autograd.grad((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True))
+
+    ours, theirs = _both_libs(run)
+    assert theirs is not None and issubclass(ours, theirs)

@@ -268,7 +268,11 @@ def arange(start=None, stop=None, step=1, *, dtype=None, device=None, requires_g
         # start + i*step computed in float64 then cast: exact length, no drift from accumulation
         wide = _dtypes.float64 if d.kind == "f" and _dtypes.float64 in b.native_dtype else d
         out = b.create("arange", 0, n, 1, dtype=b.to_native_dtype(wide))
-        out = out * step + start
+        if b.mutable_arrays:  # in place: no two more arrays of n float64
+            out *= step
+            out += start
+        else:
+            out = out * step + start
         out = b.xp.astype(out, b.to_native_dtype(d)) if out.dtype != b.to_native_dtype(d) else out
     else:
         out = b.create("arange", start, stop, step, dtype=b.to_native_dtype(d))
