@@ -560,9 +560,11 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     kernel = ws[2:]
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueRangeError(f"{fname}: padding must be 'valid', 'same', an int or a tuple of 3 ints, got {padding!r}")
+            raise ValueRangeError(f"{fname}: padding must be 'valid', 'same', an int or a tuple of 3 ints, "
+                                  f"got {padding!r}")
         if padding == "same" and stride != (1, 1, 1):
-            raise ValueRangeError(f"{fname}: padding='same' is not supported for strided convolutions (stride={stride})")
+            raise ValueRangeError(f"{fname}: padding='same' is not supported for strided convolutions "
+                                  f"(stride={stride})")
         totals = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
         pads = [(t // 2, t - t // 2) for t in totals]  # the extra pixel at the end
     else:
