@@ -183,7 +183,7 @@ def vecdot(x1, x2, /, *, axis=-1, dim=None) -> Tensor:
 # The rules and composites use other categories; importing them last keeps the graph acyclic.
 from .._dispatch import wrap  # noqa: E402
 from .elementwise import _cj, _conj  # noqa: E402
-from .manipulation import broadcast_shapes, expand_dims, permute_dims, reshape  # noqa: E402
+from .manipulation import broadcast_shapes, permute_dims, reshape  # noqa: E402
 from .statistical import sum as _sum  # noqa: E402
 
 __all__ = exported(__name__)
