@@ -167,6 +167,14 @@ def numpy_overrides(np) -> dict:
         order = stable_argsort(np.take_along_axis(x, picked, axis=axis), axis=axis, descending=largest, stable=True)
         return np.take_along_axis(picked, order, axis=axis)
 
+    def nll_rows_grad(target, g, shape, dtype, reduction):
+        # arraygrad.nn.functional's plain nll_loss gradient: zeros, and -g's share at each
+        # row's target (one scattered column, not a one-hot product)
+        out = np.zeros(shape, dtype)
+        share = g if reduction != "mean" else g / shape[0]
+        out[np.arange(shape[0]), target] = -share
+        return out
+
     def kth_index(x, /, kth, axis):
         # the median's pick: the index of the kth smallest in O(n), as a length-1 axis
         part = np.argpartition(x, kth, axis=axis)
@@ -174,6 +182,7 @@ def numpy_overrides(np) -> dict:
 
     return {**shared, "broadcast_to": broadcast_to, "sigmoid": sigmoid, "index_add": index_add,
             "top_indices": top_indices, "kth_index": kth_index, "linalg.vector_norm": vector_norm,
+            "nll_rows_grad": nll_rows_grad,
             "im2col": im2col, "col2im": col2im, "linalg.diagonal": diagonal,
             "softmax_cross_entropy_rows": _softmax_cross_entropy_rows(np),
             "softmax_cross_entropy_rows_grad": _softmax_cross_entropy_rows_grad(np),

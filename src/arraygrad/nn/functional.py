@@ -1886,7 +1886,13 @@ def _check_targets(target, n_classes, ignore_index, fname):
                          f"{n_classes} classes")
 
 
-def _nll_forward(xp, input, target, weight, *, ignore_index, reduction):
+def _nll_forward(xp, input, target, weight, *, ignore_index, reduction, plain=False):
+    if plain:  # no weights, every target a class in range: the picked entries, negated, reduced
+        loss = -xp.take_along_axis(input, xp.expand_dims(target, axis=1), axis=1)[:, 0]
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        return total / loss.shape[0] if reduction == "mean" else total
     w, safe = _row_weights(xp, target, weight, ignore_index, input.dtype)
     picked = xp.take_along_axis(input, xp.expand_dims(safe, axis=1), axis=1)[:, 0]
     return _reduce_raw(xp, -picked * w, w, reduction)
@@ -1911,10 +1917,26 @@ def _onehot(xp, target, n_classes, dtype):
     return xp.astype(xp.expand_dims(target, axis=1) == classes, dtype)
 
 
-def _nll_grad(g, input, target, weight, ignore_index, reduction):
-    w, _ = _row_weights(_ag, target, weight, ignore_index, input._dtype)
-    scale = -expand_dims(w, axis=1) * _row_factor(_ag, g, w, reduction)
-    return _onehot(_ag, target, input.shape[1], input._dtype) * scale
+def _nll_grad(xp, g, input, target, weight, ignore_index, reduction, plain=False):
+    """-onehot(target) times each row's weight and share of g. Written against `xp`: the
+    backend's arrays in first-order backward, where the plain case (no weights, no ignored
+    rows) is one backend function (NumPy: zeros and one scattered column); arraygrad's
+    tensors when the pass records, so that it differentiates again."""
+    if plain and not grad_enabled():
+        return xp.nll_rows_grad(target, g, tuple(input.shape), input.dtype, reduction)
+    w, _ = _row_weights(xp, target, weight, ignore_index, input.dtype)
+    scale = -xp.expand_dims(w, axis=1) * _row_factor(xp, g, w, reduction)
+    return _onehot(xp, target, input.shape[1], input.dtype) * scale
+
+
+def _nll_rows_grad(xp, target, g, shape, dtype, reduction):
+    """The plain nll_loss gradient: -g (divided by the rows for 'mean', one per row for
+    'none') at each row's target, 0 elsewhere (a backend function, see _nll_grad)."""
+    scale = xp.expand_dims(g, axis=1) if reduction == "none" else (g / shape[0] if reduction == "mean" else g)
+    return _onehot(xp, target, shape[1], dtype) * -scale
+
+
+GENERIC_IMPLS["nll_rows_grad"] = _nll_rows_grad
 
 
 _NLL = Op("nll_loss", ("input", "target", "weight"), {"input": _nll_grad, "target": None, "weight": None},
@@ -2070,8 +2092,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     """The negative log-likelihood of class-index `target` under log-probabilities `input`
     ((N, C) or (N, C, d1, ...)); 'mean' divides by the total weight of the targets."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    check_tensor(target, "nll_loss", "target")
     return _class_loss(_NLL, "nll_loss", input, target, weight, reduction,
-                       {"ignore_index": int(ignore_index)})
+                       {"ignore_index": int(ignore_index),
+                        "plain": _plain_targets(input, target, weight, ignore_index, 0.0)})
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
