@@ -3167,3 +3167,20 @@ def test_nll_loss_values_and_gradients_match_pytorch_in_every_form():
     for o, t in zip(ours, theirs):
         for a, b in zip(o, t):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_real_and_imag_of_complex_tensors_are_views_as_pytorchs():
+    """torch.real(c) / torch.imag(c) are views (writes reach c; SelectBackward0), as the
+    attributes c.real / c.imag; they were copies, so writes through them were lost."""
+    def run(L):
+        c = L.tensor([1 + 2j, 3 + 4j])
+        L.real(c).add_(10)
+        L.imag(c).mul_(3)
+        z = L.tensor([1 + 2j, 3 - 1j], dtype=L.complex128, requires_grad=True)
+        r = L.real(z) * 2 + L.imag(z) ** 2
+        r.sum().backward()
+        return (c.tolist(), type(L.real(z).grad_fn).__name__, z.grad.tolist(),
+                L.real(L.tensor([[1 + 2j, 3j], [2, 5 + 1j]]).T).tolist(), L.real(L.tensor([1.0, 2.0])).tolist())
+
+    ours, theirs = _both_libs(run)
+    assert ours == theirs

@@ -164,7 +164,7 @@ cosh = _unary_function("cosh", "floating-point", lambda xp, g, x: g * _cj(xp, xp
 exp = _unary_function("exp", "floating-point", lambda xp, g, ans: g * _cj(xp, ans))
 expm1 = _unary_function("expm1", "floating-point", lambda xp, g, ans: g * _cj(xp, ans + 1))
 floor = _unary_function("floor", "real numeric")
-imag = _unary_function("imag", "floating-point", lambda g: g * 1j)
+_imag = _unary_function("imag", "floating-point", lambda g: g * 1j)
 isfinite = _unary_function("isfinite", "numeric")
 isinf = _unary_function("isinf", "numeric")
 isnan = _unary_function("isnan", "numeric")
@@ -194,7 +194,7 @@ log10 = _unary_function("log10", "floating-point", lambda xp, g, x: g / (_cj(xp,
 logical_not = _unary_function("logical_not", "any")
 negative = _unary_function("negative", "numeric", lambda xp, g: -g, grad_fn="NegBackward0")
 positive = _unary_function("positive", "numeric", lambda xp, g: g)
-real = _unary_function("real", "numeric", lambda xp, g: g)
+_real = _unary_function("real", "numeric", lambda xp, g: g)
 reciprocal = _unary_function("reciprocal", "floating-point", lambda xp, g, ans: -g * _cj(xp, ans * ans))
 _round = _unary_function("round", "numeric")
 
@@ -213,6 +213,28 @@ def round(x, /, *, decimals=0, out=None):
 
 
 round.op = _round.op
+
+
+def real(x, /):
+    """The real part of each element; of a complex tensor, a view of its memory (x.real,
+    PyTorch's torch.real: writes through it reach x) on backends whose arrays have views."""
+    if getattr(x, "_dtype", None) is not None and x._dtype.kind == "c" and x._backend.mutable_arrays:
+        return x.real
+    return _real(x)
+
+
+real.op = _real.op
+
+
+def imag(x, /):
+    """The imaginary part of each element; of a complex tensor, a view of its memory (x.imag,
+    PyTorch's torch.imag) on backends whose arrays have views."""
+    if getattr(x, "_dtype", None) is not None and x._dtype.kind == "c" and x._backend.mutable_arrays:
+        return x.imag
+    return _imag(x)
+
+
+imag.op = _imag.op
 _sign = _unary_function("sign", "numeric")
 _SGN = Op("sgn", ("x",), lambda g, x, ans: _sgn_backward(g, x, ans), dtypes="complex floating",
           impl="sign")
