@@ -195,23 +195,17 @@ def numel(input) -> int:
     return math.prod(check_tensor(input, "numel", "input")._data.shape)
 
 
-_CLONE = Op("clone", ("x",), lambda g: g, generic=lambda xp, x: xp.asarray(x, copy=True))
+# the backend's astype copies: in x's layout, C-ordered for an expanded x (PyTorch's clone)
+_CLONE = Op("clone", ("x",), lambda g: g, generic=lambda xp, x: xp.astype(x, x.dtype, copy=True))
 
 
 def clone(input, *, memory_format=None) -> Tensor:
     """A copy of `input` with its own memory (differentiable), in the input's layout, or
     C-ordered for memory_format=contiguous_format (PyTorch's)."""
     check_tensor(input, "clone", "input")
-    if (memory_format is contiguous_format and not input.is_contiguous()) or _overlapping(input):
-        return input.contiguous()  # a copy, C-ordered (PyTorch's for an expanded tensor too)
+    if memory_format is contiguous_format and not input.is_contiguous():
+        return input.contiguous()  # a copy, C-ordered
     return apply(_CLONE, (input,))
-
-
-def _overlapping(x) -> bool:
-    """Whether elements of `x` share memory (an expanded tensor: a zero stride on a dimension
-    longer than 1), whose copy PyTorch lays out C-ordered rather than in x's order."""
-    strides = getattr(x._data, "strides", None)
-    return strides is not None and any(s == 0 and n > 1 for s, n in zip(strides, x._data.shape))
 
 
 def legacy_tensor_constructor(cls, args, *, device=None, dtype=None, requires_grad=False):

@@ -446,7 +446,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None, requires_grad=False) 
         if not copy and b.mutable_arrays:
             mark_exported(t)  # the memory is shared with `obj`: writes there go uncounted
         return _finish(t, requires_grad) if requires_grad else t
-    if not isinstance(obj, (list, tuple)) and _plain_sequence(obj):
+    if not isinstance(obj, (list, tuple, bool, int, float, complex)) and _plain_sequence(obj):
         obj = list(obj)
     if isinstance(obj, (list, tuple)) or (isinstance(obj, (bool, int, float, complex))
                                           and not hasattr(obj, "dtype")):  # not NumPy's float64

@@ -123,8 +123,7 @@ def read_scalar(value) -> float:
 def lr_of(group: dict) -> float:
     """The group's learning rate as a float for the step's arithmetic: a tensor lr (PyTorch
     takes one, and schedulers fill it in place) stays a tensor in the group."""
-    lr = group["lr"]
-    return float(lr._data) if isinstance(lr, Tensor) else lr
+    return read_scalar(group["lr"])
 
 
 def _check_tensor_lr(lr) -> None:
